@@ -1,0 +1,5 @@
+//! placeholder
+mod string_enum;
+pub mod models;
+pub mod webhook;
+pub use models::*;
