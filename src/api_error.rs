@@ -1,0 +1,170 @@
+//! The API's structured error answer.
+
+use std::fmt;
+use std::time::Duration;
+
+use http::{HeaderMap, StatusCode};
+use serde_json::Value;
+
+/// How much of a failed answer's body an [`ApiError`] keeps (characters).
+const SNIPPET_CHARS: usize = 300;
+
+/// A non-2xx answer from the API: `{"error": {"code", "message", "request_id"}}`, a
+/// message-only body, or a proxy's HTML or empty page.
+///
+/// ```
+/// # fn demo(client: &removebgvideo::Client) {
+/// match client.get_job("job_123") {
+///     Err(removebgvideo::Error::Api(err)) if err.status() == 404 => println!("no such job"),
+///     Err(err) => eprintln!("{err}"),
+///     Ok(job) => println!("{}", job.status),
+/// }
+/// # }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    status: StatusCode,
+    code: Option<String>,
+    message: String,
+    request_id: Option<String>,
+    body_snippet: String,
+    retry_after: Option<Duration>,
+}
+
+impl ApiError {
+    /// Reads an error answer. Never fails: a body that is not the API's shape still gives the
+    /// status, a message that says what came back, and a snippet of the body.
+    pub(crate) fn from_answer(status: StatusCode, headers: &HeaderMap, body: &[u8], retry_after: Option<Duration>) -> Self {
+        let parsed = serde_json::from_slice::<Value>(body).ok();
+        let structured = parsed.as_ref().and_then(|value| value.get("error")).filter(|error| error.is_object());
+        let field = |name: &str| -> Option<String> {
+            let value = structured.and_then(|error| error.get(name)).or_else(|| parsed.as_ref()?.get(name))?;
+            match value {
+                Value::String(text) if !text.is_empty() => Some(text.clone()),
+                Value::Number(number) => Some(number.to_string()),
+                _ => None,
+            }
+        };
+        let message = field("message")
+            .or_else(|| field("error"))
+            .or_else(|| parsed.as_ref().and_then(|value| value.get("detail")).map(detail_text))
+            .unwrap_or_else(|| describe_unstructured(status, body, parsed.is_some()));
+        let request_id = field("request_id").or_else(|| {
+            headers.get("x-request-id").and_then(|value| value.to_str().ok()).map(str::to_owned)
+        });
+        Self {
+            status,
+            code: field("code"),
+            message,
+            request_id,
+            body_snippet: snippet(body),
+            retry_after,
+        }
+    }
+
+    /// The HTTP status.
+    #[must_use]
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The API's error code, such as `unauthorized`, when the answer had one.
+    #[must_use]
+    pub fn code(&self) -> Option<&str> {
+        self.code.as_deref()
+    }
+
+    /// The API's message, or a description of what came back when the body had none.
+    #[must_use]
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The request id from the body or the `X-Request-Id` header: quote it to support.
+    #[must_use]
+    pub fn request_id(&self) -> Option<&str> {
+        self.request_id.as_deref()
+    }
+
+    /// The start of the raw body (at most 300 characters), for logs.
+    #[must_use]
+    pub fn body_snippet(&self) -> &str {
+        &self.body_snippet
+    }
+
+    /// How long the server asked to wait (`Retry-After`), when it did.
+    #[must_use]
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.retry_after
+    }
+
+    /// Whether the same request may succeed later: 408, 429, 500, 502, 503 or 504.
+    #[must_use]
+    pub fn is_retryable(&self) -> bool {
+        is_retryable_status(self.status)
+    }
+
+    fn hint(&self) -> Option<&'static str> {
+        Some(match self.status.as_u16() {
+            401 => "check the API key (REMOVEBGVIDEO_API_KEY) or admin token (REMOVEBGVIDEO_ADMIN_TOKEN)",
+            403 => "the credential is valid but not allowed to do this",
+            404 => "check the id and the base URL",
+            402 => "the account is out of credits",
+            429 => "rate limited: slow down and retry later",
+            500..=599 => "the service failed: retry later",
+            _ => return None,
+        })
+    }
+}
+
+/// The statuses after which the same request may succeed: 408, 429, 500, 502, 503, 504.
+pub(crate) fn is_retryable_status(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 408 | 429 | 500 | 502 | 503 | 504)
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "API error {}", self.status)?;
+        if let Some(code) = &self.code {
+            write!(f, " ({code})")?;
+        }
+        write!(f, ": {}", self.message)?;
+        if let Some(request_id) = &self.request_id {
+            write!(f, " [request id {request_id}]")?;
+        }
+        if let Some(retry_after) = self.retry_after {
+            write!(f, "; retry after {}s", retry_after.as_secs_f64())?;
+        }
+        if let Some(hint) = self.hint() {
+            write!(f, "; {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+/// FastAPI-style `detail`: a string, or a list of validation problems.
+fn detail_text(detail: &Value) -> String {
+    match detail {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn describe_unstructured(status: StatusCode, body: &[u8], is_json: bool) -> String {
+    let reason = status.canonical_reason().unwrap_or("unknown status");
+    if body.iter().all(u8::is_ascii_whitespace) {
+        format!("{reason} (empty body)")
+    } else if is_json {
+        format!("{reason} (JSON body without a message)")
+    } else {
+        format!("{reason} (non-JSON body: {})", snippet(body))
+    }
+}
+
+/// The first characters of a body, lossily decoded, for messages and logs.
+pub(crate) fn snippet(body: &[u8]) -> String {
+    let head = &body[..body.len().min(SNIPPET_CHARS * 4)];
+    String::from_utf8_lossy(head).trim().chars().take(SNIPPET_CHARS).collect()
+}

@@ -1,0 +1,66 @@
+//! Reading answers with a bound, so a broken or hostile server cannot exhaust memory.
+
+use std::io::Read;
+
+use reqwest::blocking::Response;
+use serde::de::DeserializeOwned;
+
+use crate::api_error::snippet;
+use crate::{ApiError, Error};
+
+/// No real answer of this API comes near this size; anything larger is cut off.
+pub(crate) const MAX_ANSWER_BYTES: u64 = 16 * 1024 * 1024;
+
+/// How much of a discarded answer is read so the connection can go back to the pool.
+const DRAIN_BYTES: u64 = 64 * 1024;
+
+/// Reads the whole body of an answer, at most [`MAX_ANSWER_BYTES`].
+pub(crate) fn read_bounded(response: Response) -> Result<(http::StatusCode, http::HeaderMap, Vec<u8>), Error> {
+    let status = response.status();
+    let headers = response.headers().clone();
+    if response.content_length().is_some_and(|length| length > MAX_ANSWER_BYTES) {
+        return Err(Error::AnswerTooLarge { status, limit: MAX_ANSWER_BYTES });
+    }
+    let mut body = Vec::new();
+    response
+        .take(MAX_ANSWER_BYTES + 1)
+        .read_to_end(&mut body)
+        .map_err(read_error)?;
+    if body.len() as u64 > MAX_ANSWER_BYTES {
+        return Err(Error::AnswerTooLarge { status, limit: MAX_ANSWER_BYTES });
+    }
+    Ok((status, headers, body))
+}
+
+/// Decodes a 2xx answer.
+pub(crate) fn decode<T: DeserializeOwned>(response: Response) -> Result<T, Error> {
+    let (status, _, body) = read_bounded(response)?;
+    serde_json::from_slice(&body).map_err(|source| Error::Decode { status, snippet: snippet(&body), source })
+}
+
+/// Turns a non-2xx answer into an [`ApiError`].
+pub(crate) fn api_error(response: Response, retry_after: Option<std::time::Duration>) -> Error {
+    match read_bounded(response) {
+        Ok((status, headers, body)) => ApiError::from_answer(status, &headers, &body, retry_after).into(),
+        Err(error) => error,
+    }
+}
+
+/// Reads and drops a little of an answer that will not be used, so that a small body does not
+/// cost a new connection.
+pub(crate) fn drain(response: Response) {
+    let _ = std::io::copy(&mut response.take(DRAIN_BYTES), &mut std::io::sink());
+}
+
+/// A failed read of a body: reqwest wraps its own error in the `io::Error`; unwrap it so the
+/// caller gets the transport error with its kind (timeout, connection) intact.
+pub(crate) fn read_error(error: std::io::Error) -> Error {
+    let kind = error.kind();
+    match error.into_inner() {
+        Some(inner) => match inner.downcast::<reqwest::Error>() {
+            Ok(transport) => Error::Transport(*transport),
+            Err(other) => Error::BrokenAnswer(std::io::Error::new(kind, other)),
+        },
+        None => Error::BrokenAnswer(std::io::Error::from(kind)),
+    }
+}
