@@ -1,8 +1,18 @@
-//! Webhook signature verification (being written; see issue 3).
+//! Webhook signature verification (docs being written).
 
+mod error;
+mod event;
+mod headers;
+mod parse;
+mod secret;
 mod sign;
+mod verify;
 
-pub use sign::{sign, SignError};
+pub use error::WebhookError;
+pub use event::{EventKind, WebhookEvent};
+pub use headers::WebhookHeaders;
+pub use sign::{sign, signed_headers, SignError};
+pub use verify::{construct_event, Verifier};
 
 /// Header carrying the event kind, for example `job.completed`.
 pub const HEADER_EVENT: &str = "X-Webhook-Event";
