@@ -27,12 +27,9 @@ fn main() -> ExitCode {
     let address = std::env::args()
         .nth(1)
         .unwrap_or_else(|| DEFAULT_ADDRESS.to_owned());
-    let secret = match std::env::var(SECRET_VARIABLE) {
-        Ok(secret) => secret,
-        Err(_) => {
-            eprintln!("error: set {SECRET_VARIABLE} to the webhook signing secret");
-            return ExitCode::from(2);
-        }
+    let Ok(secret) = std::env::var(SECRET_VARIABLE) else {
+        eprintln!("error: set {SECRET_VARIABLE} to the webhook signing secret");
+        return ExitCode::from(2);
     };
     let verifier = match Verifier::new(&secret) {
         Ok(verifier) => verifier,

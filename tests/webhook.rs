@@ -22,10 +22,10 @@ const SECRET: &str = "whsec_test_secret";
 const TIMESTAMP: u64 = 1_700_000_000;
 /// The flat body the simulator sends.
 const BODY: &[u8] = br#"{"event":"job.completed","job_id":"job_1","status":"completed","progress":100,"output_url":"http://127.0.0.1:1234/outputs/job_1.webm","error":null}"#;
-/// Python: hmac.new(b"whsec_test_secret", b"1700000000." + BODY, hashlib.sha256).hexdigest()
+/// Python: `hmac.new(b"whsec_test_secret", b"1700000000." + BODY, hashlib.sha256).hexdigest()`
 const BODY_SIGNATURE: &str =
     "sha256=dbf46de088f037c20128827da5fac9b5b532f9f26a9a48bf51fe59844d57a070";
-/// Python: hmac.new(b"whsec_new_secret", b"1700000000." + BODY, hashlib.sha256).hexdigest()
+/// Python: `hmac.new(b"whsec_new_secret", b"1700000000." + BODY, hashlib.sha256).hexdigest()`
 const BODY_SIGNATURE_NEW_SECRET: &str =
     "sha256=22d4a231139de6af7187158c1ac5b782cbd92a111b810ccf7215ef57c140e330";
 
