@@ -35,7 +35,13 @@ fn run() -> Result<(), Error> {
     let keys = admin.list_keys()?;
     println!("{} keys:", keys.items.len());
     for key in &keys.items {
-        let enabled = key.extra.get("enabled").and_then(serde_json::Value::as_bool).map_or("?", |on| if on { "enabled" } else { "disabled" });
+        let enabled = key.extra.get("enabled").and_then(serde_json::Value::as_bool).map_or("?", |on| {
+            if on {
+                "enabled"
+            } else {
+                "disabled"
+            }
+        });
         println!("  {:<24} {:<24} {enabled}", key.client_id, key.key_fingerprint);
     }
     Ok(())

@@ -30,7 +30,8 @@ fn run(path: &std::path::Path) -> Result<(), Error> {
     let upload = client.upload(path)?;
     println!("uploaded {} -> {}", path.display(), upload.video_url);
 
-    let job = client.create_job(&CreateJob::new(&upload.video_url).model(Model::Light).output_format(OutputFormat::Webm))?;
+    let job =
+        client.create_job(&CreateJob::new(&upload.video_url).model(Model::Light).output_format(OutputFormat::Webm))?;
     println!("created job {}", job.id);
 
     let done = client.wait_for_completion(&job.id, WaitOptions::default())?;

@@ -24,9 +24,7 @@ const MAX_BODY_BYTES: usize = 1024 * 1024;
 const REMEMBERED_DELIVERIES: usize = 4096;
 
 fn main() -> ExitCode {
-    let address = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| DEFAULT_ADDRESS.to_owned());
+    let address = std::env::args().nth(1).unwrap_or_else(|| DEFAULT_ADDRESS.to_owned());
     let Ok(secret) = std::env::var(SECRET_VARIABLE) else {
         eprintln!("error: set {SECRET_VARIABLE} to the webhook signing secret");
         return ExitCode::from(2);
@@ -62,11 +60,7 @@ fn main() -> ExitCode {
 }
 
 /// Decides the answer to one request: a status code and the text of the body.
-fn handle(
-    request: &mut Request,
-    verifier: &Verifier,
-    seen: &mut RecentDeliveries,
-) -> (u16, String) {
+fn handle(request: &mut Request, verifier: &Verifier, seen: &mut RecentDeliveries) -> (u16, String) {
     if *request.method() != Method::Post {
         return (405, "only POST is accepted".to_owned());
     }
@@ -77,12 +71,7 @@ fn handle(
     let headers: Vec<(String, String)> = request
         .headers()
         .iter()
-        .map(|header| {
-            (
-                header.field.as_str().as_str().to_owned(),
-                header.value.as_str().to_owned(),
-            )
-        })
+        .map(|header| (header.field.as_str().as_str().to_owned(), header.value.as_str().to_owned()))
         .collect();
 
     // The raw bytes go to the verifier, exactly as received.
@@ -115,16 +104,11 @@ fn handle(
 /// more than one byte past the limit.
 fn read_body(request: &mut Request) -> Result<Vec<u8>, (u16, String)> {
     let too_large = || (413, format!("body larger than {MAX_BODY_BYTES} bytes"));
-    if request
-        .body_length()
-        .is_some_and(|length| length > MAX_BODY_BYTES)
-    {
+    if request.body_length().is_some_and(|length| length > MAX_BODY_BYTES) {
         return Err(too_large());
     }
     let mut body = Vec::new();
-    let limit = u64::try_from(MAX_BODY_BYTES)
-        .unwrap_or(u64::MAX)
-        .saturating_add(1);
+    let limit = u64::try_from(MAX_BODY_BYTES).unwrap_or(u64::MAX).saturating_add(1);
     request
         .as_reader()
         .take(limit)
@@ -140,9 +124,7 @@ fn read_body(request: &mut Request) -> Result<Vec<u8>, (u16, String)> {
 /// the request is malformed.
 fn status_for(error: &WebhookError) -> u16 {
     match error {
-        WebhookError::SignatureMismatch
-        | WebhookError::TooOld { .. }
-        | WebhookError::InFuture { .. } => 401,
+        WebhookError::SignatureMismatch | WebhookError::TooOld { .. } | WebhookError::InFuture { .. } => 401,
         _ => 400,
     }
 }
@@ -157,11 +139,7 @@ struct RecentDeliveries {
 
 impl RecentDeliveries {
     fn with_capacity(capacity: usize) -> Self {
-        Self {
-            ids: HashSet::new(),
-            oldest_first: VecDeque::new(),
-            capacity: capacity.max(1),
-        }
+        Self { ids: HashSet::new(), oldest_first: VecDeque::new(), capacity: capacity.max(1) }
     }
 
     fn contains(&self, id: &str) -> bool {

@@ -34,7 +34,12 @@ pub struct ApiError {
 impl ApiError {
     /// Reads an error answer. Never fails: a body that is not the API's shape still gives the
     /// status, a message that says what came back, and a snippet of the body.
-    pub(crate) fn from_answer(status: StatusCode, headers: &HeaderMap, body: &[u8], retry_after: Option<Duration>) -> Self {
+    pub(crate) fn from_answer(
+        status: StatusCode,
+        headers: &HeaderMap,
+        body: &[u8],
+        retry_after: Option<Duration>,
+    ) -> Self {
         let parsed = serde_json::from_slice::<Value>(body).ok();
         let structured = parsed.as_ref().and_then(|value| value.get("error")).filter(|error| error.is_object());
         let field = |name: &str| -> Option<String> {
@@ -49,17 +54,9 @@ impl ApiError {
             .or_else(|| field("error"))
             .or_else(|| parsed.as_ref().and_then(|value| value.get("detail")).map(detail_text))
             .unwrap_or_else(|| describe_unstructured(status, body, parsed.is_some()));
-        let request_id = field("request_id").or_else(|| {
-            headers.get("x-request-id").and_then(|value| value.to_str().ok()).map(str::to_owned)
-        });
-        Self {
-            status,
-            code: field("code"),
-            message,
-            request_id,
-            body_snippet: snippet(body),
-            retry_after,
-        }
+        let request_id = field("request_id")
+            .or_else(|| headers.get("x-request-id").and_then(|value| value.to_str().ok()).map(str::to_owned));
+        Self { status, code: field("code"), message, request_id, body_snippet: snippet(body), retry_after }
     }
 
     /// The HTTP status.

@@ -158,9 +158,6 @@ impl<C: BuildClient> ClientBuilder<C> {
 
 impl<C> fmt::Debug for ClientBuilder<C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientBuilder")
-            .field("secret", &self.secret)
-            .field("config", &self.config)
-            .finish()
+        f.debug_struct("ClientBuilder").field("secret", &self.secret).field("config", &self.config).finish()
     }
 }

@@ -133,9 +133,8 @@ impl Client {
     /// [`Error::InvalidInput`] for a zero limit.
     pub fn list_jobs(&self, query: &ListJobs) -> Result<JobList, Error> {
         query.validate()?;
-        let mut call = Call::get("/v1/jobs", "/v1/jobs".to_owned())
-            .query("limit", query.limit)
-            .query("offset", query.offset);
+        let mut call =
+            Call::get("/v1/jobs", "/v1/jobs".to_owned()).query("limit", query.limit).query("offset", query.offset);
         if let Some(status) = &query.status {
             call = call.query("status", status);
         }

@@ -79,7 +79,8 @@ impl Download<'_> {
                 Ok(written)
             })
             .and_then(|written| {
-                fs::rename(&partial, path).map_err(|source| io_error("could not move the download to", path, source))?;
+                fs::rename(&partial, path)
+                    .map_err(|source| io_error("could not move the download to", path, source))?;
                 Ok(written)
             });
         if written.is_err() {
@@ -94,9 +95,13 @@ impl Download<'_> {
     /// [`Error::Api`] when the output host answers non-2xx; [`Error::Transport`] when the
     /// transfer fails or stalls; [`Error::Io`] when `writer` fails.
     pub fn to_writer(self, mut writer: impl Write) -> Result<u64, Error> {
-        let url = reqwest::Url::parse(&self.url).map_err(|error| invalid("output_url", format!("is not a URL: {error}")))?;
+        let url =
+            reqwest::Url::parse(&self.url).map_err(|error| invalid("output_url", format!("is not a URL: {error}")))?;
         if !matches!(url.scheme(), "http" | "https") {
-            return Err(invalid("output_url", format!("has scheme {:?}; only http and https are fetched", url.scheme())));
+            return Err(invalid(
+                "output_url",
+                format!("has scheme {:?}; only http and https are fetched", url.scheme()),
+            ));
         }
         let response = self.client.transport.download_request(url)?;
         let total = response.content_length();
@@ -116,9 +121,11 @@ fn copy(reader: &mut impl Read, writer: &mut impl Write) -> Result<u64, Error> {
             Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
             Err(error) => return Err(read_error(error)),
         };
-        writer
-            .write_all(&buffer[..read])
-            .map_err(|source| Error::Io { action: "could not write the download to", path: PathBuf::from("the writer"), source })?;
+        writer.write_all(&buffer[..read]).map_err(|source| Error::Io {
+            action: "could not write the download to",
+            path: PathBuf::from("the writer"),
+            source,
+        })?;
         written += read as u64;
     }
 }
@@ -135,9 +142,6 @@ fn partial_path(path: &Path) -> PathBuf {
 
 impl fmt::Debug for Download<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Download")
-            .field("url", &self.url)
-            .field("progress", &self.on_progress.is_some())
-            .finish()
+        f.debug_struct("Download").field("url", &self.url).field("progress", &self.on_progress.is_some()).finish()
     }
 }

@@ -177,10 +177,7 @@ pub(crate) fn invalid(field: &'static str, reason: impl Into<String>) -> Error {
 }
 
 fn describe_transport(error: &reqwest::Error) -> String {
-    let target = error
-        .url()
-        .map(|url| format!(" {}", url.origin().ascii_serialization()))
-        .unwrap_or_default();
+    let target = error.url().map(|url| format!(" {}", url.origin().ascii_serialization())).unwrap_or_default();
     if error.is_timeout() {
         format!("the request to{target} timed out; retry, or raise the timeout")
     } else if error.is_connect() {

@@ -49,7 +49,12 @@ impl Client {
     /// # Errors
     /// [`Error::InvalidInput`] for an empty file name; [`Error::Api`] for the API's refusal;
     /// [`Error::Transport`] if the reader fails or yields fewer than `length` bytes.
-    pub fn upload_reader<R: Read + Send + 'static>(&self, reader: R, length: u64, file_name: &str) -> Result<Upload, Error> {
+    pub fn upload_reader<R: Read + Send + 'static>(
+        &self,
+        reader: R,
+        length: u64,
+        file_name: &str,
+    ) -> Result<Upload, Error> {
         if file_name.trim().is_empty() {
             return Err(invalid("file_name", "must not be empty"));
         }

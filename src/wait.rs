@@ -26,8 +26,11 @@ pub struct WaitOptions<'a> {
     interval: Duration,
     timeout: Duration,
     backoff: Option<(f64, Duration)>,
-    on_update: Option<Box<dyn FnMut(&Job) + Send + 'a>>,
+    on_update: Option<UpdateCallback<'a>>,
 }
+
+/// Called with the job whenever its status or progress changes.
+type UpdateCallback<'a> = Box<dyn FnMut(&Job) + Send + 'a>;
 
 impl Default for WaitOptions<'_> {
     fn default() -> Self {

@@ -13,8 +13,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use removebgvideo::webhook::{
-    self, EventKind, Verifier, WebhookError, WebhookHeaders, HEADER_DELIVERY_ID, HEADER_EVENT,
-    HEADER_SIGNATURE, HEADER_TIMESTAMP,
+    self, EventKind, Verifier, WebhookError, WebhookHeaders, HEADER_DELIVERY_ID, HEADER_EVENT, HEADER_SIGNATURE,
+    HEADER_TIMESTAMP,
 };
 use removebgvideo::JobStatus;
 
@@ -23,11 +23,9 @@ const TIMESTAMP: u64 = 1_700_000_000;
 /// The flat body the simulator sends.
 const BODY: &[u8] = br#"{"event":"job.completed","job_id":"job_1","status":"completed","progress":100,"output_url":"http://127.0.0.1:1234/outputs/job_1.webm","error":null}"#;
 /// Python: `hmac.new(b"whsec_test_secret", b"1700000000." + BODY, hashlib.sha256).hexdigest()`
-const BODY_SIGNATURE: &str =
-    "sha256=dbf46de088f037c20128827da5fac9b5b532f9f26a9a48bf51fe59844d57a070";
+const BODY_SIGNATURE: &str = "sha256=dbf46de088f037c20128827da5fac9b5b532f9f26a9a48bf51fe59844d57a070";
 /// Python: `hmac.new(b"whsec_new_secret", b"1700000000." + BODY, hashlib.sha256).hexdigest()`
-const BODY_SIGNATURE_NEW_SECRET: &str =
-    "sha256=22d4a231139de6af7187158c1ac5b782cbd92a111b810ccf7215ef57c140e330";
+const BODY_SIGNATURE_NEW_SECRET: &str = "sha256=22d4a231139de6af7187158c1ac5b782cbd92a111b810ccf7215ef57c140e330";
 
 fn at(unix_secs: u64) -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(unix_secs)
@@ -50,10 +48,7 @@ fn verifier() -> Verifier {
     Verifier::new(SECRET).unwrap()
 }
 
-fn verify_at_signing_time(
-    headers: &[(&'static str, String)],
-    body: &[u8],
-) -> Result<(), WebhookError> {
+fn verify_at_signing_time(headers: &[(&'static str, String)], body: &[u8]) -> Result<(), WebhookError> {
     verifier().verify_at(headers, body, at(TIMESTAMP))
 }
 
@@ -62,10 +57,7 @@ fn verify_at_signing_time(
 
 #[test]
 fn sign_matches_independently_computed_vectors() {
-    assert_eq!(
-        webhook::sign(SECRET, TIMESTAMP, BODY).unwrap(),
-        BODY_SIGNATURE
-    );
+    assert_eq!(webhook::sign(SECRET, TIMESTAMP, BODY).unwrap(), BODY_SIGNATURE);
     // Python: hmac.new(b"secret", b"1700000000.hello", hashlib.sha256); same with openssl.
     assert_eq!(
         webhook::sign("secret", TIMESTAMP, b"hello").unwrap(),
@@ -80,21 +72,14 @@ fn sign_matches_independently_computed_vectors() {
 
 #[test]
 fn sign_refuses_an_empty_secret() {
-    assert_eq!(
-        webhook::sign("", TIMESTAMP, BODY),
-        Err(WebhookError::EmptySecret)
-    );
+    assert_eq!(webhook::sign("", TIMESTAMP, BODY), Err(WebhookError::EmptySecret));
     // The old error name still works for callers written against it.
-    assert_eq!(
-        webhook::sign("", TIMESTAMP, BODY),
-        Err(webhook::SignError::EmptySecret)
-    );
+    assert_eq!(webhook::sign("", TIMESTAMP, BODY), Err(webhook::SignError::EmptySecret));
 }
 
 #[test]
 fn signed_headers_carry_all_four_headers_and_verify() {
-    let headers =
-        webhook::signed_headers(SECRET, "job.completed", "dlv_9", TIMESTAMP, BODY).unwrap();
+    let headers = webhook::signed_headers(SECRET, "job.completed", "dlv_9", TIMESTAMP, BODY).unwrap();
     assert_eq!(
         headers,
         vec![
@@ -105,10 +90,7 @@ fn signed_headers_carry_all_four_headers_and_verify() {
         ]
     );
     assert_eq!(verify_at_signing_time(&headers, BODY), Ok(()));
-    assert_eq!(
-        webhook::signed_headers("", "job.completed", "dlv_9", TIMESTAMP, BODY),
-        Err(WebhookError::EmptySecret)
-    );
+    assert_eq!(webhook::signed_headers("", "job.completed", "dlv_9", TIMESTAMP, BODY), Err(WebhookError::EmptySecret));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -121,35 +103,21 @@ fn the_known_vector_verifies() {
 
 #[test]
 fn uppercase_hex_digits_are_accepted() {
-    let upper = format!(
-        "sha256={}",
-        BODY_SIGNATURE["sha256=".len()..].to_uppercase()
-    );
-    assert_eq!(
-        verify_at_signing_time(&headers("1700000000", &upper), BODY),
-        Ok(())
-    );
+    let upper = format!("sha256={}", BODY_SIGNATURE["sha256=".len()..].to_uppercase());
+    assert_eq!(verify_at_signing_time(&headers("1700000000", &upper), BODY), Ok(()));
 }
 
 #[test]
 fn a_tampered_body_is_a_mismatch() {
-    let tampered = String::from_utf8(BODY.to_vec())
-        .unwrap()
-        .replace("job_1", "job_2");
-    assert_eq!(
-        verify_at_signing_time(&valid_headers(), tampered.as_bytes()),
-        Err(WebhookError::SignatureMismatch)
-    );
+    let tampered = String::from_utf8(BODY.to_vec()).unwrap().replace("job_1", "job_2");
+    assert_eq!(verify_at_signing_time(&valid_headers(), tampered.as_bytes()), Err(WebhookError::SignatureMismatch));
 }
 
 #[test]
 fn a_trailing_newline_on_the_body_is_a_mismatch() {
     let mut body = BODY.to_vec();
     body.push(b'\n');
-    assert_eq!(
-        verify_at_signing_time(&valid_headers(), &body),
-        Err(WebhookError::SignatureMismatch)
-    );
+    assert_eq!(verify_at_signing_time(&valid_headers(), &body), Err(WebhookError::SignatureMismatch));
 }
 
 #[test]
@@ -160,10 +128,7 @@ fn re_serialized_json_is_a_mismatch() {
     let pretty = serde_json::to_vec_pretty(&value).unwrap();
     assert_ne!(compact, BODY);
     for body in [compact, pretty] {
-        assert_eq!(
-            verify_at_signing_time(&valid_headers(), &body),
-            Err(WebhookError::SignatureMismatch)
-        );
+        assert_eq!(verify_at_signing_time(&valid_headers(), &body), Err(WebhookError::SignatureMismatch));
     }
 }
 
@@ -171,16 +136,10 @@ fn re_serialized_json_is_a_mismatch() {
 fn a_tampered_timestamp_is_a_mismatch() {
     // One second later is within the tolerance, so only the MAC can catch it.
     let headers = headers("1700000001", BODY_SIGNATURE);
-    assert_eq!(
-        verifier().verify_at(&headers, BODY, at(TIMESTAMP)),
-        Err(WebhookError::SignatureMismatch)
-    );
+    assert_eq!(verifier().verify_at(&headers, BODY, at(TIMESTAMP)), Err(WebhookError::SignatureMismatch));
     // Leading zeros are digits, but not the text that was signed.
     let headers = self::headers("01700000000", BODY_SIGNATURE);
-    assert_eq!(
-        verifier().verify_at(&headers, BODY, at(TIMESTAMP)),
-        Err(WebhookError::SignatureMismatch)
-    );
+    assert_eq!(verifier().verify_at(&headers, BODY, at(TIMESTAMP)), Err(WebhookError::SignatureMismatch));
 }
 
 #[test]
@@ -188,19 +147,13 @@ fn a_tampered_signature_is_a_mismatch() {
     let mut tampered = BODY_SIGNATURE.to_owned();
     let last = tampered.pop().unwrap();
     tampered.push(if last == '0' { '1' } else { '0' });
-    assert_eq!(
-        verify_at_signing_time(&headers("1700000000", &tampered), BODY),
-        Err(WebhookError::SignatureMismatch)
-    );
+    assert_eq!(verify_at_signing_time(&headers("1700000000", &tampered), BODY), Err(WebhookError::SignatureMismatch));
 }
 
 #[test]
 fn the_wrong_secret_is_a_mismatch() {
     let other = Verifier::new("whsec_other").unwrap();
-    assert_eq!(
-        other.verify_at(&valid_headers(), BODY, at(TIMESTAMP)),
-        Err(WebhookError::SignatureMismatch)
-    );
+    assert_eq!(other.verify_at(&valid_headers(), BODY, at(TIMESTAMP)), Err(WebhookError::SignatureMismatch));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -208,10 +161,7 @@ fn the_wrong_secret_is_a_mismatch() {
 
 fn assert_signature_format_error(signature: &str) {
     let result = verify_at_signing_time(&headers("1700000000", signature), BODY);
-    assert!(
-        matches!(result, Err(WebhookError::InvalidSignatureFormat { .. })),
-        "{signature:?} gave {result:?}"
-    );
+    assert!(matches!(result, Err(WebhookError::InvalidSignatureFormat { .. })), "{signature:?} gave {result:?}");
 }
 
 #[test]
@@ -239,10 +189,7 @@ fn malformed_signatures_are_format_errors_not_mismatches() {
 
 fn assert_timestamp_error(timestamp: &str) {
     let result = verify_at_signing_time(&headers(timestamp, BODY_SIGNATURE), BODY);
-    assert!(
-        matches!(result, Err(WebhookError::InvalidTimestamp { .. })),
-        "{timestamp:?} gave {result:?}"
-    );
+    assert!(matches!(result, Err(WebhookError::InvalidTimestamp { .. })), "{timestamp:?} gave {result:?}");
 }
 
 #[test]
@@ -272,10 +219,7 @@ fn a_huge_but_valid_timestamp_is_in_the_future_not_a_panic() {
     let max = u64::MAX;
     let signature = webhook::sign(SECRET, max, BODY).unwrap();
     let result = verifier().verify_at(&headers(&max.to_string(), &signature), BODY, at(TIMESTAMP));
-    assert!(
-        matches!(result, Err(WebhookError::InFuture { .. })),
-        "{result:?}"
-    );
+    assert!(matches!(result, Err(WebhookError::InFuture { .. })), "{result:?}");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -292,27 +236,15 @@ fn default_tolerance_is_300_seconds_inclusive_in_both_directions() {
     assert_eq!(Verifier::DEFAULT_TOLERANCE, Duration::from_secs(300));
     let headers = signed_at(TIMESTAMP);
 
-    assert_eq!(
-        verifier.verify_at(&headers, BODY, at(TIMESTAMP + 300)),
-        Ok(())
-    );
-    assert_eq!(
-        verifier.verify_at(&headers, BODY, at(TIMESTAMP - 300)),
-        Ok(())
-    );
+    assert_eq!(verifier.verify_at(&headers, BODY, at(TIMESTAMP + 300)), Ok(()));
+    assert_eq!(verifier.verify_at(&headers, BODY, at(TIMESTAMP - 300)), Ok(()));
     assert_eq!(
         verifier.verify_at(&headers, BODY, at(TIMESTAMP + 301)),
-        Err(WebhookError::TooOld {
-            age_secs: 301,
-            tolerance_secs: 300
-        })
+        Err(WebhookError::TooOld { age_secs: 301, tolerance_secs: 300 })
     );
     assert_eq!(
         verifier.verify_at(&headers, BODY, at(TIMESTAMP - 301)),
-        Err(WebhookError::InFuture {
-            ahead_secs: 301,
-            tolerance_secs: 300
-        })
+        Err(WebhookError::InFuture { ahead_secs: 301, tolerance_secs: 300 })
     );
 }
 
@@ -320,10 +252,7 @@ fn default_tolerance_is_300_seconds_inclusive_in_both_directions() {
 fn a_fraction_of_a_second_past_the_edge_still_counts_as_the_edge() {
     // Ages are compared in whole seconds.
     let now = at(TIMESTAMP + 300) + Duration::from_millis(999);
-    assert_eq!(
-        verifier().verify_at(&signed_at(TIMESTAMP), BODY, now),
-        Ok(())
-    );
+    assert_eq!(verifier().verify_at(&signed_at(TIMESTAMP), BODY, now), Ok(()));
 }
 
 #[test]
@@ -331,27 +260,15 @@ fn a_custom_tolerance_moves_both_edges() {
     let verifier = verifier().with_tolerance(Duration::from_secs(60));
     assert_eq!(verifier.tolerance(), Duration::from_secs(60));
     let headers = signed_at(TIMESTAMP);
-    assert_eq!(
-        verifier.verify_at(&headers, BODY, at(TIMESTAMP + 60)),
-        Ok(())
-    );
-    assert_eq!(
-        verifier.verify_at(&headers, BODY, at(TIMESTAMP - 60)),
-        Ok(())
-    );
+    assert_eq!(verifier.verify_at(&headers, BODY, at(TIMESTAMP + 60)), Ok(()));
+    assert_eq!(verifier.verify_at(&headers, BODY, at(TIMESTAMP - 60)), Ok(()));
     assert_eq!(
         verifier.verify_at(&headers, BODY, at(TIMESTAMP + 61)),
-        Err(WebhookError::TooOld {
-            age_secs: 61,
-            tolerance_secs: 60
-        })
+        Err(WebhookError::TooOld { age_secs: 61, tolerance_secs: 60 })
     );
     assert_eq!(
         verifier.verify_at(&headers, BODY, at(TIMESTAMP - 61)),
-        Err(WebhookError::InFuture {
-            ahead_secs: 61,
-            tolerance_secs: 60
-        })
+        Err(WebhookError::InFuture { ahead_secs: 61, tolerance_secs: 60 })
     );
 }
 
@@ -362,24 +279,15 @@ fn a_zero_tolerance_demands_the_same_second_and_does_not_disable_the_check() {
     assert_eq!(verifier.verify_at(&headers, BODY, at(TIMESTAMP)), Ok(()));
     assert_eq!(
         verifier.verify_at(&headers, BODY, at(TIMESTAMP + 1)),
-        Err(WebhookError::TooOld {
-            age_secs: 1,
-            tolerance_secs: 0
-        })
+        Err(WebhookError::TooOld { age_secs: 1, tolerance_secs: 0 })
     );
 }
 
 #[test]
 fn verify_uses_the_real_clock() {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
     assert_eq!(verifier().verify(&signed_at(now), BODY), Ok(()));
-    assert!(matches!(
-        verifier().verify(&signed_at(now - 3600), BODY),
-        Err(WebhookError::TooOld { .. })
-    ));
+    assert!(matches!(verifier().verify(&signed_at(now - 3600), BODY), Err(WebhookError::TooOld { .. })));
 }
 
 #[test]
@@ -388,13 +296,8 @@ fn verify_ignoring_age_accepts_old_deliveries_but_still_checks_the_signature() {
     // Signed in 2023; the real clock is far past the tolerance.
     assert_eq!(verifier.verify_ignoring_age(&valid_headers(), BODY), Ok(()));
     assert_eq!(verifier.verify_ignoring_age(&signed_at(0), BODY), Ok(()));
-    assert_eq!(
-        verifier.verify_ignoring_age(&valid_headers(), b"{}"),
-        Err(WebhookError::SignatureMismatch)
-    );
-    let event = verifier
-        .construct_event_ignoring_age(&valid_headers(), BODY)
-        .unwrap();
+    assert_eq!(verifier.verify_ignoring_age(&valid_headers(), b"{}"), Err(WebhookError::SignatureMismatch));
+    let event = verifier.construct_event_ignoring_age(&valid_headers(), BODY).unwrap();
     assert_eq!(event.job_id.as_deref(), Some("job_1"));
 }
 
@@ -402,20 +305,14 @@ fn verify_ignoring_age_accepts_old_deliveries_but_still_checks_the_signature() {
 fn the_signature_is_checked_before_the_age() {
     // A forged delivery is reported as forged, not as merely old.
     let headers = headers("1000", BODY_SIGNATURE);
-    assert_eq!(
-        verifier().verify_at(&headers, BODY, at(TIMESTAMP)),
-        Err(WebhookError::SignatureMismatch)
-    );
+    assert_eq!(verifier().verify_at(&headers, BODY, at(TIMESTAMP)), Err(WebhookError::SignatureMismatch));
 }
 
 #[test]
 fn a_clock_before_1970_refuses_rather_than_panics() {
     let before_epoch = UNIX_EPOCH - Duration::from_secs(10);
     let result = verifier().verify_at(&valid_headers(), BODY, before_epoch);
-    assert!(
-        matches!(result, Err(WebhookError::InFuture { .. })),
-        "{result:?}"
-    );
+    assert!(matches!(result, Err(WebhookError::InFuture { .. })), "{result:?}");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -425,46 +322,28 @@ fn a_clock_before_1970_refuses_rather_than_panics() {
 fn rotation_accepts_a_signature_from_any_listed_secret() {
     let verifier = Verifier::with_secrets(["whsec_new_secret", SECRET]).unwrap();
     assert_eq!(verifier.secret_count(), 2);
-    assert_eq!(
-        verifier.verify_at(&valid_headers(), BODY, at(TIMESTAMP)),
-        Ok(())
-    );
+    assert_eq!(verifier.verify_at(&valid_headers(), BODY, at(TIMESTAMP)), Ok(()));
     let new = headers("1700000000", BODY_SIGNATURE_NEW_SECRET);
     assert_eq!(verifier.verify_at(&new, BODY, at(TIMESTAMP)), Ok(()));
 
     let only_new = Verifier::with_secrets(vec!["whsec_new_secret".to_owned()]).unwrap();
     assert_eq!(only_new.verify_at(&new, BODY, at(TIMESTAMP)), Ok(()));
-    assert_eq!(
-        only_new.verify_at(&valid_headers(), BODY, at(TIMESTAMP)),
-        Err(WebhookError::SignatureMismatch)
-    );
+    assert_eq!(only_new.verify_at(&valid_headers(), BODY, at(TIMESTAMP)), Err(WebhookError::SignatureMismatch));
 }
 
 #[test]
 fn empty_or_missing_secrets_are_refused() {
     assert_eq!(Verifier::new("").unwrap_err(), WebhookError::EmptySecret);
-    assert_eq!(
-        Verifier::with_secrets(Vec::<String>::new()).unwrap_err(),
-        WebhookError::EmptySecret
-    );
-    assert_eq!(
-        Verifier::with_secrets([SECRET, ""]).unwrap_err(),
-        WebhookError::EmptySecret
-    );
-    assert_eq!(
-        webhook::construct_event("", &valid_headers(), BODY).unwrap_err(),
-        WebhookError::EmptySecret
-    );
+    assert_eq!(Verifier::with_secrets(Vec::<String>::new()).unwrap_err(), WebhookError::EmptySecret);
+    assert_eq!(Verifier::with_secrets([SECRET, ""]).unwrap_err(), WebhookError::EmptySecret);
+    assert_eq!(webhook::construct_event("", &valid_headers(), BODY).unwrap_err(), WebhookError::EmptySecret);
 }
 
 #[test]
 fn the_secret_is_used_exactly_as_given() {
     // A secret read from a file often ends with a newline; it is not trimmed behind your back.
     let with_newline = Verifier::new("whsec_test_secret\n").unwrap();
-    assert_eq!(
-        with_newline.verify_at(&valid_headers(), BODY, at(TIMESTAMP)),
-        Err(WebhookError::SignatureMismatch)
-    );
+    assert_eq!(with_newline.verify_at(&valid_headers(), BODY, at(TIMESTAMP)), Err(WebhookError::SignatureMismatch));
 }
 
 #[test]
@@ -489,13 +368,7 @@ fn no_error_message_contains_the_secret() {
         verifier.verify_at(&headers("1700000000", hex), BODY, at(TIMESTAMP)),
         verifier.verify_at(&Vec::<(String, String)>::new(), BODY, at(TIMESTAMP)),
         webhook::sign("", TIMESTAMP, BODY).map(|_| ()),
-        verifier
-            .construct_event_at(
-                &signed_at_with_body(b"not json"),
-                b"not json",
-                at(TIMESTAMP),
-            )
-            .map(|_| ()),
+        verifier.construct_event_at(&signed_at_with_body(b"not json"), b"not json", at(TIMESTAMP)).map(|_| ()),
     ];
     for error in errors {
         let error = error.unwrap_err();
@@ -512,18 +385,10 @@ fn no_error_message_contains_the_secret() {
 #[test]
 fn each_missing_header_is_named() {
     for missing in [HEADER_TIMESTAMP, HEADER_SIGNATURE] {
-        let headers: Vec<_> = valid_headers()
-            .into_iter()
-            .filter(|(name, _)| *name != missing)
-            .collect();
-        assert_eq!(
-            verify_at_signing_time(&headers, BODY),
-            Err(WebhookError::MissingHeader { name: missing })
-        );
+        let headers: Vec<_> = valid_headers().into_iter().filter(|(name, _)| *name != missing).collect();
+        assert_eq!(verify_at_signing_time(&headers, BODY), Err(WebhookError::MissingHeader { name: missing }));
         assert!(
-            WebhookError::MissingHeader { name: missing }
-                .to_string()
-                .contains(missing),
+            WebhookError::MissingHeader { name: missing }.to_string().contains(missing),
             "the message names the header"
         );
     }
@@ -531,13 +396,8 @@ fn each_missing_header_is_named() {
 
 #[test]
 fn a_missing_event_header_falls_back_to_the_body() {
-    let headers: Vec<_> = valid_headers()
-        .into_iter()
-        .filter(|(name, _)| *name != HEADER_EVENT)
-        .collect();
-    let event = verifier()
-        .construct_event_at(&headers, BODY, at(TIMESTAMP))
-        .unwrap();
+    let headers: Vec<_> = valid_headers().into_iter().filter(|(name, _)| *name != HEADER_EVENT).collect();
+    let event = verifier().construct_event_at(&headers, BODY, at(TIMESTAMP)).unwrap();
     assert_eq!(event.kind, EventKind::JobCompleted);
 }
 
@@ -546,21 +406,13 @@ fn no_event_kind_anywhere_is_its_own_error() {
     let body = br#"{"job_id":"job_1","status":"completed"}"#;
     let mut headers = signed_at_with_body(body);
     headers.retain(|(name, _)| *name != HEADER_EVENT);
-    assert_eq!(
-        verifier().construct_event_at(&headers, body, at(TIMESTAMP)),
-        Err(WebhookError::MissingEventKind)
-    );
+    assert_eq!(verifier().construct_event_at(&headers, body, at(TIMESTAMP)), Err(WebhookError::MissingEventKind));
 }
 
 #[test]
 fn a_missing_delivery_id_header_leaves_the_delivery_id_empty() {
-    let headers: Vec<_> = valid_headers()
-        .into_iter()
-        .filter(|(name, _)| *name != HEADER_DELIVERY_ID)
-        .collect();
-    let event = verifier()
-        .construct_event_at(&headers, BODY, at(TIMESTAMP))
-        .unwrap();
+    let headers: Vec<_> = valid_headers().into_iter().filter(|(name, _)| *name != HEADER_DELIVERY_ID).collect();
+    let event = verifier().construct_event_at(&headers, BODY, at(TIMESTAMP)).unwrap();
     assert_eq!(event.delivery_id, None);
 }
 
@@ -571,55 +423,31 @@ fn header_map_lookup_ignores_case() {
     map.insert("X-WEBHOOK-SIGNATURE", BODY_SIGNATURE.parse().unwrap());
     map.insert("x-Webhook-Event", "job.completed".parse().unwrap());
     map.insert("x-webhook-delivery-id", "dlv_1".parse().unwrap());
-    assert_eq!(
-        map.get_header("X-Webhook-Timestamp").as_deref(),
-        Some("1700000000")
-    );
-    assert_eq!(
-        map.get_header("x-webhook-signature").as_deref(),
-        Some(BODY_SIGNATURE)
-    );
+    assert_eq!(map.get_header("X-Webhook-Timestamp").as_deref(), Some("1700000000"));
+    assert_eq!(map.get_header("x-webhook-signature").as_deref(), Some(BODY_SIGNATURE));
     assert_eq!(map.get_header("X-Missing"), None);
-    let event = verifier()
-        .construct_event_at(&map, BODY, at(TIMESTAMP))
-        .unwrap();
+    let event = verifier().construct_event_at(&map, BODY, at(TIMESTAMP)).unwrap();
     assert_eq!(event.delivery_id.as_deref(), Some("dlv_1"));
 }
 
 #[test]
 fn a_non_utf8_header_value_is_malformed_not_missing() {
     let mut map = http::HeaderMap::new();
-    map.insert(
-        HEADER_TIMESTAMP,
-        http::HeaderValue::from_bytes(b"17\xff").unwrap(),
-    );
+    map.insert(HEADER_TIMESTAMP, http::HeaderValue::from_bytes(b"17\xff").unwrap());
     map.insert(HEADER_SIGNATURE, BODY_SIGNATURE.parse().unwrap());
-    assert!(matches!(
-        verifier().verify_at(&map, BODY, at(TIMESTAMP)),
-        Err(WebhookError::InvalidTimestamp { .. })
-    ));
+    assert!(matches!(verifier().verify_at(&map, BODY, at(TIMESTAMP)), Err(WebhookError::InvalidTimestamp { .. })));
 }
 
 #[test]
 fn pair_collections_lookup_ignores_case() {
-    let lower: Vec<(String, String)> = valid_headers()
-        .into_iter()
-        .map(|(name, value)| (name.to_ascii_lowercase(), value))
-        .collect();
-    let upper: Vec<(String, String)> = valid_headers()
-        .into_iter()
-        .map(|(name, value)| (name.to_ascii_uppercase(), value))
-        .collect();
-    let borrowed: Vec<(&str, &str)> = lower
-        .iter()
-        .map(|(n, v)| (n.as_str(), v.as_str()))
-        .collect();
+    let lower: Vec<(String, String)> =
+        valid_headers().into_iter().map(|(name, value)| (name.to_ascii_lowercase(), value)).collect();
+    let upper: Vec<(String, String)> =
+        valid_headers().into_iter().map(|(name, value)| (name.to_ascii_uppercase(), value)).collect();
+    let borrowed: Vec<(&str, &str)> = lower.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
     let hash_map: HashMap<String, String> = upper.iter().cloned().collect();
     let btree_map: BTreeMap<&str, &str> = borrowed.iter().copied().collect();
-    let array = [
-        ("x-webhook-timestamp", "1700000000"),
-        ("X-Webhook-Signature", BODY_SIGNATURE),
-    ];
+    let array = [("x-webhook-timestamp", "1700000000"), ("X-Webhook-Signature", BODY_SIGNATURE)];
 
     let verifier = verifier();
     let now = at(TIMESTAMP);
@@ -630,10 +458,7 @@ fn pair_collections_lookup_ignores_case() {
     assert_eq!(verifier.verify_at(&btree_map, BODY, now), Ok(()));
     assert_eq!(verifier.verify_at(&array, BODY, now), Ok(()));
     assert_eq!(verifier.verify_at(&&array, BODY, now), Ok(()));
-    assert_eq!(
-        array.get_header("X-WEBHOOK-TIMESTAMP").as_deref(),
-        Some("1700000000")
-    );
+    assert_eq!(array.get_header("X-WEBHOOK-TIMESTAMP").as_deref(), Some("1700000000"));
 }
 
 #[test]
@@ -651,16 +476,13 @@ fn signed_at_with_body(body: &[u8]) -> Vec<(&'static str, String)> {
 }
 
 fn event_for(kind: &str, body: &str) -> Result<webhook::WebhookEvent, WebhookError> {
-    let headers =
-        webhook::signed_headers(SECRET, kind, "dlv_7", TIMESTAMP, body.as_bytes()).unwrap();
+    let headers = webhook::signed_headers(SECRET, kind, "dlv_7", TIMESTAMP, body.as_bytes()).unwrap();
     verifier().construct_event_at(&headers, body.as_bytes(), at(TIMESTAMP))
 }
 
 #[test]
 fn construct_event_reads_the_simulators_flat_body() {
-    let event = verifier()
-        .construct_event_at(&valid_headers(), BODY, at(TIMESTAMP))
-        .unwrap();
+    let event = verifier().construct_event_at(&valid_headers(), BODY, at(TIMESTAMP)).unwrap();
     assert_eq!(event.kind, EventKind::JobCompleted);
     assert_eq!(event.delivery_id.as_deref(), Some("dlv_1"));
     assert_eq!(event.timestamp, TIMESTAMP);
@@ -668,24 +490,16 @@ fn construct_event_reads_the_simulators_flat_body() {
     assert_eq!(event.job_id.as_deref(), Some("job_1"));
     assert_eq!(event.status, Some(JobStatus::Completed));
     assert_eq!(event.progress, Some(100.0));
-    assert_eq!(
-        event.output_url.as_deref(),
-        Some("http://127.0.0.1:1234/outputs/job_1.webm")
-    );
+    assert_eq!(event.output_url.as_deref(), Some("http://127.0.0.1:1234/outputs/job_1.webm"));
     assert_eq!(event.error, None);
-    assert_eq!(
-        event.payload,
-        serde_json::from_slice::<serde_json::Value>(BODY).unwrap()
-    );
+    assert_eq!(event.payload, serde_json::from_slice::<serde_json::Value>(BODY).unwrap());
 }
 
 #[test]
 fn construct_event_for_started_and_failed() {
-    let started = event_for(
-        "job.started",
-        r#"{"event":"job.started","job_id":"job_2","status":"processing","progress":0}"#,
-    )
-    .unwrap();
+    let started =
+        event_for("job.started", r#"{"event":"job.started","job_id":"job_2","status":"processing","progress":0}"#)
+            .unwrap();
     assert_eq!(started.kind, EventKind::JobStarted);
     assert_eq!(started.status, Some(JobStatus::Processing));
     assert_eq!(started.progress, Some(0.0));
@@ -705,19 +519,14 @@ fn construct_event_for_started_and_failed() {
 
 #[test]
 fn an_unknown_kind_and_status_are_kept_as_other() {
-    let event = event_for(
-        "job.archived",
-        r#"{"event":"job.archived","id":"job_4","status":"archived","retention_days":30}"#,
-    )
-    .unwrap();
+    let event =
+        event_for("job.archived", r#"{"event":"job.archived","id":"job_4","status":"archived","retention_days":30}"#)
+            .unwrap();
     assert_eq!(event.kind, EventKind::Other("job.archived".to_owned()));
     assert_eq!(event.kind.as_str(), "job.archived");
     assert_eq!(event.status, Some(JobStatus::Other("archived".to_owned())));
     assert_eq!(event.job_id.as_deref(), Some("job_4"));
-    assert_eq!(
-        event.payload["retention_days"], 30,
-        "unknown fields stay in the payload"
-    );
+    assert_eq!(event.payload["retention_days"], 30, "unknown fields stay in the payload");
 }
 
 #[test]
@@ -727,16 +536,9 @@ fn job_fields_are_read_from_a_nested_data_or_job_object() {
         r#"{"id":"evt_1","type":"job.completed","data":{"id":"job_5","status":"completed","progress":"99.5","output_url":"https://cdn.example/o.webm"}}"#,
     )
     .unwrap();
-    assert_eq!(
-        from_data.job_id.as_deref(),
-        Some("job_5"),
-        "the nested id is the job's"
-    );
+    assert_eq!(from_data.job_id.as_deref(), Some("job_5"), "the nested id is the job's");
     assert_eq!(from_data.progress, Some(99.5));
-    assert_eq!(
-        from_data.output_url.as_deref(),
-        Some("https://cdn.example/o.webm")
-    );
+    assert_eq!(from_data.output_url.as_deref(), Some("https://cdn.example/o.webm"));
 
     let from_job = event_for(
         "job.failed",
@@ -767,9 +569,7 @@ fn the_kind_falls_back_to_the_type_field() {
     let body = br#"{"type":"job.started","job_id":"job_8"}"#;
     let mut headers = signed_at_with_body(body);
     headers.retain(|(name, _)| *name != HEADER_EVENT);
-    let event = verifier()
-        .construct_event_at(&headers, body, at(TIMESTAMP))
-        .unwrap();
+    let event = verifier().construct_event_at(&headers, body, at(TIMESTAMP)).unwrap();
     assert_eq!(event.kind, EventKind::JobStarted);
 }
 
@@ -780,33 +580,17 @@ fn an_event_header_contradicting_the_signed_body_is_refused() {
     headers[0].1 = "job.failed".to_owned();
     assert_eq!(
         verifier().construct_event_at(&headers, BODY, at(TIMESTAMP)),
-        Err(WebhookError::EventKindMismatch {
-            header: "job.failed".to_owned(),
-            body: "job.completed".to_owned()
-        })
+        Err(WebhookError::EventKindMismatch { header: "job.failed".to_owned(), body: "job.completed".to_owned() })
     );
 }
 
 #[test]
 fn invalid_json_after_a_valid_signature_is_an_invalid_payload() {
-    for body in [
-        &b"not json"[..],
-        b"",
-        b"[1,2,3]",
-        b"\"job.completed\"",
-        b"{\"event\":",
-    ] {
+    for body in [&b"not json"[..], b"", b"[1,2,3]", b"\"job.completed\"", b"{\"event\":"] {
         let headers = signed_at_with_body(body);
-        assert_eq!(
-            verifier().verify_at(&headers, body, at(TIMESTAMP)),
-            Ok(()),
-            "signature is fine"
-        );
+        assert_eq!(verifier().verify_at(&headers, body, at(TIMESTAMP)), Ok(()), "signature is fine");
         let result = verifier().construct_event_at(&headers, body, at(TIMESTAMP));
-        assert!(
-            matches!(result, Err(WebhookError::InvalidPayload { .. })),
-            "{result:?}"
-        );
+        assert!(matches!(result, Err(WebhookError::InvalidPayload { .. })), "{result:?}");
     }
 }
 
@@ -824,16 +608,10 @@ fn construct_event_verifies_first() {
 
 #[test]
 fn the_free_construct_event_uses_the_real_clock() {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
     let event = webhook::construct_event(SECRET, &signed_at(now), BODY).unwrap();
     assert_eq!(event.timestamp, now);
-    assert!(matches!(
-        webhook::construct_event(SECRET, &valid_headers(), BODY),
-        Err(WebhookError::TooOld { .. })
-    ));
+    assert!(matches!(webhook::construct_event(SECRET, &valid_headers(), BODY), Err(WebhookError::TooOld { .. })));
 }
 
 #[test]

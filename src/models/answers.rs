@@ -1,8 +1,8 @@
 //! The answers of the public calls other than jobs.
 
-use serde::{Deserialize, Serialize};
 use super::lenient::{self, Extra};
 use super::Job;
+use serde::{Deserialize, Serialize};
 
 /// Declares an answer whose fields the public docs do not fix: every field is kept, by name.
 macro_rules! object_answer {

@@ -6,8 +6,10 @@ string_enum! {
     /// The segmentation model that processes a job.
     ///
     /// Unknown values from the server are kept in [`Model::Other`].
+    #[derive(Default)]
     pub enum Model {
         /// Quality-first general segmentation (the default).
+        #[default]
         Original => "original",
         /// Fastest and cheapest; for simple scenes.
         Light => "light",
@@ -20,10 +22,12 @@ string_enum! {
 
 string_enum! {
     /// What replaces the removed background.
+    #[derive(Default)]
     pub enum BgType {
         /// An alpha channel (needs a format with alpha, such as webm, mov, webp or png_sequence).
         Transparent => "transparent",
-        /// Chroma-key green (the official SDK's default).
+        /// Chroma-key green (the default, as the official SDK sends when no background is chosen).
+        #[default]
         Green => "green",
         /// Solid white.
         White => "white",
@@ -38,8 +42,10 @@ string_enum! {
 
 string_enum! {
     /// The container or image format of the output.
+    #[derive(Default)]
     pub enum OutputFormat {
         /// WebM (the default; carries alpha).
+        #[default]
         Webm => "webm",
         /// QuickTime MOV.
         Mov => "mov",
@@ -73,24 +79,5 @@ impl JobStatus {
     #[must_use]
     pub fn is_terminal(&self) -> bool {
         matches!(self, Self::Completed | Self::Failed)
-    }
-}
-
-impl Default for Model {
-    fn default() -> Self {
-        Self::Original
-    }
-}
-
-impl Default for BgType {
-    /// Green, as the official SDK sends when no background is chosen.
-    fn default() -> Self {
-        Self::Green
-    }
-}
-
-impl Default for OutputFormat {
-    fn default() -> Self {
-        Self::Webm
     }
 }

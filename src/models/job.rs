@@ -86,8 +86,8 @@ impl TryFrom<JobWire> for Job {
     type Error = &'static str;
 
     fn try_from(mut wire: JobWire) -> Result<Self, Self::Error> {
-        let id = lenient::pick_id(wire.id, wire.job_id, &mut wire.extra)
-            .ok_or("the job has neither `id` nor `job_id`")?;
+        let id =
+            lenient::pick_id(wire.id, wire.job_id, &mut wire.extra).ok_or("the job has neither `id` nor `job_id`")?;
         Ok(Self {
             id,
             status: wire.status,
@@ -145,12 +145,6 @@ impl TryFrom<SubmissionWire> for JobSubmission {
     fn try_from(mut wire: SubmissionWire) -> Result<Self, Self::Error> {
         let id = lenient::pick_id(wire.id, wire.job_id, &mut wire.extra)
             .ok_or("the answer has neither `id` nor `job_id`")?;
-        Ok(Self {
-            id,
-            status: wire.status,
-            success: wire.success,
-            message: wire.message,
-            extra: wire.extra,
-        })
+        Ok(Self { id, status: wire.status, success: wire.success, message: wire.message, extra: wire.extra })
     }
 }

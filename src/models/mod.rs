@@ -4,11 +4,11 @@
 //! `fields`), and server-owned enums keep values the crate does not know in `Other(String)`,
 //! so a new server field or value never fails a call.
 
-mod enums;
 #[cfg(feature = "client")]
 mod admin;
 #[cfg(feature = "client")]
 mod answers;
+mod enums;
 #[cfg(feature = "client")]
 mod job;
 #[cfg(feature = "client")]

@@ -190,7 +190,11 @@ impl StartJob {
     }
 }
 
-fn validate_optional(text_prompt: Option<&str>, webhook_url: Option<&str>, bg_color: Option<[f64; 3]>) -> Result<(), Error> {
+fn validate_optional(
+    text_prompt: Option<&str>,
+    webhook_url: Option<&str>,
+    bg_color: Option<[f64; 3]>,
+) -> Result<(), Error> {
     if text_prompt.is_some_and(|prompt| prompt.trim().is_empty()) {
         return Err(invalid("text_prompt", "must not be empty when set"));
     }

@@ -22,10 +22,7 @@ pub(crate) fn read_bounded(response: Response) -> Result<(http::StatusCode, http
         return Err(Error::AnswerTooLarge { status, limit: MAX_ANSWER_BYTES });
     }
     let mut body = Vec::new();
-    response
-        .take(MAX_ANSWER_BYTES + 1)
-        .read_to_end(&mut body)
-        .map_err(read_error)?;
+    response.take(MAX_ANSWER_BYTES + 1).read_to_end(&mut body).map_err(read_error)?;
     if body.len() as u64 > MAX_ANSWER_BYTES {
         return Err(Error::AnswerTooLarge { status, limit: MAX_ANSWER_BYTES });
     }

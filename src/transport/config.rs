@@ -91,7 +91,11 @@ impl TransportConfig {
     }
 }
 
-fn build_http_client(base: &Url, connect_timeout: Duration, stall_timeout: Duration) -> Result<reqwest::blocking::Client, Error> {
+fn build_http_client(
+    base: &Url,
+    connect_timeout: Duration,
+    stall_timeout: Duration,
+) -> Result<reqwest::blocking::Client, Error> {
     let api_origin = base.origin();
     // reqwest strips only the standard auth headers on a cross-origin redirect, not
     // X-Api-Key or X-Admin-Token: so a request to the API never follows a redirect elsewhere.
@@ -117,9 +121,7 @@ fn build_http_client(base: &Url, connect_timeout: Duration, stall_timeout: Durat
     let builder = builder.tcp_user_timeout(stall_timeout);
     #[cfg(not(any(target_os = "android", target_os = "fuchsia", target_os = "linux")))]
     let _ = stall_timeout;
-    builder
-        .build()
-        .map_err(|error| Error::Config(format!("could not build the HTTP client: {error}")))
+    builder.build().map_err(|error| Error::Config(format!("could not build the HTTP client: {error}")))
 }
 
 /// Checks and normalizes the base URL: http(s) only, no credentials, query or fragment, a

@@ -153,12 +153,10 @@ impl Transport {
                         }
                     }
                 }
-                Err(error) => {
-                    match policy.after_transport_error(retries_done, &error, call.safety) {
-                        Verdict::GiveUp => return Err(Error::Transport(error)),
-                        retry => retry,
-                    }
-                }
+                Err(error) => match policy.after_transport_error(retries_done, &error, call.safety) {
+                    Verdict::GiveUp => return Err(Error::Transport(error)),
+                    retry => retry,
+                },
             };
             if let Verdict::RetryAfter(pause) = verdict {
                 self.shared.clock.sleep(pause);
@@ -174,10 +172,8 @@ impl Transport {
         if !call.query.is_empty() {
             url.query_pairs_mut().extend_pairs(call.query.iter().map(|(name, value)| (*name, value.as_str())));
         }
-        let mut request = shared
-            .http
-            .request(call.method.clone(), url)
-            .header(http::header::USER_AGENT, &shared.user_agent);
+        let mut request =
+            shared.http.request(call.method.clone(), url).header(http::header::USER_AGENT, &shared.user_agent);
         request = match call.transfer {
             // reqwest's blocking timeout spans the whole body upload, so a large file gets its
             // own limit (none by default); the connect and TCP stall limits still apply.
@@ -188,8 +184,9 @@ impl Transport {
             false => request.timeout(shared.timeout),
         };
         if let Some((header, secret)) = call.credential {
-            let mut value = http::HeaderValue::from_str(secret.expose())
-                .map_err(|_| Error::Config(format!("the {header} credential holds characters that cannot go in a header")))?;
+            let mut value = http::HeaderValue::from_str(secret.expose()).map_err(|_| {
+                Error::Config(format!("the {header} credential holds characters that cannot go in a header"))
+            })?;
             value.set_sensitive(true);
             request = request.header(header, value);
         }

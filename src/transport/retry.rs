@@ -111,7 +111,13 @@ impl RetryPolicy {
     }
 
     /// After an answer with a non-2xx `status`.
-    pub(crate) fn after_status(&self, retries_done: u32, status: StatusCode, retry_after: Option<Duration>, safety: Safety) -> Verdict {
+    pub(crate) fn after_status(
+        &self,
+        retries_done: u32,
+        status: StatusCode,
+        retry_after: Option<Duration>,
+        safety: Safety,
+    ) -> Verdict {
         if retries_done >= self.max_retries || !is_retryable_status(status) {
             return Verdict::GiveUp;
         }
@@ -151,10 +157,7 @@ impl RetryPolicy {
     /// Exponential backoff with "equal jitter": half the step is fixed, half random, so that
     /// clients that failed together do not retry together.
     fn backoff(&self, retries_done: u32) -> Duration {
-        let step = self
-            .initial_backoff
-            .saturating_mul(2u32.saturating_pow(retries_done))
-            .min(self.max_backoff);
+        let step = self.initial_backoff.saturating_mul(2u32.saturating_pow(retries_done)).min(self.max_backoff);
         let half = step / 2;
         half + half.mul_f64(fastrand::f64())
     }

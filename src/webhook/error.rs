@@ -37,9 +37,7 @@ pub enum WebhookError {
 
     /// The signature is valid but the delivery was signed longer ago than the tolerance allows
     /// (possibly a replay).
-    #[error(
-        "webhook timestamp is too old: signed {age_secs} s ago, tolerance is {tolerance_secs} s"
-    )]
+    #[error("webhook timestamp is too old: signed {age_secs} s ago, tolerance is {tolerance_secs} s")]
     TooOld {
         /// How many seconds before "now" the delivery was signed.
         age_secs: u64,
@@ -49,9 +47,7 @@ pub enum WebhookError {
 
     /// The signature is valid but the timestamp lies further in the future than the tolerance
     /// allows (a clock far off, or a delivery forged ahead of time with a leaked secret).
-    #[error(
-        "webhook timestamp is in the future: {ahead_secs} s ahead, tolerance is {tolerance_secs} s"
-    )]
+    #[error("webhook timestamp is in the future: {ahead_secs} s ahead, tolerance is {tolerance_secs} s")]
     InFuture {
         /// How many seconds after "now" the timestamp lies.
         ahead_secs: u64,

@@ -67,13 +67,9 @@ pub(crate) fn event_from_verified_body<H: WebhookHeaders + ?Sized>(
     timestamp: u64,
 ) -> Result<WebhookEvent, WebhookError> {
     let payload: Value =
-        serde_json::from_slice(body).map_err(|error| WebhookError::InvalidPayload {
-            reason: error.to_string(),
-        })?;
+        serde_json::from_slice(body).map_err(|error| WebhookError::InvalidPayload { reason: error.to_string() })?;
     let Value::Object(top) = &payload else {
-        return Err(WebhookError::InvalidPayload {
-            reason: "expected a JSON object".to_owned(),
-        });
+        return Err(WebhookError::InvalidPayload { reason: "expected a JSON object".to_owned() });
     };
 
     let kind = event_kind(headers, top)?;
@@ -85,19 +81,13 @@ pub(crate) fn event_from_verified_body<H: WebhookHeaders + ?Sized>(
     // A nested object names the job more specifically than an envelope around it, so it is
     // searched first: in `{"id": "evt_1", "data": {"id": "job_1"}}` the top-level id is the
     // event's, not the job's.
-    let sources: Vec<&Map<String, Value>> = [top.get("job"), top.get("data")]
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_object)
-        .chain([top])
-        .collect();
+    let sources: Vec<&Map<String, Value>> =
+        [top.get("job"), top.get("data")].into_iter().flatten().filter_map(Value::as_object).chain([top]).collect();
     Ok(WebhookEvent {
         kind,
         delivery_id,
         timestamp,
-        job_id: first_found(&sources, |source| {
-            id_field(source, "job_id").or_else(|| id_field(source, "id"))
-        }),
+        job_id: first_found(&sources, |source| id_field(source, "job_id").or_else(|| id_field(source, "id"))),
         status: first_found(&sources, |source| string_field(source, "status")).map(JobStatus::from),
         progress: first_found(&sources, progress_field),
         output_url: first_found(&sources, |source| string_field(source, "output_url")),
@@ -108,29 +98,20 @@ pub(crate) fn event_from_verified_body<H: WebhookHeaders + ?Sized>(
 
 /// The header names the kind; the body's `event` (or `type`) is the fallback. The header is not
 /// signed, so when the signed `event` field is present too, the two must agree.
-fn event_kind<H: WebhookHeaders + ?Sized>(
-    headers: &H,
-    top: &Map<String, Value>,
-) -> Result<EventKind, WebhookError> {
+fn event_kind<H: WebhookHeaders + ?Sized>(headers: &H, top: &Map<String, Value>) -> Result<EventKind, WebhookError> {
     let signed_event = string_field(top, "event");
     match (headers.get_header(HEADER_EVENT), signed_event) {
-        (Some(header), Some(body)) if header != body => Err(WebhookError::EventKindMismatch {
-            header: header.into_owned(),
-            body,
-        }),
+        (Some(header), Some(body)) if header != body => {
+            Err(WebhookError::EventKindMismatch { header: header.into_owned(), body })
+        }
         (Some(header), _) => Ok(EventKind::from(header.as_ref())),
         (None, Some(body)) => Ok(EventKind::from(body)),
-        (None, None) => string_field(top, "type")
-            .map(EventKind::from)
-            .ok_or(WebhookError::MissingEventKind),
+        (None, None) => string_field(top, "type").map(EventKind::from).ok_or(WebhookError::MissingEventKind),
     }
 }
 
 /// The first value `read` finds, trying the sources in order.
-fn first_found<T>(
-    sources: &[&Map<String, Value>],
-    read: impl Fn(&Map<String, Value>) -> Option<T>,
-) -> Option<T> {
+fn first_found<T>(sources: &[&Map<String, Value>], read: impl Fn(&Map<String, Value>) -> Option<T>) -> Option<T> {
     sources.iter().find_map(|source| read(source))
 }
 

@@ -30,16 +30,12 @@ impl<T: WebhookHeaders + ?Sized> WebhookHeaders for &T {
 impl WebhookHeaders for http::HeaderMap {
     fn get_header(&self, name: &str) -> Option<Cow<'_, str>> {
         // `HeaderMap::get` with a `&str` normalizes the name, so the lookup ignores case.
-        self.get(name)
-            .map(|value| String::from_utf8_lossy(value.as_bytes()))
+        self.get(name).map(|value| String::from_utf8_lossy(value.as_bytes()))
     }
 }
 
 /// The first value whose name equals `name` ignoring ASCII case.
-fn find_in_pairs<'a, K, V>(
-    pairs: impl IntoIterator<Item = (&'a K, &'a V)>,
-    name: &str,
-) -> Option<Cow<'a, str>>
+fn find_in_pairs<'a, K, V>(pairs: impl IntoIterator<Item = (&'a K, &'a V)>, name: &str) -> Option<Cow<'a, str>>
 where
     K: AsRef<str> + 'a + ?Sized,
     V: AsRef<str> + 'a + ?Sized,

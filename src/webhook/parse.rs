@@ -23,9 +23,7 @@ pub(crate) fn parse_timestamp(value: &str) -> Result<u64, WebhookError> {
     if !value.bytes().all(|byte| byte.is_ascii_digit()) {
         return Err(invalid("expected unix seconds made of ASCII digits only"));
     }
-    value
-        .parse::<u64>()
-        .map_err(|_| invalid("the number is too large"))
+    value.parse::<u64>().map_err(|_| invalid("the number is too large"))
 }
 
 /// Parses `sha256=` followed by exactly 64 hex digits into the 32 MAC bytes.
@@ -44,7 +42,6 @@ pub(crate) fn parse_signature(value: &str) -> Result<[u8; MAC_LEN], WebhookError
         return Err(invalid("expected exactly 64 hex digits after `sha256=`"));
     }
     let mut mac = [0_u8; MAC_LEN];
-    hex::decode_to_slice(hex_digits, &mut mac)
-        .map_err(|_| invalid("expected only hex digits after `sha256=`"))?;
+    hex::decode_to_slice(hex_digits, &mut mac).map_err(|_| invalid("expected only hex digits after `sha256=`"))?;
     Ok(mac)
 }

@@ -21,9 +21,7 @@ impl Secret {
         if secret.is_empty() {
             return Err(WebhookError::EmptySecret);
         }
-        Ok(Self {
-            bytes: secret.as_bytes().into(),
-        })
+        Ok(Self { bytes: secret.as_bytes().into() })
     }
 
     pub(crate) fn as_bytes(&self) -> &[u8] {

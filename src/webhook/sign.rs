@@ -22,8 +22,7 @@ pub(crate) fn mac_of(key: &Secret, timestamp: &str, body: &[u8]) -> Hmac<Sha256>
     // and hmac 0.12's `new_from_slice` returns `Ok` for every length, so this cannot panic.
     // Falling back to some fixed key instead would be worse: it would silently sign with it.
     #[allow(clippy::expect_used)]
-    let mut mac =
-        Hmac::<Sha256>::new_from_slice(key.as_bytes()).expect("HMAC accepts keys of any length");
+    let mut mac = Hmac::<Sha256>::new_from_slice(key.as_bytes()).expect("HMAC accepts keys of any length");
     mac.update(timestamp.as_bytes());
     mac.update(b".");
     mac.update(body);
@@ -40,10 +39,7 @@ pub(crate) fn mac_of(key: &Secret, timestamp: &str, body: &[u8]) -> Hmac<Sha256>
 pub fn sign(secret: &str, timestamp: u64, body: &[u8]) -> Result<String, WebhookError> {
     let secret = Secret::new(secret)?;
     let mac = mac_of(&secret, &timestamp.to_string(), body);
-    Ok(format!(
-        "{SIGNATURE_PREFIX}{}",
-        hex::encode(mac.finalize().into_bytes())
-    ))
+    Ok(format!("{SIGNATURE_PREFIX}{}", hex::encode(mac.finalize().into_bytes())))
 }
 
 /// The four headers the API sends with a delivery of `body`, signed with `secret`:

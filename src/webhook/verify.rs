@@ -58,17 +58,11 @@ impl Verifier {
         I: IntoIterator,
         I::Item: AsRef<str>,
     {
-        let secrets = secrets
-            .into_iter()
-            .map(|secret| Secret::new(secret.as_ref()))
-            .collect::<Result<Vec<_>, _>>()?;
+        let secrets = secrets.into_iter().map(|secret| Secret::new(secret.as_ref())).collect::<Result<Vec<_>, _>>()?;
         if secrets.is_empty() {
             return Err(WebhookError::EmptySecret);
         }
-        Ok(Self {
-            secrets,
-            tolerance: Self::DEFAULT_TOLERANCE,
-        })
+        Ok(Self { secrets, tolerance: Self::DEFAULT_TOLERANCE })
     }
 
     /// Sets how far the signed timestamp may lie from the current time, in either direction.
@@ -103,11 +97,7 @@ impl Verifier {
     /// [`WebhookError::SignatureMismatch`] when no secret produces the signature, and
     /// [`WebhookError::TooOld`] or [`WebhookError::InFuture`] when the timestamp is outside the
     /// tolerance.
-    pub fn verify<H: WebhookHeaders + ?Sized>(
-        &self,
-        headers: &H,
-        body: &[u8],
-    ) -> Result<(), WebhookError> {
+    pub fn verify<H: WebhookHeaders + ?Sized>(&self, headers: &H, body: &[u8]) -> Result<(), WebhookError> {
         self.verify_at(headers, body, SystemTime::now())
     }
 
@@ -122,8 +112,7 @@ impl Verifier {
         body: &[u8],
         now: SystemTime,
     ) -> Result<(), WebhookError> {
-        self.check(headers, body, AgeCheck::Against(now))
-            .map(|_| ())
+        self.check(headers, body, AgeCheck::Against(now)).map(|_| ())
     }
 
     /// Verifies the signature only, accepting a timestamp of any age. This gives up replay
@@ -195,28 +184,17 @@ impl Verifier {
         age_check: AgeCheck,
     ) -> Result<u64, WebhookError> {
         let timestamp_text =
-            headers
-                .get_header(HEADER_TIMESTAMP)
-                .ok_or(WebhookError::MissingHeader {
-                    name: HEADER_TIMESTAMP,
-                })?;
+            headers.get_header(HEADER_TIMESTAMP).ok_or(WebhookError::MissingHeader { name: HEADER_TIMESTAMP })?;
         let signature_text =
-            headers
-                .get_header(HEADER_SIGNATURE)
-                .ok_or(WebhookError::MissingHeader {
-                    name: HEADER_SIGNATURE,
-                })?;
+            headers.get_header(HEADER_SIGNATURE).ok_or(WebhookError::MissingHeader { name: HEADER_SIGNATURE })?;
         let timestamp = parse_timestamp(&timestamp_text)?;
         let expected_mac = parse_signature(&signature_text)?;
 
         // The MAC covers the timestamp text as sent; `parse_timestamp` has made sure it is
         // digits only, so it cannot smuggle a "." that would shift bytes between the parts.
         // `verify_slice` compares in constant time.
-        let signed_by_any_secret = self.secrets.iter().any(|secret| {
-            mac_of(secret, &timestamp_text, body)
-                .verify_slice(&expected_mac)
-                .is_ok()
-        });
+        let signed_by_any_secret =
+            self.secrets.iter().any(|secret| mac_of(secret, &timestamp_text, body).verify_slice(&expected_mac).is_ok());
         if !signed_by_any_secret {
             return Err(WebhookError::SignatureMismatch);
         }
@@ -231,26 +209,17 @@ impl Verifier {
     fn check_age(&self, timestamp: u64, now: SystemTime) -> Result<(), WebhookError> {
         // A clock set before 1970 is treated as 1970: every real timestamp is then "in the
         // future" and refused, which is the safe side.
-        let now_secs = now
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or(Duration::ZERO)
-            .as_secs();
+        let now_secs = now.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO).as_secs();
         let tolerance_secs = self.tolerance.as_secs();
         if timestamp <= now_secs {
             let age_secs = now_secs - timestamp;
             if age_secs > tolerance_secs {
-                return Err(WebhookError::TooOld {
-                    age_secs,
-                    tolerance_secs,
-                });
+                return Err(WebhookError::TooOld { age_secs, tolerance_secs });
             }
         } else {
             let ahead_secs = timestamp - now_secs;
             if ahead_secs > tolerance_secs {
-                return Err(WebhookError::InFuture {
-                    ahead_secs,
-                    tolerance_secs,
-                });
+                return Err(WebhookError::InFuture { ahead_secs, tolerance_secs });
             }
         }
         Ok(())
