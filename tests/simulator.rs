@@ -848,10 +848,13 @@ fn delay_and_status_after_applying_take_effect() -> TestResult {
     Ok(())
 }
 
+/// Headers and body of one request a [`Receiver`] got.
+type Received = (Vec<(String, String)>, Vec<u8>);
+
 /// A webhook receiver on 127.0.0.1:0 that answers 200 and keeps what it got.
 struct Receiver {
     url: String,
-    got: Arc<Mutex<Vec<(Vec<(String, String)>, Vec<u8>)>>>,
+    got: Arc<Mutex<Vec<Received>>>,
     server: Arc<tiny_http::Server>,
     thread: Option<JoinHandle<()>>,
 }
@@ -883,7 +886,7 @@ impl Receiver {
         }
     }
 
-    fn received(&self) -> Vec<(Vec<(String, String)>, Vec<u8>)> {
+    fn received(&self) -> Vec<Received> {
         self.got.lock().expect("lock").clone()
     }
 }
