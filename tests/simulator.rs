@@ -1051,7 +1051,7 @@ fn custom_credentials_and_concurrency() {
         .start()
         .expect("start");
     assert_eq!((sim.api_key(), sim.admin_token()), ("k1", "t1"));
-    let handles: Vec<_> = (0..16)
+    let handles: Vec<_> = (0..32)
         .map(|i| {
             let base = sim.base_url().to_owned();
             std::thread::spawn(move || {
@@ -1067,7 +1067,7 @@ fn custom_credentials_and_concurrency() {
     for h in handles {
         assert_eq!(h.join().expect("join").expect("send"), 200);
     }
-    assert_eq!(sim.job_count(), 16);
+    assert_eq!(sim.job_count(), 32);
     assert_eq!(admin_get(&sim, "/v1/admin/config").0, 200);
 }
 

@@ -1,11 +1,11 @@
 //! The HTTP side: worker threads pulling requests from `tiny_http`, reading bodies, applying
 //! faults, recording, dispatching, and writing answers.
 
-use std::io::{Cursor, Read};
+use std::io::{Cursor, Read, Write};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-use tiny_http::{Header, Request, Response, StatusCode};
+use tiny_http::Request;
 
 use super::faults::{self, Fault};
 use super::multipart::{self, MultipartError};
@@ -50,7 +50,12 @@ pub(crate) fn spawn(
 fn worker(shared: &Shared, server: &tiny_http::Server) {
     loop {
         match server.recv() {
-            Ok(rq) => handle(shared, rq),
+            Ok(rq) => {
+                // A bug in a handler must not cost a worker; the dropped request answers 500.
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    handle(shared, rq);
+                }));
+            }
             Err(_) if shared.stopping() => return,
             Err(_) => {}
         }
@@ -138,25 +143,38 @@ fn handle(shared: &Shared, mut rq: Request) {
     send(rq, reply, &request_id);
 }
 
+/// Writes the answer by hand, with `Connection: close`.
+///
+/// `tiny_http` 0.12 refuses a `Connection` header on its own responses, and its connection
+/// thread pool can leave a newly accepted connection queued behind idle keep-alive
+/// connections (a lost wake-up), which hangs a client doing several requests at once.
+/// Closing every connection after one answer bounds that wait to one request.
 fn send(rq: Request, reply: Reply, request_id: &str) {
-    let mut headers = Vec::with_capacity(reply.headers.len() + 1);
-    if let Ok(h) = Header::from_bytes("X-Request-Id", request_id) {
-        headers.push(h);
-    }
-    for (k, v) in &reply.headers {
-        if let Ok(h) = Header::from_bytes(k.as_bytes(), v.as_bytes()) {
-            headers.push(h);
-        }
-    }
-    let (data, len): (Box<dyn Read + Send>, usize) = match reply.body {
+    let (mut data, len): (Box<dyn Read + Send>, usize) = match reply.body {
         ReplyBody::Bytes(b) => {
             let len = b.len();
             (Box::new(Cursor::new(b)), len)
         }
         ReplyBody::Output { job_id, len } => (Box::new(OutputReader::new(&job_id, len)), len),
     };
-    let response = Response::new(StatusCode(reply.status), headers, data, Some(len), None)
-        .with_chunked_threshold(usize::MAX);
+    let mut head = format!(
+        "HTTP/1.1 {} {}\r\nX-Request-Id: {request_id}\r\n",
+        reply.status,
+        faults::reason(reply.status)
+    );
+    for (k, v) in &reply.headers {
+        // Header values are built by the simulator; keep them on one line regardless.
+        if !k.contains(['\r', '\n', ':']) && !v.contains(['\r', '\n']) {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+    }
+    head.push_str(&format!(
+        "Content-Length: {len}\r\nConnection: close\r\nServer: removebgvideo-simulator\r\n\r\n"
+    ));
+    let mut writer = rq.into_writer();
     // The client may have gone away; nothing to do about it.
-    let _ = rq.respond(response);
+    let _ = writer
+        .write_all(head.as_bytes())
+        .and_then(|()| std::io::copy(&mut data, &mut writer).map(|_| ()))
+        .and_then(|()| writer.flush());
 }
