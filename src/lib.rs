@@ -164,6 +164,10 @@ pub use client::{Client, ADMIN_TOKEN_ENV, API_KEY_ENV, BASE_URL_ENV};
 pub use download::Download;
 #[cfg(feature = "client")]
 pub use error::Error;
+
+#[cfg(feature = "test-util")]
+#[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
+pub mod simulator;
 pub use models::*;
 #[cfg(feature = "client")]
 pub use progress::TransferProgress;

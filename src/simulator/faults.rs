@@ -1,0 +1,219 @@
+//! Injected faults: what a test can make the simulator do wrong, and on which requests.
+
+use std::time::Duration;
+
+use super::reply::Reply;
+
+/// A misbehaviour the simulator shows on a matching request.
+///
+/// Every fault except [`Fault::Delay`] and [`Fault::StatusAfterApplying`] answers *instead of*
+/// the real handler: the request takes no effect (a faulted `POST /v1/jobs` creates no job).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Fault {
+    /// Answer with this status and the structured error body
+    /// `{"error":{"code","message","request_id"}}`; the request takes no effect.
+    Status(u16),
+    /// Answer `429` with a `Retry-After: <retry_after>` header (seconds) and the structured
+    /// error body (code `rate_limited`); the request takes no effect.
+    RateLimited {
+        /// The value of the `Retry-After` header, in seconds.
+        retry_after: u64,
+    },
+    /// Answer with this status and an HTML page, as a proxy in front of the API does
+    /// (for example `502`); the request takes no effect.
+    HtmlPage(u16),
+    /// Answer with this status and no body at all (`Content-Length: 0`); the request takes no
+    /// effect.
+    EmptyBody(u16),
+    /// Answer with this status and only a top-level `{"message": "..."}` body (no `error`
+    /// object), a shape some API answers have; the request takes no effect.
+    MessageOnly(u16),
+    /// Answer `200` with `Content-Type: application/json` and a JSON document cut off in the
+    /// middle; the request takes no effect.
+    TruncatedJson,
+    /// Handle the request normally, but only after this delay (interrupted when the simulator
+    /// stops).
+    Delay(Duration),
+    /// Handle the request normally — **it takes effect** (a `POST /v1/jobs` creates its job,
+    /// webhooks fire) — then throw the answer away and answer this status with the structured
+    /// error body. Use it to prove a client does not blindly retry a `POST` the server already
+    /// executed.
+    StatusAfterApplying(u16),
+}
+
+impl Fault {
+    /// Whether the real handler runs for a request hit by this fault.
+    pub(crate) fn applies_request(&self) -> bool {
+        matches!(self, Fault::Delay(_) | Fault::StatusAfterApplying(_))
+    }
+}
+
+/// Which requests a [`Fault`] hits, and how many times.
+///
+/// Rules are kept in the order they were injected; a request takes the first rule that matches
+/// it and still has uses left. Faults hit the API routes only (`/v1/*`, `/api/*`, `/health`),
+/// never the `/outputs/*` files.
+///
+/// ```
+/// # use removebgvideo::simulator::{Fault, FaultRule};
+/// let rule = FaultRule::new(Fault::Status(503)).method("POST").path_prefix("/v1/jobs").times(2);
+/// # let _ = rule;
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub struct FaultRule {
+    pub(crate) fault: Fault,
+    pub(crate) method: Option<String>,
+    pub(crate) path_prefix: Option<String>,
+    pub(crate) times: u32,
+}
+
+impl FaultRule {
+    /// A rule hitting the next request (any method, any API path) once.
+    pub fn new(fault: Fault) -> Self {
+        FaultRule {
+            fault,
+            method: None,
+            path_prefix: None,
+            times: 1,
+        }
+    }
+
+    /// Hit only requests with this method (compared case-insensitively).
+    pub fn method(mut self, method: &str) -> Self {
+        self.method = Some(method.to_ascii_uppercase());
+        self
+    }
+
+    /// Hit only requests whose path starts with `prefix` (for example `/v1/jobs`).
+    pub fn path_prefix(mut self, prefix: &str) -> Self {
+        self.path_prefix = Some(prefix.to_owned());
+        self
+    }
+
+    /// Hit the next `n` matching requests (default 1; 0 makes the rule inert).
+    pub fn times(mut self, n: u32) -> Self {
+        self.times = n;
+        self
+    }
+
+    pub(crate) fn matches(&self, method: &str, path: &str) -> bool {
+        self.times > 0
+            && self
+                .method
+                .as_deref()
+                .is_none_or(|m| m.eq_ignore_ascii_case(method))
+            && self
+                .path_prefix
+                .as_deref()
+                .is_none_or(|p| path.starts_with(p))
+    }
+}
+
+/// Takes one use of the first rule matching the request, dropping rules that are used up.
+pub(crate) fn take(rules: &mut Vec<FaultRule>, method: &str, path: &str) -> Option<Fault> {
+    let idx = rules.iter().position(|r| r.matches(method, path))?;
+    let rule = &mut rules[idx];
+    rule.times -= 1;
+    let fault = rule.fault.clone();
+    if rule.times == 0 {
+        let _ = rules.remove(idx);
+    }
+    Some(fault)
+}
+
+/// The answer a fault gives instead of (or after) the real handler.
+pub(crate) fn reply(fault: &Fault, request_id: &str) -> Reply {
+    match fault {
+        Fault::Status(status) | Fault::StatusAfterApplying(status) => {
+            let status = clamp_status(*status);
+            Reply::error(
+                status,
+                code_for(status),
+                &format!("simulated fault: {}", reason(status)),
+                request_id,
+            )
+        }
+        Fault::RateLimited { retry_after } => Reply::error(
+            429,
+            "rate_limited",
+            "simulated fault: too many requests",
+            request_id,
+        )
+        .with_header("Retry-After", &retry_after.to_string()),
+        Fault::HtmlPage(status) => {
+            let status = clamp_status(*status);
+            let title = format!("{status} {}", reason(status));
+            let page = format!(
+                "<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n<center><h1>{title}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+            );
+            Reply::bytes(status, "text/html", page.into_bytes())
+        }
+        Fault::EmptyBody(status) => Reply::empty(clamp_status(*status)),
+        Fault::MessageOnly(status) => {
+            let status = clamp_status(*status);
+            Reply::json(
+                status,
+                &serde_json::json!({ "message": format!("simulated fault: {}", reason(status)) }),
+            )
+        }
+        Fault::TruncatedJson => Reply::bytes(
+            200,
+            "application/json",
+            br#"{"success":true,"id":"job_0","status":"proce"#.to_vec(),
+        ),
+        // Not reached: a delay answers through the real handler.
+        Fault::Delay(_) => Reply::error(500, "internal_error", "delay fault", request_id),
+    }
+}
+
+fn clamp_status(status: u16) -> u16 {
+    if (100..=999).contains(&status) {
+        status
+    } else {
+        500
+    }
+}
+
+/// The error code the simulator uses for a status.
+pub(crate) fn code_for(status: u16) -> &'static str {
+    match status {
+        400 => "invalid_request",
+        401 => "unauthorized",
+        402 => "insufficient_credits",
+        403 => "forbidden",
+        404 => "not_found",
+        405 => "method_not_allowed",
+        409 => "invalid_state",
+        413 => "payload_too_large",
+        429 => "rate_limited",
+        500 => "internal_error",
+        502 => "bad_gateway",
+        503 => "service_unavailable",
+        504 => "gateway_timeout",
+        _ => "error",
+    }
+}
+
+/// The usual reason phrase of a status.
+pub(crate) fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        402 => "Payment Required",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        408 => "Request Timeout",
+        409 => "Conflict",
+        413 => "Payload Too Large",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => "Error",
+    }
+}

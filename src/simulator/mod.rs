@@ -1,0 +1,288 @@
+//! A faithful, offline stand-in for the RemoveBGVideo API, for tests.
+//!
+//! [`Simulator`] is a real HTTP server on `127.0.0.1` (an OS-chosen port) speaking the API's
+//! wire contract: API-key and admin-token authentication, uploads, jobs that move through
+//! `pending` → `processing` → `completed`/`failed` as they are polled, listing, usage,
+//! admin keys, the legacy `/api/*` routes, output files standing in for the CDN, and signed
+//! webhook deliveries. Point a client at [`Simulator::base_url`], use [`Simulator::api_key`],
+//! and assert on what the server saw with [`Simulator::requests`].
+//!
+//! # Enabling
+//!
+//! The module is behind the `test-util` feature:
+//!
+//! ```toml
+//! [dev-dependencies]
+//! removebgvideo = { version = "0.1", features = ["test-util"] }
+//! ```
+//!
+//! # Behaviour
+//!
+//! - **Pacing.** A started job is `processing` at progress 0; each `GET /v1/jobs/{id}` moves it
+//!   one step. With [`SimulatorBuilder::polls_to_complete`] `n` (default 3) the `n`th poll
+//!   finishes it (0 → 33 → 66 → completed); 0 finishes jobs as they start. Listing does not
+//!   advance jobs. A completed job's `output_url` is `{base_url}/outputs/{id}.{ext}` (the
+//!   extension is the output format, `zip` for `png_sequence`); that file needs no credential
+//!   and holds [`expected_output`] bytes.
+//! - **Failure marker.** A job whose `video_url` contains `simulate-failure` ends `failed` with
+//!   `error` `"simulated failure"` where it would have completed.
+//! - **Uploads** are scanned as they stream in and never held in memory; the answer's `size` is
+//!   the exact byte count of the `file` part. The returned `video_url` is not served.
+//! - **Errors** are `{"error":{"code","message","request_id"}}`; every answer carries
+//!   `X-Request-Id`. JSON bodies over 1 MiB get 413.
+//! - **Webhooks** (`job.started`, `job.completed`, `job.failed`) are delivered synchronously,
+//!   before the answer to the request that caused them, signed with
+//!   [`crate::webhook::sign`] when a secret is set, and only to loopback hosts
+//!   (`127.0.0.0/8`, `localhost`, `[::1]`): any other host is never contacted and the delivery
+//!   is recorded as refused. See [`Simulator::webhook_deliveries`].
+//! - **Faults.** [`Simulator::inject`] queues a [`FaultRule`]: error statuses, 429 with
+//!   `Retry-After`, proxy HTML pages, empty or truncated bodies, delays, and
+//!   [`Fault::StatusAfterApplying`]. A faulted request takes no effect, except under
+//!   `Delay` and `StatusAfterApplying`.
+//!
+//! # Example
+//!
+//! ```rust
+//! use removebgvideo::simulator::Simulator;
+//!
+//! let sim = Simulator::start()?;
+//! let http = reqwest::blocking::Client::builder().no_proxy().build()?;
+//! let health = http.get(format!("{}/health", sim.base_url())).send()?;
+//! assert_eq!(health.status(), 200);
+//!
+//! let job = http
+//!     .get(format!("{}/v1/jobs/job_404", sim.base_url()))
+//!     .header("X-Api-Key", sim.api_key())
+//!     .send()?;
+//! assert_eq!(job.status(), 404);
+//!
+//! let seen = sim.requests();
+//! assert_eq!(seen.len(), 2);
+//! assert_eq!(seen[1].path, "/v1/jobs/job_404");
+//! assert_eq!(seen[1].header("x-api-key"), Some(sim.api_key()));
+//! sim.shutdown();
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod builder;
+mod faults;
+mod multipart;
+mod output;
+mod record;
+mod reply;
+mod routes;
+mod server;
+mod state;
+mod webhooks;
+
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+pub use builder::SimulatorBuilder;
+pub use faults::{Fault, FaultRule};
+pub use output::expected_output;
+pub use record::RecordedRequest;
+pub use webhooks::WebhookDelivery;
+
+use state::{fingerprint, lock, now_secs, ApiKey, State};
+
+/// The settings the running server uses.
+#[derive(Debug)]
+pub(crate) struct Config {
+    pub(crate) api_key: String,
+    pub(crate) admin_token: String,
+    pub(crate) webhook_secret: Option<String>,
+    pub(crate) polls_to_complete: u32,
+    pub(crate) output_size: usize,
+}
+
+/// What the worker threads share.
+pub(crate) struct Shared {
+    pub(crate) config: Config,
+    pub(crate) base_url: String,
+    pub(crate) state: Mutex<State>,
+    stop: Mutex<bool>,
+    stop_cv: Condvar,
+    client: OnceLock<Option<reqwest::blocking::Client>>,
+}
+
+impl Shared {
+    pub(crate) fn stopping(&self) -> bool {
+        *lock(&self.stop)
+    }
+
+    pub(crate) fn signal_stop(&self) {
+        *lock(&self.stop) = true;
+        self.stop_cv.notify_all();
+    }
+
+    /// Sleeps for `d`, or less if the simulator stops meanwhile.
+    pub(crate) fn wait_for_stop(&self, d: Duration) {
+        let guard = lock(&self.stop);
+        let _ = self
+            .stop_cv
+            .wait_timeout_while(guard, d, |stopped| !*stopped);
+    }
+
+    /// The HTTP client webhook deliveries use, built on first use.
+    pub(crate) fn webhook_client(&self) -> Option<&reqwest::blocking::Client> {
+        self.client.get_or_init(webhooks::build_client).as_ref()
+    }
+}
+
+/// A running simulated RemoveBGVideo API. Dropping it stops the server and joins its threads.
+///
+/// See the [module documentation](self) for what it simulates.
+pub struct Simulator {
+    shared: Arc<Shared>,
+    server: Arc<tiny_http::Server>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Simulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Simulator")
+            .field("base_url", &self.shared.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Simulator {
+    /// Starts a simulator with the default settings (see [`SimulatorBuilder`]).
+    ///
+    /// # Errors
+    /// When the socket cannot be bound or a thread cannot be spawned.
+    pub fn start() -> std::io::Result<Simulator> {
+        SimulatorBuilder::default().start()
+    }
+
+    /// Settings for a simulator; finish with [`SimulatorBuilder::start`].
+    pub fn builder() -> SimulatorBuilder {
+        SimulatorBuilder::default()
+    }
+
+    fn from_builder(b: SimulatorBuilder) -> std::io::Result<Simulator> {
+        let server = tiny_http::Server::http("127.0.0.1:0")
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        let port = server
+            .server_addr()
+            .to_ip()
+            .map(|a| a.port())
+            .ok_or_else(|| std::io::Error::other("the server has no IP address"))?;
+        let base_url = format!("http://127.0.0.1:{port}");
+        let state = State {
+            keys: vec![ApiKey {
+                fingerprint: fingerprint(&b.api_key),
+                key: b.api_key.clone(),
+                client_id: "simulator".to_owned(),
+                note: Some("the key configured at start".to_owned()),
+                enabled: true,
+                created_at: now_secs(),
+            }],
+            ..State::default()
+        };
+        let shared = Arc::new(Shared {
+            config: Config {
+                api_key: b.api_key,
+                admin_token: b.admin_token,
+                webhook_secret: b.webhook_secret,
+                polls_to_complete: b.polls_to_complete,
+                output_size: b.output_size,
+            },
+            base_url,
+            state: Mutex::new(state),
+            stop: Mutex::new(false),
+            stop_cv: Condvar::new(),
+            client: OnceLock::new(),
+        });
+        let server = Arc::new(server);
+        let threads = server::spawn(&shared, &server, b.worker_threads)?;
+        Ok(Simulator {
+            shared,
+            server,
+            threads,
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`, without a trailing slash.
+    #[must_use]
+    pub fn base_url(&self) -> &str {
+        &self.shared.base_url
+    }
+
+    /// The API key the simulator was configured with.
+    #[must_use]
+    pub fn api_key(&self) -> &str {
+        &self.shared.config.api_key
+    }
+
+    /// The admin token the simulator was configured with.
+    #[must_use]
+    pub fn admin_token(&self) -> &str {
+        &self.shared.config.admin_token
+    }
+
+    /// The webhook signing secret, `None` when deliveries are unsigned.
+    #[must_use]
+    pub fn webhook_secret(&self) -> Option<&str> {
+        self.shared.config.webhook_secret.as_deref()
+    }
+
+    /// Every request received so far, in the order their bodies were read. A request is logged
+    /// before it is answered.
+    #[must_use]
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        lock(&self.shared.state).requests.clone()
+    }
+
+    /// Empties the request log.
+    pub fn clear_requests(&self) {
+        lock(&self.shared.state).requests.clear();
+    }
+
+    /// Queues a fault for the next matching requests (see [`FaultRule`]).
+    pub fn inject(&self, rule: FaultRule) {
+        lock(&self.shared.state).faults.push(rule);
+    }
+
+    /// Removes every queued fault rule.
+    pub fn clear_faults(&self) {
+        lock(&self.shared.state).faults.clear();
+    }
+
+    /// Every webhook delivery made or refused so far, in order.
+    #[must_use]
+    pub fn webhook_deliveries(&self) -> Vec<WebhookDelivery> {
+        lock(&self.shared.state).deliveries.clone()
+    }
+
+    /// How many jobs have been created so far.
+    #[must_use]
+    pub fn job_count(&self) -> usize {
+        lock(&self.shared.state).jobs.len()
+    }
+
+    /// How many uploads have been accepted so far.
+    #[must_use]
+    pub fn upload_count(&self) -> u64 {
+        lock(&self.shared.state).uploads
+    }
+
+    /// Stops the server and joins its threads (what dropping it does).
+    pub fn shutdown(self) {
+        drop(self);
+    }
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        self.shared.signal_stop();
+        for _ in &self.threads {
+            self.server.unblock();
+        }
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}

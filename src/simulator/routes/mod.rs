@@ -1,0 +1,304 @@
+//! Routing: which handler answers a path, method checks, authentication, and the small
+//! parsing helpers the handlers share.
+
+mod admin;
+mod jobs;
+mod misc;
+mod uploads;
+
+use serde_json::{Map, Value};
+
+use super::multipart::{FilePart, MultipartError};
+use super::reply::Reply;
+use super::state::lock;
+use super::Shared;
+
+/// Accepted `model` values.
+pub(crate) const MODELS: &[&str] = &["original", "light", "pro", "human"];
+/// Accepted `bg_type` values.
+pub(crate) const BG_TYPES: &[&str] = &["transparent", "green", "white", "black", "blue", "custom"];
+/// Accepted `output_format` values.
+pub(crate) const OUTPUT_FORMATS: &[&str] = &["webm", "mov", "mp4", "gif", "webp", "png_sequence"];
+/// Largest JSON body accepted.
+pub(crate) const MAX_JSON_BODY: usize = 1024 * 1024;
+
+/// A known route, with its path parameters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Route {
+    Health,
+    Pricing,
+    Download(String),
+    Output(String),
+    Uploads,
+    Jobs,
+    Job(String),
+    JobStart(String),
+    UsageSummary,
+    UsageEvents,
+    AdminConfig,
+    AdminKeys,
+    AdminKeysDisable,
+    AdminKeysEnable,
+}
+
+/// Which credential a route needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Auth {
+    None,
+    ApiKey,
+    Admin,
+}
+
+impl Route {
+    fn auth(&self) -> Auth {
+        match self {
+            Route::Health | Route::Pricing | Route::Output(_) => Auth::None,
+            Route::AdminConfig
+            | Route::AdminKeys
+            | Route::AdminKeysDisable
+            | Route::AdminKeysEnable => Auth::Admin,
+            _ => Auth::ApiKey,
+        }
+    }
+}
+
+/// The route for a path and the methods it accepts.
+pub(crate) fn resolve(path: &str) -> Option<(Route, &'static [&'static str])> {
+    const GET: &[&str] = &["GET"];
+    const POST: &[&str] = &["POST"];
+    const BOTH: &[&str] = &["GET", "POST"];
+    let segs: Vec<&str> = path.strip_prefix('/')?.split('/').collect();
+    let id = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+    Some(match segs.as_slice() {
+        ["health"] => (Route::Health, GET),
+        ["api", "pricing"] => (Route::Pricing, GET),
+        ["api", "download", j] => (Route::Download(id(j)?), GET),
+        ["outputs", f] => (Route::Output(id(f)?), GET),
+        ["v1", "uploads"] => (Route::Uploads, POST),
+        ["v1", "jobs"] => (Route::Jobs, BOTH),
+        ["v1", "jobs", j] => (Route::Job(id(j)?), GET),
+        ["v1", "jobs", j, "start"] => (Route::JobStart(id(j)?), POST),
+        ["v1", "usage", "summary"] => (Route::UsageSummary, GET),
+        ["v1", "usage", "events"] => (Route::UsageEvents, GET),
+        ["v1", "admin", "config"] => (Route::AdminConfig, GET),
+        ["v1", "admin", "keys"] => (Route::AdminKeys, BOTH),
+        ["v1", "admin", "keys", "disable"] => (Route::AdminKeysDisable, POST),
+        ["v1", "admin", "keys", "enable"] => (Route::AdminKeysEnable, POST),
+        _ => return None,
+    })
+}
+
+/// The request as handlers see it.
+pub(crate) struct Ctx<'a> {
+    pub(crate) shared: &'a Shared,
+    pub(crate) request_id: &'a str,
+    pub(crate) method: &'a str,
+    pub(crate) query: Option<&'a str>,
+    pub(crate) headers: &'a [(String, String)],
+}
+
+impl Ctx<'_> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub(crate) fn error(&self, status: u16, code: &str, message: &str) -> Reply {
+        Reply::error(status, code, message, self.request_id)
+    }
+
+    pub(crate) fn bad_request(&self, message: &str) -> Reply {
+        self.error(400, "invalid_request", message)
+    }
+
+    pub(crate) fn not_found(&self, message: &str) -> Reply {
+        self.error(404, "not_found", message)
+    }
+
+    pub(crate) fn param(&self, name: &str) -> Option<String> {
+        query_param(self.query, name)
+    }
+
+    /// Whether the request carries the credential `route` needs.
+    pub(crate) fn authorized(&self, route: &Route) -> bool {
+        let cfg = &self.shared.config;
+        match route.auth() {
+            Auth::None => true,
+            Auth::Admin => self.header("X-Admin-Token") == Some(cfg.admin_token.as_str()),
+            Auth::ApiKey => self
+                .header("X-Api-Key")
+                .is_some_and(|k| lock(&self.shared.state).key_enabled(k)),
+        }
+    }
+}
+
+/// The request body, as far as the server read it before dispatch.
+pub(crate) enum Body {
+    /// The whole body (at most [`MAX_JSON_BODY`] bytes).
+    Bytes(Vec<u8>),
+    /// The body was longer than [`MAX_JSON_BODY`].
+    TooLarge,
+    /// The upload route's scan result.
+    Upload(Result<FilePart, MultipartError>),
+}
+
+/// Answers a request: 404 / 405 / 401 / 413 checks, then the route's handler.
+pub(crate) fn dispatch(
+    ctx: &Ctx,
+    resolved: Option<&(Route, &'static [&'static str])>,
+    body: Body,
+) -> Reply {
+    let Some((route, methods)) = resolved else {
+        return ctx.not_found("no such route");
+    };
+    if !methods.contains(&ctx.method) {
+        return ctx
+            .error(
+                405,
+                "method_not_allowed",
+                &format!("method {} not allowed here", ctx.method),
+            )
+            .with_header("Allow", &methods.join(", "));
+    }
+    if !ctx.authorized(route) {
+        let message = match route.auth() {
+            Auth::Admin => "missing or invalid X-Admin-Token",
+            _ => "missing or invalid X-Api-Key",
+        };
+        return ctx.error(401, "unauthorized", message);
+    }
+    let bytes = match body {
+        Body::TooLarge => {
+            return ctx.error(
+                413,
+                "payload_too_large",
+                &format!("the body exceeds {MAX_JSON_BODY} bytes"),
+            )
+        }
+        Body::Upload(result) => return uploads::upload(ctx, result),
+        Body::Bytes(b) => b,
+    };
+    let post = ctx.method == "POST";
+    match route {
+        Route::Health => misc::health(),
+        Route::Pricing => misc::pricing(),
+        Route::Download(id) => misc::download(ctx, id),
+        Route::Output(file) => misc::output(ctx, file),
+        Route::Uploads => uploads::upload(ctx, Err(MultipartError::NotMultipart)),
+        Route::Jobs if post => jobs::create(ctx, &bytes),
+        Route::Jobs => jobs::list(ctx),
+        Route::Job(id) => jobs::get(ctx, id),
+        Route::JobStart(id) => jobs::start(ctx, id, &bytes),
+        Route::UsageSummary => misc::usage_summary(ctx),
+        Route::UsageEvents => misc::usage_events(ctx),
+        Route::AdminConfig => admin::config(ctx),
+        Route::AdminKeys if post => admin::create_key(ctx, &bytes),
+        Route::AdminKeys => admin::list_keys(ctx),
+        Route::AdminKeysDisable => admin::set_enabled(ctx, &bytes, false),
+        Route::AdminKeysEnable => admin::set_enabled(ctx, &bytes, true),
+    }
+}
+
+/// Parses a JSON object body; `empty_ok` turns an empty body into `{}`.
+pub(crate) fn json_object(
+    ctx: &Ctx,
+    bytes: &[u8],
+    empty_ok: bool,
+) -> Result<Map<String, Value>, Reply> {
+    if empty_ok && bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Map::new());
+    }
+    match serde_json::from_slice::<Value>(bytes) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) => Err(ctx.bad_request("the body must be a JSON object")),
+        Err(e) => Err(ctx.bad_request(&format!("malformed JSON body: {e}"))),
+    }
+}
+
+/// An optional string field (`null` counts as absent).
+pub(crate) fn opt_string(
+    ctx: &Ctx,
+    obj: &Map<String, Value>,
+    field: &str,
+) -> Result<Option<String>, Reply> {
+    match obj.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(ctx.bad_request(&format!("{field} must be a string"))),
+    }
+}
+
+/// An optional string field restricted to `allowed`.
+pub(crate) fn opt_choice(
+    ctx: &Ctx,
+    obj: &Map<String, Value>,
+    field: &str,
+    allowed: &[&str],
+) -> Result<Option<String>, Reply> {
+    let v = opt_string(ctx, obj, field)?;
+    match v {
+        Some(s) if !allowed.contains(&s.as_str()) => Err(ctx.bad_request(&format!(
+            "invalid {field} {s:?}: expected one of {}",
+            allowed.join(", ")
+        ))),
+        v => Ok(v),
+    }
+}
+
+/// The value of query parameter `name`, percent-decoded (`+` is a space).
+pub(crate) fn query_param(query: Option<&str>, name: &str) -> Option<String> {
+    query?.split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let k = String::from_utf8_lossy(&percent_decode(k, true)).into_owned();
+        (k == name).then(|| String::from_utf8_lossy(&percent_decode(v, true)).into_owned())
+    })
+}
+
+/// Decodes `%XX` escapes (and `+` as space when `plus` is set); bad escapes stay as they are.
+pub(crate) fn percent_decode(s: &str, plus: bool) -> Vec<u8> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'%' if i + 2 < b.len() => match (hex(b[i + 1]), hex(b[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push(h * 16 + l);
+                    i += 3;
+                    continue;
+                }
+                _ => out.push(b'%'),
+            },
+            b'+' if plus => out.push(b' '),
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    out
+}
+
+fn hex(c: u8) -> Option<u8> {
+    (c as char).to_digit(16).and_then(|d| u8::try_from(d).ok())
+}
+
+/// A numeric query parameter within `range`, `default` when absent.
+pub(crate) fn int_param(
+    ctx: &Ctx,
+    name: &str,
+    default: u64,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<u64, Reply> {
+    match ctx.param(name) {
+        None => Ok(default),
+        Some(s) => match s.trim().parse::<u64>() {
+            Ok(n) if range.contains(&n) => Ok(n),
+            _ => Err(ctx.bad_request(&format!(
+                "{name} must be an integer between {} and {}",
+                range.start(),
+                range.end()
+            ))),
+        },
+    }
+}
