@@ -513,10 +513,11 @@ fn uploads(server: &Server, input: &Path, bytes: u64, rounds: u64, have_curl: bo
             "the server got {received} bytes of a {bytes}-byte file"
         );
         println!(
-            "  run {}: SDK  {:>6.0} MiB/s, peak RSS {:>6.1} MiB",
+            "  run {}: SDK  {:>6.0} MiB/s, peak RSS {:>6.1} MiB, process {:.2} s",
             round + 1,
             sdk.mib_per_s,
-            sdk.peak_mib
+            sdk.peak_mib,
+            sdk.process_secs
         );
         sdk_runs.push(sdk);
         if have_curl {
@@ -534,10 +535,11 @@ fn uploads(server: &Server, input: &Path, bytes: u64, rounds: u64, have_curl: bo
                 bytes,
             );
             println!(
-                "  run {}: curl {:>6.0} MiB/s, peak RSS {:>6.1} MiB",
+                "  run {}: curl {:>6.0} MiB/s, peak RSS {:>6.1} MiB, process {:.2} s",
                 round + 1,
                 curl.mib_per_s,
-                curl.peak_mib
+                curl.peak_mib,
+                curl.process_secs
             );
             curl_runs.push(curl);
         }
@@ -563,10 +565,11 @@ fn downloads(server: &Server, dir: &Path, bytes: u64, rounds: u64, have_curl: bo
         );
         let _ = fs::remove_file(&output);
         println!(
-            "  run {}: SDK  {:>6.0} MiB/s, peak RSS {:>6.1} MiB",
+            "  run {}: SDK  {:>6.0} MiB/s, peak RSS {:>6.1} MiB, process {:.2} s",
             round + 1,
             sdk.mib_per_s,
-            sdk.peak_mib
+            sdk.peak_mib,
+            sdk.process_secs
         );
         sdk_runs.push(sdk);
         if have_curl {
@@ -578,10 +581,11 @@ fn downloads(server: &Server, dir: &Path, bytes: u64, rounds: u64, have_curl: bo
             );
             let _ = fs::remove_file(&output);
             println!(
-                "  run {}: curl {:>6.0} MiB/s, peak RSS {:>6.1} MiB",
+                "  run {}: curl {:>6.0} MiB/s, peak RSS {:>6.1} MiB, process {:.2} s",
                 round + 1,
                 curl.mib_per_s,
-                curl.peak_mib
+                curl.peak_mib,
+                curl.process_secs
             );
             curl_runs.push(curl);
         }
