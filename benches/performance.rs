@@ -1,0 +1,738 @@
+//! The performance benchmark of the SDK against bare reqwest and curl, all against local servers
+//! on 127.0.0.1 started by this benchmark, in the same run.
+//!
+//! ```text
+//! cargo bench --bench performance
+//! BENCH_UPLOAD_MIB=256 BENCH_WAIT_SECS=10 cargo bench --bench performance   # quicker
+//! ```
+//!
+//! Environment:
+//! - `BENCH_UPLOAD_MIB` (default 1024): size of the uploaded file and of the download.
+//! - `BENCH_WAIT_SECS` (default 60): how long the job of the `wait_for_completion` run takes.
+//! - `BENCH_CALLS` (default 5000): `get_job` calls per round and per client.
+//! - `BENCH_ROUNDS` (default 5): rounds of the call-rate comparison.
+//! - `BENCH_TRANSFER_ROUNDS` (default 3): runs of each upload and download, SDK and curl.
+//!
+//! Figures:
+//! 1. Calls per second: sequential `get_job` on one SDK client against a bare
+//!    `reqwest::blocking::Client` (keep-alive, same headers, decoding to `serde_json::Value`),
+//!    alternated round by round; the best round of each is compared (the median is shown too).
+//! 2. Pool sharing: connections the server accepted for calls through a client, its clone and
+//!    its admin client.
+//! 3. Upload and download: each run is a child process (this binary re-executed, or curl)
+//!    doing only that transfer; throughput is bytes over the tool's own transfer time (the
+//!    SDK's `upload`/`to_path` call, curl's `time_total`), and peak memory is the child's
+//!    `VmHWM`.
+//! 4. Waiting: CPU time (all threads) of a child process around one `wait_for_completion` with
+//!    the default options on a job that completes after `BENCH_WAIT_SECS`. It runs in the
+//!    background while the other figures are measured; it sleeps almost all the time.
+//!
+//! Nothing is asserted: a missed target is printed as FAIL.
+
+#[path = "performance/measure.rs"]
+mod measure;
+#[path = "performance/server.rs"]
+mod server;
+
+use std::fs::{self, File};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::Ordering;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use measure::{best, median, result_field, run_polled};
+use removebgvideo::{AdminClient, Client, WaitOptions};
+use server::Server;
+
+const API_KEY: &str = "bench-key";
+const CURL: &str = "/usr/bin/curl";
+const MIB: f64 = 1024.0 * 1024.0;
+/// No child may run longer than this.
+const CHILD_LIMIT: Duration = Duration::from_secs(600);
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(at) = args.iter().position(|arg| arg == "--child") {
+        child(&args[at + 1..]);
+        return;
+    }
+    // Only 127.0.0.1 is ever contacted: no proxy may get in the way (children inherit this).
+    for name in [
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+    ] {
+        std::env::remove_var(name);
+    }
+    std::env::set_var("NO_PROXY", "*");
+
+    let upload_mib = env_number("BENCH_UPLOAD_MIB", 1024);
+    let wait_secs = env_number("BENCH_WAIT_SECS", 60);
+    let calls = env_number("BENCH_CALLS", 5000);
+    let rounds = env_number("BENCH_ROUNDS", 5).max(1);
+    let transfer_rounds = env_number("BENCH_TRANSFER_ROUNDS", 3).max(1);
+    let have_curl = Path::new(CURL).exists();
+    println!("removebgvideo performance benchmark");
+    println!(
+        "  upload/download {upload_mib} MiB x {transfer_rounds} runs, {rounds} rounds x {calls} get_job calls, \
+         a {wait_secs} s wait; curl: {}; {} CPUs",
+        if have_curl { CURL } else { "not found" },
+        thread::available_parallelism().map(|n| n.get()).unwrap_or(0)
+    );
+
+    let mut table = Vec::new();
+
+    // 4. Started first, in the background: it mostly sleeps.
+    let wait_server = Server::start();
+    let wait_run = start_wait_child(&wait_server, wait_secs);
+
+    // 1. Calls per second.
+    let api = Server::start();
+    table.extend(call_rate(&api, calls, rounds));
+
+    // 2. Pool sharing.
+    table.extend(pool_sharing());
+
+    // 3. Transfers.
+    let dir = tempfile::Builder::new()
+        .prefix("removebgvideo-bench")
+        .tempdir()
+        .expect("temp dir");
+    let input = dir.path().join("input.mp4");
+    let bytes = upload_mib * 1024 * 1024;
+    let created = Instant::now();
+    write_input(&input, bytes);
+    println!(
+        "\nwrote the {upload_mib} MiB input file in {:.2} s",
+        created.elapsed().as_secs_f64()
+    );
+    let transfers = Server::start();
+    table.extend(uploads(
+        &transfers,
+        &input,
+        bytes,
+        transfer_rounds,
+        have_curl,
+    ));
+    let _ = fs::remove_file(&input);
+    table.extend(downloads(
+        &transfers,
+        dir.path(),
+        bytes,
+        transfer_rounds,
+        have_curl,
+    ));
+
+    // 4. Collect the wait.
+    table.push(finish_wait(wait_run, &wait_server, wait_secs));
+
+    print_table(&table);
+    drop(dir);
+}
+
+fn env_number(name: &str, default: u64) -> u64 {
+    match std::env::var(name) {
+        Ok(text) => text
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("{name}={text:?} is not a number")),
+        Err(_) => default,
+    }
+}
+
+/// One line of the final table.
+struct Row {
+    figure: String,
+    sdk: String,
+    baseline: String,
+    ratio: String,
+    target: String,
+    pass: Option<bool>,
+}
+
+fn row(
+    figure: &str,
+    sdk: String,
+    baseline: String,
+    ratio: String,
+    target: &str,
+    pass: Option<bool>,
+) -> Row {
+    Row {
+        figure: figure.to_owned(),
+        sdk,
+        baseline,
+        ratio,
+        target: target.to_owned(),
+        pass,
+    }
+}
+
+fn print_table(table: &[Row]) {
+    let headers = ["figure", "SDK", "baseline", "ratio", "target", "result"];
+    let cells: Vec<[String; 6]> = table
+        .iter()
+        .map(|row| {
+            let result = match row.pass {
+                Some(true) => "PASS",
+                Some(false) => "FAIL  <<<<<",
+                None => "n/a",
+            };
+            [
+                row.figure.clone(),
+                row.sdk.clone(),
+                row.baseline.clone(),
+                row.ratio.clone(),
+                row.target.clone(),
+                result.to_owned(),
+            ]
+        })
+        .collect();
+    let mut widths = headers.map(str::len);
+    for line in &cells {
+        for (width, cell) in widths.iter_mut().zip(line) {
+            *width = (*width).max(cell.len());
+        }
+    }
+    let print_line = |line: &[String]| {
+        let text: Vec<String> = line
+            .iter()
+            .zip(widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect();
+        println!("| {} |", text.join(" | "));
+    };
+    println!("\n=== results ===");
+    print_line(&headers.map(str::to_owned));
+    println!("|{}|", widths.map(|width| "-".repeat(width + 2)).join("|"));
+    for line in &cells {
+        print_line(line);
+    }
+    let failed = table.iter().filter(|row| row.pass == Some(false)).count();
+    if failed == 0 {
+        println!("\nall targets met");
+    } else {
+        println!("\n{failed} target(s) MISSED (marked FAIL)");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. Calls per second
+
+fn sdk_client(base_url: &str) -> Client {
+    Client::builder(API_KEY)
+        .base_url(base_url)
+        .build()
+        .expect("build the SDK client")
+}
+
+fn user_agent() -> String {
+    format!("removebgvideo-rust/{}", env!("CARGO_PKG_VERSION"))
+}
+
+fn call_rate(api: &Server, calls: u64, rounds: u64) -> Vec<Row> {
+    println!("\n[1] sequential get_job calls, one client each, same server");
+    let sdk = sdk_client(&api.base_url);
+    let bare = reqwest::blocking::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("build reqwest");
+    let base = api.base_url.clone();
+    let agent = user_agent();
+    let bare_call = |id: &str| -> serde_json::Value {
+        bare.get(format!("{base}/v1/jobs/{id}"))
+            .header(reqwest::header::USER_AGENT, &agent)
+            .header("X-Api-Key", API_KEY)
+            .send()
+            .and_then(|response| response.error_for_status())
+            .and_then(|response| response.json())
+            .expect("bare reqwest get_job")
+    };
+    let sdk_call = |id: &str| {
+        let job = sdk.get_job(id).expect("SDK get_job");
+        assert_eq!(job.id, id);
+    };
+    // Warm up both (connections, allocator, caches).
+    for _ in 0..calls.min(500) {
+        sdk_call("job_1");
+        let value = bare_call("job_1");
+        assert_eq!(value["id"], "job_1");
+    }
+    let connections_before = api.stats.connections.load(Ordering::Relaxed);
+    let time = |call: &dyn Fn(&str)| {
+        let started = Instant::now();
+        for _ in 0..calls {
+            call("job_1");
+        }
+        calls as f64 / started.elapsed().as_secs_f64()
+    };
+    let (mut sdk_rates, mut bare_rates) = (Vec::new(), Vec::new());
+    for round in 0..rounds {
+        // Alternate which goes first, so neither always runs on a warmer or cooler machine.
+        if round % 2 == 0 {
+            sdk_rates.push(time(&sdk_call));
+            bare_rates.push(time(&|id| drop(bare_call(id))));
+        } else {
+            bare_rates.push(time(&|id| drop(bare_call(id))));
+            sdk_rates.push(time(&sdk_call));
+        }
+        println!(
+            "  round {}: SDK {:>8.0} calls/s   bare reqwest {:>8.0} calls/s   ratio {:.3}",
+            round + 1,
+            sdk_rates[round as usize],
+            bare_rates[round as usize],
+            sdk_rates[round as usize] / bare_rates[round as usize]
+        );
+    }
+    let new_connections = api.stats.connections.load(Ordering::Relaxed) - connections_before;
+    let (sdk_best, bare_best) = (best(&sdk_rates), best(&bare_rates));
+    let (sdk_median, bare_median) = (median(&sdk_rates), median(&bare_rates));
+    println!(
+        "  best: SDK {sdk_best:.0}/s, bare {bare_best:.0}/s (ratio {:.3}); median: SDK {sdk_median:.0}/s, \
+         bare {bare_median:.0}/s (ratio {:.3}); connections opened during the timed rounds: {new_connections}",
+        sdk_best / bare_best,
+        sdk_median / bare_median
+    );
+    let ratio = sdk_best / bare_best;
+    vec![
+        row(
+            "get_job calls/s (best round)",
+            format!("{sdk_best:.0}/s"),
+            format!("{bare_best:.0}/s bare reqwest"),
+            format!("{ratio:.3}"),
+            ">= 0.95",
+            Some(ratio >= 0.95),
+        ),
+        row(
+            "get_job calls/s (median round)",
+            format!("{sdk_median:.0}/s"),
+            format!("{bare_median:.0}/s bare reqwest"),
+            format!("{:.3}", sdk_median / bare_median),
+            "(info)",
+            None,
+        ),
+    ]
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. Pool sharing
+
+fn pool_sharing() -> Vec<Row> {
+    println!("\n[2] connection pool shared by a client, its clones and its admin clients");
+    let server = Server::start();
+    let client = sdk_client(&server.base_url);
+    let clone = client.clone();
+    let admin = client.admin("bench-admin-token").expect("admin client");
+    let admin_from = AdminClient::from_client(&client, "bench-admin-token").expect("admin client");
+    let per_client = 300;
+    for index in 0..per_client {
+        client
+            .get_job(&format!("job_{index}"))
+            .expect("client get_job");
+        clone
+            .get_job(&format!("job_{index}"))
+            .expect("clone get_job");
+        admin.list_keys().expect("admin list_keys");
+        admin_from.list_keys().expect("admin list_keys");
+    }
+    let sequential = server.stats.connections.load(Ordering::Relaxed);
+    let sequential_requests = server.stats.requests.load(Ordering::Relaxed);
+    println!(
+        "  sequential: {sequential_requests} calls through client, clone, client.admin(), \
+         AdminClient::from_client() -> {sequential} connection(s)"
+    );
+
+    // Two threads at once: at most two connections, reused by everyone afterwards.
+    let threads: Vec<_> = [client.clone(), clone.clone()]
+        .into_iter()
+        .map(|client| {
+            thread::spawn(move || {
+                let admin = client.admin("bench-admin-token").expect("admin client");
+                for index in 0..per_client {
+                    client
+                        .get_job(&format!("job_{index}"))
+                        .expect("threaded get_job");
+                    admin.list_keys().expect("threaded list_keys");
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().expect("pool thread");
+    }
+    let total = server.stats.connections.load(Ordering::Relaxed);
+    let total_requests = server.stats.requests.load(Ordering::Relaxed);
+    println!(
+        "  then 2 threads x {} calls (each a clone plus its admin client) -> {} connection(s) in all, {} calls",
+        per_client * 2,
+        total,
+        total_requests
+    );
+    vec![
+        row(
+            "connections, 1 thread, 4 handles",
+            format!("{sequential} for {sequential_requests} calls"),
+            "-".into(),
+            "-".into(),
+            "1",
+            Some(sequential == 1),
+        ),
+        row(
+            "connections, + 2 threads",
+            format!("{total} for {total_requests} calls"),
+            "-".into(),
+            "-".into(),
+            "<= 2",
+            Some(total <= 2),
+        ),
+    ]
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. Uploads and downloads
+
+fn write_input(path: &Path, bytes: u64) {
+    let mut file =
+        BufWriter::with_capacity(4 << 20, File::create(path).expect("create the input file"));
+    let block: Vec<u8> = (0..1 << 20)
+        .map(|index: u32| (index.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let mut left = bytes;
+    while left > 0 {
+        let now = block.len().min(left as usize);
+        file.write_all(&block[..now]).expect("write the input file");
+        left -= now as u64;
+    }
+    file.flush().expect("flush the input file");
+}
+
+/// One transfer's measurements.
+struct Transfer {
+    mib_per_s: f64,
+    peak_mib: f64,
+    /// From spawn to exit, as the parent saw it.
+    process_secs: f64,
+}
+
+fn summarize(name: &str, runs: &[Transfer]) -> (f64, f64) {
+    let speeds: Vec<f64> = runs.iter().map(|run| run.mib_per_s).collect();
+    let peak = runs.iter().map(|run| run.peak_mib).fold(0.0, f64::max);
+    println!(
+        "  {name}: best {:.0} MiB/s, median {:.0} MiB/s, peak RSS {:.1} MiB (highest of the runs)",
+        best(&speeds),
+        median(&speeds),
+        peak
+    );
+    (best(&speeds), peak)
+}
+
+fn self_exe() -> PathBuf {
+    std::env::current_exe().expect("path of the benchmark binary")
+}
+
+fn sdk_transfer(args: &[&str], expected: u64) -> Transfer {
+    let run = run_polled(
+        Command::new(self_exe()).arg("--child").args(args),
+        CHILD_LIMIT,
+    );
+    assert!(
+        run.status.success(),
+        "SDK child {args:?} failed: {}\n{}",
+        run.stdout,
+        run.stderr
+    );
+    let seconds = result_field(&run.stdout, "secs").expect("child reports secs");
+    let moved = result_field(&run.stdout, "bytes").expect("child reports bytes") as u64;
+    assert_eq!(
+        moved, expected,
+        "SDK child {args:?} moved the wrong number of bytes"
+    );
+    let own_peak = result_field(&run.stdout, "hwm_kib").unwrap_or(0.0) as u64;
+    let peak_kib = run.peak_kib.max(own_peak);
+    Transfer {
+        mib_per_s: expected as f64 / MIB / seconds,
+        peak_mib: peak_kib as f64 / 1024.0,
+        process_secs: run.wall.as_secs_f64(),
+    }
+}
+
+fn curl_transfer(args: &[&str], expected_min: u64) -> Transfer {
+    let run = run_polled(
+        Command::new(CURL)
+            .args(["--silent", "--show-error", "--noproxy", "*", "--max-time", "600"])
+            .args(["--write-out", "RESULT code=%{http_code} secs=%{time_total} up=%{size_upload} down=%{size_download}\n"])
+            .args(args),
+        CHILD_LIMIT,
+    );
+    assert!(
+        run.status.success(),
+        "curl {args:?} failed: {}\n{}",
+        run.stdout,
+        run.stderr
+    );
+    assert_eq!(
+        result_field(&run.stdout, "code"),
+        Some(200.0),
+        "curl {args:?}: {}",
+        run.stdout
+    );
+    let seconds = result_field(&run.stdout, "secs").expect("curl reports time_total");
+    let moved = result_field(&run.stdout, "up")
+        .unwrap_or(0.0)
+        .max(result_field(&run.stdout, "down").unwrap_or(0.0));
+    assert!(
+        moved as u64 >= expected_min,
+        "curl {args:?} moved {moved} bytes, expected {expected_min}"
+    );
+    Transfer {
+        mib_per_s: expected_min as f64 / MIB / seconds,
+        peak_mib: run.peak_kib as f64 / 1024.0,
+        process_secs: run.wall.as_secs_f64(),
+    }
+}
+
+fn uploads(server: &Server, input: &Path, bytes: u64, rounds: u64, have_curl: bool) -> Vec<Row> {
+    println!(
+        "\n[3a] upload of the {} MiB file, each run in its own process",
+        bytes >> 20
+    );
+    let input_text = input.to_str().expect("UTF-8 temp path");
+    let url = format!("{}/v1/uploads", server.base_url);
+    let (mut sdk_runs, mut curl_runs) = (Vec::new(), Vec::new());
+    for round in 0..rounds {
+        let before = server.stats.upload_bytes.load(Ordering::Relaxed);
+        let sdk = sdk_transfer(&["upload", &server.base_url, input_text], bytes);
+        let received = server.stats.upload_bytes.load(Ordering::Relaxed) - before;
+        assert!(
+            received > bytes,
+            "the server got {received} bytes of a {bytes}-byte file"
+        );
+        println!(
+            "  run {}: SDK  {:>6.0} MiB/s, peak RSS {:>6.1} MiB, process {:.2} s",
+            round + 1,
+            sdk.mib_per_s,
+            sdk.peak_mib,
+            sdk.process_secs
+        );
+        sdk_runs.push(sdk);
+        if have_curl {
+            let form = format!("file=@{input_text};type=video/mp4");
+            let curl = curl_transfer(
+                &[
+                    "--header",
+                    &format!("X-Api-Key: {API_KEY}"),
+                    "--form",
+                    &form,
+                    "--output",
+                    "/dev/null",
+                    &url,
+                ],
+                bytes,
+            );
+            println!(
+                "  run {}: curl {:>6.0} MiB/s, peak RSS {:>6.1} MiB, process {:.2} s",
+                round + 1,
+                curl.mib_per_s,
+                curl.peak_mib,
+                curl.process_secs
+            );
+            curl_runs.push(curl);
+        }
+    }
+    transfer_rows("upload", "curl -F", &sdk_runs, &curl_runs)
+}
+
+fn downloads(server: &Server, dir: &Path, bytes: u64, rounds: u64, have_curl: bool) -> Vec<Row> {
+    println!(
+        "\n[3b] download of a {} MiB output to disk, each run in its own process",
+        bytes >> 20
+    );
+    let url = format!("{}/download/{bytes}", server.base_url);
+    let output = dir.join("output.webm");
+    let output_text = output.to_str().expect("UTF-8 temp path");
+    let (mut sdk_runs, mut curl_runs) = (Vec::new(), Vec::new());
+    for round in 0..rounds {
+        let sdk = sdk_transfer(&["download", &server.base_url, &url, output_text], bytes);
+        assert_eq!(
+            fs::metadata(&output).map(|meta| meta.len()).ok(),
+            Some(bytes),
+            "SDK output file size"
+        );
+        let _ = fs::remove_file(&output);
+        println!(
+            "  run {}: SDK  {:>6.0} MiB/s, peak RSS {:>6.1} MiB, process {:.2} s",
+            round + 1,
+            sdk.mib_per_s,
+            sdk.peak_mib,
+            sdk.process_secs
+        );
+        sdk_runs.push(sdk);
+        if have_curl {
+            let curl = curl_transfer(&["--output", output_text, &url], bytes);
+            assert_eq!(
+                fs::metadata(&output).map(|meta| meta.len()).ok(),
+                Some(bytes),
+                "curl output file size"
+            );
+            let _ = fs::remove_file(&output);
+            println!(
+                "  run {}: curl {:>6.0} MiB/s, peak RSS {:>6.1} MiB, process {:.2} s",
+                round + 1,
+                curl.mib_per_s,
+                curl.peak_mib,
+                curl.process_secs
+            );
+            curl_runs.push(curl);
+        }
+    }
+    transfer_rows("download", "curl -o", &sdk_runs, &curl_runs)
+}
+
+fn transfer_rows(
+    what: &str,
+    curl_name: &str,
+    sdk_runs: &[Transfer],
+    curl_runs: &[Transfer],
+) -> Vec<Row> {
+    let (sdk_speed, sdk_peak) = summarize(&format!("SDK {what}"), sdk_runs);
+    let mut rows = Vec::new();
+    if curl_runs.is_empty() {
+        rows.push(row(
+            &format!("{what} throughput"),
+            format!("{sdk_speed:.0} MiB/s"),
+            "curl not found".into(),
+            "-".into(),
+            ">= 0.8 x curl",
+            None,
+        ));
+        rows.push(row(
+            &format!("{what} peak RSS"),
+            format!("{sdk_peak:.1} MiB"),
+            "-".into(),
+            "-".into(),
+            "< 32 MiB",
+            Some(sdk_peak < 32.0),
+        ));
+        return rows;
+    }
+    let (curl_speed, curl_peak) = summarize(curl_name, curl_runs);
+    let ratio = sdk_speed / curl_speed;
+    rows.push(row(
+        &format!("{what} throughput (best run)"),
+        format!("{sdk_speed:.0} MiB/s"),
+        format!("{curl_speed:.0} MiB/s {curl_name}"),
+        format!("{ratio:.3}"),
+        ">= 0.8",
+        Some(ratio >= 0.8),
+    ));
+    rows.push(row(
+        &format!("{what} peak RSS"),
+        format!("{sdk_peak:.1} MiB"),
+        format!("{curl_peak:.1} MiB {curl_name}"),
+        format!("{:.2}", sdk_peak / curl_peak),
+        "< 32 MiB",
+        Some(sdk_peak < 32.0),
+    ));
+    rows
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. Waiting
+
+fn start_wait_child(server: &Server, wait_secs: u64) -> thread::JoinHandle<measure::Polled> {
+    // The job completes `wait_secs` after now, by the server's clock.
+    let job_id = format!("wait-{}", server.elapsed_ms() + wait_secs * 1000);
+    let base_url = server.base_url.clone();
+    thread::spawn(move || {
+        run_polled(
+            Command::new(self_exe()).args(["--child", "wait", &base_url, &job_id]),
+            CHILD_LIMIT,
+        )
+    })
+}
+
+fn finish_wait(
+    handle: thread::JoinHandle<measure::Polled>,
+    server: &Server,
+    wait_secs: u64,
+) -> Row {
+    println!("\n[4] wait_for_completion (default options: 2 s interval) on a job done after {wait_secs} s");
+    let run = handle.join().expect("wait thread");
+    assert!(
+        run.status.success(),
+        "wait child failed: {}\n{}",
+        run.stdout,
+        run.stderr
+    );
+    let seconds = result_field(&run.stdout, "secs").expect("child reports secs");
+    let cpu = result_field(&run.stdout, "cpu_ns").expect("child reports cpu_ns") / 1e9;
+    let polls = server.stats.job_polls.load(Ordering::Relaxed);
+    println!(
+        "  waited {seconds:.1} s, {polls} polls over {} connection(s), CPU {:.2} ms (all threads of the process), \
+         peak RSS {:.1} MiB",
+        server.stats.connections.load(Ordering::Relaxed),
+        cpu * 1e3,
+        run.peak_kib as f64 / 1024.0
+    );
+    row(
+        &format!("wait_for_completion CPU, {seconds:.0} s wait"),
+        format!("{:.2} ms CPU, {polls} polls", cpu * 1e3),
+        "-".into(),
+        format!("{:.4}% of wall", cpu / seconds * 100.0),
+        "< 100 ms",
+        Some(cpu < 0.1),
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Child processes: each does one thing and prints `RESULT key=value ...`.
+
+fn child(args: &[String]) {
+    let arg = |index: usize| args.get(index).map(String::as_str).expect("child argument");
+    match arg(0) {
+        "upload" => {
+            let client = sdk_client(arg(1));
+            let bytes = fs::metadata(arg(2)).expect("input file").len();
+            let started = Instant::now();
+            let upload = client.upload(arg(2)).expect("SDK upload");
+            let seconds = started.elapsed().as_secs_f64();
+            assert!(
+                upload.video_url.starts_with("https://cdn.invalid/uploads/"),
+                "{upload:?}"
+            );
+            println!("RESULT bytes={bytes} secs={seconds} hwm_kib={}", own_hwm());
+        }
+        "download" => {
+            let client = sdk_client(arg(1));
+            let started = Instant::now();
+            let bytes = client
+                .download(arg(2))
+                .to_path(arg(3))
+                .expect("SDK download");
+            let seconds = started.elapsed().as_secs_f64();
+            println!("RESULT bytes={bytes} secs={seconds} hwm_kib={}", own_hwm());
+        }
+        "wait" => {
+            let client = sdk_client(arg(1));
+            let cpu_before = measure::process_cpu_ns();
+            let started = Instant::now();
+            let job = client
+                .wait_for_completion(arg(2), WaitOptions::default())
+                .expect("SDK wait");
+            let seconds = started.elapsed().as_secs_f64();
+            let cpu = measure::process_cpu_ns() - cpu_before;
+            assert!(job.is_completed());
+            println!("RESULT secs={seconds} cpu_ns={cpu} hwm_kib={}", own_hwm());
+        }
+        other => panic!("unknown child command {other:?}"),
+    }
+}
+
+fn own_hwm() -> u64 {
+    measure::vm_hwm_kib("self").unwrap_or(0)
+}
