@@ -59,14 +59,7 @@ fn main() {
         return;
     }
     // Only 127.0.0.1 is ever contacted: no proxy may get in the way (children inherit this).
-    for name in [
-        "http_proxy",
-        "https_proxy",
-        "all_proxy",
-        "HTTP_PROXY",
-        "HTTPS_PROXY",
-        "ALL_PROXY",
-    ] {
+    for name in ["http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"] {
         std::env::remove_var(name);
     }
     std::env::set_var("NO_PROXY", "*");
@@ -99,34 +92,16 @@ fn main() {
     table.extend(pool_sharing());
 
     // 3. Transfers.
-    let dir = tempfile::Builder::new()
-        .prefix("removebgvideo-bench")
-        .tempdir()
-        .expect("temp dir");
+    let dir = tempfile::Builder::new().prefix("removebgvideo-bench").tempdir().expect("temp dir");
     let input = dir.path().join("input.mp4");
     let bytes = upload_mib * 1024 * 1024;
     let created = Instant::now();
     write_input(&input, bytes);
-    println!(
-        "\nwrote the {upload_mib} MiB input file in {:.2} s",
-        created.elapsed().as_secs_f64()
-    );
+    println!("\nwrote the {upload_mib} MiB input file in {:.2} s", created.elapsed().as_secs_f64());
     let transfers = Server::start();
-    table.extend(uploads(
-        &transfers,
-        &input,
-        bytes,
-        transfer_rounds,
-        have_curl,
-    ));
+    table.extend(uploads(&transfers, &input, bytes, transfer_rounds, have_curl));
     let _ = fs::remove_file(&input);
-    table.extend(downloads(
-        &transfers,
-        dir.path(),
-        bytes,
-        transfer_rounds,
-        have_curl,
-    ));
+    table.extend(downloads(&transfers, dir.path(), bytes, transfer_rounds, have_curl));
 
     // 4. Collect the wait.
     table.push(finish_wait(wait_run, &wait_server, wait_secs));
@@ -137,10 +112,7 @@ fn main() {
 
 fn env_number(name: &str, default: u64) -> u64 {
     match std::env::var(name) {
-        Ok(text) => text
-            .trim()
-            .parse()
-            .unwrap_or_else(|_| panic!("{name}={text:?} is not a number")),
+        Ok(text) => text.trim().parse().unwrap_or_else(|_| panic!("{name}={text:?} is not a number")),
         Err(_) => default,
     }
 }
@@ -155,22 +127,8 @@ struct Row {
     pass: Option<bool>,
 }
 
-fn row(
-    figure: &str,
-    sdk: String,
-    baseline: String,
-    ratio: String,
-    target: &str,
-    pass: Option<bool>,
-) -> Row {
-    Row {
-        figure: figure.to_owned(),
-        sdk,
-        baseline,
-        ratio,
-        target: target.to_owned(),
-        pass,
-    }
+fn row(figure: &str, sdk: String, baseline: String, ratio: String, target: &str, pass: Option<bool>) -> Row {
+    Row { figure: figure.to_owned(), sdk, baseline, ratio, target: target.to_owned(), pass }
 }
 
 fn print_table(table: &[Row]) {
@@ -200,11 +158,7 @@ fn print_table(table: &[Row]) {
         }
     }
     let print_line = |line: &[String]| {
-        let text: Vec<String> = line
-            .iter()
-            .zip(widths)
-            .map(|(cell, width)| format!("{cell:<width$}"))
-            .collect();
+        let text: Vec<String> = line.iter().zip(widths).map(|(cell, width)| format!("{cell:<width$}")).collect();
         println!("| {} |", text.join(" | "));
     };
     println!("\n=== results ===");
@@ -225,10 +179,7 @@ fn print_table(table: &[Row]) {
 // 1. Calls per second
 
 fn sdk_client(base_url: &str) -> Client {
-    Client::builder(API_KEY)
-        .base_url(base_url)
-        .build()
-        .expect("build the SDK client")
+    Client::builder(API_KEY).base_url(base_url).build().expect("build the SDK client")
 }
 
 fn user_agent() -> String {
@@ -238,10 +189,7 @@ fn user_agent() -> String {
 fn call_rate(api: &Server, calls: u64, rounds: u64) -> Vec<Row> {
     println!("\n[1] sequential get_job calls, one client each, same server");
     let sdk = sdk_client(&api.base_url);
-    let bare = reqwest::blocking::Client::builder()
-        .no_proxy()
-        .build()
-        .expect("build reqwest");
+    let bare = reqwest::blocking::Client::builder().no_proxy().build().expect("build reqwest");
     let base = api.base_url.clone();
     let agent = user_agent();
     let bare_call = |id: &str| -> serde_json::Value {
@@ -331,12 +279,8 @@ fn pool_sharing() -> Vec<Row> {
     let admin_from = AdminClient::from_client(&client, "bench-admin-token").expect("admin client");
     let per_client = 300;
     for index in 0..per_client {
-        client
-            .get_job(&format!("job_{index}"))
-            .expect("client get_job");
-        clone
-            .get_job(&format!("job_{index}"))
-            .expect("clone get_job");
+        client.get_job(&format!("job_{index}")).expect("client get_job");
+        clone.get_job(&format!("job_{index}")).expect("clone get_job");
         admin.list_keys().expect("admin list_keys");
         admin_from.list_keys().expect("admin list_keys");
     }
@@ -354,9 +298,7 @@ fn pool_sharing() -> Vec<Row> {
             thread::spawn(move || {
                 let admin = client.admin("bench-admin-token").expect("admin client");
                 for index in 0..per_client {
-                    client
-                        .get_job(&format!("job_{index}"))
-                        .expect("threaded get_job");
+                    client.get_job(&format!("job_{index}")).expect("threaded get_job");
                     admin.list_keys().expect("threaded list_keys");
                 }
             })
@@ -397,11 +339,8 @@ fn pool_sharing() -> Vec<Row> {
 // 3. Uploads and downloads
 
 fn write_input(path: &Path, bytes: u64) {
-    let mut file =
-        BufWriter::with_capacity(4 << 20, File::create(path).expect("create the input file"));
-    let block: Vec<u8> = (0..1 << 20)
-        .map(|index: u32| (index.wrapping_mul(2_654_435_761) >> 13) as u8)
-        .collect();
+    let mut file = BufWriter::with_capacity(4 << 20, File::create(path).expect("create the input file"));
+    let block: Vec<u8> = (0..1 << 20).map(|index: u32| (index.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
     let mut left = bytes;
     while left > 0 {
         let now = block.len().min(left as usize);
@@ -436,22 +375,11 @@ fn self_exe() -> PathBuf {
 }
 
 fn sdk_transfer(args: &[&str], expected: u64) -> Transfer {
-    let run = run_polled(
-        Command::new(self_exe()).arg("--child").args(args),
-        CHILD_LIMIT,
-    );
-    assert!(
-        run.status.success(),
-        "SDK child {args:?} failed: {}\n{}",
-        run.stdout,
-        run.stderr
-    );
+    let run = run_polled(Command::new(self_exe()).arg("--child").args(args), CHILD_LIMIT);
+    assert!(run.status.success(), "SDK child {args:?} failed: {}\n{}", run.stdout, run.stderr);
     let seconds = result_field(&run.stdout, "secs").expect("child reports secs");
     let moved = result_field(&run.stdout, "bytes").expect("child reports bytes") as u64;
-    assert_eq!(
-        moved, expected,
-        "SDK child {args:?} moved the wrong number of bytes"
-    );
+    assert_eq!(moved, expected, "SDK child {args:?} moved the wrong number of bytes");
     let own_peak = result_field(&run.stdout, "hwm_kib").unwrap_or(0.0) as u64;
     let peak_kib = run.peak_kib.max(own_peak);
     Transfer {
@@ -465,30 +393,18 @@ fn curl_transfer(args: &[&str], expected_min: u64) -> Transfer {
     let run = run_polled(
         Command::new(CURL)
             .args(["--silent", "--show-error", "--noproxy", "*", "--max-time", "600"])
-            .args(["--write-out", "RESULT code=%{http_code} secs=%{time_total} up=%{size_upload} down=%{size_download}\n"])
+            .args([
+                "--write-out",
+                "RESULT code=%{http_code} secs=%{time_total} up=%{size_upload} down=%{size_download}\n",
+            ])
             .args(args),
         CHILD_LIMIT,
     );
-    assert!(
-        run.status.success(),
-        "curl {args:?} failed: {}\n{}",
-        run.stdout,
-        run.stderr
-    );
-    assert_eq!(
-        result_field(&run.stdout, "code"),
-        Some(200.0),
-        "curl {args:?}: {}",
-        run.stdout
-    );
+    assert!(run.status.success(), "curl {args:?} failed: {}\n{}", run.stdout, run.stderr);
+    assert_eq!(result_field(&run.stdout, "code"), Some(200.0), "curl {args:?}: {}", run.stdout);
     let seconds = result_field(&run.stdout, "secs").expect("curl reports time_total");
-    let moved = result_field(&run.stdout, "up")
-        .unwrap_or(0.0)
-        .max(result_field(&run.stdout, "down").unwrap_or(0.0));
-    assert!(
-        moved as u64 >= expected_min,
-        "curl {args:?} moved {moved} bytes, expected {expected_min}"
-    );
+    let moved = result_field(&run.stdout, "up").unwrap_or(0.0).max(result_field(&run.stdout, "down").unwrap_or(0.0));
+    assert!(moved as u64 >= expected_min, "curl {args:?} moved {moved} bytes, expected {expected_min}");
     Transfer {
         mib_per_s: expected_min as f64 / MIB / seconds,
         peak_mib: run.peak_kib as f64 / 1024.0,
@@ -497,10 +413,7 @@ fn curl_transfer(args: &[&str], expected_min: u64) -> Transfer {
 }
 
 fn uploads(server: &Server, input: &Path, bytes: u64, rounds: u64, have_curl: bool) -> Vec<Row> {
-    println!(
-        "\n[3a] upload of the {} MiB file, each run in its own process",
-        bytes >> 20
-    );
+    println!("\n[3a] upload of the {} MiB file, each run in its own process", bytes >> 20);
     let input_text = input.to_str().expect("UTF-8 temp path");
     let url = format!("{}/v1/uploads", server.base_url);
     let (mut sdk_runs, mut curl_runs) = (Vec::new(), Vec::new());
@@ -508,10 +421,7 @@ fn uploads(server: &Server, input: &Path, bytes: u64, rounds: u64, have_curl: bo
         let before = server.stats.upload_bytes.load(Ordering::Relaxed);
         let sdk = sdk_transfer(&["upload", &server.base_url, input_text], bytes);
         let received = server.stats.upload_bytes.load(Ordering::Relaxed) - before;
-        assert!(
-            received > bytes,
-            "the server got {received} bytes of a {bytes}-byte file"
-        );
+        assert!(received > bytes, "the server got {received} bytes of a {bytes}-byte file");
         println!(
             "  run {}: SDK  {:>6.0} MiB/s, peak RSS {:>6.1} MiB, process {:.2} s",
             round + 1,
@@ -523,15 +433,7 @@ fn uploads(server: &Server, input: &Path, bytes: u64, rounds: u64, have_curl: bo
         if have_curl {
             let form = format!("file=@{input_text};type=video/mp4");
             let curl = curl_transfer(
-                &[
-                    "--header",
-                    &format!("X-Api-Key: {API_KEY}"),
-                    "--form",
-                    &form,
-                    "--output",
-                    "/dev/null",
-                    &url,
-                ],
+                &["--header", &format!("X-Api-Key: {API_KEY}"), "--form", &form, "--output", "/dev/null", &url],
                 bytes,
             );
             println!(
@@ -548,21 +450,14 @@ fn uploads(server: &Server, input: &Path, bytes: u64, rounds: u64, have_curl: bo
 }
 
 fn downloads(server: &Server, dir: &Path, bytes: u64, rounds: u64, have_curl: bool) -> Vec<Row> {
-    println!(
-        "\n[3b] download of a {} MiB output to disk, each run in its own process",
-        bytes >> 20
-    );
+    println!("\n[3b] download of a {} MiB output to disk, each run in its own process", bytes >> 20);
     let url = format!("{}/download/{bytes}", server.base_url);
     let output = dir.join("output.webm");
     let output_text = output.to_str().expect("UTF-8 temp path");
     let (mut sdk_runs, mut curl_runs) = (Vec::new(), Vec::new());
     for round in 0..rounds {
         let sdk = sdk_transfer(&["download", &server.base_url, &url, output_text], bytes);
-        assert_eq!(
-            fs::metadata(&output).map(|meta| meta.len()).ok(),
-            Some(bytes),
-            "SDK output file size"
-        );
+        assert_eq!(fs::metadata(&output).map(|meta| meta.len()).ok(), Some(bytes), "SDK output file size");
         let _ = fs::remove_file(&output);
         println!(
             "  run {}: SDK  {:>6.0} MiB/s, peak RSS {:>6.1} MiB, process {:.2} s",
@@ -574,11 +469,7 @@ fn downloads(server: &Server, dir: &Path, bytes: u64, rounds: u64, have_curl: bo
         sdk_runs.push(sdk);
         if have_curl {
             let curl = curl_transfer(&["--output", output_text, &url], bytes);
-            assert_eq!(
-                fs::metadata(&output).map(|meta| meta.len()).ok(),
-                Some(bytes),
-                "curl output file size"
-            );
+            assert_eq!(fs::metadata(&output).map(|meta| meta.len()).ok(), Some(bytes), "curl output file size");
             let _ = fs::remove_file(&output);
             println!(
                 "  run {}: curl {:>6.0} MiB/s, peak RSS {:>6.1} MiB, process {:.2} s",
@@ -593,12 +484,7 @@ fn downloads(server: &Server, dir: &Path, bytes: u64, rounds: u64, have_curl: bo
     transfer_rows("download", "curl -o", &sdk_runs, &curl_runs)
 }
 
-fn transfer_rows(
-    what: &str,
-    curl_name: &str,
-    sdk_runs: &[Transfer],
-    curl_runs: &[Transfer],
-) -> Vec<Row> {
+fn transfer_rows(what: &str, curl_name: &str, sdk_runs: &[Transfer], curl_runs: &[Transfer]) -> Vec<Row> {
     let (sdk_speed, sdk_peak) = summarize(&format!("SDK {what}"), sdk_runs);
     let mut rows = Vec::new();
     if curl_runs.is_empty() {
@@ -649,26 +535,14 @@ fn start_wait_child(server: &Server, wait_secs: u64) -> thread::JoinHandle<measu
     let job_id = format!("wait-{}", server.elapsed_ms() + wait_secs * 1000);
     let base_url = server.base_url.clone();
     thread::spawn(move || {
-        run_polled(
-            Command::new(self_exe()).args(["--child", "wait", &base_url, &job_id]),
-            CHILD_LIMIT,
-        )
+        run_polled(Command::new(self_exe()).args(["--child", "wait", &base_url, &job_id]), CHILD_LIMIT)
     })
 }
 
-fn finish_wait(
-    handle: thread::JoinHandle<measure::Polled>,
-    server: &Server,
-    wait_secs: u64,
-) -> Row {
+fn finish_wait(handle: thread::JoinHandle<measure::Polled>, server: &Server, wait_secs: u64) -> Row {
     println!("\n[4] wait_for_completion (default options: 2 s interval) on a job done after {wait_secs} s");
     let run = handle.join().expect("wait thread");
-    assert!(
-        run.status.success(),
-        "wait child failed: {}\n{}",
-        run.stdout,
-        run.stderr
-    );
+    assert!(run.status.success(), "wait child failed: {}\n{}", run.stdout, run.stderr);
     let seconds = result_field(&run.stdout, "secs").expect("child reports secs");
     let cpu = result_field(&run.stdout, "cpu_ns").expect("child reports cpu_ns") / 1e9;
     let polls = server.stats.job_polls.load(Ordering::Relaxed);
@@ -701,19 +575,13 @@ fn child(args: &[String]) {
             let started = Instant::now();
             let upload = client.upload(arg(2)).expect("SDK upload");
             let seconds = started.elapsed().as_secs_f64();
-            assert!(
-                upload.video_url.starts_with("https://cdn.invalid/uploads/"),
-                "{upload:?}"
-            );
+            assert!(upload.video_url.starts_with("https://cdn.invalid/uploads/"), "{upload:?}");
             println!("RESULT bytes={bytes} secs={seconds} hwm_kib={}", own_hwm());
         }
         "download" => {
             let client = sdk_client(arg(1));
             let started = Instant::now();
-            let bytes = client
-                .download(arg(2))
-                .to_path(arg(3))
-                .expect("SDK download");
+            let bytes = client.download(arg(2)).to_path(arg(3)).expect("SDK download");
             let seconds = started.elapsed().as_secs_f64();
             println!("RESULT bytes={bytes} secs={seconds} hwm_kib={}", own_hwm());
         }
@@ -721,9 +589,7 @@ fn child(args: &[String]) {
             let client = sdk_client(arg(1));
             let cpu_before = measure::process_cpu_ns();
             let started = Instant::now();
-            let job = client
-                .wait_for_completion(arg(2), WaitOptions::default())
-                .expect("SDK wait");
+            let job = client.wait_for_completion(arg(2), WaitOptions::default()).expect("SDK wait");
             let seconds = started.elapsed().as_secs_f64();
             let cpu = measure::process_cpu_ns() - cpu_before;
             assert!(job.is_completed());

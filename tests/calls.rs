@@ -3,14 +3,11 @@
 mod support;
 
 use mockito::{Matcher, Mock, ServerGuard};
-use removebgvideo::{
-    BgType, Client, CreateJob, CreateKey, Error, JobStatus, ListJobs, Model, OutputFormat, StartJob,
-};
+use removebgvideo::{BgType, Client, CreateJob, CreateKey, Error, JobStatus, ListJobs, Model, OutputFormat, StartJob};
 use serde_json::json;
 use support::{admin, client, json_body, user_agent, KEY, TOKEN};
 
-const SUBMITTED: &str =
-    r#"{"success":true,"id":"job_1","status":"processing","message":"Job started"}"#;
+const SUBMITTED: &str = r#"{"success":true,"id":"job_1","status":"processing","message":"Job started"}"#;
 
 /// A mock of a public `/v1` call: the API key, no admin token, the crate's User-Agent.
 fn public(server: &mut ServerGuard, method: &str, path: &str) -> Mock {
@@ -51,10 +48,7 @@ fn assert_all(mocks: &[Mock]) {
 }
 
 fn metadata() -> removebgvideo::Extra {
-    json!({"order": 42, "tags": ["a", "b"], "nested": {"x": null}})
-        .as_object()
-        .cloned()
-        .expect("object")
+    json!({"order": 42, "tags": ["a", "b"], "nested": {"x": null}}).as_object().cloned().expect("object")
 }
 
 #[test]
@@ -73,9 +67,7 @@ fn create_job_sends_the_official_defaults_and_nothing_else() {
         .with_body(SUBMITTED)
         .expect(1)
         .create();
-    let submitted = client(&server)
-        .create_job(&CreateJob::new("https://cdn.example.com/in.mp4"))
-        .unwrap();
+    let submitted = client(&server).create_job(&CreateJob::new("https://cdn.example.com/in.mp4")).unwrap();
     mock.assert();
     assert_eq!(submitted.id, "job_1");
     assert_eq!(submitted.status, Some(JobStatus::Processing));
@@ -148,9 +140,7 @@ fn start_job_without_overrides_sends_an_empty_object() {
         .with_body(SUBMITTED)
         .expect(1)
         .create();
-    let submitted = client(&server)
-        .start_job("job_1", &StartJob::new())
-        .unwrap();
+    let submitted = client(&server).start_job("job_1", &StartJob::new()).unwrap();
     mock.assert();
     assert_eq!(submitted.id, "job_1");
 }
@@ -185,9 +175,7 @@ fn start_job_sends_only_the_overrides_given() {
         .webhook_url("https://hooks.example.com/x")
         .bg_color([0.0, 0.0, 255.0]);
     client.start_job("job_1", &overrides).unwrap();
-    client
-        .start_job("job_2", &StartJob::new().output_format(OutputFormat::Gif))
-        .unwrap();
+    client.start_job("job_2", &StartJob::new().output_format(OutputFormat::Gif)).unwrap();
     all.assert();
     some.assert();
 }
@@ -196,7 +184,9 @@ fn start_job_sends_only_the_overrides_given() {
 fn get_job_is_a_get_of_the_job_path() {
     let mut server = mockito::Server::new();
     let mock = public_get(&mut server, "/v1/jobs/job_1")
-        .with_body(r#"{"id":"job_1","status":"completed","progress":100,"output_url":"https://cdn.example.com/o.webm"}"#)
+        .with_body(
+            r#"{"id":"job_1","status":"completed","progress":100,"output_url":"https://cdn.example.com/o.webm"}"#,
+        )
         .expect(1)
         .create();
     let job = client(&server).get_job("job_1").unwrap();
@@ -204,10 +194,7 @@ fn get_job_is_a_get_of_the_job_path() {
     assert_eq!(job.id, "job_1");
     assert_eq!(job.status, JobStatus::Completed);
     assert_eq!(job.progress, Some(100.0));
-    assert_eq!(
-        job.output_url.as_deref(),
-        Some("https://cdn.example.com/o.webm")
-    );
+    assert_eq!(job.output_url.as_deref(), Some("https://cdn.example.com/o.webm"));
 }
 
 #[test]
@@ -219,9 +206,7 @@ fn list_jobs_always_sends_limit_and_offset_and_status_only_when_given() {
         .expect(1)
         .create();
     let filtered = public_get(&mut server, "/v1/jobs")
-        .match_query(Matcher::Exact(
-            "limit=50&offset=100&status=completed".to_owned(),
-        ))
+        .match_query(Matcher::Exact("limit=50&offset=100&status=completed".to_owned()))
         .with_body(r#"{"items":[]}"#)
         .expect(1)
         .create();
@@ -230,14 +215,7 @@ fn list_jobs_always_sends_limit_and_offset_and_status_only_when_given() {
     assert_eq!(page.items.len(), 2);
     assert_eq!(page.items[1].status, JobStatus::Completed);
     assert_eq!(page.extra.get("total"), Some(&json!(2)));
-    let empty = client
-        .list_jobs(
-            &ListJobs::new()
-                .limit(50)
-                .offset(100)
-                .status(JobStatus::Completed),
-        )
-        .unwrap();
+    let empty = client.list_jobs(&ListJobs::new().limit(50).offset(100).status(JobStatus::Completed)).unwrap();
     assert!(empty.items.is_empty());
     default.assert();
     filtered.assert();
@@ -255,9 +233,7 @@ fn list_jobs_encodes_an_unknown_status_in_the_query() {
         .with_body(r#"{"items":[]}"#)
         .expect(1)
         .create();
-    client(&server)
-        .list_jobs(&ListJobs::new().status(JobStatus::from("on hold&x=1")))
-        .unwrap();
+    client(&server).list_jobs(&ListJobs::new().status(JobStatus::from("on hold&x=1"))).unwrap();
     mock.assert();
 }
 
@@ -328,10 +304,7 @@ fn download_url_uses_the_legacy_route() {
         .create();
     let link = client(&server).download_url("job_1").unwrap();
     mock.assert();
-    assert_eq!(
-        link.output_url.as_deref(),
-        Some("https://cdn.example.com/o.webm")
-    );
+    assert_eq!(link.output_url.as_deref(), Some("https://cdn.example.com/o.webm"));
     assert_eq!(link.job_id.as_deref(), Some("17"));
 }
 
@@ -365,9 +338,7 @@ fn create_key_sends_the_note_only_when_given() {
     let mut server = mockito::Server::new();
     let with_note = admin_mock(&mut server, "POST", "/v1/admin/keys")
         .match_header("content-type", "application/json")
-        .match_body(json_body(
-            json!({"client_id": "acme", "note": "production"}),
-        ))
+        .match_body(json_body(json!({"client_id": "acme", "note": "production"})))
         .with_body(r#"{"api_key":"sk_live_new","key_fingerprint":"fp_new","client_id":"acme"}"#)
         .expect(1)
         .create();
@@ -378,9 +349,7 @@ fn create_key_sends_the_note_only_when_given() {
         .expect(1)
         .create();
     let admin = admin(&server);
-    let created = admin
-        .create_key(&CreateKey::new("acme").note("production"))
-        .unwrap();
+    let created = admin.create_key(&CreateKey::new("acme").note("production")).unwrap();
     assert_eq!(created.api_key.expose(), "sk_live_new");
     assert_eq!(created.key_fingerprint, "fp_new");
     assert_eq!(created.extra.get("client_id"), Some(&json!("acme")));
@@ -417,14 +386,8 @@ fn disable_and_enable_key_send_the_fingerprint() {
 #[test]
 fn admin_from_a_client_sends_the_token_not_the_key() {
     let mut server = mockito::Server::new();
-    let keys = admin_mock(&mut server, "GET", "/v1/admin/keys")
-        .with_body(r#"{"items":[]}"#)
-        .expect(1)
-        .create();
-    let job = public_get(&mut server, "/v1/jobs/j")
-        .with_body(r#"{"id":"j","status":"pending"}"#)
-        .expect(1)
-        .create();
+    let keys = admin_mock(&mut server, "GET", "/v1/admin/keys").with_body(r#"{"items":[]}"#).expect(1).create();
+    let job = public_get(&mut server, "/v1/jobs/j").with_body(r#"{"id":"j","status":"pending"}"#).expect(1).create();
     let client = client(&server);
     let admin = client.admin(TOKEN).unwrap();
     assert_eq!(admin.base_url(), client.base_url());
@@ -448,11 +411,7 @@ fn multipart_file(file_name: &str, mime: &str, content: &str) -> Matcher {
             r#"(?i)content-disposition: form-data; name="file"; filename="{}"\r\n"#,
             regex_escape(file_name)
         )),
-        Matcher::Regex(format!(
-            r"(?i)\r\ncontent-type: {}\r\n\r\n{}\r\n--",
-            regex_escape(mime),
-            regex_escape(content)
-        )),
+        Matcher::Regex(format!(r"(?i)\r\ncontent-type: {}\r\n\r\n{}\r\n--", regex_escape(mime), regex_escape(content))),
     ])
 }
 
@@ -460,10 +419,7 @@ fn regex_escape(text: &str) -> String {
     text.chars()
         .flat_map(|c| {
             let special = r"\.+*?()|[]{}^$#&-~".contains(c);
-            special
-                .then_some('\\')
-                .into_iter()
-                .chain(std::iter::once(c))
+            special.then_some('\\').into_iter().chain(std::iter::once(c))
         })
         .collect()
 }
@@ -475,17 +431,12 @@ fn upload_sends_one_multipart_part_named_file() {
     let path = write_file(&dir, "holiday clip.mp4", content.as_bytes());
     let mut server = mockito::Server::new();
     let mock = public(&mut server, "POST", "/v1/uploads")
-        .match_header(
-            "content-type",
-            Matcher::Regex("^multipart/form-data; boundary=".to_owned()),
-        )
+        .match_header("content-type", Matcher::Regex("^multipart/form-data; boundary=".to_owned()))
         .match_body(multipart_file("holiday clip.mp4", "video/mp4", content))
         .match_request(|request| {
             // Exactly one part.
             let body = request.utf8_lossy_body().unwrap();
-            body.matches("content-disposition").count()
-                + body.matches("Content-Disposition").count()
-                == 1
+            body.matches("content-disposition").count() + body.matches("Content-Disposition").count() == 1
         })
         .with_body(r#"{"video_url":"https://storage.example.com/u/abc.mp4","size":29}"#)
         .expect(1)
@@ -499,11 +450,7 @@ fn upload_sends_one_multipart_part_named_file() {
 #[test]
 fn upload_guesses_the_content_type_from_the_extension() {
     let dir = tempfile::tempdir().unwrap();
-    let cases = [
-        ("a.webm", "video/webm"),
-        ("b.mov", "video/quicktime"),
-        ("c.unknownext", "application/octet-stream"),
-    ];
+    let cases = [("a.webm", "video/webm"), ("b.mov", "video/quicktime"), ("c.unknownext", "application/octet-stream")];
     let mut server = mockito::Server::new();
     let mut mocks = Vec::new();
     let mut paths = Vec::new();
@@ -529,18 +476,13 @@ fn upload_guesses_the_content_type_from_the_extension() {
 fn upload_reader_sends_the_given_name_and_bytes() {
     let mut server = mockito::Server::new();
     let mock = public(&mut server, "POST", "/v1/uploads")
-        .match_header(
-            "content-type",
-            Matcher::Regex("^multipart/form-data; boundary=".to_owned()),
-        )
+        .match_header("content-type", Matcher::Regex("^multipart/form-data; boundary=".to_owned()))
         .match_body(multipart_file("stream.mp4", "video/mp4", "streamed-bytes"))
         .with_body(r#"{"video_url":"https://storage.example.com/s"}"#)
         .expect(1)
         .create();
     let reader = std::io::Cursor::new(b"streamed-bytes".to_vec());
-    let upload = client(&server)
-        .upload_reader(reader, 14, "stream.mp4")
-        .unwrap();
+    let upload = client(&server).upload_reader(reader, 14, "stream.mp4").unwrap();
     mock.assert();
     assert_eq!(upload.video_url, "https://storage.example.com/s");
 }
@@ -552,28 +494,11 @@ fn upload_of_a_missing_file_sends_nothing() {
     let none = nothing_else(&mut server);
     let missing = dir.path().join("missing.mp4");
     let err = client(&server).upload(&missing).unwrap_err();
-    assert!(
-        matches!(&err, Error::Io { path, .. } if *path == missing),
-        "{err:?}"
-    );
+    assert!(matches!(&err, Error::Io { path, .. } if *path == missing), "{err:?}");
     let err = client(&server).upload(dir.path()).unwrap_err();
-    assert!(
-        matches!(err, Error::InvalidInput { field: "path", .. }),
-        "{err:?}"
-    );
-    let err = client(&server)
-        .upload_reader(std::io::empty(), 0, " ")
-        .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::InvalidInput {
-                field: "file_name",
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert!(matches!(err, Error::InvalidInput { field: "path", .. }), "{err:?}");
+    let err = client(&server).upload_reader(std::io::empty(), 0, " ").unwrap_err();
+    assert!(matches!(err, Error::InvalidInput { field: "file_name", .. }), "{err:?}");
     assert_all(&none);
 }
 
@@ -581,14 +506,8 @@ fn upload_of_a_missing_file_sends_nothing() {
 fn a_trailing_slash_on_the_base_url_is_dropped() {
     let mut server = mockito::Server::new();
     let none = nothing_else(&mut server);
-    let mock = public_get(&mut server, "/v1/jobs/j")
-        .with_body(r#"{"id":"j","status":"pending"}"#)
-        .expect(1)
-        .create();
-    let client = Client::builder(KEY)
-        .base_url(format!("{}/", server.url()))
-        .build()
-        .unwrap();
+    let mock = public_get(&mut server, "/v1/jobs/j").with_body(r#"{"id":"j","status":"pending"}"#).expect(1).create();
+    let client = Client::builder(KEY).base_url(format!("{}/", server.url())).build().unwrap();
     assert_eq!(client.base_url(), server.url());
     client.get_job("j").unwrap();
     mock.assert();
@@ -604,10 +523,7 @@ fn a_base_url_path_prefix_is_kept() {
         .with_body(r#"{"items":[]}"#)
         .expect(1)
         .create();
-    let client = Client::builder(KEY)
-        .base_url(format!("{}/proxy/rbv/", server.url()))
-        .build()
-        .unwrap();
+    let client = Client::builder(KEY).base_url(format!("{}/proxy/rbv/", server.url())).build().unwrap();
     assert_eq!(client.base_url(), format!("{}/proxy/rbv", server.url()));
     client.list_jobs(&ListJobs::new()).unwrap();
     mock.assert();
@@ -619,18 +535,11 @@ fn the_user_agent_suffix_is_appended() {
     let mut server = mockito::Server::new();
     let mock = server
         .mock("GET", "/health")
-        .match_header(
-            "user-agent",
-            Matcher::Regex(r"^removebgvideo-rust/\d+\.\d+\.\d+ my-service/1\.4$".to_owned()),
-        )
+        .match_header("user-agent", Matcher::Regex(r"^removebgvideo-rust/\d+\.\d+\.\d+ my-service/1\.4$".to_owned()))
         .with_body("{}")
         .expect(1)
         .create();
-    let client = Client::builder(KEY)
-        .base_url(server.url())
-        .user_agent_suffix("my-service/1.4")
-        .build()
-        .unwrap();
+    let client = Client::builder(KEY).base_url(server.url()).user_agent_suffix("my-service/1.4").build().unwrap();
     client.health().unwrap();
     mock.assert();
 }
@@ -665,10 +574,7 @@ fn ids_are_encoded_as_one_path_segment() {
 fn ids_are_encoded_in_every_route_that_takes_one() {
     let mut server = mockito::Server::new();
     let none = nothing_else(&mut server);
-    let start = public(&mut server, "POST", "/v1/jobs/..%2Fadmin%2Fkeys/start")
-        .with_body(SUBMITTED)
-        .expect(1)
-        .create();
+    let start = public(&mut server, "POST", "/v1/jobs/..%2Fadmin%2Fkeys/start").with_body(SUBMITTED).expect(1).create();
     let download = public_get(&mut server, "/api/download/a%2F..%2Fb%3Fc")
         .with_body(r#"{"output_url":"https://cdn.example.com/o"}"#)
         .expect(1)
@@ -691,22 +597,11 @@ fn empty_and_dot_ids_are_refused_without_a_request() {
             client.get_job(id).map(drop),
             client.start_job(id, &StartJob::new()).map(drop),
             client.download_url(id).map(drop),
-            client
-                .wait_for_completion(id, removebgvideo::WaitOptions::default())
-                .map(drop),
+            client.wait_for_completion(id, removebgvideo::WaitOptions::default()).map(drop),
         ];
         for result in results {
             let err = result.unwrap_err();
-            assert!(
-                matches!(
-                    err,
-                    Error::InvalidInput {
-                        field: "job_id",
-                        ..
-                    }
-                ),
-                "{id:?}: {err:?}"
-            );
+            assert!(matches!(err, Error::InvalidInput { field: "job_id", .. }), "{id:?}: {err:?}");
         }
     }
     assert_all(&none);
@@ -736,10 +631,8 @@ fn an_api_redirect_on_the_same_host_is_followed_with_the_key() {
         .with_header("location", "/v1/jobs/new")
         .expect(1)
         .create();
-    let target = public_get(&mut server, "/v1/jobs/new")
-        .with_body(r#"{"id":"new","status":"pending"}"#)
-        .expect(1)
-        .create();
+    let target =
+        public_get(&mut server, "/v1/jobs/new").with_body(r#"{"id":"new","status":"pending"}"#).expect(1).create();
     let job = client(&server).get_job("old").unwrap();
     redirect.assert();
     target.assert();
@@ -759,9 +652,7 @@ fn upload_with_progress_reports_up_to_the_file_size() {
         .create();
     let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let sink = std::sync::Arc::clone(&seen);
-    client(&server)
-        .upload_with_progress(&path, move |progress| sink.lock().unwrap().push(progress))
-        .unwrap();
+    client(&server).upload_with_progress(&path, move |progress| sink.lock().unwrap().push(progress)).unwrap();
     mock.assert();
     let seen = seen.lock().unwrap();
     assert!(!seen.is_empty());

@@ -68,7 +68,9 @@ fn plain_http_to_a_remote_host_is_refused_unless_allowed() {
 
 #[test]
 fn a_base_url_with_credentials_query_or_fragment_is_refused() {
-    for url in ["https://user:pass@api.example.com", "https://api.example.com/?a=1", "https://api.example.com/#x", "not a url"] {
+    for url in
+        ["https://user:pass@api.example.com", "https://api.example.com/?a=1", "https://api.example.com/#x", "not a url"]
+    {
         assert!(matches!(Client::builder(KEY).base_url(url).build(), Err(Error::Config(_))), "{url}");
     }
 }

@@ -12,9 +12,7 @@ use support::{client, user_agent};
 
 /// 600 KiB of a pattern that is not the same at every offset: more than one read buffer.
 fn video_bytes() -> Vec<u8> {
-    (0..600 * 1024u32)
-        .map(|i| (i % 251) as u8 ^ (i >> 10) as u8)
-        .collect()
+    (0..600 * 1024u32).map(|i| (i % 251) as u8 ^ (i >> 10) as u8).collect()
 }
 
 /// The output on the CDN: no API key, no admin token, the crate's User-Agent.
@@ -29,10 +27,7 @@ fn cdn_file(cdn: &mut ServerGuard, path: &str, body: &[u8]) -> Mock {
         .create()
 }
 
-fn recorder() -> (
-    Arc<Mutex<Vec<TransferProgress>>>,
-    impl FnMut(TransferProgress) + Send + 'static,
-) {
+fn recorder() -> (Arc<Mutex<Vec<TransferProgress>>>, impl FnMut(TransferProgress) + Send + 'static) {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let sink = Arc::clone(&seen);
     (seen, move |progress| sink.lock().unwrap().push(progress))
@@ -77,10 +72,7 @@ fn a_download_to_a_path_writes_the_exact_bytes_and_reports_progress() {
     assert!(seen.len() >= 2, "{} progress reports", seen.len());
     let total = Some(bytes.len() as u64);
     assert!(seen.iter().all(|p| p.total == total), "{seen:?}");
-    assert!(
-        seen.windows(2).all(|pair| pair[0].done < pair[1].done),
-        "{seen:?}"
-    );
+    assert!(seen.windows(2).all(|pair| pair[0].done < pair[1].done), "{seen:?}");
     assert_eq!(seen.last().map(|p| p.done), Some(bytes.len() as u64));
 }
 
@@ -91,10 +83,7 @@ fn a_download_to_a_writer_gives_the_exact_bytes() {
     let bytes = video_bytes();
     let mock = cdn_file(&mut cdn, "/o/x.mp4", &bytes);
     let mut buffer = Vec::new();
-    let written = client(&api)
-        .download(&format!("{}/o/x.mp4", cdn.url()))
-        .to_writer(&mut buffer)
-        .unwrap();
+    let written = client(&api).download(&format!("{}/o/x.mp4", cdn.url())).to_writer(&mut buffer).unwrap();
     mock.assert();
     assert_eq!(written, bytes.len() as u64);
     assert_eq!(buffer, bytes);
@@ -107,10 +96,7 @@ fn an_empty_output_downloads_as_an_empty_file() {
     let mock = cdn_file(&mut cdn, "/empty", b"");
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("empty.webm");
-    let written = client(&api)
-        .download(&format!("{}/empty", cdn.url()))
-        .to_path(&target)
-        .unwrap();
+    let written = client(&api).download(&format!("{}/empty", cdn.url())).to_path(&target).unwrap();
     mock.assert();
     assert_eq!(written, 0);
     assert_eq!(std::fs::read(&target).unwrap(), b"");
@@ -121,16 +107,9 @@ fn download_output_fetches_the_jobs_output_url() {
     let api = mockito::Server::new();
     let mut cdn = mockito::Server::new();
     let mock = cdn_file(&mut cdn, "/outputs/job_1.webm?sig=abc%2F1&exp=99", b"WEBM");
-    let job = completed_job(Some(format!(
-        "{}/outputs/job_1.webm?sig=abc%2F1&exp=99",
-        cdn.url()
-    )));
+    let job = completed_job(Some(format!("{}/outputs/job_1.webm?sig=abc%2F1&exp=99", cdn.url())));
     let mut buffer = Vec::new();
-    client(&api)
-        .download_output(&job)
-        .unwrap()
-        .to_writer(&mut buffer)
-        .unwrap();
+    client(&api).download_output(&job).unwrap().to_writer(&mut buffer).unwrap();
     mock.assert();
     assert_eq!(buffer, b"WEBM");
 }
@@ -139,13 +118,8 @@ fn download_output_fetches_the_jobs_output_url() {
 fn download_output_without_an_output_url_is_invalid_input() {
     let mut api = mockito::Server::new();
     let never = api.mock("GET", Matcher::Any).expect(0).create();
-    let err = client(&api)
-        .download_output(&completed_job(None))
-        .unwrap_err();
-    assert!(
-        matches!(err, Error::InvalidInput { field: "job", .. }),
-        "{err:?}"
-    );
+    let err = client(&api).download_output(&completed_job(None)).unwrap_err();
+    assert!(matches!(err, Error::InvalidInput { field: "job", .. }), "{err:?}");
     assert!(err.to_string().contains("job_1"), "{err}");
     never.assert();
 }
@@ -164,14 +138,9 @@ fn a_404_from_the_output_host_is_an_api_error_and_leaves_no_file() {
         .create();
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("out.webm");
-    let err = client(&api)
-        .download(&format!("{}/outputs/gone.webm", cdn.url()))
-        .to_path(&target)
-        .unwrap_err();
+    let err = client(&api).download(&format!("{}/outputs/gone.webm", cdn.url())).to_path(&target).unwrap_err();
     mock.assert();
-    let api_error = err
-        .api_error()
-        .unwrap_or_else(|| panic!("not an API error: {err:?}"));
+    let api_error = err.api_error().unwrap_or_else(|| panic!("not an API error: {err:?}"));
     assert_eq!(api_error.status(), 404);
     assert!(api_error.body_snippet().contains("NoSuchKey"));
     assert_eq!(api_error.request_id(), Some("cdn_req_1"));
@@ -188,10 +157,7 @@ fn a_failed_download_leaves_an_existing_file_untouched() {
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("keep.webm");
     std::fs::write(&target, b"previous").unwrap();
-    let err = client(&api)
-        .download(&format!("{}/o", cdn.url()))
-        .to_path(&target)
-        .unwrap_err();
+    let err = client(&api).download(&format!("{}/o", cdn.url())).to_path(&target).unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(403));
     assert_eq!(std::fs::read(&target).unwrap(), b"previous");
     assert_eq!(files_in(&dir), vec!["keep.webm"]);
@@ -205,10 +171,7 @@ fn a_successful_download_replaces_an_existing_file() {
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("out.webm");
     std::fs::write(&target, b"old bytes that are longer").unwrap();
-    client(&api)
-        .download(&format!("{}/o", cdn.url()))
-        .to_path(&target)
-        .unwrap();
+    client(&api).download(&format!("{}/o", cdn.url())).to_path(&target).unwrap();
     assert_eq!(std::fs::read(&target).unwrap(), b"new bytes");
     assert_eq!(files_in(&dir), vec!["out.webm"]);
 }
@@ -220,10 +183,7 @@ fn a_download_into_a_missing_directory_is_an_io_error_without_a_request() {
     let never = cdn.mock("GET", Matcher::Any).expect(0).create();
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("no-such-dir").join("out.webm");
-    let err = client(&api)
-        .download(&format!("{}/o", cdn.url()))
-        .to_path(&target)
-        .unwrap_err();
+    let err = client(&api).download(&format!("{}/o", cdn.url())).to_path(&target).unwrap_err();
     assert!(matches!(err, Error::Io { .. }), "{err:?}");
     never.assert();
 }
@@ -232,23 +192,9 @@ fn a_download_into_a_missing_directory_is_an_io_error_without_a_request() {
 fn only_http_and_https_urls_are_fetched() {
     let api = mockito::Server::new();
     let client = client(&api);
-    for url in [
-        "ftp://cdn.example.com/o.webm",
-        "file:///etc/passwd",
-        "not a url",
-        "",
-    ] {
+    for url in ["ftp://cdn.example.com/o.webm", "file:///etc/passwd", "not a url", ""] {
         let err = client.download(url).to_writer(Vec::new()).unwrap_err();
-        assert!(
-            matches!(
-                err,
-                Error::InvalidInput {
-                    field: "output_url",
-                    ..
-                }
-            ),
-            "{url}: {err:?}"
-        );
+        assert!(matches!(err, Error::InvalidInput { field: "output_url", .. }), "{url}: {err:?}");
     }
 }
 
@@ -265,10 +211,7 @@ fn a_redirect_between_output_hosts_is_followed_without_a_credential() {
         .create();
     let file = cdn_file(&mut origin, "/real/o.webm", b"REAL");
     let mut buffer = Vec::new();
-    client(&api)
-        .download(&format!("{}/o", cdn.url()))
-        .to_writer(&mut buffer)
-        .unwrap();
+    client(&api).download(&format!("{}/o", cdn.url())).to_writer(&mut buffer).unwrap();
     redirect.assert();
     file.assert();
     assert_eq!(buffer, b"REAL");
@@ -290,9 +233,7 @@ fn a_redirect_from_the_api_host_to_the_cdn_is_followed_for_a_download() {
         .create();
     let file = cdn_file(&mut cdn, "/signed/job_1.webm", b"SIGNED");
     let mut buffer = Vec::new();
-    let result = client(&api)
-        .download(&format!("{}/files/job_1.webm", api.url()))
-        .to_writer(&mut buffer);
+    let result = client(&api).download(&format!("{}/files/job_1.webm", api.url())).to_writer(&mut buffer);
     redirect.assert();
     result.unwrap();
     file.assert();

@@ -4,23 +4,17 @@ mod support;
 
 use mockito::{Matcher, Mock, ServerGuard};
 use removebgvideo::{
-    AdminClient, Client, CreateJob, CreateKey, Error, ListJobs, StartJob, WaitOptions,
-    ADMIN_TOKEN_ENV, API_KEY_ENV,
+    AdminClient, Client, CreateJob, CreateKey, Error, ListJobs, StartJob, WaitOptions, ADMIN_TOKEN_ENV, API_KEY_ENV,
 };
 use serde_json::json;
 use support::{admin, client, KEY, TOKEN};
 
 fn no_retries(server: &ServerGuard) -> Client {
-    Client::builder(KEY)
-        .base_url(server.url())
-        .max_retries(0)
-        .build()
-        .unwrap()
+    Client::builder(KEY).base_url(server.url()).max_retries(0).build().unwrap()
 }
 
 fn api_error(err: &Error) -> &removebgvideo::ApiError {
-    err.api_error()
-        .unwrap_or_else(|| panic!("not an API error: {err:?}"))
+    err.api_error().unwrap_or_else(|| panic!("not an API error: {err:?}"))
 }
 
 /// Every text an error shows: Display, Debug, and the chain of sources.
@@ -43,10 +37,7 @@ fn assert_no_secret(err: &Error) {
 
 /// Catches every request; `.expect(0)` proves none was sent.
 fn nothing_sent(server: &mut ServerGuard) -> Vec<Mock> {
-    ["GET", "POST"]
-        .iter()
-        .map(|method| server.mock(method, Matcher::Any).expect(0).create())
-        .collect()
+    ["GET", "POST"].iter().map(|method| server.mock(method, Matcher::Any).expect(0).create()).collect()
 }
 
 #[test]
@@ -57,9 +48,7 @@ fn a_structured_error_gives_status_code_message_and_request_id() {
         .with_status(404)
         .with_header("content-type", "application/json")
         .with_header("x-request-id", "req_from_header")
-        .with_body(
-            r#"{"error":{"code":"job_not_found","message":"No job nope","request_id":"req_123"}}"#,
-        )
+        .with_body(r#"{"error":{"code":"job_not_found","message":"No job nope","request_id":"req_123"}}"#)
         .expect(1)
         .create();
     let err = client(&server).get_job("nope").unwrap_err();
@@ -89,9 +78,7 @@ fn a_message_only_error_gives_its_message() {
         .with_body(r#"{"message":"Insufficient credits"}"#)
         .expect(1)
         .create();
-    let err = client(&server)
-        .create_job(&CreateJob::new("https://x/y.mp4"))
-        .unwrap_err();
+    let err = client(&server).create_job(&CreateJob::new("https://x/y.mp4")).unwrap_err();
     let api = api_error(&err);
     assert_eq!(api.status(), 402);
     assert_eq!(api.message(), "Insufficient credits");
@@ -131,11 +118,7 @@ fn an_html_page_from_a_proxy_is_an_api_error_saying_non_json() {
     let err = no_retries(&server).get_job("j").unwrap_err();
     let api = api_error(&err);
     assert_eq!(api.status(), 502);
-    assert!(
-        api.message().to_lowercase().contains("non-json"),
-        "{}",
-        api.message()
-    );
+    assert!(api.message().to_lowercase().contains("non-json"), "{}", api.message());
     assert!(api.message().contains("<html>"), "{}", api.message());
     assert_eq!(api.body_snippet(), page);
     assert!(err.is_retryable());
@@ -145,11 +128,7 @@ fn an_html_page_from_a_proxy_is_an_api_error_saying_non_json() {
 fn a_long_body_is_cut_to_a_snippet_of_300_characters() {
     let mut server = mockito::Server::new();
     let page = format!("<html>{}</html>", "é".repeat(1000));
-    server
-        .mock("GET", "/v1/jobs/j")
-        .with_status(500)
-        .with_body(&page)
-        .create();
+    server.mock("GET", "/v1/jobs/j").with_status(500).with_body(&page).create();
     let err = no_retries(&server).get_job("j").unwrap_err();
     let api = api_error(&err);
     assert_eq!(api.body_snippet().chars().count(), 300);
@@ -159,12 +138,7 @@ fn a_long_body_is_cut_to_a_snippet_of_300_characters() {
 #[test]
 fn an_empty_error_body_still_gives_the_status() {
     let mut server = mockito::Server::new();
-    server
-        .mock("GET", "/v1/jobs/j")
-        .with_status(503)
-        .with_body("")
-        .expect(1)
-        .create();
+    server.mock("GET", "/v1/jobs/j").with_status(503).with_body("").expect(1).create();
     let err = no_retries(&server).get_job("j").unwrap_err();
     let api = api_error(&err);
     assert_eq!(api.status(), 503);
@@ -176,17 +150,10 @@ fn an_empty_error_body_still_gives_the_status() {
 #[test]
 fn a_2xx_answer_with_invalid_json_is_a_decode_error() {
     let mut server = mockito::Server::new();
-    server
-        .mock("GET", "/v1/jobs/j")
-        .with_status(200)
-        .with_body("<html>OK</html>")
-        .expect(1)
-        .create();
+    server.mock("GET", "/v1/jobs/j").with_status(200).with_body("<html>OK</html>").expect(1).create();
     let err = client(&server).get_job("j").unwrap_err();
     match &err {
-        Error::Decode {
-            status, snippet, ..
-        } => {
+        Error::Decode { status, snippet, .. } => {
             assert_eq!(*status, 200);
             assert_eq!(snippet, "<html>OK</html>");
         }
@@ -200,12 +167,7 @@ fn a_2xx_answer_with_invalid_json_is_a_decode_error() {
 #[test]
 fn a_2xx_answer_with_the_wrong_shape_is_a_decode_error() {
     let mut server = mockito::Server::new();
-    server
-        .mock("GET", "/v1/jobs/j")
-        .with_status(200)
-        .with_body(r#"{"unexpected":true}"#)
-        .expect(1)
-        .create();
+    server.mock("GET", "/v1/jobs/j").with_status(200).with_body(r#"{"unexpected":true}"#).expect(1).create();
     let err = client(&server).get_job("j").unwrap_err();
     assert!(matches!(err, Error::Decode { .. }), "{err:?}");
 }
@@ -213,31 +175,13 @@ fn a_2xx_answer_with_the_wrong_shape_is_a_decode_error() {
 #[test]
 fn a_2xx_answer_with_an_empty_body_is_a_decode_error() {
     let mut server = mockito::Server::new();
-    server
-        .mock("GET", "/v1/jobs/j")
-        .with_status(200)
-        .with_body("")
-        .expect(1)
-        .create();
-    server
-        .mock("POST", "/v1/jobs")
-        .with_status(201)
-        .with_body("")
-        .expect(1)
-        .create();
+    server.mock("GET", "/v1/jobs/j").with_status(200).with_body("").expect(1).create();
+    server.mock("POST", "/v1/jobs").with_status(201).with_body("").expect(1).create();
     let client = client(&server);
     let err = client.get_job("j").unwrap_err();
-    assert!(
-        matches!(&err, Error::Decode { status, snippet, .. } if *status == 200 && snippet.is_empty()),
-        "{err:?}"
-    );
-    let err = client
-        .create_job(&CreateJob::new("https://x/y.mp4"))
-        .unwrap_err();
-    assert!(
-        matches!(&err, Error::Decode { status, .. } if *status == 201),
-        "{err:?}"
-    );
+    assert!(matches!(&err, Error::Decode { status, snippet, .. } if *status == 200 && snippet.is_empty()), "{err:?}");
+    let err = client.create_job(&CreateJob::new("https://x/y.mp4")).unwrap_err();
+    assert!(matches!(&err, Error::Decode { status, .. } if *status == 201), "{err:?}");
 }
 
 #[test]
@@ -262,9 +206,7 @@ fn retryable_statuses_are_those_the_docs_name() {
         let mock = server
             .mock("GET", "/v1/jobs/j")
             .with_status(status)
-            .with_body(
-                json!({"error": {"code": "x", "message": format!("status {status}")}}).to_string(),
-            )
+            .with_body(json!({"error": {"code": "x", "message": format!("status {status}")}}).to_string())
             .expect(1)
             .create();
         let err = client.get_job("j").unwrap_err();
@@ -286,62 +228,26 @@ fn no_error_ever_shows_the_key_or_the_token() {
         .with_header("x-request-id", "req_1")
         .with_body(r#"{"error":{"code":"unauthorized","message":"bad key"}}"#)
         .create();
-    server
-        .mock("POST", Matcher::Any)
-        .with_status(500)
-        .with_body("<html>oops</html>")
-        .create();
+    server.mock("POST", Matcher::Any).with_status(500).with_body("<html>oops</html>").create();
     let client = no_retries(&server);
-    let admin = AdminClient::builder(TOKEN)
-        .base_url(server.url())
-        .max_retries(0)
-        .build()
-        .unwrap();
+    let admin = AdminClient::builder(TOKEN).base_url(server.url()).max_retries(0).build().unwrap();
     let mut errors = vec![
         client.get_job("j").unwrap_err(),
         client.list_jobs(&ListJobs::new()).unwrap_err(),
-        client
-            .create_job(&CreateJob::new("https://x/y.mp4"))
-            .unwrap_err(),
+        client.create_job(&CreateJob::new("https://x/y.mp4")).unwrap_err(),
         client.start_job("j", &StartJob::new()).unwrap_err(),
         admin.list_keys().unwrap_err(),
         admin.create_key(&CreateKey::new("acme")).unwrap_err(),
         client.get_job("").unwrap_err(),
         client.usage_summary(0).unwrap_err(),
-        client
-            .wait_for_completion(
-                "j",
-                WaitOptions::default().interval(std::time::Duration::ZERO),
-            )
-            .unwrap_err(),
+        client.wait_for_completion("j", WaitOptions::default().interval(std::time::Duration::ZERO)).unwrap_err(),
     ];
     // A connection that fails: a port nothing listens on.
-    let closed = Client::builder(KEY)
-        .base_url("http://127.0.0.1:1")
-        .max_retries(0)
-        .build()
-        .unwrap();
+    let closed = Client::builder(KEY).base_url("http://127.0.0.1:1").max_retries(0).build().unwrap();
     errors.push(closed.get_job("j").unwrap_err());
-    errors.push(
-        Client::builder(KEY)
-            .base_url("http://example.com")
-            .build()
-            .unwrap_err(),
-    );
-    errors.push(
-        Client::builder(KEY)
-            .base_url("ftp://example.com")
-            .build()
-            .unwrap_err(),
-    );
-    errors.push(
-        Client::builder(format!("{KEY}\n"))
-            .base_url(server.url())
-            .build()
-            .unwrap()
-            .get_job("j")
-            .unwrap_err(),
-    );
+    errors.push(Client::builder(KEY).base_url("http://example.com").build().unwrap_err());
+    errors.push(Client::builder(KEY).base_url("ftp://example.com").build().unwrap_err());
+    errors.push(Client::builder(format!("{KEY}\n")).base_url(server.url()).build().unwrap().get_job("j").unwrap_err());
     for err in &errors {
         assert_no_secret(err);
     }
@@ -355,16 +261,12 @@ fn debug_of_clients_and_builders_never_shows_the_credential() {
     let client = client(&server);
     let admin = admin(&server);
     let shared = client.admin(TOKEN).unwrap();
-    let text = format!(
-        "{builder:?} {builder:#?} {admin_builder:?} {client:?} {client:#?} {admin:?} {admin:#?} {shared:?}"
-    );
+    let text =
+        format!("{builder:?} {builder:#?} {admin_builder:?} {client:?} {client:#?} {admin:?} {admin:#?} {shared:?}");
     assert!(!text.contains(KEY), "{text}");
     assert!(!text.contains(TOKEN), "{text}");
     assert!(!text.contains("LEAKCHECK"), "{text}");
-    assert!(
-        text.contains(&server.url()),
-        "Debug should still show the base URL: {text}"
-    );
+    assert!(text.contains(&server.url()), "Debug should still show the base URL: {text}");
 }
 
 #[test]
@@ -377,68 +279,26 @@ fn invalid_input_is_refused_before_any_request() {
         Error::InvalidInput { field, .. } => field,
         other => panic!("not InvalidInput: {other:?}"),
     };
-    assert_eq!(
-        field(client.create_job(&CreateJob::new("")).map(drop)),
-        "video_url"
-    );
-    assert_eq!(
-        field(client.create_job(&CreateJob::new("   ")).map(drop)),
-        "video_url"
-    );
+    assert_eq!(field(client.create_job(&CreateJob::new("")).map(drop)), "video_url");
+    assert_eq!(field(client.create_job(&CreateJob::new("   ")).map(drop)), "video_url");
     for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
         let request = CreateJob::new("https://x/y.mp4").bg_color([0.0, bad, 0.0]);
         assert_eq!(field(client.create_job(&request).map(drop)), "bg_color");
-        assert_eq!(
-            field(
-                client
-                    .start_job("j", &StartJob::new().bg_color([bad, 0.0, 0.0]))
-                    .map(drop)
-            ),
-            "bg_color"
-        );
+        assert_eq!(field(client.start_job("j", &StartJob::new().bg_color([bad, 0.0, 0.0])).map(drop)), "bg_color");
     }
-    assert_eq!(
-        field(
-            client
-                .create_job(&CreateJob::new("https://x").text_prompt(" "))
-                .map(drop)
-        ),
-        "text_prompt"
-    );
-    assert_eq!(
-        field(
-            client
-                .create_job(&CreateJob::new("https://x").webhook_url(""))
-                .map(drop)
-        ),
-        "webhook_url"
-    );
-    assert_eq!(
-        field(client.list_jobs(&ListJobs::new().limit(0)).map(drop)),
-        "limit"
-    );
+    assert_eq!(field(client.create_job(&CreateJob::new("https://x").text_prompt(" ")).map(drop)), "text_prompt");
+    assert_eq!(field(client.create_job(&CreateJob::new("https://x").webhook_url("")).map(drop)), "webhook_url");
+    assert_eq!(field(client.list_jobs(&ListJobs::new().limit(0)).map(drop)), "limit");
     assert_eq!(field(client.usage_summary(0).map(drop)), "days");
     assert_eq!(field(client.usage_events(0).map(drop)), "limit");
-    assert_eq!(
-        field(admin.create_key(&CreateKey::new("")).map(drop)),
-        "client_id"
-    );
-    assert_eq!(
-        field(admin.create_key(&CreateKey::new("  ").note("n")).map(drop)),
-        "client_id"
-    );
+    assert_eq!(field(admin.create_key(&CreateKey::new("")).map(drop)), "client_id");
+    assert_eq!(field(admin.create_key(&CreateKey::new("  ").note("n")).map(drop)), "client_id");
     assert_eq!(field(admin.disable_key("").map(drop)), "key_fingerprint");
     assert_eq!(field(admin.enable_key(" ").map(drop)), "key_fingerprint");
     let interval = WaitOptions::default().interval(std::time::Duration::ZERO);
-    assert_eq!(
-        field(client.wait_for_completion("j", interval).map(drop)),
-        "interval"
-    );
+    assert_eq!(field(client.wait_for_completion("j", interval).map(drop)), "interval");
     let backoff = WaitOptions::default().backoff(0.5, std::time::Duration::from_secs(5));
-    assert_eq!(
-        field(client.wait_for_completion("j", backoff).map(drop)),
-        "backoff"
-    );
+    assert_eq!(field(client.wait_for_completion("j", backoff).map(drop)), "backoff");
     for mock in &none {
         mock.assert();
     }
@@ -452,20 +312,11 @@ fn empty_credentials_are_refused() {
     };
     is_invalid(Client::new("").map(drop), "api_key");
     is_invalid(Client::new("  ").map(drop), "api_key");
-    is_invalid(
-        Client::builder("")
-            .base_url("http://127.0.0.1:9")
-            .build()
-            .map(drop),
-        "api_key",
-    );
+    is_invalid(Client::builder("").base_url("http://127.0.0.1:9").build().map(drop), "api_key");
     is_invalid(AdminClient::new("").map(drop), "admin_token");
     let client = Client::new(KEY).unwrap();
     is_invalid(client.admin("").map(drop), "admin_token");
-    is_invalid(
-        AdminClient::from_client(&client, " ").map(drop),
-        "admin_token",
-    );
+    is_invalid(AdminClient::from_client(&client, " ").map(drop), "admin_token");
 }
 
 #[test]
@@ -494,20 +345,10 @@ fn base_urls_must_be_https_unless_loopback_or_allowed() {
     ] {
         assert!(build(accepted).is_ok(), "{accepted}");
     }
-    let insecure = Client::builder(KEY)
-        .base_url("http://example.com")
-        .allow_insecure_http(true)
-        .build()
-        .unwrap();
+    let insecure = Client::builder(KEY).base_url("http://example.com").allow_insecure_http(true).build().unwrap();
     assert_eq!(insecure.base_url(), "http://example.com");
-    assert_eq!(
-        Client::new(KEY).unwrap().base_url(),
-        "https://api.removebgvideo.com"
-    );
-    let admin = AdminClient::builder(TOKEN)
-        .base_url("http://example.com")
-        .build()
-        .unwrap_err();
+    assert_eq!(Client::new(KEY).unwrap().base_url(), "https://api.removebgvideo.com");
+    let admin = AdminClient::builder(TOKEN).base_url("http://example.com").build().unwrap_err();
     assert!(matches!(admin, Error::Config(_)), "{admin:?}");
 }
 
@@ -523,10 +364,7 @@ fn from_env_names_the_missing_variable() {
     if std::env::var_os(ADMIN_TOKEN_ENV).is_none() {
         let err = AdminClient::from_env().unwrap_err();
         assert!(matches!(err, Error::Config(_)), "{err:?}");
-        assert!(
-            err.to_string().contains("REMOVEBGVIDEO_ADMIN_TOKEN"),
-            "{err}"
-        );
+        assert!(err.to_string().contains("REMOVEBGVIDEO_ADMIN_TOKEN"), "{err}");
     }
 }
 
@@ -556,31 +394,17 @@ fn other_error_shapes_still_give_a_message() {
     let mut server = mockito::Server::new();
     let client = no_retries(&server);
     for (body, message) in [
-        (
-            r#"{"detail":"Not authenticated"}"#,
-            "Not authenticated".to_owned(),
-        ),
+        (r#"{"detail":"Not authenticated"}"#, "Not authenticated".to_owned()),
         (
             r#"{"detail":[{"loc":["body","video_url"],"msg":"field required"}]}"#,
             r#"[{"loc":["body","video_url"],"msg":"field required"}]"#.to_owned(),
         ),
         (r#"{"error":"Job not found"}"#, "Job not found".to_owned()),
-        (
-            r#"{"error":{"code":"bad_request"}}"#,
-            "Bad Request (JSON body without a message)".to_owned(),
-        ),
-        (
-            r#"[1,2,3]"#,
-            "Bad Request (JSON body without a message)".to_owned(),
-        ),
+        (r#"{"error":{"code":"bad_request"}}"#, "Bad Request (JSON body without a message)".to_owned()),
+        (r#"[1,2,3]"#, "Bad Request (JSON body without a message)".to_owned()),
         ("   \n", "Bad Request (empty body)".to_owned()),
     ] {
-        let mock = server
-            .mock("GET", "/v1/jobs/j")
-            .with_status(400)
-            .with_body(body)
-            .expect(1)
-            .create();
+        let mock = server.mock("GET", "/v1/jobs/j").with_status(400).with_body(body).expect(1).create();
         let err = client.get_job("j").unwrap_err();
         mock.assert();
         mock.remove();

@@ -4,8 +4,8 @@
 mod support;
 
 use removebgvideo::{
-    BgType, CreatedKey, DownloadLink, Job, JobList, JobStatus, JobSubmission, KeyList, Model,
-    OutputFormat, Secret, UsageEvents,
+    BgType, CreatedKey, DownloadLink, Job, JobList, JobStatus, JobSubmission, KeyList, Model, OutputFormat, Secret,
+    UsageEvents,
 };
 use serde_json::{json, Value};
 
@@ -26,8 +26,7 @@ fn with_both_id_and_job_id_id_wins_and_job_id_is_kept() {
     assert_eq!(decoded.id, "job_1");
     assert_eq!(decoded.extra.get("job_id"), Some(&json!("legacy_1")));
     let submission: JobSubmission =
-        serde_json::from_value(json!({"id": "job_1", "job_id": "legacy_1", "success": true}))
-            .unwrap();
+        serde_json::from_value(json!({"id": "job_1", "job_id": "legacy_1", "success": true})).unwrap();
     assert_eq!(submission.id, "job_1");
     assert_eq!(submission.extra.get("job_id"), Some(&json!("legacy_1")));
 }
@@ -36,12 +35,10 @@ fn with_both_id_and_job_id_id_wins_and_job_id_is_kept() {
 fn numeric_ids_decode_as_text() {
     assert_eq!(job(json!({"id": 12345, "status": "pending"})).id, "12345");
     assert_eq!(job(json!({"job_id": 7, "status": "pending"})).id, "7");
-    let submission: JobSubmission =
-        serde_json::from_value(json!({"job_id": 99, "status": "processing"})).unwrap();
+    let submission: JobSubmission = serde_json::from_value(json!({"job_id": 99, "status": "processing"})).unwrap();
     assert_eq!(submission.id, "99");
     assert_eq!(submission.status, Some(JobStatus::Processing));
-    let link: DownloadLink =
-        serde_json::from_value(json!({"job_id": 5, "output_url": "https://cdn/x"})).unwrap();
+    let link: DownloadLink = serde_json::from_value(json!({"job_id": 5, "output_url": "https://cdn/x"})).unwrap();
     assert_eq!(link.job_id.as_deref(), Some("5"));
 }
 
@@ -69,10 +66,7 @@ fn unknown_enum_values_are_kept_and_print_as_sent() {
     assert_eq!(decoded.model.as_ref().unwrap().to_string(), "ultra-v2");
     assert_eq!(decoded.bg_type, Some(BgType::Other("blur".into())));
     assert_eq!(decoded.bg_type.as_ref().unwrap().to_string(), "blur");
-    assert_eq!(
-        decoded.output_format,
-        Some(OutputFormat::Other("avif".into()))
-    );
+    assert_eq!(decoded.output_format, Some(OutputFormat::Other("avif".into())));
     assert_eq!(decoded.output_format.as_ref().unwrap().as_str(), "avif");
     // And they go back on the wire unchanged.
     let back = serde_json::to_value(&decoded).unwrap();
@@ -115,14 +109,8 @@ fn unknown_fields_are_kept_and_serialized_again() {
     });
     let decoded = job(sent.clone());
     assert_eq!(decoded.extra.len(), 3);
-    assert_eq!(
-        decoded.extra.get("created_at"),
-        Some(&json!("2024-05-01T10:00:00Z"))
-    );
-    assert_eq!(
-        decoded.extra.get("owner"),
-        Some(&json!({"team": "video", "ids": [1, 2]}))
-    );
+    assert_eq!(decoded.extra.get("created_at"), Some(&json!("2024-05-01T10:00:00Z")));
+    assert_eq!(decoded.extra.get("owner"), Some(&json!({"team": "video", "ids": [1, 2]})));
     let back = serde_json::to_value(&decoded).unwrap();
     assert_eq!(back["created_at"], sent["created_at"]);
     assert_eq!(back["credits"], sent["credits"]);
@@ -138,37 +126,17 @@ fn unknown_fields_are_kept_and_serialized_again() {
 
 #[test]
 fn progress_as_a_string_or_junk_is_read_leniently() {
-    assert_eq!(
-        job(json!({"id": "j", "status": "processing", "progress": "42.5"})).progress,
-        Some(42.5)
-    );
-    assert_eq!(
-        job(json!({"id": "j", "status": "processing", "progress": " 7 "})).progress,
-        Some(7.0)
-    );
-    assert_eq!(
-        job(json!({"id": "j", "status": "processing", "progress": 12})).progress,
-        Some(12.0)
-    );
-    assert_eq!(
-        job(json!({"id": "j", "status": "processing", "progress": "soon"})).progress,
-        None
-    );
-    assert_eq!(
-        job(json!({"id": "j", "status": "processing", "progress": null})).progress,
-        None
-    );
-    assert_eq!(
-        job(json!({"id": "j", "status": "processing"})).progress,
-        None
-    );
+    assert_eq!(job(json!({"id": "j", "status": "processing", "progress": "42.5"})).progress, Some(42.5));
+    assert_eq!(job(json!({"id": "j", "status": "processing", "progress": " 7 "})).progress, Some(7.0));
+    assert_eq!(job(json!({"id": "j", "status": "processing", "progress": 12})).progress, Some(12.0));
+    assert_eq!(job(json!({"id": "j", "status": "processing", "progress": "soon"})).progress, None);
+    assert_eq!(job(json!({"id": "j", "status": "processing", "progress": null})).progress, None);
+    assert_eq!(job(json!({"id": "j", "status": "processing"})).progress, None);
 }
 
 #[test]
 fn an_error_object_gives_its_message() {
-    let failed = job(
-        json!({"id": "j", "status": "failed", "error": {"code": "decode", "message": "bad codec"}}),
-    );
+    let failed = job(json!({"id": "j", "status": "failed", "error": {"code": "decode", "message": "bad codec"}}));
     assert_eq!(failed.error.as_deref(), Some("bad codec"));
     assert!(failed.is_failed());
     let text = job(json!({"id": "j", "status": "failed", "error": "out of memory"}));
@@ -192,8 +160,7 @@ fn list_answers_hold_their_rows_under_items() {
     assert_eq!(list.extra.get("total"), Some(&json!(2)));
     let empty: JobList = serde_json::from_value(json!({})).unwrap();
     assert!(empty.items.is_empty());
-    let events: UsageEvents =
-        serde_json::from_value(json!({"items": [{"credits": 1}], "next": null})).unwrap();
+    let events: UsageEvents = serde_json::from_value(json!({"items": [{"credits": 1}], "next": null})).unwrap();
     assert_eq!(events.items[0].get("credits"), Some(&json!(1)));
     let keys: KeyList = serde_json::from_value(json!({
         "items": [{"client_id": "acme", "key_fingerprint": "fp", "note": "n", "enabled": false}]
@@ -217,10 +184,7 @@ fn a_created_key_never_shows_the_key_in_debug() {
     assert!(debug.contains("fp_abc"), "{debug}");
     assert!(!format!("{}", created.api_key).contains("SUPERSECRET"));
     // Serializing is how the new key is stored, so it does carry the key.
-    assert_eq!(
-        serde_json::to_value(&created).unwrap()["api_key"],
-        "sk_live_SUPERSECRET_123"
-    );
+    assert_eq!(serde_json::to_value(&created).unwrap()["api_key"], "sk_live_SUPERSECRET_123");
     let secret = Secret::new("tok_SUPERSECRET");
     assert!(!format!("{secret:?}{secret}").contains("SUPERSECRET"));
 }

@@ -15,12 +15,7 @@ const SUBMITTED: &str = r#"{"success":true,"id":"j","status":"processing"}"#;
 
 fn with_policy(server: &ServerGuard, policy: RetryPolicy) -> (Client, ManualClock) {
     let clock = ManualClock::new();
-    let client = Client::builder(KEY)
-        .base_url(server.url())
-        .clock(clock.clone())
-        .retry_policy(policy)
-        .build()
-        .unwrap();
+    let client = Client::builder(KEY).base_url(server.url()).clock(clock.clone()).retry_policy(policy).build().unwrap();
     (client, clock)
 }
 
@@ -35,12 +30,7 @@ fn answer(server: &mut ServerGuard, method: &str, path: &str, status: usize, tim
 }
 
 fn ok(server: &mut ServerGuard, method: &str, path: &str, body: &str) -> Mock {
-    server
-        .mock(method, path)
-        .with_status(200)
-        .with_body(body)
-        .expect(1)
-        .create()
+    server.mock(method, path).with_status(200).with_body(body).expect(1).create()
 }
 
 fn secs(s: f64) -> Duration {
@@ -60,10 +50,7 @@ fn a_get_is_retried_after_a_503_and_succeeds() {
     let sleeps = clock.sleeps();
     assert_eq!(sleeps.len(), 1, "{sleeps:?}");
     // The first backoff is 0.5 s with equal jitter: between 0.25 s and 0.5 s.
-    assert!(
-        sleeps[0] >= secs(0.25) && sleeps[0] <= secs(0.5),
-        "{sleeps:?}"
-    );
+    assert!(sleeps[0] >= secs(0.25) && sleeps[0] <= secs(0.5), "{sleeps:?}");
 }
 
 #[test]
@@ -73,9 +60,7 @@ fn every_retryable_status_is_retried_for_a_get() {
         let failing = answer(&mut server, "GET", "/v1/jobs/j", status, 1);
         let success = ok(&mut server, "GET", "/v1/jobs/j", JOB);
         let (client, clock) = client_with_clock(&server);
-        client
-            .get_job("j")
-            .unwrap_or_else(|err| panic!("{status}: {err}"));
+        client.get_job("j").unwrap_or_else(|err| panic!("{status}: {err}"));
         failing.assert();
         success.assert();
         assert_eq!(clock.sleeps().len(), 1, "{status}");
@@ -115,39 +100,23 @@ fn http_date(time: SystemTime) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    let month = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ][(month - 1) as usize];
-    format!(
-        "{weekday}, {day:02} {month} {year} {:02}:{:02}:{:02} GMT",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60
-    )
+    let month =
+        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][(month - 1) as usize];
+    format!("{weekday}, {day:02} {month} {year} {:02}:{:02}:{:02} GMT", rest / 3600, rest % 3600 / 60, rest % 60)
 }
 
 #[test]
 fn the_http_date_helper_is_right() {
-    assert_eq!(
-        http_date(UNIX_EPOCH + Duration::from_secs(784_111_777)),
-        "Sun, 06 Nov 1994 08:49:37 GMT"
-    );
-    assert_eq!(
-        http_date(UNIX_EPOCH + Duration::from_secs(951_782_400)),
-        "Tue, 29 Feb 2000 00:00:00 GMT"
-    );
+    assert_eq!(http_date(UNIX_EPOCH + Duration::from_secs(784_111_777)), "Sun, 06 Nov 1994 08:49:37 GMT");
+    assert_eq!(http_date(UNIX_EPOCH + Duration::from_secs(951_782_400)), "Tue, 29 Feb 2000 00:00:00 GMT");
 }
 
 #[test]
 fn retry_after_as_an_http_date_waits_until_that_date() {
     let mut server = mockito::Server::new();
     let date = http_date(SystemTime::now() + Duration::from_secs(10));
-    let limited = server
-        .mock("GET", "/v1/jobs/j")
-        .with_status(503)
-        .with_header("retry-after", &date)
-        .expect(1)
-        .create();
+    let limited =
+        server.mock("GET", "/v1/jobs/j").with_status(503).with_header("retry-after", &date).expect(1).create();
     let success = ok(&mut server, "GET", "/v1/jobs/j", JOB);
     let (client, clock) = client_with_clock(&server);
     client.get_job("j").unwrap();
@@ -156,10 +125,7 @@ fn retry_after_as_an_http_date_waits_until_that_date() {
     let sleeps = clock.sleeps();
     assert_eq!(sleeps.len(), 1);
     // The date has whole seconds, and some time passes before the answer is read.
-    assert!(
-        sleeps[0] > secs(7.0) && sleeps[0] <= secs(10.0),
-        "{sleeps:?} for {date}"
-    );
+    assert!(sleeps[0] > secs(7.0) && sleeps[0] <= secs(10.0), "{sleeps:?} for {date}");
 }
 
 #[test]
@@ -182,21 +148,13 @@ fn retry_after_as_a_past_date_retries_at_once() {
 #[test]
 fn an_unreadable_retry_after_falls_back_to_the_backoff() {
     let mut server = mockito::Server::new();
-    server
-        .mock("GET", "/v1/jobs/j")
-        .with_status(503)
-        .with_header("retry-after", "soon")
-        .expect(1)
-        .create();
+    server.mock("GET", "/v1/jobs/j").with_status(503).with_header("retry-after", "soon").expect(1).create();
     let success = ok(&mut server, "GET", "/v1/jobs/j", JOB);
     let (client, clock) = client_with_clock(&server);
     client.get_job("j").unwrap();
     success.assert();
     let sleeps = clock.sleeps();
-    assert!(
-        sleeps.len() == 1 && sleeps[0] >= secs(0.25) && sleeps[0] <= secs(0.5),
-        "{sleeps:?}"
-    );
+    assert!(sleeps.len() == 1 && sleeps[0] >= secs(0.25) && sleeps[0] <= secs(0.5), "{sleeps:?}");
 }
 
 #[test]
@@ -221,12 +179,8 @@ fn a_retry_after_above_the_cap_returns_the_error_at_once() {
 #[test]
 fn the_retry_after_cap_is_configurable() {
     let mut server = mockito::Server::new();
-    let limited = server
-        .mock("GET", "/v1/jobs/j")
-        .with_status(429)
-        .with_header("retry-after", "120")
-        .expect(1)
-        .create();
+    let limited =
+        server.mock("GET", "/v1/jobs/j").with_status(429).with_header("retry-after", "120").expect(1).create();
     let success = ok(&mut server, "GET", "/v1/jobs/j", JOB);
     let policy = RetryPolicy::default().max_retry_after(Duration::from_secs(300));
     let (client, clock) = with_policy(&server, policy);
@@ -242,12 +196,7 @@ fn max_retries_zero_sends_one_request() {
     let failing = answer(&mut server, "GET", "/v1/jobs/j", 503, 1);
     let never = ok(&mut server, "GET", "/v1/jobs/j", JOB).expect(0);
     let clock = ManualClock::new();
-    let client = Client::builder(KEY)
-        .base_url(server.url())
-        .clock(clock.clone())
-        .max_retries(0)
-        .build()
-        .unwrap();
+    let client = Client::builder(KEY).base_url(server.url()).clock(clock.clone()).max_retries(0).build().unwrap();
     let err = client.get_job("j").unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
     failing.assert();
@@ -270,20 +219,12 @@ fn by_default_a_get_is_tried_three_times_then_fails() {
     assert_eq!(api_message(&err), "transient");
     let sleeps = clock.sleeps();
     assert_eq!(sleeps.len(), 2, "{sleeps:?}");
-    assert!(
-        sleeps[0] >= secs(0.25) && sleeps[0] <= secs(0.5),
-        "{sleeps:?}"
-    );
-    assert!(
-        sleeps[1] >= secs(0.5) && sleeps[1] <= secs(1.0),
-        "{sleeps:?}"
-    );
+    assert!(sleeps[0] >= secs(0.25) && sleeps[0] <= secs(0.5), "{sleeps:?}");
+    assert!(sleeps[1] >= secs(0.5) && sleeps[1] <= secs(1.0), "{sleeps:?}");
 }
 
 fn api_message(err: &Error) -> &str {
-    err.api_error()
-        .map(removebgvideo::ApiError::message)
-        .unwrap_or_default()
+    err.api_error().map(removebgvideo::ApiError::message).unwrap_or_default()
 }
 
 #[test]
@@ -298,10 +239,7 @@ fn backoff_doubles_within_equal_jitter_bounds_up_to_the_max() {
     let steps = [0.5, 1.0, 2.0, 4.0, 8.0, 8.0, 8.0];
     assert_eq!(sleeps.len(), steps.len(), "{sleeps:?}");
     for (pause, step) in sleeps.iter().zip(steps) {
-        assert!(
-            *pause >= secs(step / 2.0) && *pause <= secs(step),
-            "{pause:?} for step {step}: {sleeps:?}"
-        );
+        assert!(*pause >= secs(step / 2.0) && *pause <= secs(step), "{pause:?} for step {step}: {sleeps:?}");
         assert!(*pause >= secs(0.25) && *pause <= secs(8.0));
     }
 }
@@ -320,10 +258,7 @@ fn a_custom_backoff_is_followed() {
     let steps = [2.0, 3.0, 3.0];
     assert_eq!(sleeps.len(), 3, "{sleeps:?}");
     for (pause, step) in sleeps.iter().zip(steps) {
-        assert!(
-            *pause >= secs(step / 2.0) && *pause <= secs(step),
-            "{sleeps:?}"
-        );
+        assert!(*pause >= secs(step / 2.0) && *pause <= secs(step), "{sleeps:?}");
     }
 }
 
@@ -334,9 +269,7 @@ fn create_job_is_not_retried_after_a_5xx() {
         let failing = answer(&mut server, "POST", "/v1/jobs", status, 1);
         let never = ok(&mut server, "POST", "/v1/jobs", SUBMITTED).expect(0);
         let (client, clock) = client_with_clock(&server);
-        let err = client
-            .create_job(&CreateJob::new("https://x/y.mp4"))
-            .unwrap_err();
+        let err = client.create_job(&CreateJob::new("https://x/y.mp4")).unwrap_err();
         assert_eq!(err.status().map(|s| s.as_u16()), Some(status as u16));
         failing.assert();
         never.assert();
@@ -350,9 +283,7 @@ fn create_job_is_retried_after_a_429() {
     let limited = answer(&mut server, "POST", "/v1/jobs", 429, 1);
     let success = ok(&mut server, "POST", "/v1/jobs", SUBMITTED);
     let (client, clock) = client_with_clock(&server);
-    client
-        .create_job(&CreateJob::new("https://x/y.mp4"))
-        .unwrap();
+    client.create_job(&CreateJob::new("https://x/y.mp4")).unwrap();
     limited.assert();
     success.assert();
     assert_eq!(clock.sleeps().len(), 1);
@@ -364,9 +295,7 @@ fn retry_non_idempotent_retries_a_post_after_a_5xx() {
     let failing = answer(&mut server, "POST", "/v1/jobs", 503, 1);
     let success = ok(&mut server, "POST", "/v1/jobs", SUBMITTED);
     let (client, clock) = with_policy(&server, RetryPolicy::default().retry_non_idempotent(true));
-    client
-        .create_job(&CreateJob::new("https://x/y.mp4"))
-        .unwrap();
+    client.create_job(&CreateJob::new("https://x/y.mp4")).unwrap();
     failing.assert();
     success.assert();
     assert_eq!(clock.sleeps().len(), 1);
@@ -379,11 +308,7 @@ fn start_job_and_key_calls_are_not_retried_after_a_5xx() {
     let create_key = answer(&mut server, "POST", "/v1/admin/keys", 500, 1);
     let disable = answer(&mut server, "POST", "/v1/admin/keys/disable", 502, 1);
     let (client, clock) = client_with_clock(&server);
-    let admin = AdminClient::builder(TOKEN)
-        .base_url(server.url())
-        .clock(clock.clone())
-        .build()
-        .unwrap();
+    let admin = AdminClient::builder(TOKEN).base_url(server.url()).clock(clock.clone()).build().unwrap();
     client.start_job("j", &StartJob::new()).unwrap_err();
     admin.create_key(&CreateKey::new("acme")).unwrap_err();
     admin.disable_key("fp").unwrap_err();
@@ -399,11 +324,7 @@ fn admin_reads_are_retried() {
     let failing = answer(&mut server, "GET", "/v1/admin/keys", 503, 1);
     let success = ok(&mut server, "GET", "/v1/admin/keys", r#"{"items":[]}"#);
     let clock = ManualClock::new();
-    let admin = AdminClient::builder(TOKEN)
-        .base_url(server.url())
-        .clock(clock.clone())
-        .build()
-        .unwrap();
+    let admin = AdminClient::builder(TOKEN).base_url(server.url()).clock(clock.clone()).build().unwrap();
     admin.list_keys().unwrap();
     failing.assert();
     success.assert();
@@ -416,19 +337,9 @@ fn client_errors_are_never_retried() {
         let mut server = mockito::Server::new();
         let get = answer(&mut server, "GET", "/v1/jobs/j", status, 1);
         let post = answer(&mut server, "POST", "/v1/jobs", status, 1);
-        let (client, clock) =
-            with_policy(&server, RetryPolicy::default().retry_non_idempotent(true));
-        assert_eq!(
-            client
-                .get_job("j")
-                .unwrap_err()
-                .status()
-                .map(|s| s.as_u16()),
-            Some(status as u16)
-        );
-        client
-            .create_job(&CreateJob::new("https://x/y.mp4"))
-            .unwrap_err();
+        let (client, clock) = with_policy(&server, RetryPolicy::default().retry_non_idempotent(true));
+        assert_eq!(client.get_job("j").unwrap_err().status().map(|s| s.as_u16()), Some(status as u16));
+        client.create_job(&CreateJob::new("https://x/y.mp4")).unwrap_err();
         get.assert();
         post.assert();
         assert!(clock.sleeps().is_empty(), "{status}");
@@ -439,18 +350,12 @@ fn client_errors_are_never_retried() {
 fn a_refused_connection_is_retried_even_for_a_post() {
     // Nothing listens on port 1: the connect fails, so the server certainly did not act.
     let clock = ManualClock::new();
-    let client = Client::builder(KEY)
-        .base_url("http://127.0.0.1:1")
-        .clock(clock.clone())
-        .build()
-        .unwrap();
+    let client = Client::builder(KEY).base_url("http://127.0.0.1:1").clock(clock.clone()).build().unwrap();
     let err = client.get_job("j").unwrap_err();
     assert!(matches!(err, Error::Transport(_)), "{err:?}");
     assert!(err.is_retryable());
     assert_eq!(clock.sleeps().len(), 2);
-    let err = client
-        .create_job(&CreateJob::new("https://x/y.mp4"))
-        .unwrap_err();
+    let err = client.create_job(&CreateJob::new("https://x/y.mp4")).unwrap_err();
     assert!(matches!(err, Error::Transport(_)), "{err:?}");
     assert_eq!(clock.sleeps().len(), 4);
 }
@@ -467,12 +372,7 @@ fn an_upload_is_sent_again_in_full_after_a_429_but_not_after_a_5xx() {
     let path = temp_video(&dir);
     let mut server = mockito::Server::new();
     let has_bytes = mockito::Matcher::Regex("VIDEO-BYTES-xyz".to_owned());
-    let limited = server
-        .mock("POST", "/v1/uploads")
-        .match_body(has_bytes.clone())
-        .with_status(429)
-        .expect(1)
-        .create();
+    let limited = server.mock("POST", "/v1/uploads").match_body(has_bytes.clone()).with_status(429).expect(1).create();
     let success = server
         .mock("POST", "/v1/uploads")
         .match_body(has_bytes.clone())
@@ -497,13 +397,7 @@ fn an_upload_is_sent_again_in_full_after_a_429_but_not_after_a_5xx() {
 fn an_upload_from_a_reader_is_never_retried() {
     let mut server = mockito::Server::new();
     let limited = answer(&mut server, "POST", "/v1/uploads", 429, 1);
-    let never = ok(
-        &mut server,
-        "POST",
-        "/v1/uploads",
-        r#"{"video_url":"https://s/u"}"#,
-    )
-    .expect(0);
+    let never = ok(&mut server, "POST", "/v1/uploads", r#"{"video_url":"https://s/u"}"#).expect(0);
     let (client, clock) = client_with_clock(&server);
     let reader = std::io::Cursor::new(b"abc".to_vec());
     let err = client.upload_reader(reader, 3, "in.mp4").unwrap_err();

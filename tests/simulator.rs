@@ -14,32 +14,19 @@ type TestResult = Result<(), Box<dyn std::error::Error>>;
 /// One client for every test: building one is slow in debug builds.
 fn http() -> Client {
     static CLIENT: OnceLock<Client> = OnceLock::new();
-    CLIENT
-        .get_or_init(|| Client::builder().no_proxy().build().expect("client"))
-        .clone()
+    CLIENT.get_or_init(|| Client::builder().no_proxy().build().expect("client")).clone()
 }
 
 /// Status, `X-Request-Id` header, JSON body.
 fn parts(resp: Response) -> (u16, String, Value) {
     let status = resp.status().as_u16();
-    let rid = resp
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    let rid = resp.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
     let body: Value = resp.json().unwrap_or(Value::Null);
     (status, rid, body)
 }
 
 fn get(sim: &Simulator, path: &str) -> (u16, String, Value) {
-    parts(
-        http()
-            .get(format!("{}{path}", sim.base_url()))
-            .header("X-Api-Key", sim.api_key())
-            .send()
-            .expect("send"),
-    )
+    parts(http().get(format!("{}{path}", sim.base_url())).header("X-Api-Key", sim.api_key()).send().expect("send"))
 }
 
 fn post(sim: &Simulator, path: &str, body: &Value) -> (u16, String, Value) {
@@ -79,9 +66,7 @@ fn assert_error(got: &(u16, String, Value), status: u16, code: &str) {
     let (s, rid, body) = got;
     assert_eq!(*s, status, "{body}");
     assert_eq!(body["error"]["code"], code, "{body}");
-    assert!(body["error"]["message"]
-        .as_str()
-        .is_some_and(|m| !m.is_empty()));
+    assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
     assert!(rid.starts_with("req_"), "{rid}");
     assert_eq!(body["error"]["request_id"], rid.as_str());
     let keys: Vec<&String> = body.as_object().expect("object").keys().collect();
@@ -97,20 +82,10 @@ fn create(sim: &Simulator, body: &Value) -> String {
 #[test]
 fn health_and_pricing_need_no_key() {
     let sim = Simulator::start().expect("start");
-    let (s, rid, v) = parts(
-        http()
-            .get(format!("{}/health", sim.base_url()))
-            .send()
-            .expect("send"),
-    );
+    let (s, rid, v) = parts(http().get(format!("{}/health", sim.base_url())).send().expect("send"));
     assert_eq!((s, v), (200, json!({"status": "ok"})));
     assert!(rid.starts_with("req_"));
-    let (s, _, v) = parts(
-        http()
-            .get(format!("{}/api/pricing", sim.base_url()))
-            .send()
-            .expect("send"),
-    );
+    let (s, _, v) = parts(http().get(format!("{}/api/pricing", sim.base_url())).send().expect("send"));
     assert_eq!(s, 200);
     for m in ["original", "light", "pro", "human"] {
         assert!(v["models"][m]["credits_per_minute"].is_u64(), "{v}");
@@ -127,58 +102,23 @@ fn auth_failures_on_both_kinds() {
     let sim = Simulator::start().expect("start");
     let c = http();
     let url = |p: &str| format!("{}{p}", sim.base_url());
-    assert_error(
-        &parts(c.get(url("/v1/jobs")).send().expect("send")),
-        401,
-        "unauthorized",
-    );
-    assert_error(
-        &parts(
-            c.get(url("/v1/jobs"))
-                .header("X-Api-Key", "nope")
-                .send()
-                .expect("send"),
-        ),
-        401,
-        "unauthorized",
-    );
+    assert_error(&parts(c.get(url("/v1/jobs")).send().expect("send")), 401, "unauthorized");
+    assert_error(&parts(c.get(url("/v1/jobs")).header("X-Api-Key", "nope").send().expect("send")), 401, "unauthorized");
     // The admin token is not an API key and vice versa.
     assert_error(
-        &parts(
-            c.get(url("/v1/jobs"))
-                .header("X-Api-Key", sim.admin_token())
-                .send()
-                .expect("send"),
-        ),
+        &parts(c.get(url("/v1/jobs")).header("X-Api-Key", sim.admin_token()).send().expect("send")),
         401,
         "unauthorized",
     );
+    assert_error(&parts(c.get(url("/v1/admin/config")).send().expect("send")), 401, "unauthorized");
     assert_error(
-        &parts(c.get(url("/v1/admin/config")).send().expect("send")),
+        &parts(c.get(url("/v1/admin/keys")).header("X-Api-Key", sim.api_key()).send().expect("send")),
         401,
         "unauthorized",
     );
-    assert_error(
-        &parts(
-            c.get(url("/v1/admin/keys"))
-                .header("X-Api-Key", sim.api_key())
-                .send()
-                .expect("send"),
-        ),
-        401,
-        "unauthorized",
-    );
-    assert_error(
-        &parts(c.get(url("/api/download/job_1")).send().expect("send")),
-        401,
-        "unauthorized",
-    );
+    assert_error(&parts(c.get(url("/api/download/job_1")).send().expect("send")), 401, "unauthorized");
     // An unauthorised create creates nothing.
-    let r = c
-        .post(url("/v1/jobs"))
-        .json(&json!({"video_url": "https://x/a.mp4"}))
-        .send()
-        .expect("send");
+    let r = c.post(url("/v1/jobs")).json(&json!({"video_url": "https://x/a.mp4"})).send().expect("send");
     assert_eq!(r.status(), 401);
     assert_eq!(sim.job_count(), 0);
 }
@@ -188,15 +128,9 @@ fn unknown_route_wrong_method_and_bad_requests() {
     let sim = Simulator::start().expect("start");
     assert_error(&get(&sim, "/v1/nothing"), 404, "not_found");
     assert_error(&get(&sim, "/v1/jobs/job_9"), 404, "not_found");
-    let r = http()
-        .delete(format!("{}/v1/jobs", sim.base_url()))
-        .header("X-Api-Key", sim.api_key())
-        .send()
-        .expect("send");
-    assert_eq!(
-        r.headers().get("allow").and_then(|v| v.to_str().ok()),
-        Some("GET, POST")
-    );
+    let r =
+        http().delete(format!("{}/v1/jobs", sim.base_url())).header("X-Api-Key", sim.api_key()).send().expect("send");
+    assert_eq!(r.headers().get("allow").and_then(|v| v.to_str().ok()), Some("GET, POST"));
     assert_error(&parts(r), 405, "method_not_allowed");
 
     let malformed = parts(
@@ -210,11 +144,7 @@ fn unknown_route_wrong_method_and_bad_requests() {
     );
     assert_error(&malformed, 400, "invalid_request");
     assert_error(&post(&sim, "/v1/jobs", &json!({})), 400, "invalid_request");
-    assert_error(
-        &post(&sim, "/v1/jobs", &json!({"video_url": ""})),
-        400,
-        "invalid_request",
-    );
+    assert_error(&post(&sim, "/v1/jobs", &json!({"video_url": ""})), 400, "invalid_request");
     for (field, bad) in [
         ("model", json!("ultra")),
         ("bg_type", json!("plaid")),
@@ -227,20 +157,13 @@ fn unknown_route_wrong_method_and_bad_requests() {
         body[field] = bad;
         let got = post(&sim, "/v1/jobs", &body);
         assert_error(&got, 400, "invalid_request");
-        let msg = got.2["error"]["message"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
+        let msg = got.2["error"]["message"].as_str().unwrap_or_default().to_owned();
         assert!(msg.contains(field), "{msg}");
     }
     assert_error(&get(&sim, "/v1/jobs?limit=0"), 400, "invalid_request");
     assert_error(&get(&sim, "/v1/jobs?limit=101"), 400, "invalid_request");
     assert_error(&get(&sim, "/v1/jobs?offset=-1"), 400, "invalid_request");
-    assert_error(
-        &get(&sim, "/v1/usage/summary?days=0"),
-        400,
-        "invalid_request",
-    );
+    assert_error(&get(&sim, "/v1/usage/summary?days=0"), 400, "invalid_request");
 
     let big = vec![b' '; 1024 * 1024 + 10];
     let too_big = parts(
@@ -254,10 +177,7 @@ fn unknown_route_wrong_method_and_bad_requests() {
     );
     assert_error(&too_big, 413, "payload_too_large");
     assert_eq!(sim.job_count(), 0);
-    assert_eq!(
-        sim.requests().last().map(|r| r.body_len),
-        Some(1024 * 1024 + 10)
-    );
+    assert_eq!(sim.requests().last().map(|r| r.body_len), Some(1024 * 1024 + 10));
 }
 
 #[test]
@@ -265,20 +185,11 @@ fn upload_counts_the_file_part_exactly() -> TestResult {
     let sim = Simulator::start()?;
     let mut file = tempfile::Builder::new().suffix(".mp4").tempfile()?;
     // Bytes that look like boundary starts, across several buffer sizes.
-    let content: Vec<u8> = (0..300_007u32)
-        .map(|i| if i % 997 == 0 { b'\r' } else { (i % 251) as u8 })
-        .collect();
+    let content: Vec<u8> = (0..300_007u32).map(|i| if i % 997 == 0 { b'\r' } else { (i % 251) as u8 }).collect();
     file.write_all(&content)?;
     file.flush()?;
-    let name = file
-        .path()
-        .file_name()
-        .and_then(|n| n.to_str())
-        .ok_or("name")?
-        .to_owned();
-    let form = multipart::Form::new()
-        .text("note", "hello")
-        .file("file", file.path())?;
+    let name = file.path().file_name().and_then(|n| n.to_str()).ok_or("name")?.to_owned();
+    let form = multipart::Form::new().text("note", "hello").file("file", file.path())?;
     let (s, rid, v) = parts(
         http()
             .post(format!("{}/v1/uploads", sim.base_url()))
@@ -298,10 +209,7 @@ fn upload_counts_the_file_part_exactly() -> TestResult {
     );
     assert_eq!(sim.upload_count(), 1);
     let rec = sim.requests().pop().ok_or("no record")?;
-    assert_eq!(
-        (rec.method.as_str(), rec.path.as_str()),
-        ("POST", "/v1/uploads")
-    );
+    assert_eq!((rec.method.as_str(), rec.path.as_str()), ("POST", "/v1/uploads"));
     assert!(rec.body_len > content.len() as u64);
     assert_eq!(rec.body.len(), 64 * 1024);
     assert_eq!(rec.request_id, rid);
@@ -316,22 +224,10 @@ fn upload_counts_the_file_part_exactly() -> TestResult {
             .send()?,
     );
     assert_error(&got, 400, "invalid_request");
-    assert_error(
-        &post(&sim, "/v1/uploads", &json!({})),
-        400,
-        "invalid_request",
-    );
+    assert_error(&post(&sim, "/v1/uploads", &json!({})), 400, "invalid_request");
     // Unauthorised uploads are not scanned or counted.
-    let form = multipart::Form::new().part(
-        "file",
-        multipart::Part::bytes(vec![1, 2, 3]).file_name("a.mp4"),
-    );
-    let got = parts(
-        http()
-            .post(format!("{}/v1/uploads", sim.base_url()))
-            .multipart(form)
-            .send()?,
-    );
+    let form = multipart::Form::new().part("file", multipart::Part::bytes(vec![1, 2, 3]).file_name("a.mp4"));
+    let got = parts(http().post(format!("{}/v1/uploads", sim.base_url())).multipart(form).send()?);
     assert_error(&got, 401, "unauthorized");
     assert_eq!(sim.upload_count(), 1);
     Ok(())
@@ -340,11 +236,8 @@ fn upload_counts_the_file_part_exactly() -> TestResult {
 #[test]
 fn job_is_paced_to_completion() {
     let sim = Simulator::start().expect("start");
-    let (s, rid, v) = post(
-        &sim,
-        "/v1/jobs",
-        &json!({"video_url": "https://cdn.example.com/in.mp4", "metadata": {"k": 1}}),
-    );
+    let (s, rid, v) =
+        post(&sim, "/v1/jobs", &json!({"video_url": "https://cdn.example.com/in.mp4", "metadata": {"k": 1}}));
     assert_eq!(s, 200);
     assert!(rid.starts_with("req_"));
     assert_eq!(
@@ -381,50 +274,27 @@ fn job_is_paced_to_completion() {
 
 #[test]
 fn failure_marker_fails_the_job() {
-    let sim = Simulator::builder()
-        .polls_to_complete(1)
-        .start()
-        .expect("start");
-    let id = create(
-        &sim,
-        &json!({"video_url": "https://x/simulate-failure.mp4"}),
-    );
+    let sim = Simulator::builder().polls_to_complete(1).start().expect("start");
+    let id = create(&sim, &json!({"video_url": "https://x/simulate-failure.mp4"}));
     let (_, _, job) = get(&sim, &format!("/v1/jobs/{id}"));
     assert_eq!(job["status"], "failed");
     assert_eq!(job["error"], "simulated failure");
     assert_eq!(job["output_url"], Value::Null);
-    assert_error(
-        &get(&sim, &format!("/api/download/{id}")),
-        409,
-        "invalid_state",
-    );
+    assert_error(&get(&sim, &format!("/api/download/{id}")), 409, "invalid_state");
 }
 
 #[test]
 fn zero_polls_completes_at_once() {
-    let sim = Simulator::builder()
-        .polls_to_complete(0)
-        .start()
-        .expect("start");
-    let (_, _, v) = post(
-        &sim,
-        "/v1/jobs",
-        &json!({"video_url": "https://x/a.mp4", "output_format": "png_sequence"}),
-    );
+    let sim = Simulator::builder().polls_to_complete(0).start().expect("start");
+    let (_, _, v) = post(&sim, "/v1/jobs", &json!({"video_url": "https://x/a.mp4", "output_format": "png_sequence"}));
     assert_eq!(v["status"], "completed");
     let (_, _, job) = get(&sim, "/v1/jobs/job_1");
-    assert_eq!(
-        job["output_url"],
-        format!("{}/outputs/job_1.zip", sim.base_url())
-    );
+    assert_eq!(job["output_url"], format!("{}/outputs/job_1.zip", sim.base_url()));
 }
 
 #[test]
 fn draft_then_start_with_overrides() {
-    let sim = Simulator::builder()
-        .polls_to_complete(1)
-        .start()
-        .expect("start");
+    let sim = Simulator::builder().polls_to_complete(1).start().expect("start");
     let (_, _, v) = post(
         &sim,
         "/v1/jobs",
@@ -434,35 +304,17 @@ fn draft_then_start_with_overrides() {
     assert_eq!(v["success"], true);
     let id = v["id"].as_str().expect("id").to_owned();
     let (_, _, job) = get(&sim, &format!("/v1/jobs/{id}"));
-    assert_eq!(
-        (job["status"].clone(), job["progress"].clone()),
-        (json!("pending"), json!(0))
-    );
-    assert_error(
-        &get(&sim, &format!("/api/download/{id}")),
-        409,
-        "invalid_state",
-    );
+    assert_eq!((job["status"].clone(), job["progress"].clone()), (json!("pending"), json!(0)));
+    assert_error(&get(&sim, &format!("/api/download/{id}")), 409, "invalid_state");
 
-    assert_error(
-        &post(
-            &sim,
-            &format!("/v1/jobs/{id}/start"),
-            &json!({"model": "mega"}),
-        ),
-        400,
-        "invalid_request",
-    );
+    assert_error(&post(&sim, &format!("/v1/jobs/{id}/start"), &json!({"model": "mega"})), 400, "invalid_request");
     let (s, _, v) = post(
         &sim,
         &format!("/v1/jobs/{id}/start"),
         &json!({"model": "pro", "output_format": "mov", "bg_type": "custom", "bg_color": [0, 128, 255.5], "text_prompt": "red jacket"}),
     );
     assert_eq!(s, 200);
-    assert_eq!(
-        v,
-        json!({"success": true, "id": id, "status": "processing", "message": "job started"})
-    );
+    assert_eq!(v, json!({"success": true, "id": id, "status": "processing", "message": "job started"}));
     let (_, _, job) = get(&sim, &format!("/v1/jobs/{id}"));
     assert_eq!(job["status"], "completed");
     assert_eq!(job["model"], "pro");
@@ -470,33 +322,14 @@ fn draft_then_start_with_overrides() {
     assert_eq!(job["bg_type"], "custom");
     assert_eq!(job["bg_color"], json!([0, 128, 255.5]));
     assert_eq!(job["text_prompt"], "red jacket");
-    assert_eq!(
-        job["output_url"],
-        format!("{}/outputs/{id}.mov", sim.base_url())
-    );
+    assert_eq!(job["output_url"], format!("{}/outputs/{id}.mov", sim.base_url()));
 
-    assert_error(
-        &post(&sim, &format!("/v1/jobs/{id}/start"), &json!({})),
-        409,
-        "invalid_state",
-    );
-    assert_error(
-        &post(&sim, "/v1/jobs/job_77/start", &json!({})),
-        404,
-        "not_found",
-    );
+    assert_error(&post(&sim, &format!("/v1/jobs/{id}/start"), &json!({})), 409, "invalid_state");
+    assert_error(&post(&sim, "/v1/jobs/job_77/start", &json!({})), 404, "not_found");
     // An empty body counts as `{}`.
-    let (_, _, d) = post(
-        &sim,
-        "/v1/jobs",
-        &json!({"video_url": "https://x/b.mp4", "auto_start": false}),
-    );
+    let (_, _, d) = post(&sim, "/v1/jobs", &json!({"video_url": "https://x/b.mp4", "auto_start": false}));
     let r = http()
-        .post(format!(
-            "{}/v1/jobs/{}/start",
-            sim.base_url(),
-            d["id"].as_str().expect("id")
-        ))
+        .post(format!("{}/v1/jobs/{}/start", sim.base_url(), d["id"].as_str().expect("id")))
         .header("X-Api-Key", sim.api_key())
         .send()
         .expect("send");
@@ -507,38 +340,19 @@ fn draft_then_start_with_overrides() {
 fn list_filters_and_pages_newest_first() {
     let sim = Simulator::start().expect("start");
     for i in 0..5 {
-        create(
-            &sim,
-            &json!({"video_url": format!("https://x/{i}.mp4"), "auto_start": i % 2 == 0}),
-        );
+        create(&sim, &json!({"video_url": format!("https://x/{i}.mp4"), "auto_start": i % 2 == 0}));
     }
     let (s, _, v) = get(&sim, "/v1/jobs?limit=2&offset=1");
     assert_eq!(s, 200);
-    assert_eq!(
-        (v["total"].clone(), v["limit"].clone(), v["offset"].clone()),
-        (json!(5), json!(2), json!(1))
-    );
-    let ids: Vec<&str> = v["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .filter_map(|j| j["id"].as_str())
-        .collect();
+    assert_eq!((v["total"].clone(), v["limit"].clone(), v["offset"].clone()), (json!(5), json!(2), json!(1)));
+    let ids: Vec<&str> = v["items"].as_array().expect("items").iter().filter_map(|j| j["id"].as_str()).collect();
     assert_eq!(ids, ["job_4", "job_3"]);
     let (_, _, v) = get(&sim, "/v1/jobs?limit=100&offset=0&status=pending");
-    let ids: Vec<&str> = v["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .filter_map(|j| j["id"].as_str())
-        .collect();
+    let ids: Vec<&str> = v["items"].as_array().expect("items").iter().filter_map(|j| j["id"].as_str()).collect();
     assert_eq!(ids, ["job_4", "job_2"]);
     assert_eq!(v["total"], 2);
     let (_, _, v) = get(&sim, "/v1/jobs");
-    assert_eq!(
-        (v["limit"].clone(), v["offset"].clone(), v["total"].clone()),
-        (json!(20), json!(0), json!(5))
-    );
+    assert_eq!((v["limit"].clone(), v["offset"].clone(), v["total"].clone()), (json!(20), json!(0), json!(5)));
     let (_, _, v) = get(&sim, "/v1/jobs?offset=10");
     assert_eq!(v["items"], json!([]));
     // Listing does not advance jobs.
@@ -547,19 +361,10 @@ fn list_filters_and_pages_newest_first() {
 
 #[test]
 fn usage_summary_and_events() {
-    let sim = Simulator::builder()
-        .polls_to_complete(1)
-        .start()
-        .expect("start");
-    let id = create(
-        &sim,
-        &json!({"video_url": "https://x/a.mp4", "model": "light"}),
-    );
+    let sim = Simulator::builder().polls_to_complete(1).start().expect("start");
+    let id = create(&sim, &json!({"video_url": "https://x/a.mp4", "model": "light"}));
     get(&sim, &format!("/v1/jobs/{id}"));
-    create(
-        &sim,
-        &json!({"video_url": "https://x/b.mp4", "auto_start": false}),
-    );
+    create(&sim, &json!({"video_url": "https://x/b.mp4", "auto_start": false}));
     let (s, _, v) = get(&sim, "/v1/usage/summary?days=7");
     assert_eq!(s, 200);
     assert_eq!(
@@ -572,9 +377,7 @@ fn usage_summary_and_events() {
     let kinds: Vec<&str> = items.iter().filter_map(|e| e["type"].as_str()).collect();
     assert_eq!(kinds, ["job.created", "job.completed", "job.started"]);
     assert_eq!(items[0]["job_id"], "job_2");
-    assert!(items[0]["id"]
-        .as_str()
-        .is_some_and(|i| i.starts_with("evt_")));
+    assert!(items[0]["id"].as_str().is_some_and(|i| i.starts_with("evt_")));
     assert!(items[0]["created_at"].is_u64());
 }
 
@@ -587,25 +390,14 @@ fn admin_config_and_keys() {
     let (_, _, keys) = admin_get(&sim, "/v1/admin/keys");
     assert_eq!(keys["items"].as_array().map(Vec::len), Some(1));
 
-    assert_error(
-        &admin_post(&sim, "/v1/admin/keys", &json!({"note": "x"})),
-        400,
-        "invalid_request",
-    );
-    let (s, _, made) = admin_post(
-        &sim,
-        "/v1/admin/keys",
-        &json!({"client_id": "acme", "note": "ci"}),
-    );
+    assert_error(&admin_post(&sim, "/v1/admin/keys", &json!({"note": "x"})), 400, "invalid_request");
+    let (s, _, made) = admin_post(&sim, "/v1/admin/keys", &json!({"client_id": "acme", "note": "ci"}));
     assert_eq!(s, 200);
     let key = made["api_key"].as_str().expect("api_key").to_owned();
     let fp = made["key_fingerprint"].as_str().expect("fp").to_owned();
     assert!(key.starts_with("rbv_live_"));
     assert!(fp.starts_with("fp_"));
-    assert_eq!(
-        (made["client_id"].clone(), made["note"].clone()),
-        (json!("acme"), json!("ci"))
-    );
+    assert_eq!((made["client_id"].clone(), made["note"].clone()), (json!("acme"), json!("ci")));
 
     let (_, _, keys) = admin_get(&sim, "/v1/admin/keys");
     let row = keys["items"]
@@ -620,93 +412,34 @@ fn admin_config_and_keys() {
     );
 
     let with_key = |k: &str| {
-        http()
-            .get(format!("{}/v1/jobs", sim.base_url()))
-            .header("X-Api-Key", k)
-            .send()
-            .expect("send")
-            .status()
-            .as_u16()
+        http().get(format!("{}/v1/jobs", sim.base_url())).header("X-Api-Key", k).send().expect("send").status().as_u16()
     };
     assert_eq!(with_key(&key), 200);
-    let (s, _, v) = admin_post(
-        &sim,
-        "/v1/admin/keys/disable",
-        &json!({"key_fingerprint": fp}),
-    );
-    assert_eq!(
-        (s, v),
-        (
-            200,
-            json!({"success": true, "key_fingerprint": fp, "enabled": false})
-        )
-    );
+    let (s, _, v) = admin_post(&sim, "/v1/admin/keys/disable", &json!({"key_fingerprint": fp}));
+    assert_eq!((s, v), (200, json!({"success": true, "key_fingerprint": fp, "enabled": false})));
     assert_eq!(with_key(&key), 401);
-    let (s, _, v) = admin_post(
-        &sim,
-        "/v1/admin/keys/enable",
-        &json!({"key_fingerprint": fp}),
-    );
-    assert_eq!(
-        (s, v),
-        (
-            200,
-            json!({"success": true, "key_fingerprint": fp, "enabled": true})
-        )
-    );
+    let (s, _, v) = admin_post(&sim, "/v1/admin/keys/enable", &json!({"key_fingerprint": fp}));
+    assert_eq!((s, v), (200, json!({"success": true, "key_fingerprint": fp, "enabled": true})));
     assert_eq!(with_key(&key), 200);
-    assert_error(
-        &admin_post(
-            &sim,
-            "/v1/admin/keys/disable",
-            &json!({"key_fingerprint": "fp_nope"}),
-        ),
-        404,
-        "not_found",
-    );
-    assert_error(
-        &admin_post(&sim, "/v1/admin/keys/enable", &json!({})),
-        400,
-        "invalid_request",
-    );
+    assert_error(&admin_post(&sim, "/v1/admin/keys/disable", &json!({"key_fingerprint": "fp_nope"})), 404, "not_found");
+    assert_error(&admin_post(&sim, "/v1/admin/keys/enable", &json!({})), 400, "invalid_request");
 }
 
 #[test]
 fn download_route_and_output_bytes_without_auth() -> TestResult {
-    let sim = Simulator::builder()
-        .polls_to_complete(1)
-        .output_size(100_003)
-        .start()?;
-    let id = create(
-        &sim,
-        &json!({"video_url": "https://x/a.mp4", "output_format": "mp4"}),
-    );
-    assert_error(
-        &get(&sim, &format!("/api/download/{id}")),
-        409,
-        "invalid_state",
-    );
+    let sim = Simulator::builder().polls_to_complete(1).output_size(100_003).start()?;
+    let id = create(&sim, &json!({"video_url": "https://x/a.mp4", "output_format": "mp4"}));
+    assert_error(&get(&sim, &format!("/api/download/{id}")), 409, "invalid_state");
     assert_error(&get(&sim, "/api/download/job_42"), 404, "not_found");
     let (_, _, job) = get(&sim, &format!("/v1/jobs/{id}"));
     let output_url = job["output_url"].as_str().ok_or("output_url")?.to_owned();
     let (s, _, v) = get(&sim, &format!("/api/download/{id}"));
-    assert_eq!(
-        (s, v),
-        (
-            200,
-            json!({"job_id": id, "status": "completed", "output_url": output_url})
-        )
-    );
+    assert_eq!((s, v), (200, json!({"job_id": id, "status": "completed", "output_url": output_url})));
 
     sim.clear_requests();
     let resp = http().get(&output_url).send()?;
     assert_eq!(resp.status(), 200);
-    assert_eq!(
-        resp.headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok()),
-        Some("video/mp4")
-    );
+    assert_eq!(resp.headers().get("content-type").and_then(|v| v.to_str().ok()), Some("video/mp4"));
     assert_eq!(resp.content_length(), Some(100_003));
     let bytes = resp.bytes()?;
     assert_eq!(bytes.as_ref(), expected_output(&id, 100_003).as_slice());
@@ -715,20 +448,8 @@ fn download_route_and_output_bytes_without_auth() -> TestResult {
     assert_eq!(log[0].header("x-api-key"), None);
     assert_eq!(log[0].path, format!("/outputs/{id}.mp4"));
     // Wrong extension or unknown job.
-    assert_eq!(
-        http()
-            .get(format!("{}/outputs/{id}.webm", sim.base_url()))
-            .send()?
-            .status(),
-        404
-    );
-    assert_eq!(
-        http()
-            .get(format!("{}/outputs/job_9.mp4", sim.base_url()))
-            .send()?
-            .status(),
-        404
-    );
+    assert_eq!(http().get(format!("{}/outputs/{id}.webm", sim.base_url())).send()?.status(), 404);
+    assert_eq!(http().get(format!("{}/outputs/job_9.mp4", sim.base_url())).send()?.status(), 404);
     Ok(())
 }
 
@@ -737,37 +458,20 @@ fn faults_that_do_not_apply_the_request() -> TestResult {
     let sim = Simulator::start()?;
     let body = json!({"video_url": "https://x/a.mp4"});
     let c = http();
-    let send = || {
-        c.post(format!("{}/v1/jobs", sim.base_url()))
-            .header("X-Api-Key", sim.api_key())
-            .json(&body)
-            .send()
-    };
+    let send = || c.post(format!("{}/v1/jobs", sim.base_url())).header("X-Api-Key", sim.api_key()).json(&body).send();
 
-    sim.inject(
-        FaultRule::new(Fault::Status(503))
-            .method("post")
-            .path_prefix("/v1/jobs"),
-    );
+    sim.inject(FaultRule::new(Fault::Status(503)).method("post").path_prefix("/v1/jobs"));
     assert_error(&parts(send()?), 503, "service_unavailable");
 
     sim.inject(FaultRule::new(Fault::RateLimited { retry_after: 7 }));
     let r = send()?;
-    assert_eq!(
-        r.headers().get("retry-after").and_then(|v| v.to_str().ok()),
-        Some("7")
-    );
+    assert_eq!(r.headers().get("retry-after").and_then(|v| v.to_str().ok()), Some("7"));
     assert_error(&parts(r), 429, "rate_limited");
 
     sim.inject(FaultRule::new(Fault::HtmlPage(502)));
     let r = send()?;
     assert_eq!(r.status(), 502);
-    assert_eq!(
-        r.headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok()),
-        Some("text/html")
-    );
+    assert_eq!(r.headers().get("content-type").and_then(|v| v.to_str().ok()), Some("text/html"));
     assert!(r.headers().get("x-request-id").is_some());
     assert!(r.text()?.contains("502 Bad Gateway"));
 
@@ -797,27 +501,16 @@ fn faults_that_do_not_apply_the_request() -> TestResult {
 #[test]
 fn fault_matching_times_and_scope() -> TestResult {
     let sim = Simulator::builder().polls_to_complete(0).start()?;
-    sim.inject(
-        FaultRule::new(Fault::Status(500))
-            .method("GET")
-            .path_prefix("/v1/jobs/")
-            .times(2),
-    );
+    sim.inject(FaultRule::new(Fault::Status(500)).method("GET").path_prefix("/v1/jobs/").times(2));
     let id = create(&sim, &json!({"video_url": "https://x/a.mp4"}));
     assert_error(&get(&sim, &format!("/v1/jobs/{id}")), 500, "internal_error");
     assert_eq!(get(&sim, "/health").0, 200, "other paths are not hit");
     assert_error(&get(&sim, &format!("/v1/jobs/{id}")), 500, "internal_error");
-    assert_eq!(
-        get(&sim, &format!("/v1/jobs/{id}")).0,
-        200,
-        "used up after two"
-    );
+    assert_eq!(get(&sim, &format!("/v1/jobs/{id}")).0, 200, "used up after two");
 
     // Outputs are never faulted.
     sim.inject(FaultRule::new(Fault::Status(503)));
-    let out = http()
-        .get(format!("{}/outputs/{id}.webm", sim.base_url()))
-        .send()?;
+    let out = http().get(format!("{}/outputs/{id}.webm", sim.base_url())).send()?;
     assert_eq!(out.status(), 200);
     assert_error(&get(&sim, "/health"), 503, "service_unavailable");
     // Cleared rules do nothing.
@@ -835,16 +528,9 @@ fn delay_and_status_after_applying_take_effect() -> TestResult {
     assert_eq!((s, v["id"].clone()), (200, json!("job_1")));
 
     sim.inject(FaultRule::new(Fault::StatusAfterApplying(500)).method("POST"));
-    assert_error(
-        &post(&sim, "/v1/jobs", &json!({"video_url": "https://x/b.mp4"})),
-        500,
-        "internal_error",
-    );
+    assert_error(&post(&sim, "/v1/jobs", &json!({"video_url": "https://x/b.mp4"})), 500, "internal_error");
     assert_eq!(sim.job_count(), 2, "the POST was executed before the error");
-    assert_eq!(
-        get(&sim, "/v1/jobs/job_2").2["video_url"],
-        "https://x/b.mp4"
-    );
+    assert_eq!(get(&sim, "/v1/jobs/job_2").2["video_url"], "https://x/b.mp4");
     Ok(())
 }
 
@@ -867,23 +553,15 @@ impl Receiver {
         let (s, g) = (Arc::clone(&server), Arc::clone(&got));
         let thread = std::thread::spawn(move || {
             while let Ok(mut rq) = s.recv() {
-                let headers = rq
-                    .headers()
-                    .iter()
-                    .map(|h| (h.field.as_str().to_string(), h.value.to_string()))
-                    .collect();
+                let headers =
+                    rq.headers().iter().map(|h| (h.field.as_str().to_string(), h.value.to_string())).collect();
                 let mut body = Vec::new();
                 let _ = rq.as_reader().read_to_end(&mut body);
                 g.lock().expect("lock").push((headers, body));
                 let _ = rq.respond(tiny_http::Response::empty(200));
             }
         });
-        Receiver {
-            url: format!("http://127.0.0.1:{port}/hook"),
-            got,
-            server,
-            thread: Some(thread),
-        }
+        Receiver { url: format!("http://127.0.0.1:{port}/hook"), got, server, thread: Some(thread) }
     }
 
     fn received(&self) -> Vec<Received> {
@@ -901,23 +579,14 @@ impl Drop for Receiver {
 }
 
 fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
+    headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
 }
 
 #[test]
 fn signed_webhooks_reach_a_loopback_receiver() {
     let receiver = Receiver::start();
-    let sim = Simulator::builder()
-        .polls_to_complete(1)
-        .start()
-        .expect("start");
-    let id = create(
-        &sim,
-        &json!({"video_url": "https://x/a.mp4", "webhook_url": receiver.url}),
-    );
+    let sim = Simulator::builder().polls_to_complete(1).start().expect("start");
+    let id = create(&sim, &json!({"video_url": "https://x/a.mp4", "webhook_url": receiver.url}));
     // Delivered before the answer: already there.
     assert_eq!(receiver.received().len(), 1);
     get(&sim, &format!("/v1/jobs/{id}"));
@@ -932,23 +601,13 @@ fn signed_webhooks_reach_a_loopback_receiver() {
         assert_eq!(d.outcome, Ok(200));
         assert_eq!(d.url, receiver.url);
         assert_eq!(&d.body, body);
-        assert_eq!(
-            header(headers, removebgvideo::webhook::HEADER_EVENT),
-            Some(d.event.as_str())
-        );
-        assert_eq!(
-            header(headers, removebgvideo::webhook::HEADER_DELIVERY_ID),
-            Some(d.delivery_id.as_str())
-        );
-        let ts: u64 = header(headers, removebgvideo::webhook::HEADER_TIMESTAMP)
-            .and_then(|t| t.parse().ok())
-            .expect("ts");
+        assert_eq!(header(headers, removebgvideo::webhook::HEADER_EVENT), Some(d.event.as_str()));
+        assert_eq!(header(headers, removebgvideo::webhook::HEADER_DELIVERY_ID), Some(d.delivery_id.as_str()));
+        let ts: u64 =
+            header(headers, removebgvideo::webhook::HEADER_TIMESTAMP).and_then(|t| t.parse().ok()).expect("ts");
         assert_eq!(ts, d.timestamp);
         let expected = removebgvideo::webhook::sign("sim_webhook_secret", ts, body).expect("sign");
-        assert_eq!(
-            header(headers, removebgvideo::webhook::HEADER_SIGNATURE),
-            Some(expected.as_str())
-        );
+        assert_eq!(header(headers, removebgvideo::webhook::HEADER_SIGNATURE), Some(expected.as_str()));
         assert_eq!(d.signature.as_deref(), Some(expected.as_str()));
         assert_eq!(header(headers, "content-type"), Some("application/json"));
     }
@@ -968,48 +627,26 @@ fn signed_webhooks_reach_a_loopback_receiver() {
 #[test]
 fn unsigned_webhooks_on_start_and_failure() {
     let receiver = Receiver::start();
-    let sim = Simulator::builder()
-        .webhook_secret(None)
-        .polls_to_complete(1)
-        .start()
-        .expect("start");
+    let sim = Simulator::builder().webhook_secret(None).polls_to_complete(1).start().expect("start");
     assert_eq!(sim.webhook_secret(), None);
-    let id = create(
-        &sim,
-        &json!({"video_url": "https://x/simulate-failure.mp4", "auto_start": false}),
-    );
+    let id = create(&sim, &json!({"video_url": "https://x/simulate-failure.mp4", "auto_start": false}));
     assert!(sim.webhook_deliveries().is_empty());
-    post(
-        &sim,
-        &format!("/v1/jobs/{id}/start"),
-        &json!({"webhook_url": receiver.url}),
-    );
+    post(&sim, &format!("/v1/jobs/{id}/start"), &json!({"webhook_url": receiver.url}));
     get(&sim, &format!("/v1/jobs/{id}"));
     let got = receiver.received();
     assert_eq!(got.len(), 2);
-    assert!(got
-        .iter()
-        .all(|(h, _)| header(h, "x-webhook-signature").is_none()));
+    assert!(got.iter().all(|(h, _)| header(h, "x-webhook-signature").is_none()));
     let failed: Value = serde_json::from_slice(&got[1].1).expect("json");
     assert_eq!(failed["event"], "job.failed");
     assert_eq!(failed["error"], "simulated failure");
-    assert!(sim
-        .webhook_deliveries()
-        .iter()
-        .all(|d| d.signature.is_none()));
+    assert!(sim.webhook_deliveries().iter().all(|d| d.signature.is_none()));
 }
 
 #[test]
 fn non_loopback_webhooks_are_refused_not_sent() {
-    let sim = Simulator::builder()
-        .polls_to_complete(0)
-        .start()
-        .expect("start");
-    let (s, _, v) = post(
-        &sim,
-        "/v1/jobs",
-        &json!({"video_url": "https://x/a.mp4", "webhook_url": "http://203.0.113.1/hook"}),
-    );
+    let sim = Simulator::builder().polls_to_complete(0).start().expect("start");
+    let (s, _, v) =
+        post(&sim, "/v1/jobs", &json!({"video_url": "https://x/a.mp4", "webhook_url": "http://203.0.113.1/hook"}));
     assert_eq!((s, v["status"].clone()), (200, json!("completed")));
     let d = sim.webhook_deliveries();
     assert_eq!(d.len(), 2);
@@ -1022,18 +659,11 @@ fn non_loopback_webhooks_are_refused_not_sent() {
 #[test]
 fn request_log_and_clear() {
     let sim = Simulator::start().expect("start");
-    post(
-        &sim,
-        "/v1/jobs?x=1",
-        &json!({"video_url": "https://x/a.mp4"}),
-    );
+    post(&sim, "/v1/jobs?x=1", &json!({"video_url": "https://x/a.mp4"}));
     let log = sim.requests();
     assert_eq!(log.len(), 1);
     let r = &log[0];
-    assert_eq!(
-        (r.method.as_str(), r.path.as_str(), r.query.as_deref()),
-        ("POST", "/v1/jobs", Some("x=1"))
-    );
+    assert_eq!((r.method.as_str(), r.path.as_str(), r.query.as_deref()), ("POST", "/v1/jobs", Some("x=1")));
     assert_eq!(r.query_param("x").as_deref(), Some("1"));
     assert_eq!(r.header("X-API-KEY"), Some("sim_test_key"));
     assert_eq!(r.json(), Some(json!({"video_url": "https://x/a.mp4"})));
@@ -1044,12 +674,7 @@ fn request_log_and_clear() {
 
 #[test]
 fn custom_credentials_and_concurrency() {
-    let sim = Simulator::builder()
-        .api_key("k1")
-        .admin_token("t1")
-        .worker_threads(8)
-        .start()
-        .expect("start");
+    let sim = Simulator::builder().api_key("k1").admin_token("t1").worker_threads(8).start().expect("start");
     assert_eq!((sim.api_key(), sim.admin_token()), ("k1", "t1"));
     let handles: Vec<_> = (0..32)
         .map(|i| {
@@ -1075,33 +700,17 @@ fn custom_credentials_and_concurrency() {
 fn shutdown_is_clean_even_with_a_pending_delay() {
     let sim = Simulator::start().expect("start");
     let base = sim.base_url().to_owned();
-    assert_eq!(
-        http()
-            .get(format!("{base}/health"))
-            .send()
-            .expect("send")
-            .status(),
-        200
-    );
+    assert_eq!(http().get(format!("{base}/health")).send().expect("send").status(), 200);
     // A long delay is cut short by shutdown.
     sim.inject(FaultRule::new(Fault::Delay(Duration::from_secs(3600))));
     let client = http();
     let b2 = base.clone();
-    let pending = std::thread::spawn(move || {
-        client
-            .get(format!("{b2}/health"))
-            .send()
-            .map(|r| r.status().as_u16())
-    });
+    let pending = std::thread::spawn(move || client.get(format!("{b2}/health")).send().map(|r| r.status().as_u16()));
     // Wait until the delayed request has been read (no sleeps).
     while sim.requests().len() < 2 {
         std::thread::yield_now();
     }
     sim.shutdown();
     let _ = pending.join().expect("join");
-    assert!(http()
-        .get(format!("{base}/health"))
-        .timeout(Duration::from_secs(5))
-        .send()
-        .is_err());
+    assert!(http().get(format!("{base}/health")).timeout(Duration::from_secs(5)).send().is_err());
 }

@@ -25,11 +25,7 @@ pub fn process_cpu_ns() -> u64 {
     if let Ok(tasks) = fs::read_dir("/proc/self/task") {
         for task in tasks.flatten() {
             if let Ok(text) = fs::read_to_string(task.path().join("schedstat")) {
-                from_schedstat += text
-                    .split_whitespace()
-                    .next()
-                    .and_then(|ns| ns.parse::<u64>().ok())
-                    .unwrap_or(0);
+                from_schedstat += text.split_whitespace().next().and_then(|ns| ns.parse::<u64>().ok()).unwrap_or(0);
             }
         }
     }
@@ -110,10 +106,7 @@ pub fn run_polled(command: &mut Command, limit: Duration) -> Polled {
 
 /// The `key=value` fields of the child's `RESULT` line.
 pub fn result_field(stdout: &str, key: &str) -> Option<f64> {
-    let line = stdout
-        .lines()
-        .rev()
-        .find(|line| line.starts_with("RESULT "))?;
+    let line = stdout.lines().rev().find(|line| line.starts_with("RESULT "))?;
     line.split_whitespace()
         .filter_map(|field| field.split_once('='))
         .find(|(name, _)| *name == key)

@@ -47,19 +47,13 @@ impl Server {
                     let Ok(stream) = stream else { continue };
                     accept_stats.connections.fetch_add(1, Ordering::Relaxed);
                     let stats = Arc::clone(&accept_stats);
-                    let _ = thread::Builder::new()
-                        .name("bench-conn".into())
-                        .spawn(move || {
-                            let _ = serve(stream, &stats, started);
-                        });
+                    let _ = thread::Builder::new().name("bench-conn".into()).spawn(move || {
+                        let _ = serve(stream, &stats, started);
+                    });
                 }
             })
             .expect("spawn the accept thread");
-        Server {
-            base_url: format!("http://{address}"),
-            stats,
-            started,
-        }
+        Server { base_url: format!("http://{address}"), stats, started }
     }
 
     /// Milliseconds since the server started (the clock of `wait-<ms>` job ids).
@@ -98,16 +92,14 @@ fn serve(stream: TcpStream, stats: &Stats, started: Instant) -> io::Result<()> {
         match (request.method.as_str(), request.path.as_str()) {
             ("POST", "/v1/uploads") => {
                 stats.upload_bytes.fetch_add(received, Ordering::Relaxed);
-                let body = format!("{{\"video_url\":\"https://cdn.invalid/uploads/{received}.mp4\",\"size\":{received}}}");
+                let body =
+                    format!("{{\"video_url\":\"https://cdn.invalid/uploads/{received}.mp4\",\"size\":{received}}}");
                 respond(&mut writer, "200 OK", body.as_bytes(), request.close)?;
             }
             ("GET", path) if path.starts_with("/v1/jobs/") => {
                 stats.job_polls.fetch_add(1, Ordering::Relaxed);
                 let id = &path["/v1/jobs/".len()..];
-                let done = match id
-                    .strip_prefix("wait-")
-                    .and_then(|ms| ms.parse::<u64>().ok())
-                {
+                let done = match id.strip_prefix("wait-").and_then(|ms| ms.parse::<u64>().ok()) {
                     Some(ready_ms) => started.elapsed().as_millis() as u64 >= ready_ms,
                     None => false,
                 };
@@ -121,28 +113,16 @@ fn serve(stream: TcpStream, stats: &Stats, started: Instant) -> io::Result<()> {
                 };
                 respond(&mut writer, "200 OK", body.as_bytes(), request.close)?;
             }
-            ("GET", "/v1/admin/keys") => {
-                respond(&mut writer, "200 OK", b"{\"items\":[]}", request.close)?
-            }
+            ("GET", "/v1/admin/keys") => respond(&mut writer, "200 OK", b"{\"items\":[]}", request.close)?,
             ("GET", path) if path.starts_with("/download/") => {
                 let Ok(length) = path["/download/".len()..].parse::<u64>() else {
-                    respond(
-                        &mut writer,
-                        "404 Not Found",
-                        b"{\"error\":\"bad length\"}",
-                        true,
-                    )?;
+                    respond(&mut writer, "404 Not Found", b"{\"error\":\"bad length\"}", true)?;
                     return Ok(());
                 };
                 send_download(&mut writer, length, request.close)?;
                 stats.download_bytes.fetch_add(length, Ordering::Relaxed);
             }
-            _ => respond(
-                &mut writer,
-                "404 Not Found",
-                b"{\"error\":\"not found\"}",
-                request.close,
-            )?,
+            _ => respond(&mut writer, "404 Not Found", b"{\"error\":\"not found\"}", request.close)?,
         }
         if request.close {
             return Ok(());
@@ -160,14 +140,8 @@ fn read_head(reader: &mut BufReader<TcpStream>, line: &mut String) -> io::Result
     let method = parts.next().unwrap_or_default().to_owned();
     let path = parts.next().unwrap_or_default().to_owned();
     let http10 = parts.next() == Some("HTTP/1.0");
-    let mut request = Request {
-        method,
-        path,
-        content_length: None,
-        chunked: false,
-        expect_continue: false,
-        close: http10,
-    };
+    let mut request =
+        Request { method, path, content_length: None, chunked: false, expect_continue: false, close: http10 };
     loop {
         line.clear();
         if reader.read_line(line)? == 0 {
@@ -194,11 +168,7 @@ fn read_head(reader: &mut BufReader<TcpStream>, line: &mut String) -> io::Result
 }
 
 /// Reads and drops the request body, returning its length.
-fn drain_body(
-    reader: &mut BufReader<TcpStream>,
-    request: &Request,
-    buffer: &mut [u8],
-) -> io::Result<u64> {
+fn drain_body(reader: &mut BufReader<TcpStream>, request: &Request, buffer: &mut [u8]) -> io::Result<u64> {
     if request.chunked {
         let mut total = 0;
         let mut line = String::new();
@@ -206,8 +176,7 @@ fn drain_body(
             line.clear();
             reader.read_line(&mut line)?;
             let size_text = line.trim().split(';').next().unwrap_or_default();
-            let size = u64::from_str_radix(size_text, 16)
-                .map_err(|_| io::Error::other("bad chunk size"))?;
+            let size = u64::from_str_radix(size_text, 16).map_err(|_| io::Error::other("bad chunk size"))?;
             if size == 0 {
                 // Trailers, then the empty line.
                 loop {
@@ -228,15 +197,9 @@ fn drain_body(
     Ok(length)
 }
 
-fn drain_exact(
-    reader: &mut BufReader<TcpStream>,
-    mut left: u64,
-    buffer: &mut [u8],
-) -> io::Result<()> {
+fn drain_exact(reader: &mut BufReader<TcpStream>, mut left: u64, buffer: &mut [u8]) -> io::Result<()> {
     while left > 0 {
-        let want = buffer
-            .len()
-            .min(usize::try_from(left).unwrap_or(usize::MAX));
+        let want = buffer.len().min(usize::try_from(left).unwrap_or(usize::MAX));
         let read = reader.read(&mut buffer[..want])?;
         if read == 0 {
             return Err(io::ErrorKind::UnexpectedEof.into());
@@ -268,9 +231,7 @@ fn send_download(writer: &mut TcpStream, length: u64, close: bool) -> io::Result
     let pattern: Vec<u8> = (0..256 * 1024).map(|index| (index % 251) as u8).collect();
     let mut left = length;
     while left > 0 {
-        let now = pattern
-            .len()
-            .min(usize::try_from(left).unwrap_or(usize::MAX));
+        let now = pattern.len().min(usize::try_from(left).unwrap_or(usize::MAX));
         writer.write_all(&pattern[..now])?;
         left -= now as u64;
     }

@@ -72,12 +72,7 @@ pub struct FaultRule {
 impl FaultRule {
     /// A rule hitting the next request (any method, any API path) once.
     pub fn new(fault: Fault) -> Self {
-        FaultRule {
-            fault,
-            method: None,
-            path_prefix: None,
-            times: 1,
-        }
+        FaultRule { fault, method: None, path_prefix: None, times: 1 }
     }
 
     /// Hit only requests with this method (compared case-insensitively).
@@ -100,14 +95,8 @@ impl FaultRule {
 
     pub(crate) fn matches(&self, method: &str, path: &str) -> bool {
         self.times > 0
-            && self
-                .method
-                .as_deref()
-                .is_none_or(|m| m.eq_ignore_ascii_case(method))
-            && self
-                .path_prefix
-                .as_deref()
-                .is_none_or(|p| path.starts_with(p))
+            && self.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(method))
+            && self.path_prefix.as_deref().is_none_or(|p| path.starts_with(p))
     }
 }
 
@@ -128,20 +117,12 @@ pub(crate) fn reply(fault: &Fault, request_id: &str) -> Reply {
     match fault {
         Fault::Status(status) | Fault::StatusAfterApplying(status) => {
             let status = clamp_status(*status);
-            Reply::error(
-                status,
-                code_for(status),
-                &format!("simulated fault: {}", reason(status)),
-                request_id,
-            )
+            Reply::error(status, code_for(status), &format!("simulated fault: {}", reason(status)), request_id)
         }
-        Fault::RateLimited { retry_after } => Reply::error(
-            429,
-            "rate_limited",
-            "simulated fault: too many requests",
-            request_id,
-        )
-        .with_header("Retry-After", &retry_after.to_string()),
+        Fault::RateLimited { retry_after } => {
+            Reply::error(429, "rate_limited", "simulated fault: too many requests", request_id)
+                .with_header("Retry-After", &retry_after.to_string())
+        }
         Fault::HtmlPage(status) => {
             let status = clamp_status(*status);
             let title = format!("{status} {}", reason(status));
@@ -153,16 +134,11 @@ pub(crate) fn reply(fault: &Fault, request_id: &str) -> Reply {
         Fault::EmptyBody(status) => Reply::empty(clamp_status(*status)),
         Fault::MessageOnly(status) => {
             let status = clamp_status(*status);
-            Reply::json(
-                status,
-                &serde_json::json!({ "message": format!("simulated fault: {}", reason(status)) }),
-            )
+            Reply::json(status, &serde_json::json!({ "message": format!("simulated fault: {}", reason(status)) }))
         }
-        Fault::TruncatedJson => Reply::bytes(
-            200,
-            "application/json",
-            br#"{"success":true,"id":"job_0","status":"proce"#.to_vec(),
-        ),
+        Fault::TruncatedJson => {
+            Reply::bytes(200, "application/json", br#"{"success":true,"id":"job_0","status":"proce"#.to_vec())
+        }
         // Not reached: a delay answers through the real handler.
         Fault::Delay(_) => Reply::error(500, "internal_error", "delay fault", request_id),
     }

@@ -120,9 +120,7 @@ impl Shared {
     /// Sleeps for `d`, or less if the simulator stops meanwhile.
     pub(crate) fn wait_for_stop(&self, d: Duration) {
         let guard = lock(&self.stop);
-        let _ = self
-            .stop_cv
-            .wait_timeout_while(guard, d, |stopped| !*stopped);
+        let _ = self.stop_cv.wait_timeout_while(guard, d, |stopped| !*stopped);
     }
 
     /// The HTTP client webhook deliveries use, built on first use.
@@ -142,9 +140,7 @@ pub struct Simulator {
 
 impl std::fmt::Debug for Simulator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Simulator")
-            .field("base_url", &self.shared.base_url)
-            .finish_non_exhaustive()
+        f.debug_struct("Simulator").field("base_url", &self.shared.base_url).finish_non_exhaustive()
     }
 }
 
@@ -163,8 +159,7 @@ impl Simulator {
     }
 
     fn from_builder(b: SimulatorBuilder) -> std::io::Result<Simulator> {
-        let server = tiny_http::Server::http("127.0.0.1:0")
-            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        let server = tiny_http::Server::http("127.0.0.1:0").map_err(|e| std::io::Error::other(e.to_string()))?;
         let port = server
             .server_addr()
             .to_ip()
@@ -198,11 +193,7 @@ impl Simulator {
         });
         let server = Arc::new(server);
         let threads = server::spawn(&shared, &server, b.worker_threads)?;
-        Ok(Simulator {
-            shared,
-            server,
-            threads,
-        })
+        Ok(Simulator { shared, server, threads })
     }
 
     /// `http://127.0.0.1:PORT`, without a trailing slash.

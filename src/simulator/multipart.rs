@@ -33,9 +33,7 @@ pub(crate) enum MultipartError {
 impl MultipartError {
     pub(crate) fn message(&self) -> String {
         match self {
-            MultipartError::NotMultipart => {
-                "the body must be multipart/form-data with a boundary".to_owned()
-            }
+            MultipartError::NotMultipart => "the body must be multipart/form-data with a boundary".to_owned(),
             MultipartError::MissingFile => "a multipart part named `file` is required".to_owned(),
             MultipartError::Malformed(why) => format!("malformed multipart body: {why}"),
             MultipartError::Io(e) => format!("could not read the body: {e}"),
@@ -62,10 +60,7 @@ pub(crate) fn boundary(content_type: &str) -> Option<String> {
             return None;
         }
         let v = v.trim();
-        let v = v
-            .strip_prefix('"')
-            .and_then(|v| v.strip_suffix('"'))
-            .unwrap_or(v);
+        let v = v.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(v);
         (!v.is_empty() && v.len() <= 200).then(|| v.to_owned())
     })
 }
@@ -117,22 +112,13 @@ pub(crate) fn scan_upload<R: Read>(reader: R, boundary: &str) -> Result<FilePart
 fn disposition(headers: &str) -> (Option<String>, Option<String>) {
     let Some(value) = headers.split("\r\n").find_map(|line| {
         let (k, v) = line.split_once(':')?;
-        k.trim()
-            .eq_ignore_ascii_case("content-disposition")
-            .then_some(v)
+        k.trim().eq_ignore_ascii_case("content-disposition").then_some(v)
     }) else {
         return (None, None);
     };
     let params = parse_params(value);
-    let get = |key: &str| {
-        params
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(key))
-            .map(|(_, v)| v.clone())
-    };
-    let filename = get("filename*")
-        .and_then(|v| decode_ext_value(&v))
-        .or_else(|| get("filename"));
+    let get = |key: &str| params.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v.clone());
+    let filename = get("filename*").and_then(|v| decode_ext_value(&v)).or_else(|| get("filename"));
     (get("name"), filename)
 }
 
@@ -220,13 +206,7 @@ struct Scanner<R> {
 
 impl<R: Read> Scanner<R> {
     fn new(inner: R) -> Self {
-        Scanner {
-            inner,
-            buf: vec![0; BUF_SIZE],
-            lo: 0,
-            hi: 0,
-            eof: false,
-        }
+        Scanner { inner, buf: vec![0; BUF_SIZE], lo: 0, hi: 0, eof: false }
     }
 
     /// Reads more; returns false once the input is exhausted.
@@ -330,9 +310,7 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     let first = *needle.first()?;
     let mut start = 0;
     while start + needle.len() <= hay.len() {
-        let off = hay[start..=hay.len() - needle.len()]
-            .iter()
-            .position(|&b| b == first)?;
+        let off = hay[start..=hay.len() - needle.len()].iter().position(|&b| b == first)?;
         let at = start + off;
         if &hay[at..at + needle.len()] == needle {
             return Some(at);
@@ -360,8 +338,7 @@ mod tests {
     fn body(b: &str, content: &[u8]) -> Vec<u8> {
         let mut v = Vec::new();
         v.extend_from_slice(
-            format!("--{b}\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nhello\r\n")
-                .as_bytes(),
+            format!("--{b}\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nhello\r\n").as_bytes(),
         );
         v.extend_from_slice(format!("--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a;b.mp4\"\r\nContent-Type: video/mp4\r\n\r\n").as_bytes());
         v.extend_from_slice(content);
@@ -386,43 +363,26 @@ mod tests {
     #[test]
     fn errors() {
         assert_eq!(
-            scan_upload(
-                &b"--b\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\n1\r\n--b--"[..],
-                "b"
-            ),
+            scan_upload(&b"--b\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\n1\r\n--b--"[..], "b"),
             Err(MultipartError::MissingFile)
         );
         assert!(matches!(
-            scan_upload(
-                &b"--b\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\n123"[..],
-                "b"
-            ),
+            scan_upload(&b"--b\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\n123"[..], "b"),
             Err(MultipartError::Malformed(_))
         ));
-        assert!(matches!(
-            scan_upload(&b""[..], "b"),
-            Err(MultipartError::Malformed(_))
-        ));
+        assert!(matches!(scan_upload(&b""[..], "b"), Err(MultipartError::Malformed(_))));
     }
 
     #[test]
     fn boundary_param() {
-        assert_eq!(
-            boundary("multipart/form-data; boundary=abc").as_deref(),
-            Some("abc")
-        );
-        assert_eq!(
-            boundary("multipart/form-data; boundary=\"a b\"").as_deref(),
-            Some("a b")
-        );
+        assert_eq!(boundary("multipart/form-data; boundary=abc").as_deref(), Some("abc"));
+        assert_eq!(boundary("multipart/form-data; boundary=\"a b\"").as_deref(), Some("a b"));
         assert_eq!(boundary("application/json"), None);
     }
 
     #[test]
     fn ext_filename() {
-        let (n, f) = disposition(
-            "Content-Disposition: form-data; name=file; filename*=UTF-8''%C3%A9t%C3%A9.mp4",
-        );
+        let (n, f) = disposition("Content-Disposition: form-data; name=file; filename*=UTF-8''%C3%A9t%C3%A9.mp4");
         assert_eq!(n.as_deref(), Some("file"));
         assert_eq!(f.as_deref(), Some("été.mp4"));
     }

@@ -29,11 +29,7 @@ pub(crate) struct OutputReader {
 
 impl OutputReader {
     pub(crate) fn new(job_id: &str, len: usize) -> Self {
-        OutputReader {
-            seed: fnv1a(job_id.as_bytes()),
-            pos: 0,
-            len: len as u64,
-        }
+        OutputReader { seed: fnv1a(job_id.as_bytes()), pos: 0, len: len as u64 }
     }
 }
 

@@ -29,10 +29,7 @@ impl RecordedRequest {
     /// The value of the first header called `name` (compared case-insensitively).
     #[must_use]
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
     /// The body parsed as JSON, or `None` when it is not (or was cut at 64 KiB).
@@ -57,11 +54,7 @@ pub(crate) struct RecordingReader<'a> {
 
 impl<'a> RecordingReader<'a> {
     pub(crate) fn new(inner: &'a mut dyn Read) -> Self {
-        RecordingReader {
-            inner,
-            captured: Vec::new(),
-            total: 0,
-        }
+        RecordingReader { inner, captured: Vec::new(), total: 0 }
     }
 
     /// Reads and discards the rest of the body.

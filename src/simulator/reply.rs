@@ -31,10 +31,7 @@ impl Reply {
 
     /// `status` with the structured error body.
     pub(crate) fn error(status: u16, code: &str, message: &str, request_id: &str) -> Reply {
-        Reply::json(
-            status,
-            &json!({ "error": { "code": code, "message": message, "request_id": request_id } }),
-        )
+        Reply::json(status, &json!({ "error": { "code": code, "message": message, "request_id": request_id } }))
     }
 
     /// `status` with these bytes as a body of `content_type`.
@@ -48,11 +45,7 @@ impl Reply {
 
     /// `status` with no body.
     pub(crate) fn empty(status: u16) -> Reply {
-        Reply {
-            status,
-            headers: Vec::new(),
-            body: ReplyBody::Bytes(Vec::new()),
-        }
+        Reply { status, headers: Vec::new(), body: ReplyBody::Bytes(Vec::new()) }
     }
 
     /// The same answer with one more header.

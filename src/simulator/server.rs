@@ -70,11 +70,8 @@ fn handle(shared: &Shared, mut rq: Request) {
         Some((p, q)) => (p.to_owned(), Some(q.to_owned())),
         None => (url.clone(), None),
     };
-    let headers: Vec<(String, String)> = rq
-        .headers()
-        .iter()
-        .map(|h| (h.field.as_str().to_string(), h.value.as_str().to_owned()))
-        .collect();
+    let headers: Vec<(String, String)> =
+        rq.headers().iter().map(|h| (h.field.as_str().to_string(), h.value.as_str().to_owned())).collect();
     let resolved = routes::resolve(&path);
     let fault = if path.starts_with("/outputs/") {
         None
@@ -82,13 +79,7 @@ fn handle(shared: &Shared, mut rq: Request) {
         let mut st = lock(&shared.state);
         faults::take(&mut st.faults, &method, &path)
     };
-    let ctx = Ctx {
-        shared,
-        request_id: &request_id,
-        method: &method,
-        query: query.as_deref(),
-        headers: &headers,
-    };
+    let ctx = Ctx { shared, request_id: &request_id, method: &method, query: query.as_deref(), headers: &headers };
 
     let (body, captured, total) = {
         let mut reader = RecordingReader::new(rq.as_reader());
@@ -97,17 +88,13 @@ fn handle(shared: &Shared, mut rq: Request) {
             && fault.as_ref().is_none_or(Fault::applies_request)
             && ctx.authorized(&Route::Uploads);
         let body = if scan {
-            Body::Upload(
-                match ctx.header("Content-Type").and_then(multipart::boundary) {
-                    Some(b) => multipart::scan_upload(&mut reader, &b),
-                    None => Err(MultipartError::NotMultipart),
-                },
-            )
+            Body::Upload(match ctx.header("Content-Type").and_then(multipart::boundary) {
+                Some(b) => multipart::scan_upload(&mut reader, &b),
+                None => Err(MultipartError::NotMultipart),
+            })
         } else {
             let mut buf = Vec::new();
-            let _ = (&mut reader)
-                .take(MAX_JSON_BODY as u64 + 1)
-                .read_to_end(&mut buf);
+            let _ = (&mut reader).take(MAX_JSON_BODY as u64 + 1).read_to_end(&mut buf);
             if buf.len() > MAX_JSON_BODY {
                 Body::TooLarge
             } else {
@@ -157,20 +144,15 @@ fn send(rq: Request, reply: Reply, request_id: &str) {
         }
         ReplyBody::Output { job_id, len } => (Box::new(OutputReader::new(&job_id, len)), len),
     };
-    let mut head = format!(
-        "HTTP/1.1 {} {}\r\nX-Request-Id: {request_id}\r\n",
-        reply.status,
-        faults::reason(reply.status)
-    );
+    let mut head =
+        format!("HTTP/1.1 {} {}\r\nX-Request-Id: {request_id}\r\n", reply.status, faults::reason(reply.status));
     for (k, v) in &reply.headers {
         // Header values are built by the simulator; keep them on one line regardless.
         if !k.contains(['\r', '\n', ':']) && !v.contains(['\r', '\n']) {
             head.push_str(&format!("{k}: {v}\r\n"));
         }
     }
-    head.push_str(&format!(
-        "Content-Length: {len}\r\nConnection: close\r\nServer: removebgvideo-simulator\r\n\r\n"
-    ));
+    head.push_str(&format!("Content-Length: {len}\r\nConnection: close\r\nServer: removebgvideo-simulator\r\n\r\n"));
     let mut writer = rq.into_writer();
     // The client may have gone away; nothing to do about it.
     let _ = writer

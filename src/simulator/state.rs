@@ -16,10 +16,7 @@ pub(crate) const FAILURE_MESSAGE: &str = "simulated failure";
 
 /// Unix time in seconds.
 pub(crate) fn now_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
 /// Locks a mutex, recovering the data if a thread panicked while holding it.
@@ -219,12 +216,7 @@ impl State {
     }
 
     /// pending → processing; completes at once when `polls_to_complete` is 0.
-    pub(crate) fn start_job(
-        &mut self,
-        idx: usize,
-        polls_to_complete: u32,
-        base_url: &str,
-    ) -> Vec<PendingDelivery> {
+    pub(crate) fn start_job(&mut self, idx: usize, polls_to_complete: u32, base_url: &str) -> Vec<PendingDelivery> {
         let mut out = Vec::new();
         {
             let job = &mut self.jobs[idx];
@@ -241,12 +233,7 @@ impl State {
     }
 
     /// One `GET` of a job: a processing job moves on by one step.
-    pub(crate) fn poll_job(
-        &mut self,
-        idx: usize,
-        polls_to_complete: u32,
-        base_url: &str,
-    ) -> Vec<PendingDelivery> {
+    pub(crate) fn poll_job(&mut self, idx: usize, polls_to_complete: u32, base_url: &str) -> Vec<PendingDelivery> {
         let mut out = Vec::new();
         let job = &mut self.jobs[idx];
         if job.status != JobStatus::Processing {
@@ -270,11 +257,7 @@ impl State {
         } else {
             job.status = JobStatus::Completed;
             job.progress = 100;
-            job.output_url = Some(format!(
-                "{base_url}/outputs/{}.{}",
-                job.id,
-                job.output_ext()
-            ));
+            job.output_url = Some(format!("{base_url}/outputs/{}.{}", job.id, job.output_ext()));
             "job.completed"
         };
         self.event(event, idx);
@@ -308,10 +291,7 @@ impl State {
         let since = now_secs().saturating_sub(days.saturating_mul(86_400));
         let recent = || self.events.iter().filter(move |e| e.created_at >= since);
         let count = |kind: &str| recent().filter(|e| e.kind == kind).count();
-        let credits: u64 = recent()
-            .filter(|e| e.kind == "job.completed")
-            .map(|e| credits_per_minute(&e.model))
-            .sum();
+        let credits: u64 = recent().filter(|e| e.kind == "job.completed").map(|e| credits_per_minute(&e.model)).sum();
         json!({
             "days": days,
             "jobs_created": count("job.created"),

@@ -54,11 +54,8 @@ pub(crate) fn deliver_all(shared: &Shared, pending: Vec<PendingDelivery>) {
 
 fn deliver(shared: &Shared, p: PendingDelivery) -> WebhookDelivery {
     let timestamp = now_secs();
-    let signature = shared
-        .config
-        .webhook_secret
-        .as_deref()
-        .and_then(|s| crate::webhook::sign(s, timestamp, &p.body).ok());
+    let signature =
+        shared.config.webhook_secret.as_deref().and_then(|s| crate::webhook::sign(s, timestamp, &p.body).ok());
     let outcome = if !is_loopback_url(&p.url) {
         Err(REFUSED.to_owned())
     } else {
@@ -134,10 +131,7 @@ pub(crate) fn is_loopback_url(url: &str) -> bool {
         return true;
     }
     // Only dotted-quad IPv4 literals count (no `127.1`-style shorthand).
-    host.split('.').count() == 4
-        && host
-            .parse::<IpAddr>()
-            .is_ok_and(|a| a.is_ipv4() && a.is_loopback())
+    host.split('.').count() == 4 && host.parse::<IpAddr>().is_ok_and(|a| a.is_ipv4() && a.is_loopback())
 }
 
 fn is_port(digits: &str) -> bool {

@@ -16,38 +16,24 @@ pub const TOKEN: &str = "adm_test_LEAKCHECK_91bc42";
 
 /// The default retry policy, with backoffs of a millisecond or two.
 pub fn fast_retries() -> RetryPolicy {
-    RetryPolicy::default()
-        .initial_backoff(Duration::from_millis(1))
-        .max_backoff(Duration::from_millis(2))
+    RetryPolicy::default().initial_backoff(Duration::from_millis(1)).max_backoff(Duration::from_millis(2))
 }
 
 /// A client for `server` with fast retries.
 pub fn client(server: &ServerGuard) -> Client {
-    Client::builder(KEY)
-        .base_url(server.url())
-        .retry_policy(fast_retries())
-        .build()
-        .expect("client")
+    Client::builder(KEY).base_url(server.url()).retry_policy(fast_retries()).build().expect("client")
 }
 
 /// A client for `server` whose retries and waits go through a [`ManualClock`].
 pub fn client_with_clock(server: &ServerGuard) -> (Client, ManualClock) {
     let clock = ManualClock::new();
-    let client = Client::builder(KEY)
-        .base_url(server.url())
-        .clock(clock.clone())
-        .build()
-        .expect("client");
+    let client = Client::builder(KEY).base_url(server.url()).clock(clock.clone()).build().expect("client");
     (client, clock)
 }
 
 /// An admin client for `server` with fast retries.
 pub fn admin(server: &ServerGuard) -> AdminClient {
-    AdminClient::builder(TOKEN)
-        .base_url(server.url())
-        .retry_policy(fast_retries())
-        .build()
-        .expect("admin client")
+    AdminClient::builder(TOKEN).base_url(server.url()).retry_policy(fast_retries()).build().expect("admin client")
 }
 
 /// Matches the crate's User-Agent: `removebgvideo-rust/<version>`.

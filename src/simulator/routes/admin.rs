@@ -42,14 +42,7 @@ pub(super) fn create_key(ctx: &Ctx, body: &[u8]) -> Reply {
         Err(r) => return r,
     };
     let key = format!("rbv_live_{:032x}", fastrand::u128(..));
-    let record = ApiKey {
-        fingerprint: fingerprint(&key),
-        key,
-        client_id,
-        note,
-        enabled: true,
-        created_at: now_secs(),
-    };
+    let record = ApiKey { fingerprint: fingerprint(&key), key, client_id, note, enabled: true, created_at: now_secs() };
     let answer = json!({
         "api_key": record.key,
         "key_fingerprint": record.fingerprint,

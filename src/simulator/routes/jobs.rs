@@ -2,9 +2,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::{
-    int_param, json_object, opt_choice, opt_string, Ctx, BG_TYPES, MODELS, OUTPUT_FORMATS,
-};
+use super::{int_param, json_object, opt_choice, opt_string, Ctx, BG_TYPES, MODELS, OUTPUT_FORMATS};
 use crate::simulator::reply::Reply;
 use crate::simulator::state::{lock, now_secs, Job, JobStatus};
 use crate::simulator::webhooks::deliver_all;
@@ -23,9 +21,7 @@ struct Settings {
 fn settings(ctx: &Ctx, obj: &Map<String, Value>) -> Result<Settings, Reply> {
     let bg_color = match obj.get("bg_color") {
         None | Some(Value::Null) => None,
-        Some(Value::Array(a)) if a.len() == 3 && a.iter().all(Value::is_number) => {
-            Some(Value::Array(a.clone()))
-        }
+        Some(Value::Array(a)) if a.len() == 3 && a.iter().all(Value::is_number) => Some(Value::Array(a.clone())),
         Some(_) => return Err(ctx.bad_request("bg_color must be an array of 3 numbers")),
     };
     Ok(Settings {
@@ -92,11 +88,8 @@ pub(super) fn create(ctx: &Ctx, body: &[u8]) -> Reply {
     let (id, status, pending) = {
         let mut st = lock(&shared.state);
         let idx = st.add_job(job);
-        let pending = if auto_start {
-            st.start_job(idx, shared.config.polls_to_complete, &shared.base_url)
-        } else {
-            Vec::new()
-        };
+        let pending =
+            if auto_start { st.start_job(idx, shared.config.polls_to_complete, &shared.base_url) } else { Vec::new() };
         (st.jobs[idx].id.clone(), st.jobs[idx].status, pending)
     };
     deliver_all(shared, pending);
@@ -129,10 +122,7 @@ pub(super) fn start(ctx: &Ctx, id: &str, body: &[u8]) -> Reply {
             return ctx.error(
                 409,
                 "invalid_state",
-                &format!(
-                    "job {id} is {}; only pending jobs can be started",
-                    job.status.as_str()
-                ),
+                &format!("job {id} is {}; only pending jobs can be started", job.status.as_str()),
             );
         }
         if let Some(v) = s.model {
@@ -187,12 +177,8 @@ pub(super) fn list(ctx: &Ctx) -> Reply {
     };
     let status = ctx.param("status").filter(|s| !s.is_empty());
     let st = lock(&ctx.shared.state);
-    let matching: Vec<&Job> = st
-        .jobs
-        .iter()
-        .rev()
-        .filter(|j| status.as_deref().is_none_or(|s| j.status.as_str() == s))
-        .collect();
+    let matching: Vec<&Job> =
+        st.jobs.iter().rev().filter(|j| status.as_deref().is_none_or(|s| j.status.as_str() == s)).collect();
     let items: Vec<Value> = matching
         .iter()
         .skip(usize::try_from(offset).unwrap_or(usize::MAX))

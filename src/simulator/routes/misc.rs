@@ -23,11 +23,7 @@ pub(super) fn download(ctx: &Ctx, id: &str) -> Reply {
         return ctx.not_found(&format!("job {id} not found"));
     };
     if job.status != JobStatus::Completed {
-        return ctx.error(
-            409,
-            "invalid_state",
-            &format!("job {id} is {}, not completed", job.status.as_str()),
-        );
+        return ctx.error(409, "invalid_state", &format!("job {id} is {}, not completed", job.status.as_str()));
     }
     Reply::ok(&json!({
         "job_id": job.id,
@@ -41,8 +37,7 @@ pub(super) fn output(ctx: &Ctx, file: &str) -> Reply {
     let found = file.rsplit_once('.').and_then(|(id, ext)| {
         let st = lock(&ctx.shared.state);
         let job = st.job_index(id).map(|i| &st.jobs[i])?;
-        (job.status == JobStatus::Completed && job.output_ext() == ext)
-            .then(|| (job.id.clone(), content_type(ext)))
+        (job.status == JobStatus::Completed && job.output_ext() == ext).then(|| (job.id.clone(), content_type(ext)))
     });
     let Some((job_id, content_type)) = found else {
         return ctx.not_found(&format!("no output {file}"));
@@ -50,10 +45,7 @@ pub(super) fn output(ctx: &Ctx, file: &str) -> Reply {
     Reply {
         status: 200,
         headers: vec![("Content-Type".to_owned(), content_type.to_owned())],
-        body: ReplyBody::Output {
-            job_id,
-            len: ctx.shared.config.output_size,
-        },
+        body: ReplyBody::Output { job_id, len: ctx.shared.config.output_size },
     }
 }
 
@@ -84,12 +76,6 @@ pub(super) fn usage_events(ctx: &Ctx) -> Reply {
         Err(r) => return r,
     };
     let st = lock(&ctx.shared.state);
-    let items: Vec<Value> = st
-        .events
-        .iter()
-        .rev()
-        .take(limit)
-        .map(|e| e.to_json())
-        .collect();
+    let items: Vec<Value> = st.events.iter().rev().take(limit).map(|e| e.to_json()).collect();
     Reply::ok(&json!({ "items": items, "limit": limit }))
 }

@@ -53,10 +53,7 @@ impl Route {
     fn auth(&self) -> Auth {
         match self {
             Route::Health | Route::Pricing | Route::Output(_) => Auth::None,
-            Route::AdminConfig
-            | Route::AdminKeys
-            | Route::AdminKeysDisable
-            | Route::AdminKeysEnable => Auth::Admin,
+            Route::AdminConfig | Route::AdminKeys | Route::AdminKeysDisable | Route::AdminKeysEnable => Auth::Admin,
             _ => Auth::ApiKey,
         }
     }
@@ -99,10 +96,7 @@ pub(crate) struct Ctx<'a> {
 
 impl Ctx<'_> {
     pub(crate) fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
     pub(crate) fn error(&self, status: u16, code: &str, message: &str) -> Reply {
@@ -127,9 +121,7 @@ impl Ctx<'_> {
         match route.auth() {
             Auth::None => true,
             Auth::Admin => self.header("X-Admin-Token") == Some(cfg.admin_token.as_str()),
-            Auth::ApiKey => self
-                .header("X-Api-Key")
-                .is_some_and(|k| lock(&self.shared.state).key_enabled(k)),
+            Auth::ApiKey => self.header("X-Api-Key").is_some_and(|k| lock(&self.shared.state).key_enabled(k)),
         }
     }
 }
@@ -145,21 +137,13 @@ pub(crate) enum Body {
 }
 
 /// Answers a request: 404 / 405 / 401 / 413 checks, then the route's handler.
-pub(crate) fn dispatch(
-    ctx: &Ctx,
-    resolved: Option<&(Route, &'static [&'static str])>,
-    body: Body,
-) -> Reply {
+pub(crate) fn dispatch(ctx: &Ctx, resolved: Option<&(Route, &'static [&'static str])>, body: Body) -> Reply {
     let Some((route, methods)) = resolved else {
         return ctx.not_found("no such route");
     };
     if !methods.contains(&ctx.method) {
         return ctx
-            .error(
-                405,
-                "method_not_allowed",
-                &format!("method {} not allowed here", ctx.method),
-            )
+            .error(405, "method_not_allowed", &format!("method {} not allowed here", ctx.method))
             .with_header("Allow", &methods.join(", "));
     }
     if !ctx.authorized(route) {
@@ -171,11 +155,7 @@ pub(crate) fn dispatch(
     }
     let bytes = match body {
         Body::TooLarge => {
-            return ctx.error(
-                413,
-                "payload_too_large",
-                &format!("the body exceeds {MAX_JSON_BODY} bytes"),
-            )
+            return ctx.error(413, "payload_too_large", &format!("the body exceeds {MAX_JSON_BODY} bytes"))
         }
         Body::Upload(result) => return uploads::upload(ctx, result),
         Body::Bytes(b) => b,
@@ -202,11 +182,7 @@ pub(crate) fn dispatch(
 }
 
 /// Parses a JSON object body; `empty_ok` turns an empty body into `{}`.
-pub(crate) fn json_object(
-    ctx: &Ctx,
-    bytes: &[u8],
-    empty_ok: bool,
-) -> Result<Map<String, Value>, Reply> {
+pub(crate) fn json_object(ctx: &Ctx, bytes: &[u8], empty_ok: bool) -> Result<Map<String, Value>, Reply> {
     if empty_ok && bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(Map::new());
     }
@@ -218,11 +194,7 @@ pub(crate) fn json_object(
 }
 
 /// An optional string field (`null` counts as absent).
-pub(crate) fn opt_string(
-    ctx: &Ctx,
-    obj: &Map<String, Value>,
-    field: &str,
-) -> Result<Option<String>, Reply> {
+pub(crate) fn opt_string(ctx: &Ctx, obj: &Map<String, Value>, field: &str) -> Result<Option<String>, Reply> {
     match obj.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
@@ -239,10 +211,9 @@ pub(crate) fn opt_choice(
 ) -> Result<Option<String>, Reply> {
     let v = opt_string(ctx, obj, field)?;
     match v {
-        Some(s) if !allowed.contains(&s.as_str()) => Err(ctx.bad_request(&format!(
-            "invalid {field} {s:?}: expected one of {}",
-            allowed.join(", ")
-        ))),
+        Some(s) if !allowed.contains(&s.as_str()) => {
+            Err(ctx.bad_request(&format!("invalid {field} {s:?}: expected one of {}", allowed.join(", "))))
+        }
         v => Ok(v),
     }
 }

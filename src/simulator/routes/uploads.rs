@@ -13,23 +13,13 @@ pub(super) fn upload(ctx: &Ctx, scanned: Result<FilePart, MultipartError>) -> Re
         Ok(p) => p,
         Err(e) => return ctx.bad_request(&e.message()),
     };
-    let filename = part
-        .filename
-        .as_deref()
-        .map(base_name)
-        .filter(|n| !n.is_empty())
-        .unwrap_or("upload.bin")
-        .to_owned();
+    let filename = part.filename.as_deref().map(base_name).filter(|n| !n.is_empty()).unwrap_or("upload.bin").to_owned();
     let n = {
         let mut st = lock(&ctx.shared.state);
         st.uploads += 1;
         st.uploads
     };
-    let video_url = format!(
-        "{}/uploads/{n}/{}",
-        ctx.shared.base_url,
-        encode_segment(&filename)
-    );
+    let video_url = format!("{}/uploads/{n}/{}", ctx.shared.base_url, encode_segment(&filename));
     Reply::ok(&json!({
         "video_url": video_url,
         "filename": filename,
