@@ -43,24 +43,25 @@
 //! # Example
 //!
 //! ```rust
-//! use removebgvideo::simulator::Simulator;
+//! use removebgvideo::simulator::{Fault, FaultRule, Simulator};
+//! use removebgvideo::{CreateJob, JobStatus, WaitOptions};
+//! use std::time::Duration;
 //!
 //! let sim = Simulator::start()?;
-//! let http = reqwest::blocking::Client::builder().no_proxy().build()?;
-//! let health = http.get(format!("{}/health", sim.base_url())).send()?;
-//! assert_eq!(health.status(), 200);
+//! let client = sim.client()?;
 //!
-//! let job = http
-//!     .get(format!("{}/v1/jobs/job_404", sim.base_url()))
-//!     .header("X-Api-Key", sim.api_key())
-//!     .send()?;
-//! assert_eq!(job.status(), 404);
+//! let job = client.create_job(&CreateJob::new("https://example.com/in.mp4"))?;
+//! let done = client.wait_for_completion(&job.id, WaitOptions::default().interval(Duration::from_millis(1)))?;
+//! assert_eq!(done.status, JobStatus::Completed);
+//!
+//! // The next job creation meets a rate limit; the client retries it once.
+//! sim.inject(FaultRule::new(Fault::RateLimited { retry_after: 0 }).path_prefix("/v1/jobs").times(1));
+//! client.create_job(&CreateJob::new("https://example.com/again.mp4"))?;
+//! assert_eq!(sim.job_count(), 2);
 //!
 //! let seen = sim.requests();
-//! assert_eq!(seen.len(), 2);
-//! assert_eq!(seen[1].path, "/v1/jobs/job_404");
-//! assert_eq!(seen[1].header("x-api-key"), Some(sim.api_key()));
-//! sim.shutdown();
+//! assert_eq!(seen[0].path, "/v1/jobs");
+//! assert_eq!(seen[0].header("x-api-key"), Some(sim.api_key()));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
@@ -218,6 +219,28 @@ impl Simulator {
     #[must_use]
     pub fn webhook_secret(&self) -> Option<&str> {
         self.shared.config.webhook_secret.as_deref()
+    }
+
+    /// A [`Client`](crate::Client) for this simulator: its base URL and API key.
+    ///
+    /// # Errors
+    /// Only if the HTTP client cannot be built (see [`ClientBuilder::build`](crate::ClientBuilder::build)).
+    pub fn client(&self) -> Result<crate::Client, crate::Error> {
+        self.client_builder().build()
+    }
+
+    /// A builder preset with this simulator's base URL and API key, for tests that also set
+    /// timeouts, retries or a [`ManualClock`](crate::clock::ManualClock).
+    pub fn client_builder(&self) -> crate::ClientBuilder<crate::Client> {
+        crate::Client::builder(self.api_key()).base_url(self.base_url())
+    }
+
+    /// An [`AdminClient`](crate::AdminClient) for this simulator: its base URL and admin token.
+    ///
+    /// # Errors
+    /// Only if the HTTP client cannot be built.
+    pub fn admin_client(&self) -> Result<crate::AdminClient, crate::Error> {
+        crate::AdminClient::builder(self.admin_token()).base_url(self.base_url()).build()
     }
 
     /// Every request received so far, in the order their bodies were read. A request is logged

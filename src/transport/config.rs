@@ -128,7 +128,15 @@ fn build_http_client(
 /// trailing `/` dropped, and plain http only to a loopback host unless allowed.
 pub(crate) fn parse_base_url(text: &str, allow_insecure_http: bool) -> Result<Url, Error> {
     let text = text.trim().trim_end_matches('/');
-    let url = Url::parse(text).map_err(|error| Error::Config(format!("base URL {text:?} is not a URL: {error}")))?;
+    let url = Url::parse(text).map_err(|error| {
+        // Text with an `@` may hold a password, so it is never quoted.
+        let shown = if text.contains('@') { String::new() } else { format!(" {text:?}") };
+        Error::Config(format!("base URL{shown} is not a URL: {error}"))
+    })?;
+    // Checked first so that no later message quotes a URL carrying a password.
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::Config("base URL must not carry a user name or password".to_owned()));
+    }
     match url.scheme() {
         "https" => {}
         "http" if allow_insecure_http || is_loopback(&url) => {}
@@ -142,9 +150,6 @@ pub(crate) fn parse_base_url(text: &str, allow_insecure_http: bool) -> Result<Ur
     }
     if url.host().is_none() {
         return Err(Error::Config(format!("base URL {text:?} has no host")));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(Error::Config("base URL must not carry a user name or password".to_owned()));
     }
     if url.query().is_some() || url.fragment().is_some() {
         return Err(Error::Config(format!("base URL {text:?} must not have a query or fragment")));
