@@ -111,6 +111,27 @@
 //! `127.0.0.1` (jobs that progress and complete, failures, auth, faults, signed webhooks, a
 //! request log), and [`clock::ManualClock`] lets retries and waits run without sleeping.
 //!
+//! ```
+//! # #[cfg(feature = "test-util")] {
+//! use removebgvideo::simulator::{Fault, FaultRule, Simulator};
+//! use removebgvideo::{clock::ManualClock, CreateJob, WaitOptions};
+//!
+//! let sim = Simulator::start()?;
+//! let clock = ManualClock::new();
+//! let client = sim.client_builder().clock(clock.clone()).build()?;
+//!
+//! // Your code meets a rate limit once; the client waits as told (on the manual clock) and retries.
+//! sim.inject(FaultRule::new(Fault::RateLimited { retry_after: 2 }).path_prefix("/v1/jobs").times(1));
+//! let job = client.create_job(&CreateJob::new("https://example.com/in.mp4"))?;
+//! let done = client.wait_for_completion(&job.id, WaitOptions::default())?;
+//!
+//! assert!(done.is_completed());
+//! assert_eq!(sim.job_count(), 1);
+//! assert!(clock.sleeps().iter().any(|pause| pause.as_secs() >= 2));
+//! # }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! # Features
 //!
 //! | feature | default | what it adds |
