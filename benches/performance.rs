@@ -20,7 +20,8 @@
 //! 2. Pool sharing: connections the server accepted for calls through a client, its clone and
 //!    its admin client.
 //! 3. Upload and download: each run is a child process (this binary re-executed, or curl)
-//!    doing only that transfer; throughput is bytes over the tool's own transfer time (the
+//!    doing only that transfer (for uploads, a bare `reqwest::blocking` multipart upload too,
+//!    for context); throughput is bytes over the tool's own transfer time (the
 //!    SDK's `upload`/`to_path` call, curl's `time_total`), and peak memory is the child's
 //!    `VmHWM`.
 //! 4. Waiting: CPU time (all threads) of a child process around one `wait_for_completion` with
@@ -416,7 +417,7 @@ fn uploads(server: &Server, input: &Path, bytes: u64, rounds: u64, have_curl: bo
     println!("\n[3a] upload of the {} MiB file, each run in its own process", bytes >> 20);
     let input_text = input.to_str().expect("UTF-8 temp path");
     let url = format!("{}/v1/uploads", server.base_url);
-    let (mut sdk_runs, mut curl_runs) = (Vec::new(), Vec::new());
+    let (mut sdk_runs, mut curl_runs, mut bare_runs) = (Vec::new(), Vec::new(), Vec::new());
     for round in 0..rounds {
         let before = server.stats.upload_bytes.load(Ordering::Relaxed);
         let sdk = sdk_transfer(&["upload", &server.base_url, input_text], bytes);
@@ -430,6 +431,15 @@ fn uploads(server: &Server, input: &Path, bytes: u64, rounds: u64, have_curl: bo
             sdk.process_secs
         );
         sdk_runs.push(sdk);
+        let bare = sdk_transfer(&["upload-reqwest", &server.base_url, input_text], bytes);
+        println!(
+            "  run {}: bare reqwest blocking {:>6.0} MiB/s, peak RSS {:>6.1} MiB, process {:.2} s",
+            round + 1,
+            bare.mib_per_s,
+            bare.peak_mib,
+            bare.process_secs
+        );
+        bare_runs.push(bare);
         if have_curl {
             let form = format!("file=@{input_text};type=video/mp4");
             let curl = curl_transfer(
@@ -446,7 +456,20 @@ fn uploads(server: &Server, input: &Path, bytes: u64, rounds: u64, have_curl: bo
             curl_runs.push(curl);
         }
     }
-    transfer_rows("upload", "curl -F", &sdk_runs, &curl_runs)
+    let mut rows = transfer_rows("upload", "curl -F", &sdk_runs, &curl_runs);
+    // For context: what reqwest's blocking multipart upload (the SDK's path before its own
+    // transfer path) does on the same file.
+    let (bare_speed, bare_peak) = summarize("bare reqwest blocking upload", &bare_runs);
+    let sdk_speed = best(&sdk_runs.iter().map(|run| run.mib_per_s).collect::<Vec<_>>());
+    rows.push(row(
+        "upload throughput vs reqwest blocking",
+        format!("{sdk_speed:.0} MiB/s"),
+        format!("{bare_speed:.0} MiB/s reqwest blocking, {bare_peak:.1} MiB RSS"),
+        format!("{:.3}", sdk_speed / bare_speed),
+        "(info)",
+        None,
+    ));
+    rows
 }
 
 fn downloads(server: &Server, dir: &Path, bytes: u64, rounds: u64, have_curl: bool) -> Vec<Row> {
@@ -576,6 +599,28 @@ fn child(args: &[String]) {
             let upload = client.upload(arg(2)).expect("SDK upload");
             let seconds = started.elapsed().as_secs_f64();
             assert!(upload.video_url.starts_with("https://cdn.invalid/uploads/"), "{upload:?}");
+            println!("RESULT bytes={bytes} secs={seconds} hwm_kib={}", own_hwm());
+        }
+        "upload-reqwest" => {
+            let http = reqwest::blocking::Client::builder().timeout(None).build().expect("build reqwest");
+            let bytes = fs::metadata(arg(2)).expect("input file").len();
+            let started = Instant::now();
+            let file = File::open(arg(2)).expect("open the input file");
+            let part = reqwest::blocking::multipart::Part::reader_with_length(file, bytes)
+                .file_name("input.mp4")
+                .mime_str("video/mp4")
+                .expect("mime");
+            let response = http
+                .post(format!("{}/v1/uploads", arg(1)))
+                .header(reqwest::header::USER_AGENT, user_agent())
+                .header("X-Api-Key", API_KEY)
+                .multipart(reqwest::blocking::multipart::Form::new().part("file", part))
+                .send()
+                .and_then(|response| response.error_for_status())
+                .and_then(|response| response.json::<serde_json::Value>())
+                .expect("bare reqwest upload");
+            let seconds = started.elapsed().as_secs_f64();
+            assert!(response["video_url"].as_str().is_some(), "{response}");
             println!("RESULT bytes={bytes} secs={seconds} hwm_kib={}", own_hwm());
         }
         "download" => {

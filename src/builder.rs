@@ -73,8 +73,9 @@ impl<C: BuildClient> ClientBuilder<C> {
     }
 
     /// The limit on one API call, from connecting to the end of the answer (default 30 s, as the
-    /// official SDK). Uploads and downloads are bounded by the stall and transfer timeouts
-    /// instead, so a large file is not cut off after 30 s.
+    /// official SDK). Uploads and downloads are bounded by the
+    /// [stall](Self::stall_timeout) and [transfer](Self::transfer_timeout) timeouts instead, so a
+    /// large file is not cut off after 30 s.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.config.timeout = timeout;
         self
@@ -87,13 +88,18 @@ impl<C: BuildClient> ClientBuilder<C> {
     }
 
     /// The longest an upload or download may stop moving before it fails (default 30 s).
+    ///
+    /// This bounds each pause, not the whole: a download that keeps receiving bytes runs as
+    /// long as it needs. For a download it also bounds the wait for the answer to start; for an
+    /// upload it is enforced by the kernel (`TCP_USER_TIMEOUT`, Linux and Android only) as the
+    /// longest that sent data may stay unacknowledged.
     pub fn stall_timeout(mut self, timeout: Duration) -> Self {
         self.config.stall_timeout = timeout;
         self
     }
 
-    /// A limit on a whole upload (default none: large files take the time they need; the stall
-    /// timeout still ends a transfer that stops moving).
+    /// A limit on a whole upload or download, redirects included (default none: large files
+    /// take the time they need; the stall timeout still ends a transfer that stops moving).
     pub fn transfer_timeout(mut self, timeout: Duration) -> Self {
         self.config.transfer_timeout = Some(timeout);
         self
@@ -106,13 +112,20 @@ impl<C: BuildClient> ClientBuilder<C> {
         self
     }
 
-    /// Uses an existing reqwest blocking client (its pool, proxy and TLS settings).
+    /// Uses an existing reqwest blocking client (its pool, proxy and TLS settings) for every
+    /// request, uploads and downloads included.
     ///
-    /// The crate sets the per-call timeout on each request, but the connect timeout, the stall
-    /// limit and the redirect policy are the client's own: build it with
-    /// `.timeout(None)` (or uploads are cut off at its total timeout) and
-    /// `.redirect(reqwest::redirect::Policy::none())` (reqwest does not strip `X-Api-Key` on
-    /// a cross-origin redirect; the crate's own client never follows one).
+    /// The crate sets the per-call timeout on each API call and the
+    /// [transfer timeout](Self::transfer_timeout), when set, on each transfer; everything else
+    /// is the client's own:
+    /// - build it with `.timeout(None)`, or uploads and downloads are cut off at its total
+    ///   timeout (reqwest's blocking client has no limit on a pause alone, so the
+    ///   [stall timeout](Self::stall_timeout) does not apply; `tcp_user_timeout` comes closest);
+    /// - build it with `.redirect(reqwest::redirect::Policy::none())`: reqwest does not strip
+    ///   `X-Api-Key` on a cross-origin redirect (the crate's own client never follows one), and
+    ///   the crate then follows a download's redirects itself, with no credential;
+    /// - transfers go through reqwest's blocking body pump, several times slower for uploads
+    ///   than the crate's own transfer path (async reqwest with large chunks).
     pub fn http_client(mut self, client: reqwest::blocking::Client) -> Self {
         self.config.http_client = Some(client);
         self

@@ -2,12 +2,11 @@
 
 use std::fmt;
 use std::fs::{self, File};
-use std::io::{self, BufWriter, Read, Write};
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use crate::error::invalid;
-use crate::progress::{ProgressReader, SharedProgress};
-use crate::transport::read_error;
+use crate::progress::SharedProgress;
 use crate::{progress, Client, Error, Job, TransferProgress};
 
 /// A download being set up; finish it with [`to_path`](Download::to_path) or
@@ -22,9 +21,11 @@ pub struct Download<'a> {
 impl Client {
     /// Starts a download of `output_url` (a completed job's [`Job::output_url`]).
     ///
-    /// The output lives on another host (a CDN), so **no API credential is sent**; the body is
-    /// streamed, never held in memory; each pause in the transfer is bounded by the stall
-    /// timeout.
+    /// The output lives on another host (a CDN), so **no API credential is sent**, and
+    /// redirects (up to 10, http and https only) are followed to any host. The body is streamed,
+    /// never held in memory. The download may take as long as it needs: only a pause longer
+    /// than the [stall timeout](crate::ClientBuilder::stall_timeout) ends it, or the
+    /// [transfer timeout](crate::ClientBuilder::transfer_timeout) when one is set.
     ///
     /// ```no_run
     /// # let client = removebgvideo::Client::new("key")?;
@@ -103,30 +104,21 @@ impl Download<'_> {
                 format!("has scheme {:?}; only http and https are fetched", url.scheme()),
             ));
         }
-        let response = self.client.transport.download_request(url)?;
-        let total = response.content_length();
-        let mut reader = ProgressReader::new(response, total, self.on_progress);
-        copy(&mut reader, &mut writer)
-    }
-}
-
-/// Copies with a large buffer; read failures are transport errors, write failures I/O errors.
-fn copy(reader: &mut impl Read, writer: &mut impl Write) -> Result<u64, Error> {
-    let mut buffer = vec![0; 256 * 1024];
-    let mut written = 0u64;
-    loop {
-        let read = match reader.read(&mut buffer) {
-            Ok(0) => return Ok(written),
-            Ok(read) => read,
-            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-            Err(error) => return Err(read_error(error)),
+        let on_progress = self.on_progress;
+        let mut done = 0u64;
+        let mut sink = |total: Option<u64>, bytes: &[u8]| -> Result<(), Error> {
+            writer.write_all(bytes).map_err(|source| Error::Io {
+                action: "could not write the download to",
+                path: PathBuf::from("the writer"),
+                source,
+            })?;
+            done += bytes.len() as u64;
+            if let (Some(callback), false) = (&on_progress, bytes.is_empty()) {
+                progress::report(callback, TransferProgress { done, total });
+            }
+            Ok(())
         };
-        writer.write_all(&buffer[..read]).map_err(|source| Error::Io {
-            action: "could not write the download to",
-            path: PathBuf::from("the writer"),
-            source,
-        })?;
-        written += read as u64;
+        self.client.transport.download(url, &mut sink)
     }
 }
 

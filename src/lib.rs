@@ -69,12 +69,14 @@
 //! | call timeout | [`ClientBuilder::timeout`] | 30 s |
 //! | connect timeout | [`ClientBuilder::connect_timeout`] | 10 s |
 //! | transfer stall limit | [`ClientBuilder::stall_timeout`] | 30 s |
-//! | whole-upload limit | [`ClientBuilder::transfer_timeout`] | none |
+//! | whole-transfer limit | [`ClientBuilder::transfer_timeout`] | none |
 //! | retries | [`ClientBuilder::max_retries`], [`ClientBuilder::retry_policy`] | 2 |
 //! | user agent | [`ClientBuilder::user_agent_suffix`] | `removebgvideo-rust/<version>` |
 //!
 //! Clients are cheap to clone and `Send + Sync`; clones, and an admin client made with
-//! [`Client::admin`], share one connection pool. Credentials are sent only to the configured
+//! [`Client::admin`], share one connection pool. Uploads and downloads have their own pool and,
+//! from the first transfer on, one background thread (`removebgvideo-transfer`), shared the
+//! same way. Credentials are sent only to the configured
 //! API origin: never along a redirect to another origin, never to the output host, and never
 //! over plain http to a remote host. `Debug` of clients, builders and errors never shows them.
 //!
@@ -88,7 +90,8 @@
 //!
 //! The client blocks. Inside an async runtime, create and call it on the blocking pool:
 //! calling it directly on a runtime thread stalls that thread, and in debug builds reqwest
-//! panics with "Cannot drop a runtime in a context where blocking is not allowed".
+//! panics with "Cannot drop a runtime in a context where blocking is not allowed" (uploads and
+//! downloads run on the crate's own runtime and do not panic, but still stall the thread).
 //!
 //! ```no_run
 //! # async fn handler() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {

@@ -5,12 +5,11 @@ use std::io::Read;
 use std::path::Path;
 use std::sync::{Mutex, PoisonError};
 
-use reqwest::blocking::multipart::{Form, Part};
 use reqwest::Method;
 
 use crate::error::invalid;
 use crate::progress::{self, ProgressReader, SharedProgress};
-use crate::transport::{Body, Call, Safety};
+use crate::transport::{Body, Call, FilePart, Safety};
 use crate::{Client, Error, TransferProgress, Upload};
 
 impl Client {
@@ -60,15 +59,15 @@ impl Client {
         }
         let mime = content_type(Path::new(file_name));
         let reader = Mutex::new(Some(reader));
-        let make_form = || -> Result<Form, Error> {
+        let open = || -> Result<(Box<dyn Read + Send>, u64), Error> {
             let reader = reader
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .take()
                 .ok_or_else(|| invalid("reader", "was already sent and cannot be sent again"))?;
-            file_form(Part::reader_with_length(reader, length), file_name, &mime)
+            Ok((Box::new(reader), length))
         };
-        self.send_upload(&make_form, Safety::NotReplayable)
+        self.send_upload(FilePart { file_name, mime: &mime, open: &open }, Safety::NotReplayable)
     }
 
     fn upload_file(&self, path: &Path, on_progress: Option<SharedProgress>) -> Result<Upload, Error> {
@@ -79,18 +78,17 @@ impl Client {
         let mime = content_type(path);
         // Opened once up front so a missing file fails before any request.
         open_file(path)?;
-        let make_form = || -> Result<Form, Error> {
+        let open = || -> Result<(Box<dyn Read + Send>, u64), Error> {
             let (file, length) = open_file(path)?;
-            let reader = ProgressReader::new(file, Some(length), on_progress.clone());
-            file_form(Part::reader_with_length(reader, length), &file_name, &mime)
+            Ok((Box::new(ProgressReader::new(file, Some(length), on_progress.clone())), length))
         };
-        self.send_upload(&make_form, Safety::SideEffect)
+        self.send_upload(FilePart { file_name: &file_name, mime: &mime, open: &open }, Safety::SideEffect)
     }
 
-    fn send_upload(&self, make_form: &dyn Fn() -> Result<Form, Error>, safety: Safety) -> Result<Upload, Error> {
+    fn send_upload(&self, file: FilePart<'_>, safety: Safety) -> Result<Upload, Error> {
         let call = Call {
             method: Method::POST,
-            body: Body::Multipart(make_form),
+            body: Body::File(file),
             safety,
             transfer: true,
             ..Call::get("/v1/uploads", "/v1/uploads".to_owned())
@@ -111,12 +109,4 @@ fn open_file(path: &Path) -> Result<(File, u64), Error> {
 
 fn content_type(path: &Path) -> String {
     mime_guess::from_path(path).first_or_octet_stream().essence_str().to_owned()
-}
-
-fn file_form(part: Part, file_name: &str, mime: &str) -> Result<Form, Error> {
-    let part = part
-        .file_name(file_name.to_owned())
-        .mime_str(mime)
-        .map_err(|_| invalid("file_name", format!("gives an unusable content type {mime:?}")))?;
-    Ok(Form::new().part("file", part))
 }

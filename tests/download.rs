@@ -218,7 +218,6 @@ fn a_redirect_between_output_hosts_is_followed_without_a_credential() {
 }
 
 #[test]
-#[ignore = "BUG: a download whose output URL is on the API host is refused a redirect to the CDN"]
 fn a_redirect_from_the_api_host_to_the_cdn_is_followed_for_a_download() {
     // The download sends no credential, so the API's cross-origin redirect guard has nothing
     // to protect here; an output URL on the API host that redirects to a CDN must work.

@@ -12,33 +12,60 @@ use crate::{ApiError, Error};
 pub(crate) const MAX_ANSWER_BYTES: u64 = 16 * 1024 * 1024;
 
 /// How much of a discarded answer is read so the connection can go back to the pool.
-const DRAIN_BYTES: u64 = 64 * 1024;
+pub(crate) const DRAIN_BYTES: u64 = 64 * 1024;
+
+/// A whole answer, its body read with a bound.
+pub(crate) struct Answer {
+    pub(crate) status: http::StatusCode,
+    pub(crate) headers: http::HeaderMap,
+    pub(crate) body: Vec<u8>,
+}
+
+impl Answer {
+    /// Decodes a 2xx answer.
+    pub(crate) fn decode<T: DeserializeOwned>(self) -> Result<T, Error> {
+        serde_json::from_slice(&self.body).map_err(|source| Error::Decode {
+            status: self.status,
+            snippet: snippet(&self.body),
+            source,
+        })
+    }
+
+    /// Turns a non-2xx answer into an [`ApiError`].
+    pub(crate) fn into_error(self, retry_after: Option<std::time::Duration>) -> Error {
+        ApiError::from_answer(self.status, &self.headers, &self.body, retry_after).into()
+    }
+}
+
+/// The error for an answer over [`MAX_ANSWER_BYTES`].
+pub(crate) fn too_large(status: http::StatusCode) -> Error {
+    Error::AnswerTooLarge { status, limit: MAX_ANSWER_BYTES }
+}
 
 /// Reads the whole body of an answer, at most [`MAX_ANSWER_BYTES`].
-pub(crate) fn read_bounded(response: Response) -> Result<(http::StatusCode, http::HeaderMap, Vec<u8>), Error> {
+pub(crate) fn read_bounded(response: Response) -> Result<Answer, Error> {
     let status = response.status();
     let headers = response.headers().clone();
     if response.content_length().is_some_and(|length| length > MAX_ANSWER_BYTES) {
-        return Err(Error::AnswerTooLarge { status, limit: MAX_ANSWER_BYTES });
+        return Err(too_large(status));
     }
     let mut body = Vec::new();
     response.take(MAX_ANSWER_BYTES + 1).read_to_end(&mut body).map_err(read_error)?;
     if body.len() as u64 > MAX_ANSWER_BYTES {
-        return Err(Error::AnswerTooLarge { status, limit: MAX_ANSWER_BYTES });
+        return Err(too_large(status));
     }
-    Ok((status, headers, body))
+    Ok(Answer { status, headers, body })
 }
 
 /// Decodes a 2xx answer.
 pub(crate) fn decode<T: DeserializeOwned>(response: Response) -> Result<T, Error> {
-    let (status, _, body) = read_bounded(response)?;
-    serde_json::from_slice(&body).map_err(|source| Error::Decode { status, snippet: snippet(&body), source })
+    read_bounded(response)?.decode()
 }
 
 /// Turns a non-2xx answer into an [`ApiError`].
 pub(crate) fn api_error(response: Response, retry_after: Option<std::time::Duration>) -> Error {
     match read_bounded(response) {
-        Ok((status, headers, body)) => ApiError::from_answer(status, &headers, &body, retry_after).into(),
+        Ok(answer) => answer.into_error(retry_after),
         Err(error) => error,
     }
 }

@@ -1,7 +1,7 @@
 //! The transport's settings and how they become a reqwest client.
 
 use std::net::IpAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use reqwest::redirect;
@@ -67,9 +67,10 @@ impl std::fmt::Debug for TransportConfig {
 impl TransportConfig {
     pub(crate) fn build(self) -> Result<Transport, Error> {
         let base = parse_base_url(&self.base_url, self.allow_insecure_http)?;
+        let own_http = self.http_client.is_none();
         let http = match self.http_client {
             Some(client) => client,
-            None => build_http_client(&base, self.connect_timeout, self.stall_timeout)?,
+            None => build_http_client(&base, self.timeout, self.connect_timeout)?,
         };
         let mut user_agent = format!("removebgvideo-rust/{}", env!("CARGO_PKG_VERSION"));
         if let Some(suffix) = self.user_agent_suffix.filter(|suffix| !suffix.trim().is_empty()) {
@@ -79,9 +80,12 @@ impl TransportConfig {
         Ok(Transport {
             shared: Arc::new(Shared {
                 http,
+                own_http,
+                transfers: OnceLock::new(),
                 base,
                 user_agent,
                 timeout: self.timeout,
+                connect_timeout: self.connect_timeout,
                 stall_timeout: self.stall_timeout,
                 transfer_timeout: self.transfer_timeout,
                 retry: self.retry,
@@ -91,10 +95,11 @@ impl TransportConfig {
     }
 }
 
+/// The client of API calls (transfers have their own, see `transfer.rs`).
 fn build_http_client(
     base: &Url,
+    timeout: Duration,
     connect_timeout: Duration,
-    stall_timeout: Duration,
 ) -> Result<reqwest::blocking::Client, Error> {
     let api_origin = base.origin();
     // reqwest strips only the standard auth headers on a cross-origin redirect, not
@@ -111,16 +116,11 @@ fn build_http_client(
         }
     });
     let builder = reqwest::blocking::Client::builder()
-        // Per-call timeouts are set on each request; uploads must not inherit a total limit.
-        .timeout(None)
+        // Client-wide rather than per request: this client carries only API calls, none of
+        // which may outlast it.
+        .timeout(timeout)
         .connect_timeout(connect_timeout)
         .redirect(policy);
-    // An upload that stops moving is cut off by the kernel once sent data stays unacknowledged
-    // this long, since reqwest's blocking timeout cannot bound a body without bounding it all.
-    #[cfg(any(target_os = "android", target_os = "fuchsia", target_os = "linux"))]
-    let builder = builder.tcp_user_timeout(stall_timeout);
-    #[cfg(not(any(target_os = "android", target_os = "fuchsia", target_os = "linux")))]
-    let _ = stall_timeout;
     builder.build().map_err(|error| Error::Config(format!("could not build the HTTP client: {error}")))
 }
 

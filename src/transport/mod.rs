@@ -6,15 +6,19 @@ mod config;
 mod path;
 mod retry;
 mod trace;
+mod transfer;
 
-use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::io::Read;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant, SystemTime};
 
-use reqwest::blocking::{multipart::Form, RequestBuilder, Response};
+use http::{HeaderMap, HeaderValue, StatusCode};
+use reqwest::blocking::{RequestBuilder, Response};
 use reqwest::Method;
 use serde::de::DeserializeOwned;
 
 use crate::clock::Clock;
+use crate::error::invalid;
 use crate::{Error, Secret};
 
 pub(crate) use answer::{decode, read_error};
@@ -22,13 +26,18 @@ pub(crate) use config::TransportConfig;
 pub(crate) use path::segment;
 pub use retry::RetryPolicy;
 pub(crate) use retry::Safety;
+
 use retry::Verdict;
 use trace::AttemptTrace;
+use transfer::{AsyncReply, FileChunks, Transfers};
 
 /// The header that carries a public API key.
 pub(crate) const API_KEY_HEADER: &str = "X-Api-Key";
 /// The header that carries an admin token.
 pub(crate) const ADMIN_TOKEN_HEADER: &str = "X-Admin-Token";
+
+/// The read buffer of a download through a user's blocking client.
+const DOWNLOAD_BUFFER_BYTES: usize = 256 * 1024;
 
 /// Cheap to clone: clones share one connection pool. (`pub` only so the sealed builder trait
 /// can name it; the module is private, so no user can.)
@@ -39,21 +48,41 @@ pub struct Transport {
 
 struct Shared {
     http: reqwest::blocking::Client,
+    /// Whether `http` is the crate's own client rather than one the user passed in. The
+    /// crate's own carries the call timeout client-wide and leaves transfers to `transfers`;
+    /// a user's client carries everything, so that its proxy and TLS settings hold for all.
+    own_http: bool,
+    /// Started on the first transfer, so a client that never uploads or downloads costs no
+    /// thread; an error is kept and given to every transfer.
+    transfers: OnceLock<Result<Transfers, String>>,
     base: reqwest::Url,
     user_agent: String,
     timeout: Duration,
+    connect_timeout: Duration,
     stall_timeout: Duration,
     transfer_timeout: Option<Duration>,
     retry: RetryPolicy,
     clock: Arc<dyn Clock>,
 }
 
-/// The body of a call. A multipart body is made anew for each attempt: a stream, once sent,
-/// cannot be sent again.
+/// Where a download's bytes go, one chunk at a time, each with the announced total size.
+pub(crate) type DownloadSink<'a> = dyn FnMut(Option<u64>, &[u8]) -> Result<(), Error> + 'a;
+
+/// The body of a call.
 pub(crate) enum Body<'a> {
     Empty,
     Json(Vec<u8>),
-    Multipart(&'a dyn Fn() -> Result<Form, Error>),
+    /// A multipart body of one part, `file`.
+    File(FilePart<'a>),
+}
+
+/// The `file` part of an upload. Its content is opened anew for each attempt: a stream, once
+/// sent, cannot be sent again.
+pub(crate) struct FilePart<'a> {
+    pub(crate) file_name: &'a str,
+    pub(crate) mime: &'a str,
+    /// The content and its length, which the multipart head announces before the content.
+    pub(crate) open: &'a dyn Fn() -> Result<(Box<dyn Read + Send>, u64), Error>,
 }
 
 /// One API call, before it is sent.
@@ -105,6 +134,34 @@ impl<'a> Call<'a> {
     }
 }
 
+/// An answer the retry loop can judge and dispose of, whichever client it came from.
+pub(crate) trait Reply: Sized {
+    fn status(&self) -> StatusCode;
+    fn headers(&self) -> &HeaderMap;
+    /// Reads the answer into an [`Error::Api`].
+    fn into_error(self, retry_after: Option<Duration>) -> Error;
+    /// Reads a little of an answer that will not be used, so that its connection is kept.
+    fn discard(self);
+}
+
+impl Reply for Response {
+    fn status(&self) -> StatusCode {
+        Response::status(self)
+    }
+
+    fn headers(&self) -> &HeaderMap {
+        Response::headers(self)
+    }
+
+    fn into_error(self, retry_after: Option<Duration>) -> Error {
+        answer::api_error(self, retry_after)
+    }
+
+    fn discard(self) {
+        answer::drain(self);
+    }
+}
+
 impl Transport {
     pub(crate) fn new(config: TransportConfig) -> Result<Self, Error> {
         config.build()
@@ -121,34 +178,51 @@ impl Transport {
 
     /// Sends a call and decodes its 2xx answer.
     pub(crate) fn json<T: DeserializeOwned>(&self, call: &Call<'_>) -> Result<T, Error> {
+        if let (Body::File(file), Some(transfers)) = (&call.body, self.transfers()?) {
+            return self
+                .send_with(
+                    call,
+                    &self.shared.retry,
+                    || self.upload_request(transfers, call, file),
+                    |request| transfers.block_on(request.send()).map(|response| AsyncReply { response, transfers }),
+                )?
+                .decode();
+        }
         decode(self.send(call)?)
     }
 
     /// Sends a call, retrying as the policy allows; returns the 2xx answer or the error.
     pub(crate) fn send(&self, call: &Call<'_>) -> Result<Response, Error> {
-        self.send_with(call, &self.shared.retry)
+        self.send_with(call, &self.shared.retry, || self.request(call), RequestBuilder::send)
     }
 
     /// Sends a call with no retries (for callers that run their own loop).
     pub(crate) fn send_once(&self, call: &Call<'_>) -> Result<Response, Error> {
-        self.send_with(call, &RetryPolicy::none())
+        self.send_with(call, &RetryPolicy::none(), || self.request(call), RequestBuilder::send)
     }
 
-    fn send_with(&self, call: &Call<'_>, policy: &RetryPolicy) -> Result<Response, Error> {
+    /// The retry loop: `build` makes each attempt's request (its body anew), `send` sends it.
+    fn send_with<Q, R: Reply>(
+        &self,
+        call: &Call<'_>,
+        policy: &RetryPolicy,
+        build: impl Fn() -> Result<Q, Error>,
+        send: impl Fn(Q) -> Result<R, reqwest::Error>,
+    ) -> Result<R, Error> {
         let mut retries_done = 0;
         loop {
-            let request = self.request(call)?;
+            let request = build()?;
             let trace = AttemptTrace::start(call, retries_done + 1);
-            let outcome = request.send();
-            trace.finish(outcome.as_ref().ok());
+            let outcome = send(request);
+            trace.finish(outcome.as_ref().ok().map(|reply| (reply.status(), reply.headers())));
             let verdict = match outcome {
-                Ok(response) if response.status().is_success() => return Ok(response),
-                Ok(response) => {
-                    let retry_after = retry::retry_after(response.headers(), SystemTime::now());
-                    match policy.after_status(retries_done, response.status(), retry_after, call.safety) {
-                        Verdict::GiveUp => return Err(answer::api_error(response, retry_after)),
+                Ok(reply) if reply.status().is_success() => return Ok(reply),
+                Ok(reply) => {
+                    let retry_after = retry::retry_after(reply.headers(), SystemTime::now());
+                    match policy.after_status(retries_done, reply.status(), retry_after, call.safety) {
+                        Verdict::GiveUp => return Err(reply.into_error(retry_after)),
                         retry => {
-                            answer::drain(response);
+                            reply.discard();
                             retry
                         }
                     }
@@ -165,54 +239,197 @@ impl Transport {
         }
     }
 
-    fn request(&self, call: &Call<'_>) -> Result<RequestBuilder, Error> {
+    /// The transfer runtime and clients, started on first use; `None` when the user passed
+    /// their own client, which then carries transfers too.
+    fn transfers(&self) -> Result<Option<&Transfers>, Error> {
         let shared = &self.shared;
-        let mut url = shared.base.clone();
-        url.set_path(&format!("{}{}", shared.base.path().trim_end_matches('/'), call.path));
+        if !shared.own_http {
+            return Ok(None);
+        }
+        match shared.transfers.get_or_init(|| Transfers::build(shared.connect_timeout, shared.stall_timeout)) {
+            Ok(transfers) => Ok(Some(transfers)),
+            Err(message) => Err(Error::Config(message.clone())),
+        }
+    }
+
+    fn url(&self, call: &Call<'_>) -> reqwest::Url {
+        let base = &self.shared.base;
+        let mut url = base.clone();
+        url.set_path(&format!("{}{}", base.path().trim_end_matches('/'), call.path));
         if !call.query.is_empty() {
             url.query_pairs_mut().extend_pairs(call.query.iter().map(|(name, value)| (*name, value.as_str())));
         }
-        let mut request =
-            shared.http.request(call.method.clone(), url).header(http::header::USER_AGENT, &shared.user_agent);
-        request = match call.transfer {
+        url
+    }
+
+    fn request(&self, call: &Call<'_>) -> Result<RequestBuilder, Error> {
+        let shared = &self.shared;
+        let mut request = shared
+            .http
+            .request(call.method.clone(), self.url(call))
+            .header(http::header::USER_AGENT, &shared.user_agent);
+        request = match (call.transfer, shared.own_http) {
             // reqwest's blocking timeout spans the whole body upload, so a large file gets its
             // own limit (none by default); the connect and TCP stall limits still apply.
-            true => match shared.transfer_timeout {
+            (true, _) => match shared.transfer_timeout {
                 Some(limit) => request.timeout(limit),
                 None => request,
             },
-            false => request.timeout(shared.timeout),
+            // The crate's own client has the call timeout client-wide.
+            (false, true) => request,
+            (false, false) => request.timeout(shared.timeout),
         };
         if let Some((header, secret)) = call.credential {
-            let mut value = http::HeaderValue::from_str(secret.expose()).map_err(|_| {
-                Error::Config(format!("the {header} credential holds characters that cannot go in a header"))
-            })?;
-            value.set_sensitive(true);
-            request = request.header(header, value);
+            request = request.header(header, credential_value(header, secret)?);
         }
         Ok(match &call.body {
             Body::Empty => request,
             Body::Json(json) => request.header(http::header::CONTENT_TYPE, "application/json").body(json.clone()),
-            Body::Multipart(make_form) => request.multipart(make_form()?),
+            Body::File(file) => {
+                let (reader, length) = (file.open)()?;
+                let part = reqwest::blocking::multipart::Part::reader_with_length(reader, length)
+                    .file_name(file.file_name.to_owned())
+                    .mime_str(file.mime)
+                    .map_err(|_| unusable_mime(file.mime))?;
+                request.multipart(reqwest::blocking::multipart::Form::new().part("file", part))
+            }
         })
     }
 
-    /// A GET of a URL outside the API (the output CDN), with no credential. reqwest applies a
-    /// blocking answer's timeout to each read, so the stall timeout bounds every pause.
-    pub(crate) fn download_request(&self, url: reqwest::Url) -> Result<Response, Error> {
-        let response = self
-            .shared
-            .http
-            .get(url)
-            .header(http::header::USER_AGENT, &self.shared.user_agent)
-            .timeout(self.shared.stall_timeout)
-            .send()?;
-        if response.status().is_success() {
-            Ok(response)
-        } else {
-            Err(answer::api_error(response, None))
+    /// An upload on the async client: the same headers as [`request`](Self::request), the
+    /// file in large chunks.
+    fn upload_request(
+        &self,
+        transfers: &Transfers,
+        call: &Call<'_>,
+        file: &FilePart<'_>,
+    ) -> Result<reqwest::RequestBuilder, Error> {
+        let shared = &self.shared;
+        let mut request = transfers
+            .upload
+            .request(call.method.clone(), self.url(call))
+            .header(http::header::USER_AGENT, &shared.user_agent);
+        if let Some(limit) = shared.transfer_timeout {
+            request = request.timeout(limit);
+        }
+        if let Some((header, secret)) = call.credential {
+            request = request.header(header, credential_value(header, secret)?);
+        }
+        let (reader, length) = (file.open)()?;
+        let part = reqwest::multipart::Part::stream_with_length(
+            reqwest::Body::wrap_stream(FileChunks::new(reader, length)),
+            length,
+        )
+        .file_name(file.file_name.to_owned())
+        .mime_str(file.mime)
+        .map_err(|_| unusable_mime(file.mime))?;
+        Ok(request.multipart(reqwest::multipart::Form::new().part("file", part)))
+    }
+
+    /// A GET of a URL outside the API (the output CDN), with no credential, streamed chunk by
+    /// chunk into `sink` (given the announced total with each chunk); returns the bytes
+    /// received. Redirects are followed here, not by reqwest: no credential is sent, so the
+    /// API's guard against cross-origin redirects has nothing to protect.
+    pub(crate) fn download(&self, url: reqwest::Url, sink: &mut DownloadSink<'_>) -> Result<u64, Error> {
+        let deadline = self.shared.transfer_timeout.map(|limit| Instant::now() + limit);
+        match self.transfers()? {
+            Some(transfers) => transfers.block_on(self.download_async(transfers, url, deadline, sink)),
+            None => self.download_blocking(url, deadline, sink),
         }
     }
+
+    async fn download_async(
+        &self,
+        transfers: &Transfers,
+        mut url: reqwest::Url,
+        deadline: Option<Instant>,
+        sink: &mut DownloadSink<'_>,
+    ) -> Result<u64, Error> {
+        let mut redirects = 0;
+        let mut response = loop {
+            // The client's read timeout bounds the wait for the head and each pause in the
+            // body; a transfer timeout, when set, bounds the whole, redirects included.
+            let mut request =
+                transfers.download.get(url.clone()).header(http::header::USER_AGENT, &self.shared.user_agent);
+            if let Some(deadline) = deadline {
+                request = request.timeout(deadline.saturating_duration_since(Instant::now()));
+            }
+            let response = request.send().await?;
+            match transfer::redirect_target(response.status(), response.headers(), &url)? {
+                None => break response,
+                Some(_) if redirects == transfer::MAX_REDIRECTS => return Err(transfer::too_many_redirects()),
+                Some(next) => {
+                    redirects += 1;
+                    url = next;
+                }
+            }
+        };
+        if !response.status().is_success() {
+            return Err(transfer::read_bounded(response, answer::MAX_ANSWER_BYTES).await?.into_error(None));
+        }
+        let total = response.content_length();
+        let mut received = 0u64;
+        while let Some(chunk) = response.chunk().await? {
+            sink(total, &chunk)?;
+            received += chunk.len() as u64;
+        }
+        Ok(received)
+    }
+
+    /// A download through the user's blocking client, bounded by that client's own timeouts
+    /// and, when set, the transfer timeout.
+    fn download_blocking(
+        &self,
+        mut url: reqwest::Url,
+        deadline: Option<Instant>,
+        sink: &mut DownloadSink<'_>,
+    ) -> Result<u64, Error> {
+        let mut redirects = 0;
+        let mut response = loop {
+            let mut request =
+                self.shared.http.get(url.clone()).header(http::header::USER_AGENT, &self.shared.user_agent);
+            if let Some(deadline) = deadline {
+                request = request.timeout(deadline.saturating_duration_since(Instant::now()));
+            }
+            let response = request.send()?;
+            match transfer::redirect_target(response.status(), response.headers(), &url)? {
+                None => break response,
+                Some(_) if redirects == transfer::MAX_REDIRECTS => return Err(transfer::too_many_redirects()),
+                Some(next) => {
+                    redirects += 1;
+                    url = next;
+                }
+            }
+        };
+        if !response.status().is_success() {
+            return Err(answer::api_error(response, None));
+        }
+        let total = response.content_length();
+        let mut buffer = vec![0; DOWNLOAD_BUFFER_BYTES];
+        let mut received = 0u64;
+        loop {
+            let read = match response.read(&mut buffer) {
+                Ok(0) => return Ok(received),
+                Ok(read) => read,
+                Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(error) => return Err(read_error(error)),
+            };
+            sink(total, &buffer[..read])?;
+            received += read as u64;
+        }
+    }
+}
+
+/// The credential as a header value that logs and `Debug` never show.
+fn credential_value(header: &str, secret: &Secret) -> Result<HeaderValue, Error> {
+    let mut value = HeaderValue::from_str(secret.expose())
+        .map_err(|_| Error::Config(format!("the {header} credential holds characters that cannot go in a header")))?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
+fn unusable_mime(mime: &str) -> Error {
+    invalid("file_name", format!("gives an unusable content type {mime:?}"))
 }
 
 impl std::fmt::Debug for Transport {

@@ -1,7 +1,7 @@
 //! One `tracing` span per HTTP attempt (feature `tracing`); nothing at all without the feature.
 //! The span names the route template, never a URL with ids, and never a header.
 
-use reqwest::blocking::Response;
+use http::{HeaderMap, StatusCode};
 
 use super::Call;
 
@@ -33,19 +33,19 @@ impl AttemptTrace {
     }
 
     #[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
-    pub(crate) fn finish(self, response: Option<&Response>) {
+    pub(crate) fn finish(self, answer: Option<(StatusCode, &HeaderMap)>) {
         #[cfg(feature = "tracing")]
         {
             let duration_ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
             self.span.record("duration_ms", duration_ms);
-            if let Some(response) = response {
-                self.span.record("status", response.status().as_u16());
-                if let Some(request_id) = response.headers().get("x-request-id").and_then(|value| value.to_str().ok()) {
+            if let Some((status, headers)) = answer {
+                self.span.record("status", status.as_u16());
+                if let Some(request_id) = headers.get("x-request-id").and_then(|value| value.to_str().ok()) {
                     self.span.record("request_id", request_id);
                 }
             }
-            self.span.in_scope(|| match response {
-                Some(response) => tracing::debug!(status = response.status().as_u16(), "answer"),
+            self.span.in_scope(|| match answer {
+                Some((status, _)) => tracing::debug!(status = status.as_u16(), "answer"),
                 None => tracing::debug!("no answer"),
             });
         }

@@ -1,0 +1,363 @@
+//! Uploads and downloads on the transfer path: long downloads that keep moving, downloads that
+//! stall, redirects, large multi-chunk uploads, calls from inside an async runtime, and a
+//! user's own HTTP client. A raw TCP server on 127.0.0.1 plays each server.
+
+mod support;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::Duration;
+
+use mockito::Matcher;
+use removebgvideo::{Client, Error, TransferProgress};
+use support::KEY;
+
+/// One request as the raw server read it.
+#[derive(Clone)]
+struct Request {
+    /// The request line and headers, lower-cased.
+    head: String,
+    body: Vec<u8>,
+}
+
+type Handler = dyn Fn(&Request, &mut TcpStream) + Send + Sync;
+
+/// Serves every connection on its own thread with `handler`, one request per connection, and
+/// keeps each request it read.
+struct RawServer {
+    url: String,
+    seen: Arc<Mutex<Vec<Request>>>,
+}
+
+impl RawServer {
+    fn start(handler: impl Fn(&Request, &mut TcpStream) + Send + Sync + 'static) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+        let url = format!("http://{}", listener.local_addr().expect("local addr"));
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let handler: Arc<Handler> = Arc::new(handler);
+        let log = Arc::clone(&seen);
+        thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { return };
+                let (handler, log) = (Arc::clone(&handler), Arc::clone(&log));
+                thread::spawn(move || {
+                    // Bounded, so that no server thread outlives a broken test by much.
+                    let _ = stream.set_read_timeout(Some(Duration::from_secs(20)));
+                    let Some(request) = read_request(&stream) else { return };
+                    // Logged before the answer, so the client never sees an answer to a
+                    // request the log does not hold yet.
+                    log.lock().unwrap().push(request.clone());
+                    handler(&request, &mut stream);
+                });
+            }
+        });
+        Self { url, seen }
+    }
+
+    fn requests(&self) -> usize {
+        self.seen.lock().unwrap().len()
+    }
+
+    fn heads(&self) -> Vec<String> {
+        self.seen.lock().unwrap().iter().map(|request| request.head.clone()).collect()
+    }
+}
+
+fn read_request(stream: &TcpStream) -> Option<Request> {
+    let mut reader = BufReader::new(stream.try_clone().ok()?);
+    let mut head = String::new();
+    let mut length = 0u64;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        if line == "\r\n" {
+            break;
+        }
+        let line = line.to_ascii_lowercase();
+        if let Some(value) = line.strip_prefix("content-length:") {
+            length = value.trim().parse().ok()?;
+        }
+        head.push_str(&line);
+    }
+    let mut body = Vec::new();
+    reader.take(length).read_to_end(&mut body).ok()?;
+    Some(Request { head, body })
+}
+
+/// Waits until the client closes the connection (or the read timeout passes).
+fn wait_for_hangup(stream: &mut TcpStream) {
+    let _ = stream.read_to_end(&mut Vec::new());
+}
+
+fn head(status: &str, headers: &str) -> Vec<u8> {
+    format!("HTTP/1.1 {status}\r\nConnection: close\r\n{headers}\r\n").into_bytes()
+}
+
+fn pattern(length: usize) -> Vec<u8> {
+    (0..length).map(|index| (index % 251) as u8 ^ (index >> 12) as u8).collect()
+}
+
+fn client_with_stall(api: &str, stall: Duration) -> Client {
+    Client::builder(KEY).base_url(api).stall_timeout(stall).build().expect("client")
+}
+
+fn recorder() -> (Arc<Mutex<Vec<TransferProgress>>>, impl FnMut(TransferProgress) + Send + 'static) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&seen);
+    (seen, move |progress| sink.lock().unwrap().push(progress))
+}
+
+#[test]
+fn a_download_longer_than_the_stall_timeout_succeeds_while_it_keeps_moving() {
+    // Twelve drips 100 ms apart: about 1.2 s in all, four times the stall timeout, but never a
+    // pause of more than a third of it. A total deadline would cut this off; a stall limit
+    // must not.
+    const DRIPS: usize = 12;
+    const DRIP: usize = 1000;
+    let body = pattern(DRIPS * DRIP);
+    let served = body.clone();
+    let cdn = RawServer::start(move |_, stream| {
+        let _ = stream.write_all(&head("200 OK", &format!("Content-Length: {}\r\n", served.len())));
+        for drip in served.chunks(DRIP) {
+            thread::sleep(Duration::from_millis(100));
+            if stream.write_all(drip).and_then(|()| stream.flush()).is_err() {
+                return;
+            }
+        }
+    });
+    let client = client_with_stall("http://127.0.0.1:9", Duration::from_millis(300));
+    let (seen, on_progress) = recorder();
+    let mut received = Vec::new();
+    let written = client.download(&format!("{}/slow.webm", cdn.url)).progress(on_progress).to_writer(&mut received);
+    assert_eq!(written.unwrap(), body.len() as u64);
+    assert_eq!(received, body);
+    let seen = seen.lock().unwrap();
+    assert!(seen.len() >= 2, "progress is reported as bytes arrive: {seen:?}");
+    assert_eq!(seen.last().map(|p| (p.done, p.total)), Some((body.len() as u64, Some(body.len() as u64))));
+}
+
+#[test]
+fn a_download_that_stalls_mid_body_fails_with_a_timeout_and_leaves_no_file() {
+    let cdn = RawServer::start(|_, stream| {
+        let _ = stream.write_all(&head("200 OK", "Content-Length: 100000\r\n"));
+        let _ = stream.write_all(&pattern(1000));
+        let _ = stream.flush();
+        wait_for_hangup(stream);
+    });
+    let client = client_with_stall("http://127.0.0.1:9", Duration::from_millis(300));
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("out.webm");
+    let err = client.download(&format!("{}/stuck.webm", cdn.url)).to_path(&target).unwrap_err();
+    assert!(matches!(err, Error::Transport(_)), "{err:?}");
+    assert!(err.is_timeout(), "{err:?}");
+    assert!(err.is_retryable(), "{err:?}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "no file and no .part file is left");
+}
+
+#[test]
+fn a_download_whose_answer_never_starts_fails_with_a_timeout() {
+    let cdn = RawServer::start(|_, stream| wait_for_hangup(stream));
+    let client = client_with_stall("http://127.0.0.1:9", Duration::from_millis(300));
+    let err = client.download(&format!("{}/silent.webm", cdn.url)).to_writer(Vec::new()).unwrap_err();
+    assert!(matches!(err, Error::Transport(_)), "{err:?}");
+    assert!(err.is_timeout(), "{err:?}");
+}
+
+#[test]
+fn a_download_redirected_in_a_loop_stops_after_ten_redirects() {
+    let cdn = RawServer::start(|request, stream| {
+        // Relative locations are resolved against the current URL.
+        let hop: u32 =
+            request.head.split(' ').nth(1).and_then(|path| path.strip_prefix("/hop/")?.parse().ok()).unwrap();
+        let _ = stream.write_all(&head("302 Found", &format!("Location: /hop/{}\r\nContent-Length: 0\r\n", hop + 1)));
+    });
+    let client = client_with_stall("http://127.0.0.1:9", Duration::from_secs(10));
+    let err = client.download(&format!("{}/hop/0", cdn.url)).to_writer(Vec::new()).unwrap_err();
+    assert!(matches!(err, Error::InvalidInput { field: "output_url", .. }), "{err:?}");
+    assert!(err.to_string().contains("more than 10"), "{err}");
+    assert_eq!(cdn.requests(), 11, "the first request and ten redirects");
+}
+
+#[test]
+fn a_download_redirected_to_another_scheme_is_refused() {
+    let cdn = RawServer::start(|_, stream| {
+        let _ = stream.write_all(&head("302 Found", "Location: file:///etc/passwd\r\nContent-Length: 0\r\n"));
+    });
+    let client = client_with_stall("http://127.0.0.1:9", Duration::from_secs(10));
+    let err = client.download(&format!("{}/o", cdn.url)).to_writer(Vec::new()).unwrap_err();
+    assert!(matches!(err, Error::InvalidInput { field: "output_url", .. }), "{err:?}");
+}
+
+/// An API that takes uploads: answers with the size of the body it read.
+fn upload_api() -> RawServer {
+    RawServer::start(|request, stream| {
+        let json = format!(r#"{{"video_url":"https://cdn.example.com/u.mp4","size":{}}}"#, request.body.len());
+        let _ = stream.write_all(&head(
+            "200 OK",
+            &format!("Content-Type: application/json\r\nContent-Length: {}\r\n", json.len()),
+        ));
+        let _ = stream.write_all(json.as_bytes());
+    })
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|window| window == needle)
+}
+
+#[test]
+fn a_large_upload_arrives_whole_in_one_part_with_the_credential_and_progress() {
+    // Five and a half chunks of the transfer path, so the last one is partial.
+    let content = pattern(5 * 512 * 1024 + 1234);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.mp4");
+    std::fs::write(&path, &content).unwrap();
+    let api = upload_api();
+    let client = client_with_stall(&api.url, Duration::from_secs(10));
+    let (seen, on_progress) = recorder();
+    let upload = client.upload_with_progress(&path, on_progress).unwrap();
+    assert_eq!(upload.video_url, "https://cdn.example.com/u.mp4");
+    let requests = api.seen.lock().unwrap();
+    let request = &requests[0];
+    assert!(request.head.starts_with("post /v1/uploads "), "{}", request.head);
+    assert!(request.head.contains(&format!("x-api-key: {}", KEY.to_ascii_lowercase())), "{}", request.head);
+    assert!(request.head.contains("content-type: multipart/form-data; boundary="), "{}", request.head);
+    assert!(request.head.contains("user-agent: removebgvideo-rust/"), "{}", request.head);
+    assert!(contains(&request.body, b"name=\"file\"; filename=\"big.mp4\""));
+    assert!(contains(&request.body, &content), "the file's bytes arrive in order, whole");
+    assert!(request.body.len() < content.len() + 400, "one part and nothing else: {}", request.body.len());
+    let seen = seen.lock().unwrap();
+    assert!(seen.windows(2).all(|pair| pair[0].done < pair[1].done), "{seen:?}");
+    assert_eq!(seen.last().map(|p| (p.done, p.total)), Some((content.len() as u64, Some(content.len() as u64))));
+}
+
+#[test]
+fn a_reader_shorter_than_its_announced_length_is_a_transport_error() {
+    let api = upload_api();
+    let client = client_with_stall(&api.url, Duration::from_secs(10));
+    let err = client.upload_reader(std::io::Cursor::new(vec![7u8; 100]), 1000, "short.mp4").unwrap_err();
+    assert!(matches!(err, Error::Transport(_)), "{err:?}");
+}
+
+#[test]
+fn transfers_called_from_inside_an_async_runtime_work_instead_of_panicking() {
+    // Blocking a runtime thread is the caller's choice; the crate must not crash it. Clients
+    // are made and dropped outside the runtime: reqwest's own blocking client panics when
+    // dropped inside one in debug builds.
+    let api = upload_api();
+    let cdn = RawServer::start(|_, stream| {
+        let _ = stream.write_all(&head("200 OK", "Content-Length: 5\r\n"));
+        let _ = stream.write_all(b"VIDEO");
+    });
+    let client = client_with_stall(&api.url, Duration::from_secs(10));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("in.mp4");
+    std::fs::write(&path, b"input").unwrap();
+    let runtimes = [
+        tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap(),
+        tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap(),
+    ];
+    for runtime in runtimes {
+        let (upload, downloaded) = runtime.block_on(async {
+            let upload = client.upload(&path).unwrap();
+            let mut buffer = Vec::new();
+            client.download(&format!("{}/o.webm", cdn.url)).to_writer(&mut buffer).unwrap();
+            (upload, buffer)
+        });
+        assert_eq!(upload.video_url, "https://cdn.example.com/u.mp4");
+        assert_eq!(downloaded, b"VIDEO");
+        // And from the blocking pool, where the crate's docs send async callers.
+        let task_client = client.clone();
+        let task_path = path.clone();
+        let upload = runtime
+            .block_on(async { tokio::task::spawn_blocking(move || task_client.upload(task_path)).await })
+            .unwrap();
+        assert_eq!(upload.unwrap().video_url, "https://cdn.example.com/u.mp4");
+    }
+}
+
+#[test]
+fn the_last_client_dropped_inside_an_async_task_does_not_panic() {
+    let cdn = RawServer::start(|_, stream| {
+        let _ = stream.write_all(&head("200 OK", "Content-Length: 2\r\n"));
+        let _ = stream.write_all(b"ok");
+    });
+    let client = client_with_stall("http://127.0.0.1:9", Duration::from_secs(10));
+    client.download(&format!("{}/o", cdn.url)).to_writer(Vec::new()).unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    // Only the transfer runtime is dropped in the task; the blocking API client lives on in
+    // this clone, dropped outside.
+    let keep = client.clone();
+    runtime.block_on(async move { drop(client) });
+    drop(keep);
+}
+
+fn with_users_client(api: &str) -> Client {
+    let http = reqwest::blocking::Client::builder()
+        .timeout(None)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("reqwest client");
+    Client::builder(KEY).base_url(api).http_client(http).build().expect("client")
+}
+
+#[test]
+fn with_a_users_http_client_uploads_and_downloads_go_through_it() {
+    let mut api = mockito::Server::new();
+    let mut cdn = mockito::Server::new();
+    let upload = api
+        .mock("POST", "/v1/uploads")
+        .match_header("x-api-key", KEY)
+        .match_body(Matcher::Regex("USER-CLIENT-BYTES".to_owned()))
+        .with_body(r#"{"video_url":"https://s/u"}"#)
+        .expect(1)
+        .create();
+    let redirect = api
+        .mock("GET", "/files/o.webm")
+        .match_header("x-api-key", Matcher::Missing)
+        .with_status(302)
+        .with_header("location", &format!("{}/signed/o.webm", cdn.url()))
+        .expect(1)
+        .create();
+    let file = cdn
+        .mock("GET", "/signed/o.webm")
+        .match_header("x-api-key", Matcher::Missing)
+        .with_body("SIGNED")
+        .expect(1)
+        .create();
+    let client = with_users_client(&api.url());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("in.mp4");
+    std::fs::write(&path, b"USER-CLIENT-BYTES").unwrap();
+    assert_eq!(client.upload(&path).unwrap().video_url, "https://s/u");
+    let mut buffer = Vec::new();
+    client.download(&format!("{}/files/o.webm", api.url())).to_writer(&mut buffer).unwrap();
+    assert_eq!(buffer, b"SIGNED");
+    upload.assert();
+    redirect.assert();
+    file.assert();
+}
+
+#[test]
+fn no_credential_reaches_any_hop_of_a_download() {
+    let origin = RawServer::start(|_, stream| {
+        let _ = stream.write_all(&head("200 OK", "Content-Length: 4\r\n"));
+        let _ = stream.write_all(b"DATA");
+    });
+    let target = format!("{}/final", origin.url);
+    let cdn = RawServer::start(move |_, stream| {
+        let _ =
+            stream.write_all(&head("307 Temporary Redirect", &format!("Location: {target}\r\nContent-Length: 0\r\n")));
+    });
+    let client = client_with_stall("http://127.0.0.1:9", Duration::from_secs(10));
+    let mut buffer = Vec::new();
+    client.download(&format!("{}/start", cdn.url)).to_writer(&mut buffer).unwrap();
+    assert_eq!(buffer, b"DATA");
+    for head in cdn.heads().iter().chain(origin.heads().iter()) {
+        assert!(!head.contains("x-api-key") && !head.contains("x-admin-token"), "{head}");
+        assert!(!head.contains(&KEY.to_ascii_lowercase()), "{head}");
+    }
+}
