@@ -89,10 +89,12 @@ impl<C: BuildClient> ClientBuilder<C> {
 
     /// The longest an upload or download may stop moving before it fails (default 30 s).
     ///
-    /// This bounds each pause, not the whole: a download that keeps receiving bytes runs as
-    /// long as it needs. For a download it also bounds the wait for the answer to start; for an
-    /// upload it is enforced by the kernel (`TCP_USER_TIMEOUT`, Linux and Android only) as the
-    /// longest that sent data may stay unacknowledged.
+    /// This bounds each pause, not the whole: a transfer that keeps moving runs as long as it
+    /// needs. For a download it bounds the wait for the answer to start and each pause in the
+    /// body ([`Error::Transport`], [`is_timeout`](Error::is_timeout)); for an upload, the time
+    /// the connection takes no more of the file (about 512 KiB at a time) and, once all is
+    /// sent, the wait for the answer ([`Error::Stalled`]). On Linux and Android the kernel also
+    /// drops a connection whose sent data stays unacknowledged this long.
     pub fn stall_timeout(mut self, timeout: Duration) -> Self {
         self.config.stall_timeout = timeout;
         self

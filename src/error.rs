@@ -43,6 +43,15 @@ pub enum Error {
     #[error("{}", describe_transport(.0))]
     Transport(#[source] reqwest::Error),
 
+    /// An upload stopped moving for the stall timeout: the connection took no more of the
+    /// file, or the whole file went and no answer came. The server may have received it, so
+    /// the crate does not send it again on its own.
+    #[error("the upload stalled: nothing moved for {stalled_for:?}; it may have arrived, so list your jobs or uploads before sending it again")]
+    Stalled {
+        /// The stall timeout that ran out.
+        stalled_for: std::time::Duration,
+    },
+
     /// An answer broke off while its body was being read.
     #[error("the answer broke off while being read ({0}); retry")]
     BrokenAnswer(#[source] std::io::Error),
@@ -133,7 +142,7 @@ impl Error {
     pub fn is_timeout(&self) -> bool {
         match self {
             Self::Transport(error) => error.is_timeout(),
-            Self::WaitTimeout { .. } => true,
+            Self::WaitTimeout { .. } | Self::Stalled { .. } => true,
             _ => false,
         }
     }
@@ -148,7 +157,7 @@ impl Error {
         match self {
             Self::Api(error) => error.is_retryable(),
             Self::Transport(error) => error.is_connect() || error.is_timeout() || error.is_request() || error.is_body(),
-            Self::BrokenAnswer(_) => true,
+            Self::BrokenAnswer(_) | Self::Stalled { .. } => true,
             _ => false,
         }
     }

@@ -37,9 +37,10 @@
 //! Every call returns [`Result<T, Error>`](Error). A non-2xx answer is [`Error::Api`] with an
 //! [`ApiError`]: status, the API's code and message, the request id to quote to support, and
 //! the start of the body (also for an HTML page from a proxy). Other variants say what else went
-//! wrong: [`Error::Transport`] (no answer), [`Error::Decode`] (a 2xx that is not the expected
-//! JSON), [`Error::InvalidInput`] (refused before sending), [`Error::JobFailed`] and
-//! [`Error::WaitTimeout`] from waiting, [`Error::Config`] and [`Error::Io`].
+//! wrong: [`Error::Transport`] (no answer), [`Error::Stalled`] (an upload that stopped moving),
+//! [`Error::Decode`] (a 2xx that is not the expected JSON), [`Error::InvalidInput`] (refused
+//! before sending), [`Error::JobFailed`] and [`Error::WaitTimeout`] from waiting,
+//! [`Error::Config`] and [`Error::Io`].
 //!
 //! ```no_run
 //! # let client = removebgvideo::Client::new("key")?;

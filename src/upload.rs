@@ -24,7 +24,10 @@ impl Client {
     ///
     /// # Errors
     /// [`Error::Io`] naming the file when it cannot be opened or read; [`Error::InvalidInput`]
-    /// for a path with no file name; [`Error::Api`] for the API's refusal.
+    /// for a path with no file name; [`Error::Api`] for the API's refusal;
+    /// [`Error::Stalled`] when the transfer or the answer stops for the
+    /// [stall timeout](crate::ClientBuilder::stall_timeout); [`Error::Transport`] when the
+    /// connection fails.
     pub fn upload(&self, path: impl AsRef<Path>) -> Result<Upload, Error> {
         self.upload_file(path.as_ref(), None)
     }

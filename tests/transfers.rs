@@ -234,6 +234,64 @@ fn a_large_upload_arrives_whole_in_one_part_with_the_credential_and_progress() {
     assert_eq!(seen.last().map(|p| (p.done, p.total)), Some((content.len() as u64, Some(content.len() as u64))));
 }
 
+/// An upload API that reads the body slowly, `piece` bytes at a time, so the upload takes
+/// several stall timeouts in all while never pausing for one.
+fn slow_reading_upload_api(piece: usize, pause: Duration) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+    let url = format!("http://{}", listener.local_addr().expect("local addr"));
+    thread::spawn(move || {
+        let Ok((stream, _)) = listener.accept() else { return };
+        let mut reader = BufReader::new(stream);
+        let mut length = 0usize;
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                return;
+            }
+            if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                length = value.trim().parse().unwrap_or(0);
+            }
+            if line == "\r\n" {
+                break;
+            }
+        }
+        let mut buffer = vec![0u8; piece];
+        let mut left = length;
+        while left > 0 {
+            // Pacing the reads, not synchronising the test.
+            thread::sleep(pause);
+            match reader.read(&mut buffer[..piece.min(left)]) {
+                Ok(0) | Err(_) => return,
+                Ok(read) => left -= read,
+            }
+        }
+        let json = r#"{"video_url":"https://cdn.example.com/slow.mp4"}"#;
+        let mut stream = reader.into_inner();
+        let _ = stream.write_all(&head(
+            "200 OK",
+            &format!("Content-Type: application/json\r\nContent-Length: {}\r\n", json.len()),
+        ));
+        let _ = stream.write_all(json.as_bytes());
+    });
+    url
+}
+
+#[test]
+fn an_upload_longer_than_the_stall_timeout_succeeds_while_it_keeps_moving() {
+    // 12 MiB read at about 10 MiB/s: over a second in all, more than the socket buffers hold,
+    // against a 300 ms stall limit.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("slow.mp4");
+    std::fs::write(&path, pattern(12 * 1024 * 1024)).unwrap();
+    let url = slow_reading_upload_api(32 * 1024, Duration::from_millis(3));
+    let client =
+        Client::builder(KEY).base_url(url).stall_timeout(Duration::from_millis(300)).max_retries(0).build().unwrap();
+
+    let upload = client.upload(&path).expect("an upload that keeps moving is not cut off");
+
+    assert_eq!(upload.video_url, "https://cdn.example.com/slow.mp4");
+}
+
 #[test]
 fn a_reader_shorter_than_its_announced_length_is_a_transport_error() {
     let api = upload_api();

@@ -134,6 +134,10 @@ impl<'a> Call<'a> {
     }
 }
 
+fn send_blocking(request: RequestBuilder) -> Result<Response, Error> {
+    request.send().map_err(Error::Transport)
+}
+
 /// An answer the retry loop can judge and dispose of, whichever client it came from.
 pub(crate) trait Reply: Sized {
     fn status(&self) -> StatusCode;
@@ -184,7 +188,14 @@ impl Transport {
                     call,
                     &self.shared.retry,
                     || self.upload_request(transfers, call, file),
-                    |request| transfers.block_on(request.send()).map(|response| AsyncReply { response, transfers }),
+                    |(request, activity)| {
+                        let answer = transfers.block_on(transfer::unless_stalled(
+                            request.send(),
+                            &activity,
+                            self.shared.stall_timeout,
+                        ))?;
+                        Ok(AsyncReply { response: answer?, transfers })
+                    },
                 )?
                 .decode();
         }
@@ -193,12 +204,12 @@ impl Transport {
 
     /// Sends a call, retrying as the policy allows; returns the 2xx answer or the error.
     pub(crate) fn send(&self, call: &Call<'_>) -> Result<Response, Error> {
-        self.send_with(call, &self.shared.retry, || self.request(call), RequestBuilder::send)
+        self.send_with(call, &self.shared.retry, || self.request(call), send_blocking)
     }
 
     /// Sends a call with no retries (for callers that run their own loop).
     pub(crate) fn send_once(&self, call: &Call<'_>) -> Result<Response, Error> {
-        self.send_with(call, &RetryPolicy::none(), || self.request(call), RequestBuilder::send)
+        self.send_with(call, &RetryPolicy::none(), || self.request(call), send_blocking)
     }
 
     /// The retry loop: `build` makes each attempt's request (its body anew), `send` sends it.
@@ -207,7 +218,7 @@ impl Transport {
         call: &Call<'_>,
         policy: &RetryPolicy,
         build: impl Fn() -> Result<Q, Error>,
-        send: impl Fn(Q) -> Result<R, reqwest::Error>,
+        send: impl Fn(Q) -> Result<R, Error>,
     ) -> Result<R, Error> {
         let mut retries_done = 0;
         loop {
@@ -227,10 +238,12 @@ impl Transport {
                         }
                     }
                 }
-                Err(error) => match policy.after_transport_error(retries_done, &error, call.safety) {
+                Err(Error::Transport(error)) => match policy.after_transport_error(retries_done, &error, call.safety) {
                     Verdict::GiveUp => return Err(Error::Transport(error)),
                     retry => retry,
                 },
+                // A stalled upload may have reached the server: never retried blindly.
+                Err(error) => return Err(error),
             };
             if let Verdict::RetryAfter(pause) = verdict {
                 self.shared.clock.sleep(pause);
@@ -303,7 +316,7 @@ impl Transport {
         transfers: &Transfers,
         call: &Call<'_>,
         file: &FilePart<'_>,
-    ) -> Result<reqwest::RequestBuilder, Error> {
+    ) -> Result<(reqwest::RequestBuilder, transfer::Activity), Error> {
         let shared = &self.shared;
         let mut request = transfers
             .upload
@@ -316,14 +329,15 @@ impl Transport {
             request = request.header(header, credential_value(header, secret)?);
         }
         let (reader, length) = (file.open)()?;
+        let activity = transfer::Activity::new();
         let part = reqwest::multipart::Part::stream_with_length(
-            reqwest::Body::wrap_stream(FileChunks::new(reader, length)),
+            reqwest::Body::wrap_stream(FileChunks::new(reader, length, activity.clone())),
             length,
         )
         .file_name(file.file_name.to_owned())
         .mime_str(file.mime)
         .map_err(|_| unusable_mime(file.mime))?;
-        Ok(request.multipart(reqwest::multipart::Form::new().part("file", part)))
+        Ok((request.multipart(reqwest::multipart::Form::new().part("file", part)), activity))
     }
 
     /// A GET of a URL outside the API (the output CDN), with no credential, streamed chunk by

@@ -9,10 +9,10 @@
 use std::future::Future;
 use std::io::{self, Read};
 use std::pin::{pin, Pin};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{self, Thread};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use reqwest::redirect;
@@ -118,14 +118,18 @@ impl Wake for ThreadWaker {
 pub(crate) struct FileChunks {
     reader: Box<dyn Read + Send>,
     left: u64,
+    activity: Activity,
 }
 
 impl FileChunks {
-    pub(crate) fn new(reader: Box<dyn Read + Send>, length: u64) -> Self {
-        Self { reader, left: length }
+    /// The chunks of `reader`; each one taken by the connection counts as `activity`.
+    pub(crate) fn new(reader: Box<dyn Read + Send>, length: u64, activity: Activity) -> Self {
+        Self { reader, left: length, activity }
     }
 
     fn next_chunk(&mut self) -> io::Result<Option<Bytes>> {
+        // The connection asks for the next chunk only once it has written the last one.
+        self.activity.touch();
         if self.left == 0 {
             return Ok(None);
         }
@@ -243,4 +247,43 @@ pub(crate) fn redirect_target(
 /// The error for a download that redirects more than [`MAX_REDIRECTS`] times.
 pub(crate) fn too_many_redirects() -> Error {
     crate::error::invalid("output_url", format!("redirected more than {MAX_REDIRECTS} times"))
+}
+
+/// When an upload last moved: the last time the connection took a chunk of its body.
+#[derive(Clone)]
+pub(crate) struct Activity(Arc<Mutex<Instant>>);
+
+impl Activity {
+    pub(crate) fn new() -> Self {
+        Self(Arc::new(Mutex::new(Instant::now())))
+    }
+
+    fn touch(&self) {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Instant::now();
+    }
+
+    fn last(&self) -> Instant {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Runs an upload's `send` to its end, or until it has not moved for `stall`: the body not
+/// taken (a peer that stopped reading) or, once all is sent, no answer. reqwest's read timeout
+/// cannot do this: it runs from the start of the request, so it would cut off any upload
+/// longer than itself.
+pub(crate) async fn unless_stalled<F: Future>(
+    send: F,
+    activity: &Activity,
+    stall: Duration,
+) -> Result<F::Output, Error> {
+    let mut send = pin!(send);
+    loop {
+        let deadline = activity.last() + stall;
+        match tokio::time::timeout_at(deadline.into(), send.as_mut()).await {
+            Ok(output) => return Ok(output),
+            Err(_) if activity.last() + stall <= Instant::now() => return Err(Error::Stalled { stalled_for: stall }),
+            // The body moved meanwhile: wait again from its last move.
+            Err(_) => {}
+        }
+    }
 }
