@@ -134,6 +134,8 @@ fn partial_path(path: &Path) -> PathBuf {
 
 impl fmt::Debug for Download<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Download").field("url", &self.url).field("progress", &self.on_progress.is_some()).finish()
+        // An output URL is often signed: its query is a credential, so it is left out.
+        let unsigned = self.url.split(['?', '#']).next().unwrap_or_default();
+        f.debug_struct("Download").field("url", &unsigned).field("progress", &self.on_progress.is_some()).finish()
     }
 }

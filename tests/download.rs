@@ -238,3 +238,15 @@ fn a_redirect_from_the_api_host_to_the_cdn_is_followed_for_a_download() {
     file.assert();
     assert_eq!(buffer, b"SIGNED");
 }
+
+#[test]
+fn debug_of_a_download_leaves_out_the_signature_of_a_signed_url() {
+    let client = removebgvideo::Client::builder("sk_test_key").build().unwrap();
+    let download = client.download("https://cdn.example.com/out/job_1.webm?X-Amz-Signature=abc123&exp=9");
+
+    let shown = format!("{download:?}");
+
+    assert!(shown.contains("https://cdn.example.com/out/job_1.webm"), "{shown}");
+    assert!(!shown.contains("abc123"), "{shown}");
+    assert!(!shown.contains("sk_test_key"), "{shown}");
+}
