@@ -93,8 +93,10 @@ impl<C: BuildClient> ClientBuilder<C> {
     /// needs. For a download it bounds the wait for the answer to start and each pause in the
     /// body ([`Error::Transport`], [`is_timeout`](Error::is_timeout)); for an upload, the time
     /// the connection takes no more of the file (about 512 KiB at a time) and, once all is
-    /// sent, the wait for the answer ([`Error::Stalled`]). On Linux and Android the kernel also
-    /// drops a connection whose sent data stays unacknowledged this long.
+    /// sent, the wait for the answer ([`Error::Stalled`]); that wait includes the time the
+    /// socket buffers take to drain, which only a very slow link makes matter. On Linux and
+    /// Android the kernel also drops a connection whose sent data stays unacknowledged this
+    /// long.
     pub fn stall_timeout(mut self, timeout: Duration) -> Self {
         self.config.stall_timeout = timeout;
         self

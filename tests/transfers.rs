@@ -238,6 +238,9 @@ fn a_large_upload_arrives_whole_in_one_part_with_the_credential_and_progress() {
 /// several stall timeouts in all while never pausing for one.
 fn slow_reading_upload_api(piece: usize, pause: Duration) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+    // A small, fixed receive buffer (accepted sockets inherit it): what the kernel holds
+    // unread stays small, so the client's last chunk is read soon after it is taken.
+    socket2::SockRef::from(&listener).set_recv_buffer_size(256 * 1024).expect("SO_RCVBUF");
     let url = format!("http://{}", listener.local_addr().expect("local addr"));
     thread::spawn(move || {
         let Ok((stream, _)) = listener.accept() else { return };
@@ -278,14 +281,15 @@ fn slow_reading_upload_api(piece: usize, pause: Duration) -> String {
 
 #[test]
 fn an_upload_longer_than_the_stall_timeout_succeeds_while_it_keeps_moving() {
-    // 12 MiB read at about 10 MiB/s: over a second in all, more than the socket buffers hold,
-    // against a 300 ms stall limit.
+    // 48 MiB read at at most 32 MiB/s: at least 1.5 s in all against a 1 s stall limit. The
+    // margin covers what the socket buffers still hold after the last chunk is taken (the
+    // stall clock runs while they drain: at most a few MiB here, a fraction of a second).
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("slow.mp4");
-    std::fs::write(&path, pattern(12 * 1024 * 1024)).unwrap();
-    let url = slow_reading_upload_api(32 * 1024, Duration::from_millis(3));
+    std::fs::write(&path, pattern(48 * 1024 * 1024)).unwrap();
+    let url = slow_reading_upload_api(64 * 1024, Duration::from_millis(2));
     let client =
-        Client::builder(KEY).base_url(url).stall_timeout(Duration::from_millis(300)).max_retries(0).build().unwrap();
+        Client::builder(KEY).base_url(url).stall_timeout(Duration::from_secs(1)).max_retries(0).build().unwrap();
 
     let upload = client.upload(&path).expect("an upload that keeps moving is not cut off");
 

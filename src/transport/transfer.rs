@@ -12,7 +12,7 @@ use std::pin::{pin, Pin};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{self, Thread};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use reqwest::redirect;
@@ -251,18 +251,19 @@ pub(crate) fn too_many_redirects() -> Error {
 
 /// When an upload last moved: the last time the connection took a chunk of its body.
 #[derive(Clone)]
-pub(crate) struct Activity(Arc<Mutex<Instant>>);
+// tokio's `Instant` is std's, except that a test can pause it.
+pub(crate) struct Activity(Arc<Mutex<tokio::time::Instant>>);
 
 impl Activity {
     pub(crate) fn new() -> Self {
-        Self(Arc::new(Mutex::new(Instant::now())))
+        Self(Arc::new(Mutex::new(tokio::time::Instant::now())))
     }
 
     fn touch(&self) {
-        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Instant::now();
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = tokio::time::Instant::now();
     }
 
-    fn last(&self) -> Instant {
+    fn last(&self) -> tokio::time::Instant {
         *self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
@@ -279,11 +280,57 @@ pub(crate) async fn unless_stalled<F: Future>(
     let mut send = pin!(send);
     loop {
         let deadline = activity.last() + stall;
-        match tokio::time::timeout_at(deadline.into(), send.as_mut()).await {
+        match tokio::time::timeout_at(deadline, send.as_mut()).await {
             Ok(output) => return Ok(output),
-            Err(_) if activity.last() + stall <= Instant::now() => return Err(Error::Stalled { stalled_for: stall }),
+            Err(_) if activity.last() + stall <= tokio::time::Instant::now() => {
+                return Err(Error::Stalled { stalled_for: stall })
+            }
             // The body moved meanwhile: wait again from its last move.
             Err(_) => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An upload whose body keeps being taken: a chunk every `every`, `chunks` times, then an
+    /// answer at once.
+    async fn moving_upload(activity: Activity, every: Duration, chunks: u32) -> &'static str {
+        for _ in 0..chunks {
+            tokio::time::sleep(every).await;
+            activity.touch();
+        }
+        "answer"
+    }
+
+    // The runtime's clock is paused: its sleeps advance it, so nothing here really waits.
+    #[tokio::test(start_paused = true)]
+    async fn an_upload_that_keeps_moving_runs_past_the_stall_timeout() {
+        let activity = Activity::new();
+        let started = tokio::time::Instant::now();
+        let send = moving_upload(activity.clone(), Duration::from_millis(200), 20);
+
+        let outcome = unless_stalled(send, &activity, Duration::from_millis(300)).await;
+
+        assert_eq!(outcome.ok(), Some("answer"));
+        assert!(started.elapsed() >= Duration::from_secs(4), "ten stall timeouts in all");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_upload_that_stops_moving_ends_one_stall_timeout_after_its_last_move() {
+        let activity = Activity::new();
+        let started = tokio::time::Instant::now();
+        let send = async {
+            moving_upload(activity.clone(), Duration::from_millis(100), 5).await;
+            // The body is all sent; the answer never comes.
+            std::future::pending::<()>().await;
+        };
+
+        let outcome = unless_stalled(send, &activity, Duration::from_millis(300)).await;
+
+        assert!(matches!(outcome, Err(Error::Stalled { stalled_for }) if stalled_for == Duration::from_millis(300)));
+        assert_eq!(started.elapsed(), Duration::from_millis(800), "the last move at 500 ms, plus 300 ms");
     }
 }
