@@ -7,15 +7,13 @@ use std::time::Duration;
 use reqwest::redirect;
 use reqwest::Url;
 
+use super::transfer::MAX_REDIRECTS;
 use super::{RetryPolicy, Shared, Transport};
 use crate::clock::{self, Clock};
 use crate::Error;
 
 /// The API's production address.
 pub(crate) const DEFAULT_BASE_URL: &str = "https://api.removebgvideo.com";
-
-/// Redirects followed at most, as reqwest does by default.
-const MAX_REDIRECTS: usize = 10;
 
 #[derive(Clone)]
 pub(crate) struct TransportConfig {

@@ -29,7 +29,7 @@ pub(crate) use retry::Safety;
 
 use retry::Verdict;
 use trace::AttemptTrace;
-use transfer::{AsyncReply, FileChunks, Transfers};
+use transfer::{AsyncReply, FileChunks, RedirectChain, Transfers};
 
 /// The header that carries a public API key.
 pub(crate) const API_KEY_HEADER: &str = "X-Api-Key";
@@ -355,27 +355,22 @@ impl Transport {
     async fn download_async(
         &self,
         transfers: &Transfers,
-        mut url: reqwest::Url,
+        url: reqwest::Url,
         deadline: Option<Instant>,
         sink: &mut DownloadSink<'_>,
     ) -> Result<u64, Error> {
-        let mut redirects = 0;
+        let mut chain = RedirectChain::new(url);
         let mut response = loop {
             // The client's read timeout bounds the wait for the head and each pause in the
             // body; a transfer timeout, when set, bounds the whole, redirects included.
             let mut request =
-                transfers.download.get(url.clone()).header(http::header::USER_AGENT, &self.shared.user_agent);
+                transfers.download.get(chain.url().clone()).header(http::header::USER_AGENT, &self.shared.user_agent);
             if let Some(deadline) = deadline {
                 request = request.timeout(deadline.saturating_duration_since(Instant::now()));
             }
             let response = request.send().await?;
-            match transfer::redirect_target(response.status(), response.headers(), &url)? {
-                None => break response,
-                Some(_) if redirects == transfer::MAX_REDIRECTS => return Err(transfer::too_many_redirects()),
-                Some(next) => {
-                    redirects += 1;
-                    url = next;
-                }
+            if !chain.follow(response.status(), response.headers())? {
+                break response;
             }
         };
         if !response.status().is_success() {
@@ -394,25 +389,20 @@ impl Transport {
     /// and, when set, the transfer timeout.
     fn download_blocking(
         &self,
-        mut url: reqwest::Url,
+        url: reqwest::Url,
         deadline: Option<Instant>,
         sink: &mut DownloadSink<'_>,
     ) -> Result<u64, Error> {
-        let mut redirects = 0;
+        let mut chain = RedirectChain::new(url);
         let mut response = loop {
             let mut request =
-                self.shared.http.get(url.clone()).header(http::header::USER_AGENT, &self.shared.user_agent);
+                self.shared.http.get(chain.url().clone()).header(http::header::USER_AGENT, &self.shared.user_agent);
             if let Some(deadline) = deadline {
                 request = request.timeout(deadline.saturating_duration_since(Instant::now()));
             }
             let response = request.send()?;
-            match transfer::redirect_target(response.status(), response.headers(), &url)? {
-                None => break response,
-                Some(_) if redirects == transfer::MAX_REDIRECTS => return Err(transfer::too_many_redirects()),
-                Some(next) => {
-                    redirects += 1;
-                    url = next;
-                }
+            if !chain.follow(response.status(), response.headers())? {
+                break response;
             }
         };
         if !response.status().is_success() {

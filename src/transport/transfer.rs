@@ -214,11 +214,40 @@ impl Reply for AsyncReply<'_> {
     }
 }
 
-/// Redirects a download follows at most, as reqwest does by default.
+/// Redirects followed at most, by downloads and by the API client, as reqwest does by default.
 pub(crate) const MAX_REDIRECTS: usize = 10;
 
+/// The URL a download is at, moved along each redirect it is answered with.
+pub(crate) struct RedirectChain {
+    url: reqwest::Url,
+    followed: usize,
+}
+
+impl RedirectChain {
+    pub(crate) fn new(url: reqwest::Url) -> Self {
+        Self { url, followed: 0 }
+    }
+
+    /// The URL to request next.
+    pub(crate) fn url(&self) -> &reqwest::Url {
+        &self.url
+    }
+
+    /// Moves to where a redirect answer points; `false` for any other answer, which is the
+    /// one to read.
+    pub(crate) fn follow(&mut self, status: http::StatusCode, headers: &http::HeaderMap) -> Result<bool, Error> {
+        let Some(next) = redirect_target(status, headers, &self.url)? else { return Ok(false) };
+        if self.followed == MAX_REDIRECTS {
+            return Err(crate::error::invalid("output_url", format!("redirected more than {MAX_REDIRECTS} times")));
+        }
+        self.followed += 1;
+        self.url = next;
+        Ok(true)
+    }
+}
+
 /// Where a redirect answer to a download points, or `None` for any other answer.
-pub(crate) fn redirect_target(
+fn redirect_target(
     status: http::StatusCode,
     headers: &http::HeaderMap,
     current: &reqwest::Url,
@@ -242,11 +271,6 @@ pub(crate) fn redirect_target(
         ));
     }
     Ok(Some(next))
-}
-
-/// The error for a download that redirects more than [`MAX_REDIRECTS`] times.
-pub(crate) fn too_many_redirects() -> Error {
-    crate::error::invalid("output_url", format!("redirected more than {MAX_REDIRECTS} times"))
 }
 
 /// When an upload last moved: the last time the connection took a chunk of its body.
