@@ -17,7 +17,9 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use removebgvideo::simulator::Simulator;
-use removebgvideo::{BgType, Client, CreateJob, Error, Job, Model, OutputFormat, WaitOptions, API_KEY_ENV};
+use removebgvideo::{
+    BgType, Client, CreateJob, Error, Job, Model, OutputFormat, TransferProgress, WaitOptions, API_KEY_ENV,
+};
 
 const SAMPLE_VIDEO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/assets/sample.mp4");
 
@@ -87,13 +89,7 @@ fn connect() -> Result<(Target, Client), Error> {
 
 fn upload(client: &Client, video: &Path) -> Result<removebgvideo::Upload, Error> {
     let bar = bytes_bar(&format!("uploading {}", file_name(video)));
-    let on_progress = bar.clone();
-    let upload = client.upload_with_progress(video, move |progress| {
-        if let Some(total) = progress.total {
-            on_progress.set_length(total);
-        }
-        on_progress.set_position(progress.done);
-    })?;
+    let upload = client.upload_with_progress(video, shown_on(&bar))?;
     bar.finish_and_clear();
     println!("uploaded {} -> {}", video.display(), upload.video_url);
     Ok(upload)
@@ -126,16 +122,7 @@ fn wait(client: &Client, job_id: &str, target: &Target) -> Result<Job, Error> {
 fn download(client: &Client, job: &Job) -> Result<(PathBuf, u64), Error> {
     let output = PathBuf::from(output_file_name(job));
     let bar = bytes_bar(&format!("downloading {}", output.display()));
-    let on_progress = bar.clone();
-    let bytes = client
-        .download_output(job)?
-        .progress(move |progress| {
-            if let Some(total) = progress.total {
-                on_progress.set_length(total);
-            }
-            on_progress.set_position(progress.done);
-        })
-        .to_path(&output)?;
+    let bytes = client.download_output(job)?.progress(shown_on(&bar)).to_path(&output)?;
     bar.finish_and_clear();
     Ok((output, bytes))
 }
@@ -148,6 +135,17 @@ fn bytes_bar(message: &str) -> ProgressBar {
     );
     bar.set_message(message.to_owned());
     bar
+}
+
+/// A transfer progress callback that moves `bar`.
+fn shown_on(bar: &ProgressBar) -> impl FnMut(TransferProgress) + Send + 'static {
+    let bar = bar.clone();
+    move |progress| {
+        if let Some(total) = progress.total {
+            bar.set_length(total);
+        }
+        bar.set_position(progress.done);
+    }
 }
 
 /// The output URL's own file name (`job_123.webm`), so a rerun never overwrites another job's.
