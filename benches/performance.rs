@@ -359,6 +359,19 @@ struct Transfer {
     process_secs: f64,
 }
 
+impl Transfer {
+    /// One line for run `round` (counted from 0) of the tool `label`.
+    fn print(&self, round: u64, label: &str) {
+        println!(
+            "  run {}: {label:<4} {:>6.0} MiB/s, peak RSS {:>6.1} MiB, process {:.2} s",
+            round + 1,
+            self.mib_per_s,
+            self.peak_mib,
+            self.process_secs
+        );
+    }
+}
+
 fn summarize(name: &str, runs: &[Transfer]) -> (f64, f64) {
     let speeds: Vec<f64> = runs.iter().map(|run| run.mib_per_s).collect();
     let peak = runs.iter().map(|run| run.peak_mib).fold(0.0, f64::max);
@@ -423,22 +436,10 @@ fn uploads(server: &Server, input: &Path, bytes: u64, rounds: u64, have_curl: bo
         let sdk = sdk_transfer(&["upload", &server.base_url, input_text], bytes);
         let received = server.stats.upload_bytes.load(Ordering::Relaxed) - before;
         assert!(received > bytes, "the server got {received} bytes of a {bytes}-byte file");
-        println!(
-            "  run {}: SDK  {:>6.0} MiB/s, peak RSS {:>6.1} MiB, process {:.2} s",
-            round + 1,
-            sdk.mib_per_s,
-            sdk.peak_mib,
-            sdk.process_secs
-        );
+        sdk.print(round, "SDK");
         sdk_runs.push(sdk);
         let bare = sdk_transfer(&["upload-reqwest", &server.base_url, input_text], bytes);
-        println!(
-            "  run {}: bare reqwest blocking {:>6.0} MiB/s, peak RSS {:>6.1} MiB, process {:.2} s",
-            round + 1,
-            bare.mib_per_s,
-            bare.peak_mib,
-            bare.process_secs
-        );
+        bare.print(round, "bare reqwest blocking");
         bare_runs.push(bare);
         if have_curl {
             let form = format!("file=@{input_text};type=video/mp4");
@@ -446,13 +447,7 @@ fn uploads(server: &Server, input: &Path, bytes: u64, rounds: u64, have_curl: bo
                 &["--header", &format!("X-Api-Key: {API_KEY}"), "--form", &form, "--output", "/dev/null", &url],
                 bytes,
             );
-            println!(
-                "  run {}: curl {:>6.0} MiB/s, peak RSS {:>6.1} MiB, process {:.2} s",
-                round + 1,
-                curl.mib_per_s,
-                curl.peak_mib,
-                curl.process_secs
-            );
+            curl.print(round, "curl");
             curl_runs.push(curl);
         }
     }
@@ -482,25 +477,13 @@ fn downloads(server: &Server, dir: &Path, bytes: u64, rounds: u64, have_curl: bo
         let sdk = sdk_transfer(&["download", &server.base_url, &url, output_text], bytes);
         assert_eq!(fs::metadata(&output).map(|meta| meta.len()).ok(), Some(bytes), "SDK output file size");
         let _ = fs::remove_file(&output);
-        println!(
-            "  run {}: SDK  {:>6.0} MiB/s, peak RSS {:>6.1} MiB, process {:.2} s",
-            round + 1,
-            sdk.mib_per_s,
-            sdk.peak_mib,
-            sdk.process_secs
-        );
+        sdk.print(round, "SDK");
         sdk_runs.push(sdk);
         if have_curl {
             let curl = curl_transfer(&["--output", output_text, &url], bytes);
             assert_eq!(fs::metadata(&output).map(|meta| meta.len()).ok(), Some(bytes), "curl output file size");
             let _ = fs::remove_file(&output);
-            println!(
-                "  run {}: curl {:>6.0} MiB/s, peak RSS {:>6.1} MiB, process {:.2} s",
-                round + 1,
-                curl.mib_per_s,
-                curl.peak_mib,
-                curl.process_secs
-            );
+            curl.print(round, "curl");
             curl_runs.push(curl);
         }
     }
