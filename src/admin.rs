@@ -5,7 +5,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::builder::ClientBuilder;
-use crate::client::{optional_env, required_env, ADMIN_TOKEN_ENV, BASE_URL_ENV};
+use crate::client::ADMIN_TOKEN_ENV;
 use crate::error::invalid;
 use crate::transport::{Call, Transport, ADMIN_TOKEN_HEADER};
 use crate::{AdminConfig, Client, CreateKey, CreatedKey, Error, KeyList, KeyStatusChange, Secret};
@@ -50,11 +50,7 @@ impl AdminClient {
     /// # Errors
     /// [`Error::Config`] naming the variable when the token is not set.
     pub fn from_env() -> Result<Self, Error> {
-        let mut builder = Self::builder(required_env(ADMIN_TOKEN_ENV)?);
-        if let Some(base_url) = optional_env(BASE_URL_ENV) {
-            builder = builder.base_url(base_url);
-        }
-        builder.build()
+        ClientBuilder::from_env(ADMIN_TOKEN_ENV)?.build()
     }
 
     /// A builder to set the base URL, timeouts, retries and more.

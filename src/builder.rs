@@ -5,6 +5,7 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::client::BASE_URL_ENV;
 use crate::clock::Clock;
 use crate::transport::{Transport, TransportConfig};
 use crate::{AdminClient, Client, Error, RetryPolicy, Secret};
@@ -62,6 +63,16 @@ mod sealed {
 impl<C: BuildClient> ClientBuilder<C> {
     pub(crate) fn new(secret: Secret) -> Self {
         Self { secret, config: TransportConfig::default(), kind: PhantomData }
+    }
+
+    /// The credential from `secret_var` and the base URL from `REMOVEBGVIDEO_BASE_URL` when
+    /// set: what `from_env` reads.
+    pub(crate) fn from_env(secret_var: &'static str) -> Result<Self, Error> {
+        let builder = Self::new(required_env(secret_var)?.into());
+        Ok(match optional_env(BASE_URL_ENV) {
+            Some(base_url) => builder.base_url(base_url),
+            None => builder,
+        })
     }
 
     /// The API's address (default `https://api.removebgvideo.com`); a trailing `/` is dropped.
@@ -177,4 +188,14 @@ impl<C> fmt::Debug for ClientBuilder<C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientBuilder").field("secret", &self.secret).field("config", &self.config).finish()
     }
+}
+
+/// Reads a variable that must be set, naming it when it is not.
+fn required_env(name: &'static str) -> Result<String, Error> {
+    optional_env(name).ok_or_else(|| Error::Config(format!("the environment variable {name} is not set")))
+}
+
+/// Reads a variable, treating an empty value as unset.
+fn optional_env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|value| !value.trim().is_empty())
 }

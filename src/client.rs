@@ -54,11 +54,7 @@ impl Client {
     /// # Errors
     /// [`Error::Config`] naming the variable when the key is not set.
     pub fn from_env() -> Result<Self, Error> {
-        let mut builder = Self::builder(required_env(API_KEY_ENV)?);
-        if let Some(base_url) = optional_env(BASE_URL_ENV) {
-            builder = builder.base_url(base_url);
-        }
-        builder.build()
+        ClientBuilder::from_env(API_KEY_ENV)?.build()
     }
 
     /// A builder to set the base URL, timeouts, retries and more.
@@ -201,14 +197,4 @@ impl fmt::Debug for Client {
             .field("api_key", &self.api_key)
             .finish_non_exhaustive()
     }
-}
-
-/// Reads a variable that must be set and non-empty.
-pub(crate) fn required_env(name: &'static str) -> Result<String, Error> {
-    optional_env(name).ok_or_else(|| Error::Config(format!("the environment variable {name} is not set")))
-}
-
-/// Reads a variable, treating an empty value as unset.
-pub(crate) fn optional_env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|value| !value.trim().is_empty())
 }
