@@ -170,6 +170,9 @@ mod error;
 #[cfg(feature = "client")]
 mod progress;
 mod secret;
+// Read by the webhook verifier and the job models.
+#[allow(dead_code)]
+mod timestamp;
 #[cfg(feature = "client")]
 mod transport;
 #[cfg(feature = "client")]
