@@ -606,7 +606,7 @@ fn signed_webhooks_reach_a_loopback_receiver() {
         let ts: u64 =
             header(headers, removebgvideo::webhook::HEADER_TIMESTAMP).and_then(|t| t.parse().ok()).expect("ts");
         assert_eq!(ts, d.timestamp);
-        let expected = removebgvideo::webhook::sign("sim_webhook_secret", ts, body).expect("sign");
+        let expected = removebgvideo::webhook::sign("sim_webhook_secret", &ts.to_string(), body).expect("sign");
         assert_eq!(header(headers, removebgvideo::webhook::HEADER_SIGNATURE), Some(expected.as_str()));
         assert_eq!(d.signature.as_deref(), Some(expected.as_str()));
         assert_eq!(header(headers, "content-type"), Some("application/json"));

@@ -54,8 +54,11 @@ pub(crate) fn deliver_all(shared: &Shared, pending: Vec<PendingDelivery>) {
 
 fn deliver(shared: &Shared, p: PendingDelivery) -> WebhookDelivery {
     let timestamp = now_secs();
-    let signature =
-        shared.config.webhook_secret.as_deref().and_then(|s| crate::webhook::sign(s, timestamp, &p.body).ok());
+    let signature = shared
+        .config
+        .webhook_secret
+        .as_deref()
+        .and_then(|s| crate::webhook::sign(s, &timestamp.to_string(), &p.body).ok());
     let outcome = if !is_loopback_url(&p.url) {
         Err(REFUSED.to_owned())
     } else {

@@ -16,7 +16,8 @@ pub enum WebhookError {
         name: &'static str,
     },
 
-    /// The `X-Webhook-Timestamp` header is not a plain unix time in seconds.
+    /// The `X-Webhook-Timestamp` header is neither an ISO 8601 / RFC 3339 time (such as
+    /// `2026-04-20T10:00:00Z`) nor unix seconds, or names a time this system cannot represent.
     #[error("invalid `{HEADER_TIMESTAMP}` header: {reason}")]
     InvalidTimestamp {
         /// What is wrong with the value.
@@ -39,7 +40,7 @@ pub enum WebhookError {
     /// (possibly a replay).
     #[error("webhook timestamp is too old: signed {age_secs} s ago, tolerance is {tolerance_secs} s")]
     TooOld {
-        /// How many seconds before "now" the delivery was signed.
+        /// How many whole seconds before "now" the delivery was signed.
         age_secs: u64,
         /// The tolerance in force, in seconds.
         tolerance_secs: u64,
@@ -49,7 +50,7 @@ pub enum WebhookError {
     /// allows (a clock far off, or a delivery forged ahead of time with a leaked secret).
     #[error("webhook timestamp is in the future: {ahead_secs} s ahead, tolerance is {tolerance_secs} s")]
     InFuture {
-        /// How many seconds after "now" the timestamp lies.
+        /// How many whole seconds after "now" the timestamp lies.
         ahead_secs: u64,
         /// The tolerance in force, in seconds.
         tolerance_secs: u64,
@@ -80,4 +81,25 @@ pub enum WebhookError {
         /// The value of the body's `event` field.
         body: String,
     },
+}
+
+impl WebhookError {
+    /// The HTTP status a webhook receiver should answer with this error: 401 when the sender did
+    /// not prove it holds the secret or the delivery is stale ([`SignatureMismatch`],
+    /// [`TooOld`], [`InFuture`]), 500 for [`EmptySecret`] (the receiver is misconfigured), and
+    /// 400 for a malformed request (missing or invalid headers, a body that is not a JSON
+    /// object, no or contradicting event kind).
+    ///
+    /// [`SignatureMismatch`]: Self::SignatureMismatch
+    /// [`TooOld`]: Self::TooOld
+    /// [`InFuture`]: Self::InFuture
+    /// [`EmptySecret`]: Self::EmptySecret
+    #[must_use]
+    pub fn http_status(&self) -> u16 {
+        match self {
+            Self::SignatureMismatch | Self::TooOld { .. } | Self::InFuture { .. } => 401,
+            Self::EmptySecret => 500,
+            _ => 400,
+        }
+    }
 }

@@ -1,7 +1,7 @@
 //! The typed form of a verified delivery, read leniently from a body whose exact shape the API
 //! does not document.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use serde_json::{Map, Value};
 
@@ -24,9 +24,10 @@ string_enum! {
 
 /// A verified webhook delivery.
 ///
-/// The job fields are read from the top level of the body or from a nested `job` or `data`
-/// object, whichever has them; each is `None` when absent or of an unexpected type. The whole
-/// body stays available in [`payload`](Self::payload), unknown fields included.
+/// The API sends `{"event": "job.completed", "data": {"id": ..., "status": ..., ...}}`. The job
+/// fields are read from the nested `data` (or `job`) object first, then from the top level of the
+/// body; each is `None` when absent or of an unexpected type. The whole body stays available in
+/// [`payload`](Self::payload), unknown fields included.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct WebhookEvent {
@@ -36,8 +37,10 @@ pub struct WebhookEvent {
     /// delivery keeps its id: use it to process each delivery once. The header is not covered by
     /// the signature.
     pub delivery_id: Option<String>,
-    /// The signed `X-Webhook-Timestamp`, in unix seconds.
-    pub timestamp: u64,
+    /// The `X-Webhook-Timestamp` header exactly as sent and signed, e.g.
+    /// `2026-04-20T10:00:00.123Z` (or unix seconds from older senders). The time it names is
+    /// [`signed_at`](Self::signed_at).
+    pub timestamp_header: String,
     /// The job's id (`job_id`, or else `id`).
     pub job_id: Option<String>,
     /// The job's status.
@@ -50,21 +53,30 @@ pub struct WebhookEvent {
     pub error: Option<String>,
     /// The body as parsed, with every field the server sent.
     pub payload: Value,
+    /// The time `timestamp_header` names, parsed once when the delivery was verified.
+    signed_at: SystemTime,
 }
 
 impl WebhookEvent {
-    /// The signed timestamp as a [`SystemTime`].
+    /// When the API signed the delivery: the time the `X-Webhook-Timestamp` header names, with
+    /// its fraction of a second. Never panics, whatever was signed.
     #[must_use]
     pub fn signed_at(&self) -> SystemTime {
-        UNIX_EPOCH + Duration::from_secs(self.timestamp)
+        self.signed_at
     }
+}
+
+/// The verified `X-Webhook-Timestamp`: the time it names and its text as sent.
+pub(crate) struct SignedTime {
+    pub(crate) at: SystemTime,
+    pub(crate) text: String,
 }
 
 /// Builds the event from a body whose signature has already been verified.
 pub(crate) fn event_from_verified_body<H: WebhookHeaders + ?Sized>(
     headers: &H,
     body: &[u8],
-    timestamp: u64,
+    signed: SignedTime,
 ) -> Result<WebhookEvent, WebhookError> {
     let payload: Value =
         serde_json::from_slice(body).map_err(|error| WebhookError::InvalidPayload { reason: error.to_string() })?;
@@ -78,15 +90,16 @@ pub(crate) fn event_from_verified_body<H: WebhookHeaders + ?Sized>(
         None => string_field(top, "delivery_id"),
     };
 
-    // A nested object names the job more specifically than an envelope around it, so it is
-    // searched first: in `{"id": "evt_1", "data": {"id": "job_1"}}` the top-level id is the
-    // event's, not the job's.
+    // The documented envelope is `{"event", "data": {...}}`; a nested object names the job more
+    // specifically than the envelope around it, so it is searched first: in
+    // `{"id": "evt_1", "data": {"id": "job_1"}}` the top-level id is the event's, not the job's.
     let sources: Vec<&Map<String, Value>> =
-        [top.get("job"), top.get("data")].into_iter().flatten().filter_map(Value::as_object).chain([top]).collect();
+        [top.get("data"), top.get("job")].into_iter().flatten().filter_map(Value::as_object).chain([top]).collect();
     Ok(WebhookEvent {
         kind,
         delivery_id,
-        timestamp,
+        timestamp_header: signed.text,
+        signed_at: signed.at,
         job_id: first_found(&sources, |source| id_field(source, "job_id").or_else(|| id_field(source, "id"))),
         status: first_found(&sources, |source| string_field(source, "status")).map(JobStatus::from),
         progress: first_found(&sources, progress_field),

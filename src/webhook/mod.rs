@@ -7,12 +7,24 @@
 //! |---|---|
 //! | [`X-Webhook-Event`](HEADER_EVENT) | the event kind, e.g. `job.completed` |
 //! | [`X-Webhook-Delivery-Id`](HEADER_DELIVERY_ID) | an id that a retried delivery keeps |
-//! | [`X-Webhook-Timestamp`](HEADER_TIMESTAMP) | unix seconds at signing time |
+//! | [`X-Webhook-Timestamp`](HEADER_TIMESTAMP) | the signing time, ISO 8601, e.g. `2026-04-20T10:00:00.123Z` |
 //! | [`X-Webhook-Signature`](HEADER_SIGNATURE) | `sha256=` + hex HMAC-SHA256(secret, timestamp + `.` + raw body) |
 //!
 //! A [`Verifier`] checks the signature in constant time against one or more secrets, refuses
 //! deliveries signed more than five minutes ago (or ahead), and parses the body into a
-//! [`WebhookEvent`]. Anything it refuses comes back as a [`WebhookError`] saying why.
+//! [`WebhookEvent`]. Anything it refuses comes back as a [`WebhookError`] saying why, and
+//! [`WebhookError::http_status`] says what to answer.
+//!
+//! # Timestamps
+//!
+//! The API writes `X-Webhook-Timestamp` as ISO 8601. The verifier accepts what ISO 8601 / RFC 3339
+//! producers write: `2026-04-20T10:00:00Z`, `2026-04-20T10:00:00+00:00` (any offset), fractional
+//! seconds (`2026-04-20T10:00:00.123Z`, `2026-04-20T10:00:00.123456+00:00`) and a time with no
+//! zone, read as UTC (`2026-04-20T10:00:00`, what Python's `datetime.utcnow().isoformat()`
+//! writes); and unix seconds (digits only, `1776679200`), which earlier senders used. Anything
+//! else is [`WebhookError::InvalidTimestamp`]. The signature covers the header text exactly as
+//! sent, which [`WebhookEvent::timestamp_header`] keeps; the time it names is
+//! [`WebhookEvent::signed_at`].
 //!
 //! This module needs none of the crate's HTTP client: it also builds with
 //! `default-features = false`.
@@ -25,23 +37,26 @@
 //! use removebgvideo::JobStatus;
 //!
 //! // What the API would send (here signed by hand; `signed_headers` is there for tests).
-//! let body = br#"{"event":"job.completed","job_id":"job_1","status":"completed","progress":100}"#;
-//! let headers = webhook::signed_headers("whsec_example", "job.completed", "dlv_1", 1_700_000_000, body)?;
+//! let body = br#"{"event":"job.completed","data":{"id":"job_1","status":"completed","progress":100}}"#;
+//! let signed_at = UNIX_EPOCH + Duration::from_secs(1_776_679_200); // 2026-04-20T10:00:00Z
+//! let headers = webhook::signed_headers("whsec_example", "job.completed", "dlv_1", signed_at, body)?;
 //!
 //! // What your handler does: build the verifier once, then verify every request.
 //! let verifier = Verifier::new("whsec_example")?;
 //! // `construct_event(&headers, body)` checks the age against the real clock; here a fixed
 //! // "now" ten seconds after signing keeps the example deterministic.
-//! let now = UNIX_EPOCH + Duration::from_secs(1_700_000_010);
+//! let now = signed_at + Duration::from_secs(10);
 //! let event = verifier.construct_event_at(&headers, body, now)?;
 //!
 //! assert_eq!(event.kind, EventKind::JobCompleted);
 //! assert_eq!(event.job_id.as_deref(), Some("job_1"));
 //! assert_eq!(event.status, Some(JobStatus::Completed));
 //! assert_eq!(event.delivery_id.as_deref(), Some("dlv_1"));
+//! assert_eq!(event.timestamp_header, "2026-04-20T10:00:00.000Z");
+//! assert_eq!(event.signed_at(), signed_at);
 //!
 //! // One changed byte and the delivery is refused.
-//! let forged = br#"{"event":"job.completed","job_id":"job_2","status":"completed","progress":100}"#;
+//! let forged = br#"{"event":"job.completed","data":{"id":"job_2","status":"completed","progress":100}}"#;
 //! assert!(verifier.construct_event_at(&headers, forged, now).is_err());
 //! # Ok::<(), removebgvideo::webhook::WebhookError>(())
 //! ```
@@ -59,36 +74,23 @@
 //!
 //! ## axum
 //!
-//! axum's `HeaderMap` is [`http::HeaderMap`], which the verifier reads directly. The body
-//! extractor must come last.
+//! With the `axum` feature, the [`axum::VerifiedWebhook`](crate::webhook::axum::VerifiedWebhook)
+//! extractor does all of this: it reads the raw body and the headers, verifies them with the
+//! [`Verifier`] in the app state, and hands the handler a [`WebhookEvent`], or answers 400
+//! (malformed) or 401 (bad signature, stale) with the reason as a plain-text body. The feature
+//! needs none of the crate's HTTP client (`default-features = false, features = ["axum"]`).
 //!
 //! ```rust,ignore
-//! use std::sync::Arc;
+//! use axum::{routing::post, Router};
+//! use removebgvideo::webhook::{axum::VerifiedWebhook, Verifier};
 //!
-//! use axum::{body::Bytes, extract::State, http::{HeaderMap, StatusCode}, routing::post, Router};
-//! use removebgvideo::webhook::{EventKind, Verifier, WebhookError};
-//!
-//! async fn receive(
-//!     State(verifier): State<Arc<Verifier>>,
-//!     headers: HeaderMap,
-//!     body: Bytes, // raw bytes: not Json<T>
-//! ) -> (StatusCode, String) {
-//!     let event = match verifier.construct_event(&headers, &body) {
-//!         Ok(event) => event,
-//!         Err(error @ (WebhookError::SignatureMismatch
-//!         | WebhookError::TooOld { .. }
-//!         | WebhookError::InFuture { .. })) => return (StatusCode::UNAUTHORIZED, error.to_string()),
-//!         Err(error) => return (StatusCode::BAD_REQUEST, error.to_string()),
-//!     };
-//!     if event.kind == EventKind::JobCompleted {
-//!         // fetch event.output_url ...
-//!     }
-//!     (StatusCode::OK, "ok".to_owned())
+//! async fn receive(VerifiedWebhook(event): VerifiedWebhook) -> &'static str {
+//!     println!("{} for job {:?}", event.kind, event.job_id);
+//!     "ok"
 //! }
 //!
-//! let secret = std::env::var("REMOVEBGVIDEO_WEBHOOK_SECRET")?;
-//! let verifier = Arc::new(Verifier::new(&secret)?);
-//! let app = Router::new().route("/webhooks/removebgvideo", post(receive)).with_state(verifier);
+//! let verifier = Verifier::new(&std::env::var("REMOVEBGVIDEO_WEBHOOK_SECRET")?)?;
+//! let app: Router = Router::new().route("/webhooks/removebgvideo", post(receive)).with_state(verifier);
 //! ```
 //!
 //! ## actix-web
@@ -122,8 +124,11 @@
 //! new. Whoever sees one delivery (a log, a proxy, a leaked capture) could send it again and
 //! again. The signature also covers the timestamp, so refusing timestamps far from the current
 //! time caps that window. The default is 300 seconds either way, which absorbs clock skew and
-//! queueing; both edges pass, so a delivery exactly 300 s old is accepted and one 301 s old is
-//! [`TooOld`](WebhookError::TooOld). Change it with [`Verifier::with_tolerance`]; check against
+//! queueing. It is measured between the instant the header names (fraction included, offset
+//! applied) and now, in whole seconds; both edges pass, so a delivery exactly 300 s old is
+//! accepted and one 301 s old is [`TooOld`](WebhookError::TooOld) (one 301 s ahead is
+//! [`InFuture`](WebhookError::InFuture)). No timestamp, tolerance or clock reading, however
+//! extreme, makes the check panic. Change it with [`Verifier::with_tolerance`]; check against
 //! another time (a delivery taken from a queue, a test) with [`Verifier::verify_at`]. Skipping the
 //! check takes an explicit call to [`Verifier::verify_ignoring_age`] or
 //! [`Verifier::construct_event_ignoring_age`]; no tolerance value turns it off.
@@ -156,33 +161,37 @@
 //! # Testing your handler
 //!
 //! [`sign`] computes the signature header and [`signed_headers`] all four headers, exactly as the
-//! API would, so a test can post a delivery your handler must accept (and tamper with it to see it
-//! refused).
+//! API would (an ISO 8601 timestamp), so a test can post a delivery your handler must accept (and
+//! tamper with it to see it refused). [`signed_headers_with`] signs any timestamp text you give,
+//! such as [`TimestampFormat::UnixSeconds`] or an offset style.
 //!
 //! # Secrets stay secret
 //!
 //! No error message contains a secret, and `Debug` of a [`Verifier`] shows only how many secrets
 //! it holds and its tolerance.
 
+#[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+pub mod axum;
 mod error;
 mod event;
 mod headers;
 mod parse;
-mod secret;
 mod sign;
 mod verify;
 
 pub use error::WebhookError;
 pub use event::{EventKind, WebhookEvent};
 pub use headers::WebhookHeaders;
-pub use sign::{sign, signed_headers, SignError};
+pub use sign::{sign, signed_headers, signed_headers_with, TimestampFormat};
 pub use verify::{construct_event, Verifier};
 
 /// Header carrying the event kind, for example `job.completed`.
 pub const HEADER_EVENT: &str = "X-Webhook-Event";
 /// Header carrying the unique id of one delivery.
 pub const HEADER_DELIVERY_ID: &str = "X-Webhook-Delivery-Id";
-/// Header carrying the unix time (seconds) at which the delivery was signed.
+/// Header carrying the time at which the delivery was signed: ISO 8601 (or unix seconds from
+/// older senders). The signature covers its text verbatim.
 pub const HEADER_TIMESTAMP: &str = "X-Webhook-Timestamp";
 /// Header carrying `sha256=<hex HMAC-SHA256(secret, timestamp + "." + body)>`.
 pub const HEADER_SIGNATURE: &str = "X-Webhook-Signature";

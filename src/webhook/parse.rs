@@ -3,27 +3,23 @@
 //! Anything that is not exactly what the API sends is refused with its own error, before any MAC
 //! is computed, so a malformed header is reported as malformed and never as a mere mismatch.
 
+use std::time::SystemTime;
+
 use super::sign::SIGNATURE_PREFIX;
 use super::WebhookError;
+use crate::timestamp::parse_any;
 
 /// Bytes in a SHA-256 MAC.
 const MAC_LEN: usize = 32;
 
-/// Parses a unix time in seconds: one or more ASCII digits and nothing else (no sign, no
-/// whitespace, no fraction), small enough for a `u64`.
+/// Parses the `X-Webhook-Timestamp` text: ISO 8601 / RFC 3339 (`Z` or an offset, optional
+/// fraction, no zone read as UTC) or unix seconds (ASCII digits only). Parsing is
+/// [`crate::timestamp`]'s; this only names the error.
 ///
 /// # Errors
 /// [`WebhookError::InvalidTimestamp`] with the reason.
-pub(crate) fn parse_timestamp(value: &str) -> Result<u64, WebhookError> {
-    let invalid = |reason| WebhookError::InvalidTimestamp { reason };
-    if value.is_empty() {
-        return Err(invalid("the value is empty"));
-    }
-    // `u64::from_str` alone would accept a leading `+`; the API sends digits only.
-    if !value.bytes().all(|byte| byte.is_ascii_digit()) {
-        return Err(invalid("expected unix seconds made of ASCII digits only"));
-    }
-    value.parse::<u64>().map_err(|_| invalid("the number is too large"))
+pub(crate) fn parse_timestamp(value: &str) -> Result<SystemTime, WebhookError> {
+    parse_any(value).map_err(|reason| WebhookError::InvalidTimestamp { reason })
 }
 
 /// Parses `sha256=` followed by exactly 64 hex digits into the 32 MAC bytes.

@@ -1,28 +1,31 @@
 //! Checking that a delivery comes from the API and is fresh.
 
 use std::fmt;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use hmac::Mac;
 
-use super::event::{event_from_verified_body, WebhookEvent};
+use super::event::{event_from_verified_body, SignedTime, WebhookEvent};
 use super::parse::{parse_signature, parse_timestamp};
-use super::secret::Secret;
-use super::sign::mac_of;
+use super::sign::{key_from, mac_of};
 use super::{WebhookError, WebhookHeaders, HEADER_SIGNATURE, HEADER_TIMESTAMP};
+use crate::Secret;
 
 /// Verifies webhook deliveries against one or more secrets, with replay protection.
 ///
 /// A delivery passes when its `X-Webhook-Signature` is the HMAC-SHA256 of
-/// `X-Webhook-Timestamp + "." + raw body` under any of the secrets, and the timestamp is within
-/// the [tolerance](Self::with_tolerance) of the current time (300 s by default, either way).
+/// `X-Webhook-Timestamp + "." + raw body` under any of the secrets, and the time the timestamp
+/// names (ISO 8601 or unix seconds) is within the [tolerance](Self::with_tolerance) of the
+/// current time (300 s by default, either way).
 ///
-/// Build it once and share it (it is `Clone`, `Send` and `Sync`). Its `Debug` output shows how
-/// many secrets it holds and the tolerance, never the secrets.
+/// Build it once and share it: it is `Send` and `Sync`, and cheap to clone (clones share the
+/// secrets), so it can sit directly in a web framework's state. Its `Debug` output shows how many
+/// secrets it holds and the tolerance, never the secrets.
 #[derive(Clone)]
 pub struct Verifier {
     /// Never empty: the constructors refuse to build a verifier without a secret.
-    secrets: Vec<Secret>,
+    secrets: Arc<[Secret]>,
     tolerance: Duration,
 }
 
@@ -58,16 +61,19 @@ impl Verifier {
         I: IntoIterator,
         I::Item: AsRef<str>,
     {
-        let secrets = secrets.into_iter().map(|secret| Secret::new(secret.as_ref())).collect::<Result<Vec<_>, _>>()?;
+        let secrets = secrets.into_iter().map(|secret| key_from(secret.as_ref())).collect::<Result<Arc<[_]>, _>>()?;
         if secrets.is_empty() {
             return Err(WebhookError::EmptySecret);
         }
         Ok(Self { secrets, tolerance: Self::DEFAULT_TOLERANCE })
     }
 
-    /// Sets how far the signed timestamp may lie from the current time, in either direction.
-    /// Whole seconds count: the fraction of a second is dropped. A zero tolerance demands the
-    /// very same second; to skip the check, call the `*_ignoring_age` methods instead.
+    /// Sets how far the signed time may lie from the current time, in either direction; both
+    /// edges pass. Whole seconds count: the age's fraction of a second is dropped, since a
+    /// unix-seconds timestamp cannot say more, so with the default 300 s a delivery 300.9 s old
+    /// passes and one 301 s old does not. A zero tolerance demands the very same second; any
+    /// value up to [`Duration::MAX`] is fine (no overflow). To skip the check, call the
+    /// `*_ignoring_age` methods instead.
     #[must_use]
     pub fn with_tolerance(mut self, tolerance: Duration) -> Self {
         self.tolerance = tolerance;
@@ -154,8 +160,8 @@ impl Verifier {
         body: &[u8],
         now: SystemTime,
     ) -> Result<WebhookEvent, WebhookError> {
-        let timestamp = self.check(headers, body, AgeCheck::Against(now))?;
-        event_from_verified_body(headers, body, timestamp)
+        let signed = self.check(headers, body, AgeCheck::Against(now))?;
+        event_from_verified_body(headers, body, signed)
     }
 
     /// Like [`construct_event`](Self::construct_event), accepting a timestamp of any age (see
@@ -169,11 +175,11 @@ impl Verifier {
         headers: &H,
         body: &[u8],
     ) -> Result<WebhookEvent, WebhookError> {
-        let timestamp = self.check(headers, body, AgeCheck::Skipped)?;
-        event_from_verified_body(headers, body, timestamp)
+        let signed = self.check(headers, body, AgeCheck::Skipped)?;
+        event_from_verified_body(headers, body, signed)
     }
 
-    /// Parses the headers, checks the MAC, then the age; returns the signed timestamp.
+    /// Parses the headers, checks the MAC, then the age; returns the signed time and its text.
     ///
     /// The MAC comes before the age so that "too old" or "in the future" is only ever said about
     /// a delivery that really was signed with one of our secrets.
@@ -182,17 +188,19 @@ impl Verifier {
         headers: &H,
         body: &[u8],
         age_check: AgeCheck,
-    ) -> Result<u64, WebhookError> {
+    ) -> Result<SignedTime, WebhookError> {
         let timestamp_text =
             headers.get_header(HEADER_TIMESTAMP).ok_or(WebhookError::MissingHeader { name: HEADER_TIMESTAMP })?;
         let signature_text =
             headers.get_header(HEADER_SIGNATURE).ok_or(WebhookError::MissingHeader { name: HEADER_SIGNATURE })?;
-        let timestamp = parse_timestamp(&timestamp_text)?;
+        let signed_at = parse_timestamp(&timestamp_text)?;
         let expected_mac = parse_signature(&signature_text)?;
 
-        // The MAC covers the timestamp text as sent; `parse_timestamp` has made sure it is
-        // digits only, so it cannot smuggle a "." that would shift bytes between the parts.
-        // `verify_slice` compares in constant time.
+        // The MAC covers the timestamp text exactly as sent, never a re-formatted time: the API
+        // may write `Z` or `+00:00`, three or six fraction digits. A fraction's "." could move
+        // the split between timestamp and body (`…:00` + `.123Z.{…}`), but such a body starts
+        // with digits, not `{`, so it never parses into an event. `verify_slice` compares in
+        // constant time.
         let signed_by_any_secret =
             self.secrets.iter().any(|secret| mac_of(secret, &timestamp_text, body).verify_slice(&expected_mac).is_ok());
         if !signed_by_any_secret {
@@ -200,29 +208,26 @@ impl Verifier {
         }
 
         if let AgeCheck::Against(now) = age_check {
-            self.check_age(timestamp, now)?;
+            self.check_age(signed_at, now)?;
         }
-        Ok(timestamp)
+        Ok(SignedTime { at: signed_at, text: timestamp_text.into_owned() })
     }
 
-    /// Refuses a timestamp more than the tolerance before or after `now`; both edges pass.
-    fn check_age(&self, timestamp: u64, now: SystemTime) -> Result<(), WebhookError> {
-        // A clock set before 1970 is treated as 1970: every real timestamp is then "in the
-        // future" and refused, which is the safe side.
-        let now_secs = now.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO).as_secs();
+    /// Refuses a signed time more than the tolerance before or after `now`; both edges pass.
+    ///
+    /// `duration_since` gives the distance either way as a `Duration`, with no arithmetic that
+    /// could overflow, whatever the two times (year -9999, year 9999, a clock at 1970).
+    fn check_age(&self, signed_at: SystemTime, now: SystemTime) -> Result<(), WebhookError> {
         let tolerance_secs = self.tolerance.as_secs();
-        if timestamp <= now_secs {
-            let age_secs = now_secs - timestamp;
-            if age_secs > tolerance_secs {
-                return Err(WebhookError::TooOld { age_secs, tolerance_secs });
+        match now.duration_since(signed_at) {
+            Ok(age) if age.as_secs() > tolerance_secs => {
+                Err(WebhookError::TooOld { age_secs: age.as_secs(), tolerance_secs })
             }
-        } else {
-            let ahead_secs = timestamp - now_secs;
-            if ahead_secs > tolerance_secs {
-                return Err(WebhookError::InFuture { ahead_secs, tolerance_secs });
+            Err(ahead) if ahead.duration().as_secs() > tolerance_secs => {
+                Err(WebhookError::InFuture { ahead_secs: ahead.duration().as_secs(), tolerance_secs })
             }
+            _ => Ok(()),
         }
-        Ok(())
     }
 }
 
