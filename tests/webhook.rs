@@ -1,6 +1,9 @@
 //! Behaviour of `removebgvideo::webhook`: signing, verification, replay tolerance, strict header
 //! parsing, header lookup and typed events.
 //!
+//! These tests use the unix-seconds timestamp style, which the verifier still accepts; the ISO 8601
+//! styles the API sends have their own vectors in `tests/webhook_vectors.rs`.
+//!
 //! The expected signatures were computed outside this crate, with Python's standard library:
 //!
 //! ```text
@@ -13,13 +16,15 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use removebgvideo::webhook::{
-    self, EventKind, Verifier, WebhookError, WebhookHeaders, HEADER_DELIVERY_ID, HEADER_EVENT, HEADER_SIGNATURE,
-    HEADER_TIMESTAMP,
+    self, EventKind, TimestampFormat, Verifier, WebhookError, WebhookHeaders, HEADER_DELIVERY_ID, HEADER_EVENT,
+    HEADER_SIGNATURE, HEADER_TIMESTAMP,
 };
 use removebgvideo::JobStatus;
 
 const SECRET: &str = "whsec_test_secret";
 const TIMESTAMP: u64 = 1_700_000_000;
+/// `TIMESTAMP` as header text, in the unix-seconds style.
+const TIMESTAMP_TEXT: &str = "1700000000";
 /// The flat body the simulator sends.
 const BODY: &[u8] = br#"{"event":"job.completed","job_id":"job_1","status":"completed","progress":100,"output_url":"http://127.0.0.1:1234/outputs/job_1.webm","error":null}"#;
 /// Python: `hmac.new(b"whsec_test_secret", b"1700000000." + BODY, hashlib.sha256).hexdigest()`
@@ -57,29 +62,27 @@ fn verify_at_signing_time(headers: &[(&'static str, String)], body: &[u8]) -> Re
 
 #[test]
 fn sign_matches_independently_computed_vectors() {
-    assert_eq!(webhook::sign(SECRET, TIMESTAMP, BODY).unwrap(), BODY_SIGNATURE);
+    assert_eq!(webhook::sign(SECRET, TIMESTAMP_TEXT, BODY).unwrap(), BODY_SIGNATURE);
     // Python: hmac.new(b"secret", b"1700000000.hello", hashlib.sha256); same with openssl.
     assert_eq!(
-        webhook::sign("secret", TIMESTAMP, b"hello").unwrap(),
+        webhook::sign("secret", TIMESTAMP_TEXT, b"hello").unwrap(),
         "sha256=47b1df0ab12338b2685470b0d2b37033add7c3b2bc8172f313e77413f1bb78c8"
     );
     // Python: hmac.new(b"whsec_test_secret", b"1700000000.", hashlib.sha256) -- empty body.
     assert_eq!(
-        webhook::sign(SECRET, TIMESTAMP, b"").unwrap(),
+        webhook::sign(SECRET, TIMESTAMP_TEXT, b"").unwrap(),
         "sha256=316b9ab98c15bfa039d243f3196acee619cf29749a91a634e6a8154e2f7b6727"
     );
 }
 
 #[test]
 fn sign_refuses_an_empty_secret() {
-    assert_eq!(webhook::sign("", TIMESTAMP, BODY), Err(WebhookError::EmptySecret));
-    // The old error name still works for callers written against it.
-    assert_eq!(webhook::sign("", TIMESTAMP, BODY), Err(webhook::SignError::EmptySecret));
+    assert_eq!(webhook::sign("", TIMESTAMP_TEXT, BODY), Err(WebhookError::EmptySecret));
 }
 
 #[test]
 fn signed_headers_carry_all_four_headers_and_verify() {
-    let headers = webhook::signed_headers(SECRET, "job.completed", "dlv_9", TIMESTAMP, BODY).unwrap();
+    let headers = webhook::signed_headers_with(SECRET, "job.completed", "dlv_9", TIMESTAMP_TEXT, BODY).unwrap();
     assert_eq!(
         headers,
         vec![
@@ -90,7 +93,37 @@ fn signed_headers_carry_all_four_headers_and_verify() {
         ]
     );
     assert_eq!(verify_at_signing_time(&headers, BODY), Ok(()));
-    assert_eq!(webhook::signed_headers("", "job.completed", "dlv_9", TIMESTAMP, BODY), Err(WebhookError::EmptySecret));
+    assert_eq!(
+        webhook::signed_headers_with("", "job.completed", "dlv_9", TIMESTAMP_TEXT, BODY),
+        Err(WebhookError::EmptySecret)
+    );
+    assert_eq!(
+        webhook::signed_headers("", "job.completed", "dlv_9", at(TIMESTAMP), BODY),
+        Err(WebhookError::EmptySecret)
+    );
+}
+
+#[test]
+fn signed_headers_write_an_iso_timestamp_like_the_api() {
+    let signed_at = at(TIMESTAMP) + Duration::from_millis(250);
+    let headers = webhook::signed_headers(SECRET, "job.completed", "dlv_9", signed_at, BODY).unwrap();
+    assert_eq!(headers[2], (HEADER_TIMESTAMP, "2023-11-14T22:13:20.250Z".to_owned())); // `date -u -d @1700000000`
+    assert_eq!(headers[3], (HEADER_SIGNATURE, webhook::sign(SECRET, "2023-11-14T22:13:20.250Z", BODY).unwrap()));
+    let event = verifier().construct_event_at(&headers, BODY, signed_at).unwrap();
+    assert_eq!(event.timestamp_header, "2023-11-14T22:13:20.250Z");
+    assert_eq!(event.signed_at(), signed_at);
+}
+
+#[test]
+fn timestamp_format_writes_both_styles() {
+    let time = at(TIMESTAMP) + Duration::from_millis(1);
+    assert_eq!(TimestampFormat::default(), TimestampFormat::Iso8601);
+    assert_eq!(TimestampFormat::Iso8601.format(time), "2023-11-14T22:13:20.001Z");
+    assert_eq!(TimestampFormat::UnixSeconds.format(time), TIMESTAMP_TEXT);
+    // Times no header can name are clamped, not panicked on.
+    assert_eq!(TimestampFormat::UnixSeconds.format(UNIX_EPOCH - Duration::from_secs(1)), "0");
+    assert!(TimestampFormat::Iso8601.format(UNIX_EPOCH + Duration::from_secs(1 << 40)).starts_with("9999-12-"));
+    assert_eq!(TimestampFormat::Iso8601.format(UNIX_EPOCH - Duration::from_secs(1 << 40)), "0001-01-01T00:00:00.000Z");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -215,18 +248,41 @@ fn malformed_timestamps_are_timestamp_errors() {
 }
 
 #[test]
-fn a_huge_but_valid_timestamp_is_in_the_future_not_a_panic() {
-    let max = u64::MAX;
-    let signature = webhook::sign(SECRET, max, BODY).unwrap();
-    let result = verifier().verify_at(&headers(&max.to_string(), &signature), BODY, at(TIMESTAMP));
-    assert!(matches!(result, Err(WebhookError::InFuture { .. })), "{result:?}");
+fn extreme_signed_timestamps_are_refused_not_panicked_on() {
+    // Signed correctly, so only the time itself can be refused.
+    for (timestamp, in_future) in [
+        ("9999-12-30T00:00:00.999999999Z", true),
+        ("-009999-01-03T00:00:00Z", false),
+        ("0001-01-01T00:00:00Z", false),
+        ("100000000000", true), // year 5138, still a SystemTime
+    ] {
+        let signature = webhook::sign(SECRET, timestamp, BODY).unwrap();
+        let result = verifier().verify_at(&headers(timestamp, &signature), BODY, at(TIMESTAMP));
+        if in_future {
+            assert!(matches!(result, Err(WebhookError::InFuture { .. })), "{timestamp}: {result:?}");
+        } else {
+            assert!(matches!(result, Err(WebhookError::TooOld { .. })), "{timestamp}: {result:?}");
+        }
+        let event = verifier().construct_event_ignoring_age(&headers(timestamp, &signature), BODY).unwrap();
+        assert_eq!(event.timestamp_header, timestamp);
+        let _ = event.signed_at();
+    }
+    // More seconds than a `SystemTime` holds, or the very ends of years 9999 and -9999 (past what
+    // the date-time library represents once any offset is allowed): a timestamp error.
+    for timestamp in
+        [u64::MAX.to_string(), "9999-12-31T23:59:59.999999999Z".to_owned(), "-009999-01-01T00:00:00Z".to_owned()]
+    {
+        let signature = webhook::sign(SECRET, &timestamp, BODY).unwrap();
+        let result = verifier().verify_at(&headers(&timestamp, &signature), BODY, at(TIMESTAMP));
+        assert!(matches!(result, Err(WebhookError::InvalidTimestamp { .. })), "{timestamp}: {result:?}");
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Replay tolerance
 
 fn signed_at(timestamp: u64) -> Vec<(&'static str, String)> {
-    webhook::signed_headers(SECRET, "job.completed", "dlv_1", timestamp, BODY).unwrap()
+    webhook::signed_headers(SECRET, "job.completed", "dlv_1", at(timestamp), BODY).unwrap()
 }
 
 #[test]
@@ -367,7 +423,7 @@ fn no_error_message_contains_the_secret() {
         verifier.verify_at(&headers("x", BODY_SIGNATURE), BODY, at(TIMESTAMP)),
         verifier.verify_at(&headers("1700000000", hex), BODY, at(TIMESTAMP)),
         verifier.verify_at(&Vec::<(String, String)>::new(), BODY, at(TIMESTAMP)),
-        webhook::sign("", TIMESTAMP, BODY).map(|_| ()),
+        webhook::sign("", TIMESTAMP_TEXT, BODY).map(|_| ()),
         verifier.construct_event_at(&signed_at_with_body(b"not json"), b"not json", at(TIMESTAMP)).map(|_| ()),
     ];
     for error in errors {
@@ -472,11 +528,11 @@ fn the_first_of_repeated_headers_is_used() {
 // Typed events
 
 fn signed_at_with_body(body: &[u8]) -> Vec<(&'static str, String)> {
-    webhook::signed_headers(SECRET, "job.completed", "dlv_1", TIMESTAMP, body).unwrap()
+    webhook::signed_headers(SECRET, "job.completed", "dlv_1", at(TIMESTAMP), body).unwrap()
 }
 
 fn event_for(kind: &str, body: &str) -> Result<webhook::WebhookEvent, WebhookError> {
-    let headers = webhook::signed_headers(SECRET, kind, "dlv_7", TIMESTAMP, body.as_bytes()).unwrap();
+    let headers = webhook::signed_headers(SECRET, kind, "dlv_7", at(TIMESTAMP), body.as_bytes()).unwrap();
     verifier().construct_event_at(&headers, body.as_bytes(), at(TIMESTAMP))
 }
 
@@ -485,7 +541,7 @@ fn construct_event_reads_the_simulators_flat_body() {
     let event = verifier().construct_event_at(&valid_headers(), BODY, at(TIMESTAMP)).unwrap();
     assert_eq!(event.kind, EventKind::JobCompleted);
     assert_eq!(event.delivery_id.as_deref(), Some("dlv_1"));
-    assert_eq!(event.timestamp, TIMESTAMP);
+    assert_eq!(event.timestamp_header, TIMESTAMP_TEXT);
     assert_eq!(event.signed_at(), at(TIMESTAMP));
     assert_eq!(event.job_id.as_deref(), Some("job_1"));
     assert_eq!(event.status, Some(JobStatus::Completed));
@@ -610,7 +666,7 @@ fn construct_event_verifies_first() {
 fn the_free_construct_event_uses_the_real_clock() {
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
     let event = webhook::construct_event(SECRET, &signed_at(now), BODY).unwrap();
-    assert_eq!(event.timestamp, now);
+    assert_eq!(event.signed_at(), at(now));
     assert!(matches!(webhook::construct_event(SECRET, &valid_headers(), BODY), Err(WebhookError::TooOld { .. })));
 }
 

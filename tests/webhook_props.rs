@@ -1,15 +1,48 @@
-//! Properties of `removebgvideo::webhook` over arbitrary input: nothing panics, and whatever body
-//! is signed correctly verifies while any other body does not.
+//! Properties of `removebgvideo::webhook` over arbitrary input: nothing panics (no timestamp text,
+//! body, tolerance or clock reading), and whatever body is signed correctly verifies while any
+//! other body does not.
 
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use proptest::prelude::*;
-use removebgvideo::webhook::{self, Verifier, WebhookError, HEADER_SIGNATURE, HEADER_TIMESTAMP};
+use removebgvideo::webhook::{self, TimestampFormat, Verifier, WebhookError, HEADER_SIGNATURE, HEADER_TIMESTAMP};
 
 const SECRET: &str = "whsec_prop_secret";
 
 fn verifier() -> Verifier {
     Verifier::new(SECRET).unwrap()
+}
+
+/// Any time a `SystemTime` can hold on this platform, from far before 1970 to far after.
+fn any_system_time() -> impl Strategy<Value = SystemTime> {
+    (any::<bool>(), any::<u64>(), 0_u32..1_000_000_000).prop_map(|(before_epoch, secs, nanos)| {
+        let distance = Duration::new(secs, nanos);
+        let time = if before_epoch { UNIX_EPOCH.checked_sub(distance) } else { UNIX_EPOCH.checked_add(distance) };
+        time.unwrap_or(UNIX_EPOCH)
+    })
+}
+
+/// Timestamp text of every kind: arbitrary strings, ISO 8601 look-alikes with any year, fraction
+/// and offset (in range or not), long digit runs, and what the signer writes for any time.
+fn any_timestamp_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any::<String>(),
+        r"[+-]?[0-9]{1,6}-[0-9]{1,2}-[0-9]{1,2}[T t][0-9]{1,2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{0,12})?)?(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)?",
+        "[0-9]{1,40}",
+        (any_system_time(), any::<bool>()).prop_map(|(time, iso)| {
+            if iso { TimestampFormat::Iso8601 } else { TimestampFormat::UnixSeconds }.format(time)
+        }),
+    ]
+}
+
+/// Tolerances from zero to `Duration::MAX`.
+fn any_tolerance() -> impl Strategy<Value = Duration> {
+    prop_oneof![
+        Just(Duration::ZERO),
+        Just(Duration::MAX),
+        (any::<u64>(), 0_u32..1_000_000_000).prop_map(|(secs, nanos)| Duration::new(secs, nanos)),
+        (0_u64..=3600).prop_map(Duration::from_secs),
+    ]
 }
 
 proptest! {
@@ -59,7 +92,8 @@ proptest! {
         flip_index in any::<prop::sample::Index>(),
         flip_bits in 1_u8..=255,
     ) {
-        let headers = webhook::signed_headers(SECRET, "job.completed", "dlv", timestamp, &body).unwrap();
+        let signed_at = UNIX_EPOCH + Duration::from_secs(timestamp);
+        let headers = webhook::signed_headers(SECRET, "job.completed", "dlv", signed_at, &body).unwrap();
         let now = UNIX_EPOCH + Duration::from_secs(timestamp.saturating_add_signed(skew));
         prop_assert_eq!(verifier().verify_at(&headers, &body, now), Ok(()));
 
@@ -84,7 +118,8 @@ proptest! {
                 .prop_map(String::into_bytes),
         ],
     ) {
-        let headers = webhook::signed_headers(SECRET, "job.completed", "dlv", 1_700_000_000, &body).unwrap();
+        let headers =
+            webhook::signed_headers_with(SECRET, "job.completed", "dlv", "2026-04-20T10:00:00.123Z", &body).unwrap();
         match verifier().construct_event_ignoring_age(&headers, &body) {
             Ok(event) => prop_assert!(event.payload.is_object()),
             Err(error) => prop_assert!(
@@ -92,5 +127,42 @@ proptest! {
                 "{:?}", error
             ),
         }
+    }
+
+    /// Correctly signed deliveries with any timestamp text, checked at any time with any
+    /// tolerance, are accepted or refused with a timestamp or age error; nothing panics, and an
+    /// accepted event's `signed_at` is the time the text names.
+    #[test]
+    fn no_timestamp_tolerance_or_clock_panics(
+        timestamp in any_timestamp_text(),
+        now in any_system_time(),
+        tolerance in any_tolerance(),
+        body in prop_oneof![
+            Just(br#"{"event":"job.completed","data":{"id":"job_1"}}"#.to_vec()),
+            proptest::collection::vec(any::<u8>(), 0..64),
+        ],
+    ) {
+        let headers = webhook::signed_headers_with(SECRET, "job.completed", "dlv", &timestamp, &body).unwrap();
+        let verifier = verifier().with_tolerance(tolerance);
+        match verifier.verify_at(&headers, &body, now) {
+            Ok(()) | Err(WebhookError::InvalidTimestamp { .. } | WebhookError::TooOld { .. } | WebhookError::InFuture { .. }) => {}
+            Err(other) => prop_assert!(false, "{:?} for {:?}", other, timestamp),
+        }
+        let _ = verifier.construct_event_at(&headers, &body, now);
+        if let Ok(event) = verifier.construct_event_ignoring_age(&headers, &body) {
+            prop_assert_eq!(&event.timestamp_header, &timestamp);
+            let signed_at = event.signed_at();
+            prop_assert_eq!(verifier.verify_at(&headers, &body, signed_at), Ok(()));
+        }
+    }
+
+    /// What `TimestampFormat` writes for any representable time is read back by the verifier.
+    #[test]
+    fn whatever_the_signer_writes_the_verifier_reads(time in any_system_time(), iso in any::<bool>()) {
+        let format = if iso { TimestampFormat::Iso8601 } else { TimestampFormat::UnixSeconds };
+        let text = format.format(time);
+        let headers = webhook::signed_headers_with(SECRET, "job.started", "dlv", &text, b"{}").unwrap();
+        let result = verifier().with_tolerance(Duration::MAX).verify_at(&headers, b"{}", time);
+        prop_assert_eq!(result, Ok(()), "{}", text);
     }
 }
