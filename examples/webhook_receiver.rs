@@ -6,14 +6,18 @@
 //!
 //! Answers 200 to a verified delivery (and 200 "duplicate" to a delivery id seen before, so the
 //! server stops retrying it), 400 to a malformed one, 401 to one that fails the signature or
-//! the age check, 405 to anything but POST and 413 to a body over 1 MiB. The reason is the body
-//! of every refusal.
+//! the age check (signed more than 300 s before or after now, by the time its ISO 8601
+//! `X-Webhook-Timestamp` names), 405 to anything but POST and 413 to a body over 1 MiB. The reason
+//! is the body of every refusal.
+//!
+//! For an axum service, the `axum` feature's `removebgvideo::webhook::axum::VerifiedWebhook`
+//! extractor does the verification and the 400/401 answers for you.
 
 use std::collections::{HashSet, VecDeque};
 use std::io::Read;
 use std::process::ExitCode;
 
-use removebgvideo::webhook::{Verifier, WebhookError};
+use removebgvideo::webhook::Verifier;
 use tiny_http::{Method, Request, Response, Server};
 
 const SECRET_VARIABLE: &str = "REMOVEBGVIDEO_WEBHOOK_SECRET";
@@ -77,7 +81,7 @@ fn handle(request: &mut Request, verifier: &Verifier, seen: &mut RecentDeliverie
     // The raw bytes go to the verifier, exactly as received.
     let event = match verifier.construct_event(&headers, &body) {
         Ok(event) => event,
-        Err(error) => return (status_for(&error), error.to_string()),
+        Err(error) => return (error.http_status(), error.to_string()),
     };
     if let Some(delivery_id) = &event.delivery_id {
         if seen.contains(delivery_id) {
@@ -87,8 +91,9 @@ fn handle(request: &mut Request, verifier: &Verifier, seen: &mut RecentDeliverie
     }
 
     println!(
-        "{kind} job={job} status={status} delivery={delivery}",
+        "{kind} job={job} status={status} delivery={delivery} signed={signed}",
         kind = event.kind,
+        signed = event.timestamp_header,
         job = event.job_id.as_deref().unwrap_or("-"),
         status = event.status.as_ref().map_or("-", |status| status.as_str()),
         delivery = event.delivery_id.as_deref().unwrap_or("-"),
@@ -118,15 +123,6 @@ fn read_body(request: &mut Request) -> Result<Vec<u8>, (u16, String)> {
         return Err(too_large());
     }
     Ok(body)
-}
-
-/// 401 when the sender could not prove it holds the secret or the delivery is stale; 400 when
-/// the request is malformed.
-fn status_for(error: &WebhookError) -> u16 {
-    match error {
-        WebhookError::SignatureMismatch | WebhookError::TooOld { .. } | WebhookError::InFuture { .. } => 401,
-        _ => 400,
-    }
 }
 
 /// The ids of the most recent deliveries, forgetting the oldest beyond a fixed count so memory
