@@ -74,24 +74,11 @@
 //!
 //! ## axum
 //!
-//! With the `axum` feature, the [`axum::VerifiedWebhook`](crate::webhook::axum::VerifiedWebhook)
-//! extractor does all of this: it reads the raw body and the headers, verifies them with the
-//! [`Verifier`] in the app state, and hands the handler a [`WebhookEvent`], or answers 400
-//! (malformed) or 401 (bad signature, stale) with the reason as a plain-text body. The feature
-//! needs none of the crate's HTTP client (`default-features = false, features = ["axum"]`).
-//!
-//! ```rust,ignore
-//! use axum::{routing::post, Router};
-//! use removebgvideo::webhook::{axum::VerifiedWebhook, Verifier};
-//!
-//! async fn receive(VerifiedWebhook(event): VerifiedWebhook) -> &'static str {
-//!     println!("{} for job {:?}", event.kind, event.job_id);
-//!     "ok"
-//! }
-//!
-//! let verifier = Verifier::new(&std::env::var("REMOVEBGVIDEO_WEBHOOK_SECRET")?)?;
-//! let app: Router = Router::new().route("/webhooks/removebgvideo", post(receive)).with_state(verifier);
-//! ```
+//! With the `axum` feature, the [`axum::VerifiedWebhook`] extractor does all of this: it reads
+//! the raw body and the headers, verifies them with the [`Verifier`] in the app state, and hands
+//! the handler a [`WebhookEvent`], or answers 400 (malformed) or 401 (bad signature, stale) with
+//! the reason as a plain-text body. The feature needs none of the crate's HTTP client
+//! (`default-features = false, features = ["axum"]`); [the `axum` module](axum) shows a router.
 //!
 //! ## actix-web
 //!
