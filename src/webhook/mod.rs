@@ -100,6 +100,7 @@
 //!             println!("{} for job {:?}", event.kind, event.job_id);
 //!             HttpResponse::Ok().body("ok")
 //!         }
+//!         Err(error) if error.http_status() == 401 => HttpResponse::Unauthorized().body(error.to_string()),
 //!         Err(error) => HttpResponse::BadRequest().body(error.to_string()),
 //!     }
 //! }
