@@ -171,7 +171,6 @@ mod error;
 mod progress;
 mod secret;
 // Read by the webhook verifier and the job models.
-#[allow(dead_code)]
 mod timestamp;
 #[cfg(feature = "client")]
 mod transport;

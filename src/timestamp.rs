@@ -62,11 +62,16 @@ pub(crate) fn parse_any(text: &str) -> Result<SystemTime, Refusal> {
 /// the shape JavaScript's `toISOString` writes. Times outside years 0001..=9999 are clamped to
 /// that range, so this never fails.
 pub(crate) fn format_iso8601(time: SystemTime) -> String {
-    let instant = Timestamp::try_from(time).unwrap_or(if time < UNIX_EPOCH { Timestamp::MIN } else { Timestamp::MAX });
-    let millis = instant.as_millisecond();
+    let earliest = Timestamp::from_second(EARLIEST_FOUR_DIGIT_YEAR).unwrap_or(Timestamp::MIN);
+    let instant = Timestamp::try_from(time).unwrap_or(if time < UNIX_EPOCH { earliest } else { Timestamp::MAX });
+    let millis = instant.max(earliest).as_millisecond();
     let rounded = Timestamp::from_millisecond(millis).unwrap_or(instant);
     format!("{}", rounded.strftime("%Y-%m-%dT%H:%M:%S%.3fZ"))
 }
+
+/// 0001-01-01T00:00:00Z in unix seconds (`date -u -d 0001-01-01 +%s`): earlier years have no
+/// four-digit ISO 8601 form that parsers read back.
+const EARLIEST_FOUR_DIGIT_YEAR: i64 = -62_135_596_800;
 
 /// Writes `time` as unix seconds (0 for a time before 1970).
 pub(crate) fn format_unix_seconds(time: SystemTime) -> String {
@@ -136,5 +141,8 @@ mod tests {
     fn extreme_times_are_clamped_not_panicked_on() {
         assert!(format_iso8601(UNIX_EPOCH + Duration::from_secs(u64::from(u32::MAX) * 1000)).starts_with("9999-12-"));
         assert_eq!(format_unix_seconds(UNIX_EPOCH - Duration::from_secs(5)), "0");
+        let long_ago = UNIX_EPOCH - Duration::from_secs(70_000_000_000);
+        assert_eq!(format_iso8601(long_ago), "0001-01-01T00:00:00.000Z");
+        assert!(parse_iso8601(&format_iso8601(long_ago)).is_ok());
     }
 }

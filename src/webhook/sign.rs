@@ -1,6 +1,6 @@
 //! Computing signatures: the same computation the API does, for verification and for tests.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -29,18 +29,10 @@ impl TimestampFormat {
     #[must_use]
     pub fn format(self, time: SystemTime) -> String {
         match self {
-            // `format_iso8601` writes years before 0001 in a shape no ISO parser reads back, so
-            // they are clamped here; it clamps the far end itself.
-            Self::Iso8601 => format_iso8601(time.max(earliest_iso_year())),
+            Self::Iso8601 => format_iso8601(time),
             Self::UnixSeconds => format_unix_seconds(time),
         }
     }
-}
-
-/// 0001-01-01T00:00:00Z, the first instant of the first four-digit year (62135596800 seconds
-/// before 1970, `date -u -d 0001-01-01 +%s`).
-fn earliest_iso_year() -> SystemTime {
-    UNIX_EPOCH.checked_sub(Duration::from_secs(62_135_596_800)).unwrap_or(UNIX_EPOCH)
 }
 
 /// The secret as a key, refusing an empty one: an empty HMAC key would "verify" anything anyone
