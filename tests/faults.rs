@@ -82,7 +82,7 @@ fn a_retry_after_above_the_cap_is_returned_at_once_with_the_wait_exposed() {
 
     assert_eq!(api_status(&error), 429);
     assert_eq!(error.retry_after(), Some(Duration::from_secs(120)));
-    assert_eq!(error.api_error().and_then(|e| e.code()), Some("rate_limited"));
+    assert_eq!(error.api_error().and_then(|e| e.code_str()), Some("rate_limited"));
     assert!(error.is_retryable());
     assert!(clock.sleeps().is_empty(), "no sleep: {:?}", clock.sleeps());
     let posts = seen(&sim, "POST", "/v1/jobs");
@@ -141,7 +141,7 @@ fn a_503_on_create_job_is_returned_to_the_caller_and_not_retried() {
     let error = client.create_job(&CreateJob::new(VIDEO)).unwrap_err();
 
     assert_eq!(api_status(&error), 503);
-    assert_eq!(error.api_error().and_then(|e| e.code()), Some("service_unavailable"));
+    assert_eq!(error.api_error().and_then(|e| e.code_str()), Some("service_unavailable"));
     assert!(error.is_retryable(), "the caller may decide to retry after checking");
     assert_eq!(job_posts(&sim), 1, "a POST is never blindly repeated after a 5xx");
     assert_eq!(sim.job_count(), 0);
@@ -315,7 +315,7 @@ fn a_wrong_key_is_a_401_and_is_never_retried() {
         client.create_job(&CreateJob::new(VIDEO)).unwrap_err(),
     ] {
         assert_eq!(api_status(&error), 401);
-        assert_eq!(error.api_error().and_then(|e| e.code()), Some("unauthorized"));
+        assert_eq!(error.api_error().and_then(|e| e.code_str()), Some("unauthorized"));
         assert!(!error.is_retryable());
         assert!(!format!("{error} {error:?}").contains("LEAKCHECK"), "the key leaked: {error:?}");
     }
@@ -351,7 +351,7 @@ fn an_unknown_job_is_a_404_with_its_code_and_request_id() {
 
     let api = error.api_error().expect("an API error");
     assert_eq!(api.status().as_u16(), 404);
-    assert_eq!(api.code(), Some("not_found"));
+    assert_eq!(api.code_str(), Some("not_found"));
     assert!(api.message().contains("job_404"), "{}", api.message());
     let gets = seen(&sim, "GET", "/v1/jobs/job_404");
     assert_eq!(gets.len(), 1, "a 404 is never retried");
