@@ -231,7 +231,7 @@ fn describe_unstructured(status: StatusCode, body: &[u8], is_json: bool) -> Stri
     } else if is_json {
         format!("{reason} (JSON body without a message)")
     } else if let Some(title) = html_title(body) {
-        format!("{reason} (HTML page: {title})")
+        format!("{reason} (non-JSON body: an HTML page titled {title:?})")
     } else {
         format!("{reason} (non-JSON body: {})", snippet(body))
     }

@@ -119,7 +119,9 @@ fn an_html_page_from_a_proxy_is_an_api_error_saying_non_json() {
     let api = api_error(&err);
     assert_eq!(api.status(), 502);
     assert!(api.message().to_lowercase().contains("non-json"), "{}", api.message());
-    assert!(api.message().contains("<html>"), "{}", api.message());
+    // The page's title, not the page.
+    assert!(api.message().contains("\"502 Bad Gateway\""), "{}", api.message());
+    assert!(!api.message().contains("<html>"), "{}", api.message());
     assert_eq!(api.body_snippet(), page);
     assert!(err.is_retryable());
 }
