@@ -204,3 +204,82 @@ fn the_documented_usage_summary_and_the_older_one() {
     let empty: UsageSummary = decode(json!({}));
     assert_eq!(empty, UsageSummary::default());
 }
+
+mod any_object {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn leaf() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_filter("JSON has no NaN or infinity", |f| f.is_finite()).prop_map(Value::from),
+            "[ -~]{0,12}".prop_map(Value::from),
+        ]
+    }
+
+    fn value() -> impl Strategy<Value = Value> {
+        leaf().prop_recursive(3, 16, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+                prop::collection::btree_map("[a-z_]{1,8}", inner, 0..4)
+                    .prop_map(|map| Value::Object(map.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// An object whose documented fields hold any JSON value, plus unknown fields.
+    fn answer(names: &'static [&'static str]) -> impl Strategy<Value = Value> {
+        (
+            prop::collection::vec(prop::option::of(value()), names.len()),
+            prop::collection::btree_map("x_[a-z]{1,6}", value(), 0..3),
+        )
+            .prop_map(move |(values, extra)| {
+                let mut object: serde_json::Map<String, Value> = extra.into_iter().collect();
+                for (name, value) in names.iter().zip(values) {
+                    if let Some(value) = value {
+                        object.insert((*name).to_owned(), value);
+                    }
+                }
+                Value::Object(object)
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn any_health_pricing_usage_or_link_object_decodes(
+            health in answer(&["status", "checks"]),
+            pricing in answer(&["model_pricing_credits_per_minute", "price_per_second_cents", "packages", "models"]),
+            usage in answer(&["total_jobs", "credits_used", "completed_jobs", "jobs_created", "jobs_completed"]),
+            link in answer(&["download_url", "output_url", "output_format", "job_id"]),
+        ) {
+            prop_assert!(serde_json::from_value::<Health>(health.clone()).is_ok(), "{health}");
+            prop_assert!(serde_json::from_value::<Pricing>(pricing.clone()).is_ok(), "{pricing}");
+            prop_assert!(serde_json::from_value::<UsageSummary>(usage.clone()).is_ok(), "{usage}");
+            prop_assert!(serde_json::from_value::<DownloadLink>(link.clone()).is_ok(), "{link}");
+        }
+
+        #[test]
+        fn any_new_job_field_value_decodes(
+            fields in answer(&["created_at", "duration_seconds", "billing_status", "webhook_url", "webhook_events"]),
+        ) {
+            let mut job = fields;
+            job["id"] = json!("job_1");
+            job["status"] = json!("processing");
+            let decoded = serde_json::from_value::<Job>(job.clone());
+            prop_assert!(decoded.is_ok(), "{job}");
+            // Reading the time never panics, whatever was sent.
+            let _ = decoded.map(|job| job.created_at_time());
+        }
+
+        #[test]
+        fn an_upload_with_any_other_fields_decodes(
+            fields in answer(&["video_id", "filename", "size", "success"]),
+        ) {
+            let mut upload = fields;
+            upload["video_url"] = json!("https://storage.example.com/u/in.mp4");
+            prop_assert!(serde_json::from_value::<Upload>(upload.clone()).is_ok(), "{upload}");
+        }
+    }
+}

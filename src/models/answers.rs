@@ -127,7 +127,7 @@ impl From<UsageSummaryWire> for UsageSummary {
 #[non_exhaustive]
 pub struct Health {
     /// `healthy` or `degraded` (older servers say other words, such as `ok`, kept as sent).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient::enum_text")]
     pub status: Option<HealthStatus>,
     /// Each dependency's state, as sent (empty when the answer has none).
     #[serde(default, deserialize_with = "object_or_empty")]
@@ -169,7 +169,7 @@ pub struct DownloadLink {
 struct DownloadLinkWire {
     #[serde(default, deserialize_with = "lenient::string")]
     download_url: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::enum_text")]
     output_format: Option<OutputFormat>,
     #[serde(default, deserialize_with = "lenient::id")]
     job_id: Option<String>,

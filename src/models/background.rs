@@ -19,6 +19,7 @@ use super::invalid::{invalid, Invalid};
 /// let same_green = Background::rgb([0.035, 0.635, 0.274]);
 /// let beach = Background::image("https://cdn.example.com/beach.jpg");
 /// # let _ = (green, same_green, beach, Background::Transparent);
+/// # Ok::<(), removebgvideo::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase")]

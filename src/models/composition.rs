@@ -18,6 +18,7 @@ use crate::string_enum::string_enum;
 /// // A 1080p canvas, the foreground at 80 % size, standing on the bottom edge.
 /// let layout = Composition::new(1920, 1080).anchor(Anchor::BottomCenter).scale(0.8).offset(0, -40);
 /// # let _ = layout;
+/// # Ok::<(), removebgvideo::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]

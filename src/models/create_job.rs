@@ -37,6 +37,7 @@ use super::{Background, BgType, Model, OutputFormat};
 ///     .background(Background::hex("#00FF00"))
 ///     .output_format(OutputFormat::Mp4);
 /// # let _ = on_green;
+/// # Ok::<(), removebgvideo::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 #[must_use]

@@ -98,3 +98,9 @@ fn whole(value: f64) -> Option<u64> {
     (value.is_finite() && value >= 0.0 && value.fract() == 0.0 && value < 18_446_744_073_709_551_616.0)
         .then_some(value as u64)
 }
+
+/// A server-owned enum sent as a string; any other value (a number, an object) reads as absent
+/// rather than failing the answer.
+pub(crate) fn enum_text<'de, D: Deserializer<'de>, T: From<String>>(deserializer: D) -> Result<Option<T>, D::Error> {
+    Ok(string(deserializer)?.map(T::from))
+}

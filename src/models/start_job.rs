@@ -26,6 +26,7 @@ use super::{Background, BgType, Composition, Model, OutputFormat};
 ///     .composition(Composition::new(1920, 1080).anchor(Anchor::BottomCenter).scale(0.8))
 ///     .preview_duration(Duration::from_secs(5));
 /// # let _ = (overrides, composed);
+/// # Ok::<(), removebgvideo::Error>(())
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[must_use]
