@@ -119,3 +119,22 @@ fn an_html_page_without_a_title_still_shows_a_snippet() {
     let api = api_error(500, "<html><body>oops</body></html>", "text/html");
     assert!(api.message().contains("non-JSON body"), "{}", api.message());
 }
+
+#[test]
+fn a_402_ends_a_wait_at_once() {
+    let mut server = Server::new();
+    let mock = server
+        .mock("GET", "/v1/jobs/job_1")
+        .with_status(402)
+        .with_header("content-type", "application/json")
+        .with_body(structured("insufficient_credits"))
+        .expect(1)
+        .create();
+    let client = Client::builder("sk_test_key").base_url(server.url()).build().expect("client");
+    let options = removebgvideo::WaitOptions::default()
+        .interval(std::time::Duration::from_millis(1))
+        .timeout(std::time::Duration::from_secs(30));
+    let error = client.wait_for_completion("job_1", options).expect_err("402");
+    mock.assert();
+    assert!(error.api_error().is_some_and(ApiError::is_insufficient_credits), "{error:?}");
+}
