@@ -6,16 +6,28 @@ use std::time::Duration;
 use http::{HeaderMap, StatusCode};
 use serde_json::Value;
 
+use crate::ErrorCode;
+
 /// How much of a failed answer's body an [`ApiError`] keeps (characters).
 const SNIPPET_CHARS: usize = 300;
 
 /// A non-2xx answer from the API: `{"error": {"code", "message", "request_id"}}`, a
 /// message-only body, or a proxy's HTML or empty page.
 ///
+/// [`code`](ApiError::code) is the documented [`ErrorCode`]; the helpers
+/// ([`is_insufficient_credits`](ApiError::is_insufficient_credits),
+/// [`is_auth_error`](ApiError::is_auth_error), [`is_not_found`](ApiError::is_not_found),
+/// [`is_rate_limited`](ApiError::is_rate_limited)) also read the status, so they answer for a
+/// proxy's bare page too.
+///
 /// ```
 /// # fn demo(client: &removebgvideo::Client) {
+/// use removebgvideo::{Error, ErrorCode};
+///
 /// match client.get_job("job_123") {
-///     Err(removebgvideo::Error::Api(err)) if err.status() == 404 => println!("no such job"),
+///     Err(Error::Api(err)) if err.is_not_found() => println!("no such job"),
+///     Err(Error::Api(err)) if err.is_insufficient_credits() => println!("top up credits"),
+///     Err(Error::Api(err)) if err.code() == Some(&ErrorCode::InvalidApiKey) => println!("fix the key"),
 ///     Err(err) => eprintln!("{err}"),
 ///     Ok(job) => println!("{}", job.status),
 /// }
@@ -24,7 +36,7 @@ const SNIPPET_CHARS: usize = 300;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
     status: StatusCode,
-    code: Option<String>,
+    code: Option<ErrorCode>,
     message: String,
     request_id: Option<String>,
     body_snippet: String,
@@ -56,7 +68,30 @@ impl ApiError {
             .unwrap_or_else(|| describe_unstructured(status, body, parsed.is_some()));
         let request_id = field("request_id")
             .or_else(|| headers.get("x-request-id").and_then(|value| value.to_str().ok()).map(str::to_owned));
-        Self { status, code: field("code"), message, request_id, body_snippet: snippet(body), retry_after }
+        let code = field("code").map(ErrorCode::from);
+        Self { status, code, message, request_id, body_snippet: snippet(body), retry_after }
+    }
+
+    /// Replaces every occurrence of `secret` (a credential the server may have quoted back) in
+    /// the message, code, request id and body snippet with `[redacted]`.
+    #[allow(dead_code)] // Called by the transport on every error answer (issue 11).
+    pub(crate) fn scrub(&mut self, secret: &str) {
+        if secret.is_empty() {
+            return;
+        }
+        let clean = |text: &mut String| {
+            if text.contains(secret) {
+                *text = text.replace(secret, "[redacted]");
+            }
+        };
+        clean(&mut self.message);
+        clean(&mut self.body_snippet);
+        if let Some(request_id) = &mut self.request_id {
+            clean(request_id);
+        }
+        if let Some(ErrorCode::Other(code)) = &mut self.code {
+            clean(code);
+        }
     }
 
     /// The HTTP status.
@@ -65,10 +100,45 @@ impl ApiError {
         self.status
     }
 
-    /// The API's error code, such as `unauthorized`, when the answer had one.
+    /// The API's error code, such as [`ErrorCode::InsufficientCredits`], when the answer had
+    /// one; a code the crate does not know is [`ErrorCode::Other`].
     #[must_use]
-    pub fn code(&self) -> Option<&str> {
-        self.code.as_deref()
+    pub fn code(&self) -> Option<&ErrorCode> {
+        self.code.as_ref()
+    }
+
+    /// The API's error code as sent, such as `insufficient_credits`.
+    #[must_use]
+    pub fn code_str(&self) -> Option<&str> {
+        self.code.as_ref().map(ErrorCode::as_str)
+    }
+
+    /// Whether the account has too few credits (code `insufficient_credits` or status 402):
+    /// top up credits; retrying does not help.
+    #[must_use]
+    pub fn is_insufficient_credits(&self) -> bool {
+        self.code == Some(ErrorCode::InsufficientCredits) || self.status == StatusCode::PAYMENT_REQUIRED
+    }
+
+    /// Whether the service asks to slow down (code `rate_limited` or status 429).
+    #[must_use]
+    pub fn is_rate_limited(&self) -> bool {
+        self.code == Some(ErrorCode::RateLimited) || self.status == StatusCode::TOO_MANY_REQUESTS
+    }
+
+    /// Whether the credential is missing, wrong, disabled or not allowed (codes
+    /// `missing_api_key`, `invalid_api_key`, or status 401 or 403).
+    #[must_use]
+    pub fn is_auth_error(&self) -> bool {
+        matches!(self.code, Some(ErrorCode::MissingApiKey | ErrorCode::InvalidApiKey))
+            || matches!(self.status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN)
+    }
+
+    /// Whether the job or route does not exist for this key (code `not_found` or status 404);
+    /// another key's job looks the same.
+    #[must_use]
+    pub fn is_not_found(&self) -> bool {
+        self.code == Some(ErrorCode::NotFound) || self.status == StatusCode::NOT_FOUND
     }
 
     /// The API's message, or a description of what came back when the body had none.
@@ -95,18 +165,23 @@ impl ApiError {
         self.retry_after
     }
 
-    /// Whether the same request may succeed later: 408, 429, 500, 502, 503 or 504.
+    /// Whether the same request may succeed later: 408, 429, 500, 502, 503 or 504, and never
+    /// when the account is out of credits (whatever the status).
     #[must_use]
     pub fn is_retryable(&self) -> bool {
-        is_retryable_status(self.status)
+        is_retryable_status(self.status) && !self.is_insufficient_credits()
     }
 
     fn hint(&self) -> Option<&'static str> {
+        if self.is_insufficient_credits() {
+            return Some(
+                "the account is out of credits: top up credits in the RemoveBGVideo dashboard, then try again",
+            );
+        }
         Some(match self.status.as_u16() {
             401 => "check the API key (REMOVEBGVIDEO_API_KEY) or admin token (REMOVEBGVIDEO_ADMIN_TOKEN)",
             403 => "the credential is valid but not allowed to do this",
             404 => "check the id and the base URL",
-            402 => "the account is out of credits",
             429 => "rate limited: slow down and retry later",
             500..=599 => "the service failed: retry later",
             _ => return None,
@@ -155,9 +230,23 @@ fn describe_unstructured(status: StatusCode, body: &[u8], is_json: bool) -> Stri
         format!("{reason} (empty body)")
     } else if is_json {
         format!("{reason} (JSON body without a message)")
+    } else if let Some(title) = html_title(body) {
+        format!("{reason} (non-JSON body: an HTML page titled {title:?})")
     } else {
         format!("{reason} (non-JSON body: {})", snippet(body))
     }
+}
+
+/// The `<title>` of an HTML page, whitespace collapsed, when the body is one and has a title.
+fn html_title(body: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(&body[..body.len().min(64 * 1024)]);
+    let lower = text.to_ascii_lowercase();
+    let open = lower.find("<title")?;
+    let start = open + lower[open..].find('>')? + 1;
+    let end = start + lower[start..].find("</title")?;
+    let title: String = text[start..end].split_whitespace().collect::<Vec<_>>().join(" ");
+    let title: String = title.chars().take(SNIPPET_CHARS).collect();
+    (!title.is_empty()).then_some(title)
 }
 
 /// The first characters of a body, lossily decoded, for messages and logs.

@@ -7,14 +7,14 @@ macro_rules! string_enum {
     (
         $(#[$meta:meta])*
         pub enum $name:ident {
-            $( $(#[$vmeta:meta])* $variant:ident => $wire:literal, )+
+            $( $(#[$vmeta:meta])* $variant:ident => $wire:literal, )*
         }
     ) => {
         $(#[$meta])*
         #[derive(Debug, Clone, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum $name {
-            $( $(#[$vmeta])* $variant, )+
+            $( $(#[$vmeta])* $variant, )*
             /// A value this version of the crate does not know; the server's text is kept as sent.
             Other(String),
         }
@@ -24,7 +24,7 @@ macro_rules! string_enum {
             #[must_use]
             pub fn as_str(&self) -> &str {
                 match self {
-                    $( Self::$variant => $wire, )+
+                    $( Self::$variant => $wire, )*
                     Self::Other(value) => value,
                 }
             }
@@ -39,7 +39,7 @@ macro_rules! string_enum {
         impl From<&str> for $name {
             fn from(value: &str) -> Self {
                 match value {
-                    $( $wire => Self::$variant, )+
+                    $( $wire => Self::$variant, )*
                     other => Self::Other(other.to_owned()),
                 }
             }
@@ -47,6 +47,8 @@ macro_rules! string_enum {
 
         impl From<String> for $name {
             fn from(value: String) -> Self {
+                // With no named variants, the first arm already covers every value.
+                #[allow(unreachable_patterns)]
                 match Self::from(value.as_str()) {
                     Self::Other(_) => Self::Other(value),
                     known => known,

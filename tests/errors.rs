@@ -55,7 +55,7 @@ fn a_structured_error_gives_status_code_message_and_request_id() {
     mock.assert();
     let api = api_error(&err);
     assert_eq!(api.status(), 404);
-    assert_eq!(api.code(), Some("job_not_found"));
+    assert_eq!(api.code_str(), Some("job_not_found"));
     assert_eq!(api.message(), "No job nope");
     // The body's request id wins over the header's.
     assert_eq!(api.request_id(), Some("req_123"));
@@ -99,7 +99,7 @@ fn the_request_id_can_come_from_the_header_alone() {
     let err = client(&server).get_job("j").unwrap_err();
     let api = api_error(&err);
     assert_eq!(api.request_id(), Some("req_hdr_9"));
-    assert_eq!(api.code(), Some("unauthorized"));
+    assert_eq!(api.code_str(), Some("unauthorized"));
     assert_eq!(api.message(), "Invalid API key");
     assert_no_secret(&err);
 }
@@ -119,7 +119,9 @@ fn an_html_page_from_a_proxy_is_an_api_error_saying_non_json() {
     let api = api_error(&err);
     assert_eq!(api.status(), 502);
     assert!(api.message().to_lowercase().contains("non-json"), "{}", api.message());
-    assert!(api.message().contains("<html>"), "{}", api.message());
+    // The page's title, not the page.
+    assert!(api.message().contains("\"502 Bad Gateway\""), "{}", api.message());
+    assert!(!api.message().contains("<html>"), "{}", api.message());
     assert_eq!(api.body_snippet(), page);
     assert!(err.is_retryable());
 }

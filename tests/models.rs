@@ -86,6 +86,7 @@ fn known_enum_values_decode_to_their_variants() {
     assert_eq!(decoded.bg_type, Some(BgType::Transparent));
     assert_eq!(decoded.output_format, Some(OutputFormat::PngSequence));
     for (text, status) in [
+        ("created", JobStatus::Created),
         ("pending", JobStatus::Pending),
         ("processing", JobStatus::Processing),
         ("completed", JobStatus::Completed),
@@ -108,8 +109,8 @@ fn unknown_fields_are_kept_and_serialized_again() {
         "owner": {"team": "video", "ids": [1, 2]}
     });
     let decoded = job(sent.clone());
-    assert_eq!(decoded.extra.len(), 3);
-    assert_eq!(decoded.extra.get("created_at"), Some(&json!("2024-05-01T10:00:00Z")));
+    assert_eq!(decoded.extra.len(), 2);
+    assert_eq!(decoded.created_at.as_deref(), Some("2024-05-01T10:00:00Z"));
     assert_eq!(decoded.extra.get("owner"), Some(&json!({"team": "video", "ids": [1, 2]})));
     let back = serde_json::to_value(&decoded).unwrap();
     assert_eq!(back["created_at"], sent["created_at"]);
@@ -239,4 +240,26 @@ mod properties {
             prop_assert_eq!(decoded.id, id.to_string());
         }
     }
+}
+
+#[test]
+fn the_version_2_values_decode_to_their_variants() {
+    for (text, bg_type) in [("color", BgType::Color), ("image", BgType::Image), ("custom", BgType::Custom)] {
+        assert_eq!(BgType::from(text), bg_type);
+        assert_eq!(bg_type.as_str(), text);
+    }
+    for (text, anchor) in [
+        ("center", removebgvideo::Anchor::Center),
+        ("top-left", removebgvideo::Anchor::TopLeft),
+        ("bottom-center", removebgvideo::Anchor::BottomCenter),
+        ("center-right", removebgvideo::Anchor::CenterRight),
+    ] {
+        assert_eq!(removebgvideo::Anchor::from(text), anchor);
+        assert_eq!(anchor.to_string(), text);
+    }
+    assert_eq!(removebgvideo::HealthStatus::from("degraded"), removebgvideo::HealthStatus::Degraded);
+    // No billing status is documented, so every value is kept as sent.
+    let billing: removebgvideo::BillingStatus = serde_json::from_value(json!("charged")).unwrap();
+    assert_eq!(billing, removebgvideo::BillingStatus::Other("charged".into()));
+    assert_eq!(serde_json::to_value(&billing).unwrap(), json!("charged"));
 }

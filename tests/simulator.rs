@@ -83,13 +83,19 @@ fn create(sim: &Simulator, body: &Value) -> String {
 fn health_and_pricing_need_no_key() {
     let sim = Simulator::start().expect("start");
     let (s, rid, v) = parts(http().get(format!("{}/health", sim.base_url())).send().expect("send"));
-    assert_eq!((s, v), (200, json!({"status": "ok"})));
+    assert_eq!(
+        (s, v),
+        (200, json!({"status": "healthy", "checks": {"api": "ok", "runpod_configured": true, "r2_configured": true}}))
+    );
     assert!(rid.starts_with("req_"));
     let (s, _, v) = parts(http().get(format!("{}/api/pricing", sim.base_url())).send().expect("send"));
     assert_eq!(s, 200);
-    for m in ["original", "light", "pro", "human"] {
-        assert!(v["models"][m]["credits_per_minute"].is_u64(), "{v}");
-    }
+    assert_eq!(
+        v["model_pricing_credits_per_minute"],
+        json!({"original": 60.0, "light": 45.0, "pro": 180.0, "human": 45.0}),
+        "{v}"
+    );
+    assert!(v["packages"].as_array().is_some_and(|packages| !packages.is_empty()), "{v}");
     assert!(!sim.base_url().ends_with('/'));
     assert!(sim.base_url().starts_with("http://127.0.0.1:"));
     assert_eq!(sim.api_key(), "sim_test_key");
@@ -102,13 +108,17 @@ fn auth_failures_on_both_kinds() {
     let sim = Simulator::start().expect("start");
     let c = http();
     let url = |p: &str| format!("{}{p}", sim.base_url());
-    assert_error(&parts(c.get(url("/v1/jobs")).send().expect("send")), 401, "unauthorized");
-    assert_error(&parts(c.get(url("/v1/jobs")).header("X-Api-Key", "nope").send().expect("send")), 401, "unauthorized");
+    assert_error(&parts(c.get(url("/v1/jobs")).send().expect("send")), 401, "missing_api_key");
+    assert_error(
+        &parts(c.get(url("/v1/jobs")).header("X-Api-Key", "nope").send().expect("send")),
+        401,
+        "invalid_api_key",
+    );
     // The admin token is not an API key and vice versa.
     assert_error(
         &parts(c.get(url("/v1/jobs")).header("X-Api-Key", sim.admin_token()).send().expect("send")),
         401,
-        "unauthorized",
+        "invalid_api_key",
     );
     assert_error(&parts(c.get(url("/v1/admin/config")).send().expect("send")), 401, "unauthorized");
     assert_error(
@@ -116,7 +126,7 @@ fn auth_failures_on_both_kinds() {
         401,
         "unauthorized",
     );
-    assert_error(&parts(c.get(url("/api/download/job_1")).send().expect("send")), 401, "unauthorized");
+    assert_error(&parts(c.get(url("/api/download/job_1")).send().expect("send")), 401, "missing_api_key");
     // An unauthorised create creates nothing.
     let r = c.post(url("/v1/jobs")).json(&json!({"video_url": "https://x/a.mp4"})).send().expect("send");
     assert_eq!(r.status(), 401);
@@ -202,6 +212,8 @@ fn upload_counts_the_file_part_exactly() -> TestResult {
     assert_eq!(
         v,
         json!({
+            "success": true,
+            "video_id": "vid_1",
             "video_url": format!("{}/uploads/1/{name}", sim.base_url()),
             "filename": name,
             "size": content.len(),
@@ -228,7 +240,7 @@ fn upload_counts_the_file_part_exactly() -> TestResult {
     // Unauthorised uploads are not scanned or counted.
     let form = multipart::Form::new().part("file", multipart::Part::bytes(vec![1, 2, 3]).file_name("a.mp4"));
     let got = parts(http().post(format!("{}/v1/uploads", sim.base_url())).multipart(form).send()?);
-    assert_error(&got, 401, "unauthorized");
+    assert_error(&got, 401, "missing_api_key");
     assert_eq!(sim.upload_count(), 1);
     Ok(())
 }
@@ -250,7 +262,8 @@ fn job_is_paced_to_completion() {
         assert_eq!(s, 200);
         progress.push(job["progress"].as_u64().unwrap_or(999));
         if job["status"] == "completed" {
-            let created_at = job["created_at"].as_u64().expect("created_at");
+            let created_at = job["created_at"].as_str().expect("created_at").to_owned();
+            assert!(created_at.ends_with('Z') && created_at.len() == 24, "{created_at}");
             assert_eq!(
                 job,
                 json!({
@@ -258,7 +271,8 @@ fn job_is_paced_to_completion() {
                     "output_url": format!("{}/outputs/job_1.webm", sim.base_url()),
                     "error": null, "model": "original", "bg_type": "transparent",
                     "output_format": "webm", "video_url": "https://cdn.example.com/in.mp4",
-                    "created_at": created_at, "metadata": {"k": 1},
+                    "created_at": created_at, "duration_seconds": 10.0, "billing_status": "charged",
+                    "webhook_url": null, "webhook_events": {}, "metadata": {"k": 1},
                 })
             );
             break;
@@ -280,7 +294,8 @@ fn failure_marker_fails_the_job() {
     assert_eq!(job["status"], "failed");
     assert_eq!(job["error"], "simulated failure");
     assert_eq!(job["output_url"], Value::Null);
-    assert_error(&get(&sim, &format!("/api/download/{id}")), 409, "invalid_state");
+    assert_eq!(job["billing_status"], "refunded");
+    assert_error(&get(&sim, &format!("/api/download/{id}")), 400, "invalid_request");
 }
 
 #[test]
@@ -300,18 +315,19 @@ fn draft_then_start_with_overrides() {
         "/v1/jobs",
         &json!({"video_url": "https://x/a.mp4", "model": "light", "bg_type": "green", "auto_start": false}),
     );
-    assert_eq!(v["status"], "pending");
+    assert_eq!(v["status"], "created");
     assert_eq!(v["success"], true);
     let id = v["id"].as_str().expect("id").to_owned();
     let (_, _, job) = get(&sim, &format!("/v1/jobs/{id}"));
-    assert_eq!((job["status"].clone(), job["progress"].clone()), (json!("pending"), json!(0)));
-    assert_error(&get(&sim, &format!("/api/download/{id}")), 409, "invalid_state");
+    assert_eq!((job["status"].clone(), job["progress"].clone()), (json!("created"), json!(0)));
+    assert_eq!(job["billing_status"], "not_charged");
+    assert_error(&get(&sim, &format!("/api/download/{id}")), 400, "invalid_request");
 
     assert_error(&post(&sim, &format!("/v1/jobs/{id}/start"), &json!({"model": "mega"})), 400, "invalid_request");
     let (s, _, v) = post(
         &sim,
         &format!("/v1/jobs/{id}/start"),
-        &json!({"model": "pro", "output_format": "mov", "bg_type": "custom", "bg_color": [0, 128, 255.5], "text_prompt": "red jacket"}),
+        &json!({"model": "pro", "output_format": "mov", "bg_type": "custom", "bg_color": [0, 0.5, 1.0], "text_prompt": "red jacket"}),
     );
     assert_eq!(s, 200);
     assert_eq!(v, json!({"success": true, "id": id, "status": "processing", "message": "job started"}));
@@ -320,7 +336,7 @@ fn draft_then_start_with_overrides() {
     assert_eq!(job["model"], "pro");
     assert_eq!(job["output_format"], "mov");
     assert_eq!(job["bg_type"], "custom");
-    assert_eq!(job["bg_color"], json!([0, 128, 255.5]));
+    assert_eq!(job["bg_color"], json!([0, 0.5, 1.0]));
     assert_eq!(job["text_prompt"], "red jacket");
     assert_eq!(job["output_url"], format!("{}/outputs/{id}.mov", sim.base_url()));
 
@@ -347,7 +363,7 @@ fn list_filters_and_pages_newest_first() {
     assert_eq!((v["total"].clone(), v["limit"].clone(), v["offset"].clone()), (json!(5), json!(2), json!(1)));
     let ids: Vec<&str> = v["items"].as_array().expect("items").iter().filter_map(|j| j["id"].as_str()).collect();
     assert_eq!(ids, ["job_4", "job_3"]);
-    let (_, _, v) = get(&sim, "/v1/jobs?limit=100&offset=0&status=pending");
+    let (_, _, v) = get(&sim, "/v1/jobs?limit=100&offset=0&status=created");
     let ids: Vec<&str> = v["items"].as_array().expect("items").iter().filter_map(|j| j["id"].as_str()).collect();
     assert_eq!(ids, ["job_4", "job_2"]);
     assert_eq!(v["total"], 2);
@@ -367,10 +383,8 @@ fn usage_summary_and_events() {
     create(&sim, &json!({"video_url": "https://x/b.mp4", "auto_start": false}));
     let (s, _, v) = get(&sim, "/v1/usage/summary?days=7");
     assert_eq!(s, 200);
-    assert_eq!(
-        v,
-        json!({"days": 7, "jobs_created": 2, "jobs_started": 1, "jobs_completed": 1, "jobs_failed": 0, "credits_used": 5})
-    );
+    // light: 45 credits a minute × 10 simulated seconds.
+    assert_eq!(v, json!({"days": 7, "total_jobs": 2, "completed_jobs": 1, "failed_jobs": 0, "credits_used": 7.5}));
     let (s, _, v) = get(&sim, "/v1/usage/events?limit=3");
     assert_eq!(s, 200);
     let items = v["items"].as_array().expect("items");
@@ -429,12 +443,12 @@ fn admin_config_and_keys() {
 fn download_route_and_output_bytes_without_auth() -> TestResult {
     let sim = Simulator::builder().polls_to_complete(1).output_size(100_003).start()?;
     let id = create(&sim, &json!({"video_url": "https://x/a.mp4", "output_format": "mp4"}));
-    assert_error(&get(&sim, &format!("/api/download/{id}")), 409, "invalid_state");
+    assert_error(&get(&sim, &format!("/api/download/{id}")), 400, "invalid_request");
     assert_error(&get(&sim, "/api/download/job_42"), 404, "not_found");
     let (_, _, job) = get(&sim, &format!("/v1/jobs/{id}"));
     let output_url = job["output_url"].as_str().ok_or("output_url")?.to_owned();
     let (s, _, v) = get(&sim, &format!("/api/download/{id}"));
-    assert_eq!((s, v), (200, json!({"job_id": id, "status": "completed", "output_url": output_url})));
+    assert_eq!((s, v), (200, json!({"success": true, "download_url": output_url, "output_format": "mp4"})));
 
     sim.clear_requests();
     let resp = http().get(&output_url).send()?;
@@ -603,25 +617,45 @@ fn signed_webhooks_reach_a_loopback_receiver() {
         assert_eq!(&d.body, body);
         assert_eq!(header(headers, removebgvideo::webhook::HEADER_EVENT), Some(d.event.as_str()));
         assert_eq!(header(headers, removebgvideo::webhook::HEADER_DELIVERY_ID), Some(d.delivery_id.as_str()));
-        let ts: u64 =
-            header(headers, removebgvideo::webhook::HEADER_TIMESTAMP).and_then(|t| t.parse().ok()).expect("ts");
+        let ts = header(headers, removebgvideo::webhook::HEADER_TIMESTAMP).expect("timestamp");
         assert_eq!(ts, d.timestamp);
-        let expected = removebgvideo::webhook::sign("sim_webhook_secret", &ts.to_string(), body).expect("sign");
+        assert_iso_utc(ts);
+        let expected = hmac_signature("sim_webhook_secret", ts, body);
         assert_eq!(header(headers, removebgvideo::webhook::HEADER_SIGNATURE), Some(expected.as_str()));
         assert_eq!(d.signature.as_deref(), Some(expected.as_str()));
         assert_eq!(header(headers, "content-type"), Some("application/json"));
     }
     let started: Value = serde_json::from_slice(&got[0].1).expect("json");
-    assert_eq!(
-        started,
-        json!({"event": "job.started", "job_id": id, "status": "processing", "progress": 0, "output_url": null, "error": null})
-    );
+    assert_eq!(started["event"], "job.started");
+    let data = &started["data"];
+    assert_eq!((&data["id"], &data["status"], &data["progress"]), (&json!(id), &json!("processing"), &json!(0)));
+    assert_eq!((&data["output_url"], &data["error"]), (&Value::Null, &Value::Null));
     let done: Value = serde_json::from_slice(&got[1].1).expect("json");
-    assert_eq!(
-        done,
-        json!({"event": "job.completed", "job_id": id, "status": "completed", "progress": 100,
-               "output_url": format!("{}/outputs/{id}.webm", sim.base_url()), "error": null})
-    );
+    assert_eq!(done["event"], "job.completed");
+    assert_eq!(done["data"]["status"], "completed");
+    assert_eq!(done["data"]["progress"], 100);
+    assert_eq!(done["data"]["output_url"], format!("{}/outputs/{id}.webm", sim.base_url()));
+    // The job's own record says how each delivery went.
+    let (_, _, job) = get(&sim, &format!("/v1/jobs/{id}"));
+    assert_eq!(job["webhook_events"], json!({"job.started": "sent", "job.completed": "sent"}));
+}
+
+/// `sha256=` + hex HMAC-SHA256(secret, "<timestamp text>." + body), computed here with the
+/// `hmac` crate, independently of the crate's signer.
+fn hmac_signature(secret: &str, timestamp: &str, body: &[u8]) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
+    mac.update(format!("{timestamp}.").as_bytes());
+    mac.update(body);
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+/// `2026-04-20T10:00:00.123Z`: what the simulator writes, as the API does.
+fn assert_iso_utc(text: &str) {
+    let bytes = text.as_bytes();
+    assert_eq!(bytes.len(), 24, "{text}");
+    assert!(text.ends_with('Z') && bytes[10] == b'T' && bytes[19] == b'.', "{text}");
+    assert!(text.chars().filter(char::is_ascii_digit).count() == 17, "{text}");
 }
 
 #[test]
@@ -638,7 +672,7 @@ fn unsigned_webhooks_on_start_and_failure() {
     assert!(got.iter().all(|(h, _)| header(h, "x-webhook-signature").is_none()));
     let failed: Value = serde_json::from_slice(&got[1].1).expect("json");
     assert_eq!(failed["event"], "job.failed");
-    assert_eq!(failed["error"], "simulated failure");
+    assert_eq!(failed["data"]["error"], "simulated failure");
     assert!(sim.webhook_deliveries().iter().all(|d| d.signature.is_none()));
 }
 

@@ -1,4 +1,5 @@
-//! The server-owned value sets: model, background type, output format and job status.
+//! The server-owned value sets: model, background type, output format, job status, billing
+//! status and health status.
 
 use crate::string_enum::string_enum;
 
@@ -35,8 +36,12 @@ string_enum! {
         Black => "black",
         /// Chroma-key blue.
         Blue => "blue",
-        /// The colour given by `bg_color`.
+        /// The colour given by `bg_color` (the older docs' name for [`BgType::Color`]).
         Custom => "custom",
+        /// The colour given by `bg_color` (normalized RGB, 0..=1).
+        Color => "color",
+        /// The image at `bg_image_url`.
+        Image => "image",
     }
 }
 
@@ -64,6 +69,8 @@ string_enum! {
     /// Where a job is in its life.
     pub enum JobStatus {
         /// A draft created with `auto_start = false`, waiting for `start_job`.
+        Created => "created",
+        /// Accepted and waiting for processing (some servers also show drafts this way).
         Pending => "pending",
         /// Being processed.
         Processing => "processing",
@@ -79,5 +86,23 @@ impl JobStatus {
     #[must_use]
     pub fn is_terminal(&self) -> bool {
         matches!(self, Self::Completed | Self::Failed)
+    }
+}
+
+string_enum! {
+    /// Where a job's billing stands (`billing_status`).
+    ///
+    /// The service's values are undocumented, so every value is kept as sent in
+    /// [`BillingStatus::Other`]; named variants will be added as the values are documented.
+    pub enum BillingStatus {}
+}
+
+string_enum! {
+    /// The service's own word on its health (`GET /health`).
+    pub enum HealthStatus {
+        /// Everything works.
+        Healthy => "healthy",
+        /// Up, but some dependency is failing: see [`Health::checks`](crate::Health::checks).
+        Degraded => "degraded",
     }
 }

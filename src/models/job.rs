@@ -1,9 +1,12 @@
 //! A job and the answer to creating or starting one.
 
+use std::time::SystemTime;
+
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use super::lenient::{self, Extra};
-use super::{BgType, JobStatus, Model, OutputFormat};
+use super::{BgType, BillingStatus, JobStatus, Model, OutputFormat};
 
 /// A background-removal job, as `get_job`, `list_jobs` and `wait_for_completion` return it.
 ///
@@ -34,6 +37,23 @@ pub struct Job {
     /// The output format, when the answer names it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub output_format: Option<OutputFormat>,
+    /// When the job was created, as the server wrote it (an ISO 8601 UTC time; older answers
+    /// send unix seconds, kept as their digits). [`Job::created_at_time`] reads it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    /// The length of the video in seconds, once the service knows it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_seconds: Option<f64>,
+    /// Where the job's billing stands (values undocumented: see [`BillingStatus`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub billing_status: Option<BillingStatus>,
+    /// Where the service sends this job's webhook events.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhook_url: Option<String>,
+    /// The delivery state of each webhook event (`sent` or `failed` per event), as sent: its
+    /// structure is undocumented.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhook_events: Option<Value>,
     /// Every other field of the answer, as sent.
     #[serde(flatten)]
     pub extra: Extra,
@@ -57,6 +77,14 @@ impl Job {
     pub fn is_failed(&self) -> bool {
         self.status == JobStatus::Failed
     }
+
+    /// [`created_at`](Job::created_at) as a time: ISO 8601 (a time with no zone is UTC) or
+    /// unix seconds. `None` when the answer had none or it could not be read; the text stays in
+    /// `created_at` either way.
+    #[must_use]
+    pub fn created_at_time(&self) -> Option<SystemTime> {
+        crate::timestamp::parse_any(self.created_at.as_deref()?.trim()).ok()
+    }
 }
 
 #[derive(Deserialize)]
@@ -78,6 +106,16 @@ struct JobWire {
     bg_type: Option<BgType>,
     #[serde(default)]
     output_format: Option<OutputFormat>,
+    #[serde(default, deserialize_with = "lenient::timestamp_text")]
+    created_at: Option<String>,
+    #[serde(default, deserialize_with = "lenient::number")]
+    duration_seconds: Option<f64>,
+    #[serde(default, deserialize_with = "lenient::string")]
+    billing_status: Option<String>,
+    #[serde(default, deserialize_with = "lenient::string")]
+    webhook_url: Option<String>,
+    #[serde(default)]
+    webhook_events: Option<Value>,
     #[serde(flatten)]
     extra: Extra,
 }
@@ -97,6 +135,11 @@ impl TryFrom<JobWire> for Job {
             model: wire.model,
             bg_type: wire.bg_type,
             output_format: wire.output_format,
+            created_at: wire.created_at,
+            duration_seconds: wire.duration_seconds,
+            billing_status: wire.billing_status.map(BillingStatus::from),
+            webhook_url: wire.webhook_url,
+            webhook_events: wire.webhook_events.filter(|events| !events.is_null()),
             extra: wire.extra,
         })
     }
@@ -109,7 +152,7 @@ impl TryFrom<JobWire> for Job {
 pub struct JobSubmission {
     /// The id to poll with `get_job` or `wait_for_completion`.
     pub id: String,
-    /// The status right after submission: usually processing, or pending for a draft.
+    /// The status right after submission: usually processing, or created for a draft.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<JobStatus>,
     /// Whether the server accepted the request, when it says so.

@@ -18,11 +18,16 @@ pub(crate) fn id<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<St
 
 /// A number sent as a number or a numeric string; anything else reads as absent.
 pub(crate) fn number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<f64>, D::Error> {
-    Ok(match Option::<Value>::deserialize(deserializer)? {
-        Some(Value::Number(number)) => number.as_f64(),
-        Some(Value::String(text)) => text.trim().parse().ok(),
+    Ok(Option::<Value>::deserialize(deserializer)?.as_ref().and_then(number_of))
+}
+
+/// [`number`] on a value already parsed.
+pub(crate) fn number_of(value: &Value) -> Option<f64> {
+    match value {
+        Value::Number(number) => number.as_f64(),
+        Value::String(text) => text.trim().parse().ok().filter(|number: &f64| number.is_finite()),
         _ => None,
-    })
+    }
 }
 
 /// A message sent as a string, or as an object with a `message`; any other value keeps its
@@ -49,4 +54,53 @@ pub(crate) fn pick_id(id: Option<String>, job_id: Option<String>, extra: &mut Ex
         }
         (id, job_id) => id.or(job_id),
     }
+}
+
+/// A count sent as a whole number, a float with no fraction, or a numeric string; anything
+/// else (negative, fractional, not a number) reads as absent.
+pub(crate) fn count<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
+    Ok(Option::<Value>::deserialize(deserializer)?.as_ref().and_then(count_of))
+}
+
+/// [`count`] on a value already parsed.
+pub(crate) fn count_of(value: &Value) -> Option<u64> {
+    match value {
+        Value::Number(number) => number.as_u64().or_else(|| number.as_f64().and_then(whole)),
+        Value::String(text) => {
+            let text = text.trim();
+            text.parse::<u64>().ok().or_else(|| text.parse::<f64>().ok().and_then(whole))
+        }
+        _ => None,
+    }
+}
+
+/// A timestamp kept as the text the server sent: a string as is, a number (unix seconds) as its
+/// digits. Parsing it is left to the reader, so an odd value never fails an answer.
+pub(crate) fn timestamp_text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    Ok(match Option::<Value>::deserialize(deserializer)? {
+        Some(Value::String(text)) => Some(text),
+        Some(Value::Number(number)) => Some(number.to_string()),
+        _ => None,
+    })
+}
+
+/// A string, or nothing for `null` and any other type.
+pub(crate) fn string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    Ok(match Option::<Value>::deserialize(deserializer)? {
+        Some(Value::String(text)) => Some(text),
+        _ => None,
+    })
+}
+
+#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+fn whole(value: f64) -> Option<u64> {
+    // 2^64 itself is not representable as u64; everything below it with no fraction is.
+    (value.is_finite() && value >= 0.0 && value.fract() == 0.0 && value < 18_446_744_073_709_551_616.0)
+        .then_some(value as u64)
+}
+
+/// A server-owned enum sent as a string; any other value (a number, an object) reads as absent
+/// rather than failing the answer.
+pub(crate) fn enum_text<'de, D: Deserializer<'de>, T: From<String>>(deserializer: D) -> Result<Option<T>, D::Error> {
+    Ok(string(deserializer)?.map(T::from))
 }

@@ -1,6 +1,11 @@
 //! [`SimulatorBuilder`]: the simulator's settings.
 
+use std::time::Duration;
+
 use super::Simulator;
+
+/// The documented upload limit: 500 MB.
+const MAX_UPLOAD_SIZE: u64 = 500 * 1024 * 1024;
 
 /// Settings of a [`Simulator`]; get one from [`Simulator::builder`].
 #[derive(Debug, Clone)]
@@ -12,6 +17,9 @@ pub struct SimulatorBuilder {
     pub(crate) polls_to_complete: u32,
     pub(crate) output_size: usize,
     pub(crate) worker_threads: usize,
+    pub(crate) credits: f64,
+    pub(crate) job_duration: Duration,
+    pub(crate) max_upload_size: Option<u64>,
 }
 
 impl Default for SimulatorBuilder {
@@ -23,6 +31,9 @@ impl Default for SimulatorBuilder {
             polls_to_complete: 3,
             output_size: 64 * 1024,
             worker_threads: 4,
+            credits: f64::INFINITY,
+            job_duration: Duration::from_secs(10),
+            max_upload_size: Some(MAX_UPLOAD_SIZE),
         }
     }
 }
@@ -64,6 +75,28 @@ impl SimulatorBuilder {
     /// How many threads answer requests (default 4, at least 1, at most 64).
     pub fn worker_threads(mut self, threads: usize) -> Self {
         self.worker_threads = threads.clamp(1, 64);
+        self
+    }
+
+    /// The account's credit balance (default unlimited). Each job takes its cost when it starts;
+    /// once the balance does not cover a job, creating (or starting) it answers 402
+    /// `insufficient_credits`. NaN and negative values mean 0.
+    pub fn credits(mut self, credits: f64) -> Self {
+        self.credits = if credits.is_nan() { 0.0 } else { credits.max(0.0) };
+        self
+    }
+
+    /// The simulated length of every video (default 10 s): it is each job's `duration_seconds`
+    /// and what the job is charged for (credits per minute × minutes).
+    pub fn job_duration(mut self, duration: Duration) -> Self {
+        self.job_duration = duration;
+        self
+    }
+
+    /// The largest upload accepted, in bytes (default 500 MiB, the documented limit); `None`
+    /// accepts any size. A larger file answers 400 "File too large".
+    pub fn max_upload_size(mut self, bytes: Option<u64>) -> Self {
+        self.max_upload_size = bytes;
         self
     }
 

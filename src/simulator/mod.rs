@@ -2,7 +2,7 @@
 //!
 //! [`Simulator`] is a real HTTP server on `127.0.0.1` (an OS-chosen port) speaking the API's
 //! wire contract: API-key and admin-token authentication, uploads, jobs that move through
-//! `pending` → `processing` → `completed`/`failed` as they are polled, listing, usage,
+//! `created` (drafts) → `processing` → `completed`/`failed` as they are polled, credits, listing, usage,
 //! admin keys, the legacy `/api/*` routes, output files standing in for the CDN, and signed
 //! webhook deliveries. Point a client at [`Simulator::base_url`], use [`Simulator::api_key`],
 //! and assert on what the server saw with [`Simulator::requests`].
@@ -24,17 +24,43 @@
 //!   advance jobs. A completed job's `output_url` is `{base_url}/outputs/{id}.{ext}` (the
 //!   extension is the output format, `zip` for `png_sequence`); that file needs no credential
 //!   and holds [`expected_output`] bytes.
+//! - **Drafts.** `auto_start: false` creates a job in status `created` (so it answers and lists);
+//!   `POST /v1/jobs/{id}/start` starts it, and only a `created` job can be started (409 otherwise).
+//! - **Jobs** carry `created_at` (ISO 8601 UTC), `duration_seconds` (the simulated length, see
+//!   [`SimulatorBuilder::job_duration`]), `billing_status` (`not_charged` for a draft, `charged`
+//!   once started, `refunded` once failed: the simulator's own words, the service's are
+//!   undocumented), `webhook_url`, `webhook_events` (`sent` or `failed` per event) and
+//!   `video_url`, plus the options they were created or started with.
+//! - **Options.** `background` and `composition` are validated like the client does (400
+//!   `invalid_request` with a message); `preview_duration` must be a number above 0; `bg_color`
+//!   components must be in 0..=1; the `background` object together with any of `bg_type`,
+//!   `bg_color` or `bg_image_url` is refused.
+//! - **Credits.** Starting a job (at creation, or at start for a draft) takes the model's credits
+//!   per minute (original 60, light 45, pro 180, human 45) × the simulated minutes (or the
+//!   preview's, when shorter). When the balance ([`SimulatorBuilder::credits`], unlimited by
+//!   default) does not cover it, the answer is 402 `insufficient_credits` and nothing changes.
+//!   A failed job's credits are given back. See [`Simulator::credits_remaining`].
 //! - **Failure marker.** A job whose `video_url` contains `simulate-failure` ends `failed` with
 //!   `error` `"simulated failure"` where it would have completed.
-//! - **Uploads** are scanned as they stream in and never held in memory; the answer's `size` is
-//!   the exact byte count of the `file` part. The returned `video_url` is not served.
-//! - **Errors** are `{"error":{"code","message","request_id"}}`; every answer carries
-//!   `X-Request-Id`. JSON bodies over 1 MiB get 413.
-//! - **Webhooks** (`job.started`, `job.completed`, `job.failed`) are delivered synchronously,
-//!   before the answer to the request that caused them, signed with
-//!   [`crate::webhook::sign`] when a secret is set, and only to loopback hosts
+//! - **Uploads** are scanned as they stream in and never held in memory; the answer is
+//!   `{success, video_id, video_url, filename, size}` with the exact byte count of the `file`
+//!   part. A file over [`SimulatorBuilder::max_upload_size`] (500 MiB by default) is refused with
+//!   400 "File too large", and one that is not `video/mp4`, `video/quicktime`, `video/webm` or
+//!   `video/x-msvideo` (by the part's content type, or by a `.mp4`, `.mov`, `.webm` or `.avi`
+//!   name when the type is missing or `application/octet-stream`) with 400 "Invalid file type".
+//!   The returned `video_url` is not served.
+//! - **Answers** have the docs' shapes: pricing (`model_pricing_credits_per_minute`, `packages`),
+//!   health (`healthy`, `checks`), usage (`total_jobs`, `credits_used`, `completed_jobs`), the
+//!   legacy download link (`download_url`, `output_format`; 400 "Job not completed" before).
+//! - **Errors** are `{"error":{"code","message","request_id"}}` with the documented codes
+//!   (`missing_api_key`, `invalid_api_key`, `insufficient_credits`, `invalid_request`,
+//!   `not_found`); every answer carries `X-Request-Id`. JSON bodies over 1 MiB get 413.
+//! - **Webhooks** (`job.started`, `job.completed`, `job.failed`) are delivered before the answer
+//!   to the request that caused them, as `{"event", "data": {the job}}` with an ISO 8601
+//!   `X-Webhook-Timestamp`, signed like the API when a secret is set, and only to loopback hosts
 //!   (`127.0.0.0/8`, `localhost`, `[::1]`): any other host is never contacted and the delivery
-//!   is recorded as refused. See [`Simulator::webhook_deliveries`].
+//!   is recorded as refused. See [`Simulator::webhook_deliveries`]. The simulator can be started,
+//!   used and dropped inside an async runtime (`#[tokio::test]`).
 //! - **Faults.** [`Simulator::inject`] queues a [`FaultRule`]: error statuses, 429 with
 //!   `Retry-After`, proxy HTML pages, empty or truncated bodies, delays, and
 //!   [`Fault::StatusAfterApplying`]. A faulted request takes no effect, except under
@@ -76,7 +102,7 @@ mod server;
 mod state;
 mod webhooks;
 
-use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -96,6 +122,8 @@ pub(crate) struct Config {
     pub(crate) webhook_secret: Option<String>,
     pub(crate) polls_to_complete: u32,
     pub(crate) output_size: usize,
+    pub(crate) job_duration: Duration,
+    pub(crate) max_upload_size: Option<u64>,
 }
 
 /// What the worker threads share.
@@ -105,7 +133,6 @@ pub(crate) struct Shared {
     pub(crate) state: Mutex<State>,
     stop: Mutex<bool>,
     stop_cv: Condvar,
-    client: OnceLock<Option<reqwest::blocking::Client>>,
 }
 
 impl Shared {
@@ -122,11 +149,6 @@ impl Shared {
     pub(crate) fn wait_for_stop(&self, d: Duration) {
         let guard = lock(&self.stop);
         let _ = self.stop_cv.wait_timeout_while(guard, d, |stopped| !*stopped);
-    }
-
-    /// The HTTP client webhook deliveries use, built on first use.
-    pub(crate) fn webhook_client(&self) -> Option<&reqwest::blocking::Client> {
-        self.client.get_or_init(webhooks::build_client).as_ref()
     }
 }
 
@@ -176,6 +198,7 @@ impl Simulator {
                 enabled: true,
                 created_at: now_secs(),
             }],
+            credits: b.credits,
             ..State::default()
         };
         let shared = Arc::new(Shared {
@@ -185,12 +208,13 @@ impl Simulator {
                 webhook_secret: b.webhook_secret,
                 polls_to_complete: b.polls_to_complete,
                 output_size: b.output_size,
+                job_duration: b.job_duration,
+                max_upload_size: b.max_upload_size,
             },
             base_url,
             state: Mutex::new(state),
             stop: Mutex::new(false),
             stop_cv: Condvar::new(),
-            client: OnceLock::new(),
         });
         let server = Arc::new(server);
         let threads = server::spawn(&shared, &server, b.worker_threads)?;
@@ -275,6 +299,13 @@ impl Simulator {
     #[must_use]
     pub fn job_count(&self) -> usize {
         lock(&self.shared.state).jobs.len()
+    }
+
+    /// The credits left: [`SimulatorBuilder::credits`] minus what started jobs took (failed
+    /// jobs give theirs back). `f64::INFINITY` when the balance is unlimited (the default).
+    #[must_use]
+    pub fn credits_remaining(&self) -> f64 {
+        lock(&self.shared.state).credits
     }
 
     /// How many uploads have been accepted so far.

@@ -15,6 +15,8 @@ pub(crate) struct FilePart {
     pub(crate) filename: Option<String>,
     /// Exact byte count of the part's content.
     pub(crate) size: u64,
+    /// The part's `Content-Type`, lowercased and without parameters, if any.
+    pub(crate) content_type: Option<String>,
 }
 
 /// Why a body is not a usable upload.
@@ -94,18 +96,32 @@ pub(crate) fn scan_upload<R: Read>(reader: R, boundary: &str) -> Result<FilePart
                 None => return Err(MultipartError::Malformed("part headers not terminated")),
             }
         };
-        let (name, filename) = disposition(&String::from_utf8_lossy(&headers));
+        let header_text = String::from_utf8_lossy(&headers);
+        let (name, filename) = disposition(&header_text);
         let mut size = 0u64;
         if !s.skip_until(&delim, &mut size)? {
             return Err(MultipartError::Malformed("closing boundary missing"));
         }
         if found.is_none() && name.as_deref() == Some("file") {
-            found = Some(FilePart { filename, size });
+            found = Some(FilePart { filename, size, content_type: part_content_type(&header_text) });
         }
     }
     // Epilogue.
     s.drain()?;
     found.ok_or(MultipartError::MissingFile)
+}
+
+/// The media type of a part's `Content-Type` header, lowercased, parameters dropped.
+fn part_content_type(headers: &str) -> Option<String> {
+    headers
+        .split("\r\n")
+        .find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.trim()
+                .eq_ignore_ascii_case("content-type")
+                .then(|| value.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+        })
+        .filter(|media_type| !media_type.is_empty())
 }
 
 /// The `name` and `filename` of a part's `Content-Disposition` header.

@@ -1,18 +1,26 @@
-//! The simulated service's state: jobs, keys, usage events, logs, behind one mutex.
+//! The simulated service's state: jobs, keys, credits, usage events, logs, behind one mutex.
 
 use std::sync::{Mutex, MutexGuard};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Map, Value};
 
 use super::faults::FaultRule;
 use super::record::RecordedRequest;
 use super::webhooks::{PendingDelivery, WebhookDelivery};
+use crate::timestamp::format_iso8601;
 
 /// The marker that makes a job fail: a `video_url` containing it ends `failed`.
 pub(crate) const FAILURE_MARKER: &str = "simulate-failure";
 /// The `error` of a job failed through [`FAILURE_MARKER`].
 pub(crate) const FAILURE_MESSAGE: &str = "simulated failure";
+
+/// `billing_status` of a draft: nothing charged yet.
+pub(crate) const NOT_CHARGED: &str = "not_charged";
+/// `billing_status` of a started job: its credits were taken.
+pub(crate) const CHARGED: &str = "charged";
+/// `billing_status` of a failed job: its credits were given back.
+pub(crate) const REFUNDED: &str = "refunded";
 
 /// Unix time in seconds.
 pub(crate) fn now_secs() -> u64 {
@@ -27,7 +35,8 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// A job's lifecycle state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum JobStatus {
-    Pending,
+    /// A draft (`auto_start: false`), waiting for `POST /v1/jobs/{id}/start`.
+    Created,
     Processing,
     Completed,
     Failed,
@@ -36,7 +45,7 @@ pub(crate) enum JobStatus {
 impl JobStatus {
     pub(crate) fn as_str(self) -> &'static str {
         match self {
-            JobStatus::Pending => "pending",
+            JobStatus::Created => "created",
             JobStatus::Processing => "processing",
             JobStatus::Completed => "completed",
             JobStatus::Failed => "failed",
@@ -56,10 +65,20 @@ pub(crate) struct Job {
     pub(crate) bg_type: String,
     pub(crate) output_format: String,
     pub(crate) bg_color: Option<Value>,
+    pub(crate) bg_image_url: Option<String>,
+    pub(crate) background: Option<Value>,
+    pub(crate) composition: Option<Value>,
+    pub(crate) preview_duration: Option<f64>,
     pub(crate) text_prompt: Option<String>,
     pub(crate) webhook_url: Option<String>,
+    pub(crate) webhook_events: Map<String, Value>,
     pub(crate) metadata: Option<Value>,
-    pub(crate) created_at: u64,
+    pub(crate) created_at: SystemTime,
+    /// The simulated length of the video.
+    pub(crate) duration: Duration,
+    pub(crate) billing_status: &'static str,
+    /// Credits taken when the job started (given back if it fails).
+    pub(crate) charged: f64,
     pub(crate) output_url: Option<String>,
     pub(crate) error: Option<String>,
 }
@@ -78,20 +97,26 @@ impl Job {
             "bg_type": self.bg_type,
             "output_format": self.output_format,
             "video_url": self.video_url,
-            "created_at": self.created_at,
+            "created_at": format_iso8601(self.created_at),
+            "duration_seconds": self.duration.as_secs_f64(),
+            "billing_status": self.billing_status,
+            "webhook_url": self.webhook_url,
+            "webhook_events": self.webhook_events,
         });
         if let Some(obj) = v.as_object_mut() {
-            if let Some(c) = &self.bg_color {
-                obj.insert("bg_color".into(), c.clone());
-            }
-            if let Some(t) = &self.text_prompt {
-                obj.insert("text_prompt".into(), Value::from(t.as_str()));
-            }
-            if let Some(w) = &self.webhook_url {
-                obj.insert("webhook_url".into(), Value::from(w.as_str()));
-            }
-            if let Some(m) = &self.metadata {
-                obj.insert("metadata".into(), m.clone());
+            let optional = [
+                ("bg_color", self.bg_color.clone()),
+                ("bg_image_url", self.bg_image_url.clone().map(Value::from)),
+                ("background", self.background.clone()),
+                ("composition", self.composition.clone()),
+                ("preview_duration", self.preview_duration.map(Value::from)),
+                ("text_prompt", self.text_prompt.clone().map(Value::from)),
+                ("metadata", self.metadata.clone()),
+            ];
+            for (name, value) in optional {
+                if let Some(value) = value {
+                    obj.insert(name.into(), value);
+                }
             }
         }
         v
@@ -100,6 +125,14 @@ impl Job {
     /// The file extension of this job's output.
     pub(crate) fn output_ext(&self) -> &str {
         output_ext(&self.output_format)
+    }
+
+    /// What starting this job costs: the model's credits per minute × the minutes processed
+    /// (the whole video, or the preview when shorter).
+    pub(crate) fn cost(&self) -> f64 {
+        let minutes = self.duration.as_secs_f64() / 60.0;
+        let minutes = self.preview_duration.map_or(minutes, |preview| minutes.min(preview / 60.0));
+        credits_per_minute(&self.model) * minutes
     }
 }
 
@@ -142,6 +175,8 @@ pub(crate) struct UsageEvent {
     pub(crate) kind: &'static str,
     pub(crate) job_id: String,
     pub(crate) model: String,
+    /// Credits this event moved: taken at `job.started`, given back (negative) at `job.failed`.
+    pub(crate) credits: f64,
     pub(crate) created_at: u64,
 }
 
@@ -152,6 +187,7 @@ impl UsageEvent {
             "type": self.kind,
             "job_id": self.job_id,
             "model": self.model,
+            "credits": self.credits,
             "created_at": self.created_at,
         })
     }
@@ -179,10 +215,27 @@ pub(crate) struct State {
     pub(crate) keys: Vec<ApiKey>,
     pub(crate) events: Vec<UsageEvent>,
     pub(crate) uploads: u64,
+    pub(crate) credits: f64,
     pub(crate) requests: Vec<RecordedRequest>,
     pub(crate) faults: Vec<FaultRule>,
     pub(crate) deliveries: Vec<WebhookDelivery>,
     pub(crate) next_delivery: u64,
+}
+
+/// A job the balance does not cover: what it costs and what is left.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Shortfall {
+    pub(crate) cost: f64,
+    pub(crate) balance: f64,
+}
+
+impl Shortfall {
+    pub(crate) fn message(self) -> String {
+        format!(
+            "Insufficient credits: this job needs {:.2} credits and {:.2} remain; top up credits to continue",
+            self.cost, self.balance
+        )
+    }
 }
 
 impl State {
@@ -194,16 +247,27 @@ impl State {
         self.keys.iter().any(|k| k.enabled && k.key == key)
     }
 
-    fn event(&mut self, kind: &'static str, idx: usize) {
+    fn event(&mut self, kind: &'static str, idx: usize, credits: f64) {
         let job = &self.jobs[idx];
         let ev = UsageEvent {
             id: format!("evt_{}", self.events.len() + 1),
             kind,
             job_id: job.id.clone(),
             model: job.model.clone(),
+            credits,
             created_at: now_secs(),
         };
         self.events.push(ev);
+    }
+
+    /// Whether the balance covers `job`, before it is added or started.
+    pub(crate) fn afford(&self, job: &Job) -> Result<(), Shortfall> {
+        let cost = job.cost();
+        if cost <= self.credits {
+            Ok(())
+        } else {
+            Err(Shortfall { cost, balance: self.credits })
+        }
     }
 
     /// Adds a job (already validated) and records `job.created`.
@@ -211,20 +275,25 @@ impl State {
         job.id = format!("job_{}", self.jobs.len() + 1);
         self.jobs.push(job);
         let idx = self.jobs.len() - 1;
-        self.event("job.created", idx);
+        self.event("job.created", idx, 0.0);
         idx
     }
 
-    /// pending → processing; completes at once when `polls_to_complete` is 0.
+    /// created → processing, taking the job's credits (checked with [`State::afford`]);
+    /// completes at once when `polls_to_complete` is 0.
     pub(crate) fn start_job(&mut self, idx: usize, polls_to_complete: u32, base_url: &str) -> Vec<PendingDelivery> {
         let mut out = Vec::new();
+        let cost = self.jobs[idx].cost();
+        self.credits -= cost;
         {
             let job = &mut self.jobs[idx];
             job.status = JobStatus::Processing;
             job.progress = 0;
             job.polls = 0;
+            job.charged = cost;
+            job.billing_status = CHARGED;
         }
-        self.event("job.started", idx);
+        self.event("job.started", idx, cost);
         self.webhook(idx, "job.started", &mut out);
         if polls_to_complete == 0 {
             self.finish(idx, base_url, &mut out);
@@ -250,17 +319,19 @@ impl State {
 
     fn finish(&mut self, idx: usize, base_url: &str, out: &mut Vec<PendingDelivery>) {
         let job = &mut self.jobs[idx];
-        let event = if job.video_url.contains(FAILURE_MARKER) {
+        let (event, refund) = if job.video_url.contains(FAILURE_MARKER) {
             job.status = JobStatus::Failed;
             job.error = Some(FAILURE_MESSAGE.to_owned());
-            "job.failed"
+            job.billing_status = REFUNDED;
+            ("job.failed", std::mem::take(&mut job.charged))
         } else {
             job.status = JobStatus::Completed;
             job.progress = 100;
             job.output_url = Some(format!("{base_url}/outputs/{}.{}", job.id, job.output_ext()));
-            "job.completed"
+            ("job.completed", 0.0)
         };
-        self.event(event, idx);
+        self.credits += refund;
+        self.event(event, idx, -refund);
         self.webhook(idx, event, out);
     }
 
@@ -269,58 +340,63 @@ impl State {
         let Some(url) = job.webhook_url.clone() else {
             return;
         };
-        let body = json!({
-            "event": event,
-            "job_id": job.id,
-            "status": job.status.as_str(),
-            "progress": job.progress,
-            "output_url": job.output_url,
-            "error": job.error,
-        });
+        // The envelope the vendor's own receiver reads: the job's fields under `data`.
+        let body = json!({ "event": event, "data": job.to_json() });
         self.next_delivery += 1;
         out.push(PendingDelivery {
             url,
             event,
+            job_id: job.id.clone(),
             delivery_id: format!("whd_{}_{:08x}", self.next_delivery, fastrand::u32(..)),
             body: serde_json::to_vec(&body).unwrap_or_default(),
         });
     }
 
-    /// The usage summary over the last `days` days.
+    /// Records how a delivery went in its job's `webhook_events`.
+    pub(crate) fn record_delivery(&mut self, job_id: &str, event: &str, delivered: bool) {
+        if let Some(idx) = self.job_index(job_id) {
+            let outcome = if delivered { "sent" } else { "failed" };
+            self.jobs[idx].webhook_events.insert(event.to_owned(), Value::from(outcome));
+        }
+    }
+
+    /// The usage summary over the last `days` days, in the docs' shape.
     pub(crate) fn usage_summary(&self, days: u64) -> Value {
         let since = now_secs().saturating_sub(days.saturating_mul(86_400));
         let recent = || self.events.iter().filter(move |e| e.created_at >= since);
         let count = |kind: &str| recent().filter(|e| e.kind == kind).count();
-        let credits: u64 = recent().filter(|e| e.kind == "job.completed").map(|e| credits_per_minute(&e.model)).sum();
+        let credits: f64 = recent().map(|e| e.credits).sum();
         json!({
             "days": days,
-            "jobs_created": count("job.created"),
-            "jobs_started": count("job.started"),
-            "jobs_completed": count("job.completed"),
-            "jobs_failed": count("job.failed"),
+            "total_jobs": count("job.created"),
+            "completed_jobs": count("job.completed"),
+            "failed_jobs": count("job.failed"),
             "credits_used": credits,
         })
     }
 }
 
-/// The simulated price of one minute of output per model.
-pub(crate) fn credits_per_minute(model: &str) -> u64 {
+/// The credits one minute of video costs per model (`getting-started/credits`).
+pub(crate) fn credits_per_minute(model: &str) -> f64 {
     match model {
-        "light" => 5,
-        "human" => 8,
-        "pro" => 20,
-        _ => 10,
+        "light" | "human" => 45.0,
+        "pro" => 180.0,
+        _ => 60.0,
     }
 }
 
-/// The pricing object of `GET /api/pricing`.
+/// The answer of `GET /api/pricing`, in the docs' shape.
 pub(crate) fn pricing() -> Value {
     let mut models = Map::new();
     for m in super::routes::MODELS {
-        models.insert(
-            (*m).to_owned(),
-            json!({ "credits_per_minute": credits_per_minute(m), "text_prompt": *m == "pro" }),
-        );
+        models.insert((*m).to_owned(), Value::from(credits_per_minute(m)));
     }
-    json!({ "currency": "credits", "unit": "minute", "models": models })
+    json!({
+        "model_pricing_credits_per_minute": models,
+        "price_per_second_cents": 1.0,
+        "packages": [
+            {"id": "starter", "credits": 1000, "price_cents": 1000},
+            {"id": "pro", "credits": 6000, "price_cents": 5000},
+        ],
+    })
 }

@@ -1,10 +1,12 @@
-//! Webhook deliveries: signing, the loopback-only guard, and the delivery log.
+//! Webhook deliveries: signing, the loopback-only guard, the delivery log, and the HTTP client
+//! that makes them.
 
 use std::net::{IpAddr, Ipv6Addr};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
-use super::state::{lock, now_secs};
+use super::state::lock;
 use super::Shared;
+use crate::timestamp::format_iso8601;
 use crate::webhook::{HEADER_DELIVERY_ID, HEADER_EVENT, HEADER_SIGNATURE, HEADER_TIMESTAMP};
 
 /// How long one delivery may take.
@@ -24,9 +26,10 @@ pub struct WebhookDelivery {
     pub event: String,
     /// The `X-Webhook-Delivery-Id` sent (unique per delivery).
     pub delivery_id: String,
-    /// The `X-Webhook-Timestamp` sent (unix seconds).
-    pub timestamp: u64,
-    /// The raw JSON body sent.
+    /// The `X-Webhook-Timestamp` sent: an ISO 8601 UTC time such as
+    /// `2026-04-20T10:00:00.123Z`, as the API writes it. The signature covers this text.
+    pub timestamp: String,
+    /// The raw JSON body sent: `{"event": ..., "data": {the job}}`.
     pub body: Vec<u8>,
     /// The `X-Webhook-Signature` sent, `None` when the simulator has no webhook secret.
     pub signature: Option<String>,
@@ -40,45 +43,45 @@ pub struct WebhookDelivery {
 pub(crate) struct PendingDelivery {
     pub(crate) url: String,
     pub(crate) event: &'static str,
+    pub(crate) job_id: String,
     pub(crate) delivery_id: String,
     pub(crate) body: Vec<u8>,
 }
 
-/// Makes the deliveries in order, synchronously, and records each one.
+/// Makes the deliveries in order, before returning, and records each one.
+///
+/// They run on async reqwest driven by a current-thread runtime made here, on the simulator's
+/// worker thread, and dropped before returning: no runtime object ever reaches the caller's
+/// thread, so a simulator started, used and dropped inside `#[tokio::test]` never meets tokio's
+/// "cannot drop a runtime in an async context" panic.
 pub(crate) fn deliver_all(shared: &Shared, pending: Vec<PendingDelivery>) {
+    if pending.is_empty() {
+        return;
+    }
+    let sender = Sender::new();
     for p in pending {
-        let record = deliver(shared, p);
-        lock(&shared.state).deliveries.push(record);
+        let (job_id, event) = (p.job_id.clone(), p.event);
+        let record = deliver(shared, sender.as_ref(), p);
+        let mut st = lock(&shared.state);
+        st.record_delivery(&job_id, event, record.outcome.as_ref().is_ok_and(|status| (200..300).contains(status)));
+        st.deliveries.push(record);
     }
 }
 
-fn deliver(shared: &Shared, p: PendingDelivery) -> WebhookDelivery {
-    let timestamp = now_secs();
+/// The one place a delivery is signed.
+fn deliver(shared: &Shared, sender: Option<&Sender>, p: PendingDelivery) -> WebhookDelivery {
+    let timestamp = format_iso8601(SystemTime::now());
     let signature = shared
         .config
         .webhook_secret
         .as_deref()
-        .and_then(|s| crate::webhook::sign(s, &timestamp.to_string(), &p.body).ok());
+        .and_then(|secret| crate::webhook::sign(secret, &timestamp, &p.body).ok());
     let outcome = if !is_loopback_url(&p.url) {
         Err(REFUSED.to_owned())
     } else {
-        match shared.webhook_client() {
+        match sender {
             None => Err("webhook client could not be built".to_owned()),
-            Some(client) => {
-                let mut req = client
-                    .post(&p.url)
-                    .header("Content-Type", "application/json")
-                    .header(HEADER_EVENT, p.event)
-                    .header(HEADER_DELIVERY_ID, &p.delivery_id)
-                    .header(HEADER_TIMESTAMP, timestamp.to_string());
-                if let Some(sig) = &signature {
-                    req = req.header(HEADER_SIGNATURE, sig);
-                }
-                req.body(p.body.clone())
-                    .send()
-                    .map(|r| r.status().as_u16())
-                    .map_err(|e| format!("delivery failed: {e}"))
-            }
+            Some(sender) => sender.post(&p, &timestamp, signature.as_deref()),
         }
     };
     WebhookDelivery {
@@ -92,15 +95,46 @@ fn deliver(shared: &Shared, p: PendingDelivery) -> WebhookDelivery {
     }
 }
 
-/// Builds the client deliveries use: short timeout, no proxy, no redirects.
-pub(crate) fn build_client() -> Option<reqwest::blocking::Client> {
-    reqwest::blocking::Client::builder()
-        .timeout(DELIVERY_TIMEOUT)
-        .connect_timeout(DELIVERY_TIMEOUT)
-        .no_proxy()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .ok()
+/// An async client and the current-thread runtime that drives it, for one batch of deliveries.
+struct Sender {
+    runtime: tokio::runtime::Runtime,
+    client: reqwest::Client,
+}
+
+impl Sender {
+    /// Short timeouts, no proxy, no redirects.
+    fn new() -> Option<Sender> {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+        let client = reqwest::Client::builder()
+            .timeout(DELIVERY_TIMEOUT)
+            .connect_timeout(DELIVERY_TIMEOUT)
+            .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .ok()?;
+        Some(Sender { runtime, client })
+    }
+
+    fn post(&self, p: &PendingDelivery, timestamp: &str, signature: Option<&str>) -> Result<u16, String> {
+        let mut request = self
+            .client
+            .post(&p.url)
+            .header("Content-Type", "application/json")
+            .header(HEADER_EVENT, p.event)
+            .header(HEADER_DELIVERY_ID, &p.delivery_id)
+            .header(HEADER_TIMESTAMP, timestamp);
+        if let Some(signature) = signature {
+            request = request.header(HEADER_SIGNATURE, signature);
+        }
+        let request = request.body(p.body.clone());
+        self.runtime.block_on(async move {
+            let answer = request.send().await.map_err(|e| format!("delivery failed: {e}"))?;
+            let status = answer.status().as_u16();
+            // Read the body so the connection finishes cleanly; its content does not matter.
+            let _ = answer.bytes().await;
+            Ok(status)
+        })
+    }
 }
 
 /// Whether `url` is an `http(s)` URL whose host is 127.0.0.0/8, `localhost` or `[::1]`.

@@ -1,10 +1,13 @@
 //! `/v1/jobs`: create, start, get, list.
 
+use std::time::SystemTime;
+
 use serde_json::{json, Map, Value};
 
 use super::{int_param, json_object, opt_choice, opt_string, Ctx, BG_TYPES, MODELS, OUTPUT_FORMATS};
+use crate::models::{Background, Composition};
 use crate::simulator::reply::Reply;
-use crate::simulator::state::{lock, now_secs, Job, JobStatus};
+use crate::simulator::state::{lock, Job, JobStatus, Shortfall, NOT_CHARGED};
 use crate::simulator::webhooks::deliver_all;
 
 /// The fields `create` and `start` both accept, validated.
@@ -16,22 +19,73 @@ struct Settings {
     text_prompt: Option<String>,
     webhook_url: Option<String>,
     bg_color: Option<Value>,
+    bg_image_url: Option<String>,
+    background: Option<Value>,
+    composition: Option<Value>,
+    preview_duration: Option<f64>,
 }
 
 fn settings(ctx: &Ctx, obj: &Map<String, Value>) -> Result<Settings, Reply> {
-    let bg_color = match obj.get("bg_color") {
-        None | Some(Value::Null) => None,
-        Some(Value::Array(a)) if a.len() == 3 && a.iter().all(Value::is_number) => Some(Value::Array(a.clone())),
-        Some(_) => return Err(ctx.bad_request("bg_color must be an array of 3 numbers")),
-    };
+    let present = |name: &str| obj.get(name).is_some_and(|value| !value.is_null());
+    if present("background") {
+        if let Some(flat) = ["bg_type", "bg_color", "bg_image_url"].into_iter().find(|name| present(name)) {
+            return Err(ctx.bad_request(&format!(
+                "send either the background object or bg_type/bg_color/bg_image_url, not both (got background and {flat})"
+            )));
+        }
+    }
     Ok(Settings {
         model: opt_choice(ctx, obj, "model", MODELS)?,
         bg_type: opt_choice(ctx, obj, "bg_type", BG_TYPES)?,
         output_format: opt_choice(ctx, obj, "output_format", OUTPUT_FORMATS)?,
         text_prompt: opt_string(ctx, obj, "text_prompt")?,
         webhook_url: opt_string(ctx, obj, "webhook_url")?,
-        bg_color,
+        bg_color: bg_color(ctx, obj.get("bg_color"))?,
+        bg_image_url: opt_string(ctx, obj, "bg_image_url")?,
+        background: checked::<Background>(ctx, obj, "background", |b| b.check().map_err(|e| e.to_string()))?,
+        composition: checked::<Composition>(ctx, obj, "composition", |c| c.check().map_err(|e| e.to_string()))?,
+        preview_duration: preview_duration(ctx, obj.get("preview_duration"))?,
     })
+}
+
+fn bg_color(ctx: &Ctx, value: Option<&Value>) -> Result<Option<Value>, Reply> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Array(a)) if a.len() == 3 && a.iter().all(Value::is_number) => {
+            if a.iter().filter_map(Value::as_f64).all(|c| (0.0..=1.0).contains(&c)) {
+                Ok(Some(Value::Array(a.clone())))
+            } else {
+                Err(ctx.bad_request("bg_color components are normalized 0..=1 (divide 0..=255 values by 255)"))
+            }
+        }
+        Some(_) => Err(ctx.bad_request("bg_color must be an array of 3 numbers")),
+    }
+}
+
+/// An optional object field that must decode as `T` and pass `check`; kept as sent.
+fn checked<T: serde::de::DeserializeOwned>(
+    ctx: &Ctx,
+    obj: &Map<String, Value>,
+    field: &str,
+    check: impl Fn(&T) -> Result<(), String>,
+) -> Result<Option<Value>, Reply> {
+    let Some(value) = obj.get(field).filter(|value| !value.is_null()) else {
+        return Ok(None);
+    };
+    let typed =
+        serde_json::from_value::<T>(value.clone()).map_err(|e| ctx.bad_request(&format!("invalid {field}: {e}")))?;
+    check(&typed).map_err(|message| ctx.bad_request(&message))?;
+    Ok(Some(value.clone()))
+}
+
+fn preview_duration(ctx: &Ctx, value: Option<&Value>) -> Result<Option<f64>, Reply> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => match v.as_f64() {
+            Some(seconds) if seconds.is_finite() && seconds > 0.0 => Ok(Some(seconds)),
+            _ => Err(ctx.bad_request("preview_duration must be a number of seconds above 0")),
+        },
+    }
 }
 
 fn accepted(id: &str, status: JobStatus, message: &str) -> Reply {
@@ -41,6 +95,10 @@ fn accepted(id: &str, status: JobStatus, message: &str) -> Reply {
         "status": status.as_str(),
         "message": message,
     }))
+}
+
+fn out_of_credits(ctx: &Ctx, shortfall: Shortfall) -> Reply {
+    ctx.error(402, "insufficient_credits", &shortfall.message())
 }
 
 /// `POST /v1/jobs`.
@@ -67,26 +125,40 @@ pub(super) fn create(ctx: &Ctx, body: &[u8]) -> Reply {
         Some(Value::Bool(b)) => *b,
         Some(_) => return ctx.bad_request("auto_start must be a boolean"),
     };
+    let shared = ctx.shared;
     let job = Job {
         id: String::new(),
-        status: JobStatus::Pending,
+        status: JobStatus::Created,
         progress: 0,
         polls: 0,
         video_url,
         model: s.model.unwrap_or_else(|| "original".into()),
+        // The server's own default, per the docs.
         bg_type: s.bg_type.unwrap_or_else(|| "transparent".into()),
         output_format: s.output_format.unwrap_or_else(|| "webm".into()),
         bg_color: s.bg_color,
+        bg_image_url: s.bg_image_url,
+        background: s.background,
+        composition: s.composition,
+        preview_duration: s.preview_duration,
         text_prompt: s.text_prompt,
         webhook_url: s.webhook_url,
+        webhook_events: Map::new(),
         metadata,
-        created_at: now_secs(),
+        created_at: SystemTime::now(),
+        duration: shared.config.job_duration,
+        billing_status: NOT_CHARGED,
+        charged: 0.0,
         output_url: None,
         error: None,
     };
-    let shared = ctx.shared;
     let (id, status, pending) = {
         let mut st = lock(&shared.state);
+        if auto_start {
+            if let Err(shortfall) = st.afford(&job) {
+                return out_of_credits(ctx, shortfall);
+            }
+        }
         let idx = st.add_job(job);
         let pending =
             if auto_start { st.start_job(idx, shared.config.polls_to_complete, &shared.base_url) } else { Vec::new() };
@@ -115,34 +187,43 @@ pub(super) fn start(ctx: &Ctx, id: &str, body: &[u8]) -> Reply {
     let (status, pending) = {
         let mut st = lock(&shared.state);
         let Some(idx) = st.job_index(id) else {
-            return ctx.not_found(&format!("job {id} not found"));
+            return ctx.not_found(&format!("Job not found: {id}"));
         };
-        let job = &mut st.jobs[idx];
-        if job.status != JobStatus::Pending {
+        let current = &st.jobs[idx];
+        if current.status != JobStatus::Created {
             return ctx.error(
                 409,
                 "invalid_state",
-                &format!("job {id} is {}; only pending jobs can be started", job.status.as_str()),
+                &format!("job {id} is {}; only created (draft) jobs can be started", current.status.as_str()),
             );
         }
-        if let Some(v) = s.model {
-            job.model = v;
+        let mut job = current.clone();
+        // The background object replaces the flat fields, and the other way round.
+        if s.background.is_some() {
+            job.bg_color = None;
+            job.bg_image_url = None;
         }
-        if let Some(v) = s.bg_type {
-            job.bg_type = v;
+        if s.bg_type.is_some() || s.bg_color.is_some() {
+            job.background = None;
         }
-        if let Some(v) = s.output_format {
-            job.output_format = v;
+        let overrides =
+            [(&mut job.model, s.model), (&mut job.bg_type, s.bg_type), (&mut job.output_format, s.output_format)];
+        for (field, value) in overrides {
+            if let Some(value) = value {
+                *field = value;
+            }
         }
-        if s.text_prompt.is_some() {
-            job.text_prompt = s.text_prompt;
+        job.text_prompt = s.text_prompt.or(job.text_prompt);
+        job.webhook_url = s.webhook_url.or(job.webhook_url);
+        job.bg_color = s.bg_color.or(job.bg_color);
+        job.bg_image_url = s.bg_image_url.or(job.bg_image_url);
+        job.background = s.background.or(job.background);
+        job.composition = s.composition.or(job.composition);
+        job.preview_duration = s.preview_duration.or(job.preview_duration);
+        if let Err(shortfall) = st.afford(&job) {
+            return out_of_credits(ctx, shortfall);
         }
-        if s.webhook_url.is_some() {
-            job.webhook_url = s.webhook_url;
-        }
-        if s.bg_color.is_some() {
-            job.bg_color = s.bg_color;
-        }
+        st.jobs[idx] = job;
         let pending = st.start_job(idx, shared.config.polls_to_complete, &shared.base_url);
         (st.jobs[idx].status, pending)
     };
@@ -156,7 +237,7 @@ pub(super) fn get(ctx: &Ctx, id: &str) -> Reply {
     let (job, pending) = {
         let mut st = lock(&shared.state);
         let Some(idx) = st.job_index(id) else {
-            return ctx.not_found(&format!("job {id} not found"));
+            return ctx.not_found(&format!("Job not found: {id}"));
         };
         let pending = st.poll_job(idx, shared.config.polls_to_complete, &shared.base_url);
         (st.jobs[idx].to_json(), pending)

@@ -6,9 +6,12 @@ use super::{int_param, Ctx};
 use crate::simulator::reply::{Reply, ReplyBody};
 use crate::simulator::state::{self, lock, JobStatus};
 
-/// `GET /health`.
+/// `GET /health`, in the docs' shape.
 pub(super) fn health() -> Reply {
-    Reply::ok(&json!({ "status": "ok" }))
+    Reply::ok(&json!({
+        "status": "healthy",
+        "checks": { "api": "ok", "runpod_configured": true, "r2_configured": true },
+    }))
 }
 
 /// `GET /api/pricing`.
@@ -16,19 +19,19 @@ pub(super) fn pricing() -> Reply {
     Reply::ok(&state::pricing())
 }
 
-/// `GET /api/download/{id}`: the output URL of a completed job.
+/// `GET /api/download/{id}`: the output URL of a completed job, in the docs' shape.
 pub(super) fn download(ctx: &Ctx, id: &str) -> Reply {
     let st = lock(&ctx.shared.state);
     let Some(job) = st.job_index(id).map(|i| &st.jobs[i]) else {
-        return ctx.not_found(&format!("job {id} not found"));
+        return ctx.not_found(&format!("Job not found: {id}"));
     };
     if job.status != JobStatus::Completed {
-        return ctx.error(409, "invalid_state", &format!("job {id} is {}, not completed", job.status.as_str()));
+        return ctx.bad_request(&format!("Job not completed: job {id} is {}", job.status.as_str()));
     }
     Reply::ok(&json!({
-        "job_id": job.id,
-        "status": "completed",
-        "output_url": job.output_url,
+        "success": true,
+        "download_url": job.output_url,
+        "output_format": job.output_format,
     }))
 }
 
@@ -61,9 +64,9 @@ fn content_type(ext: &str) -> &'static str {
     }
 }
 
-/// `GET /v1/usage/summary?days=N` (1..=365, default 7).
+/// `GET /v1/usage/summary?days=N` (1..=90, default 7).
 pub(super) fn usage_summary(ctx: &Ctx) -> Reply {
-    match int_param(ctx, "days", 7, 1..=365) {
+    match int_param(ctx, "days", 7, 1..=90) {
         Ok(days) => Reply::ok(&lock(&ctx.shared.state).usage_summary(days)),
         Err(r) => r,
     }

@@ -16,7 +16,7 @@ use super::Shared;
 /// Accepted `model` values.
 pub(crate) const MODELS: &[&str] = &["original", "light", "pro", "human"];
 /// Accepted `bg_type` values.
-pub(crate) const BG_TYPES: &[&str] = &["transparent", "green", "white", "black", "blue", "custom"];
+pub(crate) const BG_TYPES: &[&str] = &["transparent", "green", "white", "black", "blue", "custom", "color", "image"];
 /// Accepted `output_format` values.
 pub(crate) const OUTPUT_FORMATS: &[&str] = &["webm", "mov", "mp4", "gif", "webp", "png_sequence"];
 /// Largest JSON body accepted.
@@ -147,11 +147,11 @@ pub(crate) fn dispatch(ctx: &Ctx, resolved: Option<&(Route, &'static [&'static s
             .with_header("Allow", &methods.join(", "));
     }
     if !ctx.authorized(route) {
-        let message = match route.auth() {
-            Auth::Admin => "missing or invalid X-Admin-Token",
-            _ => "missing or invalid X-Api-Key",
+        return match (route.auth(), ctx.header("X-Api-Key")) {
+            (Auth::Admin, _) => ctx.error(401, "unauthorized", "missing or invalid X-Admin-Token"),
+            (_, None) => ctx.error(401, "missing_api_key", "Missing API key: send it in X-Api-Key"),
+            (_, Some(_)) => ctx.error(401, "invalid_api_key", "Invalid API key: it is wrong or disabled"),
         };
-        return ctx.error(401, "unauthorized", message);
     }
     let bytes = match body {
         Body::TooLarge => {

@@ -1,4 +1,5 @@
-//! `POST /v1/uploads`: answers from the streaming scan the server already made.
+//! `POST /v1/uploads`: answers from the streaming scan the server already made, applying the
+//! documented limits (size, and the four accepted video types).
 
 use serde_json::json;
 
@@ -14,6 +15,15 @@ pub(super) fn upload(ctx: &Ctx, scanned: Result<FilePart, MultipartError>) -> Re
         Err(e) => return ctx.bad_request(&e.message()),
     };
     let filename = part.filename.as_deref().map(base_name).filter(|n| !n.is_empty()).unwrap_or("upload.bin").to_owned();
+    if let Some(limit) = ctx.shared.config.max_upload_size.filter(|limit| part.size > *limit) {
+        return ctx.bad_request(&format!("File too large: {} bytes; the limit is {limit} bytes", part.size));
+    }
+    if !accepted_type(part.content_type.as_deref(), &filename) {
+        return ctx.bad_request(&format!(
+            "Invalid file type: {} ({filename}); send video/mp4, video/quicktime, video/webm or video/x-msvideo",
+            part.content_type.as_deref().unwrap_or("no content type")
+        ));
+    }
     let n = {
         let mut st = lock(&ctx.shared.state);
         st.uploads += 1;
@@ -21,10 +31,29 @@ pub(super) fn upload(ctx: &Ctx, scanned: Result<FilePart, MultipartError>) -> Re
     };
     let video_url = format!("{}/uploads/{n}/{}", ctx.shared.base_url, encode_segment(&filename));
     Reply::ok(&json!({
+        "success": true,
+        "video_id": format!("vid_{n}"),
         "video_url": video_url,
         "filename": filename,
         "size": part.size,
     }))
+}
+
+/// The accepted media types, and the file extensions that stand for them.
+const VIDEO_TYPES: [(&str, &str); 4] =
+    [("video/mp4", "mp4"), ("video/quicktime", "mov"), ("video/webm", "webm"), ("video/x-msvideo", "avi")];
+
+/// One of the four video types by content type; or, when the client sent no specific type
+/// (none, or `application/octet-stream`), by the file name's extension.
+fn accepted_type(content_type: Option<&str>, filename: &str) -> bool {
+    match content_type {
+        Some(media_type) if media_type != "application/octet-stream" => {
+            VIDEO_TYPES.iter().any(|(accepted, _)| *accepted == media_type)
+        }
+        _ => filename
+            .rsplit_once('.')
+            .is_some_and(|(_, ext)| VIDEO_TYPES.iter().any(|(_, accepted)| ext.eq_ignore_ascii_case(accepted))),
+    }
 }
 
 /// The last component of a path a client may have sent as a file name.
