@@ -8,6 +8,18 @@ use serde::Serialize;
 
 use super::error::BatchError;
 
+/// One line of the report file, fields in this order.
+#[derive(Serialize)]
+struct ReportLine<'a> {
+    item: &'a str,
+    status: ItemStatus,
+    job_id: Option<&'a str>,
+    output: Option<&'a Path>,
+    error_code: Option<&'a str>,
+    error_message: Option<&'a str>,
+    request_id: Option<&'a str>,
+}
+
 /// How a run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -116,15 +128,15 @@ impl BatchReport {
         let mut out = BufWriter::new(File::create(path).map_err(|e| io("could not create", e))?);
         for item in &self.items {
             let error = item.error.as_ref();
-            let line = serde_json::json!({
-                "item": item.item,
-                "status": item.status,
-                "job_id": item.job_id,
-                "output": item.output,
-                "error_code": error.and_then(|e| e.code.clone()),
-                "error_message": error.map(|e| e.message.clone()),
-                "request_id": error.and_then(|e| e.request_id.clone()),
-            });
+            let line = ReportLine {
+                item: &item.item,
+                status: item.status,
+                job_id: item.job_id.as_deref(),
+                output: item.output.as_deref(),
+                error_code: error.and_then(|e| e.code.as_deref()),
+                error_message: error.map(|e| e.message.as_str()),
+                request_id: error.and_then(|e| e.request_id.as_deref()),
+            };
             serde_json::to_writer(&mut out, &line).map_err(|e| io("could not write", e.into()))?;
             out.write_all(b"\n").map_err(|e| io("could not write", e))?;
         }
