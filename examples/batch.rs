@@ -27,7 +27,9 @@ use std::time::Duration;
 
 use clap::Parser;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
-use removebgvideo::batch::{Batch, BatchError, BatchReport, Estimate, Event, Item, ItemStatus, JobOptions, Outcome, Shard};
+use removebgvideo::batch::{
+    Batch, BatchError, BatchReport, Estimate, Event, Item, ItemStatus, JobOptions, Outcome, Shard,
+};
 use removebgvideo::simulator::Simulator;
 use removebgvideo::{BgType, Client, Model, OutputFormat, API_KEY_ENV};
 

@@ -28,7 +28,11 @@ fn two_hundred_items_through_429s_5xx_and_dropped_connections_get_one_job_each()
         FaultRule::new(Fault::DropConnection).method("GET").path_prefix("/v1/jobs/").after(30).times(8),
         FaultRule::new(Fault::HtmlPage(503)).path_prefix("/v1/uploads").times(4),
         FaultRule::new(Fault::DropConnection).path_prefix("/v1/uploads").after(5).times(3),
-        FaultRule::new(Fault::RateLimited { retry_after: 0 }).method("GET").path_prefix("/v1/jobs/").after(50).times(10),
+        FaultRule::new(Fault::RateLimited { retry_after: 0 })
+            .method("GET")
+            .path_prefix("/v1/jobs/")
+            .after(50)
+            .times(10),
     ] {
         sim.inject(rule);
     }
@@ -52,9 +56,7 @@ fn a_402_after_k_jobs_stops_every_later_create_and_a_rerun_carries_on() {
     let sim = simulator();
     let dir = tempfile::tempdir().unwrap();
     let k = 5;
-    sim.inject(
-        FaultRule::new(Fault::Status(402)).method("POST").path_prefix("/v1/jobs").after(k).times(u32::MAX),
-    );
+    sim.inject(FaultRule::new(Fault::Status(402)).method("POST").path_prefix("/v1/jobs").after(k).times(u32::MAX));
 
     let report = batch(&sim, dir.path()).concurrency(3).run(url_items(20)).unwrap();
 
@@ -151,7 +153,10 @@ fn an_item_refused_by_the_api_fails_alone_with_its_code_and_request_id() {
     assert_eq!(report.count(ItemStatus::Failed), 1);
     assert_eq!(report.count(ItemStatus::Completed), 2);
     let error = report.items.iter().find_map(|item| item.error.as_ref()).unwrap();
-    assert_eq!((error.stage.as_str(), error.status, error.code.as_deref()), ("create", Some(400), Some("invalid_request")));
+    assert_eq!(
+        (error.stage.as_str(), error.status, error.code.as_deref()),
+        ("create", Some(400), Some("invalid_request"))
+    );
     assert!(error.request_id.as_deref().is_some_and(|id| id.starts_with("req_")));
 
     let report_file = dir.path().join("report.jsonl");

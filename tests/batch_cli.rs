@@ -93,7 +93,8 @@ fn the_exit_status_says_credits_and_bad_usage() {
     file_items(&inputs, 2);
     let out = dir.path().join("out");
 
-    let credits = start(&exe, &sim, &[inputs.as_os_str(), "--out".as_ref(), out.as_os_str()]).wait_with_output().unwrap();
+    let credits =
+        start(&exe, &sim, &[inputs.as_os_str(), "--out".as_ref(), out.as_os_str()]).wait_with_output().unwrap();
     assert_eq!(credits.status.code(), Some(3), "{}", String::from_utf8_lossy(&credits.stdout));
     assert!(String::from_utf8_lossy(&credits.stdout).contains("out of credits"));
     assert_eq!(sim.job_count(), 0);

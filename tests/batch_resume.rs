@@ -98,8 +98,11 @@ fn a_create_sent_line_with_no_request_behind_it_is_uncertain_not_created() {
     let out = dir.path().join("out");
     std::fs::create_dir_all(&out).unwrap();
     let mut file = OpenOptions::new().create(true).append(true).open(journal(&out)).unwrap();
-    writeln!(file, r#"{{"item":"u000","event":"create_sent","attempt":1,"video_url":"https://videos.example/0.mp4","at":1}}"#)
-        .unwrap();
+    writeln!(
+        file,
+        r#"{{"item":"u000","event":"create_sent","attempt":1,"video_url":"https://videos.example/0.mp4","at":1}}"#
+    )
+    .unwrap();
     drop(file);
 
     let report = batch(&sim, &out).run(url_items(1)).unwrap();

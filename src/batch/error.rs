@@ -70,6 +70,10 @@ pub(crate) fn invalid(reason: impl Into<String>) -> BatchError {
     BatchError::InvalidInput(reason.into())
 }
 
-pub(crate) fn journal_error(path: &std::path::Path, reason: impl Into<String>, source: Option<std::io::Error>) -> BatchError {
+pub(crate) fn journal_error(
+    path: &std::path::Path,
+    reason: impl Into<String>,
+    source: Option<std::io::Error>,
+) -> BatchError {
     BatchError::Journal { path: path.to_owned(), reason: reason.into(), source }
 }

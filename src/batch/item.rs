@@ -272,9 +272,8 @@ pub(crate) fn resolve(items: Vec<Item>, defaults: &JobOptions) -> Result<Vec<Pla
 
 /// A file's default id: its name without the extension.
 fn file_id(path: &Path) -> Result<String, BatchError> {
-    let stem = path
-        .file_stem()
-        .ok_or_else(|| invalid(format!("{} has no file name to take an id from", path.display())))?;
+    let stem =
+        path.file_stem().ok_or_else(|| invalid(format!("{} has no file name to take an id from", path.display())))?;
     let stem = stem.to_str().ok_or_else(|| {
         invalid(format!("the file name of {} is not UTF-8; give the item an id with Item::id", path.display()))
     })?;
@@ -341,7 +340,8 @@ mod tests {
     fn item_options_win_over_batch_defaults() {
         let defaults = JobOptions::new().model(Model::Light).output_format(OutputFormat::Mov);
         let planned =
-            resolve(vec![Item::url("a", "https://x/1").options(JobOptions::new().model(Model::Pro))], &defaults).unwrap();
+            resolve(vec![Item::url("a", "https://x/1").options(JobOptions::new().model(Model::Pro))], &defaults)
+                .unwrap();
         assert_eq!(planned[0].options.model, Some(Model::Pro));
         assert_eq!(planned[0].options.output_format, Some(OutputFormat::Mov));
     }

@@ -157,7 +157,8 @@ impl Journal {
         file.read_to_end(&mut text).map_err(|e| journal_error(path, "could not read it", Some(e)))?;
         let complete = text.iter().rposition(|byte| *byte == b'\n').map_or(0, |last| last + 1);
         if complete < text.len() {
-            file.set_len(complete as u64).map_err(|e| journal_error(path, "could not cut off a torn last line", Some(e)))?;
+            file.set_len(complete as u64)
+                .map_err(|e| journal_error(path, "could not cut off a torn last line", Some(e)))?;
             file.sync_data().map_err(|e| journal_error(path, "could not sync it", Some(e)))?;
         }
         let mut states: HashMap<String, ItemState> = HashMap::new();
@@ -166,7 +167,11 @@ impl Journal {
                 continue;
             }
             let line: Line = serde_json::from_slice(line).map_err(|e| {
-                journal_error(path, format!("line {} is not a journal line ({e}); was the file edited?", number + 1), None)
+                journal_error(
+                    path,
+                    format!("line {} is not a journal line ({e}); was the file edited?", number + 1),
+                    None,
+                )
             })?;
             states.entry(line.item).or_default().apply(line.step);
         }

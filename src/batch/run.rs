@@ -108,7 +108,8 @@ pub(crate) fn run(batch: &Batch, items: Vec<Planned>) -> Result<BatchReport, Bat
         let count = engine.items.len();
         sched.results = vec![None; count];
         sched.started = vec![false; count];
-        sched.attempts = engine.items.iter().map(|item| states.get(&item.id).map_or(0, |state| state.attempts)).collect();
+        sched.attempts =
+            engine.items.iter().map(|item| states.get(&item.id).map_or(0, |state| state.attempts)).collect();
     }
     engine.start(plans)
 }
@@ -242,7 +243,11 @@ impl Engine<'_> {
             let poller = std::thread::Builder::new().name("rbv-batch-poll".into());
             spawned.push(poller.spawn_scoped(scope, || self.poller()));
             if let Some(Err(error)) = spawned.into_iter().find(Result::is_err) {
-                self.halt(BatchError::Io { action: "could not start a thread for", path: self.batch.out_dir.clone(), source: error });
+                self.halt(BatchError::Io {
+                    action: "could not start a thread for",
+                    path: self.batch.out_dir.clone(),
+                    source: error,
+                });
             }
         });
         drop(wake);
@@ -518,7 +523,11 @@ impl Engine<'_> {
                     error: None,
                 };
                 if self.record(idx, step) {
-                    self.emit(Event::Finished { item: self.id(idx).to_owned(), job_id: job.id.clone(), completed: true });
+                    self.emit(Event::Finished {
+                        item: self.id(idx).to_owned(),
+                        job_id: job.id.clone(),
+                        completed: true,
+                    });
                     let mut sched = self.lock();
                     sched.downloads.push_back(Task::Download { idx, job: Box::new(job), tries: 0 });
                     drop(sched);
@@ -529,10 +538,18 @@ impl Engine<'_> {
             Ok(job) if job.is_failed() => {
                 self.gate.success();
                 let message = job.error.clone().unwrap_or_else(|| "the job failed; the service gave no reason".into());
-                let step =
-                    Step::Finished { job_id: job.id.clone(), status: job.status.to_string(), output_url: None, error: job.error.clone() };
+                let step = Step::Finished {
+                    job_id: job.id.clone(),
+                    status: job.status.to_string(),
+                    output_url: None,
+                    error: job.error.clone(),
+                };
                 if self.record(idx, step) {
-                    self.emit(Event::Finished { item: self.id(idx).to_owned(), job_id: job.id.clone(), completed: false });
+                    self.emit(Event::Finished {
+                        item: self.id(idx).to_owned(),
+                        job_id: job.id.clone(),
+                        completed: false,
+                    });
                     let error = ItemError { stage: "job".into(), status: None, code: None, message, request_id: None };
                     self.emit(Event::Failed { item: self.id(idx).to_owned(), error: error.clone() });
                     self.settle(idx, ItemStatus::Failed, Some(job.id), None, Some(error));
@@ -580,16 +597,17 @@ impl Engine<'_> {
             return;
         }
         let path = self.batch.out_dir.join(format!("{}.{}", self.id(idx), output_extension(&job, &self.items[idx])));
-        let saved = self.batch.client.download_output(&job).and_then(|download| download.to_path(&path)).and_then(|size| {
-            // The journal says "downloaded" only once the bytes are on disk.
-            File::open(&path).and_then(|file| file.sync_all()).map_err(|source| Error::Io {
-                action: "could not sync",
-                path: path.clone(),
-                source,
-            })?;
-            sync_folder(&path);
-            Ok(size)
-        });
+        let saved =
+            self.batch.client.download_output(&job).and_then(|download| download.to_path(&path)).and_then(|size| {
+                // The journal says "downloaded" only once the bytes are on disk.
+                File::open(&path).and_then(|file| file.sync_all()).map_err(|source| Error::Io {
+                    action: "could not sync",
+                    path: path.clone(),
+                    source,
+                })?;
+                sync_folder(&path);
+                Ok(size)
+            });
         match saved {
             Ok(size) => {
                 self.gate.success();

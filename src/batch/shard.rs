@@ -36,7 +36,10 @@ impl Shard {
             return Err(invalid("a shard count must be at least 1"));
         }
         if index >= count {
-            return Err(invalid(format!("shard {index}/{count}: the index must be below the count (0..={})", count - 1)));
+            return Err(invalid(format!(
+                "shard {index}/{count}: the index must be below the count (0..={})",
+                count - 1
+            )));
         }
         Ok(Self { index, count })
     }
