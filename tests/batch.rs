@@ -100,9 +100,10 @@ fn a_create_with_no_answer_and_no_job_is_uncertain_until_recreating_is_asked_for
     sim.inject(FaultRule::new(Fault::DropConnection).method("POST").path_prefix("/v1/jobs"));
 
     let first = batch(&sim, dir.path()).run(url_items(2)).unwrap();
-    let uncertain = first.item("u000").or(first.item("u001")).filter(|item| item.status == ItemStatus::Uncertain);
-    assert!(uncertain.is_some(), "{first:#?}");
-    assert_eq!(first.count(ItemStatus::Uncertain), 1);
+    assert_eq!(first.count(ItemStatus::Uncertain), 1, "{first:#?}");
+    assert_eq!(first.count(ItemStatus::Completed), 1, "{first:#?}");
+    let uncertain = first.items.iter().find(|item| item.status == ItemStatus::Uncertain).unwrap();
+    assert_eq!(uncertain.error.as_ref().map(|error| (error.stage.as_str(), error.status)), Some(("create", None)));
     assert_eq!(sim.job_count(), 1);
 
     // A plain rerun looks again, finds nothing, and still creates nothing.

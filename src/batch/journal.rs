@@ -63,6 +63,8 @@ pub(crate) struct ItemState {
     /// A create was sent and neither its job nor a refusal was recorded.
     pub(crate) open_create: Option<OpenCreate>,
     pub(crate) job_id: Option<String>,
+    /// Every job id ever recorded for the item.
+    pub(crate) job_ids: Vec<String>,
     /// The job's terminal status: `Some(true)` completed, `Some(false)` failed.
     pub(crate) finished: Option<Finished>,
     pub(crate) downloaded: Option<(PathBuf, u64)>,
@@ -111,6 +113,7 @@ impl ItemState {
             }
             Step::Created { job_id } => {
                 self.open_create = None;
+                self.job_ids.push(job_id.clone());
                 self.job_id = Some(job_id);
             }
             Step::CreateRefused { .. } => self.open_create = None,

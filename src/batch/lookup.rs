@@ -1,6 +1,6 @@
 //! Finding the jobs of creates whose answers were lost, among the account's jobs.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::UNIX_EPOCH;
 
 use serde_json::Value;
@@ -30,8 +30,13 @@ pub(crate) struct Wanted {
 /// get older than the oldest create (less an hour of clock slack), or at the last page.
 ///
 /// A job matches when it echoes the create's `video_url` and, if it echoes `metadata`, the
-/// item id and attempt number the batch put there.
-pub(crate) fn find_jobs(client: &Client, wanted: &[Wanted]) -> Result<HashMap<usize, String>, Error> {
+/// item id and attempt number the batch put there. Jobs in `known` (already another item's, or
+/// an earlier attempt's) never match.
+pub(crate) fn find_jobs(
+    client: &Client,
+    wanted: &[Wanted],
+    known: &HashSet<String>,
+) -> Result<HashMap<usize, String>, Error> {
     let mut found = HashMap::new();
     let oldest = wanted.iter().map(|w| w.sent_at).min().unwrap_or_default().saturating_sub(CLOCK_SLACK_SECS);
     for page in 0..MAX_PAGES {
@@ -39,9 +44,9 @@ pub(crate) fn find_jobs(client: &Client, wanted: &[Wanted]) -> Result<HashMap<us
             break;
         }
         let list = client.list_jobs(&ListJobs::new().limit(PAGE).offset(page.saturating_mul(PAGE)))?;
-        for job in &list.items {
+        for job in list.items.iter().filter(|job| !known.contains(&job.id)) {
             for (index, want) in wanted.iter().enumerate() {
-                if !found.contains_key(&index) && matches(job, want) {
+                if !found.contains_key(&index) && !found.values().any(|id| id == &job.id) && matches(job, want) {
                     found.insert(index, job.id.clone());
                 }
             }

@@ -1,6 +1,6 @@
 //! The engine of a run: a plan per item from the journal, the workers, the poller.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::fs::{self, File};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -79,6 +79,8 @@ struct Engine<'a> {
     board: Arc<Board>,
     credits_out: AtomicBool,
     fatal: Mutex<Option<BatchError>>,
+    /// Every job id the journal or this run tied to an item: a lost create never adopts one.
+    known_jobs: Mutex<HashSet<String>>,
 }
 
 pub(crate) fn run(batch: &Batch, items: Vec<Planned>) -> Result<BatchReport, BatchError> {
@@ -101,6 +103,7 @@ pub(crate) fn run(batch: &Batch, items: Vec<Planned>) -> Result<BatchReport, Bat
         board: Arc::default(),
         credits_out: AtomicBool::new(false),
         fatal: Mutex::new(None),
+        known_jobs: Mutex::new(states.values().flat_map(|state| state.job_ids.iter().cloned()).collect()),
         items,
     };
     {
@@ -215,7 +218,10 @@ impl Engine<'_> {
                     self.settle(idx, ItemStatus::AlreadyCompleted, job_id, Some(path), None);
                 }
                 Plan::Failed { error, job_id } => self.settle(idx, ItemStatus::Failed, job_id, None, Some(error)),
-                Plan::Poll { job_id } => self.follow(idx, job_id, Duration::ZERO),
+                Plan::Poll { job_id } => {
+                    self.begin(idx);
+                    self.follow(idx, job_id, Duration::ZERO);
+                }
                 Plan::Lookup(open) => lookups.push((idx, open)),
                 Plan::Create { video_url } => self.push(Task::Create { idx, video_url, tries: 0 }),
                 Plan::Upload => self.push(Task::Upload { idx, tries: 0 }),
@@ -295,11 +301,12 @@ impl Engine<'_> {
                 sent_at: open.at,
             })
             .collect();
-        let found = lookup::find_jobs(&self.batch.client, &wanted);
+        let found = lookup::find_jobs(&self.batch.client, &wanted, &self.known());
         for (n, (idx, open)) in lookups.into_iter().enumerate() {
             match &found {
                 Ok(found) if found.contains_key(&n) => {
                     if let Some(job_id) = found.get(&n) {
+                        self.begin(idx);
                         self.created(idx, job_id.clone());
                     }
                 }
@@ -420,7 +427,7 @@ impl Engine<'_> {
             answered => {
                 self.gate.server_error();
                 let wanted = [Wanted { item: item.id.clone(), attempt, video_url: video_url.clone(), sent_at: at }];
-                match lookup::find_jobs(&self.batch.client, &wanted) {
+                match lookup::find_jobs(&self.batch.client, &wanted, &self.known()) {
                     Ok(found) if found.contains_key(&0) => {
                         if let Some(job_id) = found.get(&0) {
                             self.created(idx, job_id.clone());
@@ -455,6 +462,7 @@ impl Engine<'_> {
     }
 
     fn created(&self, idx: usize, job_id: String) {
+        self.known_jobs.lock().unwrap_or_else(PoisonError::into_inner).insert(job_id.clone());
         if self.record(idx, Step::Created { job_id: job_id.clone() }) {
             self.emit(Event::Created { item: self.id(idx).to_owned(), job_id: job_id.clone() });
             self.follow(idx, job_id, self.batch.first_poll);
@@ -716,6 +724,10 @@ impl Engine<'_> {
         self.fatal.lock().unwrap_or_else(PoisonError::into_inner).get_or_insert(error);
         self.batch.cancel.cancel();
         self.board.wake.notify_all();
+    }
+
+    fn known(&self) -> HashSet<String> {
+        self.known_jobs.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
     fn stopping(&self) -> bool {

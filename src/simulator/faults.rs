@@ -227,3 +227,44 @@ pub(crate) fn reason(status: u16) -> &'static str {
         _ => "Error",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn after_lets_the_first_matching_requests_through_and_passes_them_on() {
+        let mut rules = vec![
+            FaultRule::new(Fault::Status(402)).method("POST").path_prefix("/v1/jobs").after(2).times(2),
+            FaultRule::new(Fault::Status(503)).method("POST").path_prefix("/v1/jobs").times(1),
+        ];
+        // The first request passes the 402 rule (1 of 2 let through) and meets the 503.
+        assert_eq!(take(&mut rules, "POST", "/v1/jobs"), Some(Fault::Status(503)));
+        assert_eq!(take(&mut rules, "POST", "/v1/jobs"), None);
+        assert_eq!(take(&mut rules, "GET", "/v1/jobs/job_1"), None, "not a match: not counted");
+        assert_eq!(take(&mut rules, "POST", "/v1/jobs"), Some(Fault::Status(402)));
+        assert_eq!(take(&mut rules, "POST", "/v1/jobs"), Some(Fault::Status(402)));
+        assert_eq!(take(&mut rules, "POST", "/v1/jobs"), None);
+        assert!(rules.is_empty());
+    }
+
+    #[test]
+    fn a_dropped_connection_gives_the_client_no_status_and_takes_no_effect() {
+        let sim = crate::simulator::Simulator::start().unwrap();
+        let client = sim.client_builder().max_retries(0).build().unwrap();
+        sim.inject(FaultRule::new(Fault::DropConnection).method("POST").path_prefix("/v1/jobs"));
+        let error = client.create_job(&crate::CreateJob::new("https://example.com/in.mp4")).unwrap_err();
+        assert_eq!(error.status(), None, "{error:?}");
+        assert_eq!(sim.job_count(), 0);
+        assert!(client.create_job(&crate::CreateJob::new("https://example.com/in.mp4")).is_ok());
+    }
+
+    #[test]
+    fn a_402_carries_the_insufficient_credits_code() {
+        let sim = crate::simulator::Simulator::start().unwrap();
+        let client = sim.client().unwrap();
+        sim.inject(FaultRule::new(Fault::Status(402)).method("POST").path_prefix("/v1/jobs"));
+        let error = client.create_job(&crate::CreateJob::new("https://example.com/in.mp4")).unwrap_err();
+        assert_eq!(error.api_error().and_then(crate::ApiError::code), Some("insufficient_credits"));
+    }
+}
