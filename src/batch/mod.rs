@@ -83,7 +83,8 @@
 //!
 //! # Before spending
 //!
-//! [`Batch::estimate`] reads each local file's duration from its mp4/mov container and prices
+//! [`Batch::estimate`] reads each local file's duration from its mp4/mov container (its index
+//! only, found by seeking past the video data, so large files are cheap) and prices
 //! it with `GET /api/pricing` (minutes × the model's credits per minute); URL items and files
 //! whose duration cannot be read are counted as unknown. [`Batch::max_credits`] refuses to
 //! start a run whose items still to be created are estimated above the budget
@@ -119,6 +120,8 @@ pub use shard::Shard;
 use crate::clock::Clock;
 use crate::Client;
 
+/// The most worker threads a batch starts.
+const MAX_CONCURRENCY: usize = 256;
 /// The longest poll interval or back-off accepted.
 const MAX_INTERVAL: Duration = Duration::from_secs(3600);
 
@@ -179,7 +182,7 @@ impl Batch {
         self
     }
 
-    /// How many uploads, creates and downloads run at once (default 4, at least 1).
+    /// How many uploads, creates and downloads run at once (default 4, from 1 to 256).
     pub fn concurrency(mut self, workers: usize) -> Self {
         self.concurrency = workers;
         self
@@ -303,8 +306,8 @@ impl Batch {
 
     fn check(&self) -> Result<(), BatchError> {
         use error::invalid;
-        if self.concurrency == 0 {
-            return Err(invalid("concurrency must be at least 1"));
+        if !(1..=MAX_CONCURRENCY).contains(&self.concurrency) {
+            return Err(invalid(format!("concurrency must be from 1 to {MAX_CONCURRENCY} (got {})", self.concurrency)));
         }
         if self.max_attempts == 0 {
             return Err(invalid("max_attempts must be at least 1"));
