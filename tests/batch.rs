@@ -284,3 +284,18 @@ fn cancelling_stops_the_run_and_a_rerun_finishes_it() {
     assert!(again.all_succeeded(), "{again:#?}");
     assert_eq!(sim.job_count(), 10);
 }
+
+#[test]
+fn a_panicking_event_callback_does_not_stop_the_run() {
+    let sim = simulator();
+    let dir = tempfile::tempdir().unwrap();
+    let report = batch(&sim, dir.path())
+        .on_event(|event| {
+            if matches!(event, Event::Created { .. }) {
+                panic!("a bug in the caller's progress display");
+            }
+        })
+        .run(url_items(3))
+        .unwrap();
+    assert!(report.all_succeeded(), "{report:#?}");
+}

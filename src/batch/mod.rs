@@ -252,7 +252,9 @@ impl Batch {
         self
     }
 
-    /// Calls `on_event` for every [`Event`], from the batch's threads.
+    /// Calls `on_event` for every [`Event`], from the batch's threads. Keep it quick: the
+    /// thread that calls it waits. A panic in it is caught (and reported by the panic hook);
+    /// the run goes on.
     pub fn on_event(mut self, on_event: impl Fn(&Event) + Send + Sync + 'static) -> Self {
         self.on_event = Some(Arc::new(on_event));
         self

@@ -320,6 +320,7 @@ impl Engine<'_> {
     }
 
     fn worker(&self) {
+        let _guard = StopOnPanic(self);
         while let Some(task) = self.next_task() {
             match task {
                 Task::Upload { idx, tries } => self.upload(idx, tries),
@@ -350,8 +351,9 @@ impl Engine<'_> {
             return self.not_started(idx, None);
         }
         self.begin(idx);
-        let Source::File(path) = &self.items[idx].source else {
-            return;
+        let path = match &self.items[idx].source {
+            Source::File(path) => path,
+            Source::Url(url) => return self.create(idx, url.clone(), 0),
         };
         if !self.gate.wait(self.batch.cancel.flag()) {
             return;
@@ -477,6 +479,7 @@ impl Engine<'_> {
     }
 
     fn poller(&self) {
+        let _guard = StopOnPanic(self);
         let mut flights: Vec<Flight> = Vec::new();
         loop {
             {
@@ -748,7 +751,9 @@ impl Engine<'_> {
 
     fn emit(&self, event: Event) {
         if let Some(on_event) = &self.batch.on_event {
-            on_event(&event);
+            // A panicking callback must not leave an item unfinished and the run waiting for it;
+            // the panic hook has already reported it.
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| on_event(&event)));
         }
     }
 
@@ -758,6 +763,18 @@ impl Engine<'_> {
 
     fn lock(&self) -> MutexGuard<'_, Sched> {
         self.board.sched.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Stops every thread of the run when one panics (a bug), so that the others do not wait
+/// forever for the item it held; the panic then reaches the caller of `run`.
+struct StopOnPanic<'a, 'b>(&'a Engine<'b>);
+
+impl Drop for StopOnPanic<'_, '_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.batch.cancel.cancel();
+        }
     }
 }
 
