@@ -15,8 +15,10 @@
 //!
 //! Without `REMOVEBGVIDEO_API_KEY` it runs against [`removebgvideo::simulator::Simulator`] on
 //! 127.0.0.1 and says so on its first line; with it, `REMOVEBGVIDEO_BASE_URL` is honoured.
-//! Exit status: 0 all succeeded, 1 some failed, are uncertain or unfinished, 2 bad usage or
-//! configuration (including a budget the estimate is above), 3 stopped for credits.
+//! Ctrl-C stops it cleanly (the requests under way finish and are journaled, the report is
+//! written); run it again to carry on. Exit status: 0 all succeeded, 1 some failed, are
+//! uncertain or unfinished, 2 bad usage or configuration (including a budget the estimate is
+//! above), 3 stopped for credits.
 
 use std::collections::HashMap;
 use std::fs;
@@ -136,6 +138,20 @@ fn run(args: &Args) -> Result<u8, Stop> {
     if args.dry_run {
         print_estimate(&batch.estimate(std::mem::take(&mut items))?);
         return Ok(0);
+    }
+
+    // Ctrl-C stops cleanly: the requests under way finish and are journaled, the report is
+    // written; a second Ctrl-C quits at once (the journal is safe either way).
+    let cancel = batch.cancel_handle();
+    let on_interrupt = move || {
+        if cancel.is_cancelled() {
+            std::process::exit(130);
+        }
+        eprintln!("\nstopping: the requests under way finish first (Ctrl-C again to quit at once)");
+        cancel.cancel();
+    };
+    if let Err(error) = ctrlc::set_handler(on_interrupt) {
+        eprintln!("note: Ctrl-C will stop the run abruptly ({error}); running again still carries on");
     }
 
     let total = items.len();

@@ -299,3 +299,13 @@ fn a_panicking_event_callback_does_not_stop_the_run() {
         .unwrap();
     assert!(report.all_succeeded(), "{report:#?}");
 }
+
+#[test]
+fn a_journal_that_cannot_be_opened_stops_the_run_before_anything_is_sent() {
+    let sim = simulator();
+    let dir = tempfile::tempdir().unwrap();
+    let error = batch(&sim, dir.path()).journal(dir.path()).run(url_items(1)).unwrap_err();
+    assert!(matches!(error, BatchError::Journal { .. }), "{error:?}");
+    assert!(error.to_string().contains("journal"), "{error}");
+    assert!(sim.requests().is_empty());
+}

@@ -59,7 +59,10 @@
 //!    `video_url` and the item id and attempt number the batch puts in `metadata`
 //!    (`removebgvideo_batch_item`, `removebgvideo_batch_attempt`) is adopted. When none
 //!    matches, the item is [`Uncertain`](ItemStatus::Uncertain) and is not created again,
-//!    unless [`recreate_uncertain`](Batch::recreate_uncertain) is set. The same search runs
+//!    unless [`recreate_uncertain`](Batch::recreate_uncertain) is set. (A crash in the instant
+//!    between that line and the request reaching the server leaves exactly this state: the
+//!    job most likely does not exist, but without an idempotency key in the API only you can
+//!    decide to create it; a cancel never leaves it, as it lets a sent create finish.) The same search runs
 //!    during a run when a create gets a 5xx or no answer; after a 5xx *answer* with no
 //!    matching job, the create is sent again (the server answered, so a job it made would be
 //!    listed); after *no answer*, the item is uncertain.
