@@ -37,7 +37,8 @@
 //! - **Failures stay local.** Any other failure ends that item only, listed with its stage,
 //!   status, code, message and request id.
 //! - **Outputs** go to `<out>/<item id>.<ext>` (the extension of the output URL, else of the
-//!   output format), written to `<name>.part` first, synced, then renamed.
+//!   output format), written to `<name>.part` first, renamed into place once complete, then
+//!   synced to disk before the journal records it.
 //!
 //! # The journal and what it guarantees
 //!
