@@ -277,6 +277,8 @@ fn cancelling_stops_the_run_and_a_rerun_finishes_it() {
         .unwrap();
     assert_eq!(report.outcome, Outcome::Cancelled);
     assert!(report.count(ItemStatus::Unfinished) > 0);
+    let created = report.items.iter().filter(|item| item.job_id.is_some()).count();
+    assert_eq!(created, sim.job_count(), "the report names every job that exists: {report:#?}");
     let made = sim.job_count();
     assert!(made < 10);
 

@@ -62,6 +62,8 @@ struct Sched {
     results: Vec<Option<ItemReport>>,
     started: Vec<bool>,
     attempts: Vec<u32>,
+    /// The job of each item, once known (for the report of an item the run did not finish).
+    jobs: Vec<Option<String>>,
 }
 
 #[derive(Debug, Default)]
@@ -111,6 +113,7 @@ pub(crate) fn run(batch: &Batch, items: Vec<Planned>) -> Result<BatchReport, Bat
         let count = engine.items.len();
         sched.results = vec![None; count];
         sched.started = vec![false; count];
+        sched.jobs = vec![None; count];
         sched.attempts =
             engine.items.iter().map(|item| states.get(&item.id).map_or(0, |state| state.attempts)).collect();
     }
@@ -262,7 +265,10 @@ impl Engine<'_> {
             return Err(fatal);
         }
         let credits_out = self.credits_out.load(Ordering::SeqCst);
-        let results = std::mem::take(&mut self.lock().results);
+        let (results, mut jobs) = {
+            let mut sched = self.lock();
+            (std::mem::take(&mut sched.results), std::mem::take(&mut sched.jobs))
+        };
         let unfinished = results.iter().any(Option::is_none);
         let items = results
             .into_iter()
@@ -270,8 +276,12 @@ impl Engine<'_> {
             .map(|(idx, result)| {
                 result.unwrap_or_else(|| ItemReport {
                     item: self.id(idx).to_owned(),
-                    status: if credits_out { ItemStatus::NotStarted } else { ItemStatus::Unfinished },
-                    job_id: None,
+                    status: if credits_out && jobs[idx].is_none() {
+                        ItemStatus::NotStarted
+                    } else {
+                        ItemStatus::Unfinished
+                    },
+                    job_id: jobs[idx].take(),
                     output: None,
                     error: None,
                 })
@@ -474,7 +484,10 @@ impl Engine<'_> {
     /// Hands a job to the poller, first poll after `delay`.
     fn follow(&self, idx: usize, job_id: String, delay: Duration) {
         let due = self.pace.now().checked_add(delay).unwrap_or_else(|| self.pace.now());
-        self.lock().new_flights.push(Flight { idx, job_id, due, polls: 0, errors: 0 });
+        let mut sched = self.lock();
+        sched.jobs[idx] = Some(job_id.clone());
+        sched.new_flights.push(Flight { idx, job_id, due, polls: 0, errors: 0 });
+        drop(sched);
         self.board.wake.notify_all();
     }
 
