@@ -157,6 +157,9 @@ pub mod webhook;
 mod admin;
 #[cfg(feature = "client")]
 mod api_error;
+#[cfg(feature = "batch")]
+#[cfg_attr(docsrs, doc(cfg(feature = "batch")))]
+pub mod batch;
 #[cfg(feature = "client")]
 mod builder;
 #[cfg(feature = "client")]

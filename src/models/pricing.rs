@@ -49,7 +49,8 @@ impl Pricing {
     /// The credits one minute of video costs with `model`, when the answer prices it.
     #[must_use]
     pub fn credits_per_minute(&self, model: &Model) -> Option<f64> {
-        self.model_credits_per_minute.get(model.as_str()).copied()
+        // A price that is not a finite, non-negative number is no price at all.
+        self.model_credits_per_minute.get(model.as_str()).copied().filter(|rate| rate.is_finite() && *rate >= 0.0)
     }
 
     /// The credits a video of `duration` would cost with `model`: minutes × credits per minute

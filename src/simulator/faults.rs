@@ -1,5 +1,6 @@
 //! Injected faults: what a test can make the simulator do wrong, and on which requests.
 
+use std::io::Write;
 use std::time::Duration;
 
 use super::reply::Reply;
@@ -40,6 +41,10 @@ pub enum Fault {
     /// error body. Use it to prove a client does not blindly retry a `POST` the server already
     /// executed.
     StatusAfterApplying(u16),
+    /// Read the request, then give no answer: the connection breaks off with bytes that are
+    /// not HTTP, so the client sees a broken connection and no status, as when a proxy or the
+    /// network drops it. The request takes no effect.
+    DropConnection,
 }
 
 impl Fault {
@@ -52,13 +57,16 @@ impl Fault {
 /// Which requests a [`Fault`] hits, and how many times.
 ///
 /// Rules are kept in the order they were injected; a request takes the first rule that matches
-/// it and still has uses left. Faults hit the API routes only (`/v1/*`, `/api/*`, `/health`),
-/// never the `/outputs/*` files.
+/// it and still has uses left. A rule made with [`after(n)`](FaultRule::after) lets the first
+/// `n` matching requests that reach it go by untouched (they go on to the later rules). Faults
+/// hit the API routes only (`/v1/*`, `/api/*`, `/health`), never the `/outputs/*` files.
 ///
 /// ```
 /// # use removebgvideo::simulator::{Fault, FaultRule};
 /// let rule = FaultRule::new(Fault::Status(503)).method("POST").path_prefix("/v1/jobs").times(2);
-/// # let _ = rule;
+/// // The account runs out of credits after three jobs: the fourth create and every later one get 402.
+/// let out_of_credits = FaultRule::new(Fault::Status(402)).method("POST").path_prefix("/v1/jobs").after(3).times(u32::MAX);
+/// # let _ = (rule, out_of_credits);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[must_use]
@@ -67,12 +75,13 @@ pub struct FaultRule {
     pub(crate) method: Option<String>,
     pub(crate) path_prefix: Option<String>,
     pub(crate) times: u32,
+    pub(crate) skip: u32,
 }
 
 impl FaultRule {
     /// A rule hitting the next request (any method, any API path) once.
     pub fn new(fault: Fault) -> Self {
-        FaultRule { fault, method: None, path_prefix: None, times: 1 }
+        FaultRule { fault, method: None, path_prefix: None, times: 1, skip: 0 }
     }
 
     /// Hit only requests with this method (compared case-insensitively).
@@ -93,6 +102,13 @@ impl FaultRule {
         self
     }
 
+    /// Let the first `n` matching requests that reach this rule through untouched, then hit
+    /// the next ones (default 0).
+    pub fn after(mut self, n: u32) -> Self {
+        self.skip = n;
+        self
+    }
+
     pub(crate) fn matches(&self, method: &str, path: &str) -> bool {
         self.times > 0
             && self.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(method))
@@ -100,9 +116,19 @@ impl FaultRule {
     }
 }
 
-/// Takes one use of the first rule matching the request, dropping rules that are used up.
+/// Takes one use of the first rule matching the request, dropping rules that are used up. A
+/// matching rule still letting requests through counts this one and passes it on.
 pub(crate) fn take(rules: &mut Vec<FaultRule>, method: &str, path: &str) -> Option<Fault> {
-    let idx = rules.iter().position(|r| r.matches(method, path))?;
+    let idx = rules.iter_mut().position(|rule| {
+        if !rule.matches(method, path) {
+            return false;
+        }
+        if rule.skip > 0 {
+            rule.skip -= 1;
+            return false;
+        }
+        true
+    })?;
     let rule = &mut rules[idx];
     rule.times -= 1;
     let fault = rule.fault.clone();
@@ -139,9 +165,17 @@ pub(crate) fn reply(fault: &Fault, request_id: &str) -> Reply {
         Fault::TruncatedJson => {
             Reply::bytes(200, "application/json", br#"{"success":true,"id":"job_0","status":"proce"#.to_vec())
         }
-        // Not reached: a delay answers through the real handler.
-        Fault::Delay(_) => Reply::error(500, "internal_error", "delay fault", request_id),
+        // Not reached: a delay answers through the real handler, a dropped connection not at all.
+        Fault::Delay(_) | Fault::DropConnection => Reply::error(500, "internal_error", "delay fault", request_id),
     }
+}
+
+/// Breaks the connection of a [`Fault::DropConnection`] off without an answer: `tiny_http`
+/// gives no way to close a kept-alive socket, so a line that is not HTTP makes the client
+/// give the connection up at once, with no status.
+pub(crate) fn drop_connection(rq: tiny_http::Request) {
+    let mut writer = rq.into_writer();
+    let _ = writer.write_all(b"DROPPED\r\n\r\n").and_then(|()| writer.flush());
 }
 
 fn clamp_status(status: u16) -> u16 {
@@ -191,5 +225,46 @@ pub(crate) fn reason(status: u16) -> &'static str {
         503 => "Service Unavailable",
         504 => "Gateway Timeout",
         _ => "Error",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn after_lets_the_first_matching_requests_through_and_passes_them_on() {
+        let mut rules = vec![
+            FaultRule::new(Fault::Status(402)).method("POST").path_prefix("/v1/jobs").after(2).times(2),
+            FaultRule::new(Fault::Status(503)).method("POST").path_prefix("/v1/jobs").times(1),
+        ];
+        // The first request passes the 402 rule (1 of 2 let through) and meets the 503.
+        assert_eq!(take(&mut rules, "POST", "/v1/jobs"), Some(Fault::Status(503)));
+        assert_eq!(take(&mut rules, "POST", "/v1/jobs"), None);
+        assert_eq!(take(&mut rules, "GET", "/v1/jobs/job_1"), None, "not a match: not counted");
+        assert_eq!(take(&mut rules, "POST", "/v1/jobs"), Some(Fault::Status(402)));
+        assert_eq!(take(&mut rules, "POST", "/v1/jobs"), Some(Fault::Status(402)));
+        assert_eq!(take(&mut rules, "POST", "/v1/jobs"), None);
+        assert!(rules.is_empty());
+    }
+
+    #[test]
+    fn a_dropped_connection_gives_the_client_no_status_and_takes_no_effect() {
+        let sim = crate::simulator::Simulator::start().unwrap();
+        let client = sim.client_builder().max_retries(0).build().unwrap();
+        sim.inject(FaultRule::new(Fault::DropConnection).method("POST").path_prefix("/v1/jobs"));
+        let error = client.create_job(&crate::CreateJob::new("https://example.com/in.mp4")).unwrap_err();
+        assert_eq!(error.status(), None, "{error:?}");
+        assert_eq!(sim.job_count(), 0);
+        assert!(client.create_job(&crate::CreateJob::new("https://example.com/in.mp4")).is_ok());
+    }
+
+    #[test]
+    fn a_402_carries_the_insufficient_credits_code() {
+        let sim = crate::simulator::Simulator::start().unwrap();
+        let client = sim.client().unwrap();
+        sim.inject(FaultRule::new(Fault::Status(402)).method("POST").path_prefix("/v1/jobs"));
+        let error = client.create_job(&crate::CreateJob::new("https://example.com/in.mp4")).unwrap_err();
+        assert_eq!(error.api_error().and_then(crate::ApiError::code_str), Some("insufficient_credits"));
     }
 }

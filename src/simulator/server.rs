@@ -116,6 +116,7 @@ fn handle(shared: &Shared, mut rq: Request) {
     });
 
     let reply = match &fault {
+        Some(Fault::DropConnection) => return faults::drop_connection(rq),
         Some(f) if !f.applies_request() => faults::reply(f, &request_id),
         Some(Fault::Delay(d)) => {
             shared.wait_for_stop(*d);

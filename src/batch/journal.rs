@@ -1,0 +1,250 @@
+//! The journal: one JSON line per step of each item, appended, flushed and synced before the
+//! batch acts on it; read back on the next run to carry on where the last one stopped.
+
+use std::collections::HashMap;
+use std::fs::{self, File, OpenOptions};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
+
+use serde::{Deserialize, Serialize};
+
+use super::error::{journal_error, BatchError};
+
+/// One step of one item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub(crate) enum Step {
+    /// The file was uploaded; the job will be created from this URL.
+    Uploaded { video_url: String },
+    /// The create request is about to be sent (written before it goes).
+    CreateSent { attempt: u32, video_url: String, at: u64 },
+    /// The create was answered with this job.
+    Created { job_id: String },
+    /// The create was answered with an error: the server made no job.
+    CreateRefused { status: u16, code: Option<String> },
+    /// The job reached a terminal status.
+    Finished {
+        job_id: String,
+        status: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        output_url: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+    },
+    /// The output is on disk, complete, at `path`.
+    Downloaded { path: PathBuf, size: u64 },
+    /// The item failed at `stage` (`upload`, `create`, `poll`, `download`).
+    Failed {
+        stage: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        status: Option<u16>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        code: Option<String>,
+        message: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        request_id: Option<String>,
+    },
+}
+
+#[derive(Serialize, Deserialize)]
+struct Line {
+    item: String,
+    #[serde(flatten)]
+    step: Step,
+}
+
+/// What the journal says about one item.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct ItemState {
+    pub(crate) video_url: Option<String>,
+    /// How many creates were sent (the attempt number of the last one).
+    pub(crate) attempts: u32,
+    /// A create was sent and neither its job nor a refusal was recorded.
+    pub(crate) open_create: Option<OpenCreate>,
+    pub(crate) job_id: Option<String>,
+    /// Every job id ever recorded for the item.
+    pub(crate) job_ids: Vec<String>,
+    /// The job's terminal status: `Some(true)` completed, `Some(false)` failed.
+    pub(crate) finished: Option<Finished>,
+    pub(crate) downloaded: Option<(PathBuf, u64)>,
+    pub(crate) failed: Option<Failure>,
+}
+
+/// A create whose answer was never recorded.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct OpenCreate {
+    pub(crate) attempt: u32,
+    pub(crate) video_url: String,
+    pub(crate) at: u64,
+}
+
+/// A job's end as recorded.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Finished {
+    pub(crate) completed: bool,
+    pub(crate) error: Option<String>,
+}
+
+/// A recorded failure.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Failure {
+    pub(crate) stage: String,
+    pub(crate) status: Option<u16>,
+    pub(crate) code: Option<String>,
+    pub(crate) message: String,
+    pub(crate) request_id: Option<String>,
+}
+
+impl ItemState {
+    fn apply(&mut self, step: Step) {
+        match step {
+            Step::Uploaded { video_url } => {
+                self.video_url = Some(video_url);
+                self.failed = None;
+            }
+            Step::CreateSent { attempt, video_url, at } => {
+                self.attempts = self.attempts.max(attempt);
+                self.open_create = Some(OpenCreate { attempt, video_url, at });
+                self.job_id = None;
+                self.finished = None;
+                self.downloaded = None;
+                self.failed = None;
+            }
+            Step::Created { job_id } => {
+                self.open_create = None;
+                self.job_ids.push(job_id.clone());
+                self.job_id = Some(job_id);
+            }
+            Step::CreateRefused { .. } => self.open_create = None,
+            Step::Finished { job_id, status, error, .. } => {
+                self.job_id = Some(job_id);
+                self.finished = Some(Finished { completed: status == "completed", error });
+            }
+            Step::Downloaded { path, size } => {
+                self.downloaded = Some((path, size));
+                self.failed = None;
+            }
+            Step::Failed { stage, status, code, message, request_id } => {
+                self.open_create = None;
+                self.failed = Some(Failure { stage, status, code, message, request_id });
+            }
+        }
+    }
+}
+
+/// The journal file, open for appending.
+#[derive(Debug)]
+pub(crate) struct Journal {
+    path: PathBuf,
+    file: Mutex<File>,
+}
+
+impl Journal {
+    /// Opens (or creates) the journal at `path` and reads what it holds. A last line without
+    /// its newline is a write the previous run did not finish: it is cut off and ignored.
+    ///
+    /// Any other line that cannot be read is an error: the batch would otherwise forget a step.
+    pub(crate) fn open(path: &Path) -> Result<(Journal, HashMap<String, ItemState>), BatchError> {
+        if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
+            fs::create_dir_all(parent).map_err(|e| journal_error(path, "could not create its folder", Some(e)))?;
+        }
+        let existed = path.exists();
+        let mut file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(path)
+            .map_err(|e| journal_error(path, "could not open it", Some(e)))?;
+        let mut text = Vec::new();
+        file.read_to_end(&mut text).map_err(|e| journal_error(path, "could not read it", Some(e)))?;
+        let complete = text.iter().rposition(|byte| *byte == b'\n').map_or(0, |last| last + 1);
+        if complete < text.len() {
+            file.set_len(complete as u64)
+                .map_err(|e| journal_error(path, "could not cut off a torn last line", Some(e)))?;
+            file.sync_data().map_err(|e| journal_error(path, "could not sync it", Some(e)))?;
+        }
+        let mut states: HashMap<String, ItemState> = HashMap::new();
+        for (number, line) in text[..complete].split(|byte| *byte == b'\n').enumerate() {
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            let line: Line = serde_json::from_slice(line).map_err(|e| {
+                journal_error(
+                    path,
+                    format!("line {} is not a journal line ({e}); was the file edited?", number + 1),
+                    None,
+                )
+            })?;
+            states.entry(line.item).or_default().apply(line.step);
+        }
+        if !existed {
+            sync_folder(path);
+        }
+        Ok((Journal { path: path.to_owned(), file: Mutex::new(file) }, states))
+    }
+
+    /// Appends one step and syncs it to disk before returning.
+    pub(crate) fn record(&self, item: &str, step: Step) -> Result<(), BatchError> {
+        let mut line = serde_json::to_vec(&Line { item: item.to_owned(), step })
+            .map_err(|e| journal_error(&self.path, format!("could not encode a line: {e}"), None))?;
+        line.push(b'\n');
+        let mut file = self.file.lock().unwrap_or_else(PoisonError::into_inner);
+        file.write_all(&line)
+            .and_then(|()| file.flush())
+            .and_then(|()| file.sync_data())
+            .map_err(|e| journal_error(&self.path, "could not append to it", Some(e)))
+    }
+}
+
+/// Makes a new file's name durable: sync its folder (where the platform allows opening one).
+pub(crate) fn sync_folder(path: &Path) {
+    if let Some(parent) = path.parent() {
+        let parent = if parent.as_os_str().is_empty() { Path::new(".") } else { parent };
+        if let Ok(folder) = File::open(parent) {
+            let _ = folder.sync_all();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_round_trip_and_a_torn_last_line_is_cut_off() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j/journal.jsonl");
+        let (journal, states) = Journal::open(&path).unwrap();
+        assert!(states.is_empty());
+        journal.record("a", Step::Uploaded { video_url: "https://u/1".into() }).unwrap();
+        journal.record("a", Step::CreateSent { attempt: 1, video_url: "https://u/1".into(), at: 5 }).unwrap();
+        journal.record("b", Step::Uploaded { video_url: "https://u/2".into() }).unwrap();
+        drop(journal);
+        let mut file = OpenOptions::new().append(true).open(&path).unwrap();
+        file.write_all(br#"{"item":"a","event":"crea"#).unwrap();
+        drop(file);
+
+        let (journal, states) = Journal::open(&path).unwrap();
+        let a = &states["a"];
+        assert_eq!(a.open_create, Some(OpenCreate { attempt: 1, video_url: "https://u/1".into(), at: 5 }));
+        assert_eq!(states["b"].video_url.as_deref(), Some("https://u/2"));
+        journal.record("a", Step::Created { job_id: "job_1".into() }).unwrap();
+        drop(journal);
+        let text = fs::read_to_string(&path).unwrap();
+        assert!(text.ends_with("\"job_id\":\"job_1\"}\n"), "{text}");
+        assert_eq!(text.lines().count(), 4);
+        let (_, states) = Journal::open(&path).unwrap();
+        assert_eq!(states["a"].job_id.as_deref(), Some("job_1"));
+        assert_eq!(states["a"].open_create, None);
+    }
+
+    #[test]
+    fn a_corrupt_complete_line_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.jsonl");
+        fs::write(&path, "{\"item\":\"a\",\"event\":\"created\",\"job_id\":\"j\"}\nnot json\n").unwrap();
+        let err = Journal::open(&path).unwrap_err();
+        assert!(err.to_string().contains("line 2"), "{err}");
+    }
+}

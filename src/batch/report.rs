@@ -1,0 +1,145 @@
+//! [`BatchReport`]: how each item ended, and how the run ended.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::error::BatchError;
+
+/// One line of the report file, fields in this order.
+#[derive(Serialize)]
+struct ReportLine<'a> {
+    item: &'a str,
+    status: ItemStatus,
+    job_id: Option<&'a str>,
+    output: Option<&'a Path>,
+    error_code: Option<&'a str>,
+    error_message: Option<&'a str>,
+    request_id: Option<&'a str>,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Outcome {
+    /// Every item was taken to an end (completed, failed or uncertain).
+    Finished,
+    /// The account ran out of credits (402): no create was sent after it; the jobs already
+    /// running were still polled and downloaded. Top up and run again to carry on.
+    StoppedForCredits,
+    /// The run was cancelled through its [`CancelHandle`](super::CancelHandle).
+    Cancelled,
+}
+
+/// How one item ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ItemStatus {
+    /// Its output was downloaded in this run.
+    Completed,
+    /// Its output was already complete on disk from an earlier run: nothing was sent.
+    AlreadyCompleted,
+    /// It failed; [`ItemReport::error`] says where and why.
+    Failed,
+    /// Its create was sent, but the answer was lost and no job of the account matches it: it
+    /// may or may not exist. It is not created again unless
+    /// [`Batch::recreate_uncertain`](super::Batch::recreate_uncertain) is set.
+    Uncertain,
+    /// It was not started because the run stopped for credits.
+    NotStarted,
+    /// The run was cancelled before it ended; run again to carry on.
+    Unfinished,
+}
+
+/// Why an item failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct ItemError {
+    /// Where: `upload`, `create`, `poll`, `job` (the job itself failed) or `download`.
+    pub stage: String,
+    /// The HTTP status, when there was an answer.
+    pub status: Option<u16>,
+    /// The API's error code, when there was one.
+    pub code: Option<String>,
+    /// What went wrong.
+    pub message: String,
+    /// The request id to quote to support, when there was one.
+    pub request_id: Option<String>,
+}
+
+/// One item of a [`BatchReport`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct ItemReport {
+    /// The item id.
+    pub item: String,
+    /// How it ended.
+    pub status: ItemStatus,
+    /// Its job, when one is known.
+    pub job_id: Option<String>,
+    /// Its output file, when complete.
+    pub output: Option<PathBuf>,
+    /// Why it failed, for [`ItemStatus::Failed`] (and the lost create of an
+    /// [`ItemStatus::Uncertain`] one).
+    pub error: Option<ItemError>,
+}
+
+/// What a run did, item by item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BatchReport {
+    /// How the run ended.
+    pub outcome: Outcome,
+    /// One line per item, in the order given.
+    pub items: Vec<ItemReport>,
+}
+
+impl BatchReport {
+    /// How many items ended with `status`.
+    #[must_use]
+    pub fn count(&self, status: ItemStatus) -> usize {
+        self.items.iter().filter(|item| item.status == status).count()
+    }
+
+    /// Whether every item has its output (completed now or before).
+    #[must_use]
+    pub fn all_succeeded(&self) -> bool {
+        self.items.iter().all(|item| matches!(item.status, ItemStatus::Completed | ItemStatus::AlreadyCompleted))
+    }
+
+    /// The item with this id.
+    #[must_use]
+    pub fn item(&self, id: &str) -> Option<&ItemReport> {
+        self.items.iter().find(|item| item.item == id)
+    }
+
+    /// Writes one JSON line per item to `path`: `item`, `status`, `job_id`, `output`,
+    /// `error_code`, `error_message`, `request_id`.
+    ///
+    /// # Errors
+    /// [`BatchError::Io`] when the file cannot be written.
+    pub fn write_jsonl(&self, path: impl AsRef<Path>) -> Result<(), BatchError> {
+        let path = path.as_ref();
+        let io = |action, source| BatchError::Io { action, path: path.to_owned(), source };
+        let mut out = BufWriter::new(File::create(path).map_err(|e| io("could not create", e))?);
+        for item in &self.items {
+            let error = item.error.as_ref();
+            let line = ReportLine {
+                item: &item.item,
+                status: item.status,
+                job_id: item.job_id.as_deref(),
+                output: item.output.as_deref(),
+                error_code: error.and_then(|e| e.code.as_deref()),
+                error_message: error.map(|e| e.message.as_str()),
+                request_id: error.and_then(|e| e.request_id.as_deref()),
+            };
+            serde_json::to_writer(&mut out, &line).map_err(|e| io("could not write", e.into()))?;
+            out.write_all(b"\n").map_err(|e| io("could not write", e))?;
+        }
+        out.flush().map_err(|e| io("could not write", e))
+    }
+}
