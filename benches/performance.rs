@@ -44,7 +44,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use measure::{best, median, result_field, run_polled};
-use removebgvideo::{AdminClient, Client, WaitOptions};
+use removebgvideo::{Client, WaitOptions};
 use server::Server;
 
 const API_KEY: &str = "bench-key";
@@ -277,7 +277,7 @@ fn pool_sharing() -> Vec<Row> {
     let client = sdk_client(&server.base_url);
     let clone = client.clone();
     let admin = client.admin("bench-admin-token").expect("admin client");
-    let admin_from = AdminClient::from_client(&client, "bench-admin-token").expect("admin client");
+    let admin_from = client.clone().admin("bench-admin-token").expect("admin client");
     let per_client = 300;
     for index in 0..per_client {
         client.get_job(&format!("job_{index}")).expect("client get_job");

@@ -158,6 +158,8 @@ mod admin;
 #[cfg(feature = "client")]
 mod api_error;
 #[cfg(feature = "client")]
+mod async_client;
+#[cfg(feature = "client")]
 mod builder;
 #[cfg(feature = "client")]
 mod client;
@@ -168,7 +170,11 @@ mod download;
 #[cfg(feature = "client")]
 mod error;
 #[cfg(feature = "client")]
+mod paging;
+#[cfg(feature = "client")]
 mod progress;
+#[cfg(feature = "client")]
+mod runtime;
 mod secret;
 // Read by the webhook verifier and the job models.
 #[allow(dead_code)]
@@ -181,17 +187,21 @@ mod upload;
 mod wait;
 
 #[cfg(feature = "client")]
-pub use admin::AdminClient;
+pub use admin::{AdminClient, AsyncAdminClient};
 #[cfg(feature = "client")]
 pub use api_error::ApiError;
+#[cfg(feature = "client")]
+pub use async_client::AsyncClient;
 #[cfg(feature = "client")]
 pub use builder::{BuildClient, ClientBuilder};
 #[cfg(feature = "client")]
 pub use client::{Client, ADMIN_TOKEN_ENV, API_KEY_ENV, BASE_URL_ENV};
 #[cfg(feature = "client")]
-pub use download::Download;
+pub use download::{AsyncDownload, Download};
 #[cfg(feature = "client")]
-pub use error::Error;
+pub use error::{ConfigError, Error, TransportError};
+#[cfg(feature = "client")]
+pub use paging::{AsyncJobPager, JobPages};
 
 #[cfg(feature = "test-util")]
 #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]

@@ -296,13 +296,13 @@ fn health_and_pricing_send_no_credential() {
 }
 
 #[test]
-fn download_url_uses_the_legacy_route() {
+fn download_link_uses_the_legacy_route() {
     let mut server = mockito::Server::new();
     let mock = public_get(&mut server, "/api/download/job_1")
         .with_body(r#"{"output_url":"https://cdn.example.com/o.webm","job_id":17}"#)
         .expect(1)
         .create();
-    let link = client(&server).download_url("job_1").unwrap();
+    let link = client(&server).download_link("job_1").unwrap();
     mock.assert();
     assert_eq!(link.output_url.as_deref(), Some("https://cdn.example.com/o.webm"));
     assert_eq!(link.job_id.as_deref(), Some("17"));
@@ -581,7 +581,7 @@ fn ids_are_encoded_in_every_route_that_takes_one() {
         .create();
     let client = client(&server);
     client.start_job("../admin/keys", &StartJob::new()).unwrap();
-    client.download_url("a/../b?c").unwrap();
+    client.download_link("a/../b?c").unwrap();
     start.assert();
     download.assert();
     assert_all(&none);
@@ -596,7 +596,7 @@ fn empty_and_dot_ids_are_refused_without_a_request() {
         let results = [
             client.get_job(id).map(drop),
             client.start_job(id, &StartJob::new()).map(drop),
-            client.download_url(id).map(drop),
+            client.download_link(id).map(drop),
             client.wait_for_completion(id, removebgvideo::WaitOptions::default()).map(drop),
         ];
         for result in results {

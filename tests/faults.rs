@@ -360,7 +360,7 @@ fn an_unknown_job_is_a_404_with_its_code_and_request_id() {
 
     for error in [
         client.start_job("job_404", &StartJob::new()).unwrap_err(),
-        client.download_url("job_404").unwrap_err(),
+        client.download_link("job_404").unwrap_err(),
         client.wait_for_completion("job_404", wait_options(1, 60)).unwrap_err(),
     ] {
         assert_eq!(api_status(&error), 404);
