@@ -117,9 +117,7 @@ mod manual {
 
 /// The instant `duration` after `now`, or a century on when that is past what `Instant` holds.
 pub(crate) fn deadline(now: Instant, duration: Duration) -> Instant {
-    now.checked_add(duration)
-        .or_else(|| now.checked_add(Duration::from_secs(100 * 365 * 24 * 3600)))
-        .unwrap_or(now)
+    now.checked_add(duration).or_else(|| now.checked_add(Duration::from_secs(100 * 365 * 24 * 3600))).unwrap_or(now)
 }
 
 pub(crate) fn system() -> std::sync::Arc<dyn Clock> {

@@ -105,7 +105,13 @@ impl<'a> Download<'a> {
     /// [`Error::Transport`] when the transfer fails or stalls.
     pub fn to_path(self, path: impl AsRef<Path>) -> Result<u64, Error> {
         let transport = &self.client.inner.transport;
-        let future = save(transport, &self.url, path.as_ref(), |file| Blocking(io::BufWriter::with_capacity(WRITE_BUFFER_BYTES, file)), self.on_progress);
+        let future = save(
+            transport,
+            &self.url,
+            path.as_ref(),
+            |file| Blocking(io::BufWriter::with_capacity(WRITE_BUFFER_BYTES, file)),
+            self.on_progress,
+        );
         self.client.runtime.block_on(future)
     }
 
@@ -116,7 +122,8 @@ impl<'a> Download<'a> {
     /// transfer fails or stalls; [`Error::Io`] when `writer` fails.
     pub fn to_writer(self, writer: impl Write) -> Result<u64, Error> {
         let mut writer = Blocking(writer);
-        let future = fetch(&self.client.inner.transport, &self.url, &mut writer, Path::new("the writer"), self.on_progress);
+        let future =
+            fetch(&self.client.inner.transport, &self.url, &mut writer, Path::new("the writer"), self.on_progress);
         self.client.runtime.block_on(future)
     }
 }
@@ -271,7 +278,10 @@ fn unsigned(url: &str) -> &str {
 
 impl fmt::Debug for Download<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Download").field("url", &unsigned(&self.url)).field("progress", &self.on_progress.is_some()).finish()
+        f.debug_struct("Download")
+            .field("url", &unsigned(&self.url))
+            .field("progress", &self.on_progress.is_some())
+            .finish()
     }
 }
 

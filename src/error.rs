@@ -25,7 +25,9 @@ pub enum Error {
     Api(#[from] ApiError),
 
     /// The API answered 2xx, but with a body that is not the expected JSON.
-    #[error("the API answered {status} with a body that could not be read as the expected JSON; body starts: {snippet:?}")]
+    #[error(
+        "the API answered {status} with a body that could not be read as the expected JSON; body starts: {snippet:?}"
+    )]
     Decode {
         /// The status of the answer.
         status: StatusCode,

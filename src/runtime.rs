@@ -38,9 +38,12 @@ impl CrateRuntime {
     /// # Errors
     /// [`ConfigError::Runtime`] when the runtime cannot start (no thread could be spawned).
     pub(crate) fn block_on<F: Future<Output = Result<T, Error>>, T>(&self, future: F) -> Result<T, Error> {
-        let runtime = self.shared.runtime.get_or_init(start).as_ref().map_err(|reason| {
-            Error::Config(ConfigError::Runtime { reason: reason.clone() })
-        })?;
+        let runtime = self
+            .shared
+            .runtime
+            .get_or_init(start)
+            .as_ref()
+            .map_err(|reason| Error::Config(ConfigError::Runtime { reason: reason.clone() }))?;
         let _context = runtime.enter();
         let waker = Waker::from(Arc::new(ThreadWaker(thread::current())));
         let mut context = Context::from_waker(&waker);

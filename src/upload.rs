@@ -122,10 +122,14 @@ fn content_type(file_name: &str) -> Result<String, Error> {
     match guessed {
         Some(mime) if ACCEPTED_TYPES.contains(&mime.essence_str()) => Ok(mime.essence_str().to_owned()),
         other => {
-            let found = other.map_or_else(|| "an unknown type".to_owned(), |mime| format!("type {}", mime.essence_str()));
+            let found =
+                other.map_or_else(|| "an unknown type".to_owned(), |mime| format!("type {}", mime.essence_str()));
             Err(invalid(
                 "file_name",
-                format!("{file_name:?} has {found}; the API accepts MP4, MOV, WebM and AVI videos ({})", ACCEPTED_TYPES.join(", ")),
+                format!(
+                    "{file_name:?} has {found}; the API accepts MP4, MOV, WebM and AVI videos ({})",
+                    ACCEPTED_TYPES.join(", ")
+                ),
             ))
         }
     }

@@ -61,7 +61,12 @@ type UpdateCallback<'a> = Box<dyn FnMut(&Job) + Send + 'a>;
 
 impl Default for WaitOptions<'_> {
     fn default() -> Self {
-        Self { interval: DEFAULT_INTERVAL, timeout: Duration::from_secs(600), backoff: Backoff::Advised, on_update: None }
+        Self {
+            interval: DEFAULT_INTERVAL,
+            timeout: Duration::from_secs(600),
+            backoff: Backoff::Advised,
+            on_update: None,
+        }
     }
 }
 
@@ -101,7 +106,10 @@ impl<'a> WaitOptions<'a> {
         }
         if let Backoff::Grow(factor, _) = self.backoff {
             if !factor.is_finite() || factor < 1.0 {
-                return Err(invalid("backoff", format!("the factor is {factor}; it must be a finite number of at least 1")));
+                return Err(invalid(
+                    "backoff",
+                    format!("the factor is {factor}; it must be a finite number of at least 1"),
+                ));
             }
         }
         Ok(())
@@ -114,7 +122,8 @@ impl<'a> WaitOptions<'a> {
             Backoff::Advised => DEFAULT_BACKOFF,
             Backoff::Grow(factor, max_interval) => (factor, max_interval),
         };
-        let grown = Duration::try_from_secs_f64(current.as_secs_f64() * factor).unwrap_or(Duration::MAX);
+        // Through f64, a long pause can come back a hair shorter: never let it shrink.
+        let grown = Duration::try_from_secs_f64(current.as_secs_f64() * factor).unwrap_or(Duration::MAX).max(current);
         grown.min(max_interval.max(self.interval))
     }
 }

@@ -450,7 +450,8 @@ fn upload_sends_one_multipart_part_named_file() {
 #[test]
 fn upload_guesses_the_content_type_from_the_extension() {
     let dir = tempfile::tempdir().unwrap();
-    let cases = [("a.webm", "video/webm"), ("b.mov", "video/quicktime"), ("c.unknownext", "application/octet-stream")];
+    let cases =
+        [("a.webm", "video/webm"), ("b.mov", "video/quicktime"), ("c.avi", "video/x-msvideo"), ("d.MP4", "video/mp4")];
     let mut server = mockito::Server::new();
     let mut mocks = Vec::new();
     let mut paths = Vec::new();
@@ -470,6 +471,68 @@ fn upload_guesses_the_content_type_from_the_extension() {
         client.upload(path).unwrap();
     }
     assert_all(&mocks);
+}
+
+#[test]
+fn uploads_of_a_type_the_api_refuses_or_over_the_limit_send_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = mockito::Server::new();
+    let none = nothing_else(&mut server);
+    let client = client(&server);
+    for name in ["notes.txt", "clip.unknownext", "photo.png", "no-extension"] {
+        let path = write_file(&dir, name, b"bytes");
+        let err = client.upload(&path).unwrap_err();
+        assert!(matches!(&err, Error::InvalidInput { field: "file_name", .. }), "{name}: {err:?}");
+        assert!(err.to_string().contains("MP4, MOV, WebM and AVI"), "{err}");
+        let err = client.upload_reader(std::io::empty(), 0, name).unwrap_err();
+        assert!(matches!(&err, Error::InvalidInput { field: "file_name", .. }), "{name}: {err:?}");
+    }
+    // 500 MiB is the default limit; a reader announcing one byte more is refused before sending.
+    let err = client.upload_reader(std::io::empty(), 500 * 1024 * 1024 + 1, "big.mp4").unwrap_err();
+    assert!(matches!(&err, Error::InvalidInput { field: "file", .. }), "{err:?}");
+    assert!(err.to_string().contains("524288000 bytes"), "{err}");
+    let small_limit = Client::builder(KEY).base_url(server.url()).max_upload_size(Some(4)).build().unwrap();
+    let path = write_file(&dir, "five.mp4", b"12345");
+    let err = small_limit.upload(&path).unwrap_err();
+    assert!(matches!(&err, Error::InvalidInput { field: "file", .. }), "{err:?}");
+    assert_all(&none);
+}
+
+#[test]
+fn a_lifted_upload_limit_sends_any_size() {
+    let mut server = mockito::Server::new();
+    let mock = public(&mut server, "POST", "/v1/uploads")
+        .match_body(multipart_file("clip.mp4", "video/mp4", "bytes"))
+        .with_body(r#"{"video_url":"https://storage.example.com/s"}"#)
+        .expect(1)
+        .create();
+    let client = Client::builder(KEY).base_url(server.url()).max_upload_size(None).build().unwrap();
+    client.upload_reader(std::io::Cursor::new(b"bytes".to_vec()), 5, "clip.mp4").unwrap();
+    mock.assert();
+}
+
+#[test]
+fn a_file_name_with_a_control_character_is_refused_before_sending() {
+    let mut server = mockito::Server::new();
+    let none = nothing_else(&mut server);
+    let client = client(&server);
+    for name in ["a\r\nContent-Type: text/html.mp4", "a\n.mp4", "a\0.mp4", "a\u{7f}.mp4"] {
+        let err = client.upload_reader(std::io::Cursor::new(b"x".to_vec()), 1, name).unwrap_err();
+        assert!(matches!(&err, Error::InvalidInput { field: "file_name", .. }), "{name:?}: {err:?}");
+    }
+    assert_all(&none);
+}
+
+#[test]
+fn a_quote_in_a_file_name_is_escaped_in_the_part_header() {
+    let mut server = mockito::Server::new();
+    let mock = public(&mut server, "POST", "/v1/uploads")
+        .match_body(Matcher::Regex(r#"filename="say \\"hi\\".mp4""#.to_owned()))
+        .with_body(r#"{"video_url":"https://storage.example.com/s"}"#)
+        .expect(1)
+        .create();
+    client(&server).upload_reader(std::io::Cursor::new(b"x".to_vec()), 1, r#"say "hi".mp4"#).unwrap();
+    mock.assert();
 }
 
 #[test]

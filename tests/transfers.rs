@@ -296,11 +296,43 @@ fn an_upload_longer_than_the_stall_timeout_succeeds_while_it_keeps_moving() {
 }
 
 #[test]
-fn a_reader_shorter_than_its_announced_length_is_a_transport_error() {
+fn a_reader_shorter_than_its_announced_length_is_an_io_error() {
     let api = upload_api();
     let client = client_with_stall(&api.url, Duration::from_secs(10));
     let err = client.upload_reader(std::io::Cursor::new(vec![7u8; 100]), 1000, "short.mp4").unwrap_err();
-    assert!(matches!(err, Error::Transport(_)), "{err:?}");
+    assert!(
+        matches!(&err, Error::Io { path, source, .. } if path.as_os_str() == "short.mp4" && source.kind() == std::io::ErrorKind::UnexpectedEof),
+        "{err:?}"
+    );
+}
+
+/// A reader that gives `good` bytes, then fails.
+struct FailingReader {
+    good: usize,
+}
+
+impl Read for FailingReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.good == 0 {
+            return Err(std::io::Error::other("disk on fire"));
+        }
+        let n = buf.len().min(self.good);
+        buf[..n].fill(1);
+        self.good -= n;
+        Ok(n)
+    }
+}
+
+#[test]
+fn a_reader_that_fails_mid_upload_is_an_io_error_with_its_cause() {
+    let api = upload_api();
+    let client = client_with_stall(&api.url, Duration::from_secs(10));
+    let err = client.upload_reader(FailingReader { good: 3 << 20 }, 8 << 20, "big.mp4").unwrap_err();
+    match &err {
+        Error::Io { source, .. } => assert_eq!(source.to_string(), "disk on fire"),
+        other => panic!("not an I/O error: {other:?}"),
+    }
+    assert!(!err.is_retryable());
 }
 
 #[test]

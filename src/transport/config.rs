@@ -111,15 +111,20 @@ pub(crate) fn redacted_url(text: &str) -> String {
 impl TransportConfig {
     pub(crate) fn build(self) -> Result<Transport, Error> {
         let base = parse_base_url(&self.base_url, self.allow_insecure_http)?;
-        for (field, limit) in
-            [("timeout", self.timeout), ("connect_timeout", self.connect_timeout), ("stall_timeout", self.stall_timeout)]
-        {
+        for (field, limit) in [
+            ("timeout", self.timeout),
+            ("connect_timeout", self.connect_timeout),
+            ("stall_timeout", self.stall_timeout),
+        ] {
             if limit.is_zero() {
                 return Err(invalid(field, "must be more than zero, or every request would time out at once"));
             }
         }
         if self.transfer_timeout.is_some_and(|limit| limit.is_zero()) {
-            return Err(invalid("transfer_timeout", "must be more than zero, or every transfer would time out at once"));
+            return Err(invalid(
+                "transfer_timeout",
+                "must be more than zero, or every transfer would time out at once",
+            ));
         }
         let user_agent = user_agent(self.user_agent_suffix.as_deref())?;
         let http = self.http_client(&base)?;
@@ -150,8 +155,8 @@ impl TransportConfig {
         // Downloads (from another origin) follow theirs by hand, one request at a time, and
         // an upload's streamed body cannot be sent twice, so its redirect comes back as is.
         let policy = redirect::Policy::custom(move |attempt| {
-            let within_api = attempt.previous().iter().all(|url| url.origin() == api_origin)
-                && attempt.url().origin() == api_origin;
+            let within_api =
+                attempt.previous().iter().all(|url| url.origin() == api_origin) && attempt.url().origin() == api_origin;
             if !within_api {
                 attempt.stop()
             } else if attempt.previous().len() > MAX_API_REDIRECTS {
@@ -160,7 +165,8 @@ impl TransportConfig {
                 attempt.follow()
             }
         });
-        let mut builder = reqwest::Client::builder().connect_timeout(self.connect_timeout.min(LONGEST)).redirect(policy);
+        let mut builder =
+            reqwest::Client::builder().connect_timeout(self.connect_timeout.min(LONGEST)).redirect(policy);
         // An upload that stops moving is cut off by the kernel once sent data stays
         // unacknowledged this long: reqwest has no per-write timeout for a request body.
         #[cfg(any(target_os = "android", target_os = "fuchsia", target_os = "linux"))]
@@ -180,7 +186,10 @@ impl TransportConfig {
 }
 
 #[cfg(any(feature = "rustls", feature = "native-tls"))]
-fn add_certificate(builder: reqwest::ClientBuilder, certificate: &Certificate) -> Result<reqwest::ClientBuilder, Error> {
+fn add_certificate(
+    builder: reqwest::ClientBuilder,
+    certificate: &Certificate,
+) -> Result<reqwest::ClientBuilder, Error> {
     let parsed = match certificate {
         Certificate::Pem(pem) => reqwest::Certificate::from_pem(pem),
         Certificate::Der(der) => reqwest::Certificate::from_der(der),

@@ -94,7 +94,8 @@ impl<'a> Call<'a> {
     }
 
     pub(crate) fn post_json(route: &'static str, path: String, body: &impl serde::Serialize) -> Result<Self, Error> {
-        let json = serde_json::to_vec(body).map_err(|source| invalid("body", format!("could not be encoded as JSON: {source}")))?;
+        let json = serde_json::to_vec(body)
+            .map_err(|source| invalid("body", format!("could not be encoded as JSON: {source}")))?;
         Ok(Self { method: Method::POST, body: Body::Json(json), safety: Safety::SideEffect, ..Self::get(route, path) })
     }
 
@@ -257,8 +258,10 @@ impl Transport {
         let mut chain = RedirectChain::new(url);
         let response = loop {
             let url = chain.url().clone();
-            let request = self.shared.http.get(url.clone()).header(http::header::USER_AGENT, self.shared.user_agent.clone());
-            let response = limits.run(&url, async { request.send().await.map_err(|error| transport(error, &url)) }).await?;
+            let request =
+                self.shared.http.get(url.clone()).header(http::header::USER_AGENT, self.shared.user_agent.clone());
+            let response =
+                limits.run(&url, async { request.send().await.map_err(|error| transport(error, &url)) }).await?;
             if !chain.follow(response.status(), response.headers())? {
                 break response;
             }

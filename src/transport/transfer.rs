@@ -93,7 +93,7 @@ pub(crate) struct FileChunks {
     reader: Option<Box<dyn Read + Send>>,
     left: u64,
     activity: Activity,
-    reading: Option<tokio::task::JoinHandle<(Box<dyn Read + Send>, io::Result<Vec<u8>>)>>,
+    reading: Option<tokio::task::JoinHandle<ReadOutcome>>,
     failure: ReadFailure,
 }
 
@@ -125,7 +125,10 @@ impl FileChunks {
     }
 }
 
-fn read_chunk(mut reader: Box<dyn Read + Send>, want: u64) -> (Box<dyn Read + Send>, io::Result<Vec<u8>>) {
+/// A chunk read on the blocking pool, with the reader handed back for the next one.
+type ReadOutcome = (Box<dyn Read + Send>, io::Result<Vec<u8>>);
+
+fn read_chunk(mut reader: Box<dyn Read + Send>, want: u64) -> ReadOutcome {
     // `usize::try_from` cannot fail: `want` is at most CHUNK_BYTES.
     let mut buffer = Vec::with_capacity(usize::try_from(want).unwrap_or(CHUNK_BYTES));
     let read = (&mut reader).take(want).read_to_end(&mut buffer).map(|_| buffer);
@@ -203,7 +206,11 @@ fn after(instant: tokio::time::Instant, duration: Duration) -> tokio::time::Inst
 /// taken (a peer that stopped reading) or, once all is sent, no answer. A read timeout cannot
 /// do this: it runs from the start of the request, so it would cut off any upload longer
 /// than itself.
-pub(crate) async fn unless_stalled<F: Future>(send: F, activity: &Activity, stall: Duration) -> Result<F::Output, Error> {
+pub(crate) async fn unless_stalled<F: Future>(
+    send: F,
+    activity: &Activity,
+    stall: Duration,
+) -> Result<F::Output, Error> {
     let mut send = pin!(send);
     loop {
         let deadline = after(activity.last(), stall);
@@ -233,7 +240,11 @@ impl Limits {
     }
 
     /// Runs one step of a download (the wait for an answer, or for a chunk) within the limits.
-    pub(crate) async fn run<T>(&self, url: &url::Url, step: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
+    pub(crate) async fn run<T>(
+        &self,
+        url: &url::Url,
+        step: impl Future<Output = Result<T, Error>>,
+    ) -> Result<T, Error> {
         let stall_end = after(tokio::time::Instant::now(), self.stall);
         let (end, kind) = match self.transfer {
             Some((limit, end)) if end < stall_end => (end, Kind::Timeout(Some(limit))),
