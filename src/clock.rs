@@ -11,10 +11,12 @@ pub type Sleep = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 /// Where retries and `wait_for_completion` read the time and how they pause, for both the
 /// blocking and the async clients.
 ///
-/// The default is [`TokioClock`]: tokio's clock, so an async test with
-/// `#[tokio::test(start_paused = true)]` runs its waits without really waiting. With the
-/// `test-util` feature, `ManualClock` records every pause and returns at once, for the blocking
-/// clients' tests; pass either through [`ClientBuilder::clock`](crate::ClientBuilder::clock).
+/// The default is [`TokioClock`]. With the `test-util` feature, `ManualClock` records every
+/// pause and returns at once, for tests of either client; pass it through
+/// [`ClientBuilder::clock`](crate::ClientBuilder::clock). (A paused tokio runtime,
+/// `#[tokio::test(start_paused = true)]`, also skips pauses, but it jumps to the next timer
+/// whenever the runtime waits for I/O, so with real sockets the call timeouts fire early: use
+/// `ManualClock` there.)
 pub trait Clock: Send + Sync + fmt::Debug {
     /// The current instant.
     fn now(&self) -> Instant;
@@ -22,7 +24,7 @@ pub trait Clock: Send + Sync + fmt::Debug {
     fn sleep(&self, duration: Duration) -> Sleep;
 }
 
-/// The real clock, through tokio's time (which a paused test runtime controls).
+/// The real clock, through tokio's time: `tokio::time::Instant` and `tokio::time::sleep`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct TokioClock;
 

@@ -21,7 +21,9 @@ use crate::error::invalid;
 use crate::Error;
 
 pub(crate) use answer::Answer;
-pub(crate) use config::{credential_header, Certificate, TransportConfig};
+#[cfg(any(feature = "rustls", feature = "native-tls"))]
+pub(crate) use config::Certificate;
+pub(crate) use config::{credential_header, TransportConfig};
 pub use error::TransportError;
 pub(crate) use path::segment;
 pub use retry::RetryPolicy;
