@@ -132,3 +132,18 @@ fn the_builders_debug_never_shows_a_password_or_query_of_the_base_url() {
     let error = builder.build().unwrap_err();
     assert!(!format!("{error} {error:?}").contains("BASEPASS"), "{error:?}");
 }
+
+#[test]
+fn a_root_certificate_that_cannot_be_read_is_refused_at_build() {
+    let garbage_pem = "-----BEGIN CERTIFICATE-----\nnot base64 at all!\n-----END CERTIFICATE-----\n";
+    let error = Client::builder(KEY).add_root_certificate_pem(garbage_pem).build().unwrap_err();
+    assert!(
+        matches!(error, Error::Config(ConfigError::InvalidCertificate { .. } | ConfigError::HttpClient { .. })),
+        "{error:?}"
+    );
+    let error = Client::builder(KEY).add_root_certificate_der(vec![0u8; 16]).build().unwrap_err();
+    assert!(
+        matches!(error, Error::Config(ConfigError::InvalidCertificate { .. } | ConfigError::HttpClient { .. })),
+        "{error:?}"
+    );
+}

@@ -418,3 +418,20 @@ fn fast_retries_never_really_wait_long() {
     failing.assert();
     success.assert();
 }
+
+#[test]
+fn max_retries_wins_over_the_policy_whichever_is_set_first() {
+    for max_retries_first in [true, false] {
+        let mut server = mockito::Server::new();
+        let failing = answer(&mut server, "GET", "/v1/jobs/j", 503, 2);
+        let policy = RetryPolicy::default().max_retries(7);
+        let builder = Client::builder(KEY).base_url(server.url()).clock(ManualClock::new());
+        let builder = if max_retries_first {
+            builder.max_retries(1).retry_policy(policy)
+        } else {
+            builder.retry_policy(policy).max_retries(1)
+        };
+        builder.build().unwrap().get_job("j").unwrap_err();
+        failing.assert();
+    }
+}
