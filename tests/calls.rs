@@ -651,11 +651,13 @@ fn ids_are_encoded_in_every_route_that_takes_one() {
 }
 
 #[test]
-fn empty_and_dot_ids_are_refused_without_a_request() {
+fn empty_dot_and_over_long_ids_are_refused_without_a_request() {
     let mut server = mockito::Server::new();
     let none = nothing_else(&mut server);
     let client = client(&server);
-    for id in ["", "  ", ".", ".."] {
+    let over_long = "j".repeat(1025);
+    let huge = "j".repeat(70 * 1024);
+    for id in ["", "  ", ".", "..", &over_long, &huge] {
         let results = [
             client.get_job(id).map(drop),
             client.start_job(id, &StartJob::new()).map(drop),
@@ -664,9 +666,16 @@ fn empty_and_dot_ids_are_refused_without_a_request() {
         ];
         for result in results {
             let err = result.unwrap_err();
-            assert!(matches!(err, Error::InvalidInput { field: "job_id", .. }), "{id:?}: {err:?}");
+            assert!(matches!(err, Error::InvalidInput { field: "job_id", .. }), "{}: {err:?}", id.len());
         }
     }
+    // 1 KiB is still sent.
+    let at_limit = "j".repeat(1024);
+    let mock = public_get(&mut server, &format!("/v1/jobs/{at_limit}"))
+        .with_body(support::job(&at_limit, "pending", None))
+        .create();
+    client.get_job(&at_limit).unwrap();
+    mock.assert();
     assert_all(&none);
 }
 
