@@ -18,9 +18,10 @@
 //!    process's CPU time is the clients' alone), as the median of the ratios of back-to-back
 //!    batch pairs (alternating which goes first):
 //!    a. CPU time per `get_job` (all threads of this process, from /proc schedstat) of the
-//!       blocking `Client` vs bare `reqwest::blocking` decoding the same JSON into the same
-//!       `Job` with serde;
-//!    b. the same for `AsyncClient` vs bare async reqwest, on one tokio runtime (1 worker);
+//!    blocking `Client` vs bare `reqwest::blocking` decoding the same JSON into the same `Job`
+//!    with serde;
+//!    b. the same for `AsyncClient` vs bare async reqwest (with the 30 s timeout both others
+//!    have), on one tokio runtime (1 worker);
 //!    c. throughput of 64 calls in flight on one `AsyncClient` vs the same with bare reqwest.
 //! 2. Pool sharing: connections the server accepted for calls through a client, its clone and
 //!    its admin clients.
@@ -265,6 +266,23 @@ fn bare_headers(request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
     request.header(reqwest::header::USER_AGENT, user_agent()).header("X-Api-Key", API_KEY)
 }
 
+/// What a careful user would write: the default client with the 30 s total timeout that
+/// `reqwest::blocking` has by default and the SDK's calls have, so both sides bound the call.
+fn bare_async_client() -> reqwest::Client {
+    reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("build async reqwest")
+}
+
+async fn bare_get_job(bare: &reqwest::Client, base: &str) -> Job {
+    bare_headers(bare.get(format!("{base}/v1/jobs/job_1")))
+        .send()
+        .await
+        .and_then(|response| response.error_for_status())
+        .expect("bare async get_job")
+        .json::<Job>()
+        .await
+        .expect("bare async decode")
+}
+
 fn call_cost(calls: u64, rounds: u64) -> Vec<Row> {
     let server = ServerProcess::start();
     let base = server.base_url.clone();
@@ -272,7 +290,8 @@ fn call_cost(calls: u64, rounds: u64) -> Vec<Row> {
 
     println!("\n[1a] get_job CPU time per call: blocking client vs bare reqwest::blocking (server in another process)");
     let sdk = sdk_client(&base);
-    let bare = reqwest::blocking::Client::builder().no_proxy().build().expect("build reqwest");
+    // What a user would write: the default client (which, like the SDK's, reads proxy variables).
+    let bare = reqwest::blocking::Client::new();
     let bare_call = |id: &str| -> Job {
         bare.get(format!("{base}/v1/jobs/{id}"))
             .header(reqwest::header::USER_AGENT, user_agent())
@@ -308,17 +327,8 @@ fn call_cost(calls: u64, rounds: u64) -> Vec<Row> {
     let runtime =
         tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("tokio runtime");
     let sdk = AsyncClient::builder(API_KEY).base_url(&base).build().expect("async client");
-    let bare = reqwest::Client::builder().no_proxy().build().expect("build async reqwest");
-    let bare_get = |bare: reqwest::Client, base: String| async move {
-        bare_headers(bare.get(format!("{base}/v1/jobs/job_1")))
-            .send()
-            .await
-            .and_then(|response| response.error_for_status())
-            .expect("bare async get_job")
-            .json::<Job>()
-            .await
-            .expect("bare async decode")
-    };
+    let bare = bare_async_client();
+    let bare_get = |bare: reqwest::Client, base: String| async move { bare_get_job(&bare, &base).await };
     let mut sdk_batch = |n: u64| {
         runtime.block_on(async {
             for _ in 0..n {
@@ -783,6 +793,25 @@ fn child(args: &[String]) {
             let cpu = measure::process_cpu_ns() - cpu_before;
             assert!(job.is_completed());
             println!("RESULT secs={seconds} cpu_ns={cpu} hwm_kib={}", own_hwm());
+        }
+        // For profiling one side alone: `--child calls <async|bare-async> <base_url> <n>`.
+        "calls" => {
+            let n: u64 = arg(3).parse().expect("number of calls");
+            let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+            let base = arg(2).to_owned();
+            let sdk = sdk_async_client(&base);
+            let bare = bare_async_client();
+            let cpu_before = measure::process_cpu_ns();
+            runtime.block_on(async {
+                for _ in 0..n {
+                    let job = match arg(1) {
+                        "async" => sdk.get_job("job_1").await.expect("SDK get_job"),
+                        _ => bare_get_job(&bare, &base).await,
+                    };
+                    assert_eq!(job.id, "job_1");
+                }
+            });
+            println!("RESULT cpu_us_per_call={}", (measure::process_cpu_ns() - cpu_before) as f64 / n as f64 / 1e3);
         }
         "serve" => {
             let server = Server::start();

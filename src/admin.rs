@@ -208,7 +208,8 @@ impl AdminClient {
     /// # Errors
     /// As [`AsyncAdminClient::get_config`].
     pub fn get_config(&self) -> Result<AdminConfig, Error> {
-        self.runtime.block_on(self.inner.get_config())
+        let inner = self.inner.clone();
+        self.runtime.run(async move { inner.get_config().await })
     }
 
     /// All API keys, by fingerprint (`GET /v1/admin/keys`).
@@ -216,7 +217,8 @@ impl AdminClient {
     /// # Errors
     /// As [`AsyncAdminClient::list_keys`].
     pub fn list_keys(&self) -> Result<KeyList, Error> {
-        self.runtime.block_on(self.inner.list_keys())
+        let inner = self.inner.clone();
+        self.runtime.run(async move { inner.list_keys().await })
     }
 
     /// Creates an API key (`POST /v1/admin/keys`). The answer holds the key itself, shown only
@@ -225,7 +227,8 @@ impl AdminClient {
     /// # Errors
     /// As [`AsyncAdminClient::create_key`].
     pub fn create_key(&self, request: &CreateKey) -> Result<CreatedKey, Error> {
-        self.runtime.block_on(self.inner.create_key(request))
+        let (inner, request) = (self.inner.clone(), request.clone());
+        self.runtime.run(async move { inner.create_key(&request).await })
     }
 
     /// Disables a key (`POST /v1/admin/keys/disable`).
@@ -233,7 +236,8 @@ impl AdminClient {
     /// # Errors
     /// As [`AsyncAdminClient::disable_key`].
     pub fn disable_key(&self, key_fingerprint: &str) -> Result<KeyStatusChange, Error> {
-        self.runtime.block_on(self.inner.disable_key(key_fingerprint))
+        let (inner, key_fingerprint) = (self.inner.clone(), key_fingerprint.to_owned());
+        self.runtime.run(async move { inner.disable_key(&key_fingerprint).await })
     }
 
     /// Enables a disabled key (`POST /v1/admin/keys/enable`).
@@ -241,7 +245,8 @@ impl AdminClient {
     /// # Errors
     /// As [`AsyncAdminClient::enable_key`].
     pub fn enable_key(&self, key_fingerprint: &str) -> Result<KeyStatusChange, Error> {
-        self.runtime.block_on(self.inner.enable_key(key_fingerprint))
+        let (inner, key_fingerprint) = (self.inner.clone(), key_fingerprint.to_owned());
+        self.runtime.run(async move { inner.enable_key(&key_fingerprint).await })
     }
 }
 

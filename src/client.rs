@@ -1,5 +1,6 @@
-//! [`Client`]: the public API calls, blocking. Each one runs the [`AsyncClient`]'s call on the
-//! crate's own runtime (see `runtime.rs`), so no call, check or answer type exists twice.
+//! [`Client`]: the public API calls, blocking. Each one runs the [`AsyncClient`]'s call as a
+//! task on the crate's own runtime and waits for it (see `runtime.rs`), so no call, check or
+//! answer type exists twice; the arguments are copied into the task, as small as they are.
 
 use std::fmt;
 
@@ -107,7 +108,8 @@ impl Client {
     /// # Errors
     /// As [`AsyncClient::create_job`].
     pub fn create_job(&self, request: &CreateJob) -> Result<JobSubmission, Error> {
-        self.runtime.block_on(self.inner.create_job(request))
+        let (inner, request) = (self.inner.clone(), request.clone());
+        self.runtime.run(async move { inner.create_job(&request).await })
     }
 
     /// Starts a draft job (`POST /v1/jobs/{id}/start`) with optional overrides;
@@ -116,7 +118,8 @@ impl Client {
     /// # Errors
     /// As [`AsyncClient::start_job`].
     pub fn start_job(&self, job_id: &str, overrides: &StartJob) -> Result<JobSubmission, Error> {
-        self.runtime.block_on(self.inner.start_job(job_id, overrides))
+        let (inner, job_id, overrides) = (self.inner.clone(), job_id.to_owned(), overrides.clone());
+        self.runtime.run(async move { inner.start_job(&job_id, &overrides).await })
     }
 
     /// Fetches a job (`GET /v1/jobs/{id}`).
@@ -124,7 +127,8 @@ impl Client {
     /// # Errors
     /// As [`AsyncClient::get_job`].
     pub fn get_job(&self, job_id: &str) -> Result<Job, Error> {
-        self.runtime.block_on(self.inner.get_job(job_id))
+        let (inner, job_id) = (self.inner.clone(), job_id.to_owned());
+        self.runtime.run(async move { inner.get_job(&job_id).await })
     }
 
     /// Lists jobs (`GET /v1/jobs?limit=&offset=[&status=]`), newest first.
@@ -132,7 +136,8 @@ impl Client {
     /// # Errors
     /// As [`AsyncClient::list_jobs`].
     pub fn list_jobs(&self, query: &ListJobs) -> Result<JobList, Error> {
-        self.runtime.block_on(self.inner.list_jobs(query))
+        let (inner, query) = (self.inner.clone(), query.clone());
+        self.runtime.run(async move { inner.list_jobs(&query).await })
     }
 
     /// Usage totals over the last `days` days (`GET /v1/usage/summary?days=`, 1 to 90).
@@ -140,7 +145,8 @@ impl Client {
     /// # Errors
     /// As [`AsyncClient::usage_summary`].
     pub fn usage_summary(&self, days: u32) -> Result<UsageSummary, Error> {
-        self.runtime.block_on(self.inner.usage_summary(days))
+        let inner = self.inner.clone();
+        self.runtime.run(async move { inner.usage_summary(days).await })
     }
 
     /// The latest `limit` usage events (`GET /v1/usage/events?limit=`, 1 to 100).
@@ -148,7 +154,8 @@ impl Client {
     /// # Errors
     /// As [`AsyncClient::usage_events`].
     pub fn usage_events(&self, limit: u32) -> Result<UsageEvents, Error> {
-        self.runtime.block_on(self.inner.usage_events(limit))
+        let inner = self.inner.clone();
+        self.runtime.run(async move { inner.usage_events(limit).await })
     }
 
     /// The service's health (`GET /health`; no key needed, none sent).
@@ -156,7 +163,8 @@ impl Client {
     /// # Errors
     /// As [`AsyncClient::health`].
     pub fn health(&self) -> Result<Health, Error> {
-        self.runtime.block_on(self.inner.health())
+        let inner = self.inner.clone();
+        self.runtime.run(async move { inner.health().await })
     }
 
     /// The pricing of each model (`GET /api/pricing`; no key needed, none sent).
@@ -164,7 +172,8 @@ impl Client {
     /// # Errors
     /// As [`AsyncClient::pricing`].
     pub fn pricing(&self) -> Result<Pricing, Error> {
-        self.runtime.block_on(self.inner.pricing())
+        let inner = self.inner.clone();
+        self.runtime.run(async move { inner.pricing().await })
     }
 
     /// The output link of a completed job through the legacy route `GET /api/download/{id}`:
@@ -173,7 +182,8 @@ impl Client {
     /// # Errors
     /// As [`AsyncClient::download_link`].
     pub fn download_link(&self, job_id: &str) -> Result<DownloadLink, Error> {
-        self.runtime.block_on(self.inner.download_link(job_id))
+        let (inner, job_id) = (self.inner.clone(), job_id.to_owned());
+        self.runtime.run(async move { inner.download_link(&job_id).await })
     }
 }
 

@@ -38,25 +38,62 @@ impl CrateRuntime {
     /// # Errors
     /// [`ConfigError::Runtime`] when the runtime cannot start (no thread could be spawned).
     pub(crate) fn block_on<F: Future<Output = Result<T, Error>>, T>(&self, future: F) -> Result<T, Error> {
-        let runtime = self
-            .shared
+        let _context = self.runtime()?.enter();
+        park_on(future)
+    }
+
+    /// Runs `future` as a task on the runtime's worker and waits for it on the calling thread.
+    ///
+    /// For an API call this beats [`block_on`](Self::block_on): the worker that drives the
+    /// connection runs the whole call, as reqwest's blocking client does, so the connection is
+    /// back in the pool before the caller's next call starts (polled from the caller's thread,
+    /// the next call can win that race and open a second connection), and the caller's thread
+    /// is woken once per call.
+    ///
+    /// # Errors
+    /// As [`block_on`](Self::block_on); a panic of the call goes on in the caller's thread.
+    pub(crate) fn run<F, T>(&self, future: F) -> Result<T, Error>
+    where
+        F: Future<Output = Result<T, Error>> + Send + 'static,
+        T: Send + 'static,
+    {
+        // The caller's tracing subscriber and span go with the call to the worker, so the call's
+        // spans land where they would on the caller's own thread.
+        #[cfg(feature = "tracing")]
+        let future = {
+            use tracing::instrument::{Instrument, WithSubscriber};
+            future.instrument(tracing::Span::current()).with_current_subscriber()
+        };
+        let task = self.runtime()?.spawn(future);
+        match park_on(task) {
+            Ok(outcome) => outcome,
+            Err(join) if join.is_panic() => std::panic::resume_unwind(join.into_panic()),
+            Err(join) => Err(Error::Config(ConfigError::Runtime { reason: join.to_string() })),
+        }
+    }
+
+    fn runtime(&self) -> Result<&tokio::runtime::Runtime, Error> {
+        self.shared
             .runtime
             .get_or_init(start)
             .as_ref()
-            .map_err(|reason| Error::Config(ConfigError::Runtime { reason: reason.clone() }))?;
-        let _context = runtime.enter();
-        let waker = Waker::from(Arc::new(ThreadWaker(thread::current())));
-        let mut context = Context::from_waker(&waker);
-        // Unconstrained: a caller inside a task of another runtime carries that task's
-        // cooperative budget, which is never refilled while it waits here, and would make every
-        // poll answer `Pending` for ever.
-        let mut future = pin!(tokio::task::unconstrained(future));
-        loop {
-            if let Poll::Ready(output) = future.as_mut().poll(&mut context) {
-                return output;
-            }
-            thread::park();
+            .map_err(|reason| Error::Config(ConfigError::Runtime { reason: reason.clone() }))
+    }
+}
+
+/// Polls `future` on this thread until it is ready, sleeping in between.
+fn park_on<F: Future>(future: F) -> F::Output {
+    let waker = Waker::from(Arc::new(ThreadWaker(thread::current())));
+    let mut context = Context::from_waker(&waker);
+    // Unconstrained: a caller inside a task of another runtime carries that task's
+    // cooperative budget, which is never refilled while it waits here, and would make every
+    // poll answer `Pending` for ever.
+    let mut future = pin!(tokio::task::unconstrained(future));
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut context) {
+            return output;
         }
+        thread::park();
     }
 }
 

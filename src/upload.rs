@@ -143,7 +143,8 @@ impl Client {
     /// # Errors
     /// As [`AsyncClient::upload`].
     pub fn upload(&self, path: impl AsRef<Path>) -> Result<Upload, Error> {
-        self.runtime.block_on(self.inner.upload(path))
+        let (inner, path) = (self.inner.clone(), path.as_ref().to_owned());
+        self.runtime.run(async move { inner.upload(path).await })
     }
 
     /// [`upload`](Client::upload), calling `on_progress` as the file is read for sending (on
@@ -156,7 +157,8 @@ impl Client {
         path: impl AsRef<Path>,
         on_progress: impl FnMut(TransferProgress) + Send + 'static,
     ) -> Result<Upload, Error> {
-        self.runtime.block_on(self.inner.upload_with_progress(path, on_progress))
+        let (inner, path) = (self.inner.clone(), path.as_ref().to_owned());
+        self.runtime.run(async move { inner.upload_with_progress(path, on_progress).await })
     }
 
     /// Uploads `length` bytes from any reader as a file called `file_name`. Never retried.
@@ -169,6 +171,7 @@ impl Client {
         length: u64,
         file_name: &str,
     ) -> Result<Upload, Error> {
-        self.runtime.block_on(self.inner.upload_reader(reader, length, file_name))
+        let (inner, file_name) = (self.inner.clone(), file_name.to_owned());
+        self.runtime.run(async move { inner.upload_reader(reader, length, &file_name).await })
     }
 }

@@ -100,7 +100,7 @@ fn the_call_timeout_bounds_a_body_that_keeps_dribbling() {
     let error = client.get_job("job_1").unwrap_err();
     assert!(error.is_timeout(), "{error:?}");
     assert!(matches!(&error, Error::Transport(inner) if inner.is_timeout()), "{error:?}");
-    assert!(error.to_string().contains("400 ms"), "{error}");
+    assert!(error.to_string().contains("timed out after 400 ms"), "{error}");
 }
 
 #[tokio::test]

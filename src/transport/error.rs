@@ -122,7 +122,7 @@ impl fmt::Display for TransportError {
         match self.kind {
             Kind::Connect => write!(f, "could not connect to {origin}; check the base URL and the network"),
             Kind::Timeout(Some(limit)) => {
-                write!(f, "the request to {origin} did not finish within {}; retry, or raise the timeout", human(limit))
+                write!(f, "the request to {origin} timed out after {}; retry, or raise the timeout", human(limit))
             }
             Kind::Timeout(None) => write!(f, "the request to {origin} timed out; retry, or raise the timeout"),
             Kind::Stalled(limit) => write!(
