@@ -20,9 +20,10 @@ pub const BASE_URL_ENV: &str = "REMOVEBGVIDEO_BASE_URL";
 
 /// A blocking client of the public API (`/v1`, authenticated with `X-Api-Key`).
 ///
-/// Needs no async runtime: it runs the [`AsyncClient`]'s calls on one background thread of its
-/// own (`removebgvideo`), started on the first call and shared by clones and the
-/// [admin client](Self::admin) made from it. Cheap to clone and `Send + Sync`. Every call
+/// Needs no async runtime: it runs the [`AsyncClient`]'s calls on a runtime of its own, started
+/// on the first call and shared by clones and the [admin client](Self::admin) made from it:
+/// one worker thread (`removebgvideo`), plus, while uploads read their file, threads of its
+/// blocking pool (also `removebgvideo`, gone after 10 s idle). Cheap to clone and `Send + Sync`. Every call
 /// blocks the calling thread; from async code use [`AsyncClient`] instead. Creating, calling
 /// and dropping it on an async runtime's thread does not panic, but blocks that thread.
 ///

@@ -110,7 +110,8 @@
 //!   call's future cancels it; a download dropped half-way leaves no file behind.
 //! - [`Client`] needs no runtime. From its first call on, it runs one background thread
 //!   (`removebgvideo`), shared by its clones and admin client and stopped when the last is
-//!   dropped. Its calls block the calling thread.
+//!   dropped (uploads read their file on short-lived helper threads of the same name). Its
+//!   calls block the calling thread.
 //!
 //! # From async code (tokio, axum, actix)
 //!
