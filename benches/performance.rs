@@ -432,8 +432,8 @@ fn pool_sharing() -> Vec<Row> {
     let sequential = server.stats.connections.load(Ordering::Relaxed);
     let sequential_requests = server.stats.requests.load(Ordering::Relaxed);
     println!(
-        "  sequential: {sequential_requests} calls through client, clone, client.admin(), \
-         AdminClient::from_client() -> {sequential} connection(s)"
+        "  sequential: {sequential_requests} calls through client, clone and two client.admin() \
+         handles -> {sequential} connection(s)"
     );
 
     // Two threads at once: at most two connections, reused by everyone afterwards.

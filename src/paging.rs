@@ -6,19 +6,20 @@ use std::fmt;
 use crate::{AsyncClient, Client, Error, Job, ListJobs};
 
 /// All jobs matching a query, fetched a page at a time as they are read, from
-/// [`AsyncClient::list_all_jobs`]. Read it with [`next`](Self::next).
+/// [`AsyncClient::list_all_jobs`]. Read it with [`next`](Self::next). It owns a clone of the
+/// client, so it can be kept or moved into a task.
 ///
 /// It stops after a page shorter than the query's limit (or empty), and after an error, which
 /// it yields once.
 #[must_use = "a pager fetches nothing until `next` is awaited"]
-pub struct AsyncJobPager<'a> {
-    client: &'a AsyncClient,
+pub struct AsyncJobPager {
+    client: AsyncClient,
     query: ListJobs,
     page: VecDeque<Job>,
     done: bool,
 }
 
-impl AsyncJobPager<'_> {
+impl AsyncJobPager {
     /// The next job; `None` once all are read.
     pub async fn next(&mut self) -> Option<Result<Job, Error>> {
         if self.page.is_empty() && !self.done {
@@ -43,17 +44,28 @@ impl AsyncJobPager<'_> {
 /// [`Client::list_all_jobs`]. It stops after a page shorter than the query's limit (or empty),
 /// and after an error, which it yields once.
 #[must_use = "an iterator fetches nothing until it is iterated"]
-pub struct JobPages<'a> {
-    client: &'a Client,
-    pager: AsyncJobPager<'a>,
+pub struct JobPages {
+    client: Client,
+    /// Lent to the task that fetches the next page, and given back with it.
+    pager: Option<AsyncJobPager>,
 }
 
-impl Iterator for JobPages<'_> {
+impl Iterator for JobPages {
     type Item = Result<Job, Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let pager = &mut self.pager;
-        self.client.runtime.block_on(async { Ok(pager.next().await) }).unwrap_or_else(|error| Some(Err(error)))
+        let mut pager = self.pager.take()?;
+        let fetched = self.client.runtime.run(async move {
+            let item = pager.next().await;
+            Ok((pager, item))
+        });
+        match fetched {
+            Ok((pager, item)) => {
+                self.pager = Some(pager);
+                item
+            }
+            Err(error) => Some(Err(error)),
+        }
     }
 }
 
@@ -72,8 +84,8 @@ impl AsyncClient {
     /// }
     /// # Ok(()) }
     /// ```
-    pub fn list_all_jobs(&self, query: &ListJobs) -> AsyncJobPager<'_> {
-        AsyncJobPager { client: self, query: query.clone(), page: VecDeque::new(), done: false }
+    pub fn list_all_jobs(&self, query: &ListJobs) -> AsyncJobPager {
+        AsyncJobPager { client: self.clone(), query: query.clone(), page: VecDeque::new(), done: false }
     }
 }
 
@@ -89,18 +101,18 @@ impl Client {
     /// }
     /// # Ok::<(), removebgvideo::Error>(())
     /// ```
-    pub fn list_all_jobs(&self, query: &ListJobs) -> JobPages<'_> {
-        JobPages { client: self, pager: self.inner.list_all_jobs(query) }
+    pub fn list_all_jobs(&self, query: &ListJobs) -> JobPages {
+        JobPages { client: self.clone(), pager: Some(self.inner.list_all_jobs(query)) }
     }
 }
 
-impl fmt::Debug for AsyncJobPager<'_> {
+impl fmt::Debug for AsyncJobPager {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AsyncJobPager").field("query", &self.query).field("done", &self.done).finish_non_exhaustive()
     }
 }
 
-impl fmt::Debug for JobPages<'_> {
+impl fmt::Debug for JobPages {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JobPages").field("pager", &self.pager).finish()
     }

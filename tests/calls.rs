@@ -731,3 +731,37 @@ fn upload_with_progress_reports_up_to_the_file_size() {
     assert!(seen.iter().all(|p| p.total == Some(100_000)), "{seen:?}");
     assert_eq!(seen.last().map(|p| p.done), Some(100_000));
 }
+
+fn page(ids: &[&str]) -> String {
+    let items: Vec<_> = ids.iter().map(|id| json!({"id": id, "status": "completed"})).collect();
+    json!({ "items": items }).to_string()
+}
+
+#[test]
+fn list_all_jobs_reads_every_page_and_stops_at_a_short_or_empty_one() {
+    let mut server = mockito::Server::new();
+    let list = |server: &mut ServerGuard, offset: &str, body: String| {
+        public_get(server, "/v1/jobs")
+            .match_query(Matcher::AllOf(vec![
+                Matcher::UrlEncoded("limit".into(), "2".into()),
+                Matcher::UrlEncoded("offset".into(), offset.into()),
+            ]))
+            .with_body(body)
+            .expect(1)
+            .create()
+    };
+    let mocks = [
+        list(&mut server, "0", page(&["a", "b"])),
+        list(&mut server, "2", page(&["c", "d"])),
+        list(&mut server, "4", page(&["e"])),
+    ];
+    let ids: Vec<String> =
+        client(&server).list_all_jobs(&ListJobs::new().limit(2)).map(|job| job.unwrap().id).collect();
+    assert_eq!(ids, ["a", "b", "c", "d", "e"]);
+    assert_all(&mocks);
+
+    let mut server = mockito::Server::new();
+    let mocks = [list(&mut server, "0", page(&["a", "b"])), list(&mut server, "2", page(&[]))];
+    assert_eq!(client(&server).list_all_jobs(&ListJobs::new().limit(2)).count(), 2);
+    assert_all(&mocks);
+}
