@@ -265,7 +265,8 @@ fn required_env(name: &'static str) -> Result<String, Error> {
         None => Err(ConfigError::MissingEnv { name }.into()),
         Some(value) => match value.into_string() {
             Ok(value) if !value.trim().is_empty() => Ok(value),
-            _ => Err(ConfigError::EmptyEnv { name }.into()),
+            Ok(_) => Err(ConfigError::EmptyEnv { name }.into()),
+            Err(_) => Err(ConfigError::NotUnicodeEnv { name }.into()),
         },
     }
 }

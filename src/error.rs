@@ -122,6 +122,12 @@ pub enum ConfigError {
         /// The variable.
         name: &'static str,
     },
+    /// An environment variable holds bytes that are not UTF-8.
+    #[error("the environment variable {name} is not valid UTF-8")]
+    NotUnicodeEnv {
+        /// The variable.
+        name: &'static str,
+    },
     /// The base URL cannot be used.
     #[error("the base URL {reason}")]
     InvalidBaseUrl {
