@@ -1,4 +1,4 @@
-//! The builder shared by [`Client`] and [`AdminClient`].
+//! The builder shared by the four clients.
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -7,11 +7,14 @@ use std::time::Duration;
 
 use crate::client::BASE_URL_ENV;
 use crate::clock::Clock;
+use crate::error::ConfigError;
 use crate::transport::{Transport, TransportConfig};
-use crate::{AdminClient, Client, Error, RetryPolicy, Secret};
+use crate::{AdminClient, AsyncAdminClient, AsyncClient, Client, Error, RetryPolicy, Secret};
 
-/// Configures a [`Client`] (from [`Client::builder`]) or an [`AdminClient`] (from
-/// [`AdminClient::builder`]).
+/// Configures a client: [`Client`], [`AdminClient`], [`AsyncClient`] or [`AsyncAdminClient`]
+/// (from their `builder` or `builder_from_env`). Every setting is checked in
+/// [`build`](Self::build), which refuses a value that cannot work with a typed error rather than
+/// failing later, at every call.
 ///
 /// ```
 /// use std::time::Duration;
@@ -26,6 +29,17 @@ use crate::{AdminClient, Client, Error, RetryPolicy, Secret};
 /// # let _ = client;
 /// # Ok::<(), removebgvideo::Error>(())
 /// ```
+///
+/// The environment first, then overrides:
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use removebgvideo::AsyncClient;
+///
+/// let client = AsyncClient::builder_from_env()?.timeout(Duration::from_secs(10)).build()?;
+/// # let _ = client;
+/// # Ok::<(), removebgvideo::Error>(())
+/// ```
 #[must_use]
 pub struct ClientBuilder<C = Client> {
     secret: Secret,
@@ -33,29 +47,58 @@ pub struct ClientBuilder<C = Client> {
     kind: PhantomData<fn() -> C>,
 }
 
-/// The clients a [`ClientBuilder`] can build: [`Client`] and [`AdminClient`]. Sealed.
+impl<C> Clone for ClientBuilder<C> {
+    fn clone(&self) -> Self {
+        Self { secret: self.secret.clone(), config: self.config.clone(), kind: PhantomData }
+    }
+}
+
+/// The clients a [`ClientBuilder`] can build: [`Client`], [`AdminClient`], [`AsyncClient`] and
+/// [`AsyncAdminClient`]. Sealed.
 pub trait BuildClient: sealed::Assemble {}
 
 impl BuildClient for Client {}
 impl BuildClient for AdminClient {}
+impl BuildClient for AsyncClient {}
+impl BuildClient for AsyncAdminClient {}
 
-mod sealed {
+pub(crate) mod sealed {
+    use crate::client::{ADMIN_TOKEN_ENV, API_KEY_ENV};
+    use crate::runtime::CrateRuntime;
     use crate::transport::Transport;
-    use crate::{AdminClient, Client, Error, Secret};
+    use crate::{AdminClient, AsyncAdminClient, AsyncClient, Client, Error, Secret};
 
     pub trait Assemble: Sized {
+        /// The variable `from_env` reads the credential from.
+        const SECRET_ENV: &'static str;
         fn assemble(transport: Transport, secret: Secret) -> Result<Self, Error>;
     }
 
-    impl Assemble for Client {
+    impl Assemble for AsyncClient {
+        const SECRET_ENV: &'static str = API_KEY_ENV;
         fn assemble(transport: Transport, api_key: Secret) -> Result<Self, Error> {
-            Client::from_transport(transport, api_key)
+            AsyncClient::from_transport(transport, &api_key)
+        }
+    }
+
+    impl Assemble for AsyncAdminClient {
+        const SECRET_ENV: &'static str = ADMIN_TOKEN_ENV;
+        fn assemble(transport: Transport, token: Secret) -> Result<Self, Error> {
+            AsyncAdminClient::from_transport(transport, &token)
+        }
+    }
+
+    impl Assemble for Client {
+        const SECRET_ENV: &'static str = API_KEY_ENV;
+        fn assemble(transport: Transport, api_key: Secret) -> Result<Self, Error> {
+            Ok(Client::from_parts(AsyncClient::assemble(transport, api_key)?, CrateRuntime::default()))
         }
     }
 
     impl Assemble for AdminClient {
+        const SECRET_ENV: &'static str = ADMIN_TOKEN_ENV;
         fn assemble(transport: Transport, token: Secret) -> Result<Self, Error> {
-            AdminClient::from_transport(transport, token)
+            Ok(AdminClient::from_parts(AsyncAdminClient::assemble(transport, token)?, CrateRuntime::default()))
         }
     }
 }
@@ -65,49 +108,55 @@ impl<C: BuildClient> ClientBuilder<C> {
         Self { secret, config: TransportConfig::default(), kind: PhantomData }
     }
 
-    /// The credential from `secret_var` and the base URL from `REMOVEBGVIDEO_BASE_URL` when
-    /// set: what `from_env` reads.
-    pub(crate) fn from_env(secret_var: &'static str) -> Result<Self, Error> {
-        let builder = Self::new(required_env(secret_var)?.into());
+    /// A builder from the environment: the credential from `REMOVEBGVIDEO_API_KEY` (or
+    /// `REMOVEBGVIDEO_ADMIN_TOKEN` for the admin clients) and the base URL from
+    /// `REMOVEBGVIDEO_BASE_URL` when set. Setters called afterwards override what was read.
+    ///
+    /// # Errors
+    /// [`ConfigError::MissingEnv`] or [`ConfigError::EmptyEnv`] naming the credential's
+    /// variable.
+    pub fn from_env() -> Result<Self, Error> {
+        let builder = Self::new(required_env(C::SECRET_ENV)?.into());
         Ok(match optional_env(BASE_URL_ENV) {
             Some(base_url) => builder.base_url(base_url),
             None => builder,
         })
     }
 
-    /// The API's address (default `https://api.removebgvideo.com`); a trailing `/` is dropped.
-    /// Plain `http` is refused unless the host is a loopback address or
+    /// The API's address (default `https://api.removebgvideo.com`): the origin alone, since
+    /// the routes add `/v1` themselves; a trailing `/` is dropped. Plain `http` is refused
+    /// unless the host is a loopback address or
     /// [`allow_insecure_http`](Self::allow_insecure_http) is set.
     pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
         self.config.base_url = base_url.into();
         self
     }
 
-    /// The limit on one API call, from connecting to the end of the answer (default 30 s, as the
-    /// official SDK). Uploads and downloads are bounded by the
-    /// [stall](Self::stall_timeout) and [transfer](Self::transfer_timeout) timeouts instead, so a
-    /// large file is not cut off after 30 s.
+    /// The limit on one API call, from connecting to the last byte of the answer (default
+    /// 30 s, as the official SDK). Uploads and downloads are bounded by the
+    /// [stall](Self::stall_timeout) and [transfer](Self::transfer_timeout) timeouts instead, so
+    /// a large file is not cut off after 30 s. Zero is refused at build; any other value,
+    /// `Duration::MAX` included, is accepted.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.config.timeout = timeout;
         self
     }
 
-    /// The limit on opening a connection (default 10 s).
+    /// The limit on opening a connection (default 10 s; zero is refused at build).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.config.connect_timeout = timeout;
         self
     }
 
-    /// The longest an upload or download may stop moving before it fails (default 30 s).
+    /// The longest an upload or download may stop moving before it fails (default 30 s; zero
+    /// is refused at build).
     ///
     /// This bounds each pause, not the whole: a transfer that keeps moving runs as long as it
     /// needs. For a download it bounds the wait for the answer to start and each pause in the
     /// body ([`Error::Transport`], [`is_timeout`](Error::is_timeout)); for an upload, the time
     /// the connection takes no more of the file (about 512 KiB at a time) and, once all is
-    /// sent, the wait for the answer ([`Error::Stalled`]); that wait includes the time the
-    /// socket buffers take to drain, which only a very slow link makes matter. On Linux and
-    /// Android the kernel also drops a connection whose sent data stays unacknowledged this
-    /// long.
+    /// sent, the wait for the answer ([`Error::Stalled`]). On Linux and Android the kernel also
+    /// drops a connection whose sent data stays unacknowledged this long.
     pub fn stall_timeout(mut self, timeout: Duration) -> Self {
         self.config.stall_timeout = timeout;
         self
@@ -120,47 +169,65 @@ impl<C: BuildClient> ClientBuilder<C> {
         self
     }
 
+    /// The largest file an upload sends (default 500 MiB, the API's documented limit);
+    /// a larger one is refused before a byte is sent. `None` lifts the limit, for when the
+    /// API's limit is raised.
+    pub fn max_upload_size(mut self, bytes: Option<u64>) -> Self {
+        self.config.max_upload_size = bytes;
+        self
+    }
+
     /// Appended to the `User-Agent` (`removebgvideo-rust/<version> <suffix>`), to name your
-    /// service in the API's logs.
+    /// service in the API's logs. A control character (CR, LF) is refused at build.
     pub fn user_agent_suffix(mut self, suffix: impl Into<String>) -> Self {
         self.config.user_agent_suffix = Some(suffix.into());
         self
     }
 
-    /// Uses an existing reqwest blocking client (its pool, proxy and TLS settings) for every
-    /// request, uploads and downloads included.
-    ///
-    /// The crate sets the per-call timeout on each API call and the
-    /// [transfer timeout](Self::transfer_timeout), when set, on each transfer; everything else
-    /// is the client's own:
-    /// - build it with `.timeout(None)`, or uploads and downloads are cut off at its total
-    ///   timeout (reqwest's blocking client has no limit on a pause alone, so the
-    ///   [stall timeout](Self::stall_timeout) does not apply; `tcp_user_timeout` comes closest);
-    /// - build it with `.redirect(reqwest::redirect::Policy::none())`: reqwest does not strip
-    ///   `X-Api-Key` on a cross-origin redirect (the crate's own client never follows one), and
-    ///   the crate then follows a download's redirects itself, with no credential;
-    /// - transfers go through reqwest's blocking body pump, several times slower for uploads
-    ///   than the crate's own transfer path (async reqwest with large chunks).
-    pub fn http_client(mut self, client: reqwest::blocking::Client) -> Self {
-        self.config.http_client = Some(client);
+    /// Sends every request through this HTTP(S) proxy (`http://user:pass@proxy:3128`); its
+    /// credentials are never printed. Without it, the `HTTP_PROXY`/`HTTPS_PROXY`/`NO_PROXY`
+    /// variables apply.
+    pub fn proxy(mut self, proxy_url: impl Into<String>) -> Self {
+        self.config.proxy = Some(proxy_url.into());
+        self
+    }
+
+    /// Trusts this extra root certificate (PEM), for example a company's TLS-inspecting proxy,
+    /// besides the usual ones. Checked at build. Needs a TLS feature (`rustls`, the default,
+    /// or `native-tls`).
+    #[cfg(any(feature = "rustls", feature = "native-tls"))]
+    #[cfg_attr(docsrs, doc(cfg(any(feature = "rustls", feature = "native-tls"))))]
+    pub fn add_root_certificate_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.config.root_certificates.push(crate::transport::Certificate::Pem(pem.into()));
+        self
+    }
+
+    /// Trusts this extra root certificate (DER), as
+    /// [`add_root_certificate_pem`](Self::add_root_certificate_pem).
+    #[cfg(any(feature = "rustls", feature = "native-tls"))]
+    #[cfg_attr(docsrs, doc(cfg(any(feature = "rustls", feature = "native-tls"))))]
+    pub fn add_root_certificate_der(mut self, der: impl Into<Vec<u8>>) -> Self {
+        self.config.root_certificates.push(crate::transport::Certificate::Der(der.into()));
         self
     }
 
     /// How transient failures are retried (default: [`RetryPolicy::default`]).
+    /// [`max_retries`](Self::max_retries), when set, wins whatever the order of the two calls.
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
         self.config.retry = policy;
         self
     }
 
-    /// Shorthand for the retry policy's [`max_retries`](RetryPolicy::max_retries) (default 2;
-    /// 0 turns retries off).
+    /// How many times a call is repeated after its first attempt (default 2; 0 turns retries
+    /// off). Overrides the retry policy's own count, whichever is set first.
     pub fn max_retries(mut self, max_retries: u32) -> Self {
-        self.config.retry = self.config.retry.max_retries(max_retries);
+        self.config.max_retries = Some(max_retries);
         self
     }
 
-    /// Where retries and waits read the time and sleep; tests pass a
-    /// [`ManualClock`](crate::clock::ManualClock) so they never sleep.
+    /// Where retries and waits read the time and sleep (default: tokio's clock). Tests of the
+    /// blocking clients pass a `ManualClock` (feature `test-util`) so they never sleep; async
+    /// tests can pause tokio's clock instead.
     pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
         self.config.clock = Arc::new(clock);
         self
@@ -173,11 +240,13 @@ impl<C: BuildClient> ClientBuilder<C> {
         self
     }
 
-    /// Builds the client.
+    /// Builds the client. Builds no thread: a blocking client starts its runtime on its first
+    /// call.
     ///
     /// # Errors
-    /// [`Error::InvalidInput`] for an empty credential; [`Error::Config`] for a base URL that
-    /// is not https (or loopback http) or that cannot be parsed.
+    /// [`Error::InvalidInput`] for an empty credential or a zero timeout; [`Error::Config`]
+    /// for a base URL that cannot be used, a credential or user-agent suffix that cannot go in
+    /// a header, a bad proxy or certificate.
     pub fn build(self) -> Result<C, Error> {
         let transport = Transport::new(self.config)?;
         C::assemble(transport, self.secret)
@@ -192,7 +261,14 @@ impl<C> fmt::Debug for ClientBuilder<C> {
 
 /// Reads a variable that must be set, naming it when it is not.
 fn required_env(name: &'static str) -> Result<String, Error> {
-    optional_env(name).ok_or_else(|| Error::Config(format!("the environment variable {name} is not set")))
+    match std::env::var_os(name) {
+        None => Err(ConfigError::MissingEnv { name }.into()),
+        Some(value) => match value.into_string() {
+            Ok(value) if !value.trim().is_empty() => Ok(value),
+            Ok(_) => Err(ConfigError::EmptyEnv { name }.into()),
+            Err(_) => Err(ConfigError::NotUnicodeEnv { name }.into()),
+        },
+    }
 }
 
 /// Reads a variable, treating an empty value as unset.

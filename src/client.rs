@@ -1,13 +1,14 @@
-//! [`Client`]: the public API calls.
+//! [`Client`]: the public API calls, blocking. Each one runs the [`AsyncClient`]'s call as a
+//! task on the crate's own runtime and waits for it (see `runtime.rs`), so no call, check or
+//! answer type exists twice; the arguments are copied into the task, as small as they are.
 
 use std::fmt;
 
 use crate::builder::ClientBuilder;
-use crate::error::invalid;
-use crate::transport::{segment, Call, Transport, API_KEY_HEADER};
+use crate::runtime::CrateRuntime;
 use crate::{
-    AdminClient, CreateJob, DownloadLink, Error, Health, Job, JobList, JobSubmission, ListJobs, Pricing, Secret,
-    StartJob, UsageEvents, UsageSummary,
+    AdminClient, AsyncClient, CreateJob, DownloadLink, Error, Health, Job, JobList, JobSubmission, ListJobs, Pricing,
+    Secret, StartJob, UsageEvents, UsageSummary,
 };
 
 /// The environment variable that holds the API key.
@@ -17,11 +18,14 @@ pub const ADMIN_TOKEN_ENV: &str = "REMOVEBGVIDEO_ADMIN_TOKEN";
 /// The environment variable that overrides the base URL (staging, a local simulator).
 pub const BASE_URL_ENV: &str = "REMOVEBGVIDEO_BASE_URL";
 
-/// A client of the public API (`/v1`, authenticated with `X-Api-Key`).
+/// A blocking client of the public API (`/v1`, authenticated with `X-Api-Key`).
 ///
-/// Cheap to clone and `Send + Sync`: clones share one connection pool, so make one and pass
-/// it around. Every call blocks; from async code, call it through
-/// `tokio::task::spawn_blocking` (see the crate docs).
+/// Needs no async runtime: it runs the [`AsyncClient`]'s calls on a runtime of its own, started
+/// on the first call and shared by clones and the [admin client](Self::admin) made from it:
+/// one worker thread (`removebgvideo`), plus, while uploads read their file, threads of its
+/// blocking pool (also `removebgvideo`, gone after 10 s idle). Cheap to clone and `Send + Sync`. Every call
+/// blocks the calling thread; from async code use [`AsyncClient`] instead. Creating, calling
+/// and dropping it on an async runtime's thread does not panic, but blocks that thread.
 ///
 /// ```no_run
 /// use removebgvideo::{BgType, Client, CreateJob, Model, WaitOptions};
@@ -35,15 +39,16 @@ pub const BASE_URL_ENV: &str = "REMOVEBGVIDEO_BASE_URL";
 /// ```
 #[derive(Clone)]
 pub struct Client {
-    pub(crate) transport: Transport,
-    pub(crate) api_key: Secret,
+    pub(crate) inner: AsyncClient,
+    pub(crate) runtime: CrateRuntime,
 }
 
 impl Client {
     /// A client for the production API with this key and the default settings.
     ///
     /// # Errors
-    /// [`Error::InvalidInput`] when the key is empty.
+    /// [`Error::InvalidInput`] when the key is empty; [`Error::Config`] when it cannot go in a
+    /// header.
     pub fn new(api_key: impl Into<Secret>) -> Result<Self, Error> {
         Self::builder(api_key).build()
     }
@@ -54,7 +59,7 @@ impl Client {
     /// # Errors
     /// [`Error::Config`] naming the variable when the key is not set.
     pub fn from_env() -> Result<Self, Error> {
-        ClientBuilder::from_env(API_KEY_ENV)?.build()
+        Self::builder_from_env()?.build()
     }
 
     /// A builder to set the base URL, timeouts, retries and more.
@@ -62,29 +67,39 @@ impl Client {
         ClientBuilder::new(api_key.into())
     }
 
-    pub(crate) fn from_transport(transport: Transport, api_key: Secret) -> Result<Self, Error> {
-        if api_key.expose().trim().is_empty() {
-            return Err(invalid("api_key", "must not be empty"));
-        }
-        Ok(Self { transport, api_key })
-    }
-
-    /// An admin client that shares this client's connection pool and settings.
+    /// A builder that starts from the environment, as [`from_env`](Self::from_env) reads it;
+    /// its setters override what was read.
     ///
     /// # Errors
-    /// [`Error::InvalidInput`] when the token is empty.
+    /// [`Error::Config`] naming the variable when the key is not set.
+    pub fn builder_from_env() -> Result<ClientBuilder<Client>, Error> {
+        ClientBuilder::from_env()
+    }
+
+    pub(crate) fn from_parts(inner: AsyncClient, runtime: CrateRuntime) -> Self {
+        Self { inner, runtime }
+    }
+
+    /// An admin client that shares this client's connection pool, settings and runtime. (The
+    /// one way to derive an admin client from a client.)
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] when the token is empty; [`Error::Config`] when it cannot go in
+    /// a header.
     pub fn admin(&self, admin_token: impl Into<Secret>) -> Result<AdminClient, Error> {
-        AdminClient::from_transport(self.transport.clone(), admin_token.into())
+        Ok(AdminClient::from_parts(self.inner.admin(admin_token)?, self.runtime.clone()))
+    }
+
+    /// The async client this one drives: the same pool and settings, for code that is async.
+    #[must_use]
+    pub fn as_async(&self) -> &AsyncClient {
+        &self.inner
     }
 
     /// The base URL calls go to, without a trailing `/`.
     #[must_use]
     pub fn base_url(&self) -> &str {
-        self.transport.base_url()
-    }
-
-    pub(crate) fn authed<'a>(&'a self, call: Call<'a>) -> Call<'a> {
-        call.credential(API_KEY_HEADER, &self.api_key)
+        self.inner.base_url()
     }
 
     /// Creates a job (`POST /v1/jobs`).
@@ -92,109 +107,89 @@ impl Client {
     /// Retried only after a 429 or a failed connect: see [`RetryPolicy`](crate::RetryPolicy).
     ///
     /// # Errors
-    /// [`Error::InvalidInput`] for an empty video URL or a `bg_color` that is not finite;
-    /// [`Error::Api`] for the API's refusal (for example 400 or 402).
+    /// As [`AsyncClient::create_job`].
     pub fn create_job(&self, request: &CreateJob) -> Result<JobSubmission, Error> {
-        request.validate()?;
-        self.transport.json(&self.authed(Call::post_json("/v1/jobs", "/v1/jobs".to_owned(), request)?))
+        let (inner, request) = (self.inner.clone(), request.clone());
+        self.runtime.run(async move { inner.create_job(&request).await })
     }
 
     /// Starts a draft job (`POST /v1/jobs/{id}/start`) with optional overrides;
     /// `&StartJob::new()` sends `{}`.
     ///
     /// # Errors
-    /// [`Error::InvalidInput`] for an empty id; [`Error::Api`] with 404 for an unknown job.
+    /// As [`AsyncClient::start_job`].
     pub fn start_job(&self, job_id: &str, overrides: &StartJob) -> Result<JobSubmission, Error> {
-        overrides.validate()?;
-        let path = format!("/v1/jobs/{}/start", segment("job_id", job_id)?);
-        self.transport.json(&self.authed(Call::post_json("/v1/jobs/{id}/start", path, overrides)?))
+        let (inner, job_id, overrides) = (self.inner.clone(), job_id.to_owned(), overrides.clone());
+        self.runtime.run(async move { inner.start_job(&job_id, &overrides).await })
     }
 
     /// Fetches a job (`GET /v1/jobs/{id}`).
     ///
     /// # Errors
-    /// [`Error::InvalidInput`] for an empty id; [`Error::Api`] with 404 for an unknown job.
+    /// As [`AsyncClient::get_job`].
     pub fn get_job(&self, job_id: &str) -> Result<Job, Error> {
-        self.transport.json(&self.get_job_call(job_id)?)
-    }
-
-    pub(crate) fn get_job_call(&self, job_id: &str) -> Result<Call<'_>, Error> {
-        let path = format!("/v1/jobs/{}", segment("job_id", job_id)?);
-        Ok(self.authed(Call::get("/v1/jobs/{id}", path)))
+        let (inner, job_id) = (self.inner.clone(), job_id.to_owned());
+        self.runtime.run(async move { inner.get_job(&job_id).await })
     }
 
     /// Lists jobs (`GET /v1/jobs?limit=&offset=[&status=]`), newest first.
     ///
     /// # Errors
-    /// [`Error::InvalidInput`] for a zero limit.
+    /// As [`AsyncClient::list_jobs`].
     pub fn list_jobs(&self, query: &ListJobs) -> Result<JobList, Error> {
-        query.validate()?;
-        let mut call =
-            Call::get("/v1/jobs", "/v1/jobs".to_owned()).query("limit", query.limit).query("offset", query.offset);
-        if let Some(status) = &query.status {
-            call = call.query("status", status);
-        }
-        self.transport.json(&self.authed(call))
+        let (inner, query) = (self.inner.clone(), query.clone());
+        self.runtime.run(async move { inner.list_jobs(&query).await })
     }
 
-    /// Usage totals over the last `days` days (`GET /v1/usage/summary?days=`); the official
-    /// SDK's default is 7.
+    /// Usage totals over the last `days` days (`GET /v1/usage/summary?days=`, 1 to 90).
     ///
     /// # Errors
-    /// [`Error::InvalidInput`] when `days` is 0.
+    /// As [`AsyncClient::usage_summary`].
     pub fn usage_summary(&self, days: u32) -> Result<UsageSummary, Error> {
-        if days == 0 {
-            return Err(invalid("days", "must be at least 1"));
-        }
-        let call = Call::get("/v1/usage/summary", "/v1/usage/summary".to_owned()).query("days", days);
-        self.transport.json(&self.authed(call))
+        let inner = self.inner.clone();
+        self.runtime.run(async move { inner.usage_summary(days).await })
     }
 
-    /// The latest `limit` usage events (`GET /v1/usage/events?limit=`); the official SDK's
-    /// default is 20.
+    /// The latest `limit` usage events (`GET /v1/usage/events?limit=`, 1 to 100).
     ///
     /// # Errors
-    /// [`Error::InvalidInput`] when `limit` is 0.
+    /// As [`AsyncClient::usage_events`].
     pub fn usage_events(&self, limit: u32) -> Result<UsageEvents, Error> {
-        if limit == 0 {
-            return Err(invalid("limit", "must be at least 1"));
-        }
-        let call = Call::get("/v1/usage/events", "/v1/usage/events".to_owned()).query("limit", limit);
-        self.transport.json(&self.authed(call))
+        let inner = self.inner.clone();
+        self.runtime.run(async move { inner.usage_events(limit).await })
     }
 
     /// The service's health (`GET /health`; no key needed, none sent).
     ///
     /// # Errors
-    /// [`Error::Api`] when the service answers non-2xx, [`Error::Transport`] when it does not answer.
+    /// As [`AsyncClient::health`].
     pub fn health(&self) -> Result<Health, Error> {
-        self.transport.json(&Call::get("/health", "/health".to_owned()))
+        let inner = self.inner.clone();
+        self.runtime.run(async move { inner.health().await })
     }
 
     /// The pricing of each model (`GET /api/pricing`; no key needed, none sent).
     ///
     /// # Errors
-    /// [`Error::Api`] when the service answers non-2xx.
+    /// As [`AsyncClient::pricing`].
     pub fn pricing(&self) -> Result<Pricing, Error> {
-        self.transport.json(&Call::get("/api/pricing", "/api/pricing".to_owned()))
+        let inner = self.inner.clone();
+        self.runtime.run(async move { inner.pricing().await })
     }
 
-    /// The output URL of a completed job through the legacy route `GET /api/download/{id}`.
-    /// [`Job::output_url`] from `get_job` carries the same URL.
+    /// The output link of a completed job through the legacy route `GET /api/download/{id}`:
+    /// a link only, nothing is downloaded.
     ///
     /// # Errors
-    /// [`Error::InvalidInput`] for an empty id; [`Error::Api`] when the job is unknown or not done.
-    pub fn download_url(&self, job_id: &str) -> Result<DownloadLink, Error> {
-        let path = format!("/api/download/{}", segment("job_id", job_id)?);
-        self.transport.json(&self.authed(Call::get("/api/download/{id}", path)))
+    /// As [`AsyncClient::download_link`].
+    pub fn download_link(&self, job_id: &str) -> Result<DownloadLink, Error> {
+        let (inner, job_id) = (self.inner.clone(), job_id.to_owned());
+        self.runtime.run(async move { inner.download_link(&job_id).await })
     }
 }
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Client")
-            .field("base_url", &self.base_url())
-            .field("api_key", &self.api_key)
-            .finish_non_exhaustive()
+        f.debug_struct("Client").field("base_url", &self.base_url()).field("api_key", &"[redacted]").finish()
     }
 }

@@ -1,16 +1,22 @@
 //! The crate's error type.
 
+use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use http::StatusCode;
 
+pub use crate::transport::TransportError;
 use crate::{ApiError, Job};
 
 /// Everything that can go wrong in a call. Match on the variant to decide what to do; the
 /// helpers ([`status`](Error::status), [`request_id`](Error::request_id),
 /// [`is_retryable`](Error::is_retryable), [`is_timeout`](Error::is_timeout)) answer the usual
 /// questions without a match.
+///
+/// Each message says what happened once: a variant with a source does not repeat it, so
+/// printing the chain (`anyhow`'s `{:#}`) shows every cause exactly once. No message, `Debug`
+/// or source shows a credential, a URL's query or a password.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -19,7 +25,9 @@ pub enum Error {
     Api(#[from] ApiError),
 
     /// The API answered 2xx, but with a body that is not the expected JSON.
-    #[error("the API answered {status} with a body that could not be read ({source}); body starts: {snippet:?}")]
+    #[error(
+        "the API answered {status} with a body that could not be read as the expected JSON; body starts: {snippet:?}"
+    )]
     Decode {
         /// The status of the answer.
         status: StatusCode,
@@ -39,29 +47,26 @@ pub enum Error {
         limit: u64,
     },
 
-    /// The request did not get an answer: DNS, connection, TLS, timeout or a broken transfer.
-    #[error("{}", describe_transport(.0))]
-    Transport(#[source] reqwest::Error),
+    /// The request did not get a whole answer: DNS, connection, TLS, timeout, or an answer
+    /// that broke off. See [`TransportError`]'s predicates.
+    #[error(transparent)]
+    Transport(#[from] TransportError),
 
     /// An upload stopped moving for the stall timeout: the connection took no more of the
     /// file, or the whole file went and no answer came. The server may have received it, so
     /// the crate does not send it again on its own.
-    #[error("the upload stalled: nothing moved for {stalled_for:?}; it may have arrived, so list your jobs or uploads before sending it again")]
+    #[error("the upload stalled: nothing moved for {}; it may have arrived, so list your jobs or uploads before sending it again", human(*.stalled_for))]
     Stalled {
         /// The stall timeout that ran out.
-        stalled_for: std::time::Duration,
+        stalled_for: Duration,
     },
 
-    /// An answer broke off while its body was being read.
-    #[error("the answer broke off while being read ({0}); retry")]
-    BrokenAnswer(#[source] std::io::Error),
-
-    /// A local file could not be read or written.
-    #[error("{action} {path}: {source}")]
+    /// A local file or reader could not be read or written (also during an upload).
+    #[error("{action} {}", path.display())]
     Io {
         /// What the crate was doing, such as "could not read".
         action: &'static str,
-        /// The file.
+        /// The file (for a reader, the file name it was uploaded as).
         path: PathBuf,
         /// The operating system's error.
         #[source]
@@ -77,17 +82,16 @@ pub enum Error {
         reason: String,
     },
 
-    /// The client is configured in a way that cannot work (a missing environment variable, a
-    /// bad base URL, a plain-http URL to a remote host).
-    #[error("configuration error: {0}")]
-    Config(String),
+    /// The client is configured in a way that cannot work; [`ConfigError`] says how.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
 
-    /// A job that [`wait_for_completion`](crate::Client::wait_for_completion) waited for failed.
+    /// A job that `wait_for_completion` waited for failed.
     #[error("job {} failed: {}", .0.id, .0.error.as_deref().unwrap_or("the service gave no reason"))]
     JobFailed(Box<Job>),
 
-    /// [`wait_for_completion`](crate::Client::wait_for_completion) ran out of time.
-    #[error("job {job_id} did not finish within {elapsed:?} (last status: {}); wait longer or poll again later", last_status(.last_seen.as_deref()))]
+    /// `wait_for_completion` ran out of time.
+    #[error("job {job_id} did not finish within {} (last status: {}); wait longer or poll again later", human(*.elapsed), last_status(.last_seen.as_deref()))]
     WaitTimeout {
         /// The job waited for.
         job_id: String,
@@ -101,6 +105,82 @@ pub enum Error {
     },
 }
 
+/// What is wrong with a client's configuration: refused by `build()` or `from_env()`, before
+/// any request.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A required environment variable is not set.
+    #[error("the environment variable {name} is not set")]
+    MissingEnv {
+        /// The variable.
+        name: &'static str,
+    },
+    /// A required environment variable is set but empty (or only spaces).
+    #[error("the environment variable {name} is set but empty")]
+    EmptyEnv {
+        /// The variable.
+        name: &'static str,
+    },
+    /// An environment variable holds bytes that are not UTF-8.
+    #[error("the environment variable {name} is not valid UTF-8")]
+    NotUnicodeEnv {
+        /// The variable.
+        name: &'static str,
+    },
+    /// The base URL cannot be used.
+    #[error("the base URL {reason}")]
+    InvalidBaseUrl {
+        /// Why (never quoting a password).
+        reason: String,
+    },
+    /// The base URL is plain http to a remote host, which would send the credential
+    /// unencrypted.
+    #[error("the base URL uses plain http to a remote host, which would send the credential unencrypted; use https, or allow it with `allow_insecure_http(true)`")]
+    InsecureBaseUrl,
+    /// The base URL ends in `/v1`, which every route adds itself.
+    #[error("the base URL ends in /v1, but the routes add /v1 themselves; use the origin alone, such as https://api.removebgvideo.com")]
+    BaseUrlHasVersionPath,
+    /// The API key or admin token cannot be sent.
+    #[error("the {which} {reason}")]
+    InvalidCredential {
+        /// `API key` or `admin token`.
+        which: &'static str,
+        /// Why, never quoting it.
+        reason: &'static str,
+    },
+    /// The user-agent suffix cannot go in a header.
+    #[error("the user-agent suffix {reason}")]
+    InvalidUserAgent {
+        /// Why.
+        reason: &'static str,
+    },
+    /// The proxy URL cannot be used.
+    #[error("the proxy {reason}")]
+    InvalidProxy {
+        /// Why (never quoting its credentials).
+        reason: String,
+    },
+    /// An extra root certificate cannot be read.
+    #[error("a root certificate could not be read: {reason}")]
+    InvalidCertificate {
+        /// What the TLS library said.
+        reason: String,
+    },
+    /// The HTTP client could not be built (for example, no TLS backend could start).
+    #[error("the HTTP client could not be built: {reason}")]
+    HttpClient {
+        /// What the HTTP library said.
+        reason: String,
+    },
+    /// The blocking clients' runtime could not start (no thread could be spawned).
+    #[error("the runtime of the blocking client could not start: {reason}")]
+    Runtime {
+        /// What the operating system said.
+        reason: String,
+    },
+}
+
 impl Error {
     /// The HTTP status of the answer behind this error, if there was one.
     #[must_use]
@@ -108,7 +188,6 @@ impl Error {
         match self {
             Self::Api(error) => Some(error.status()),
             Self::Decode { status, .. } | Self::AnswerTooLarge { status, .. } => Some(*status),
-            Self::Transport(error) => error.status(),
             _ => None,
         }
     }
@@ -137,7 +216,7 @@ impl Error {
         self.api_error().and_then(ApiError::retry_after)
     }
 
-    /// Whether something timed out: a request, or a wait for a job.
+    /// Whether something timed out: a request, a transfer, or a wait for a job.
     #[must_use]
     pub fn is_timeout(&self) -> bool {
         match self {
@@ -148,7 +227,7 @@ impl Error {
     }
 
     /// Whether the same call may succeed if tried again later: a 408, 429 or 5xx answer (500,
-    /// 502, 503, 504), or a connection failure or timeout.
+    /// 502, 503, 504), or a connection failure, timeout or broken answer.
     ///
     /// For calls that create something (`create_job`, `upload`, key calls), a retry after a
     /// timeout or 5xx may repeat the action: check first (for example with `list_jobs`).
@@ -156,8 +235,8 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         match self {
             Self::Api(error) => error.is_retryable(),
-            Self::Transport(error) => error.is_connect() || error.is_timeout() || error.is_request() || error.is_body(),
-            Self::BrokenAnswer(_) | Self::Stalled { .. } => true,
+            Self::Transport(error) => error.is_transient(),
+            Self::Stalled { .. } => true,
             _ => false,
         }
     }
@@ -174,31 +253,35 @@ impl Error {
     }
 }
 
-impl From<reqwest::Error> for Error {
-    fn from(error: reqwest::Error) -> Self {
-        Self::Transport(error)
-    }
-}
-
 /// An [`Error::InvalidInput`].
 pub(crate) fn invalid(field: &'static str, reason: impl Into<String>) -> Error {
     Error::InvalidInput { field, reason: reason.into() }
 }
 
-fn describe_transport(error: &reqwest::Error) -> String {
-    let target = error.url().map(|url| format!(" {}", url.origin().ascii_serialization())).unwrap_or_default();
-    if error.is_timeout() {
-        format!("the request to{target} timed out; retry, or raise the timeout")
-    } else if error.is_connect() {
-        format!("could not connect to{target}; check the base URL and the network")
-    } else if error.is_redirect() {
-        format!("the answer from{target} redirected too often or to another origin")
-    } else if error.is_body() || error.is_request() {
-        format!("the transfer to{target} broke off; retry")
-    } else if error.is_decode() {
-        format!("the answer from{target} could not be decoded")
-    } else {
-        format!("the request to{target} failed")
+/// A duration rounded for people: "250 ms", "30 s", "1.5 s", "2 min", "3 h".
+pub(crate) fn human(duration: Duration) -> Human {
+    Human(duration)
+}
+
+/// See [`human`].
+pub(crate) struct Human(Duration);
+
+impl fmt::Display for Human {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let seconds = self.0.as_secs_f64();
+        if seconds < 1.0 {
+            write!(f, "{} ms", self.0.as_millis())
+        } else if seconds < 10.0 {
+            write!(f, "{} s", (seconds * 10.0).round() / 10.0)
+        } else if seconds < 120.0 {
+            write!(f, "{} s", seconds.round())
+        } else if seconds < 2.0 * 3600.0 {
+            write!(f, "{} min", (seconds / 60.0).round())
+        } else if seconds < 2.0 * 86_400.0 {
+            write!(f, "{} h", (seconds / 3600.0).round())
+        } else {
+            write!(f, "{} days", (seconds / 86_400.0).round())
+        }
     }
 }
 
@@ -209,5 +292,26 @@ fn last_status(job: Option<&Job>) -> String {
             None => job.status.to_string(),
         },
         None => "never seen".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_are_rounded_for_people() {
+        let cases = [
+            (Duration::from_millis(250), "250 ms"),
+            (Duration::from_millis(1500), "1.5 s"),
+            (Duration::from_secs(30), "30 s"),
+            (Duration::from_secs(120), "2 min"),
+            (Duration::from_secs(600), "10 min"),
+            (Duration::from_secs(3 * 3600), "3 h"),
+            (Duration::MAX, "213503982334601 days"),
+        ];
+        for (duration, text) in cases {
+            assert_eq!(human(duration).to_string(), text);
+        }
     }
 }

@@ -1,13 +1,17 @@
-//! A blocking Rust client for the [RemoveBGVideo](https://removebgvideo.com) API: upload a
-//! video, run a background-removal job, wait for it, download the result, and verify the
-//! webhooks the service sends.
+//! A Rust client for the [RemoveBGVideo](https://removebgvideo.com) API, blocking and async:
+//! upload a video, run a background-removal job, wait for it, download the result, and verify
+//! the webhooks the service sends.
 //!
 //! ```toml
 //! [dependencies]
-//! removebgvideo = "0.1"
+//! removebgvideo = "0.2"
 //! ```
 //!
-//! # The whole flow
+//! # The whole flow, both ways
+//!
+//! [`Client`] blocks and needs no async runtime; [`AsyncClient`] is for tokio services (axum,
+//! actix-web, tonic). Same methods, same names, same models and [`Error`]: the blocking client
+//! runs the async client's calls on a runtime thread of its own.
 //!
 //! ```no_run
 //! use removebgvideo::{BgType, Client, CreateJob, Model, WaitOptions};
@@ -24,23 +28,39 @@
 //! # Ok::<(), removebgvideo::Error>(())
 //! ```
 //!
-//! Every call of the official Python SDK is here under the same name: [`Client::upload`],
-//! [`Client::create_job`], [`Client::start_job`], [`Client::get_job`], [`Client::list_jobs`],
-//! [`Client::usage_summary`], [`Client::usage_events`], [`Client::wait_for_completion`], and on
-//! [`AdminClient`]: `get_config`, `list_keys`, `create_key`, `disable_key`, `enable_key`. The
-//! documented routes the official SDK skips are here too: [`Client::health`],
-//! [`Client::pricing`] and [`Client::download_url`]. Each request carries exactly what the
-//! official SDK sends for the same call.
+//! ```no_run
+//! # async fn run() -> Result<(), removebgvideo::Error> {
+//! use removebgvideo::{AsyncClient, BgType, CreateJob, Model, WaitOptions};
+//!
+//! let client = AsyncClient::from_env()?;
+//!
+//! let upload = client.upload("input.mp4").await?;
+//! let job = client
+//!     .create_job(&CreateJob::new(&upload.video_url).model(Model::Human).bg_type(BgType::Transparent))
+//!     .await?;
+//! let done = client.wait_for_completion(&job.id, WaitOptions::default()).await?;
+//! client.download_output(&done)?.to_path("output.webm").await?;
+//! # Ok(()) }
+//! ```
+//!
+//! Every call of the official Python SDK is here under the same name: `upload`, `create_job`,
+//! `start_job`, `get_job`, `list_jobs`, `usage_summary`, `usage_events`,
+//! `wait_for_completion`, and on [`AdminClient`] / [`AsyncAdminClient`]: `get_config`,
+//! `list_keys`, `create_key`, `disable_key`, `enable_key`. The documented routes the official
+//! SDK skips are here too: `health`, `pricing` and `download_link`, and `list_all_jobs` reads
+//! every page. Each request carries exactly what the official SDK sends for the same call.
 //!
 //! # Errors and retries
 //!
 //! Every call returns [`Result<T, Error>`](Error). A non-2xx answer is [`Error::Api`] with an
 //! [`ApiError`]: status, the API's code and message, the request id to quote to support, and
 //! the start of the body (also for an HTML page from a proxy). Other variants say what else went
-//! wrong: [`Error::Transport`] (no answer), [`Error::Stalled`] (an upload that stopped moving),
-//! [`Error::Decode`] (a 2xx that is not the expected JSON), [`Error::InvalidInput`] (refused
-//! before sending), [`Error::JobFailed`] and [`Error::WaitTimeout`] from waiting,
-//! [`Error::Config`] and [`Error::Io`].
+//! wrong: [`Error::Transport`] (no whole answer; a [`TransportError`] with `is_connect()`,
+//! `is_timeout()`, ...), [`Error::Stalled`] (an upload that stopped moving), [`Error::Decode`]
+//! (a 2xx that is not the expected JSON), [`Error::InvalidInput`] (refused before sending),
+//! [`Error::JobFailed`] and [`Error::WaitTimeout`] from waiting, [`Error::Config`] (a typed
+//! [`ConfigError`]) and [`Error::Io`] (a local file, also during an upload). No message, `Debug`
+//! or source chain shows a credential, a password or a signed URL's query.
 //!
 //! ```no_run
 //! # let client = removebgvideo::Client::new("key")?;
@@ -55,31 +75,64 @@
 //! # Ok::<(), removebgvideo::Error>(())
 //! ```
 //!
-//! Transient failures are retried for you (twice by default, exponential backoff with jitter,
-//! `Retry-After` honoured up to a cap): reads after 408, 429, 5xx and connection failures;
-//! calls that create something only where the server certainly did not act (a 429, or a
-//! connection that never opened), so a retry never creates a second job. See [`RetryPolicy`].
+//! Transient failures are retried for you (twice by default, after 1–2 s then 2–4 s, as the
+//! API's docs advise; `Retry-After` honoured up to a cap): reads after 408, 429, 5xx and
+//! connection failures; calls that create something only where the server certainly did not
+//! act (a 429, or a connection that never opened), so a retry never creates a second job. See
+//! [`RetryPolicy`].
 //!
 //! # Configuration
 //!
 //! | what | how | default |
 //! |---|---|---|
-//! | API key | [`Client::new`], or `REMOVEBGVIDEO_API_KEY` with [`Client::from_env`] | required |
+//! | API key | [`Client::new`], or `REMOVEBGVIDEO_API_KEY` with [`Client::from_env`] / [`Client::builder_from_env`] | required |
 //! | admin token | [`AdminClient::new`], or `REMOVEBGVIDEO_ADMIN_TOKEN` | required for admin calls |
 //! | base URL | [`ClientBuilder::base_url`], or `REMOVEBGVIDEO_BASE_URL` | `https://api.removebgvideo.com` |
-//! | call timeout | [`ClientBuilder::timeout`] | 30 s |
+//! | call timeout (whole call, body included) | [`ClientBuilder::timeout`] | 30 s |
 //! | connect timeout | [`ClientBuilder::connect_timeout`] | 10 s |
 //! | transfer stall limit | [`ClientBuilder::stall_timeout`] | 30 s |
 //! | whole-transfer limit | [`ClientBuilder::transfer_timeout`] | none |
+//! | upload size limit | [`ClientBuilder::max_upload_size`] | 500 MiB |
 //! | retries | [`ClientBuilder::max_retries`], [`ClientBuilder::retry_policy`] | 2 |
+//! | proxy, extra root certificates | [`ClientBuilder::proxy`], `ClientBuilder::add_root_certificate_pem` | the `HTTP(S)_PROXY` variables; the usual roots |
 //! | user agent | [`ClientBuilder::user_agent_suffix`] | `removebgvideo-rust/<version>` |
 //!
-//! Clients are cheap to clone and `Send + Sync`; clones, and an admin client made with
-//! [`Client::admin`], share one connection pool. Uploads and downloads have their own pool and,
-//! from the first transfer on, one background thread (`removebgvideo-transfer`), shared the
-//! same way. Credentials are sent only to the configured
-//! API origin: never along a redirect to another origin, never to the output host, and never
-//! over plain http to a remote host. `Debug` of clients, builders and errors never shows them.
+//! Every setting is checked in `build()`: a value that cannot work is a typed error there, not
+//! at every call. Clients are cheap to clone and `Send + Sync`; clones, and an admin client made
+//! with [`Client::admin`] or [`AsyncClient::admin`], share one connection pool. Credentials are
+//! sent only to the configured API origin: never along a redirect to another origin, never to
+//! the output host, and never over plain http to a remote host.
+//!
+//! # Runtimes
+//!
+//! - [`AsyncClient`] needs a tokio runtime with I/O and time enabled (`#[tokio::main]` gives
+//!   one); its futures are `Send`, so it works in `tokio::spawn` and axum handlers. Dropping a
+//!   call's future cancels it; a download dropped half-way leaves no file behind.
+//! - [`Client`] needs no runtime. From its first call on, it runs one background thread
+//!   (`removebgvideo`), shared by its clones and admin client and stopped when the last is
+//!   dropped (uploads read their file on short-lived helper threads of the same name). Its
+//!   calls block the calling thread.
+//!
+//! # From async code (tokio, axum, actix)
+//!
+//! Use [`AsyncClient`]. A blocking [`Client`] created, called or dropped on a runtime thread
+//! does not panic, but blocks that thread for the length of the call, which stalls every other
+//! task the thread runs; if you must use it there, call it through
+//! `tokio::task::spawn_blocking`.
+//!
+//! ```no_run
+//! # async fn handler() -> Result<(), removebgvideo::Error> {
+//! use removebgvideo::AsyncClient;
+//!
+//! // Build once and keep it (for example in your app state); clones share the pool.
+//! let client = AsyncClient::from_env()?;
+//! let job = tokio::spawn({
+//!     let client = client.clone();
+//!     async move { client.get_job("job_123").await }
+//! });
+//! # let _ = job;
+//! # Ok(()) }
+//! ```
 //!
 //! # Webhooks
 //!
@@ -87,33 +140,13 @@
 //! `default-features = false` for a webhook-only service): the signature over the raw body, in
 //! constant time, with a ±300 s replay window and secret rotation.
 //!
-//! # From async code (tokio, axum, actix)
-//!
-//! The client blocks. Inside an async runtime, create and call it on the blocking pool:
-//! calling it directly on a runtime thread stalls that thread, and in debug builds reqwest
-//! panics with "Cannot drop a runtime in a context where blocking is not allowed" (uploads and
-//! downloads run on the crate's own runtime and do not panic, but still stall the thread).
-//!
-//! ```no_run
-//! # async fn handler() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-//! use removebgvideo::Client;
-//!
-//! // Build once, on the blocking pool, and keep it (for example in your app state).
-//! let client = tokio::task::spawn_blocking(Client::from_env).await??;
-//!
-//! let job = {
-//!     let client = client.clone(); // clones share the pool
-//!     tokio::task::spawn_blocking(move || client.get_job("job_123")).await??
-//! };
-//! println!("{}", job.status);
-//! # Ok(()) }
-//! ```
-//!
 //! # Testing your code
 //!
-//! With the `test-util` feature, [`simulator`] runs a faithful stand-in of the API on
+//! With the `test-util` feature, `simulator` runs a faithful stand-in of the API on
 //! `127.0.0.1` (jobs that progress and complete, failures, auth, faults, signed webhooks, a
-//! request log), and [`clock::ManualClock`] lets retries and waits run without sleeping.
+//! request log), and `clock::ManualClock` lets retries and waits of both clients run without
+//! sleeping. (A paused tokio clock is no substitute when real sockets are involved: it jumps to
+//! the next timer whenever the runtime waits for I/O, so call timeouts fire early.)
 //!
 //! ```
 //! # #[cfg(feature = "test-util")] {
@@ -140,12 +173,14 @@
 //!
 //! | feature | default | what it adds |
 //! |---|---|---|
-//! | `rustls` | yes | the client, with TLS through rustls (no system OpenSSL needed) |
-//! | `native-tls` | no | the client, with the platform's TLS and certificate store |
-//! | `client` | through a TLS feature | [`Client`], [`AdminClient`] (without a TLS feature: http only) |
+//! | `rustls` | yes | the clients, with TLS through rustls (no system OpenSSL needed) |
+//! | `native-tls` | no | the clients, with the platform's TLS and certificate store |
+//! | `client` | through a TLS feature | [`Client`], [`AdminClient`], [`AsyncClient`], [`AsyncAdminClient`] (without a TLS feature: http only) |
 //! | `tracing` | no | one `tracing` span per HTTP attempt: method, route, status, attempt, duration, request id; never a credential |
-//! | `test-util` | no | [`simulator`] |
+//! | `test-util` | no | `simulator`, `clock::ManualClock` |
 #![deny(missing_docs)]
+// The crate docs link the clients, which a webhook-only build (no `client` feature) leaves out.
+#![cfg_attr(not(feature = "client"), allow(rustdoc::broken_intra_doc_links))]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod string_enum;
@@ -157,6 +192,8 @@ pub mod webhook;
 mod admin;
 #[cfg(feature = "client")]
 mod api_error;
+#[cfg(feature = "client")]
+mod async_client;
 #[cfg(feature = "batch")]
 #[cfg_attr(docsrs, doc(cfg(feature = "batch")))]
 pub mod batch;
@@ -171,7 +208,11 @@ mod download;
 #[cfg(feature = "client")]
 mod error;
 #[cfg(feature = "client")]
+mod paging;
+#[cfg(feature = "client")]
 mod progress;
+#[cfg(feature = "client")]
+mod runtime;
 mod secret;
 // Read by the webhook verifier and the job models.
 mod timestamp;
@@ -183,17 +224,21 @@ mod upload;
 mod wait;
 
 #[cfg(feature = "client")]
-pub use admin::AdminClient;
+pub use admin::{AdminClient, AsyncAdminClient};
 #[cfg(feature = "client")]
 pub use api_error::ApiError;
+#[cfg(feature = "client")]
+pub use async_client::AsyncClient;
 #[cfg(feature = "client")]
 pub use builder::{BuildClient, ClientBuilder};
 #[cfg(feature = "client")]
 pub use client::{Client, ADMIN_TOKEN_ENV, API_KEY_ENV, BASE_URL_ENV};
 #[cfg(feature = "client")]
-pub use download::Download;
+pub use download::{AsyncDownload, Download};
 #[cfg(feature = "client")]
-pub use error::Error;
+pub use error::{ConfigError, Error, TransportError};
+#[cfg(feature = "client")]
+pub use paging::{AsyncJobPager, JobPages};
 
 #[cfg(feature = "test-util")]
 #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]

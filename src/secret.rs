@@ -2,10 +2,21 @@
 
 use std::fmt;
 
-/// A credential. Its `Debug` and `Display` print `[redacted]`, so it cannot leak into logs,
-/// panics or error messages; read it with [`Secret::expose`] where it must be used.
-#[derive(Clone, PartialEq, Eq)]
+/// A credential: API keys, admin tokens, webhook secrets. Its `Debug` prints `[redacted]` and
+/// it has no `Display`, so it cannot slip into logs, panics or error messages; read it with
+/// [`Secret::expose`] where it must be used. Equality takes the same time wherever two secrets
+/// differ, so a comparison cannot be timed to guess one.
+#[derive(Clone)]
 pub struct Secret(String);
+
+impl PartialEq for Secret {
+    fn eq(&self, other: &Self) -> bool {
+        use subtle::ConstantTimeEq;
+        self.0.as_bytes().ct_eq(other.0.as_bytes()).into()
+    }
+}
+
+impl Eq for Secret {}
 
 impl Secret {
     /// Wraps a credential.
@@ -30,12 +41,6 @@ impl Secret {
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Secret([redacted])")
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
     }
 }
 

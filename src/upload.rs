@@ -1,38 +1,154 @@
-//! Uploading a local video: streamed from disk, never held in memory.
+//! Uploading a local video: checked before a byte is sent, then streamed from disk (never
+//! held in memory), for both clients.
 
-use std::fs::File;
 use std::io::Read;
 use std::path::Path;
-use std::sync::{Mutex, PoisonError};
-
-use reqwest::Method;
+use std::sync::Mutex;
 
 use crate::error::invalid;
-use crate::progress::{self, ProgressReader, SharedProgress};
-use crate::transport::{Body, Call, FilePart, Safety};
-use crate::{Client, Error, TransferProgress, Upload};
+use crate::progress::{self, SharedProgress};
+use crate::transport::{Call, FilePart, Safety, UploadSource};
+use crate::{AsyncClient, Client, Error, TransferProgress, Upload};
+
+/// The content types the API accepts (`api-reference/upload-video`).
+const ACCEPTED_TYPES: [&str; 4] = ["video/mp4", "video/quicktime", "video/webm", "video/x-msvideo"];
+
+impl AsyncClient {
+    /// Uploads a local video (`POST /v1/uploads`, multipart part `file`) and returns its
+    /// `video_url` for [`create_job`](Self::create_job).
+    ///
+    /// Checked before a byte is sent: the size against
+    /// [`max_upload_size`](crate::ClientBuilder::max_upload_size) (500 MiB by default) and the
+    /// type, by extension, against what the API accepts (MP4, MOV, WebM, AVI). The file is
+    /// streamed from disk in large chunks read on tokio's blocking pool, so neither its size
+    /// nor a slow disk matters to memory or to the runtime; the call timeout does not apply
+    /// (see [`transfer_timeout`](crate::ClientBuilder::transfer_timeout)). The part carries
+    /// the file's own name. A retried upload (after a 429) reopens the file and sends it again
+    /// from the start.
+    ///
+    /// # Errors
+    /// [`Error::Io`] naming the file when it cannot be opened or read, before or during the
+    /// transfer; [`Error::InvalidInput`] for a path with no file name, a name holding a control
+    /// character, a file over the size limit or of a type the API refuses; [`Error::Api`] for
+    /// the API's refusal; [`Error::Stalled`] when the transfer or the answer stops for the
+    /// [stall timeout](crate::ClientBuilder::stall_timeout); [`Error::Transport`] when the
+    /// connection fails.
+    pub async fn upload(&self, path: impl AsRef<Path>) -> Result<Upload, Error> {
+        self.upload_file(path.as_ref(), None).await
+    }
+
+    /// [`upload`](Self::upload), calling `on_progress` as the file is read for sending. The
+    /// callback runs on tokio's blocking pool, hence `Send + 'static`.
+    ///
+    /// # Errors
+    /// As [`upload`](Self::upload).
+    pub async fn upload_with_progress(
+        &self,
+        path: impl AsRef<Path>,
+        on_progress: impl FnMut(TransferProgress) + Send + 'static,
+    ) -> Result<Upload, Error> {
+        self.upload_file(path.as_ref(), Some(progress::shared(on_progress))).await
+    }
+
+    /// Uploads `length` bytes from any reader as a file called `file_name` (whose extension
+    /// gives the type, checked as for [`upload`](Self::upload)).
+    ///
+    /// A reader cannot be rewound, so this upload is never retried. Its reads run on tokio's
+    /// blocking pool.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for an empty file name or one holding a control character, a
+    /// length over the size limit or a type the API refuses; [`Error::Io`] if the reader fails
+    /// or yields fewer than `length` bytes; [`Error::Api`] for the API's refusal.
+    pub async fn upload_reader<R: Read + Send + 'static>(
+        &self,
+        reader: R,
+        length: u64,
+        file_name: &str,
+    ) -> Result<Upload, Error> {
+        let part = self.checked_part(file_name, length, UploadSource::Reader(Mutex::new(Some(Box::new(reader)))))?;
+        self.send_upload(&part, Safety::NotReplayable).await
+    }
+
+    async fn upload_file(&self, path: &Path, on_progress: Option<SharedProgress>) -> Result<Upload, Error> {
+        let file_name = path
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .ok_or_else(|| invalid("path", format!("{} has no file name", path.display())))?;
+        // Read once up front so a missing file fails before any request.
+        let io_error = |source| Error::Io { action: "could not read", path: path.to_owned(), source };
+        let metadata = std::fs::metadata(path).map_err(io_error)?;
+        if !metadata.is_file() {
+            return Err(invalid("path", format!("{} is not a file", path.display())));
+        }
+        let source = UploadSource::Path { path: path.to_owned(), progress: on_progress };
+        let part = self.checked_part(&file_name, metadata.len(), source)?;
+        self.send_upload(&part, Safety::SideEffect).await
+    }
+
+    /// The part to send, once its name, size and type pass the checks.
+    fn checked_part(&self, file_name: &str, length: u64, source: UploadSource) -> Result<FilePart, Error> {
+        if file_name.trim().is_empty() {
+            return Err(invalid("file_name", "must not be empty"));
+        }
+        // A CR or LF would end the part's header line: refused rather than escaped, since no
+        // real file name needs one.
+        if file_name.chars().any(char::is_control) {
+            return Err(invalid("file_name", "must not hold a control character (CR, LF, NUL, ...)"));
+        }
+        if let Some(limit) = self.transport.max_upload_size() {
+            if length > limit {
+                return Err(invalid(
+                    "file",
+                    format!(
+                        "is {length} bytes, over the upload limit of {limit} bytes; raise or lift it with \
+                         `ClientBuilder::max_upload_size` if the API accepts more"
+                    ),
+                ));
+            }
+        }
+        let mime = content_type(file_name)?;
+        Ok(FilePart::new(file_name.to_owned(), mime, length, source))
+    }
+
+    async fn send_upload(&self, part: &FilePart, safety: Safety) -> Result<Upload, Error> {
+        self.transport.json(&self.authed(Call::upload("/v1/uploads", part, safety))).await
+    }
+}
+
+/// The content type of a file name, when the API accepts it.
+fn content_type(file_name: &str) -> Result<String, Error> {
+    let guessed = mime_guess::from_path(file_name).first();
+    match guessed {
+        Some(mime) if ACCEPTED_TYPES.contains(&mime.essence_str()) => Ok(mime.essence_str().to_owned()),
+        other => {
+            let found =
+                other.map_or_else(|| "an unknown type".to_owned(), |mime| format!("type {}", mime.essence_str()));
+            Err(invalid(
+                "file_name",
+                format!(
+                    "{file_name:?} has {found}; the API accepts MP4, MOV, WebM and AVI videos ({})",
+                    ACCEPTED_TYPES.join(", ")
+                ),
+            ))
+        }
+    }
+}
 
 impl Client {
     /// Uploads a local video (`POST /v1/uploads`, multipart part `file`) and returns its
-    /// `video_url` for [`create_job`](Client::create_job).
-    ///
-    /// The file is streamed from disk, so its size does not matter to memory, and the 30 s call
-    /// timeout does not apply to the transfer (see
-    /// [`transfer_timeout`](crate::ClientBuilder::transfer_timeout)). The part carries the file's
-    /// own name and a content type guessed from its extension. A retried upload reopens the file
-    /// and sends it again from the start.
+    /// `video_url` for [`create_job`](Client::create_job); see [`AsyncClient::upload`] for the
+    /// checks made before sending and how the file is streamed.
     ///
     /// # Errors
-    /// [`Error::Io`] naming the file when it cannot be opened or read; [`Error::InvalidInput`]
-    /// for a path with no file name; [`Error::Api`] for the API's refusal;
-    /// [`Error::Stalled`] when the transfer or the answer stops for the
-    /// [stall timeout](crate::ClientBuilder::stall_timeout); [`Error::Transport`] when the
-    /// connection fails.
+    /// As [`AsyncClient::upload`].
     pub fn upload(&self, path: impl AsRef<Path>) -> Result<Upload, Error> {
-        self.upload_file(path.as_ref(), None)
+        let (inner, path) = (self.inner.clone(), path.as_ref().to_owned());
+        self.runtime.run(async move { inner.upload(path).await })
     }
 
-    /// [`upload`](Client::upload), calling `on_progress` as the file is sent.
+    /// [`upload`](Client::upload), calling `on_progress` as the file is read for sending (on
+    /// a background thread, hence `Send + 'static`).
     ///
     /// # Errors
     /// As [`upload`](Client::upload).
@@ -41,75 +157,21 @@ impl Client {
         path: impl AsRef<Path>,
         on_progress: impl FnMut(TransferProgress) + Send + 'static,
     ) -> Result<Upload, Error> {
-        self.upload_file(path.as_ref(), Some(progress::shared(on_progress)))
+        let (inner, path) = (self.inner.clone(), path.as_ref().to_owned());
+        self.runtime.run(async move { inner.upload_with_progress(path, on_progress).await })
     }
 
-    /// Uploads `length` bytes from any reader as a file called `file_name`.
-    ///
-    /// A reader cannot be rewound, so this upload is never retried.
+    /// Uploads `length` bytes from any reader as a file called `file_name`. Never retried.
     ///
     /// # Errors
-    /// [`Error::InvalidInput`] for an empty file name; [`Error::Api`] for the API's refusal;
-    /// [`Error::Transport`] if the reader fails or yields fewer than `length` bytes.
+    /// As [`AsyncClient::upload_reader`].
     pub fn upload_reader<R: Read + Send + 'static>(
         &self,
         reader: R,
         length: u64,
         file_name: &str,
     ) -> Result<Upload, Error> {
-        if file_name.trim().is_empty() {
-            return Err(invalid("file_name", "must not be empty"));
-        }
-        let mime = content_type(Path::new(file_name));
-        let reader = Mutex::new(Some(reader));
-        let open = || -> Result<(Box<dyn Read + Send>, u64), Error> {
-            let reader = reader
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .take()
-                .ok_or_else(|| invalid("reader", "was already sent and cannot be sent again"))?;
-            Ok((Box::new(reader), length))
-        };
-        self.send_upload(FilePart { file_name, mime: &mime, open: &open }, Safety::NotReplayable)
+        let (inner, file_name) = (self.inner.clone(), file_name.to_owned());
+        self.runtime.run(async move { inner.upload_reader(reader, length, &file_name).await })
     }
-
-    fn upload_file(&self, path: &Path, on_progress: Option<SharedProgress>) -> Result<Upload, Error> {
-        let file_name = path
-            .file_name()
-            .map(|name| name.to_string_lossy().into_owned())
-            .ok_or_else(|| invalid("path", format!("{} has no file name", path.display())))?;
-        let mime = content_type(path);
-        // Opened once up front so a missing file fails before any request.
-        open_file(path)?;
-        let open = || -> Result<(Box<dyn Read + Send>, u64), Error> {
-            let (file, length) = open_file(path)?;
-            Ok((Box::new(ProgressReader::new(file, Some(length), on_progress.clone())), length))
-        };
-        self.send_upload(FilePart { file_name: &file_name, mime: &mime, open: &open }, Safety::SideEffect)
-    }
-
-    fn send_upload(&self, file: FilePart<'_>, safety: Safety) -> Result<Upload, Error> {
-        let call = Call {
-            method: Method::POST,
-            body: Body::File(file),
-            safety,
-            transfer: true,
-            ..Call::get("/v1/uploads", "/v1/uploads".to_owned())
-        };
-        self.transport.json(&self.authed(call))
-    }
-}
-
-fn open_file(path: &Path) -> Result<(File, u64), Error> {
-    let io_error = |source| Error::Io { action: "could not read", path: path.to_owned(), source };
-    let file = File::open(path).map_err(io_error)?;
-    let metadata = file.metadata().map_err(io_error)?;
-    if !metadata.is_file() {
-        return Err(invalid("path", format!("{} is not a file", path.display())));
-    }
-    Ok((file, metadata.len()))
-}
-
-fn content_type(path: &Path) -> String {
-    mime_guess::from_path(path).first_or_octet_stream().essence_str().to_owned()
 }

@@ -1,5 +1,6 @@
-//! The documented pattern for tokio services: the client blocks, so it is built, called and
-//! dropped on tokio's blocking pool (`spawn_blocking`), never on an async worker thread.
+//! The fallback for tokio services that keep the blocking `Client` (the first choice there is
+//! `AsyncClient`, see `async_client.rs`): built, called and dropped on tokio's blocking pool
+//! (`spawn_blocking`), so that no async worker thread is blocked.
 
 use std::sync::Arc;
 use std::time::Duration;

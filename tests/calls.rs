@@ -296,13 +296,13 @@ fn health_and_pricing_send_no_credential() {
 }
 
 #[test]
-fn download_url_uses_the_legacy_route() {
+fn download_link_uses_the_legacy_route() {
     let mut server = mockito::Server::new();
     let mock = public_get(&mut server, "/api/download/job_1")
         .with_body(r#"{"output_url":"https://cdn.example.com/o.webm","job_id":17}"#)
         .expect(1)
         .create();
-    let link = client(&server).download_url("job_1").unwrap();
+    let link = client(&server).download_link("job_1").unwrap();
     mock.assert();
     assert_eq!(link.download_url.as_deref(), Some("https://cdn.example.com/o.webm"));
     assert_eq!(link.job_id.as_deref(), Some("17"));
@@ -450,7 +450,8 @@ fn upload_sends_one_multipart_part_named_file() {
 #[test]
 fn upload_guesses_the_content_type_from_the_extension() {
     let dir = tempfile::tempdir().unwrap();
-    let cases = [("a.webm", "video/webm"), ("b.mov", "video/quicktime"), ("c.unknownext", "application/octet-stream")];
+    let cases =
+        [("a.webm", "video/webm"), ("b.mov", "video/quicktime"), ("c.avi", "video/x-msvideo"), ("d.MP4", "video/mp4")];
     let mut server = mockito::Server::new();
     let mut mocks = Vec::new();
     let mut paths = Vec::new();
@@ -470,6 +471,68 @@ fn upload_guesses_the_content_type_from_the_extension() {
         client.upload(path).unwrap();
     }
     assert_all(&mocks);
+}
+
+#[test]
+fn uploads_of_a_type_the_api_refuses_or_over_the_limit_send_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = mockito::Server::new();
+    let none = nothing_else(&mut server);
+    let client = client(&server);
+    for name in ["notes.txt", "clip.unknownext", "photo.png", "no-extension"] {
+        let path = write_file(&dir, name, b"bytes");
+        let err = client.upload(&path).unwrap_err();
+        assert!(matches!(&err, Error::InvalidInput { field: "file_name", .. }), "{name}: {err:?}");
+        assert!(err.to_string().contains("MP4, MOV, WebM and AVI"), "{err}");
+        let err = client.upload_reader(std::io::empty(), 0, name).unwrap_err();
+        assert!(matches!(&err, Error::InvalidInput { field: "file_name", .. }), "{name}: {err:?}");
+    }
+    // 500 MiB is the default limit; a reader announcing one byte more is refused before sending.
+    let err = client.upload_reader(std::io::empty(), 500 * 1024 * 1024 + 1, "big.mp4").unwrap_err();
+    assert!(matches!(&err, Error::InvalidInput { field: "file", .. }), "{err:?}");
+    assert!(err.to_string().contains("524288000 bytes"), "{err}");
+    let small_limit = Client::builder(KEY).base_url(server.url()).max_upload_size(Some(4)).build().unwrap();
+    let path = write_file(&dir, "five.mp4", b"12345");
+    let err = small_limit.upload(&path).unwrap_err();
+    assert!(matches!(&err, Error::InvalidInput { field: "file", .. }), "{err:?}");
+    assert_all(&none);
+}
+
+#[test]
+fn a_lifted_upload_limit_sends_any_size() {
+    let mut server = mockito::Server::new();
+    let mock = public(&mut server, "POST", "/v1/uploads")
+        .match_body(multipart_file("clip.mp4", "video/mp4", "bytes"))
+        .with_body(r#"{"video_url":"https://storage.example.com/s"}"#)
+        .expect(1)
+        .create();
+    let client = Client::builder(KEY).base_url(server.url()).max_upload_size(None).build().unwrap();
+    client.upload_reader(std::io::Cursor::new(b"bytes".to_vec()), 5, "clip.mp4").unwrap();
+    mock.assert();
+}
+
+#[test]
+fn a_file_name_with_a_control_character_is_refused_before_sending() {
+    let mut server = mockito::Server::new();
+    let none = nothing_else(&mut server);
+    let client = client(&server);
+    for name in ["a\r\nContent-Type: text/html.mp4", "a\n.mp4", "a\0.mp4", "a\u{7f}.mp4"] {
+        let err = client.upload_reader(std::io::Cursor::new(b"x".to_vec()), 1, name).unwrap_err();
+        assert!(matches!(&err, Error::InvalidInput { field: "file_name", .. }), "{name:?}: {err:?}");
+    }
+    assert_all(&none);
+}
+
+#[test]
+fn a_quote_in_a_file_name_is_escaped_in_the_part_header() {
+    let mut server = mockito::Server::new();
+    let mock = public(&mut server, "POST", "/v1/uploads")
+        .match_body(Matcher::Regex(r#"filename="say \\"hi\\".mp4""#.to_owned()))
+        .with_body(r#"{"video_url":"https://storage.example.com/s"}"#)
+        .expect(1)
+        .create();
+    client(&server).upload_reader(std::io::Cursor::new(b"x".to_vec()), 1, r#"say "hi".mp4"#).unwrap();
+    mock.assert();
 }
 
 #[test]
@@ -581,29 +644,38 @@ fn ids_are_encoded_in_every_route_that_takes_one() {
         .create();
     let client = client(&server);
     client.start_job("../admin/keys", &StartJob::new()).unwrap();
-    client.download_url("a/../b?c").unwrap();
+    client.download_link("a/../b?c").unwrap();
     start.assert();
     download.assert();
     assert_all(&none);
 }
 
 #[test]
-fn empty_and_dot_ids_are_refused_without_a_request() {
+fn empty_dot_and_over_long_ids_are_refused_without_a_request() {
     let mut server = mockito::Server::new();
     let none = nothing_else(&mut server);
     let client = client(&server);
-    for id in ["", "  ", ".", ".."] {
+    let over_long = "j".repeat(1025);
+    let huge = "j".repeat(70 * 1024);
+    for id in ["", "  ", ".", "..", &over_long, &huge] {
         let results = [
             client.get_job(id).map(drop),
             client.start_job(id, &StartJob::new()).map(drop),
-            client.download_url(id).map(drop),
+            client.download_link(id).map(drop),
             client.wait_for_completion(id, removebgvideo::WaitOptions::default()).map(drop),
         ];
         for result in results {
             let err = result.unwrap_err();
-            assert!(matches!(err, Error::InvalidInput { field: "job_id", .. }), "{id:?}: {err:?}");
+            assert!(matches!(err, Error::InvalidInput { field: "job_id", .. }), "{}: {err:?}", id.len());
         }
     }
+    // 1 KiB is still sent.
+    let at_limit = "j".repeat(1024);
+    let mock = public_get(&mut server, &format!("/v1/jobs/{at_limit}"))
+        .with_body(support::job(&at_limit, "pending", None))
+        .create();
+    client.get_job(&at_limit).unwrap();
+    mock.assert();
     assert_all(&none);
 }
 
@@ -658,4 +730,38 @@ fn upload_with_progress_reports_up_to_the_file_size() {
     assert!(!seen.is_empty());
     assert!(seen.iter().all(|p| p.total == Some(100_000)), "{seen:?}");
     assert_eq!(seen.last().map(|p| p.done), Some(100_000));
+}
+
+fn page(ids: &[&str]) -> String {
+    let items: Vec<_> = ids.iter().map(|id| json!({"id": id, "status": "completed"})).collect();
+    json!({ "items": items }).to_string()
+}
+
+#[test]
+fn list_all_jobs_reads_every_page_and_stops_at_a_short_or_empty_one() {
+    let mut server = mockito::Server::new();
+    let list = |server: &mut ServerGuard, offset: &str, body: String| {
+        public_get(server, "/v1/jobs")
+            .match_query(Matcher::AllOf(vec![
+                Matcher::UrlEncoded("limit".into(), "2".into()),
+                Matcher::UrlEncoded("offset".into(), offset.into()),
+            ]))
+            .with_body(body)
+            .expect(1)
+            .create()
+    };
+    let mocks = [
+        list(&mut server, "0", page(&["a", "b"])),
+        list(&mut server, "2", page(&["c", "d"])),
+        list(&mut server, "4", page(&["e"])),
+    ];
+    let ids: Vec<String> =
+        client(&server).list_all_jobs(&ListJobs::new().limit(2)).map(|job| job.unwrap().id).collect();
+    assert_eq!(ids, ["a", "b", "c", "d", "e"]);
+    assert_all(&mocks);
+
+    let mut server = mockito::Server::new();
+    let mocks = [list(&mut server, "0", page(&["a", "b"])), list(&mut server, "2", page(&[]))];
+    assert_eq!(client(&server).list_all_jobs(&ListJobs::new().limit(2)).count(), 2);
+    assert_all(&mocks);
 }

@@ -1,7 +1,7 @@
 //! Credentials go only to the configured API origin.
 
 use mockito::{Matcher, Server};
-use removebgvideo::{AdminClient, Client, Error};
+use removebgvideo::{AdminClient, Client, ConfigError, Error};
 
 const KEY: &str = "rbv_secret_key_3f9a";
 const TOKEN: &str = "adm_secret_token_77c1";
@@ -88,10 +88,62 @@ fn no_debug_or_display_shows_a_secret() {
 }
 
 #[test]
-fn a_key_that_cannot_be_a_header_is_a_config_error_not_a_panic() {
-    let server = Server::new();
-    let client = Client::builder("bad\nkey").base_url(server.url()).build().expect("client");
-    let error = client.get_job("job_1").unwrap_err();
-    assert!(matches!(error, Error::Config(_)), "{error:?}");
-    assert!(!error.to_string().contains("bad\nkey"));
+fn a_credential_that_cannot_be_a_header_is_refused_at_build() {
+    for key in ["bad\nkey", "bad\r\nX-Injected: 1", "nul\0key", "tab\tkey"] {
+        let error = Client::builder(key).base_url("https://api.example.com").build().unwrap_err();
+        assert!(
+            matches!(&error, Error::Config(ConfigError::InvalidCredential { which: "API key", .. })),
+            "{key:?}: {error:?}"
+        );
+        assert!(!format!("{error} {error:?}").contains(key), "{error:?}");
+        let error = AdminClient::builder(key).build().unwrap_err();
+        assert!(
+            matches!(&error, Error::Config(ConfigError::InvalidCredential { which: "admin token", .. })),
+            "{error:?}"
+        );
+        let client = Client::new(KEY).unwrap();
+        assert!(matches!(client.admin(key), Err(Error::Config(ConfigError::InvalidCredential { .. }))));
+    }
+}
+
+#[test]
+fn a_user_agent_suffix_with_a_line_break_is_refused_at_build() {
+    for suffix in ["svc/1\r\nX-Injected: 1", "svc\n/1", "svc\0/1"] {
+        let error = Client::builder(KEY).user_agent_suffix(suffix).build().unwrap_err();
+        assert!(matches!(error, Error::Config(ConfigError::InvalidUserAgent { .. })), "{suffix:?}: {error:?}");
+    }
+}
+
+#[test]
+fn a_base_url_ending_in_v1_is_explained() {
+    for url in ["https://api.removebgvideo.com/v1", "https://api.removebgvideo.com/v1/", "http://127.0.0.1:9/proxy/v1"]
+    {
+        let error = Client::builder(KEY).base_url(url).build().unwrap_err();
+        assert!(matches!(error, Error::Config(ConfigError::BaseUrlHasVersionPath)), "{url}: {error:?}");
+        assert!(error.to_string().contains("the routes add /v1 themselves"), "{error}");
+    }
+}
+
+#[test]
+fn the_builders_debug_never_shows_a_password_or_query_of_the_base_url() {
+    let builder = Client::builder(KEY).base_url("https://user:BASEPASS@api.example.com/?sig=QUERYSIG");
+    let debug = format!("{builder:?}");
+    assert!(!debug.contains("BASEPASS") && !debug.contains("QUERYSIG") && !debug.contains(KEY), "{debug}");
+    let error = builder.build().unwrap_err();
+    assert!(!format!("{error} {error:?}").contains("BASEPASS"), "{error:?}");
+}
+
+#[test]
+fn a_root_certificate_that_cannot_be_read_is_refused_at_build() {
+    let garbage_pem = "-----BEGIN CERTIFICATE-----\nnot base64 at all!\n-----END CERTIFICATE-----\n";
+    let error = Client::builder(KEY).add_root_certificate_pem(garbage_pem).build().unwrap_err();
+    assert!(
+        matches!(error, Error::Config(ConfigError::InvalidCertificate { .. } | ConfigError::HttpClient { .. })),
+        "{error:?}"
+    );
+    let error = Client::builder(KEY).add_root_certificate_der(vec![0u8; 16]).build().unwrap_err();
+    assert!(
+        matches!(error, Error::Config(ConfigError::InvalidCertificate { .. } | ConfigError::HttpClient { .. })),
+        "{error:?}"
+    );
 }

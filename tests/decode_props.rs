@@ -79,9 +79,15 @@ fn list_jobs(n: usize) -> Result<JobList, Error> {
     client().list_jobs(&ListJobs::new().offset(u32::try_from(n).expect("index")))
 }
 
-/// `usage_summary`, answered with case `n`.
+/// `usage_summary`, answered with case `n` (carried in a base-URL prefix: `days` is 1..=90).
 fn usage_summary(n: usize) -> Result<UsageSummary, Error> {
-    client().usage_summary(u32::try_from(n + 1).expect("index"))
+    let client = Client::builder("sk_props")
+        .base_url(format!("{}/usage{n}", stub().url))
+        .max_retries(0)
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("client");
+    client.usage_summary(7)
 }
 
 /// The case index a request carries (see [`get_job`], [`list_jobs`], [`usage_summary`]).
@@ -92,7 +98,7 @@ fn case_index(target: &str) -> Option<usize> {
     };
     match path {
         "/v1/jobs" => param("offset"),
-        "/v1/usage/summary" => param("days")?.checked_sub(1),
+        _ if path.starts_with("/usage") => path.strip_prefix("/usage")?.strip_suffix("/v1/usage/summary")?.parse().ok(),
         _ => path.strip_prefix("/v1/jobs/case")?.parse().ok(),
     }
 }

@@ -250,3 +250,20 @@ fn debug_of_a_download_leaves_out_the_signature_of_a_signed_url() {
     assert!(!shown.contains("abc123"), "{shown}");
     assert!(!shown.contains("sk_test_key"), "{shown}");
 }
+
+#[test]
+fn a_failed_download_of_a_signed_url_never_shows_its_query() {
+    let client = client(&mockito::Server::new());
+    // Nothing listens on port 1: the connection fails.
+    let signed = "http://127.0.0.1:1/o.webm?X-Amz-Signature=SIGNATURE123&X-Amz-Credential=CRED456";
+    let err = client.download(signed).to_writer(Vec::new()).unwrap_err();
+    assert!(matches!(&err, Error::Transport(inner) if inner.is_connect()), "{err:?}");
+    let mut text = format!("{err} {err:?} {err:#?}");
+    let mut source = std::error::Error::source(&err);
+    while let Some(inner) = source {
+        text.push_str(&format!(" {inner} {inner:?}"));
+        source = inner.source();
+    }
+    assert!(!text.contains("SIGNATURE123") && !text.contains("CRED456") && !text.contains("o.webm"), "{text}");
+    assert!(text.contains("127.0.0.1:1"), "the origin is named: {text}");
+}

@@ -249,9 +249,55 @@ fn no_error_ever_shows_the_key_or_the_token() {
     errors.push(closed.get_job("j").unwrap_err());
     errors.push(Client::builder(KEY).base_url("http://example.com").build().unwrap_err());
     errors.push(Client::builder(KEY).base_url("ftp://example.com").build().unwrap_err());
-    errors.push(Client::builder(format!("{KEY}\n")).base_url(server.url()).build().unwrap().get_job("j").unwrap_err());
+    errors.push(Client::builder(format!("{KEY}\n")).base_url(server.url()).build().unwrap_err());
     for err in &errors {
         assert_no_secret(err);
+    }
+}
+
+#[test]
+fn a_server_that_quotes_the_credential_back_does_not_get_it_into_the_error() {
+    let mut server = mockito::Server::new();
+    server
+        .mock("GET", Matcher::Any)
+        .with_status(401)
+        .with_body(format!(r#"{{"error":{{"code":"invalid_api_key","message":"key {KEY} is not valid"}}}}"#))
+        .create();
+    server.mock("POST", Matcher::Any).with_status(401).with_body(format!("<html>bad token {TOKEN}</html>")).create();
+    let err = no_retries(&server).get_job("j").unwrap_err();
+    assert_no_secret(&err);
+    assert!(api_error(&err).message().contains("[redacted]"), "{err}");
+    let admin = AdminClient::builder(TOKEN).base_url(server.url()).max_retries(0).build().unwrap();
+    let err = admin.create_key(&CreateKey::new("acme")).unwrap_err();
+    assert_no_secret(&err);
+    assert!(api_error(&err).body_snippet().contains("[redacted]"), "{err}");
+}
+
+#[test]
+fn each_cause_is_printed_once_along_the_chain() {
+    let server = mockito::Server::new();
+    drop(server); // nothing listens there now
+    let closed = Client::builder(KEY).base_url("http://127.0.0.1:1").max_retries(0).build().unwrap();
+    let mut errors = vec![closed.get_job("j").unwrap_err()];
+    let mut server = mockito::Server::new();
+    server.mock("GET", Matcher::Any).with_body("{not json").create();
+    errors.push(no_retries(&server).get_job("j").unwrap_err());
+    let dir = std::env::temp_dir().join("removebgvideo-missing-dir-for-chain-test");
+    errors.push(no_retries(&server).upload(dir.join("in.mp4")).unwrap_err());
+    for err in &errors {
+        // What anyhow's `{:#}` prints: each message of the chain, joined.
+        let mut messages = vec![err.to_string()];
+        let mut source = std::error::Error::source(err);
+        while let Some(inner) = source {
+            messages.push(inner.to_string());
+            source = inner.source();
+        }
+        assert!(messages.len() >= 2, "{err:?} has no source");
+        for (at, message) in messages.iter().enumerate() {
+            for later in &messages[at + 1..] {
+                assert!(!message.contains(later.as_str()), "{message:?} repeats its source {later:?}");
+            }
+        }
     }
 }
 
@@ -318,7 +364,7 @@ fn empty_credentials_are_refused() {
     is_invalid(AdminClient::new("").map(drop), "admin_token");
     let client = Client::new(KEY).unwrap();
     is_invalid(client.admin("").map(drop), "admin_token");
-    is_invalid(AdminClient::from_client(&client, " ").map(drop), "admin_token");
+    is_invalid(client.admin(" ").map(drop), "admin_token");
 }
 
 #[test]

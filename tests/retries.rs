@@ -49,8 +49,8 @@ fn a_get_is_retried_after_a_503_and_succeeds() {
     success.assert();
     let sleeps = clock.sleeps();
     assert_eq!(sleeps.len(), 1, "{sleeps:?}");
-    // The first backoff is 0.5 s with equal jitter: between 0.25 s and 0.5 s.
-    assert!(sleeps[0] >= secs(0.25) && sleeps[0] <= secs(0.5), "{sleeps:?}");
+    // The first backoff is the API's advice: between 1 s and 2 s.
+    assert!(sleeps[0] >= secs(1.0) && sleeps[0] <= secs(2.0), "{sleeps:?}");
 }
 
 #[test]
@@ -154,7 +154,7 @@ fn an_unreadable_retry_after_falls_back_to_the_backoff() {
     client.get_job("j").unwrap();
     success.assert();
     let sleeps = clock.sleeps();
-    assert!(sleeps.len() == 1 && sleeps[0] >= secs(0.25) && sleeps[0] <= secs(0.5), "{sleeps:?}");
+    assert!(sleeps.len() == 1 && sleeps[0] >= secs(1.0) && sleeps[0] <= secs(2.0), "{sleeps:?}");
 }
 
 #[test]
@@ -219,8 +219,8 @@ fn by_default_a_get_is_tried_three_times_then_fails() {
     assert_eq!(api_message(&err), "transient");
     let sleeps = clock.sleeps();
     assert_eq!(sleeps.len(), 2, "{sleeps:?}");
-    assert!(sleeps[0] >= secs(0.25) && sleeps[0] <= secs(0.5), "{sleeps:?}");
-    assert!(sleeps[1] >= secs(0.5) && sleeps[1] <= secs(1.0), "{sleeps:?}");
+    assert!(sleeps[0] >= secs(1.0) && sleeps[0] <= secs(2.0), "{sleeps:?}");
+    assert!(sleeps[1] >= secs(2.0) && sleeps[1] <= secs(4.0), "{sleeps:?}");
 }
 
 fn api_message(err: &Error) -> &str {
@@ -235,12 +235,13 @@ fn backoff_doubles_within_equal_jitter_bounds_up_to_the_max() {
     client.get_job("j").unwrap_err();
     failing.assert();
     let sleeps = clock.sleeps();
-    // Steps 0.5, 1, 2, 4, 8, then capped at 8: each pause is between half the step and the step.
-    let steps = [0.5, 1.0, 2.0, 4.0, 8.0, 8.0, 8.0];
+    // The API's advice: 1–2 s, 2–4 s, 4–8 s, then 8–16 s at most; each pause in the upper half
+    // of its doubling step.
+    let steps = [2.0, 4.0, 8.0, 16.0, 16.0, 16.0, 16.0];
     assert_eq!(sleeps.len(), steps.len(), "{sleeps:?}");
     for (pause, step) in sleeps.iter().zip(steps) {
         assert!(*pause >= secs(step / 2.0) && *pause <= secs(step), "{pause:?} for step {step}: {sleeps:?}");
-        assert!(*pause >= secs(0.25) && *pause <= secs(8.0));
+        assert!(*pause >= secs(1.0) && *pause <= secs(16.0));
     }
 }
 
@@ -416,4 +417,21 @@ fn fast_retries_never_really_wait_long() {
     support::client(&server).get_job("j").unwrap();
     failing.assert();
     success.assert();
+}
+
+#[test]
+fn max_retries_wins_over_the_policy_whichever_is_set_first() {
+    for max_retries_first in [true, false] {
+        let mut server = mockito::Server::new();
+        let failing = answer(&mut server, "GET", "/v1/jobs/j", 503, 2);
+        let policy = RetryPolicy::default().max_retries(7);
+        let builder = Client::builder(KEY).base_url(server.url()).clock(ManualClock::new());
+        let builder = if max_retries_first {
+            builder.max_retries(1).retry_policy(policy)
+        } else {
+            builder.retry_policy(policy).max_retries(1)
+        };
+        builder.build().unwrap().get_job("j").unwrap_err();
+        failing.assert();
+    }
 }

@@ -272,7 +272,7 @@ fn the_client_reads_every_answer_in_the_docs_shape() {
     assert_eq!(pricing.estimate_credits(&Model::Original, Duration::from_secs(30)), Some(30.0));
     assert!(!pricing.packages.is_empty());
     let job = client.create_job(&CreateJob::new(VIDEO)).expect("created");
-    let link = client.download_url(&job.id).expect("link");
+    let link = client.download_link(&job.id).expect("link");
     assert_eq!(link.download_url, Some(format!("{}/outputs/{}.webm", sim.base_url(), job.id)));
     assert_eq!(link.output_format, Some(removebgvideo::OutputFormat::Webm));
     let usage = client.usage_summary(7).expect("usage");

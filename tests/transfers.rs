@@ -10,7 +10,6 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
-use mockito::Matcher;
 use removebgvideo::{Client, Error, TransferProgress};
 use support::KEY;
 
@@ -297,11 +296,43 @@ fn an_upload_longer_than_the_stall_timeout_succeeds_while_it_keeps_moving() {
 }
 
 #[test]
-fn a_reader_shorter_than_its_announced_length_is_a_transport_error() {
+fn a_reader_shorter_than_its_announced_length_is_an_io_error() {
     let api = upload_api();
     let client = client_with_stall(&api.url, Duration::from_secs(10));
     let err = client.upload_reader(std::io::Cursor::new(vec![7u8; 100]), 1000, "short.mp4").unwrap_err();
-    assert!(matches!(err, Error::Transport(_)), "{err:?}");
+    assert!(
+        matches!(&err, Error::Io { path, source, .. } if path.as_os_str() == "short.mp4" && source.kind() == std::io::ErrorKind::UnexpectedEof),
+        "{err:?}"
+    );
+}
+
+/// A reader that gives `good` bytes, then fails.
+struct FailingReader {
+    good: usize,
+}
+
+impl Read for FailingReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.good == 0 {
+            return Err(std::io::Error::other("disk on fire"));
+        }
+        let n = buf.len().min(self.good);
+        buf[..n].fill(1);
+        self.good -= n;
+        Ok(n)
+    }
+}
+
+#[test]
+fn a_reader_that_fails_mid_upload_is_an_io_error_with_its_cause() {
+    let api = upload_api();
+    let client = client_with_stall(&api.url, Duration::from_secs(10));
+    let err = client.upload_reader(FailingReader { good: 3 << 20 }, 8 << 20, "big.mp4").unwrap_err();
+    match &err {
+        Error::Io { source, .. } => assert_eq!(source.to_string(), "disk on fire"),
+        other => panic!("not an I/O error: {other:?}"),
+    }
+    assert!(!err.is_retryable());
 }
 
 #[test]
@@ -357,50 +388,53 @@ fn the_last_client_dropped_inside_an_async_task_does_not_panic() {
     drop(keep);
 }
 
-fn with_users_client(api: &str) -> Client {
-    let http = reqwest::blocking::Client::builder()
-        .timeout(None)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("reqwest client");
-    Client::builder(KEY).base_url(api).http_client(http).build().expect("client")
+#[test]
+fn a_proxy_carries_every_request_and_its_password_is_never_shown() {
+    let proxy = RawServer::start(|request, stream| {
+        let body = if request.head.starts_with("post") {
+            r#"{"video_url":"https://s/u"}"#.to_owned()
+        } else if request.head.contains("/v1/jobs/") {
+            support::job("job_1", "completed", Some(100.0))
+        } else {
+            "OUTPUT".to_owned()
+        };
+        let _ = stream.write_all(&head("200 OK", &format!("Content-Length: {}\r\n", body.len())));
+        let _ = stream.write_all(body.as_bytes());
+    });
+    let proxy_url = proxy.url.replace("http://", "http://user:PROXYPASS@");
+    let builder = Client::builder(KEY)
+        .base_url("http://api.example.test")
+        .allow_insecure_http(true)
+        .proxy(&proxy_url)
+        .stall_timeout(Duration::from_secs(10));
+    assert!(!format!("{builder:?}").contains("PROXYPASS"), "{builder:?}");
+    let client = builder.build().expect("client");
+
+    let job = client.get_job("job_1").unwrap();
+    assert_eq!(job.id, "job_1");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("in.mp4");
+    std::fs::write(&path, b"PROXIED-BYTES").unwrap();
+    assert_eq!(client.upload(&path).unwrap().video_url, "https://s/u");
+    let mut buffer = Vec::new();
+    client.download("http://cdn.example.test/o.webm").to_writer(&mut buffer).unwrap();
+    assert_eq!(buffer, b"OUTPUT");
+
+    let heads = proxy.heads();
+    assert_eq!(heads.len(), 3, "{heads:?}");
+    assert!(heads[0].starts_with("get http://api.example.test/v1/jobs/job_1 "), "{heads:?}");
+    assert!(heads[1].starts_with("post http://api.example.test/v1/uploads "), "{heads:?}");
+    assert!(heads[2].starts_with("get http://cdn.example.test/o.webm "), "{heads:?}");
+    assert!(heads.iter().all(|head| head.contains("proxy-authorization: basic")), "{heads:?}");
 }
 
 #[test]
-fn with_a_users_http_client_uploads_and_downloads_go_through_it() {
-    let mut api = mockito::Server::new();
-    let mut cdn = mockito::Server::new();
-    let upload = api
-        .mock("POST", "/v1/uploads")
-        .match_header("x-api-key", KEY)
-        .match_body(Matcher::Regex("USER-CLIENT-BYTES".to_owned()))
-        .with_body(r#"{"video_url":"https://s/u"}"#)
-        .expect(1)
-        .create();
-    let redirect = api
-        .mock("GET", "/files/o.webm")
-        .match_header("x-api-key", Matcher::Missing)
-        .with_status(302)
-        .with_header("location", &format!("{}/signed/o.webm", cdn.url()))
-        .expect(1)
-        .create();
-    let file = cdn
-        .mock("GET", "/signed/o.webm")
-        .match_header("x-api-key", Matcher::Missing)
-        .with_body("SIGNED")
-        .expect(1)
-        .create();
-    let client = with_users_client(&api.url());
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("in.mp4");
-    std::fs::write(&path, b"USER-CLIENT-BYTES").unwrap();
-    assert_eq!(client.upload(&path).unwrap().video_url, "https://s/u");
-    let mut buffer = Vec::new();
-    client.download(&format!("{}/files/o.webm", api.url())).to_writer(&mut buffer).unwrap();
-    assert_eq!(buffer, b"SIGNED");
-    upload.assert();
-    redirect.assert();
-    file.assert();
+fn a_proxy_that_is_not_a_url_is_refused_at_build_without_quoting_it() {
+    for proxy in ["ftp://user:PROXYPASS@proxy:21", "not a url PROXYPASS", "http://"] {
+        let err = Client::builder(KEY).proxy(proxy).build().unwrap_err();
+        assert!(matches!(err, Error::Config(removebgvideo::ConfigError::InvalidProxy { .. })), "{proxy}: {err:?}");
+        assert!(!format!("{err} {err:?}").contains("PROXYPASS"), "{err:?}");
+    }
 }
 
 #[test]

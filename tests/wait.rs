@@ -260,6 +260,18 @@ fn a_404_ends_the_wait_at_once() {
 }
 
 #[test]
+fn a_402_out_of_credits_ends_the_wait_at_once_and_is_never_retried() {
+    let mut server = mockito::Server::new();
+    let mock = poll(&mut server, 402, r#"{"error":{"code":"insufficient_credits","message":"Top up"}}"#, 1);
+    let (client, clock) = client_with_clock(&server);
+    let err = client.wait_for_completion("job_1", WaitOptions::default()).unwrap_err();
+    mock.assert();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(402));
+    assert!(!err.is_retryable());
+    assert!(clock.sleeps().is_empty(), "no pause, no second poll");
+}
+
+#[test]
 fn a_401_at_the_first_poll_ends_the_wait_without_a_pause() {
     let mut server = mockito::Server::new();
     let mock = poll(&mut server, 401, r#"{"error":{"code":"unauthorized","message":"bad key"}}"#, 1);

@@ -107,7 +107,11 @@ mod tests {
     use crate::clock::{Clock, ManualClock};
 
     fn gate(clock: &ManualClock) -> Gate {
-        Gate::new(Pace::new(Arc::new(clock.clone())), Duration::from_secs(1), Duration::from_secs(16))
+        Gate::new(
+            Pace::new(Arc::new(clock.clone()), crate::runtime::CrateRuntime::default()),
+            Duration::from_secs(1),
+            Duration::from_secs(16),
+        )
     }
 
     #[test]

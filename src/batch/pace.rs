@@ -6,19 +6,22 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::clock::Clock;
+use crate::runtime::CrateRuntime;
 
 /// The longest single pause: a cancel is seen within this.
 const SLICE: Duration = Duration::from_millis(100);
 
 /// The batch's clock.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) struct Pace {
     clock: Arc<dyn Clock>,
+    /// The client's runtime, whose timers the clock's pauses run on: batch threads have none.
+    runtime: CrateRuntime,
 }
 
 impl Pace {
-    pub(crate) fn new(clock: Arc<dyn Clock>) -> Self {
-        Self { clock }
+    pub(crate) fn new(clock: Arc<dyn Clock>, runtime: CrateRuntime) -> Self {
+        Self { clock, runtime }
     }
 
     /// The current instant.
@@ -39,7 +42,15 @@ impl Pace {
                 Some(_) => return true,
                 None => SLICE,
             };
-            self.clock.sleep(left.min(SLICE));
+            let pause = left.min(SLICE);
+            let slept = self.runtime.block_on(async {
+                self.clock.sleep(pause).await;
+                Ok(())
+            });
+            if slept.is_err() {
+                // No runtime could start, so no timer: pause the thread itself.
+                std::thread::sleep(pause);
+            }
         }
     }
 
@@ -47,5 +58,11 @@ impl Pace {
     /// `created_at` when looking for a lost create.
     pub(crate) fn wall_seconds() -> u64 {
         SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_secs())
+    }
+}
+
+impl std::fmt::Debug for Pace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pace").field("clock", &self.clock).finish_non_exhaustive()
     }
 }

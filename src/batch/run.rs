@@ -96,7 +96,7 @@ pub(crate) fn run(batch: &Batch, items: Vec<Planned>) -> Result<BatchReport, Bat
     if let Some(max_credits) = batch.max_credits {
         check_budget(batch, &items, &plans, max_credits)?;
     }
-    let pace = Pace::new(Arc::clone(&batch.clock));
+    let pace = Pace::new(Arc::clone(&batch.clock), batch.client.runtime.clone());
     let engine = Engine {
         batch,
         gate: Gate::new(pace.clone(), batch.backoff, batch.max_backoff),

@@ -1,43 +1,44 @@
-//! The one blocking HTTP transport that [`Client`](crate::Client) and
-//! [`AdminClient`](crate::AdminClient) share: base URL, timeouts, retries, bounded reads.
+//! The one HTTP core under all four clients: async reqwest, one connection pool, one retry
+//! loop. The async clients run it on the caller's tokio runtime; the blocking clients on the
+//! crate's own (see `runtime.rs`).
 
 mod answer;
 mod config;
+mod error;
 mod path;
 mod retry;
 mod trace;
 mod transfer;
 
-use std::io::Read;
-use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant, SystemTime};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
-use http::{HeaderMap, HeaderValue, StatusCode};
-use reqwest::blocking::{RequestBuilder, Response};
-use reqwest::Method;
+use http::{HeaderValue, Method};
 use serde::de::DeserializeOwned;
 
 use crate::clock::Clock;
 use crate::error::invalid;
-use crate::{Error, Secret};
+use crate::Error;
 
-pub(crate) use answer::{decode, read_error};
-pub(crate) use config::TransportConfig;
+pub(crate) use answer::Answer;
+#[cfg(any(feature = "rustls", feature = "native-tls"))]
+pub(crate) use config::Certificate;
+pub(crate) use config::{credential_header, TransportConfig};
+pub use error::TransportError;
 pub(crate) use path::segment;
 pub use retry::RetryPolicy;
 pub(crate) use retry::Safety;
+pub(crate) use transfer::{DownloadBody, FilePart, UploadSource};
 
+use error::{origin_of, Kind};
 use retry::Verdict;
 use trace::AttemptTrace;
-use transfer::{AsyncReply, FileChunks, RedirectChain, Transfers};
+use transfer::{Activity, FileChunks, RedirectChain};
 
 /// The header that carries a public API key.
 pub(crate) const API_KEY_HEADER: &str = "X-Api-Key";
 /// The header that carries an admin token.
 pub(crate) const ADMIN_TOKEN_HEADER: &str = "X-Admin-Token";
-
-/// The read buffer of a download through a user's blocking client.
-const DOWNLOAD_BUFFER_BYTES: usize = 256 * 1024;
 
 /// Cheap to clone: clones share one connection pool. (`pub` only so the sealed builder trait
 /// can name it; the module is private, so no user can.)
@@ -47,42 +48,24 @@ pub struct Transport {
 }
 
 struct Shared {
-    http: reqwest::blocking::Client,
-    /// Whether `http` is the crate's own client rather than one the user passed in. The
-    /// crate's own carries the call timeout client-wide and leaves transfers to `transfers`;
-    /// a user's client carries everything, so that its proxy and TLS settings hold for all.
-    own_http: bool,
-    /// Started on the first transfer, so a client that never uploads or downloads costs no
-    /// thread; an error is kept and given to every transfer.
-    transfers: OnceLock<Result<Transfers, String>>,
-    base: reqwest::Url,
-    user_agent: String,
+    /// One client, one pool: API calls, uploads and downloads.
+    http: reqwest::Client,
+    base: url::Url,
+    user_agent: HeaderValue,
     timeout: Duration,
-    connect_timeout: Duration,
     stall_timeout: Duration,
     transfer_timeout: Option<Duration>,
+    max_upload_size: Option<u64>,
     retry: RetryPolicy,
     clock: Arc<dyn Clock>,
 }
-
-/// Where a download's bytes go, one chunk at a time, each with the announced total size.
-pub(crate) type DownloadSink<'a> = dyn FnMut(Option<u64>, &[u8]) -> Result<(), Error> + 'a;
 
 /// The body of a call.
 pub(crate) enum Body<'a> {
     Empty,
     Json(Vec<u8>),
     /// A multipart body of one part, `file`.
-    File(FilePart<'a>),
-}
-
-/// The `file` part of an upload. Its content is opened anew for each attempt: a stream, once
-/// sent, cannot be sent again.
-pub(crate) struct FilePart<'a> {
-    pub(crate) file_name: &'a str,
-    pub(crate) mime: &'a str,
-    /// The content and its length, which the multipart head announces before the content.
-    pub(crate) open: &'a dyn Fn() -> Result<(Box<dyn Read + Send>, u64), Error>,
+    File(&'a FilePart),
 }
 
 /// One API call, before it is sent.
@@ -94,11 +77,9 @@ pub(crate) struct Call<'a> {
     /// The path with its ids already encoded.
     pub(crate) path: String,
     pub(crate) query: Vec<(&'static str, String)>,
-    pub(crate) credential: Option<(&'static str, &'a Secret)>,
+    pub(crate) credential: Option<(&'static str, &'a HeaderValue)>,
     pub(crate) body: Body<'a>,
     pub(crate) safety: Safety,
-    /// Whether the body is a file transfer that may outlast the per-call timeout.
-    pub(crate) transfer: bool,
 }
 
 impl<'a> Call<'a> {
@@ -111,16 +92,17 @@ impl<'a> Call<'a> {
             credential: None,
             body: Body::Empty,
             safety: Safety::Idempotent,
-            transfer: false,
         }
     }
 
     pub(crate) fn post_json(route: &'static str, path: String, body: &impl serde::Serialize) -> Result<Self, Error> {
-        let json = serde_json::to_vec(body).map_err(|source| Error::InvalidInput {
-            field: "body",
-            reason: format!("could not be encoded as JSON: {source}"),
-        })?;
+        let json = serde_json::to_vec(body)
+            .map_err(|source| invalid("body", format!("could not be encoded as JSON: {source}")))?;
         Ok(Self { method: Method::POST, body: Body::Json(json), safety: Safety::SideEffect, ..Self::get(route, path) })
+    }
+
+    pub(crate) fn upload(route: &'static str, file: &'a FilePart, safety: Safety) -> Self {
+        Self { method: Method::POST, body: Body::File(file), safety, ..Self::get(route, route.to_owned()) }
     }
 
     pub(crate) fn query(mut self, name: &'static str, value: impl ToString) -> Self {
@@ -128,41 +110,9 @@ impl<'a> Call<'a> {
         self
     }
 
-    pub(crate) fn credential(mut self, header: &'static str, secret: &'a Secret) -> Self {
-        self.credential = Some((header, secret));
+    pub(crate) fn credential(mut self, header: &'static str, value: &'a HeaderValue) -> Self {
+        self.credential = Some((header, value));
         self
-    }
-}
-
-fn send_blocking(request: RequestBuilder) -> Result<Response, Error> {
-    request.send().map_err(Error::Transport)
-}
-
-/// An answer the retry loop can judge and dispose of, whichever client it came from.
-pub(crate) trait Reply: Sized {
-    fn status(&self) -> StatusCode;
-    fn headers(&self) -> &HeaderMap;
-    /// Reads the answer into an [`Error::Api`].
-    fn into_error(self, retry_after: Option<Duration>) -> Error;
-    /// Reads a little of an answer that will not be used, so that its connection is kept.
-    fn discard(self);
-}
-
-impl Reply for Response {
-    fn status(&self) -> StatusCode {
-        Response::status(self)
-    }
-
-    fn headers(&self) -> &HeaderMap {
-        Response::headers(self)
-    }
-
-    fn into_error(self, retry_after: Option<Duration>) -> Error {
-        answer::api_error(self, retry_after)
-    }
-
-    fn discard(self) {
-        answer::drain(self);
     }
 }
 
@@ -180,92 +130,103 @@ impl Transport {
         &self.shared.clock
     }
 
-    /// Sends a call and decodes its 2xx answer.
-    pub(crate) fn json<T: DeserializeOwned>(&self, call: &Call<'_>) -> Result<T, Error> {
-        if let (Body::File(file), Some(transfers)) = (&call.body, self.transfers()?) {
-            return self
-                .send_with(
-                    call,
-                    &self.shared.retry,
-                    || self.upload_request(transfers, call, file),
-                    |(request, activity)| {
-                        let answer = transfers.block_on(transfer::unless_stalled(
-                            request.send(),
-                            &activity,
-                            self.shared.stall_timeout,
-                        ))?;
-                        Ok(AsyncReply { response: answer?, transfers })
-                    },
-                )?
-                .decode();
-        }
-        decode(self.send(call)?)
+    /// The largest upload sent, when limited.
+    pub(crate) fn max_upload_size(&self) -> Option<u64> {
+        self.shared.max_upload_size
     }
 
-    /// Sends a call, retrying as the policy allows; returns the 2xx answer or the error.
-    pub(crate) fn send(&self, call: &Call<'_>) -> Result<Response, Error> {
-        self.send_with(call, &self.shared.retry, || self.request(call), send_blocking)
+    /// Sends a call, retrying as the policy allows, and decodes its 2xx answer.
+    pub(crate) async fn json<T: DeserializeOwned>(&self, call: &Call<'_>) -> Result<T, Error> {
+        self.send(call, &self.shared.retry).await?.decode()
     }
 
-    /// Sends a call with no retries (for callers that run their own loop).
-    pub(crate) fn send_once(&self, call: &Call<'_>) -> Result<Response, Error> {
-        self.send_with(call, &RetryPolicy::none(), || self.request(call), send_blocking)
+    /// Sends a call once, with no retries (for callers that run their own loop), and decodes
+    /// its 2xx answer.
+    pub(crate) async fn json_once<T: DeserializeOwned>(&self, call: &Call<'_>) -> Result<T, Error> {
+        self.send(call, &RetryPolicy::none()).await?.decode()
     }
 
-    /// The retry loop: `build` makes each attempt's request (its body anew), `send` sends it.
-    fn send_with<Q, R: Reply>(
-        &self,
-        call: &Call<'_>,
-        policy: &RetryPolicy,
-        build: impl Fn() -> Result<Q, Error>,
-        send: impl Fn(Q) -> Result<R, Error>,
-    ) -> Result<R, Error> {
-        let mut retries_done = 0;
+    /// The retry loop: the one place that decides whether to try again and how long to wait.
+    async fn send(&self, call: &Call<'_>, policy: &RetryPolicy) -> Result<Answer, Error> {
+        let mut retries_done = 0u32;
         loop {
-            let request = build()?;
-            let trace = AttemptTrace::start(call, retries_done + 1);
-            let outcome = send(request);
-            trace.finish(outcome.as_ref().ok().map(|reply| (reply.status(), reply.headers())));
+            let trace = AttemptTrace::start(call, retries_done.saturating_add(1));
+            let outcome = self.attempt(call).await;
+            trace.finish(outcome.as_ref().ok().map(|answer| (answer.status, &answer.headers)));
             let verdict = match outcome {
-                Ok(reply) if reply.status().is_success() => return Ok(reply),
-                Ok(reply) => {
-                    let retry_after = retry::retry_after(reply.headers(), SystemTime::now());
-                    match policy.after_status(retries_done, reply.status(), retry_after, call.safety) {
-                        Verdict::GiveUp => return Err(reply.into_error(retry_after)),
-                        retry => {
-                            reply.discard();
-                            retry
-                        }
+                Ok(answer) if answer.status.is_success() => return Ok(answer),
+                Ok(answer) => {
+                    let retry_after = retry::retry_after(&answer.headers, SystemTime::now());
+                    match policy.after_status(retries_done, answer.status, retry_after, call.safety) {
+                        Verdict::GiveUp => return Err(answer.into_error(retry_after, call.credential.map(|(_, v)| v))),
+                        retry => retry,
                     }
                 }
                 Err(Error::Transport(error)) => match policy.after_transport_error(retries_done, &error, call.safety) {
                     Verdict::GiveUp => return Err(Error::Transport(error)),
                     retry => retry,
                 },
-                // A stalled upload may have reached the server: never retried blindly.
+                // A stalled upload may have reached the server; a local read failure is the
+                // caller's to fix: neither is retried blindly.
                 Err(error) => return Err(error),
             };
             if let Verdict::RetryAfter(pause) = verdict {
-                self.shared.clock.sleep(pause);
+                self.shared.clock.sleep(pause).await;
             }
-            retries_done += 1;
+            retries_done = retries_done.saturating_add(1);
         }
     }
 
-    /// The transfer runtime and clients, started on first use; `None` when the user passed
-    /// their own client, which then carries transfers too.
-    fn transfers(&self) -> Result<Option<&Transfers>, Error> {
-        let shared = &self.shared;
-        if !shared.own_http {
-            return Ok(None);
-        }
-        match shared.transfers.get_or_init(|| Transfers::build(shared.connect_timeout, shared.stall_timeout)) {
-            Ok(transfers) => Ok(Some(transfers)),
-            Err(message) => Err(Error::Config(message.clone())),
+    /// One attempt: the request sent and its whole answer read, within the call's limit (the
+    /// call timeout, or for an upload the stall and transfer timeouts).
+    async fn attempt(&self, call: &Call<'_>) -> Result<Answer, Error> {
+        let url = self.url(call);
+        let origin = || Some(origin_of(&url));
+        let request = self.request(call, &url);
+        let Body::File(file) = &call.body else {
+            let limit = self.shared.timeout;
+            let exchange = async {
+                let response = request.send().await.map_err(|error| transport(error, &url))?;
+                answer::read_bounded(response, &url).await
+            };
+            return match tokio::time::timeout(limit, exchange).await {
+                Ok(outcome) => outcome,
+                Err(_) => Err(TransportError::new(Kind::Timeout(Some(limit)), origin()).into()),
+            };
+        };
+        let stall = self.shared.stall_timeout;
+        let reader = file.open()?;
+        let activity = Activity::new();
+        let chunks = FileChunks::new(reader, file.length(), activity.clone());
+        let failure = chunks.failure();
+        let part = reqwest::multipart::Part::stream_with_length(reqwest::Body::wrap_stream(chunks), file.length())
+            .file_name(file.file_name().to_owned())
+            .mime_str(file.mime())
+            .map_err(|_| invalid("file_name", format!("gives an unusable content type {:?}", file.mime())))?;
+        let request = request.multipart(reqwest::multipart::Form::new().part("file", part));
+        let exchange = async {
+            let sent = transfer::unless_stalled(request.send(), &activity, stall).await?;
+            let response = sent.map_err(|error| transport(error, &url))?;
+            match tokio::time::timeout(stall, answer::read_bounded(response, &url)).await {
+                Ok(outcome) => outcome,
+                Err(_) => Err(Error::Stalled { stalled_for: stall }),
+            }
+        };
+        let outcome = match self.shared.transfer_timeout {
+            Some(limit) => match tokio::time::timeout(limit, exchange).await {
+                Ok(outcome) => outcome,
+                Err(_) => Err(TransportError::new(Kind::Timeout(Some(limit)), origin()).into()),
+            },
+            None => exchange.await,
+        };
+        // The source failed: that is the caller's file, not the network.
+        match (outcome, failure.take()) {
+            (Err(_), Some(source)) => Err(Error::Io { action: "could not read", path: file.io_path(), source }),
+            (outcome, _) => outcome,
         }
     }
 
-    fn url(&self, call: &Call<'_>) -> reqwest::Url {
+    fn url(&self, call: &Call<'_>) -> url::Url {
         let base = &self.shared.base;
         let mut url = base.clone();
         url.set_path(&format!("{}{}", base.path().trim_end_matches('/'), call.path));
@@ -275,165 +236,50 @@ impl Transport {
         url
     }
 
-    fn request(&self, call: &Call<'_>) -> Result<RequestBuilder, Error> {
-        let shared = &self.shared;
-        let mut request = shared
+    fn request(&self, call: &Call<'_>, url: &url::Url) -> reqwest::RequestBuilder {
+        let mut request = self
+            .shared
             .http
-            .request(call.method.clone(), self.url(call))
-            .header(http::header::USER_AGENT, &shared.user_agent);
-        request = match (call.transfer, shared.own_http) {
-            // reqwest's blocking timeout spans the whole body upload, so a large file gets its
-            // own limit (none by default); the connect and TCP stall limits still apply.
-            (true, _) => match shared.transfer_timeout {
-                Some(limit) => request.timeout(limit),
-                None => request,
-            },
-            // The crate's own client has the call timeout client-wide.
-            (false, true) => request,
-            (false, false) => request.timeout(shared.timeout),
-        };
-        if let Some((header, secret)) = call.credential {
-            request = request.header(header, credential_value(header, secret)?);
+            .request(call.method.clone(), url.clone())
+            .header(http::header::USER_AGENT, self.shared.user_agent.clone());
+        if let Some((header, value)) = call.credential {
+            request = request.header(header, value.clone());
         }
-        Ok(match &call.body {
-            Body::Empty => request,
+        match &call.body {
             Body::Json(json) => request.header(http::header::CONTENT_TYPE, "application/json").body(json.clone()),
-            Body::File(file) => {
-                let (reader, length) = (file.open)()?;
-                let part = reqwest::blocking::multipart::Part::reader_with_length(reader, length)
-                    .file_name(file.file_name.to_owned())
-                    .mime_str(file.mime)
-                    .map_err(|_| unusable_mime(file.mime))?;
-                request.multipart(reqwest::blocking::multipart::Form::new().part("file", part))
-            }
-        })
-    }
-
-    /// An upload on the async client: the same headers as [`request`](Self::request), the
-    /// file in large chunks.
-    fn upload_request(
-        &self,
-        transfers: &Transfers,
-        call: &Call<'_>,
-        file: &FilePart<'_>,
-    ) -> Result<(reqwest::RequestBuilder, transfer::Activity), Error> {
-        let shared = &self.shared;
-        let mut request = transfers
-            .upload
-            .request(call.method.clone(), self.url(call))
-            .header(http::header::USER_AGENT, &shared.user_agent);
-        if let Some(limit) = shared.transfer_timeout {
-            request = request.timeout(limit);
-        }
-        if let Some((header, secret)) = call.credential {
-            request = request.header(header, credential_value(header, secret)?);
-        }
-        let (reader, length) = (file.open)()?;
-        let activity = transfer::Activity::new();
-        let part = reqwest::multipart::Part::stream_with_length(
-            reqwest::Body::wrap_stream(FileChunks::new(reader, length, activity.clone())),
-            length,
-        )
-        .file_name(file.file_name.to_owned())
-        .mime_str(file.mime)
-        .map_err(|_| unusable_mime(file.mime))?;
-        Ok((request.multipart(reqwest::multipart::Form::new().part("file", part)), activity))
-    }
-
-    /// A GET of a URL outside the API (the output CDN), with no credential, streamed chunk by
-    /// chunk into `sink` (given the announced total with each chunk); returns the bytes
-    /// received. Redirects are followed here, not by reqwest: no credential is sent, so the
-    /// API's guard against cross-origin redirects has nothing to protect.
-    pub(crate) fn download(&self, url: reqwest::Url, sink: &mut DownloadSink<'_>) -> Result<u64, Error> {
-        let deadline = self.shared.transfer_timeout.map(|limit| Instant::now() + limit);
-        match self.transfers()? {
-            Some(transfers) => transfers.block_on(self.download_async(transfers, url, deadline, sink)),
-            None => self.download_blocking(url, deadline, sink),
+            Body::Empty | Body::File(_) => request,
         }
     }
 
-    async fn download_async(
-        &self,
-        transfers: &Transfers,
-        url: reqwest::Url,
-        deadline: Option<Instant>,
-        sink: &mut DownloadSink<'_>,
-    ) -> Result<u64, Error> {
+    /// Starts a GET of a URL outside the API (the output host), with no credential: follows
+    /// its redirects by hand (http and https only, at most 10) and returns the body to read.
+    ///
+    /// Only a pause longer than the stall timeout ends it, or the transfer timeout when set.
+    pub(crate) async fn open_download(&self, url: url::Url) -> Result<DownloadBody, Error> {
+        let limits = transfer::Limits::new(self.shared.stall_timeout, self.shared.transfer_timeout);
         let mut chain = RedirectChain::new(url);
-        let mut response = loop {
-            // The client's read timeout bounds the wait for the head and each pause in the
-            // body; a transfer timeout, when set, bounds the whole, redirects included.
-            let mut request =
-                transfers.download.get(chain.url().clone()).header(http::header::USER_AGENT, &self.shared.user_agent);
-            if let Some(deadline) = deadline {
-                request = request.timeout(deadline.saturating_duration_since(Instant::now()));
-            }
-            let response = request.send().await?;
+        let response = loop {
+            let url = chain.url().clone();
+            let request =
+                self.shared.http.get(url.clone()).header(http::header::USER_AGENT, self.shared.user_agent.clone());
+            let response =
+                limits.run(&url, async { request.send().await.map_err(|error| transport(error, &url)) }).await?;
             if !chain.follow(response.status(), response.headers())? {
                 break response;
             }
         };
+        let url = chain.url().clone();
         if !response.status().is_success() {
-            return Err(transfer::read_bounded(response, answer::MAX_ANSWER_BYTES).await?.into_error(None));
+            let answer = limits.run(&url, answer::read_bounded(response, &url)).await?;
+            return Err(answer.into_error(None, None));
         }
-        let total = response.content_length();
-        let mut received = 0u64;
-        while let Some(chunk) = response.chunk().await? {
-            sink(total, &chunk)?;
-            received += chunk.len() as u64;
-        }
-        Ok(received)
-    }
-
-    /// A download through the user's blocking client, bounded by that client's own timeouts
-    /// and, when set, the transfer timeout.
-    fn download_blocking(
-        &self,
-        url: reqwest::Url,
-        deadline: Option<Instant>,
-        sink: &mut DownloadSink<'_>,
-    ) -> Result<u64, Error> {
-        let mut chain = RedirectChain::new(url);
-        let mut response = loop {
-            let mut request =
-                self.shared.http.get(chain.url().clone()).header(http::header::USER_AGENT, &self.shared.user_agent);
-            if let Some(deadline) = deadline {
-                request = request.timeout(deadline.saturating_duration_since(Instant::now()));
-            }
-            let response = request.send()?;
-            if !chain.follow(response.status(), response.headers())? {
-                break response;
-            }
-        };
-        if !response.status().is_success() {
-            return Err(answer::api_error(response, None));
-        }
-        let total = response.content_length();
-        let mut buffer = vec![0; DOWNLOAD_BUFFER_BYTES];
-        let mut received = 0u64;
-        loop {
-            let read = match response.read(&mut buffer) {
-                Ok(0) => return Ok(received),
-                Ok(read) => read,
-                Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(error) => return Err(read_error(error)),
-            };
-            sink(total, &buffer[..read])?;
-            received += read as u64;
-        }
+        Ok(DownloadBody::new(response, url, limits))
     }
 }
 
-/// The credential as a header value that logs and `Debug` never show.
-fn credential_value(header: &str, secret: &Secret) -> Result<HeaderValue, Error> {
-    let mut value = HeaderValue::from_str(secret.expose())
-        .map_err(|_| Error::Config(format!("the {header} credential holds characters that cannot go in a header")))?;
-    value.set_sensitive(true);
-    Ok(value)
-}
-
-fn unusable_mime(mime: &str) -> Error {
-    invalid("file_name", format!("gives an unusable content type {mime:?}"))
+/// An error of the HTTP library, in the crate's words, at `url`'s origin.
+fn transport(error: reqwest::Error, url: &url::Url) -> Error {
+    Error::Transport(TransportError::from_http(error).at(url))
 }
 
 impl std::fmt::Debug for Transport {

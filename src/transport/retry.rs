@@ -4,13 +4,18 @@ use std::time::{Duration, SystemTime};
 
 use http::{HeaderMap, StatusCode};
 
+use super::TransportError;
 use crate::api_error::is_retryable_status;
 
 /// How the client retries transient failures.
 ///
-/// The default retries twice, waiting 0.5 s, then 1 s (doubling up to 8 s, with jitter), or
+/// The default retries twice, after the pauses the API's docs advise: 1–2 s before the first
+/// retry, 2–4 s before the second, then 4–8 s and at most 8–16 s (each pause drawn in the upper
+/// half of its doubling step, so that clients that failed together do not retry together), or
 /// what the server's `Retry-After` asks for up to 30 s; past that cap the call returns the
 /// error at once, with [`Error::retry_after`](crate::Error::retry_after) set.
+///
+/// Every value is accepted, `Duration::MAX` and `u32::MAX` included: the arithmetic saturates.
 ///
 /// Reads (`GET`) are retried after 408, 429, 500, 502, 503, 504, connection failures and
 /// timeouts. Calls that create or change something (`create_job`, `start_job`, `upload`, the
@@ -40,8 +45,8 @@ impl Default for RetryPolicy {
     fn default() -> Self {
         Self {
             max_retries: 2,
-            initial_backoff: Duration::from_millis(500),
-            max_backoff: Duration::from_secs(8),
+            initial_backoff: Duration::from_secs(2),
+            max_backoff: Duration::from_secs(16),
             max_retry_after: Duration::from_secs(30),
             retry_non_idempotent: false,
         }
@@ -78,13 +83,13 @@ impl RetryPolicy {
         self
     }
 
-    /// The pause before the first retry (default 0.5 s); it doubles on each retry.
+    /// The step of the first retry (default 2 s, so a pause of 1–2 s); it doubles on each retry.
     pub fn initial_backoff(mut self, initial_backoff: Duration) -> Self {
         self.initial_backoff = initial_backoff;
         self
     }
 
-    /// The longest pause between retries (default 8 s).
+    /// The largest step between retries (default 16 s, so a pause of at most 8–16 s).
     pub fn max_backoff(mut self, max_backoff: Duration) -> Self {
         self.max_backoff = max_backoff;
         self
@@ -133,14 +138,34 @@ impl RetryPolicy {
         }
     }
 
-    /// After a request that got no answer.
-    pub(crate) fn after_transport_error(&self, retries_done: u32, error: &reqwest::Error, safety: Safety) -> Verdict {
+    /// The range the pause before retry number `retry` (1 for the first) is drawn from: the
+    /// upper half of the doubling step, `initial_backoff × 2^(retry-1)` capped at `max_backoff`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use removebgvideo::RetryPolicy;
+    ///
+    /// let policy = RetryPolicy::default();
+    /// assert_eq!(policy.backoff_range(1), Duration::from_secs(1)..=Duration::from_secs(2));
+    /// assert_eq!(policy.backoff_range(4), Duration::from_secs(8)..=Duration::from_secs(16));
+    /// assert_eq!(policy.backoff_range(9), Duration::from_secs(8)..=Duration::from_secs(16));
+    /// ```
+    #[must_use]
+    pub fn backoff_range(&self, retry: u32) -> std::ops::RangeInclusive<Duration> {
+        let doublings = retry.saturating_sub(1);
+        let factor = 2u32.checked_pow(doublings).unwrap_or(u32::MAX);
+        let step = self.initial_backoff.saturating_mul(factor).min(self.max_backoff);
+        let half = step / 2;
+        half..=step
+    }
+
+    /// After a request that got no whole answer.
+    pub(crate) fn after_transport_error(&self, retries_done: u32, error: &TransportError, safety: Safety) -> Verdict {
         if retries_done >= self.max_retries {
             return Verdict::GiveUp;
         }
         // A failed connect never sent the request; anything later may have reached the server.
-        let transient = error.is_connect() || error.is_timeout() || error.is_request() || error.is_body();
-        if !transient || !self.may_repeat(safety, error.is_connect()) {
+        if !error.is_transient() || !self.may_repeat(safety, error.is_connect()) {
             return Verdict::GiveUp;
         }
         Verdict::RetryAfter(self.backoff(retries_done))
@@ -154,12 +179,12 @@ impl RetryPolicy {
         }
     }
 
-    /// Exponential backoff with "equal jitter": half the step is fixed, half random, so that
-    /// clients that failed together do not retry together.
+    /// Exponential backoff with "equal jitter": half the step is fixed, half random.
     fn backoff(&self, retries_done: u32) -> Duration {
-        let step = self.initial_backoff.saturating_mul(2u32.saturating_pow(retries_done)).min(self.max_backoff);
-        let half = step / 2;
-        half + half.mul_f64(fastrand::f64())
+        let range = self.backoff_range(retries_done.saturating_add(1));
+        let half = *range.start();
+        // `half` is at most half of `Duration::MAX`, and the factor below 1: no overflow.
+        half.saturating_add(half.mul_f64(fastrand::f64()))
     }
 }
 

@@ -1,276 +1,181 @@
-//! File transfers on async reqwest, run on the crate's own one-thread tokio runtime and waited
-//! for on the caller's thread.
-//!
-//! Why not reqwest's blocking client: its body pump hands the runtime 8 KiB at a time over a
-//! zero-capacity channel (an upload runs at a fraction of what the link carries), and its only
-//! timeout is a total one, so it cannot bound a pause in a long download without cutting the
-//! download off.
+//! Uploads and downloads: file bodies in large chunks, stall and transfer limits, redirects
+//! followed by hand.
 
+use std::fs::File;
 use std::future::Future;
 use std::io::{self, Read};
+use std::path::PathBuf;
 use std::pin::{pin, Pin};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::task::{Context, Poll, Wake, Waker};
-use std::thread::{self, Thread};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use reqwest::redirect;
 
-use super::answer::{too_large, Answer, DRAIN_BYTES, MAX_ANSWER_BYTES};
-use super::Reply;
+use super::error::{origin_of, Kind};
+use super::TransportError;
+use crate::error::invalid;
+use crate::progress::{ProgressReader, SharedProgress};
 use crate::Error;
 
-/// How much of the file one body chunk carries: large enough that the per-chunk cost
-/// (a read, a queue hand-off, a socket write) disappears, small enough to keep memory flat.
+/// How much of the file one body chunk carries: large enough that the per-chunk cost (a read
+/// on the blocking pool, a hand-off, a socket write) disappears, small enough to keep memory flat.
 const CHUNK_BYTES: usize = 512 * 1024;
 
-/// The runtime and the two async clients that carry transfers.
-pub(crate) struct Transfers {
-    /// `Option` only so that `Drop` can take it out and shut it down without blocking.
-    runtime: Option<tokio::runtime::Runtime>,
-    /// No read timeout: reqwest starts it when the request starts and resets it only on reads
-    /// of the answer, so it would cut off any upload longer than itself.
-    pub(crate) upload: reqwest::Client,
-    /// A read timeout: each pause in the answer, and the wait for its head, is bounded.
-    pub(crate) download: reqwest::Client,
+/// Redirects a download follows at most, as reqwest does by default.
+pub(crate) const MAX_REDIRECTS: usize = 10;
+
+/// The `file` part of an upload: its name, content type, length and where its bytes come
+/// from. Opened anew for each attempt: a stream, once sent, cannot be sent again.
+pub(crate) struct FilePart {
+    file_name: String,
+    mime: String,
+    length: u64,
+    source: UploadSource,
 }
 
-impl Transfers {
-    pub(crate) fn build(connect_timeout: Duration, stall_timeout: Duration) -> Result<Self, String> {
-        // One worker: a transfer is bound by the link or the disk, not by the CPU, and the
-        // worker drives the connections while each caller's own thread waits for its transfer.
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("removebgvideo-transfer")
-            .enable_all()
-            .build()
-            .map_err(|error| format!("could not start the transfer runtime: {error}"))?;
-        let builder = || {
-            let builder = reqwest::Client::builder()
-                .connect_timeout(connect_timeout)
-                // Uploads carry a credential and must never follow a redirect; downloads follow
-                // theirs by hand, one request at a time.
-                .redirect(redirect::Policy::none());
-            // An upload that stops moving is cut off by the kernel once sent data stays
-            // unacknowledged this long: reqwest has no per-write timeout for a request body.
-            #[cfg(any(target_os = "android", target_os = "fuchsia", target_os = "linux"))]
-            let builder = builder.tcp_user_timeout(stall_timeout);
-            builder
-        };
-        let built = {
-            let _context = runtime.enter();
-            builder().build().and_then(|upload| Ok((upload, builder().read_timeout(stall_timeout).build()?)))
-        };
-        let (upload, download) = built.map_err(|error| format!("could not build the HTTP client: {error}"))?;
-        Ok(Self { runtime: Some(runtime), upload, download })
+/// Where an upload's bytes come from.
+pub(crate) enum UploadSource {
+    /// A file, reopened for each attempt, reporting progress as it is read.
+    Path { path: PathBuf, progress: Option<SharedProgress> },
+    /// A reader, which can be sent once.
+    Reader(Mutex<Option<Box<dyn Read + Send>>>),
+}
+
+impl FilePart {
+    pub(crate) fn new(file_name: String, mime: String, length: u64, source: UploadSource) -> Self {
+        Self { file_name, mime, length, source }
     }
 
-    /// Runs `future` to completion on the calling thread, its I/O driven by the transfer runtime.
-    ///
-    /// Unlike `Runtime::block_on` this never panics inside another runtime (a caller on a
-    /// runtime thread is blocked, as by any blocking call, rather than crashed), and calls from
-    /// many threads at once each wait only for their own transfer.
-    pub(crate) fn block_on<F: Future>(&self, future: F) -> F::Output {
-        let runtime = self.runtime.as_ref().expect("the runtime lives until drop");
-        let _context = runtime.enter();
-        let waker = Waker::from(Arc::new(ThreadWaker(thread::current())));
-        let mut context = Context::from_waker(&waker);
-        // Unconstrained: a caller inside a task of another runtime carries that task's
-        // cooperative budget, which would never be refilled while we wait, and make every
-        // poll return `Pending` for ever.
-        let mut future = pin!(tokio::task::unconstrained(future));
-        loop {
-            if let Poll::Ready(output) = future.as_mut().poll(&mut context) {
-                return output;
+    pub(crate) fn file_name(&self) -> &str {
+        &self.file_name
+    }
+
+    pub(crate) fn mime(&self) -> &str {
+        &self.mime
+    }
+
+    pub(crate) fn length(&self) -> u64 {
+        self.length
+    }
+
+    /// The path named in an [`Error::Io`] about this part.
+    pub(crate) fn io_path(&self) -> PathBuf {
+        match &self.source {
+            UploadSource::Path { path, .. } => path.clone(),
+            UploadSource::Reader(_) => PathBuf::from(&self.file_name),
+        }
+    }
+
+    /// The content, from its start.
+    pub(crate) fn open(&self) -> Result<Box<dyn Read + Send>, Error> {
+        match &self.source {
+            UploadSource::Path { path, progress } => {
+                let file = File::open(path).map_err(|source| Error::Io {
+                    action: "could not read",
+                    path: path.clone(),
+                    source,
+                })?;
+                Ok(Box::new(ProgressReader::new(file, Some(self.length), progress.clone())))
             }
-            thread::park();
+            UploadSource::Reader(reader) => reader
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take()
+                .ok_or_else(|| invalid("reader", "was already sent and cannot be sent again")),
         }
     }
 }
 
-impl Drop for Transfers {
-    fn drop(&mut self) {
-        // A plain drop waits for the worker, which panics when the last client is dropped
-        // inside an async task.
-        if let Some(runtime) = self.runtime.take() {
-            runtime.shutdown_background();
-        }
-    }
-}
-
-struct ThreadWaker(Thread);
-
-impl Wake for ThreadWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.unpark();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.0.unpark();
-    }
-}
-
-/// The content of an upload's file part: `length` bytes of a reader, in large chunks.
-///
-/// The reads block the runtime's worker; that is where the bytes go next anyway, and a file
-/// read from the page cache is far quicker than a hand-off to another thread.
+/// The content of an upload's file part: `length` bytes of a reader, in large chunks read on
+/// tokio's blocking pool, so that a slow disk or reader never blocks a runtime thread.
 pub(crate) struct FileChunks {
-    reader: Box<dyn Read + Send>,
+    reader: Option<Box<dyn Read + Send>>,
     left: u64,
     activity: Activity,
+    reading: Option<tokio::task::JoinHandle<ReadOutcome>>,
+    failure: ReadFailure,
+}
+
+/// Where a failed read of an upload's source is kept, so the caller gets [`Error::Io`] rather
+/// than the network error the HTTP library makes of it.
+#[derive(Clone, Default)]
+pub(crate) struct ReadFailure(Arc<Mutex<Option<io::Error>>>);
+
+impl ReadFailure {
+    pub(crate) fn take(&self) -> Option<io::Error> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).take()
+    }
+
+    fn keep(&self, error: io::Error) -> io::Error {
+        let stand_in = io::Error::new(error.kind(), "the upload's source could not be read");
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some(error);
+        stand_in
+    }
 }
 
 impl FileChunks {
     /// The chunks of `reader`; each one taken by the connection counts as `activity`.
     pub(crate) fn new(reader: Box<dyn Read + Send>, length: u64, activity: Activity) -> Self {
-        Self { reader, left: length, activity }
+        Self { reader: Some(reader), left: length, activity, reading: None, failure: ReadFailure::default() }
     }
 
-    fn next_chunk(&mut self) -> io::Result<Option<Bytes>> {
-        // The connection asks for the next chunk only once it has written the last one.
-        self.activity.touch();
-        if self.left == 0 {
-            return Ok(None);
-        }
-        let want = self.left.min(CHUNK_BYTES as u64);
-        // `read_to_end` fills the spare capacity without zeroing it first.
-        let mut buffer = Vec::with_capacity(want as usize);
-        (&mut self.reader).take(want).read_to_end(&mut buffer)?;
-        if buffer.is_empty() {
-            // The multipart head announced `length` bytes; fewer would corrupt the body.
-            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "the upload ended before its announced length"));
-        }
-        self.left -= buffer.len() as u64;
-        Ok(Some(Bytes::from(buffer)))
+    pub(crate) fn failure(&self) -> ReadFailure {
+        self.failure.clone()
     }
+}
+
+/// A chunk read on the blocking pool, with the reader handed back for the next one.
+type ReadOutcome = (Box<dyn Read + Send>, io::Result<Vec<u8>>);
+
+fn read_chunk(mut reader: Box<dyn Read + Send>, want: u64) -> ReadOutcome {
+    // `usize::try_from` cannot fail: `want` is at most CHUNK_BYTES.
+    let mut buffer = Vec::with_capacity(usize::try_from(want).unwrap_or(CHUNK_BYTES));
+    let read = (&mut reader).take(want).read_to_end(&mut buffer).map(|_| buffer);
+    (reader, read)
 }
 
 impl futures_core::Stream for FileChunks {
     type Item = io::Result<Bytes>;
 
-    fn poll_next(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        Poll::Ready(self.next_chunk().transpose())
-    }
-}
-
-/// Reads the whole body of an async answer, at most `limit` bytes.
-pub(crate) async fn read_bounded(mut response: reqwest::Response, limit: u64) -> Result<Answer, Error> {
-    let status = response.status();
-    let headers = response.headers().clone();
-    if response.content_length().is_some_and(|length| length > limit) {
-        return Err(too_large(status));
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await? {
-        if (body.len() + chunk.len()) as u64 > limit {
-            return Err(too_large(status));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(Answer { status, headers, body })
-}
-
-/// An answer of the async client, with the runtime needed to read its body.
-pub(crate) struct AsyncReply<'a> {
-    pub(crate) response: reqwest::Response,
-    pub(crate) transfers: &'a Transfers,
-}
-
-impl AsyncReply<'_> {
-    /// Reads and decodes a 2xx answer.
-    pub(crate) fn decode<T: serde::de::DeserializeOwned>(self) -> Result<T, Error> {
-        self.transfers.block_on(read_bounded(self.response, MAX_ANSWER_BYTES))?.decode()
-    }
-}
-
-impl Reply for AsyncReply<'_> {
-    fn status(&self) -> http::StatusCode {
-        self.response.status()
-    }
-
-    fn headers(&self) -> &http::HeaderMap {
-        self.response.headers()
-    }
-
-    fn into_error(self, retry_after: Option<Duration>) -> Error {
-        match self.transfers.block_on(read_bounded(self.response, MAX_ANSWER_BYTES)) {
-            Ok(answer) => answer.into_error(retry_after),
-            Err(error) => error,
-        }
-    }
-
-    fn discard(self) {
-        let mut response = self.response;
-        self.transfers.block_on(async {
-            let mut read = 0u64;
-            while let Ok(Some(chunk)) = response.chunk().await {
-                read += chunk.len() as u64;
-                if read > DRAIN_BYTES {
-                    break;
-                }
+    fn poll_next(mut self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        if this.reading.is_none() {
+            // The connection asks for the next chunk only once it has written the last one.
+            this.activity.touch();
+            if this.left == 0 {
+                return Poll::Ready(None);
             }
-        });
-    }
-}
-
-/// Redirects followed at most, by downloads and by the API client, as reqwest does by default.
-pub(crate) const MAX_REDIRECTS: usize = 10;
-
-/// The URL a download is at, moved along each redirect it is answered with.
-pub(crate) struct RedirectChain {
-    url: reqwest::Url,
-    followed: usize,
-}
-
-impl RedirectChain {
-    pub(crate) fn new(url: reqwest::Url) -> Self {
-        Self { url, followed: 0 }
-    }
-
-    /// The URL to request next.
-    pub(crate) fn url(&self) -> &reqwest::Url {
-        &self.url
-    }
-
-    /// Moves to where a redirect answer points; `false` for any other answer, which is the
-    /// one to read.
-    pub(crate) fn follow(&mut self, status: http::StatusCode, headers: &http::HeaderMap) -> Result<bool, Error> {
-        let Some(next) = redirect_target(status, headers, &self.url)? else { return Ok(false) };
-        if self.followed == MAX_REDIRECTS {
-            return Err(crate::error::invalid("output_url", format!("redirected more than {MAX_REDIRECTS} times")));
+            let Some(reader) = this.reader.take() else { return Poll::Ready(None) };
+            let want = this.left.min(CHUNK_BYTES as u64);
+            this.reading = Some(tokio::task::spawn_blocking(move || read_chunk(reader, want)));
         }
-        self.followed += 1;
-        self.url = next;
-        Ok(true)
+        let Some(reading) = this.reading.as_mut() else { return Poll::Ready(None) };
+        let joined = match Pin::new(reading).poll(context) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(joined) => joined,
+        };
+        this.reading = None;
+        let (reader, read) = match joined {
+            Ok(done) => done,
+            Err(panicked) => {
+                let error = io::Error::other(format!("the upload's reader panicked: {panicked}"));
+                return Poll::Ready(Some(Err(this.failure.keep(error))));
+            }
+        };
+        this.reader = Some(reader);
+        let chunk = match read {
+            Ok(chunk) if chunk.is_empty() => {
+                // The multipart head announced `length` bytes; fewer would corrupt the body.
+                let error = io::Error::new(io::ErrorKind::UnexpectedEof, "ended before its announced length");
+                return Poll::Ready(Some(Err(this.failure.keep(error))));
+            }
+            Ok(chunk) => chunk,
+            Err(error) => return Poll::Ready(Some(Err(this.failure.keep(error)))),
+        };
+        this.left -= chunk.len() as u64;
+        Poll::Ready(Some(Ok(Bytes::from(chunk))))
     }
-}
-
-/// Where a redirect answer to a download points, or `None` for any other answer.
-fn redirect_target(
-    status: http::StatusCode,
-    headers: &http::HeaderMap,
-    current: &reqwest::Url,
-) -> Result<Option<reqwest::Url>, Error> {
-    use crate::error::invalid;
-    if !matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308) {
-        return Ok(None);
-    }
-    // The URLs are not quoted: an output URL is often signed, and its query is a credential.
-    let location = headers
-        .get(http::header::LOCATION)
-        .and_then(|value| value.to_str().ok())
-        .ok_or_else(|| invalid("output_url", format!("answered {status} with no usable Location")))?;
-    let next = current.join(location).map_err(|error| {
-        invalid("output_url", format!("redirected ({status}) to a Location that is not a URL: {error}"))
-    })?;
-    if !matches!(next.scheme(), "http" | "https") {
-        return Err(invalid(
-            "output_url",
-            format!("redirected to a {:?} URL; only http and https are fetched", next.scheme()),
-        ));
-    }
-    Ok(Some(next))
 }
 
 /// When an upload last moved: the last time the connection took a chunk of its body.
@@ -292,10 +197,15 @@ impl Activity {
     }
 }
 
+/// `instant + duration`, or tokio's "far future" when that is past what an instant holds.
+fn after(instant: tokio::time::Instant, duration: Duration) -> tokio::time::Instant {
+    instant.checked_add(duration).unwrap_or_else(|| instant + Duration::from_secs(86_400 * 365 * 30))
+}
+
 /// Runs an upload's `send` to its end, or until it has not moved for `stall`: the body not
-/// taken (a peer that stopped reading) or, once all is sent, no answer. reqwest's read timeout
-/// cannot do this: it runs from the start of the request, so it would cut off any upload
-/// longer than itself.
+/// taken (a peer that stopped reading) or, once all is sent, no answer. A read timeout cannot
+/// do this: it runs from the start of the request, so it would cut off any upload longer
+/// than itself.
 pub(crate) async fn unless_stalled<F: Future>(
     send: F,
     activity: &Activity,
@@ -303,16 +213,130 @@ pub(crate) async fn unless_stalled<F: Future>(
 ) -> Result<F::Output, Error> {
     let mut send = pin!(send);
     loop {
-        let deadline = activity.last() + stall;
+        let deadline = after(activity.last(), stall);
         match tokio::time::timeout_at(deadline, send.as_mut()).await {
             Ok(output) => return Ok(output),
-            Err(_) if activity.last() + stall <= tokio::time::Instant::now() => {
+            Err(_) if after(activity.last(), stall) <= tokio::time::Instant::now() => {
                 return Err(Error::Stalled { stalled_for: stall })
             }
             // The body moved meanwhile: wait again from its last move.
             Err(_) => {}
         }
     }
+}
+
+/// A download's limits: each pause at most `stall`, the whole (redirects included) at most
+/// the transfer timeout when one is set.
+#[derive(Clone, Copy)]
+pub(crate) struct Limits {
+    stall: Duration,
+    transfer: Option<(Duration, tokio::time::Instant)>,
+}
+
+impl Limits {
+    pub(crate) fn new(stall: Duration, transfer: Option<Duration>) -> Self {
+        let now = tokio::time::Instant::now();
+        Self { stall, transfer: transfer.map(|limit| (limit, after(now, limit))) }
+    }
+
+    /// Runs one step of a download (the wait for an answer, or for a chunk) within the limits.
+    pub(crate) async fn run<T>(
+        &self,
+        url: &url::Url,
+        step: impl Future<Output = Result<T, Error>>,
+    ) -> Result<T, Error> {
+        let stall_end = after(tokio::time::Instant::now(), self.stall);
+        let (end, kind) = match self.transfer {
+            Some((limit, end)) if end < stall_end => (end, Kind::Timeout(Some(limit))),
+            _ => (stall_end, Kind::Stalled(self.stall)),
+        };
+        match tokio::time::timeout_at(end, step).await {
+            Ok(outcome) => outcome,
+            Err(_) => Err(TransportError::new(kind, Some(origin_of(url))).into()),
+        }
+    }
+}
+
+/// The body of a download, read chunk by chunk within its limits.
+pub(crate) struct DownloadBody {
+    response: reqwest::Response,
+    url: url::Url,
+    limits: Limits,
+    total: Option<u64>,
+}
+
+impl DownloadBody {
+    pub(crate) fn new(response: reqwest::Response, url: url::Url, limits: Limits) -> Self {
+        let total = response.content_length();
+        Self { response, url, limits, total }
+    }
+
+    /// The size the output host announced, when it did.
+    pub(crate) fn total(&self) -> Option<u64> {
+        self.total
+    }
+
+    /// The next piece of the body; `None` at its end.
+    pub(crate) async fn chunk(&mut self) -> Result<Option<Bytes>, Error> {
+        let Self { response, url, limits, .. } = self;
+        let url = &*url;
+        limits.run(url, async { response.chunk().await.map_err(|error| super::transport(error, url)) }).await
+    }
+}
+
+/// The URL a download is at, moved along each redirect it is answered with.
+pub(crate) struct RedirectChain {
+    url: url::Url,
+    followed: usize,
+}
+
+impl RedirectChain {
+    pub(crate) fn new(url: url::Url) -> Self {
+        Self { url, followed: 0 }
+    }
+
+    /// The URL to request next.
+    pub(crate) fn url(&self) -> &url::Url {
+        &self.url
+    }
+
+    /// Moves to where a redirect answer points; `false` for any other answer, which is the
+    /// one to read.
+    pub(crate) fn follow(&mut self, status: http::StatusCode, headers: &http::HeaderMap) -> Result<bool, Error> {
+        let Some(next) = redirect_target(status, headers, &self.url)? else { return Ok(false) };
+        if self.followed == MAX_REDIRECTS {
+            return Err(invalid("output_url", format!("redirected more than {MAX_REDIRECTS} times")));
+        }
+        self.followed += 1;
+        self.url = next;
+        Ok(true)
+    }
+}
+
+/// Where a redirect answer to a download points, or `None` for any other answer.
+fn redirect_target(
+    status: http::StatusCode,
+    headers: &http::HeaderMap,
+    current: &url::Url,
+) -> Result<Option<url::Url>, Error> {
+    if !matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308) {
+        return Ok(None);
+    }
+    // The URLs are not quoted: an output URL is often signed, and its query is a credential.
+    let location = headers
+        .get(http::header::LOCATION)
+        .and_then(|value| value.to_str().ok())
+        .ok_or_else(|| invalid("output_url", format!("answered {status} with no usable Location")))?;
+    let next = current.join(location).map_err(|error| {
+        invalid("output_url", format!("redirected ({status}) to a Location that is not a URL: {error}"))
+    })?;
+    if !matches!(next.scheme(), "http" | "https") {
+        return Err(invalid(
+            "output_url",
+            format!("redirected to a {:?} URL; only http and https are fetched", next.scheme()),
+        ));
+    }
+    Ok(Some(next))
 }
 
 #[cfg(test)]
@@ -356,5 +380,15 @@ mod tests {
 
         assert!(matches!(outcome, Err(Error::Stalled { stalled_for }) if stalled_for == Duration::from_millis(300)));
         assert_eq!(started.elapsed(), Duration::from_millis(800), "the last move at 500 ms, plus 300 ms");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stall_of_any_length_never_panics() {
+        let activity = Activity::new();
+        let outcome = unless_stalled(async { 7 }, &activity, Duration::MAX).await;
+        assert_eq!(outcome.ok(), Some(7));
+        let limits = Limits::new(Duration::MAX, Some(Duration::MAX));
+        let url = url::Url::parse("http://127.0.0.1:1/x").unwrap();
+        assert_eq!(limits.run(&url, async { Ok(3) }).await.ok(), Some(3));
     }
 }

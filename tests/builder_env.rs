@@ -1,0 +1,42 @@
+//! The environment composes with the builder: variables first, then setters. One test in this
+//! binary, since it sets process-wide variables.
+
+use std::time::Duration;
+
+use removebgvideo::{
+    AdminClient, AsyncAdminClient, AsyncClient, Client, ConfigError, Error, ADMIN_TOKEN_ENV, API_KEY_ENV, BASE_URL_ENV,
+};
+
+#[test]
+fn the_environment_is_read_first_and_setters_override_it() {
+    std::env::remove_var(API_KEY_ENV);
+    std::env::remove_var(ADMIN_TOKEN_ENV);
+    std::env::remove_var(BASE_URL_ENV);
+    let missing = Client::from_env().unwrap_err();
+    assert!(matches!(missing, Error::Config(ConfigError::MissingEnv { name: API_KEY_ENV })), "{missing:?}");
+    assert!(missing.to_string().contains("REMOVEBGVIDEO_API_KEY is not set"), "{missing}");
+    let missing = AsyncAdminClient::builder_from_env().unwrap_err();
+    assert!(matches!(missing, Error::Config(ConfigError::MissingEnv { name: ADMIN_TOKEN_ENV })), "{missing:?}");
+
+    std::env::set_var(API_KEY_ENV, "  ");
+    let empty = AsyncClient::from_env().unwrap_err();
+    assert!(matches!(empty, Error::Config(ConfigError::EmptyEnv { name: API_KEY_ENV })), "{empty:?}");
+
+    std::env::set_var(API_KEY_ENV, "sk_env");
+    std::env::set_var(ADMIN_TOKEN_ENV, "adm_env");
+    std::env::set_var(BASE_URL_ENV, "https://staging.example.com/");
+    assert_eq!(Client::from_env().unwrap().base_url(), "https://staging.example.com");
+    assert_eq!(AdminClient::from_env().unwrap().base_url(), "https://staging.example.com");
+    // Then a setter wins over the variable.
+    let builder = Client::builder_from_env().unwrap().base_url("http://127.0.0.1:9").timeout(Duration::from_secs(5));
+    assert_eq!(builder.clone().build().unwrap().base_url(), "http://127.0.0.1:9");
+    assert_eq!(AsyncClient::builder_from_env().unwrap().build().unwrap().base_url(), "https://staging.example.com");
+    // And a bad variable is the same typed error as a bad setter.
+    std::env::set_var(BASE_URL_ENV, "https://api.removebgvideo.com/v1");
+    let versioned = Client::from_env().unwrap_err();
+    assert!(matches!(versioned, Error::Config(ConfigError::BaseUrlHasVersionPath)), "{versioned:?}");
+
+    std::env::remove_var(API_KEY_ENV);
+    std::env::remove_var(ADMIN_TOKEN_ENV);
+    std::env::remove_var(BASE_URL_ENV);
+}
