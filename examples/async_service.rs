@@ -188,7 +188,7 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
             "No {API_KEY_ENV} set: running offline against the built-in API simulator at {}.",
             simulator.base_url()
         );
-        let client = AsyncClient::builder(simulator.api_key()).base_url(simulator.base_url()).build()?;
+        let client = simulator.async_client()?;
         let verifier = Verifier::new(simulator.webhook_secret().unwrap_or("sim_webhook_secret"))?;
         (Some(simulator), client, verifier)
     };

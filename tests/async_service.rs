@@ -11,13 +11,12 @@ use std::time::SystemTime;
 
 use removebgvideo::simulator::Simulator;
 use removebgvideo::webhook::{signed_headers, Verifier};
-use removebgvideo::AsyncClient;
 use serde_json::{json, Value};
 use service::{AppState, WEBHOOK_PATH};
 
 /// The service on an OS-chosen port, pointed at `sim`, delivering webhooks to itself.
 async fn start_service(sim: &Simulator) -> (SocketAddr, AppState) {
-    let client = AsyncClient::builder(sim.api_key()).base_url(sim.base_url()).build().expect("client");
+    let client = sim.async_client().expect("client");
     let verifier = Verifier::new(sim.webhook_secret().expect("the simulator signs")).expect("verifier");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let address = listener.local_addr().expect("address");
@@ -113,6 +112,21 @@ async fn forged_and_malformed_deliveries_are_refused_with_the_reason() {
     let genuine = signed_headers(secret, "job.completed", "dlv_2", SystemTime::now(), &body).expect("sign");
     assert_eq!(post(genuine).await.expect("genuine").status().as_u16(), 200);
     assert_eq!(state.events.lock().expect("lock").for_job("job_forged"), vec!["job.completed"]);
+}
+
+#[tokio::test]
+async fn both_clients_share_one_simulator_inside_a_runtime() {
+    let sim = Simulator::start().expect("simulator");
+    let async_client = sim.async_client().expect("async client");
+    let blocking_client = sim.client().expect("blocking client"); // built on a runtime thread: no panic
+    let job =
+        async_client.create_job(&removebgvideo::CreateJob::new("https://videos.example/in.mp4")).await.expect("create");
+    // The blocking client blocks this worker for one call, as documented; it does not panic.
+    let seen = blocking_client.get_job(&job.id).expect("get");
+    assert_eq!(seen.id, job.id);
+    assert_eq!(sim.job_count(), 1);
+    drop(blocking_client);
+    drop(sim);
 }
 
 #[tokio::test]

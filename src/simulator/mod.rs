@@ -259,6 +259,22 @@ impl Simulator {
         crate::Client::builder(self.api_key()).base_url(self.base_url())
     }
 
+    /// An [`AsyncClient`](crate::AsyncClient) for this simulator: its base URL and API key.
+    /// Use it from `#[tokio::test]`; starting, using and dropping the simulator there neither
+    /// panics nor blocks the runtime beyond the moment `Drop` joins its threads.
+    ///
+    /// # Errors
+    /// Only if the HTTP client cannot be built.
+    pub fn async_client(&self) -> Result<crate::AsyncClient, crate::Error> {
+        self.async_client_builder().build()
+    }
+
+    /// A builder preset with this simulator's base URL and API key for an
+    /// [`AsyncClient`](crate::AsyncClient).
+    pub fn async_client_builder(&self) -> crate::ClientBuilder<crate::AsyncClient> {
+        crate::AsyncClient::builder(self.api_key()).base_url(self.base_url())
+    }
+
     /// An [`AdminClient`](crate::AdminClient) for this simulator: its base URL and admin token.
     ///
     /// # Errors
