@@ -184,7 +184,7 @@ fn print_table(table: &[Row]) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// 1. Calls per second
+// 1. Per-call cost and calls in flight
 
 fn sdk_client(base_url: &str) -> Client {
     // The benchmark uploads more than the API's 500 MiB: the limit is lifted explicitly.

@@ -16,7 +16,9 @@ use crate::{ApiError, Job};
 ///
 /// Each message says what happened once: a variant with a source does not repeat it, so
 /// printing the chain (`anyhow`'s `{:#}`) shows every cause exactly once. No message, `Debug`
-/// or source shows a credential, a URL's query or a password.
+/// or source shows a credential, a URL's query or a password: URLs are reduced to their origin,
+/// and an error answer that quotes the request's credential back has every copy of it replaced
+/// by `[redacted]` before the answer is read.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {

@@ -149,3 +149,30 @@ fn an_upload_past_its_transfer_timeout_is_a_timeout() {
     assert!(error.is_timeout(), "{error:?}");
     drop(release_tx);
 }
+
+#[tokio::test]
+async fn a_blocking_client_lends_its_async_face_to_async_code() {
+    let sim = Simulator::start().expect("simulator");
+    let client = sim.client().expect("client");
+    let job = client.as_async().create_job(&CreateJob::new("https://cdn.example.com/a.mp4")).await.expect("create");
+    assert_eq!(client.as_async().get_job(&job.id).await.expect("get").id, job.id);
+    // The same pool and key: the blocking face sees the job too (here, on the runtime's thread).
+    assert_eq!(client.get_job(&job.id).expect("get").id, job.id);
+}
+
+#[test]
+fn no_debug_of_any_client_shows_the_credential() {
+    let key = "sk_DEBUGCHECK_1";
+    let token = "adm_DEBUGCHECK_2";
+    let client = removebgvideo::AsyncClient::new(key).unwrap();
+    let texts = [
+        format!("{client:?}"),
+        format!("{:?}", client.admin(token).unwrap()),
+        format!("{:?}", removebgvideo::AsyncAdminClient::builder(token)),
+        format!("{:?}", client.list_all_jobs(&ListJobs::new())),
+        format!("{:?}", Client::new(key).unwrap().list_all_jobs(&ListJobs::new())),
+    ];
+    for text in texts {
+        assert!(!text.contains("DEBUGCHECK"), "{text}");
+    }
+}

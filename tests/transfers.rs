@@ -457,3 +457,21 @@ fn no_credential_reaches_any_hop_of_a_download() {
         assert!(!head.contains(&KEY.to_ascii_lowercase()), "{head}");
     }
 }
+
+#[test]
+fn a_download_cut_off_mid_body_names_the_host_and_leaves_no_file() {
+    let cdn = RawServer::start(|_, stream| {
+        let _ = stream.write_all(&head("200 OK", "Content-Length: 100000\r\n"));
+        let _ = stream.write_all(&[5u8; 1000]);
+        // The handler returns: the connection closes with most of the body unsent.
+    });
+    let client = client_with_stall("http://127.0.0.1:9", Duration::from_secs(10));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("out.webm");
+    let err = client.download(&format!("{}/o.webm?X-Amz-Signature=SIGNED", cdn.url)).to_path(&path).unwrap_err();
+    assert!(matches!(&err, Error::Transport(inner) if inner.is_body()), "{err:?}");
+    let message = err.to_string();
+    assert!(message.contains("broke off") && message.contains(&cdn.url), "{message}");
+    assert!(!format!("{message} {err:?}").contains("SIGNED"), "{err:?}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "neither the file nor its .part");
+}
