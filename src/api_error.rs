@@ -72,28 +72,6 @@ impl ApiError {
         Self { status, code, message, request_id, body_snippet: snippet(body), retry_after }
     }
 
-    /// Replaces every occurrence of `secret` (a credential the server may have quoted back) in
-    /// the message, code, request id and body snippet with `[redacted]`.
-    #[allow(dead_code)] // Called by the transport on every error answer (issue 11).
-    pub(crate) fn scrub(&mut self, secret: &str) {
-        if secret.is_empty() {
-            return;
-        }
-        let clean = |text: &mut String| {
-            if text.contains(secret) {
-                *text = text.replace(secret, "[redacted]");
-            }
-        };
-        clean(&mut self.message);
-        clean(&mut self.body_snippet);
-        if let Some(request_id) = &mut self.request_id {
-            clean(request_id);
-        }
-        if let Some(ErrorCode::Other(code)) = &mut self.code {
-            clean(code);
-        }
-    }
-
     /// The HTTP status.
     #[must_use]
     pub fn status(&self) -> StatusCode {
