@@ -218,6 +218,13 @@ impl Error {
         self.api_error().and_then(ApiError::retry_after)
     }
 
+    /// Whether the account is out of credits (a 402, or the code `insufficient_credits`): top
+    /// up credits in the dashboard before creating more jobs. Never retried.
+    #[must_use]
+    pub fn is_insufficient_credits(&self) -> bool {
+        self.api_error().is_some_and(ApiError::is_insufficient_credits)
+    }
+
     /// Whether something timed out: a request, a transfer, or a wait for a job.
     #[must_use]
     pub fn is_timeout(&self) -> bool {

@@ -176,6 +176,8 @@
 //! | `rustls` | yes | the clients, with TLS through rustls (no system OpenSSL needed) |
 //! | `native-tls` | no | the clients, with the platform's TLS and certificate store |
 //! | `client` | through a TLS feature | [`Client`], [`AdminClient`], [`AsyncClient`], [`AsyncAdminClient`] (without a TLS feature: http only) |
+//! | `axum` | no | `webhook::axum::VerifiedWebhook`, an extractor for verified webhook deliveries; needs no HTTP client |
+//! | `batch` | no | `batch`: resumable processing of many videos with a crash-safe journal |
 //! | `tracing` | no | one `tracing` span per HTTP attempt: method, route, status, attempt, duration, request id; never a credential |
 //! | `test-util` | no | `simulator`, `clock::ManualClock` |
 #![deny(missing_docs)]
@@ -251,3 +253,8 @@ pub use secret::Secret;
 pub use transport::RetryPolicy;
 #[cfg(feature = "client")]
 pub use wait::WaitOptions;
+
+/// The README's examples, compiled as doctests so that they cannot drift from the API.
+#[cfg(all(doctest, feature = "test-util", feature = "batch"))]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

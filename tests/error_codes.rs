@@ -73,6 +73,7 @@ fn a_402_is_never_retried_and_says_to_top_up() {
     let error = client.create_job(&removebgvideo::CreateJob::new("https://x/in.mp4")).expect_err("402");
     mock.assert();
     assert!(!error.is_retryable());
+    assert!(error.is_insufficient_credits());
     let api = error.api_error().expect("api error");
     assert!(api.is_insufficient_credits());
     assert!(!api.is_retryable());

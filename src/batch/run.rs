@@ -417,7 +417,7 @@ impl Engine<'_> {
             Err(error) => error,
         };
         let status = error.api_error().map(crate::ApiError::status);
-        let out_of_credits = error.api_error().is_some_and(crate::ApiError::is_insufficient_credits);
+        let out_of_credits = error.is_insufficient_credits();
         match status {
             Some(_) if out_of_credits => {
                 if self.refused(idx, &error) {
