@@ -74,11 +74,11 @@
 //!
 //! ## axum
 //!
-//! With the `axum` feature, the [`axum::VerifiedWebhook`] extractor does all of this: it reads
+//! With the `axum` feature, the `axum::VerifiedWebhook` extractor does all of this: it reads
 //! the raw body and the headers, verifies them with the [`Verifier`] in the app state, and hands
 //! the handler a [`WebhookEvent`], or answers 400 (malformed) or 401 (bad signature, stale) with
 //! the reason as a plain-text body. The feature needs none of the crate's HTTP client
-//! (`default-features = false, features = ["axum"]`); [the `axum` module](axum) shows a router.
+//! (`default-features = false, features = ["axum"]`); the `axum` module shows a router.
 //!
 //! ## actix-web
 //!
