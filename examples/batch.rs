@@ -10,8 +10,9 @@
 //!
 //! A manifest line is `{"id": "intro", "input": "videos/intro.mp4", "model": "human", ...}`:
 //! `input` is a file (relative to the manifest's folder) or an `http(s)` URL, `id` is optional
-//! for files; `model`, `output_format`, `bg_type`, `text_prompt`, `webhook_url`, `bg_color`
-//! and `metadata` override the command line's options for that line.
+//! for files; `model`, `output_format`, `bg_type`, `text_prompt`, `webhook_url`, `bg_color`,
+//! `background` (the docs' object, e.g. `{"type": "color", "color": "#00FF00"}`) and `metadata`
+//! override the command line's options for that line.
 //!
 //! Without `REMOVEBGVIDEO_API_KEY` it runs against [`removebgvideo::simulator::Simulator`] on
 //! 127.0.0.1 and says so on its first line; with it, `REMOVEBGVIDEO_BASE_URL` is honoured.
@@ -240,6 +241,7 @@ struct ManifestLine {
     text_prompt: Option<String>,
     webhook_url: Option<String>,
     bg_color: Option<[f64; 3]>,
+    background: Option<removebgvideo::Background>,
     metadata: Option<removebgvideo::Extra>,
 }
 
@@ -259,6 +261,9 @@ fn read_manifest(path: &Path) -> Result<Vec<Item>, Stop> {
         }
         if let Some(rgb) = line.bg_color {
             options = options.bg_color(rgb);
+        }
+        if let Some(background) = line.background {
+            options = options.background(background);
         }
         if let Some(metadata) = line.metadata {
             options = options.metadata(metadata);

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::error::{invalid, BatchError};
 use crate::models::Extra;
-use crate::{BgType, CreateJob, Model, OutputFormat};
+use crate::{Background, BgType, CreateJob, Model, OutputFormat};
 
 /// The longest item id accepted, in bytes (ids become file names).
 const MAX_ID_LEN: usize = 200;
@@ -119,6 +119,7 @@ pub struct JobOptions {
     pub(crate) text_prompt: Option<String>,
     pub(crate) webhook_url: Option<String>,
     pub(crate) bg_color: Option<[f64; 3]>,
+    pub(crate) background: Option<Background>,
     pub(crate) metadata: Option<Extra>,
 }
 
@@ -164,6 +165,14 @@ impl JobOptions {
         self
     }
 
+    /// The background as the docs' `background` object (see [`CreateJob::background`]); like
+    /// there, it cannot be combined with `bg_type` or `bg_color`: such an item fails before
+    /// its create is sent.
+    pub fn background(mut self, background: Background) -> Self {
+        self.background = Some(background);
+        self
+    }
+
     /// Your own data, stored with the job. The batch adds two keys of its own,
     /// `removebgvideo_batch_item` and `removebgvideo_batch_attempt`, to find a job whose
     /// create answer was lost.
@@ -178,15 +187,20 @@ impl JobOptions {
         self.model.clone().unwrap_or_default()
     }
 
-    /// These options, with each unset one taken from `defaults`.
+    /// These options, with each unset one taken from `defaults`. The background is one choice:
+    /// an item that sets either form (the `background` object, or `bg_type`/`bg_color`) takes
+    /// none of the other form from `defaults`, so the two never meet in one request.
     pub(crate) fn or(&self, defaults: &JobOptions) -> JobOptions {
+        let own_object = self.background.is_some();
+        let own_flat = self.bg_type.is_some() || self.bg_color.is_some();
         JobOptions {
             model: self.model.clone().or_else(|| defaults.model.clone()),
             output_format: self.output_format.clone().or_else(|| defaults.output_format.clone()),
-            bg_type: self.bg_type.clone().or_else(|| defaults.bg_type.clone()),
+            bg_type: self.bg_type.clone().or_else(|| defaults.bg_type.clone().filter(|_| !own_object)),
             text_prompt: self.text_prompt.clone().or_else(|| defaults.text_prompt.clone()),
             webhook_url: self.webhook_url.clone().or_else(|| defaults.webhook_url.clone()),
-            bg_color: self.bg_color.or(defaults.bg_color),
+            bg_color: self.bg_color.or(defaults.bg_color.filter(|_| !own_object)),
+            background: self.background.clone().or_else(|| defaults.background.clone().filter(|_| !own_flat)),
             metadata: self.metadata.clone().or_else(|| defaults.metadata.clone()),
         }
     }
@@ -211,6 +225,9 @@ impl JobOptions {
         }
         if let Some(rgb) = self.bg_color {
             request = request.bg_color(rgb);
+        }
+        if let Some(background) = &self.background {
+            request = request.background(background.clone());
         }
         let mut metadata = self.metadata.clone().unwrap_or_default();
         metadata.insert(ITEM_MARKER.to_owned(), Value::from(item_id));
@@ -313,6 +330,25 @@ mod tests {
 
     fn ids(items: Vec<Item>) -> Vec<String> {
         resolve(items, &JobOptions::default()).unwrap().into_iter().map(|p| p.id).collect()
+    }
+
+    #[test]
+    fn an_items_background_choice_never_meets_the_batchs_other_form() {
+        let batch = JobOptions::new().bg_type(BgType::Green).bg_color([0.0, 1.0, 0.0]);
+        let item = JobOptions::new().background(Background::Transparent);
+        let merged = item.or(&batch);
+        assert_eq!(merged.background, Some(Background::Transparent));
+        assert_eq!((merged.bg_type, merged.bg_color), (None, None));
+        let request = item.or(&batch).create_job("https://videos.example/a.mp4", "a", 1);
+        let body = serde_json::to_value(&request).unwrap();
+        assert_eq!(body["background"], serde_json::json!({"type": "transparent"}));
+        assert!(body.get("bg_type").is_none() && body.get("bg_color").is_none(), "{body}");
+
+        let batch = JobOptions::new().background(Background::hex("#00FF00"));
+        let merged = JobOptions::new().bg_type(BgType::Blue).or(&batch);
+        assert_eq!((merged.bg_type, merged.background), (Some(BgType::Blue), None));
+        let merged = JobOptions::new().model(Model::Human).or(&batch);
+        assert_eq!(merged.background, Some(Background::hex("#00FF00")));
     }
 
     #[test]
