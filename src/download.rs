@@ -271,15 +271,16 @@ impl<W: Write> AsyncWrite for Blocking<W> {
     }
 }
 
-/// An output URL as it may be shown: often signed, its query is a credential, so it is left out.
-fn unsigned(url: &str) -> &str {
+/// An output URL as it may be shown or recorded: often signed, its query is a credential, so
+/// it is left out (with the fragment).
+pub(crate) fn without_query(url: &str) -> &str {
     url.split(['?', '#']).next().unwrap_or_default()
 }
 
 impl fmt::Debug for Download<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Download")
-            .field("url", &unsigned(&self.url))
+            .field("url", &without_query(&self.url))
             .field("progress", &self.on_progress.is_some())
             .finish()
     }
@@ -288,7 +289,7 @@ impl fmt::Debug for Download<'_> {
 impl fmt::Debug for AsyncDownload<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AsyncDownload")
-            .field("url", &unsigned(&self.url))
+            .field("url", &without_query(&self.url))
             .field("progress", &self.on_progress.is_some())
             .finish()
     }

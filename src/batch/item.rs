@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::error::{invalid, BatchError};
+use crate::download::without_query;
 use crate::models::Extra;
 use crate::{Background, BgType, CreateJob, Model, OutputFormat};
 
@@ -317,11 +318,6 @@ fn check_id(id: &str) -> Result<(), BatchError> {
         Some(problem) => Err(invalid(format!("the item id {id:?} {problem}; ids name the output files"))),
         None => Ok(()),
     }
-}
-
-/// `url` without its query and fragment (a signed URL's query is a credential).
-pub(crate) fn without_query(url: &str) -> &str {
-    url.split(['?', '#']).next().unwrap_or_default()
 }
 
 #[cfg(test)]

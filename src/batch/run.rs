@@ -13,12 +13,13 @@ use super::error::BatchError;
 use super::estimate;
 use super::event::Event;
 use super::gate::Gate;
-use super::item::{without_query, Planned, Source};
+use super::item::{Planned, Source};
 use super::journal::{sync_folder, Failure, ItemState, Journal, OpenCreate, Step};
 use super::lookup::{self, Wanted};
 use super::pace::Pace;
 use super::report::{BatchReport, ItemError, ItemReport, ItemStatus, Outcome};
 use super::Batch;
+use crate::download::without_query;
 use crate::{Error, Job};
 
 /// The shortest pause of the poller, so that a zero interval does not spin.
