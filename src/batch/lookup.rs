@@ -39,21 +39,21 @@ pub(crate) fn find_jobs(
 ) -> Result<HashMap<usize, String>, Error> {
     let mut found = HashMap::new();
     let oldest = wanted.iter().map(|w| w.sent_at).min().unwrap_or_default().saturating_sub(CLOCK_SLACK_SECS);
-    for page in 0..MAX_PAGES {
-        if found.len() == wanted.len() {
-            break;
-        }
-        let list = client.list_jobs(&ListJobs::new().limit(PAGE).offset(page.saturating_mul(PAGE)))?;
-        for job in list.items.iter().filter(|job| !known.contains(&job.id)) {
+    // The pager stops by itself after a short or empty page.
+    let mut jobs = client.list_all_jobs(&ListJobs::new().limit(PAGE));
+    let mut read = 0u32;
+    while found.len() < wanted.len() && read < MAX_PAGES * PAGE {
+        let Some(job) = jobs.next().transpose()? else { break };
+        read += 1;
+        if !known.contains(&job.id) {
             for (index, want) in wanted.iter().enumerate() {
-                if !found.contains_key(&index) && !found.values().any(|id| id == &job.id) && matches(job, want) {
+                if !found.contains_key(&index) && !found.values().any(|id| id == &job.id) && matches(&job, want) {
                     found.insert(index, job.id.clone());
                 }
             }
         }
-        let short = list.items.len() < PAGE as usize;
-        let past_oldest = list.items.last().and_then(created_at).is_some_and(|created| created < oldest);
-        if short || past_oldest {
+        // A whole page read: stop once its last job is older than the oldest create.
+        if read.is_multiple_of(PAGE) && created_at(&job).is_some_and(|created| created < oldest) {
             break;
         }
     }
