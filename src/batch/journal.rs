@@ -10,6 +10,7 @@ use std::sync::{Mutex, PoisonError};
 use serde::{Deserialize, Serialize};
 
 use super::error::{journal_error, BatchError};
+use super::report::ItemError;
 
 /// One step of one item.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -68,7 +69,7 @@ pub(crate) struct ItemState {
     /// The job's terminal status: `Some(true)` completed, `Some(false)` failed.
     pub(crate) finished: Option<Finished>,
     pub(crate) downloaded: Option<(PathBuf, u64)>,
-    pub(crate) failed: Option<Failure>,
+    pub(crate) failed: Option<ItemError>,
 }
 
 /// A create whose answer was never recorded.
@@ -84,16 +85,6 @@ pub(crate) struct OpenCreate {
 pub(crate) struct Finished {
     pub(crate) completed: bool,
     pub(crate) error: Option<String>,
-}
-
-/// A recorded failure.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Failure {
-    pub(crate) stage: String,
-    pub(crate) status: Option<u16>,
-    pub(crate) code: Option<String>,
-    pub(crate) message: String,
-    pub(crate) request_id: Option<String>,
 }
 
 impl ItemState {
@@ -127,7 +118,7 @@ impl ItemState {
             }
             Step::Failed { stage, status, code, message, request_id } => {
                 self.open_create = None;
-                self.failed = Some(Failure { stage, status, code, message, request_id });
+                self.failed = Some(ItemError { stage, status, code, message, request_id });
             }
         }
     }

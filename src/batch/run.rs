@@ -14,7 +14,7 @@ use super::estimate;
 use super::event::Event;
 use super::gate::Gate;
 use super::item::{Planned, Source};
-use super::journal::{sync_folder, Failure, ItemState, Journal, OpenCreate, Step};
+use super::journal::{sync_folder, ItemState, Journal, OpenCreate, Step};
 use super::lookup::{self, Wanted};
 use super::pace::Pace;
 use super::report::{BatchReport, ItemError, ItemReport, ItemStatus, Outcome};
@@ -131,7 +131,7 @@ fn plan(item: &Planned, state: Option<&ItemState>, retry_failed: bool) -> Plan {
     }
     if let Some(failure) = &state.failed {
         if !retry_failed {
-            return Plan::Failed { error: recorded_error(failure), job_id: state.job_id.clone() };
+            return Plan::Failed { error: failure.clone(), job_id: state.job_id.clone() };
         }
         return match (&state.job_id, failure.stage.as_str()) {
             (Some(job_id), "poll" | "download") => Plan::Poll { job_id: job_id.clone() },
@@ -160,16 +160,6 @@ fn fresh(item: &Planned, uploaded: Option<&str>) -> Plan {
         (Source::Url(url), _) => Plan::Create { video_url: url.clone() },
         (Source::File(_), Some(url)) => Plan::Create { video_url: url.to_owned() },
         (Source::File(_), None) => Plan::Upload,
-    }
-}
-
-fn recorded_error(failure: &Failure) -> ItemError {
-    ItemError {
-        stage: failure.stage.clone(),
-        status: failure.status,
-        code: failure.code.clone(),
-        message: failure.message.clone(),
-        request_id: failure.request_id.clone(),
     }
 }
 
