@@ -121,9 +121,9 @@ impl<'a> Download<'a> {
     /// [`Error::Api`] when the output host answers non-2xx; [`Error::Transport`] when the
     /// transfer fails or stalls; [`Error::Io`] when `writer` fails.
     pub fn to_writer(self, writer: impl Write) -> Result<u64, Error> {
+        let url = checked_url(&self.url)?;
         let mut writer = Blocking(writer);
-        let future =
-            fetch(&self.client.inner.transport, &self.url, &mut writer, Path::new("the writer"), self.on_progress);
+        let future = fetch(&self.client.inner.transport, url, &mut writer, Path::new("the writer"), self.on_progress);
         self.client.runtime.block_on(future)
     }
 }
@@ -152,15 +152,16 @@ impl<'a> AsyncDownload<'a> {
     /// # Errors
     /// As [`Download::to_writer`].
     pub async fn to_writer<W: AsyncWrite + Unpin>(self, mut writer: W) -> Result<u64, Error> {
-        fetch(&self.client.transport, &self.url, &mut writer, Path::new("the writer"), self.on_progress).await
+        let url = checked_url(&self.url)?;
+        fetch(&self.client.transport, url, &mut writer, Path::new("the writer"), self.on_progress).await
     }
 }
 
-/// The one download loop: opens the download and writes its chunks to `writer`, reporting
-/// progress, then flushes.
+/// The one download loop: opens the download of a [checked](checked_url) URL and writes its
+/// chunks to `writer`, reporting progress, then flushes.
 async fn fetch<W, F>(
     transport: &Transport,
-    url: &str,
+    url: url::Url,
     writer: &mut W,
     label: &Path,
     mut on_progress: Option<F>,
@@ -169,7 +170,6 @@ where
     W: AsyncWrite + Unpin,
     F: FnMut(TransferProgress),
 {
-    let url = checked_url(url)?;
     let mut body = transport.open_download(url).await?;
     let total = body.total();
     let write_error = |source| io_error("could not write the download to", label, source);
@@ -200,11 +200,11 @@ where
     W: AsyncWrite + Unpin,
     F: FnMut(TransferProgress),
 {
-    let url = checked_url(url)?.to_string();
+    let url = checked_url(url)?;
     let partial = PartFile { path: partial_path(path), keep: false };
     let file = fs::File::create(&partial.path).map_err(|source| io_error("could not create", &partial.path, source))?;
     let mut writer = wrap(file);
-    let written = fetch(transport, &url, &mut writer, &partial.path, on_progress).await?;
+    let written = fetch(transport, url, &mut writer, &partial.path, on_progress).await?;
     drop(writer);
     fs::rename(&partial.path, path).map_err(|source| io_error("could not move the download to", path, source))?;
     partial.kept();

@@ -10,6 +10,7 @@ mod retry;
 mod trace;
 mod transfer;
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -181,7 +182,6 @@ impl Transport {
     /// call timeout, or for an upload the stall and transfer timeouts).
     async fn attempt(&self, call: &Call<'_>) -> Result<Answer, Error> {
         let url = self.url(call);
-        let origin = || Some(origin_of(&url));
         let request = self.request(call, &url);
         let Body::File(file) = &call.body else {
             let limit = self.shared.timeout;
@@ -189,10 +189,7 @@ impl Transport {
                 let response = request.send().await.map_err(|error| transport(error, &url))?;
                 answer::read_bounded(response, &url).await
             };
-            return match tokio::time::timeout(limit, exchange).await {
-                Ok(outcome) => outcome,
-                Err(_) => Err(TransportError::new(Kind::Timeout(Some(limit)), origin()).into()),
-            };
+            return within(limit, &url, exchange).await;
         };
         let stall = self.shared.stall_timeout;
         let reader = file.open()?;
@@ -213,10 +210,7 @@ impl Transport {
             }
         };
         let outcome = match self.shared.transfer_timeout {
-            Some(limit) => match tokio::time::timeout(limit, exchange).await {
-                Ok(outcome) => outcome,
-                Err(_) => Err(TransportError::new(Kind::Timeout(Some(limit)), origin()).into()),
-            },
+            Some(limit) => within(limit, &url, exchange).await,
             None => exchange.await,
         };
         // The source failed: that is the caller's file, not the network.
@@ -274,6 +268,18 @@ impl Transport {
             return Err(answer.into_error(None, None));
         }
         Ok(DownloadBody::new(response, url, limits))
+    }
+}
+
+/// `exchange`, or a timeout at `url`'s origin once `limit` has passed.
+async fn within<T>(
+    limit: Duration,
+    url: &url::Url,
+    exchange: impl Future<Output = Result<T, Error>>,
+) -> Result<T, Error> {
+    match tokio::time::timeout(limit, exchange).await {
+        Ok(outcome) => outcome,
+        Err(_) => Err(TransportError::new(Kind::Timeout(Some(limit)), Some(origin_of(url))).into()),
     }
 }
 
