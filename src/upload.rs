@@ -77,7 +77,8 @@ impl AsyncClient {
             .ok_or_else(|| invalid("path", format!("{} has no file name", path.display())))?;
         // Read once up front so a missing file fails before any request.
         let io_error = |source| Error::Io { action: "could not read", path: path.to_owned(), source };
-        let metadata = std::fs::metadata(path).map_err(io_error)?;
+        // On the blocking pool, like the file's reads: a slow disk never holds a runtime thread.
+        let metadata = tokio::fs::metadata(path).await.map_err(io_error)?;
         if !metadata.is_file() {
             return Err(invalid("path", format!("{} is not a file", path.display())));
         }
