@@ -80,7 +80,7 @@ impl AsyncClient {
     }
 
     pub(crate) fn from_transport(transport: Transport, api_key: &Secret) -> Result<Self, Error> {
-        Ok(Self { transport, api_key: credential_header("API key", api_key)? })
+        Ok(Self { transport, api_key: credential_header("api_key", "API key", api_key)? })
     }
 
     /// An admin client that shares this client's connection pool and settings.

@@ -237,11 +237,16 @@ fn user_agent(suffix: Option<&str>) -> Result<HeaderValue, Error> {
 }
 
 /// A credential as a header value: checked at build, so that a bad one fails there and not at
-/// every call; marked sensitive so that no log of the HTTP library shows it.
-pub(crate) fn credential_header(which: &'static str, secret: &crate::Secret) -> Result<HeaderValue, Error> {
+/// every call; marked sensitive so that no log of the HTTP library shows it. `field` names it
+/// as an argument (`api_key`), `which` in words (`API key`).
+pub(crate) fn credential_header(
+    field: &'static str,
+    which: &'static str,
+    secret: &crate::Secret,
+) -> Result<HeaderValue, Error> {
     let text = secret.expose();
     if text.trim().is_empty() {
-        return Err(invalid(if which == "API key" { "api_key" } else { "admin_token" }, "must not be empty"));
+        return Err(invalid(field, "must not be empty"));
     }
     if text.chars().any(|c| c.is_control()) {
         return Err(Error::Config(ConfigError::InvalidCredential {
