@@ -4,9 +4,6 @@ use std::time::Duration;
 
 use super::Simulator;
 
-/// The documented upload limit: 500 MB.
-const MAX_UPLOAD_SIZE: u64 = 500 * 1024 * 1024;
-
 /// Settings of a [`Simulator`]; get one from [`Simulator::builder`].
 #[derive(Debug, Clone)]
 #[must_use]
@@ -33,7 +30,8 @@ impl Default for SimulatorBuilder {
             worker_threads: 4,
             credits: f64::INFINITY,
             job_duration: Duration::from_secs(10),
-            max_upload_size: Some(MAX_UPLOAD_SIZE),
+            // The same reading of the documented 500 MB as the client's check.
+            max_upload_size: Some(crate::transport::MAX_UPLOAD_BYTES),
         }
     }
 }

@@ -24,7 +24,7 @@ use crate::Error;
 pub(crate) use answer::Answer;
 #[cfg(any(feature = "rustls", feature = "native-tls"))]
 pub(crate) use config::Certificate;
-pub(crate) use config::{credential_header, TransportConfig};
+pub(crate) use config::{credential_header, TransportConfig, MAX_UPLOAD_BYTES};
 pub use error::TransportError;
 pub(crate) use path::segment;
 pub use retry::RetryPolicy;
