@@ -126,8 +126,7 @@ impl TransportConfig {
                 "must be more than zero, or every transfer would time out at once",
             ));
         }
-        let user_agent = user_agent(self.user_agent_suffix.as_deref())?;
-        let http = self.http_client(&base)?;
+        let http = self.http_client(&base, user_agent(self.user_agent_suffix.as_deref())?)?;
         let retry = match self.max_retries {
             Some(max_retries) => self.retry.max_retries(max_retries),
             None => self.retry,
@@ -136,7 +135,6 @@ impl TransportConfig {
             shared: Arc::new(Shared {
                 http,
                 base,
-                user_agent,
                 timeout: self.timeout,
                 stall_timeout: self.stall_timeout,
                 transfer_timeout: self.transfer_timeout,
@@ -147,8 +145,8 @@ impl TransportConfig {
         })
     }
 
-    /// The one client of every request.
-    fn http_client(&self, base: &Url) -> Result<reqwest::Client, Error> {
+    /// The one client of every request, each of which carries `user_agent`.
+    fn http_client(&self, base: &Url, user_agent: HeaderValue) -> Result<reqwest::Client, Error> {
         let api_origin = base.origin();
         // reqwest strips only the standard auth headers on a cross-origin redirect, not
         // X-Api-Key or X-Admin-Token: so a redirect is followed only within the API origin.
@@ -165,8 +163,10 @@ impl TransportConfig {
                 attempt.follow()
             }
         });
-        let mut builder =
-            reqwest::Client::builder().connect_timeout(self.connect_timeout.min(LONGEST)).redirect(policy);
+        let mut builder = reqwest::Client::builder()
+            .user_agent(user_agent)
+            .connect_timeout(self.connect_timeout.min(LONGEST))
+            .redirect(policy);
         // An upload that stops moving is cut off by the kernel once sent data stays
         // unacknowledged this long: reqwest has no per-write timeout for a request body.
         #[cfg(any(target_os = "android", target_os = "fuchsia", target_os = "linux"))]

@@ -52,7 +52,6 @@ struct Shared {
     /// One client, one pool: API calls, uploads and downloads.
     http: reqwest::Client,
     base: url::Url,
-    user_agent: HeaderValue,
     timeout: Duration,
     stall_timeout: Duration,
     transfer_timeout: Option<Duration>,
@@ -64,7 +63,8 @@ struct Shared {
 /// The body of a call.
 pub(crate) enum Body<'a> {
     Empty,
-    Json(Vec<u8>),
+    /// Shared, so that each attempt sends it without a copy.
+    Json(bytes::Bytes),
     /// A multipart body of one part, `file`.
     File(&'a FilePart),
 }
@@ -99,7 +99,12 @@ impl<'a> Call<'a> {
     pub(crate) fn post_json(route: &'static str, path: String, body: &impl serde::Serialize) -> Result<Self, Error> {
         let json = serde_json::to_vec(body)
             .map_err(|source| invalid("body", format!("could not be encoded as JSON: {source}")))?;
-        Ok(Self { method: Method::POST, body: Body::Json(json), safety: Safety::SideEffect, ..Self::get(route, path) })
+        Ok(Self {
+            method: Method::POST,
+            body: Body::Json(json.into()),
+            safety: Safety::SideEffect,
+            ..Self::get(route, path)
+        })
     }
 
     pub(crate) fn upload(route: &'static str, file: &'a FilePart, safety: Safety) -> Self {
@@ -231,11 +236,7 @@ impl Transport {
     }
 
     fn request(&self, call: &Call<'_>, url: &url::Url) -> reqwest::RequestBuilder {
-        let mut request = self
-            .shared
-            .http
-            .request(call.method.clone(), url.clone())
-            .header(http::header::USER_AGENT, self.shared.user_agent.clone());
+        let mut request = self.shared.http.request(call.method.clone(), url.clone());
         if let Some((header, value)) = call.credential {
             request = request.header(header, value.clone());
         }
@@ -254,8 +255,7 @@ impl Transport {
         let mut chain = RedirectChain::new(url);
         let response = loop {
             let url = chain.url().clone();
-            let request =
-                self.shared.http.get(url.clone()).header(http::header::USER_AGENT, self.shared.user_agent.clone());
+            let request = self.shared.http.get(url.clone());
             let response =
                 limits.run(&url, async { request.send().await.map_err(|error| transport(error, &url)) }).await?;
             if !chain.follow(response.status(), response.headers())? {
