@@ -145,7 +145,7 @@ impl Health {
     }
 }
 
-/// The answer to `download_url` (`GET /api/download/{id}`): `{success, download_url, output_format}`.
+/// The answer to `download_link` (`GET /api/download/{id}`): `{success, download_url, output_format}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(from = "DownloadLinkWire")]
 #[non_exhaustive]
