@@ -65,7 +65,7 @@ fn a_402_after_k_jobs_stops_every_later_create_and_a_rerun_carries_on() {
     assert_eq!(report.count(ItemStatus::Completed), k as usize);
     assert_eq!(report.count(ItemStatus::NotStarted), 20 - k as usize);
     let refused = report.items.iter().find_map(|item| item.error.as_ref()).expect("the 402 is reported");
-    assert_eq!(refused.code.as_deref(), Some("insufficient_credits"));
+    assert_eq!(refused.code.as_ref().map(|code| code.as_str()), Some("insufficient_credits"));
     assert_eq!(refused.status, Some(402));
     assert!(refused.request_id.is_some());
     // No create after the first 402, except those already under way on the other workers.
@@ -132,7 +132,7 @@ fn a_job_that_fails_is_listed_and_retried_only_when_asked() {
     let first = batch(&sim, dir.path()).run(items()).unwrap();
     let bad = first.item("bad").unwrap();
     assert_eq!(bad.status, ItemStatus::Failed);
-    assert_eq!(bad.error.as_ref().unwrap().stage, "job");
+    assert_eq!(bad.error.as_ref().unwrap().stage.as_str(), "job");
     assert!(bad.job_id.is_some());
     assert_eq!(first.item("good").unwrap().status, ItemStatus::Completed);
 
@@ -155,7 +155,7 @@ fn an_item_refused_by_the_api_fails_alone_with_its_code_and_request_id() {
     assert_eq!(report.count(ItemStatus::Completed), 2);
     let error = report.items.iter().find_map(|item| item.error.as_ref()).unwrap();
     assert_eq!(
-        (error.stage.as_str(), error.status, error.code.as_deref()),
+        (error.stage.as_str(), error.status, error.code.as_ref().map(|code| code.as_str())),
         ("create", Some(400), Some("invalid_request"))
     );
     assert!(error.request_id.as_deref().is_some_and(|id| id.starts_with("req_")));
@@ -212,7 +212,7 @@ fn dry_run_estimates_durations_and_the_budget_refuses_before_sending_anything() 
 #[test]
 fn shards_split_the_items_stably_and_cover_each_exactly_once() {
     let ids: Vec<String> = (0..1000).map(|i| format!("video-{i}")).collect();
-    let shards: Vec<Shard> = (0..4).map(|i| Shard::new(i, 4).unwrap()).collect();
+    let shards: Vec<Shard> = (1..=4).map(|i| Shard::new(i, 4).unwrap()).collect();
     for id in &ids {
         assert_eq!(shards.iter().filter(|shard| shard.contains(id)).count(), 1, "{id}");
     }
@@ -223,7 +223,7 @@ fn shards_split_the_items_stably_and_cover_each_exactly_once() {
     let dir = tempfile::tempdir().unwrap();
     let mut seen = BTreeSet::new();
     for shard in shards {
-        let out = dir.path().join(format!("machine-{}", shard.index()));
+        let out = dir.path().join(format!("machine-{}", shard.number()));
         let report = batch(&sim, &out).shard(shard).run(url_items(24)).unwrap();
         assert!(report.all_succeeded());
         for item in &report.items {

@@ -52,6 +52,17 @@ pub enum BatchError {
         source: std::io::Error,
     },
 
+    /// The PostgreSQL queue (feature `postgres`) could not be reached, read or written. A worker
+    /// stops at once when this happens: it cannot promise what it has not committed.
+    #[error("queue: {reason}")]
+    Queue {
+        /// What went wrong.
+        reason: String,
+        /// The database client's error, when there is one.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
+
     /// A call needed before the run (the pricing for an estimate, the job list when looking
     /// for lost creates) failed.
     #[error(transparent)]

@@ -10,7 +10,7 @@ use std::sync::{Mutex, PoisonError};
 use serde::{Deserialize, Serialize};
 
 use super::error::{journal_error, BatchError};
-use super::report::ItemError;
+use super::report::{ItemError, Stage};
 
 /// One step of one item.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -37,7 +37,7 @@ pub(crate) enum Step {
     Downloaded { path: PathBuf, size: u64 },
     /// The item failed at `stage` (`upload`, `create`, `poll`, `download`).
     Failed {
-        stage: String,
+        stage: Stage,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         status: Option<u16>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -118,6 +118,7 @@ impl ItemState {
             }
             Step::Failed { stage, status, code, message, request_id } => {
                 self.open_create = None;
+                let code = code.map(|code| crate::ErrorCode::from(code.as_str()));
                 self.failed = Some(ItemError { stage, status, code, message, request_id });
             }
         }

@@ -104,6 +104,8 @@ mod item;
 mod journal;
 mod lookup;
 mod pace;
+#[cfg(feature = "postgres")]
+pub mod queue;
 mod report;
 mod run;
 mod shard;
@@ -118,7 +120,9 @@ pub use error::BatchError;
 pub use estimate::{Estimate, ItemEstimate};
 pub use event::Event;
 pub use item::{Item, JobOptions, Source};
-pub use report::{BatchReport, ItemError, ItemReport, ItemStatus, Outcome};
+pub use report::{BatchReport, ItemError, ItemReport, ItemStatus, Outcome, Stage};
+#[cfg(feature = "postgres")]
+pub use queue::Queue;
 pub use shard::Shard;
 
 use crate::clock::Clock;

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::error::BatchError;
+use crate::ErrorCode;
 
 /// One line of the report file, fields in this order.
 #[derive(Serialize)]
@@ -32,6 +33,9 @@ pub enum Outcome {
     StoppedForCredits,
     /// The run was cancelled through its [`CancelHandle`](super::CancelHandle).
     Cancelled,
+    /// A queue's report while some of its items are still waiting or being worked (feature
+    /// `postgres`).
+    InProgress,
 }
 
 /// How one item ended.
@@ -55,16 +59,61 @@ pub enum ItemStatus {
     Unfinished,
 }
 
+/// Where an item failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Stage {
+    /// Uploading the file.
+    Upload,
+    /// Creating the job (or finding it again after a lost answer).
+    Create,
+    /// Polling the job.
+    Poll,
+    /// The job itself failed.
+    Job,
+    /// Downloading the output.
+    Download,
+}
+
+impl Stage {
+    /// The stage as the journal and the report write it: `upload`, `create`, `poll`, `job`,
+    /// `download`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Upload => "upload",
+            Stage::Create => "create",
+            Stage::Poll => "poll",
+            Stage::Job => "job",
+            Stage::Download => "download",
+        }
+    }
+
+    /// The stage written as [`as_str`](Self::as_str) does, if it is one.
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Stage> {
+        [Stage::Upload, Stage::Create, Stage::Poll, Stage::Job, Stage::Download].into_iter().find(|s| s.as_str() == text)
+    }
+}
+
+impl std::fmt::Display for Stage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Why an item failed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct ItemError {
-    /// Where: `upload`, `create`, `poll`, `job` (the job itself failed) or `download`.
-    pub stage: String,
+    /// Where it failed.
+    pub stage: Stage,
     /// The HTTP status, when there was an answer.
     pub status: Option<u16>,
-    /// The API's error code, when there was one.
-    pub code: Option<String>,
+    /// The API's error code, when there was one (unknown codes kept in
+    /// [`ErrorCode::Other`]).
+    pub code: Option<ErrorCode>,
     /// What went wrong.
     pub message: String,
     /// The request id to quote to support, when there was one.
@@ -133,7 +182,7 @@ impl BatchReport {
                 status: item.status,
                 job_id: item.job_id.as_deref(),
                 output: item.output.as_deref(),
-                error_code: error.and_then(|e| e.code.as_deref()),
+                error_code: error.and_then(|e| e.code.as_ref()).map(ErrorCode::as_str),
                 error_message: error.map(|e| e.message.as_str()),
                 request_id: error.and_then(|e| e.request_id.as_deref()),
             };

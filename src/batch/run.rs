@@ -17,7 +17,7 @@ use super::item::{Planned, Source};
 use super::journal::{sync_folder, ItemState, Journal, OpenCreate, Step};
 use super::lookup::{self, Wanted};
 use super::pace::Pace;
-use super::report::{BatchReport, ItemError, ItemReport, ItemStatus, Outcome};
+use super::report::{BatchReport, ItemError, ItemReport, ItemStatus, Outcome, Stage};
 use super::Batch;
 use crate::download::without_query;
 use crate::{Error, Job};
@@ -133,15 +133,15 @@ fn plan(item: &Planned, state: Option<&ItemState>, retry_failed: bool) -> Plan {
         if !retry_failed {
             return Plan::Failed { error: failure.clone(), job_id: state.job_id.clone() };
         }
-        return match (&state.job_id, failure.stage.as_str()) {
-            (Some(job_id), "poll" | "download") => Plan::Poll { job_id: job_id.clone() },
+        return match (&state.job_id, failure.stage) {
+            (Some(job_id), Stage::Poll | Stage::Download) => Plan::Poll { job_id: job_id.clone() },
             _ => fresh(item, state.video_url.as_deref()),
         };
     }
     if let Some(finished) = state.finished.as_ref().filter(|finished| !finished.completed) {
         if !retry_failed {
             let message = finished.error.clone().unwrap_or_else(|| "the job failed; the service gave no reason".into());
-            let error = ItemError { stage: "job".into(), status: None, code: None, message, request_id: None };
+            let error = ItemError { stage: Stage::Job, status: None, code: None, message, request_id: None };
             return Plan::Failed { error, job_id: state.job_id.clone() };
         }
         return fresh(item, state.video_url.as_deref());
@@ -191,12 +191,12 @@ fn check_budget(batch: &Batch, items: &[Planned], plans: &[Plan], max_credits: f
 }
 
 /// An item error from a call's error.
-fn item_error(stage: &str, error: &Error) -> ItemError {
+pub(crate) fn item_error(stage: Stage, error: &Error) -> ItemError {
     let api = error.api_error();
     ItemError {
-        stage: stage.to_owned(),
+        stage,
         status: error.status().map(|status| status.as_u16()),
-        code: api.and_then(|api| api.code_str()).map(str::to_owned),
+        code: api.and_then(|api| api.code()).cloned(),
         message: api.map_or_else(|| error.to_string(), |api| api.message().to_owned()),
         request_id: error.request_id().map(str::to_owned),
     }
@@ -370,7 +370,7 @@ impl Engine<'_> {
             Err(error) if self.transient(&error) && tries + 1 < self.batch.max_attempts => {
                 self.push(Task::Upload { idx, tries: tries + 1 });
             }
-            Err(error) => self.fail(idx, "upload", &error, None),
+            Err(error) => self.fail(idx, Stage::Upload, &error, None),
         }
     }
 
@@ -393,7 +393,7 @@ impl Engine<'_> {
         };
         let request = item.options.create_job(&video_url, &item.id, attempt);
         if let Err(error) = request.validate() {
-            return self.fail(idx, "create", &error, None);
+            return self.fail(idx, Stage::Create, &error, None);
         }
         let at = Pace::wall_seconds();
         if !self.record(idx, Step::CreateSent { attempt, video_url: video_url.clone(), at }) {
@@ -413,7 +413,7 @@ impl Engine<'_> {
             Some(_) if out_of_credits => {
                 if self.refused(idx, &error) {
                     self.out_of_credits();
-                    self.not_started(idx, Some(item_error("create", &error)));
+                    self.not_started(idx, Some(item_error(Stage::Create, &error)));
                 }
             }
             Some(StatusCode::TOO_MANY_REQUESTS) => {
@@ -424,7 +424,7 @@ impl Engine<'_> {
             }
             Some(status) if !status.is_server_error() => {
                 if self.refused(idx, &error) {
-                    self.fail(idx, "create", &error, None);
+                    self.fail(idx, Stage::Create, &error, None);
                 }
             }
             // A 5xx answer, or no usable answer at all: the server may have made the job.
@@ -454,7 +454,7 @@ impl Engine<'_> {
         if tries + 1 < self.batch.max_attempts {
             self.push(Task::Create { idx, video_url, tries: tries + 1 });
         } else {
-            self.fail(idx, "create", error, None);
+            self.fail(idx, Stage::Create, error, None);
         }
     }
 
@@ -566,7 +566,7 @@ impl Engine<'_> {
                         job_id: job.id.clone(),
                         completed: false,
                     });
-                    let error = ItemError { stage: "job".into(), status: None, code: None, message, request_id: None };
+                    let error = ItemError { stage: Stage::Job, status: None, code: None, message, request_id: None };
                     self.emit(Event::Failed { item: self.id(idx).to_owned(), error: error.clone() });
                     self.settle(idx, ItemStatus::Failed, Some(job.id), None, Some(error));
                 }
@@ -591,7 +591,7 @@ impl Engine<'_> {
                 Some(flight)
             }
             Err(error) => {
-                self.fail(idx, "poll", &error, Some(flight.job_id));
+                self.fail(idx, Stage::Poll, &error, Some(flight.job_id));
                 None
             }
         }
@@ -612,7 +612,7 @@ impl Engine<'_> {
         if !self.gate.wait(self.batch.cancel.flag()) {
             return;
         }
-        let path = self.batch.out_dir.join(format!("{}.{}", self.id(idx), output_extension(&job, &self.items[idx])));
+        let path = self.batch.out_dir.join(format!("{}.{}", self.id(idx), output_extension(&job, &self.items[idx].options)));
         let saved =
             self.batch.client.download_output(&job).and_then(|download| download.to_path(&path)).and_then(|size| {
                 // The journal says "downloaded" only once the bytes are on disk.
@@ -636,7 +636,7 @@ impl Engine<'_> {
                 self.lock().downloads.push_back(Task::Download { idx, job: Box::new(job), tries: tries + 1 });
                 self.board.wake.notify_all();
             }
-            Err(error) => self.fail(idx, "download", &error, Some(job.id)),
+            Err(error) => self.fail(idx, Stage::Download, &error, Some(job.id)),
         }
     }
 
@@ -664,12 +664,12 @@ impl Engine<'_> {
         }
     }
 
-    fn fail(&self, idx: usize, stage: &str, error: &Error, job_id: Option<String>) {
+    fn fail(&self, idx: usize, stage: Stage, error: &Error, job_id: Option<String>) {
         let error = item_error(stage, error);
         let step = Step::Failed {
-            stage: error.stage.clone(),
+            stage: error.stage,
             status: error.status,
-            code: error.code.clone(),
+            code: error.code.as_ref().map(|code| code.as_str().to_owned()),
             message: error.message.clone(),
             request_id: error.request_id.clone(),
         };
@@ -682,9 +682,9 @@ impl Engine<'_> {
     fn uncertain(&self, idx: usize, error: Option<&Error>) {
         self.emit(Event::Uncertain { item: self.id(idx).to_owned() });
         let error = match error {
-            Some(error) => item_error("create", error),
+            Some(error) => item_error(Stage::Create, error),
             None => ItemError {
-                stage: "create".into(),
+                stage: Stage::Create,
                 status: None,
                 code: None,
                 message: "the create's answer was lost and no job of the account matches it".into(),
@@ -784,7 +784,7 @@ impl Drop for StopOnPanic<'_, '_> {
 }
 
 /// The output file's extension: the output URL's, else the output format's.
-fn output_extension(job: &Job, item: &Planned) -> String {
+pub(crate) fn output_extension(job: &Job, options: &super::JobOptions) -> String {
     let from_url = job.output_url.as_deref().map(without_query).and_then(|url| {
         let name = url.rsplit('/').next()?;
         let (_, ext) = name.rsplit_once('.')?;
@@ -792,7 +792,7 @@ fn output_extension(job: &Job, item: &Planned) -> String {
             .then(|| ext.to_ascii_lowercase())
     });
     from_url.unwrap_or_else(|| {
-        let format = job.output_format.clone().or_else(|| item.options.output_format.clone()).unwrap_or_default();
+        let format = job.output_format.clone().or_else(|| options.output_format.clone()).unwrap_or_default();
         match format.as_str() {
             "png_sequence" => "zip".to_owned(),
             other if !other.is_empty() && other.bytes().all(|b| b.is_ascii_alphanumeric()) => other.to_owned(),

@@ -8,9 +8,10 @@ use sha2::{Digest, Sha256};
 
 use super::error::{invalid, BatchError};
 
-/// Part `index` of `count` of a partition of item ids. An id belongs to the part given by the
-/// first 8 bytes of its SHA-256 (big-endian) modulo `count`: the same on every machine, every
-/// run and every Rust release, and every id is in exactly one part.
+/// Part `number` of `count` of a partition of item ids, counted from 1 (`1/4` … `4/4`), as
+/// `--shard` is in Jest, Playwright and Vitest. An id belongs to part 1 + (the first 8 bytes
+/// of its SHA-256, big-endian, modulo `count`): the same on every machine, every run and every
+/// Rust release, and every id is in exactly one part.
 ///
 /// ```
 /// use removebgvideo::batch::Shard;
@@ -22,32 +23,34 @@ use super::error::{invalid, BatchError};
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Shard {
+    /// From 0, below `count`.
     index: u32,
     count: u32,
 }
 
 impl Shard {
-    /// Part `index` (from 0) of `count`.
+    /// Part `number` (from 1) of `count`.
     ///
     /// # Errors
-    /// [`BatchError::InvalidInput`] when `count` is 0 or `index` is not below it.
-    pub fn new(index: u32, count: u32) -> Result<Self, BatchError> {
+    /// [`BatchError::InvalidInput`] when `count` is 0, `number` is 0 (parts count from 1) or
+    /// `number` is above `count`.
+    pub fn new(number: u32, count: u32) -> Result<Self, BatchError> {
         if count == 0 {
             return Err(invalid("a shard count must be at least 1"));
         }
-        if index >= count {
-            return Err(invalid(format!(
-                "shard {index}/{count}: the index must be below the count (0..={})",
-                count - 1
-            )));
+        if number == 0 {
+            return Err(invalid(format!("shard 0/{count}: shards count from 1, as in 1/{count} … {count}/{count}")));
         }
-        Ok(Self { index, count })
+        if number > count {
+            return Err(invalid(format!("shard {number}/{count}: the part must be from 1 to {count}")));
+        }
+        Ok(Self { index: number - 1, count })
     }
 
-    /// The index, from 0.
+    /// The part, from 1.
     #[must_use]
-    pub fn index(&self) -> u32 {
-        self.index
+    pub fn number(&self) -> u32 {
+        self.index + 1
     }
 
     /// How many parts.
@@ -75,9 +78,9 @@ fn part_of(item_id: &str, count: u32) -> u32 {
 impl FromStr for Shard {
     type Err = BatchError;
 
-    /// Reads `I/N`, for example `0/4`.
+    /// Reads `I/N` counted from 1, for example `1/4`.
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let bad = || invalid(format!("shard {text:?} is not I/N (for example 0/4)"));
+        let bad = || invalid(format!("shard {text:?} is not I/N counted from 1 (for example 1/4)"));
         let (index, count) = text.split_once('/').ok_or_else(bad)?;
         let index = index.trim().parse().map_err(|_| bad())?;
         let count = count.trim().parse().map_err(|_| bad())?;
@@ -87,7 +90,7 @@ impl FromStr for Shard {
 
 impl fmt::Display for Shard {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.index, self.count)
+        write!(f, "{}/{}", self.number(), self.count)
     }
 }
 
@@ -111,12 +114,20 @@ mod tests {
     #[test]
     fn bad_shards_are_refused() {
         assert!(Shard::new(0, 0).is_err());
-        assert!(Shard::new(3, 3).is_err());
-        assert!(Shard::new(u32::MAX, u32::MAX).is_err());
-        for text in ["", "1", "a/b", "1/0", "2/2", "-1/2", "1/2/3"] {
+        assert!(Shard::new(4, 3).is_err());
+        assert!(Shard::new(u32::MAX, u32::MAX - 1).is_err());
+        for text in ["", "1", "a/b", "1/0", "3/2", "-1/2", "1/2/3", "0/2"] {
             assert!(text.parse::<Shard>().is_err(), "{text:?}");
         }
+        let zero = "0/4".parse::<Shard>().unwrap_err().to_string();
+        assert!(zero.contains("count from 1"), "{zero}");
         assert_eq!("2/3".parse::<Shard>().unwrap(), Shard::new(2, 3).unwrap());
         assert_eq!(Shard::new(2, 3).unwrap().to_string(), "2/3");
+        assert_eq!(Shard::new(3, 3).unwrap().number(), 3);
+        // Every id is in exactly one of the parts 1..=N.
+        let parts: Vec<Shard> = (1..=3).map(|n| Shard::new(n, 3).unwrap()).collect();
+        for id in ["a", "b", "c", "video-0001", ""] {
+            assert_eq!(parts.iter().filter(|shard| shard.contains(id)).count(), 1, "{id}");
+        }
     }
 }

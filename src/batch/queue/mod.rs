@@ -1,0 +1,168 @@
+//! [`Queue`]: one batch worked by any number of processes on any number of machines, through
+//! PostgreSQL (feature `postgres`). Holds the schema, the statements and the worker loop; uses
+//! the batch's items, lookup, pace and report, and the `postgres` crate, never in a public
+//! signature.
+//!
+//! ```no_run
+//! use removebgvideo::batch::{Batch, Item, Queue};
+//! use removebgvideo::Client;
+//!
+//! let queue = Queue::connect("postgres://batch@db.internal/videos")?;
+//! let batch = Batch::new(Client::from_env()?, "/mnt/shared/out").concurrency(8);
+//! // On one machine, once (enqueuing the same items again adds nothing):
+//! let added = batch.enqueue(&queue, vec![Item::url("promo", "https://cdn.example.com/promo.mp4")])?;
+//! // On every machine: work until the batch is done.
+//! let report = batch.work(&queue)?;
+//! println!("{added} added; {} completed", report.count(removebgvideo::batch::ItemStatus::Completed));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # What it guarantees
+//!
+//! Each worker thread claims one item at a time under a lease (`FOR UPDATE SKIP LOCKED`: two
+//! workers never wait on, or take, the same row), renewed a third of a lease apart while it
+//! works. Every step (`uploaded`, `create_sent`, `created`, `finished`, `completed`, `failed`,
+//! `uncertain`) is committed, under a check that the lease is still this worker's, **before**
+//! the worker acts on it; a worker whose lease was taken stops touching the item. So, as with
+//! the file journal:
+//!
+//! - **No item is created twice.** A create is sent only once its `create_sent` step is
+//!   committed. A worker that finds an item at `create_sent` (its sender died before recording
+//!   the answer) looks for the job among the account's jobs, by the `video_url`, item id and
+//!   attempt number the batch puts in `metadata`, and adopts it; when none matches, the item
+//!   is `uncertain` and is not created again, unless
+//!   [`recreate_uncertain`](Batch::recreate_uncertain) is set.
+//! - **A dead worker's items are taken over** once its leases expire (default 30 s), from their
+//!   last committed step: a created job is polled, not created again; a finished one is
+//!   downloaded.
+//! - **Outputs** go to `<out>/<item id>.<ext>`, downloaded under a name of the worker's own and
+//!   renamed into place, so a file under its final name is always whole. With workers on
+//!   several machines, `<out>` and the input files must be at the same paths on each (a shared
+//!   volume).
+//!
+//! The tables (`removebgvideo_queue_items`, `removebgvideo_queue_schema`) are created and
+//! versioned by the crate on [`Queue::connect`], in the connection's schema: use one database,
+//! or one schema (`?options=-csearch_path%3Dmy_batch`), per batch. The connection is not
+//! encrypted (`NoTls`): keep the database on a private network or a local socket tunnel.
+
+mod schema;
+mod store;
+mod worker;
+
+use std::fmt;
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use postgres::{Client as Connection, NoTls};
+
+use super::report::{BatchReport, ItemStatus, Outcome};
+use super::{Batch, BatchError, Item};
+
+/// A batch's work queue in PostgreSQL (feature `postgres`).
+///
+/// See the [module documentation](self) for what a queue guarantees.
+pub struct Queue {
+    url: String,
+    lease: Duration,
+    conn: Mutex<Connection>,
+}
+
+impl fmt::Debug for Queue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The URL may carry a password.
+        f.debug_struct("Queue").field("lease", &self.lease).finish_non_exhaustive()
+    }
+}
+
+impl Queue {
+    /// Connects to the database at `url` (`postgres://user:password@host:port/db`, or the
+    /// key=value form) and creates or upgrades the queue's tables.
+    ///
+    /// # Errors
+    /// [`BatchError::Queue`] when the database cannot be reached, or its tables were made by a
+    /// newer release of the crate.
+    pub fn connect(url: &str) -> Result<Queue, BatchError> {
+        let mut conn = connect(url)?;
+        schema::migrate(&mut conn)?;
+        Ok(Queue { url: url.to_owned(), lease: Duration::from_secs(30), conn: Mutex::new(conn) })
+    }
+
+    /// How long a claimed item stays a worker's without renewal (default 30 s, from 100 ms to an
+    /// hour): a dead worker's items are taken over this long after its last renewal.
+    ///
+    /// # Errors
+    /// [`BatchError::InvalidInput`] outside that range.
+    pub fn lease(mut self, lease: Duration) -> Result<Queue, BatchError> {
+        if !(Duration::from_millis(100)..=Duration::from_secs(3600)).contains(&lease) {
+            return Err(super::error::invalid(format!("the lease must be from 100 ms to an hour (got {lease:?})")));
+        }
+        self.lease = lease;
+        Ok(self)
+    }
+
+    /// Every item of the queue, in the order enqueued, as it stands now: `completed` (with
+    /// its output), `failed`, `uncertain`, or `unfinished` (waiting, or being worked). The
+    /// outcome is [`Outcome::InProgress`] while any item is unfinished.
+    ///
+    /// # Errors
+    /// [`BatchError::Queue`] when the database cannot be read.
+    pub fn report(&self) -> Result<BatchReport, BatchError> {
+        let items = store::report(&mut self.lock())?;
+        let outcome = if items.iter().any(|item| item.status == ItemStatus::Unfinished) {
+            Outcome::InProgress
+        } else {
+            Outcome::Finished
+        };
+        Ok(BatchReport { outcome, items })
+    }
+
+    /// A new connection for one worker thread.
+    fn open(&self) -> Result<Connection, BatchError> {
+        connect(&self.url)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+fn connect(url: &str) -> Result<Connection, BatchError> {
+    Connection::connect(url, NoTls).map_err(|e| store::queue_error("could not connect to the queue's database", e))
+}
+
+impl Batch {
+    /// Adds the items (ids and options resolved as [`run`](Batch::run) does, the shard
+    /// applied) to the queue, and returns how many were new: an item whose id is already
+    /// there is left as it is, so enqueuing the same list again adds nothing.
+    ///
+    /// # Errors
+    /// [`BatchError::InvalidInput`] for bad items; [`BatchError::Queue`] when the database
+    /// cannot be written (nothing is added then).
+    pub fn enqueue(&self, queue: &Queue, items: Vec<Item>) -> Result<u64, BatchError> {
+        self.check()?;
+        let planned = self.select(items)?;
+        store::enqueue(&mut queue.lock(), &planned)
+    }
+
+    /// Works the queue's items with this batch's client, output folder, concurrency, poll
+    /// schedule and retry settings, until no item is left open (items other workers hold are
+    /// waited for: their workers may die), then reports on the whole queue. Out of credits, it
+    /// claims no new item and ends with [`Outcome::StoppedForCredits`]; cancelled, it gives
+    /// its items back and ends with [`Outcome::Cancelled`].
+    ///
+    /// # Errors
+    /// [`BatchError::InvalidInput`] for bad settings; [`BatchError::Queue`] when the database
+    /// cannot be reached or written (the run stops: it cannot promise what it has not
+    /// committed); [`BatchError::Io`] when the output folder cannot be created.
+    pub fn work(&self, queue: &Queue) -> Result<BatchReport, BatchError> {
+        self.check()?;
+        let ended = worker::work(self, queue)?;
+        let mut report = queue.report()?;
+        report.outcome = match ended {
+            worker::Ended::OutOfCredits => Outcome::StoppedForCredits,
+            worker::Ended::Cancelled if report.outcome == Outcome::InProgress => Outcome::Cancelled,
+            _ => report.outcome,
+        };
+        Ok(report)
+    }
+}
