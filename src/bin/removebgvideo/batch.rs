@@ -1,0 +1,296 @@
+//! `batch`: many videos, resumably. By default on a file journal (`<out>/journal.jsonl`); with
+//! `--queue postgres://…`, one batch shared by any number of workers on any number of machines.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use removebgvideo::batch::{Batch, BatchReport, Item, ItemStatus, Outcome, Queue, Shard};
+
+use crate::connect::connect;
+use crate::manifest::{input_items, read_manifest, JobFlags};
+use crate::progress::Progress;
+use crate::{estimate, print_json, Failure};
+
+const SAMPLE_VIDEO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/assets/sample.mp4");
+
+/// `removebgvideo batch`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// Video files, or folders searched for videos (by extension).
+    inputs: Vec<PathBuf>,
+    /// A JSON-lines manifest: one {"id", "input", ...job options} per line.
+    #[arg(long)]
+    manifest: Option<PathBuf>,
+    /// Where outputs, the journal and the report go.
+    #[arg(long, default_value = "./removebgvideo-out")]
+    out: PathBuf,
+    /// The journal (default <out>/journal.jsonl).
+    #[arg(long, conflicts_with = "queue")]
+    journal: Option<PathBuf>,
+    /// Uploads, creates, polls and downloads at once (with --queue: items worked at once).
+    #[arg(long, default_value_t = 4)]
+    concurrency: usize,
+    #[command(flatten)]
+    job: JobFlags,
+    /// List the items with their durations and estimated credits; send nothing else.
+    #[arg(long)]
+    dry_run: bool,
+    /// Retry the items the journal records as failed (a failed job costs a new one).
+    #[arg(long, conflicts_with = "queue")]
+    retry_failed: bool,
+    /// Create again the items whose create answer was lost and whose job cannot be found.
+    #[arg(long)]
+    recreate_uncertain: bool,
+    /// Process only part I of N (counted from 1) of a stable split of the item ids, e.g. 1/4.
+    #[arg(long)]
+    shard: Option<Shard>,
+    /// Refuse to start when the items still to create are estimated above this many credits.
+    #[arg(long, conflicts_with = "queue")]
+    max_credits: Option<f64>,
+    /// The first poll of a job this many seconds after its create, growing by half up to
+    /// --poll-max (the API's advice: 2 and 10).
+    #[arg(long, value_name = "SECONDS")]
+    poll_first: Option<f64>,
+    /// The longest pause between two polls of a job, in seconds.
+    #[arg(long, value_name = "SECONDS")]
+    poll_max: Option<f64>,
+    /// Share the batch through this PostgreSQL database (postgres://user:password@host/db):
+    /// --enqueue loads items, --report shows the batch, otherwise work until it is done.
+    #[arg(long, env = "REMOVEBGVIDEO_QUEUE_URL", hide_env_values = true, value_name = "URL")]
+    queue: Option<String>,
+    /// With --queue: add this manifest's items (and the inputs') to the queue; an item already
+    /// there is left as it is.
+    #[arg(long, requires = "queue", value_name = "MANIFEST")]
+    enqueue: Option<PathBuf>,
+    /// With --queue: show the whole batch, from any machine.
+    #[arg(long, requires = "queue", conflicts_with = "enqueue")]
+    report: bool,
+    /// With --report: as JSON.
+    #[arg(long)]
+    json: bool,
+    /// With --queue: how long a worker's claim on an item lasts without renewal, in seconds;
+    /// a dead worker's items are taken over after this.
+    #[arg(long, default_value_t = 30.0, value_name = "SECONDS")]
+    lease: f64,
+}
+
+fn seconds(value: f64, what: &str) -> Result<Duration, Failure> {
+    Duration::try_from_secs_f64(value)
+        .map_err(|_| Failure::usage(format!("{what} must be a number of seconds, at least 0 (got {value})")))
+}
+
+pub(crate) fn main(args: &Args) -> Result<u8, Failure> {
+    if let Some(url) = &args.queue {
+        let queue = Queue::connect(url)?.lease(seconds(args.lease, "--lease")?)?;
+        if args.report {
+            return show_report(&queue.report()?, args.json);
+        }
+    }
+    let connection = connect(2)?;
+    let mut batch = Batch::new(connection.client.clone(), &args.out)
+        .concurrency(args.concurrency)
+        .options(args.job.options())
+        .retry_failed(args.retry_failed)
+        .recreate_uncertain(args.recreate_uncertain);
+    if let Some(journal) = &args.journal {
+        batch = batch.journal(journal);
+    }
+    if let Some(shard) = args.shard {
+        batch = batch.shard(shard);
+    }
+    if let Some(max) = args.max_credits {
+        batch = batch.max_credits(max);
+    }
+    let (first, max) = if connection.offline() {
+        // The simulator's jobs finish in a poll or two: no need to wait 2 s before the first.
+        (0.25, 1.0)
+    } else {
+        (2.0, 10.0)
+    };
+    let first = seconds(args.poll_first.unwrap_or(first), "--poll-first")?;
+    let max = seconds(args.poll_max.unwrap_or(max), "--poll-max")?;
+    batch = batch.poll_interval(first, max.max(first));
+
+    let mut items = input_items(&args.inputs)?;
+    if let Some(manifest) = &args.manifest {
+        items.extend(read_manifest(manifest)?);
+    }
+    if let Some(url) = &args.queue {
+        let queue = Queue::connect(url)?.lease(seconds(args.lease, "--lease")?)?;
+        if let Some(manifest) = &args.enqueue {
+            items.extend(read_manifest(manifest)?);
+            let total = items.len();
+            let added = batch.enqueue(&queue, items)?;
+            println!("{added} of {total} items added to the queue ({} already there)", total as u64 - added);
+            return Ok(0);
+        }
+        if !items.is_empty() {
+            return Err(Failure::usage("with --queue, load items with --enqueue MANIFEST; a worker takes none"));
+        }
+        return work(args, batch, &queue);
+    }
+
+    if items.is_empty() && args.inputs.is_empty() && args.manifest.is_none() && connection.offline() {
+        eprintln!("No inputs given: processing the sample video {SAMPLE_VIDEO}.");
+        items.push(Item::file(SAMPLE_VIDEO));
+    }
+    if items.is_empty() {
+        return Err(Failure::usage("no videos found in the inputs given"));
+    }
+    if args.dry_run {
+        let estimate = batch.estimate(items)?;
+        if args.json {
+            print_json(&estimate::json(&estimate))?;
+        } else {
+            estimate::print(&estimate);
+        }
+        return Ok(0);
+    }
+
+    stop_on_ctrl_c(&batch);
+    let progress = Progress::new(items.len() as u64);
+    let shown = Arc::clone(&progress);
+    let report = batch.on_event(move |event| shown.show(event)).run(items)?;
+    progress.finish();
+    finish(args, &report)
+}
+
+/// Works the queue until the batch is done.
+fn work(args: &Args, batch: Batch, queue: &Queue) -> Result<u8, Failure> {
+    stop_on_ctrl_c(&batch);
+    let open = queue.report()?;
+    let progress = Progress::new(open.items.len() as u64);
+    progress_done(&progress, &open);
+    let shown = Arc::clone(&progress);
+    let report = batch.on_event(move |event| shown.show(event)).work(queue)?;
+    progress.finish();
+    finish(args, &report)
+}
+
+/// Counts the items already at an end on the overall bar.
+fn progress_done(progress: &Progress, report: &BatchReport) {
+    for item in report.items.iter().filter(|item| item.status != ItemStatus::Unfinished) {
+        progress.show(&removebgvideo::batch::Event::Skipped { item: item.item.clone() });
+    }
+}
+
+/// Ctrl-C stops cleanly: the requests under way finish and are recorded, the report is
+/// written; a second Ctrl-C quits at once (the journal or the queue is safe either way).
+fn stop_on_ctrl_c(batch: &Batch) {
+    let cancel = batch.cancel_handle();
+    let on_interrupt = move || {
+        if cancel.is_cancelled() {
+            std::process::exit(130);
+        }
+        eprintln!("\nstopping: the requests under way finish first (Ctrl-C again to quit at once)");
+        cancel.cancel();
+    };
+    if let Err(error) = ctrlc::set_handler(on_interrupt) {
+        eprintln!("note: Ctrl-C will stop the run abruptly ({error}); running again still carries on");
+    }
+}
+
+fn finish(args: &Args, report: &BatchReport) -> Result<u8, Failure> {
+    let report_path = args.out.join("report.jsonl");
+    report.write_jsonl(&report_path)?;
+    print_summary(report, &report_path);
+    Ok(exit_status(report))
+}
+
+fn show_report(report: &BatchReport, json: bool) -> Result<u8, Failure> {
+    if json {
+        let items: Vec<serde_json::Value> = report
+            .items
+            .iter()
+            .map(|item| {
+                let error = item.error.as_ref();
+                serde_json::json!({
+                    "item": item.item,
+                    "status": item.status,
+                    "job_id": item.job_id,
+                    "output": item.output,
+                    "error_stage": error.map(|e| e.stage),
+                    "error_code": error.and_then(|e| e.code.as_ref()).map(|code| code.as_str()),
+                    "error_message": error.map(|e| e.message.as_str()),
+                    "request_id": error.and_then(|e| e.request_id.as_deref()),
+                })
+            })
+            .collect();
+        print_json(&serde_json::json!({
+            "outcome": report.outcome,
+            "total": report.items.len(),
+            "counts": counts(report).into_iter().collect::<serde_json::Map<_, _>>(),
+            "items": items,
+        }))?;
+    } else {
+        println!("{} items{}", report.items.len(), if report.outcome == Outcome::Finished { ", done" } else { ", in progress" });
+        print_counts(report);
+        print_problems(report);
+    }
+    Ok(0)
+}
+
+fn counts(report: &BatchReport) -> Vec<(String, serde_json::Value)> {
+    labels()
+        .into_iter()
+        .map(|(status, _)| {
+            let name = serde_json::to_value(status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+            (name, report.count(status).into())
+        })
+        .collect()
+}
+
+fn labels() -> [(ItemStatus, &'static str); 6] {
+    [
+        (ItemStatus::Completed, "completed"),
+        (ItemStatus::AlreadyCompleted, "already done"),
+        (ItemStatus::Failed, "failed"),
+        (ItemStatus::Uncertain, "uncertain"),
+        (ItemStatus::NotStarted, "not started"),
+        (ItemStatus::Unfinished, "unfinished"),
+    ]
+}
+
+fn print_counts(report: &BatchReport) {
+    for (status, label) in labels() {
+        let count = report.count(status);
+        if count > 0 {
+            println!("  {label:<13} {count}");
+        }
+    }
+}
+
+fn print_problems(report: &BatchReport) {
+    for item in report.items.iter().filter(|item| matches!(item.status, ItemStatus::Failed | ItemStatus::Uncertain)) {
+        let error = item.error.as_ref();
+        println!(
+            "  {} {:?}: {} [{}{}]",
+            item.item,
+            item.status,
+            error.map_or("", |e| e.message.as_str()),
+            error.and_then(|e| e.code.as_ref()).map_or("no code", |code| code.as_str()),
+            error.and_then(|e| e.request_id.as_deref()).map(|id| format!(", request {id}")).unwrap_or_default(),
+        );
+    }
+}
+
+fn print_summary(report: &BatchReport, report_path: &Path) {
+    println!();
+    match report.outcome {
+        Outcome::StoppedForCredits => println!("stopped: the account is out of credits; top up and run again"),
+        Outcome::Cancelled => println!("cancelled; run again to carry on"),
+        _ => {}
+    }
+    print_counts(report);
+    print_problems(report);
+    println!("report: {}", report_path.display());
+}
+
+fn exit_status(report: &BatchReport) -> u8 {
+    match report.outcome {
+        Outcome::StoppedForCredits => 3,
+        _ if report.all_succeeded() => 0,
+        _ => 1,
+    }
+}

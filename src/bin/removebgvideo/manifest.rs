@@ -1,0 +1,180 @@
+//! What a batch processes: files, folders searched for videos, and JSON-lines manifests; and
+//! the job options given on the command line.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use removebgvideo::batch::{Item, JobOptions};
+use removebgvideo::{BgType, CreateJob, Model, OutputFormat};
+
+use crate::Failure;
+
+/// The file extensions a folder is searched for.
+const VIDEO_EXTENSIONS: &[&str] = &["mp4", "mov", "m4v", "webm", "avi", "mkv"];
+
+/// The job options every command that creates jobs takes.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub(crate) struct JobFlags {
+    /// The model: original, light, pro or human.
+    #[arg(long)]
+    pub(crate) model: Option<String>,
+    /// The output format: webm, mov, mp4, gif, webp or png_sequence.
+    #[arg(long)]
+    pub(crate) output_format: Option<String>,
+    /// The background: transparent, green, white, black, blue or custom.
+    #[arg(long)]
+    pub(crate) bg_type: Option<String>,
+    /// A prompt naming what to keep.
+    #[arg(long)]
+    pub(crate) text_prompt: Option<String>,
+    /// Where the service sends the job's webhook events.
+    #[arg(long)]
+    pub(crate) webhook_url: Option<String>,
+}
+
+impl JobFlags {
+    pub(crate) fn options(&self) -> JobOptions {
+        job_options(self.model.as_deref(), self.output_format.as_deref(), self.bg_type.as_deref())
+            .apply_text(self.text_prompt.clone(), self.webhook_url.clone())
+    }
+
+    pub(crate) fn create_job(&self, video_url: &str) -> CreateJob {
+        let mut request = CreateJob::new(video_url);
+        if let Some(model) = &self.model {
+            request = request.model(Model::from(model.as_str()));
+        }
+        if let Some(format) = &self.output_format {
+            request = request.output_format(OutputFormat::from(format.as_str()));
+        }
+        if let Some(bg_type) = &self.bg_type {
+            request = request.bg_type(BgType::from(bg_type.as_str()));
+        }
+        if let Some(prompt) = &self.text_prompt {
+            request = request.text_prompt(prompt.clone());
+        }
+        if let Some(url) = &self.webhook_url {
+            request = request.webhook_url(url.clone());
+        }
+        request
+    }
+}
+
+trait ApplyText {
+    fn apply_text(self, prompt: Option<String>, webhook_url: Option<String>) -> Self;
+}
+
+impl ApplyText for JobOptions {
+    fn apply_text(mut self, prompt: Option<String>, webhook_url: Option<String>) -> Self {
+        if let Some(prompt) = prompt {
+            self = self.text_prompt(prompt);
+        }
+        if let Some(url) = webhook_url {
+            self = self.webhook_url(url);
+        }
+        self
+    }
+}
+
+fn job_options(model: Option<&str>, output_format: Option<&str>, bg_type: Option<&str>) -> JobOptions {
+    let mut options = JobOptions::new();
+    if let Some(model) = model {
+        options = options.model(Model::from(model));
+    }
+    if let Some(format) = output_format {
+        options = options.output_format(OutputFormat::from(format));
+    }
+    if let Some(bg_type) = bg_type {
+        options = options.bg_type(BgType::from(bg_type));
+    }
+    options
+}
+
+/// The items of `inputs` (files, or folders searched for videos), in order.
+pub(crate) fn input_items(inputs: &[PathBuf]) -> Result<Vec<Item>, Failure> {
+    let mut items = Vec::new();
+    for input in inputs {
+        if input.is_dir() {
+            items.extend(videos_in(input)?.into_iter().map(Item::file));
+        } else if input.is_file() {
+            items.push(Item::file(input));
+        } else {
+            return Err(Failure::usage(format!("{} is neither a file nor a folder", input.display())));
+        }
+    }
+    Ok(items)
+}
+
+/// The videos under `folder`, recursively, sorted so that ids are the same on every run.
+fn videos_in(folder: &Path) -> Result<Vec<PathBuf>, Failure> {
+    let mut found = Vec::new();
+    let mut pending = vec![folder.to_owned()];
+    while let Some(dir) = pending.pop() {
+        let unreadable = |e: std::io::Error| Failure::usage(format!("could not read {}: {e}", dir.display()));
+        for entry in fs::read_dir(&dir).map_err(unreadable)? {
+            let path = entry.map_err(unreadable)?.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path
+                .extension()
+                .and_then(|ext| ext.to_str())
+                .is_some_and(|ext| VIDEO_EXTENSIONS.contains(&ext.to_ascii_lowercase().as_str()))
+            {
+                found.push(path);
+            }
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// One manifest line.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ManifestLine {
+    id: Option<String>,
+    input: String,
+    model: Option<String>,
+    output_format: Option<String>,
+    bg_type: Option<String>,
+    text_prompt: Option<String>,
+    webhook_url: Option<String>,
+    bg_color: Option<[f64; 3]>,
+    background: Option<removebgvideo::Background>,
+    metadata: Option<removebgvideo::Extra>,
+}
+
+/// The items of a JSON-lines manifest: `{"id", "input", ...job options}` per line; a file
+/// input is relative to the manifest's folder.
+pub(crate) fn read_manifest(path: &Path) -> Result<Vec<Item>, Failure> {
+    let text =
+        fs::read_to_string(path).map_err(|e| Failure::usage(format!("could not read {}: {e}", path.display())))?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    let mut items = Vec::new();
+    for (number, line) in text.lines().enumerate().filter(|(_, line)| !line.trim().is_empty()) {
+        let bad = |reason: String| Failure::usage(format!("{} line {}: {reason}", path.display(), number + 1));
+        let line: ManifestLine = serde_json::from_str(line).map_err(|e| bad(e.to_string()))?;
+        let mut options = job_options(line.model.as_deref(), line.output_format.as_deref(), line.bg_type.as_deref())
+            .apply_text(line.text_prompt, line.webhook_url);
+        if let Some(rgb) = line.bg_color {
+            options = options.bg_color(rgb);
+        }
+        if let Some(background) = line.background {
+            options = options.background(background);
+        }
+        if let Some(metadata) = line.metadata {
+            options = options.metadata(metadata);
+        }
+        let item = if line.input.starts_with("http://") || line.input.starts_with("https://") {
+            let id = line.id.ok_or_else(|| bad("a URL input needs an \"id\"".into()))?;
+            Item::url(id, line.input)
+        } else {
+            let item = Item::file(base.join(&line.input));
+            match line.id {
+                Some(id) => item.id(id),
+                None => item,
+            }
+        };
+        items.push(item.options(options));
+    }
+    Ok(items)
+}
