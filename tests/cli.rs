@@ -71,7 +71,14 @@ fn a_batch_killed_with_sigkill_resumes_to_one_job_and_one_output_per_video() {
     let inputs = dir.path().join("in");
     file_items(&inputs, 12);
     let out = dir.path().join("out");
-    let args = ["batch".as_ref(), inputs.as_os_str(), "--out".as_ref(), out.as_os_str(), "--concurrency".as_ref(), "2".as_ref()];
+    let args = [
+        "batch".as_ref(),
+        inputs.as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+        "--concurrency".as_ref(),
+        "2".as_ref(),
+    ];
 
     let mut first = start(&sim, &args);
     wait_for_journal(&journal(&out), "\"event\":\"created\"", &mut first);
@@ -111,7 +118,14 @@ fn ctrl_c_stops_a_batch_cleanly_and_a_rerun_finishes() {
     let inputs = dir.path().join("in");
     file_items(&inputs, 8);
     let out = dir.path().join("out");
-    let args = ["batch".as_ref(), inputs.as_os_str(), "--out".as_ref(), out.as_os_str(), "--concurrency".as_ref(), "2".as_ref()];
+    let args = [
+        "batch".as_ref(),
+        inputs.as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+        "--concurrency".as_ref(),
+        "2".as_ref(),
+    ];
 
     let mut first = start(&sim, &args);
     wait_for_journal(&journal(&out), "\"event\":\"created\"", &mut first);
@@ -237,7 +251,11 @@ fn without_a_key_it_runs_offline_and_says_so() {
         .output()
         .unwrap();
     assert_eq!(done.status.code(), Some(0));
-    assert!(text(&done.stderr).contains("running offline against the built-in API simulator"), "{}", text(&done.stderr));
+    assert!(
+        text(&done.stderr).contains("running offline against the built-in API simulator"),
+        "{}",
+        text(&done.stderr)
+    );
     serde_json::from_slice::<serde_json::Value>(&done.stdout).expect("stdout stays JSON");
 }
 
@@ -291,4 +309,3 @@ fn webhook_send_signs_as_the_api_does_and_verify_checks_a_delivery() {
     std::fs::write(&body_path, &changed).unwrap();
     assert_eq!(verify("whsec_cli", &body_path).status.code(), Some(1));
 }
-

@@ -120,9 +120,9 @@ pub use error::BatchError;
 pub use estimate::{Estimate, ItemEstimate};
 pub use event::Event;
 pub use item::{Item, JobOptions, Source};
-pub use report::{BatchReport, ItemError, ItemReport, ItemStatus, Outcome, Stage};
 #[cfg(feature = "postgres")]
 pub use queue::Queue;
+pub use report::{BatchReport, ItemError, ItemReport, ItemStatus, Outcome, Stage};
 pub use shard::Shard;
 
 use crate::clock::Clock;

@@ -93,7 +93,9 @@ impl Stage {
     /// The stage written as [`as_str`](Self::as_str) does, if it is one.
     #[must_use]
     pub fn parse(text: &str) -> Option<Stage> {
-        [Stage::Upload, Stage::Create, Stage::Poll, Stage::Job, Stage::Download].into_iter().find(|s| s.as_str() == text)
+        [Stage::Upload, Stage::Create, Stage::Poll, Stage::Job, Stage::Download]
+            .into_iter()
+            .find(|s| s.as_str() == text)
     }
 }
 

@@ -612,7 +612,8 @@ impl Engine<'_> {
         if !self.gate.wait(self.batch.cancel.flag()) {
             return;
         }
-        let path = self.batch.out_dir.join(format!("{}.{}", self.id(idx), output_extension(&job, &self.items[idx].options)));
+        let path =
+            self.batch.out_dir.join(format!("{}.{}", self.id(idx), output_extension(&job, &self.items[idx].options)));
         let saved =
             self.batch.client.download_output(&job).and_then(|download| download.to_path(&path)).and_then(|size| {
                 // The journal says "downloaded" only once the bytes are on disk.

@@ -157,7 +157,8 @@ pub(crate) struct Claimed {
 }
 
 /// The columns a claim returns, in this order.
-const CLAIMED_COLUMNS: &str = "i.item, i.source_kind, i.source, i.options, i.stage, i.video_url, i.attempt, i.sent_at, i.job_id";
+const CLAIMED_COLUMNS: &str =
+    "i.item, i.source_kind, i.source, i.options, i.stage, i.video_url, i.attempt, i.sent_at, i.job_id";
 
 /// Claims the oldest open item whose lease is free or expired, under a new lease `token`.
 /// Rows another worker is claiming at this instant are skipped, not waited for.
@@ -177,7 +178,8 @@ pub(crate) fn claim(
          WHERE i.item = c.item
          RETURNING {CLAIMED_COLUMNS}"
     );
-    let row = conn.query_opt(&sql, &[&token, &lease_secs, &worker]).map_err(|e| queue_error("could not claim an item", e))?;
+    let row =
+        conn.query_opt(&sql, &[&token, &lease_secs, &worker]).map_err(|e| queue_error("could not claim an item", e))?;
     let Some(row) = row else { return Ok(None) };
     let id: String = row.get(0);
     let kind: String = row.get(1);
@@ -203,13 +205,24 @@ pub(crate) fn claim(
 /// What a step writes besides its stage.
 #[derive(Debug)]
 pub(crate) enum Write<'a> {
-    Uploaded { video_url: &'a str },
-    CreateSent { attempt: u32, video_url: &'a str, at: u64 },
+    Uploaded {
+        video_url: &'a str,
+    },
+    CreateSent {
+        attempt: u32,
+        video_url: &'a str,
+        at: u64,
+    },
     /// The server answered the create with an error: back to "ready to create".
     CreateRefused,
-    Created { job_id: &'a str },
+    Created {
+        job_id: &'a str,
+    },
     Finished,
-    Completed { path: &'a str, size: u64 },
+    Completed {
+        path: &'a str,
+        size: u64,
+    },
     Failed(&'a ItemError),
     Uncertain(&'a ItemError),
 }

@@ -319,9 +319,12 @@ impl Work<'_> {
                         }
                         Err(Error::JobFailed(failed)) => {
                             self.emit(Event::Finished { item: id.to_owned(), job_id: current, completed: false });
-                            let message =
-                                failed.error.clone().unwrap_or_else(|| "the job failed; the service gave no reason".into());
-                            let error = ItemError { stage: Stage::Job, status: None, code: None, message, request_id: None };
+                            let message = failed
+                                .error
+                                .clone()
+                                .unwrap_or_else(|| "the job failed; the service gave no reason".into());
+                            let error =
+                                ItemError { stage: Stage::Job, status: None, code: None, message, request_id: None };
                             return fail(conn, error);
                         }
                         Err(error) if self.again(&error, &mut tries) => {}
@@ -338,7 +341,9 @@ impl Work<'_> {
                         Some(job) => Ok(job),
                         None => self.batch.client.get_job(&current),
                     };
-                    match fresh.and_then(|fresh| self.download(id, &item.options, &fresh, token).map(|saved| (fresh, saved))) {
+                    match fresh
+                        .and_then(|fresh| self.download(id, &item.options, &fresh, token).map(|saved| (fresh, saved)))
+                    {
                         Ok((_, (path, size))) => {
                             let text = path.to_string_lossy();
                             record(conn, Write::Completed { path: &text, size })?;
@@ -355,7 +360,13 @@ impl Work<'_> {
 
     /// Downloads the output beside its final name, under a name of this lease's own (two
     /// workers may download one item when a lease ran out), then renames it into place.
-    fn download(&self, id: &str, options: &crate::batch::JobOptions, job: &Job, token: i64) -> Result<(PathBuf, u64), Error> {
+    fn download(
+        &self,
+        id: &str,
+        options: &crate::batch::JobOptions,
+        job: &Job,
+        token: i64,
+    ) -> Result<(PathBuf, u64), Error> {
         let ext = output_extension(job, options);
         let path = self.batch.out_dir.join(format!("{id}.{ext}"));
         let own = self.batch.out_dir.join(format!(".{id}.{token:x}.download"));

@@ -224,7 +224,11 @@ fn show_report(report: &BatchReport, json: bool) -> Result<u8, Failure> {
             "items": items,
         }))?;
     } else {
-        println!("{} items{}", report.items.len(), if report.outcome == Outcome::Finished { ", done" } else { ", in progress" });
+        println!(
+            "{} items{}",
+            report.items.len(),
+            if report.outcome == Outcome::Finished { ", done" } else { ", in progress" }
+        );
         print_counts(report);
         print_problems(report);
     }
@@ -235,7 +239,8 @@ fn counts(report: &BatchReport) -> Vec<(String, serde_json::Value)> {
     labels()
         .into_iter()
         .map(|(status, _)| {
-            let name = serde_json::to_value(status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+            let name =
+                serde_json::to_value(status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
             (name, report.count(status).into())
         })
         .collect()

@@ -110,7 +110,8 @@ fn process(client: &Client, args: &Args, bar: &ProgressBar) -> Result<(Job, Path
 /// `<input's name>-nobg.<ext>`, the extension from the output URL, else the output format.
 fn default_output(input: &str, job: &Job) -> PathBuf {
     let name = input.split('?').next().unwrap_or(input);
-    let stem = Path::new(name).file_stem().and_then(|stem| stem.to_str()).filter(|stem| !stem.is_empty()).unwrap_or("video");
+    let stem =
+        Path::new(name).file_stem().and_then(|stem| stem.to_str()).filter(|stem| !stem.is_empty()).unwrap_or("video");
     let from_url = job.output_url.as_deref().and_then(|url| {
         let file = url.split('?').next()?.rsplit('/').next()?;
         let (_, ext) = file.rsplit_once('.')?;

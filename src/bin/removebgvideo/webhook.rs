@@ -109,7 +109,8 @@ fn verify(secrets: &[String], headers: &[String], body: &PathBuf, ignore_age: bo
     };
     read.map_err(|e| Failure::usage(format!("could not read the body {}: {e}", body.display())))?;
     let verifier = Verifier::with_secrets(secrets.iter().map(String::as_str))?;
-    let verdict = if ignore_age { verifier.verify_ignoring_age(&pairs, &bytes) } else { verifier.verify(&pairs, &bytes) };
+    let verdict =
+        if ignore_age { verifier.verify_ignoring_age(&pairs, &bytes) } else { verifier.verify(&pairs, &bytes) };
     match verdict {
         Ok(()) => {
             println!("valid");
