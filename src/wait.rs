@@ -115,8 +115,14 @@ impl<'a> WaitOptions<'a> {
         Ok(())
     }
 
-    /// The pause after `current`, saturating.
-    fn next_interval(&self, current: Duration) -> Duration {
+    /// The pause before the second poll (the first comes at once).
+    pub(crate) fn first_interval(&self) -> Duration {
+        self.interval
+    }
+
+    /// The pause after `current`, saturating: the one poll schedule of the crate, used by
+    /// `wait_for_completion` and by the batch's poller.
+    pub(crate) fn next_interval(&self, current: Duration) -> Duration {
         let (factor, max_interval) = match self.backoff {
             Backoff::Fixed => return current,
             Backoff::Advised => DEFAULT_BACKOFF,

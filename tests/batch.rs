@@ -312,3 +312,24 @@ fn a_journal_that_cannot_be_opened_stops_the_run_before_anything_is_sent() {
     assert!(error.to_string().contains("journal"), "{error}");
     assert!(sim.requests().is_empty());
 }
+
+#[test]
+fn the_batch_polls_on_the_clients_clock_with_the_schedule_of_wait_options() {
+    use removebgvideo::batch::Batch;
+    use removebgvideo::clock::ManualClock;
+    use std::time::Duration;
+
+    // The vendor's schedule (2 s, growing by half up to 10 s) on a manual clock: no real sleep.
+    let sim = sim_builder().polls_to_complete(3).start().unwrap();
+    let clock = ManualClock::new();
+    let client = sim.client_builder().clock(clock.clone()).build().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let report = Batch::new(client, dir.path()).concurrency(1).run(url_items(1)).unwrap();
+    assert!(report.all_succeeded(), "{report:?}");
+    let slept: Duration = clock.sleeps().iter().sum();
+    // Polls at 2 s, 2 + 3 s and 2 + 3 + 4.5 s after the create: WaitOptions' advised schedule.
+    assert!(slept >= Duration::from_millis(9500), "{slept:?}");
+    assert!(slept < Duration::from_secs(30), "{slept:?}");
+    let polls = sim.requests().iter().filter(|r| r.method == "GET" && r.path.starts_with("/v1/jobs/")).count();
+    assert_eq!(polls, 3);
+}

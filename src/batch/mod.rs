@@ -26,7 +26,11 @@
 //! - **Workers.** [`concurrency`](Batch::concurrency) threads upload files, create jobs and
 //!   download outputs. **One poller** thread polls every job in flight, as the vendor advises:
 //!   a job's first poll comes [`poll_interval`](Batch::poll_interval)'s first value (2 s) after
-//!   its create, and the pause grows by half each poll up to the second value (10 s).
+//!   its create, and the pause grows by half each poll up to the second value (10 s): the
+//!   schedule of [`WaitOptions`](crate::WaitOptions), the same as `wait_for_completion`'s.
+//! - **The client's clock.** Every pause and time reading of the batch goes through the
+//!   client's [`Clock`](crate::clock::Clock) ([`ClientBuilder::clock`](crate::ClientBuilder::clock)):
+//!   a client on `ManualClock` runs a batch with no real sleep.
 //! - **One back-off for all.** A 429 (honouring `Retry-After`, up to 10 minutes), or three 5xx
 //!   answers or broken connections in a row, pause every thread of the batch before its next
 //!   request, not only the one that saw it. Each item retries such a failure up to
@@ -164,6 +168,7 @@ impl Batch {
     /// A batch on `client` writing its outputs (and, by default, its journal) into `out_dir`.
     pub fn new(client: Client, out_dir: impl Into<PathBuf>) -> Self {
         Self {
+            clock: Arc::clone(client.inner.transport.clock()),
             client,
             out_dir: out_dir.into(),
             journal: None,
@@ -178,7 +183,6 @@ impl Batch {
             backoff: Duration::from_secs(1),
             max_backoff: Duration::from_secs(16),
             max_attempts: 5,
-            clock: crate::clock::system(),
             on_event: None,
             cancel: CancelHandle::default(),
         }
@@ -253,13 +257,6 @@ impl Batch {
         self
     }
 
-    /// Where the batch reads the time and pauses (default the system clock); tests can pass a
-    /// [`ManualClock`](crate::clock::ManualClock).
-    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
-        self.clock = Arc::new(clock);
-        self
-    }
-
     /// Calls `on_event` for every [`Event`], from the batch's threads. Keep it quick: the
     /// thread that calls it waits. A panic in it is caught (and reported by the panic hook);
     /// the run goes on.
@@ -312,6 +309,13 @@ impl Batch {
             planned.retain(|item| shard.contains(&item.id));
         }
         Ok(planned)
+    }
+
+    /// The poll schedule: [`WaitOptions`](crate::WaitOptions)' own, from the first interval
+    /// growing by half up to the longest (a zero interval polls a millisecond apart).
+    pub(crate) fn schedule(&self) -> crate::WaitOptions<'static> {
+        let first = self.first_poll.max(Duration::from_millis(1));
+        crate::WaitOptions::default().interval(first).backoff(1.5, self.max_poll.max(first))
     }
 
     fn check(&self) -> Result<(), BatchError> {

@@ -50,8 +50,22 @@ struct Flight {
     idx: usize,
     job_id: String,
     due: std::time::Instant,
-    polls: u32,
+    /// The pause after the next poll, if the job is still running then.
+    pause: Duration,
     errors: u32,
+}
+
+/// What the run knows of one item.
+#[derive(Debug, Clone, Default)]
+struct Slot {
+    /// How it ended, once it has.
+    result: Option<ItemReport>,
+    /// Work on it began in this run (the `Started` event was sent).
+    started: bool,
+    /// The number of the last create sent for it, in this run or before.
+    attempts: u32,
+    /// Its job, once known (for the report of an item the run did not finish).
+    job: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -60,11 +74,8 @@ struct Sched {
     downloads: VecDeque<Task>,
     new_flights: Vec<Flight>,
     unresolved: usize,
-    results: Vec<Option<ItemReport>>,
-    started: Vec<bool>,
-    attempts: Vec<u32>,
-    /// The job of each item, once known (for the report of an item the run did not finish).
-    jobs: Vec<Option<String>>,
+    /// One per item, in the order given.
+    slots: Vec<Slot>,
 }
 
 #[derive(Debug, Default)]
@@ -111,12 +122,11 @@ pub(crate) fn run(batch: &Batch, items: Vec<Planned>) -> Result<BatchReport, Bat
     };
     {
         let mut sched = engine.lock();
-        let count = engine.items.len();
-        sched.results = vec![None; count];
-        sched.started = vec![false; count];
-        sched.jobs = vec![None; count];
-        sched.attempts =
-            engine.items.iter().map(|item| states.get(&item.id).map_or(0, |state| state.attempts)).collect();
+        sched.slots = engine
+            .items
+            .iter()
+            .map(|item| Slot { attempts: states.get(&item.id).map_or(0, |state| state.attempts), ..Slot::default() })
+            .collect();
     }
     engine.start(plans)
 }
@@ -224,7 +234,7 @@ impl Engine<'_> {
         self.recover(lookups);
         {
             let mut sched = self.lock();
-            sched.unresolved = sched.results.iter().filter(|result| result.is_none()).count();
+            sched.unresolved = sched.slots.iter().filter(|slot| slot.result.is_none()).count();
         }
 
         let board = Arc::clone(&self.board);
@@ -256,23 +266,20 @@ impl Engine<'_> {
             return Err(fatal);
         }
         let credits_out = self.credits_out.load(Ordering::SeqCst);
-        let (results, mut jobs) = {
-            let mut sched = self.lock();
-            (std::mem::take(&mut sched.results), std::mem::take(&mut sched.jobs))
-        };
-        let unfinished = results.iter().any(Option::is_none);
-        let items = results
+        let slots = std::mem::take(&mut self.lock().slots);
+        let unfinished = slots.iter().any(|slot| slot.result.is_none());
+        let items = slots
             .into_iter()
             .enumerate()
-            .map(|(idx, result)| {
-                result.unwrap_or_else(|| ItemReport {
+            .map(|(idx, slot)| {
+                slot.result.unwrap_or_else(|| ItemReport {
                     item: self.id(idx).to_owned(),
-                    status: if credits_out && jobs[idx].is_none() {
+                    status: if credits_out && slot.job.is_none() {
                         ItemStatus::NotStarted
                     } else {
                         ItemStatus::Unfinished
                     },
-                    job_id: jobs[idx].take(),
+                    job_id: slot.job,
                     output: None,
                     error: None,
                 })
@@ -388,8 +395,9 @@ impl Engine<'_> {
         }
         let attempt = {
             let mut sched = self.lock();
-            sched.attempts[idx] = sched.attempts[idx].saturating_add(1);
-            sched.attempts[idx]
+            let slot = &mut sched.slots[idx];
+            slot.attempts = slot.attempts.saturating_add(1);
+            slot.attempts
         };
         let request = item.options.create_job(&video_url, &item.id, attempt);
         if let Err(error) = request.validate() {
@@ -477,8 +485,9 @@ impl Engine<'_> {
     fn follow(&self, idx: usize, job_id: String, delay: Duration) {
         let due = self.pace.now().checked_add(delay).unwrap_or_else(|| self.pace.now());
         let mut sched = self.lock();
-        sched.jobs[idx] = Some(job_id.clone());
-        sched.new_flights.push(Flight { idx, job_id, due, polls: 0, errors: 0 });
+        sched.slots[idx].job = Some(job_id.clone());
+        let pause = self.batch.schedule().next_interval(self.batch.schedule().first_interval());
+        sched.new_flights.push(Flight { idx, job_id, due, pause, errors: 0 });
         drop(sched);
         self.board.wake.notify_all();
     }
@@ -580,14 +589,14 @@ impl Engine<'_> {
                     status: job.status.clone(),
                     progress: job.progress,
                 });
-                flight.polls = flight.polls.saturating_add(1);
                 flight.errors = 0;
-                flight.due = self.after(self.poll_interval(flight.polls));
+                flight.due = self.after(flight.pause);
+                flight.pause = self.batch.schedule().next_interval(flight.pause);
                 Some(flight)
             }
             Err(error) if self.transient(&error) && flight.errors + 1 < self.batch.max_attempts => {
                 flight.errors += 1;
-                flight.due = self.after(self.poll_interval(flight.polls));
+                flight.due = self.after(flight.pause);
                 Some(flight)
             }
             Err(error) => {
@@ -595,12 +604,6 @@ impl Engine<'_> {
                 None
             }
         }
-    }
-
-    /// The pause before the next poll: the first interval, growing by half each poll, capped.
-    fn poll_interval(&self, polls: u32) -> Duration {
-        let grown = self.batch.first_poll.mul_f64(1.5f64.powi(i32::try_from(polls.min(32)).unwrap_or(32)));
-        grown.min(self.batch.max_poll.max(self.batch.first_poll))
     }
 
     fn after(&self, delay: Duration) -> std::time::Instant {
@@ -710,8 +713,9 @@ impl Engine<'_> {
         error: Option<ItemError>,
     ) {
         let mut sched = self.lock();
-        if sched.results[idx].is_none() {
-            sched.results[idx] = Some(ItemReport { item: self.id(idx).to_owned(), status, job_id, output, error });
+        let slot = &mut sched.slots[idx];
+        if slot.result.is_none() {
+            slot.result = Some(ItemReport { item: self.id(idx).to_owned(), status, job_id, output, error });
             sched.unresolved = sched.unresolved.saturating_sub(1);
         }
         drop(sched);
@@ -744,7 +748,7 @@ impl Engine<'_> {
     }
 
     fn begin(&self, idx: usize) {
-        let first = !std::mem::replace(&mut self.lock().started[idx], true);
+        let first = !std::mem::replace(&mut self.lock().slots[idx].started, true);
         if first {
             self.emit(Event::Started { item: self.id(idx).to_owned() });
         }

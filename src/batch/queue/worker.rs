@@ -20,7 +20,7 @@ use crate::batch::pace::Pace;
 use crate::batch::report::{ItemError, Stage};
 use crate::batch::run::{item_error, output_extension};
 use crate::batch::{Batch, BatchError};
-use crate::{Error, Job, WaitOptions};
+use crate::{Error, Job};
 
 /// How a process's run of the queue ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -298,18 +298,14 @@ impl Work<'_> {
                         step = Step::Uploaded;
                         continue;
                     };
-                    let options = WaitOptions::default()
-                        .interval(self.batch.first_poll)
-                        .backoff(1.5, self.batch.max_poll)
-                        .timeout(Duration::MAX)
-                        .on_update(|job: &Job| {
-                            self.emit(Event::Progress {
-                                item: id.to_owned(),
-                                job_id: job.id.clone(),
-                                status: job.status.clone(),
-                                progress: job.progress,
-                            });
+                    let options = self.batch.schedule().timeout(Duration::MAX).on_update(|job: &Job| {
+                        self.emit(Event::Progress {
+                            item: id.to_owned(),
+                            job_id: job.id.clone(),
+                            status: job.status.clone(),
+                            progress: job.progress,
                         });
+                    });
                     match self.batch.client.wait_for_completion(&current, options) {
                         Ok(done) => {
                             record(conn, Write::Finished)?;
