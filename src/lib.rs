@@ -180,6 +180,8 @@
 //! | `batch` | no | `batch`: resumable processing of many videos with a crash-safe journal |
 //! | `tracing` | no | one `tracing` span per HTTP attempt: method, route, status, attempt, duration, request id; never a credential |
 //! | `test-util` | no | `simulator`, `clock::ManualClock` |
+//! | `postgres` | no | `batch::Queue`: one batch worked by many processes and machines through PostgreSQL |
+//! | `cli` | no | the `removebgvideo` command (`cargo install removebgvideo --features cli`) |
 #![deny(missing_docs)]
 // The crate docs link the clients, which a webhook-only build (no `client` feature) leaves out.
 #![cfg_attr(not(feature = "client"), allow(rustdoc::broken_intra_doc_links))]
@@ -255,6 +257,6 @@ pub use transport::RetryPolicy;
 pub use wait::WaitOptions;
 
 /// The README's examples, compiled as doctests so that they cannot drift from the API.
-#[cfg(all(doctest, feature = "test-util", feature = "batch"))]
+#[cfg(all(doctest, feature = "test-util", feature = "batch", feature = "postgres"))]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
