@@ -3,7 +3,16 @@
 //! ```text
 //! cargo bench --bench batch                  # 1,000 items
 //! BENCH_BATCH_ITEMS=50 cargo bench --bench batch   # a quick look
+//! REMOVEBGVIDEO_TEST_POSTGRES_URL=postgres://… cargo bench --bench batch --features cli   # and the queue
 //! ```
+//!
+//! With the `cli` feature and a PostgreSQL URL in `REMOVEBGVIDEO_TEST_POSTGRES_URL` (a user
+//! that may create databases), it then runs the queue: 1, 2 and 3 worker processes of the
+//! `removebgvideo` command (`BENCH_QUEUE_CONCURRENCY` threads each, default 16) on
+//! `BENCH_QUEUE_ITEMS` items (default 600) whose jobs take 2 s on the simulator's clock, and
+//! prints items per second (and the speed-up against one worker; the target is at least 2.5×
+//! with three), polls per job, and database round trips per item (committed transactions of
+//! the batch's database: every statement of a worker is one).
 //!
 //! Environment: `BENCH_BATCH_ITEMS` (default 1000), `BENCH_BATCH_CONCURRENCY` (default 8).
 //!
@@ -22,6 +31,12 @@ use removebgvideo::batch::{Batch, Event, Item};
 use removebgvideo::simulator::Simulator;
 
 fn main() {
+    in_process();
+    #[cfg(feature = "cli")]
+    queue::run();
+}
+
+fn in_process() {
     let items = env_number("BENCH_BATCH_ITEMS", 1000);
     let concurrency = env_number("BENCH_BATCH_CONCURRENCY", 8);
     let sim = Simulator::builder()
@@ -92,4 +107,97 @@ fn status_number(field: &str) -> Option<usize> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|line| line.starts_with(field))?;
     line[field.len()..].split_whitespace().next()?.parse().ok()
+}
+
+/// The PostgreSQL queue worked by 1, 2 and 3 processes of the command.
+#[cfg(feature = "cli")]
+mod queue {
+    use std::process::{Command, Stdio};
+    use std::time::Instant;
+
+    use removebgvideo::simulator::Simulator;
+
+    use super::env_number;
+
+    pub(super) fn run() {
+        let Some(url) = std::env::var("REMOVEBGVIDEO_TEST_POSTGRES_URL").ok().filter(|url| !url.is_empty()) else {
+            println!("queue: skipped (set REMOVEBGVIDEO_TEST_POSTGRES_URL)");
+            return;
+        };
+        let items = env_number("BENCH_QUEUE_ITEMS", 600);
+        let threads = env_number("BENCH_QUEUE_CONCURRENCY", 16);
+        println!("queue of {items} items with 2 s jobs, {threads} threads per worker process");
+        let mut one = None;
+        for workers in 1..=3 {
+            let (rate, polls, trips) = measure(&url, items, workers, threads);
+            let speedup = rate / *one.get_or_insert(rate);
+            println!(
+                "  {workers} worker(s): {rate:.1} items/s ({speedup:.2}x one worker), {polls:.2} polls per job, {trips:.1} database round trips per item"
+            );
+        }
+    }
+
+    /// Items per second, polls per job, round trips per item.
+    fn measure(url: &str, items: usize, workers: usize, threads: usize) -> (f64, f64, f64) {
+        let sim = simulator();
+        let mut admin = postgres::Client::connect(url, postgres::NoTls).expect("connect to PostgreSQL");
+        let name = format!("rbv_bench_{:016x}", fastrand::u64(..));
+        admin.batch_execute(&format!("CREATE DATABASE {name}")).expect("create the bench database");
+        let db = format!("{}/{name}", url.rsplit_once('/').expect("the URL names a database").0);
+        let dir = tempfile::tempdir().expect("a folder");
+        let manifest = dir.path().join("manifest.jsonl");
+        let lines: String = (0..items)
+            .map(|i| format!("{{\"id\": \"v{i:05}\", \"input\": \"https://videos.example/{i}.mp4\"}}\n"))
+            .collect();
+        std::fs::write(&manifest, lines).expect("write the manifest");
+        let out = dir.path().join("out");
+        let command = |args: &[&str]| {
+            let mut command = Command::new(env!("CARGO_BIN_EXE_removebgvideo"));
+            command
+                .args(args)
+                .env("REMOVEBGVIDEO_API_KEY", sim.api_key())
+                .env("REMOVEBGVIDEO_BASE_URL", sim.base_url())
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null());
+            command
+        };
+        let enqueued =
+            command(&["batch", "--queue", &db, "--enqueue", manifest.to_str().unwrap()]).status().expect("enqueue");
+        assert!(enqueued.success());
+        let committed = |admin: &mut postgres::Client| -> i64 {
+            admin
+                .query_one("SELECT xact_commit FROM pg_stat_database WHERE datname = $1", &[&name])
+                .map(|row| row.get(0))
+                .unwrap_or(0)
+        };
+        let before = committed(&mut admin);
+        let threads = threads.to_string();
+        let args =
+            ["batch", "--queue", &db, "--out", out.to_str().unwrap(), "--concurrency", &threads, "--poll-first", "2"];
+        let started = Instant::now();
+        let children: Vec<_> = (0..workers).map(|_| command(&args).spawn().expect("start a worker")).collect();
+        for mut child in children {
+            assert!(child.wait().expect("a worker").success(), "a worker failed");
+        }
+        let elapsed = started.elapsed().as_secs_f64();
+        // A backend reports its transactions as it exits: give the workers' a moment.
+        std::thread::sleep(std::time::Duration::from_secs(2));
+        let trips = (committed(&mut admin) - before) as f64 / items as f64;
+        let polls = sim.requests().iter().filter(|r| r.method == "GET" && r.path.starts_with("/v1/jobs/")).count();
+        assert_eq!(sim.job_count(), items, "one job per item");
+        drop(admin);
+        (items as f64 / elapsed, polls as f64 / items as f64, trips)
+    }
+
+    /// A simulator whose jobs take 2 s.
+    fn simulator() -> Simulator {
+        Simulator::builder()
+            .polls_to_complete(1)
+            .output_size(16 * 1024)
+            .worker_threads(16)
+            .webhook_secret(None)
+            .start()
+            .expect("start the simulator")
+    }
 }

@@ -29,7 +29,7 @@
 //!   its create, and the pause grows by half each poll up to the second value (10 s): the
 //!   schedule of [`WaitOptions`](crate::WaitOptions), the same as `wait_for_completion`'s.
 //! - **The client's clock.** Every pause and time reading of the batch goes through the
-//!   client's [`Clock`](crate::clock::Clock) ([`ClientBuilder::clock`](crate::ClientBuilder::clock)):
+//!   client's [`Clock`] ([`ClientBuilder::clock`](crate::ClientBuilder::clock)):
 //!   a client on `ManualClock` runs a batch with no real sleep.
 //! - **One back-off for all.** A 429 (honouring `Retry-After`, up to 10 minutes), or three 5xx
 //!   answers or broken connections in a row, pause every thread of the batch before its next

@@ -161,6 +161,9 @@ impl Work<'_> {
         let mut job_id = claimed.job_id.clone();
         let mut job: Option<Job> = None;
         let mut tries = 0u32;
+        // A job created here is first polled one interval after its create, as the file
+        // journal's poller does; an adopted one at once.
+        let mut just_created = false;
         self.emit(Event::Started { item: id.to_owned() });
         let record = |conn: &mut Connection, write: Write<'_>| -> Result<(), Stop> {
             match store::record(conn, id, token, self.lease_secs(), &write) {
@@ -226,6 +229,7 @@ impl Work<'_> {
                             record(conn, Write::Created { job_id: &submission.id })?;
                             self.emit(Event::Created { item: id.to_owned(), job_id: submission.id.clone() });
                             job_id = Some(submission.id);
+                            just_created = true;
                             step = Step::Created;
                         }
                         Err(error) => {
@@ -298,7 +302,13 @@ impl Work<'_> {
                         step = Step::Uploaded;
                         continue;
                     };
-                    let options = self.batch.schedule().timeout(Duration::MAX).on_update(|job: &Job| {
+                    let schedule = self.batch.schedule();
+                    if std::mem::take(&mut just_created)
+                        && !self.pace.sleep(schedule.first_interval(), self.batch.cancel.flag())
+                    {
+                        return Err(Stop::Release);
+                    }
+                    let options = schedule.timeout(Duration::MAX).on_update(|job: &Job| {
                         self.emit(Event::Progress {
                             item: id.to_owned(),
                             job_id: job.id.clone(),
