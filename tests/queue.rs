@@ -268,3 +268,17 @@ fn three_workers_with_one_killed_every_few_seconds_complete_every_item_exactly_o
         assert_eq!(item.job_id.as_ref(), Some(&by_item[&item.item][0]), "the report names the one job");
     }
 }
+
+#[test]
+fn the_crate_creates_and_versions_its_tables_and_refuses_a_newer_schema() {
+    let Some(db) = database() else { return };
+    Queue::connect(&db).unwrap();
+    Queue::connect(&db).expect("connecting again finds the tables at their version");
+    let mut conn = postgres::Client::connect(&db, postgres::NoTls).unwrap();
+    let version: i32 = conn.query_one("SELECT version FROM removebgvideo_queue_schema", &[]).unwrap().get(0);
+    assert_eq!(version, 1);
+    conn.execute("UPDATE removebgvideo_queue_schema SET version = 99", &[]).unwrap();
+    let err = Queue::connect(&db).unwrap_err().to_string();
+    assert!(err.contains("version 99") && err.contains("newer"), "{err}");
+    assert!(!err.contains("postgres://"), "the URL (and a password in it) stays out: {err}");
+}

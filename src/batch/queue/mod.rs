@@ -145,7 +145,9 @@ impl Batch {
     }
 
     /// Works the queue's items with this batch's client, output folder, concurrency, poll
-    /// schedule and retry settings, until no item is left open (items other workers hold are
+    /// schedule, back-off, `max_attempts` and `recreate_uncertain` (the journal, `retry_failed`,
+    /// `max_credits` and the shard are the file journal's and do not apply), until no item is
+    /// left open (items other workers hold are
     /// waited for: their workers may die), then reports on the whole queue. Out of credits, it
     /// claims no new item and ends with [`Outcome::StoppedForCredits`]; cancelled, it gives
     /// its items back and ends with [`Outcome::Cancelled`].
