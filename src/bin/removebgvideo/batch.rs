@@ -81,11 +81,12 @@ fn seconds(value: f64, what: &str) -> Result<Duration, Failure> {
 }
 
 pub(crate) fn main(args: &Args) -> Result<u8, Failure> {
-    if let Some(url) = &args.queue {
-        let queue = Queue::connect(url)?.lease(seconds(args.lease, "--lease")?)?;
-        if args.report {
-            return show_report(&queue.report()?, args.json);
-        }
+    let queue = match &args.queue {
+        Some(url) => Some(Queue::connect(url)?.lease(seconds(args.lease, "--lease")?)?),
+        None => None,
+    };
+    if let (Some(queue), true) = (&queue, args.report) {
+        return show_report(&queue.report()?, args.json);
     }
     let connection = connect(2)?;
     let mut batch = Batch::new(connection.client.clone(), &args.out)
@@ -116,19 +117,18 @@ pub(crate) fn main(args: &Args) -> Result<u8, Failure> {
     if let Some(manifest) = &args.manifest {
         items.extend(read_manifest(manifest)?);
     }
-    if let Some(url) = &args.queue {
-        let queue = Queue::connect(url)?.lease(seconds(args.lease, "--lease")?)?;
+    if let Some(queue) = &queue {
         if let Some(manifest) = &args.enqueue {
             items.extend(read_manifest(manifest)?);
             let total = items.len();
-            let added = batch.enqueue(&queue, items)?;
+            let added = batch.enqueue(queue, items)?;
             println!("{added} of {total} items added to the queue ({} already there)", total as u64 - added);
             return Ok(0);
         }
         if !items.is_empty() {
             return Err(Failure::usage("with --queue, load items with --enqueue MANIFEST; a worker takes none"));
         }
-        return work(args, batch, &queue);
+        return work(args, batch, queue);
     }
 
     if items.is_empty() && args.inputs.is_empty() && args.manifest.is_none() && connection.offline() {
