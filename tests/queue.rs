@@ -282,3 +282,26 @@ fn the_crate_creates_and_versions_its_tables_and_refuses_a_newer_schema() {
     assert!(err.contains("version 99") && err.contains("newer"), "{err}");
     assert!(!err.contains("postgres://"), "the URL (and a password in it) stays out: {err}");
 }
+
+#[test]
+fn a_lease_is_renewed_while_its_worker_works_so_no_other_worker_takes_the_item() {
+    let Some(db) = database() else { return };
+    // One item whose job takes 30 polls a tenth of a second apart (3 s), three times the lease.
+    let sim = sim_builder().polls_to_complete(30).start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = manifest(dir.path(), 1);
+    let out = dir.path().join("out");
+    let out = out.to_str().unwrap();
+    run(&sim, &["batch", "--queue", &db, "--enqueue", manifest.to_str().unwrap()]);
+
+    // Two workers at once: one claims the item, the other keeps trying to.
+    let args = worker_args(&db, out, "1", "1", "0.1");
+    let workers: Vec<Child> = (0..2).map(|_| command(&sim, &args).spawn().unwrap()).collect();
+    for worker in workers {
+        let done = worker.wait_with_output().unwrap();
+        assert_eq!(done.status.code(), Some(0), "{}{}", text(&done.stdout), text(&done.stderr));
+    }
+    let polls = sim.requests().iter().filter(|r| r.method == "GET" && r.path.starts_with("/v1/jobs/")).count();
+    assert_eq!(polls, 30, "only the worker holding the lease polled the job");
+    assert_eq!(sim.job_count(), 1);
+}
