@@ -33,7 +33,11 @@ pub(crate) enum Ended {
 struct Work<'a> {
     batch: &'a Batch,
     queue: &'a Queue,
+    /// The client's clock: back-offs and the pause before a new job's first poll.
     pace: Pace,
+    /// Real time, whatever the client's clock: leases run out on the database's clock, so
+    /// renewals and the waits for other workers' items are real pauses.
+    real: Pace,
     lease: Duration,
     /// The lease tokens this process holds now: the renewal thread keeps them alive.
     held: Mutex<HashSet<i64>>,
@@ -56,6 +60,7 @@ pub(crate) fn work(batch: &Batch, queue: &Queue) -> Result<Ended, BatchError> {
         batch,
         queue,
         pace: Pace::new(Arc::clone(&batch.clock), batch.client.runtime.clone()),
+        real: Pace::new(crate::clock::system(), batch.client.runtime.clone()),
         lease: queue.lease,
         held: Mutex::default(),
         out_of_credits: AtomicBool::new(false),
@@ -136,7 +141,7 @@ impl Work<'_> {
                         // Other workers hold the rest: they may finish them, or die and leave them.
                         Ok(_) => {
                             let pause = (self.lease / 4).clamp(Duration::from_millis(50), Duration::from_secs(2));
-                            if !self.pace.sleep(pause, self.batch.cancel.flag()) {
+                            if !self.real.sleep(pause, self.batch.cancel.flag()) {
                                 return;
                             }
                         }
@@ -443,7 +448,7 @@ impl Work<'_> {
         };
         let every = (self.lease / 3).max(Duration::from_millis(10));
         while !self.finished.load(Ordering::SeqCst) {
-            if !self.pace.sleep(every, &self.finished) {
+            if !self.real.sleep(every, &self.finished) {
                 return;
             }
             let tokens: Vec<i64> = self.held().iter().copied().collect();
