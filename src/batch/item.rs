@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::error::{invalid, BatchError};
-use crate::download::without_query;
+use crate::client::download::without_query;
 use crate::models::Extra;
 use crate::{Background, BgType, CreateJob, Model, OutputFormat};
 

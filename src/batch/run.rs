@@ -19,7 +19,7 @@ use super::lookup::{self, Wanted};
 use super::pace::Pace;
 use super::report::{BatchReport, ItemError, ItemReport, ItemStatus, Outcome};
 use super::Batch;
-use crate::download::without_query;
+use crate::client::download::without_query;
 use crate::{Error, Job};
 
 /// The shortest pause of the poller, so that a zero interval does not spin.

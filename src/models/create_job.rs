@@ -106,7 +106,7 @@ impl Serialize for CreateJob {
 }
 
 impl CreateJob {
-    /// A job for the video at `video_url` (an upload's [`video_url`](crate::Upload::video_url)
+    /// A job for the video at `video_url` (an upload's [`video_url`](crate::models::Upload::video_url)
     /// or any URL the service can fetch), with the default options.
     pub fn new(video_url: impl Into<String>) -> Self {
         Self {

@@ -5,13 +5,11 @@ use std::fmt;
 
 use http::HeaderValue;
 
-use crate::builder::ClientBuilder;
-use crate::error::invalid;
-use crate::transport::{credential_header, segment, Call, Transport, API_KEY_HEADER};
-use crate::{
-    AsyncAdminClient, CreateJob, DownloadLink, Error, Health, Job, JobList, JobSubmission, ListJobs, Pricing, Secret,
-    StartJob, UsageEvents, UsageSummary,
-};
+use crate::client::builder::ClientBuilder;
+use crate::client::error::invalid;
+use crate::client::transport::{credential_header, segment, Call, Transport, API_KEY_HEADER};
+use crate::models::{DownloadLink, Health, JobList, JobSubmission, ListJobs, Pricing, UsageEvents, UsageSummary};
+use crate::{AsyncAdminClient, CreateJob, Error, Job, Secret, StartJob};
 
 /// The days `usage_summary` accepts.
 pub(crate) const USAGE_DAYS: std::ops::RangeInclusive<u32> = 1..=90;

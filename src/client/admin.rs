@@ -10,11 +10,12 @@ use std::fmt;
 use http::HeaderValue;
 use serde::Serialize;
 
-use crate::builder::ClientBuilder;
-use crate::error::invalid;
-use crate::runtime::CrateRuntime;
-use crate::transport::{credential_header, Call, Transport, ADMIN_TOKEN_HEADER};
-use crate::{AdminConfig, CreateKey, CreatedKey, Error, KeyList, KeyStatusChange, Secret};
+use crate::client::builder::ClientBuilder;
+use crate::client::error::invalid;
+use crate::client::runtime::CrateRuntime;
+use crate::client::transport::{credential_header, Call, Transport, ADMIN_TOKEN_HEADER};
+use crate::models::{AdminConfig, CreateKey, CreatedKey, KeyList, KeyStatusChange};
+use crate::{Error, Secret};
 
 /// An async client of the admin API. Cheap to clone, `Send + Sync`, its futures `Send`.
 ///

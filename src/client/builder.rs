@@ -5,10 +5,10 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::client::error::ConfigError;
+use crate::client::transport::{Transport, TransportConfig};
 use crate::client::BASE_URL_ENV;
 use crate::clock::Clock;
-use crate::error::ConfigError;
-use crate::transport::{Transport, TransportConfig};
 use crate::{AdminClient, AsyncAdminClient, AsyncClient, Client, Error, RetryPolicy, Secret};
 
 /// Configures a client: [`Client`], [`AdminClient`], [`AsyncClient`] or [`AsyncAdminClient`]
@@ -63,9 +63,9 @@ impl BuildClient for AsyncClient {}
 impl BuildClient for AsyncAdminClient {}
 
 pub(crate) mod sealed {
+    use crate::client::runtime::CrateRuntime;
+    use crate::client::transport::Transport;
     use crate::client::{ADMIN_TOKEN_ENV, API_KEY_ENV};
-    use crate::runtime::CrateRuntime;
-    use crate::transport::Transport;
     use crate::{AdminClient, AsyncAdminClient, AsyncClient, Client, Error, Secret};
 
     pub trait Assemble: Sized {
@@ -198,7 +198,7 @@ impl<C: BuildClient> ClientBuilder<C> {
     #[cfg(any(feature = "rustls", feature = "native-tls"))]
     #[cfg_attr(docsrs, doc(cfg(any(feature = "rustls", feature = "native-tls"))))]
     pub fn add_root_certificate_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
-        self.config.root_certificates.push(crate::transport::Certificate::Pem(pem.into()));
+        self.config.root_certificates.push(crate::client::transport::Certificate::Pem(pem.into()));
         self
     }
 
@@ -207,7 +207,7 @@ impl<C: BuildClient> ClientBuilder<C> {
     #[cfg(any(feature = "rustls", feature = "native-tls"))]
     #[cfg_attr(docsrs, doc(cfg(any(feature = "rustls", feature = "native-tls"))))]
     pub fn add_root_certificate_der(mut self, der: impl Into<Vec<u8>>) -> Self {
-        self.config.root_certificates.push(crate::transport::Certificate::Der(der.into()));
+        self.config.root_certificates.push(crate::client::transport::Certificate::Der(der.into()));
         self
     }
 

@@ -5,10 +5,12 @@ use std::io::Read;
 use std::path::Path;
 use std::sync::Mutex;
 
-use crate::error::invalid;
-use crate::progress::{self, SharedProgress};
-use crate::transport::{Call, FilePart, Safety, UploadSource};
-use crate::{AsyncClient, Client, Error, TransferProgress, Upload};
+use crate::client::error::invalid;
+use crate::client::progress::{self, SharedProgress};
+use crate::client::transport::{Call, FilePart, Safety, UploadSource};
+use crate::client::TransferProgress;
+use crate::models::Upload;
+use crate::{AsyncClient, Client, Error};
 
 /// The content types the API accepts (`api-reference/upload-video`).
 const ACCEPTED_TYPES: [&str; 4] = ["video/mp4", "video/quicktime", "video/webm", "video/x-msvideo"];
@@ -18,11 +20,11 @@ impl AsyncClient {
     /// `video_url` for [`create_job`](Self::create_job).
     ///
     /// Checked before a byte is sent: the size against
-    /// [`max_upload_size`](crate::ClientBuilder::max_upload_size) (500 MiB by default) and the
+    /// [`max_upload_size`](crate::client::ClientBuilder::max_upload_size) (500 MiB by default) and the
     /// type, by extension, against what the API accepts (MP4, MOV, WebM, AVI). The file is
     /// streamed from disk in large chunks read on tokio's blocking pool, so neither its size
     /// nor a slow disk matters to memory or to the runtime; the call timeout does not apply
-    /// (see [`transfer_timeout`](crate::ClientBuilder::transfer_timeout)). The part carries
+    /// (see [`transfer_timeout`](crate::client::ClientBuilder::transfer_timeout)). The part carries
     /// the file's own name. A retried upload (after a 429) reopens the file and sends it again
     /// from the start.
     ///
@@ -31,7 +33,7 @@ impl AsyncClient {
     /// transfer; [`Error::InvalidInput`] for a path with no file name, a name holding a control
     /// character, a file over the size limit or of a type the API refuses; [`Error::Api`] for
     /// the API's refusal; [`Error::Stalled`] when the transfer or the answer stops for the
-    /// [stall timeout](crate::ClientBuilder::stall_timeout); [`Error::Transport`] when the
+    /// [stall timeout](crate::client::ClientBuilder::stall_timeout); [`Error::Transport`] when the
     /// connection fails.
     pub async fn upload(&self, path: impl AsRef<Path>) -> Result<Upload, Error> {
         self.upload_file(path.as_ref(), None).await

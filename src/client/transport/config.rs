@@ -9,8 +9,8 @@ use reqwest::redirect;
 use url::Url;
 
 use super::{RetryPolicy, Shared, Transport};
+use crate::client::error::{invalid, ConfigError};
 use crate::clock::{self, Clock};
-use crate::error::{invalid, ConfigError};
 use crate::Error;
 
 /// The API's production address.

@@ -5,7 +5,7 @@ use std::time::{Duration, SystemTime};
 use http::{HeaderMap, StatusCode};
 
 use super::TransportError;
-use crate::api_error::is_retryable_status;
+use crate::client::api_error::is_retryable_status;
 
 /// How the client retries transient failures.
 ///

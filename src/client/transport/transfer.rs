@@ -14,8 +14,8 @@ use bytes::Bytes;
 
 use super::error::{origin_of, Kind};
 use super::TransportError;
-use crate::error::invalid;
-use crate::progress::{ProgressReader, SharedProgress};
+use crate::client::error::invalid;
+use crate::client::progress::{ProgressReader, SharedProgress};
 use crate::Error;
 
 /// How much of the file one body chunk carries: large enough that the per-chunk cost (a read

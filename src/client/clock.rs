@@ -13,7 +13,7 @@ pub type Sleep = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 ///
 /// The default is [`TokioClock`]. With the `test-util` feature, `ManualClock` records every
 /// pause and returns at once, for tests of either client; pass it through
-/// [`ClientBuilder::clock`](crate::ClientBuilder::clock). (A paused tokio runtime,
+/// [`ClientBuilder::clock`](crate::client::ClientBuilder::clock). (A paused tokio runtime,
 /// `#[tokio::test(start_paused = true)]`, also skips pauses, but it jumps to the next timer
 /// whenever the runtime waits for I/O, so with real sockets the call timeouts fire early: use
 /// `ManualClock` there.)

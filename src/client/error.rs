@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use http::StatusCode;
 
-pub use crate::transport::TransportError;
+pub use crate::client::transport::TransportError;
 use crate::{ApiError, Job};
 
 /// Everything that can go wrong in a call. Match on the variant to decide what to do; the

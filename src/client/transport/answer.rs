@@ -5,7 +5,7 @@ use std::time::Duration;
 use http::HeaderValue;
 use serde::de::DeserializeOwned;
 
-use crate::api_error::snippet;
+use crate::client::api_error::snippet;
 use crate::{ApiError, Error};
 
 /// No real answer of this API comes near this size; anything larger is cut off.

@@ -4,12 +4,10 @@
 
 use std::fmt;
 
-use crate::builder::ClientBuilder;
-use crate::runtime::CrateRuntime;
-use crate::{
-    AdminClient, AsyncClient, CreateJob, DownloadLink, Error, Health, Job, JobList, JobSubmission, ListJobs, Pricing,
-    Secret, StartJob, UsageEvents, UsageSummary,
-};
+use crate::client::builder::ClientBuilder;
+use crate::client::runtime::CrateRuntime;
+use crate::models::{DownloadLink, Health, JobList, JobSubmission, ListJobs, Pricing, UsageEvents, UsageSummary};
+use crate::{AdminClient, AsyncClient, CreateJob, Error, Job, Secret, StartJob};
 
 /// The environment variable that holds the API key.
 pub const API_KEY_ENV: &str = "REMOVEBGVIDEO_API_KEY";

@@ -10,9 +10,10 @@ use std::task::{Context, Poll};
 
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
-use crate::error::invalid;
-use crate::transport::Transport;
-use crate::{AsyncClient, Client, Error, Job, TransferProgress};
+use crate::client::error::invalid;
+use crate::client::transport::Transport;
+use crate::client::TransferProgress;
+use crate::{AsyncClient, Client, Error, Job};
 
 /// The write buffer of a download to a file.
 const WRITE_BUFFER_BYTES: usize = 256 * 1024;
@@ -41,8 +42,8 @@ impl AsyncClient {
     /// The output lives on another host (object storage), so **no API credential is sent**,
     /// and redirects (up to 10, http and https only) are followed to any host. The body is
     /// streamed, never held in memory. The download may take as long as it needs: only a
-    /// pause longer than the [stall timeout](crate::ClientBuilder::stall_timeout) ends it, or
-    /// the [transfer timeout](crate::ClientBuilder::transfer_timeout) when one is set.
+    /// pause longer than the [stall timeout](crate::client::ClientBuilder::stall_timeout) ends it, or
+    /// the [transfer timeout](crate::client::ClientBuilder::transfer_timeout) when one is set.
     pub fn download(&self, output_url: &str) -> AsyncDownload<'_> {
         AsyncDownload { client: self, url: output_url.to_owned(), on_progress: None }
     }

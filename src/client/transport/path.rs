@@ -2,7 +2,7 @@
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
-use crate::error::{invalid, Error};
+use crate::client::error::{invalid, Error};
 
 /// Everything but RFC 3986's unreserved characters is encoded, so an id can never add a path
 /// segment (`/`), a query (`?`) or a fragment (`#`).

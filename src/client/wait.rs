@@ -4,8 +4,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::client::error::invalid;
 use crate::clock::deadline;
-use crate::error::invalid;
 use crate::{AsyncClient, Client, Error, Job, JobStatus};
 
 /// The pause between polls that [`WaitOptions::default`] starts at.

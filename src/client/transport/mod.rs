@@ -17,14 +17,16 @@ use std::time::{Duration, SystemTime};
 use http::{HeaderValue, Method};
 use serde::de::DeserializeOwned;
 
+use crate::client::error::invalid;
 use crate::clock::Clock;
-use crate::error::invalid;
 use crate::Error;
 
 pub(crate) use answer::Answer;
 #[cfg(any(feature = "rustls", feature = "native-tls"))]
 pub(crate) use config::Certificate;
-pub(crate) use config::{credential_header, TransportConfig, MAX_UPLOAD_BYTES};
+#[cfg(feature = "test-util")]
+pub(crate) use config::MAX_UPLOAD_BYTES;
+pub(crate) use config::{credential_header, TransportConfig};
 pub use error::TransportError;
 pub(crate) use path::segment;
 pub use retry::RetryPolicy;

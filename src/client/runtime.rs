@@ -16,7 +16,7 @@ use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{self, Thread};
 
-use crate::error::ConfigError;
+use crate::client::error::ConfigError;
 use crate::Error;
 
 /// Cheap to clone: clones share one runtime.
