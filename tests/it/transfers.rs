@@ -2,7 +2,7 @@
 //! stall, redirects, large multi-chunk uploads, calls from inside an async runtime, and a
 //! user's own HTTP client. A raw TCP server on 127.0.0.1 plays each server.
 
-mod support;
+use crate::support;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};

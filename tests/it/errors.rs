@@ -1,6 +1,6 @@
 //! Error mapping: API answers to `Error`, what errors print, and input refused before sending.
 
-mod support;
+use crate::support;
 
 use mockito::{Matcher, Mock, ServerGuard};
 use removebgvideo::{

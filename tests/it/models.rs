@@ -1,7 +1,7 @@
 //! Decoding of answers: the shapes a real server sends, values the crate does not know yet,
 //! and fields it does not name.
 
-mod support;
+use crate::support;
 
 use removebgvideo::{
     BgType, CreatedKey, DownloadLink, Job, JobList, JobStatus, JobSubmission, KeyList, Model, OutputFormat, Secret,

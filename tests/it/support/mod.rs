@@ -54,3 +54,5 @@ pub fn job(id: &str, status: &str, progress: Option<f64>) -> String {
     }
     job.to_string()
 }
+
+pub mod batch;

@@ -1,7 +1,7 @@
 //! Downloading a job's output from its host (a CDN): exact bytes, progress, no credential,
 //! and no half-written file left behind.
 
-mod support;
+use crate::support;
 
 use std::sync::{Arc, Mutex};
 

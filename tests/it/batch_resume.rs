@@ -4,7 +4,7 @@
 //! the last journal line and leaving a torn half line, which is what a `kill -9` between a
 //! request and its journal line looks like.
 
-mod batch_support;
+use crate::support::batch as batch_support;
 
 use std::fs::OpenOptions;
 use std::io::Write;

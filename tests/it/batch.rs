@@ -1,6 +1,6 @@
 //! The batch runner against the simulator: faults, credits, lost answers, estimates, shards.
 
-mod batch_support;
+use crate::support::batch as batch_support;
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicUsize, Ordering};

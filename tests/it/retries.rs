@@ -1,7 +1,7 @@
 //! Retries: which answers are retried for which calls, how often, and the pause schedule
 //! (recorded by a ManualClock, so nothing really sleeps).
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 

@@ -1,7 +1,7 @@
 //! wait_for_completion: polling with a ManualClock, so the pause schedule is exact and nothing
 //! really sleeps.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! deliveries between them, all on 127.0.0.1.
 
 #[allow(dead_code)] // the example's `main` is not used here; its `app` is
-#[path = "../examples/async_service.rs"]
+#[path = "../../examples/async_service.rs"]
 mod service;
 
 use std::net::SocketAddr;

@@ -1,6 +1,6 @@
 //! The exact request of every call: method, path, query, headers and JSON body.
 
-mod support;
+use crate::support;
 
 use mockito::{Matcher, Mock, ServerGuard};
 use removebgvideo::{BgType, Client, CreateJob, CreateKey, Error, JobStatus, ListJobs, Model, OutputFormat, StartJob};
