@@ -15,10 +15,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use removebgvideo::client::API_KEY_ENV;
+use removebgvideo::models::Anchor;
 use removebgvideo::simulator::Simulator;
-use removebgvideo::{
-    Anchor, Background, Client, Composition, CreateJob, Error, Model, OutputFormat, StartJob, WaitOptions, API_KEY_ENV,
-};
+use removebgvideo::{Background, Client, Composition, CreateJob, Error, Model, OutputFormat, StartJob, WaitOptions};
 
 const SAMPLE_VIDEO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/assets/sample.mp4");
 

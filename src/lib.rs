@@ -55,11 +55,11 @@
 //! Every call returns [`Result<T, Error>`](Error). A non-2xx answer is [`Error::Api`] with an
 //! [`ApiError`]: status, the API's code and message, the request id to quote to support, and
 //! the start of the body (also for an HTML page from a proxy). Other variants say what else went
-//! wrong: [`Error::Transport`] (no whole answer; a [`TransportError`] with `is_connect()`,
+//! wrong: [`Error::Transport`] (no whole answer; a [`TransportError`](client::TransportError) with `is_connect()`,
 //! `is_timeout()`, ...), [`Error::Stalled`] (an upload that stopped moving), [`Error::Decode`]
 //! (a 2xx that is not the expected JSON), [`Error::InvalidInput`] (refused before sending),
 //! [`Error::JobFailed`] and [`Error::WaitTimeout`] from waiting, [`Error::Config`] (a typed
-//! [`ConfigError`]) and [`Error::Io`] (a local file, also during an upload). No message, `Debug`
+//! [`ConfigError`](client::ConfigError)) and [`Error::Io`] (a local file, also during an upload). No message, `Debug`
 //! or source chain shows a credential, a password or a signed URL's query.
 //!
 //! ```no_run
@@ -212,14 +212,6 @@ pub use models::{
     Background, BgType, Composition, CreateJob, ErrorCode, Job, JobStatus, Model, OutputFormat, StartJob,
 };
 pub use secret::Secret;
-
-// TEMPORARY (removed in the next commit): the 0.2 root, so that this commit only moves files.
-#[cfg(feature = "client")]
-pub use client::{
-    AsyncDownload, AsyncJobPager, BuildClient, ClientBuilder, ConfigError, Download, JobPages, TransferProgress,
-    TransportError, ADMIN_TOKEN_ENV, API_KEY_ENV, BASE_URL_ENV,
-};
-pub use models::*;
 
 /// The README's examples, compiled as doctests so that they cannot drift from the API.
 #[cfg(all(doctest, feature = "test-util", feature = "batch"))]

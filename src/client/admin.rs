@@ -25,7 +25,8 @@ use crate::{Error, Secret};
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), removebgvideo::Error> {
-/// use removebgvideo::{AsyncAdminClient, CreateKey};
+/// use removebgvideo::models::CreateKey;
+/// use removebgvideo::AsyncAdminClient;
 ///
 /// let admin = AsyncAdminClient::from_env()?;
 /// let key = admin.create_key(&CreateKey::new("acme-backend").note("production")).await?;
@@ -45,7 +46,8 @@ pub struct AsyncAdminClient {
 /// to share its connection pool and runtime.
 ///
 /// ```no_run
-/// use removebgvideo::{AdminClient, CreateKey};
+/// use removebgvideo::models::CreateKey;
+/// use removebgvideo::AdminClient;
 ///
 /// let admin = AdminClient::from_env()?;
 /// let key = admin.create_key(&CreateKey::new("acme-backend").note("production"))?;

@@ -76,7 +76,8 @@ impl AsyncClient {
     ///
     /// ```no_run
     /// # async fn run() -> Result<(), removebgvideo::Error> {
-    /// use removebgvideo::{AsyncClient, JobStatus, ListJobs};
+    /// use removebgvideo::models::ListJobs;
+    /// use removebgvideo::{AsyncClient, JobStatus};
     ///
     /// let client = AsyncClient::from_env()?;
     /// let mut jobs = client.list_all_jobs(&ListJobs::new().limit(100).status(JobStatus::Failed));
@@ -94,7 +95,8 @@ impl Client {
     /// Every job matching `query`, from its offset on, `query`'s limit per request.
     ///
     /// ```no_run
-    /// use removebgvideo::{Client, ListJobs};
+    /// use removebgvideo::models::ListJobs;
+    /// use removebgvideo::Client;
     ///
     /// let client = Client::from_env()?;
     /// for job in client.list_all_jobs(&ListJobs::new().limit(100)) {

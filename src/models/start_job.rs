@@ -18,7 +18,8 @@ use super::{Background, BgType, Composition, Model, OutputFormat};
 ///
 /// ```
 /// use std::time::Duration;
-/// use removebgvideo::{Anchor, Background, Composition, Model, StartJob};
+/// use removebgvideo::models::Anchor;
+/// use removebgvideo::{Background, Composition, Model, StartJob};
 ///
 /// let overrides = StartJob::new().model(Model::Pro).text_prompt("person in a red jacket");
 /// let composed = StartJob::new()

@@ -3,10 +3,8 @@
 
 use std::time::{Duration, UNIX_EPOCH};
 
-use removebgvideo::{
-    BillingStatus, DownloadLink, Health, HealthStatus, Job, JobStatus, Model, OutputFormat, Pricing, Upload,
-    UsageSummary,
-};
+use removebgvideo::models::{BillingStatus, DownloadLink, Health, HealthStatus, Pricing, Upload, UsageSummary};
+use removebgvideo::{Job, JobStatus, Model, OutputFormat};
 use serde_json::{json, Value};
 
 fn decode<T: serde::de::DeserializeOwned>(value: Value) -> T {

@@ -7,10 +7,9 @@ use std::net::TcpListener;
 use std::time::Duration;
 
 use removebgvideo::clock::ManualClock;
+use removebgvideo::models::{CreateKey, ListJobs};
 use removebgvideo::simulator::{expected_output, Fault, FaultRule, Simulator};
-use removebgvideo::{
-    AsyncAdminClient, AsyncClient, CreateJob, CreateKey, Error, JobStatus, ListJobs, StartJob, WaitOptions,
-};
+use removebgvideo::{AsyncAdminClient, AsyncClient, CreateJob, Error, JobStatus, StartJob, WaitOptions};
 
 /// Asserts at compile time that a value (a client, a future) can cross into `tokio::spawn`.
 fn assert_send<T: Send>(_: &T) {}

@@ -5,8 +5,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use removebgvideo::models::ListJobs;
 use removebgvideo::simulator::Simulator;
-use removebgvideo::{Client, CreateJob, Error, JobStatus, ListJobs, WaitOptions};
+use removebgvideo::{Client, CreateJob, Error, JobStatus, WaitOptions};
 
 /// What one request handler of a service does: create a job and wait for it.
 fn run_job(client: &Client, n: usize) -> Result<removebgvideo::Job, Error> {

@@ -3,7 +3,8 @@
 use crate::support;
 
 use mockito::{Matcher, Mock, ServerGuard};
-use removebgvideo::{BgType, Client, CreateJob, CreateKey, Error, JobStatus, ListJobs, Model, OutputFormat, StartJob};
+use removebgvideo::models::{CreateKey, ListJobs};
+use removebgvideo::{BgType, Client, CreateJob, Error, JobStatus, Model, OutputFormat, StartJob};
 use serde_json::json;
 use support::{admin, client, json_body, user_agent, KEY, TOKEN};
 
@@ -47,7 +48,7 @@ fn assert_all(mocks: &[Mock]) {
     }
 }
 
-fn metadata() -> removebgvideo::Extra {
+fn metadata() -> removebgvideo::models::Extra {
     json!({"order": 42, "tags": ["a", "b"], "nested": {"x": null}}).as_object().cloned().expect("object")
 }
 

@@ -3,8 +3,9 @@
 
 use std::collections::HashMap;
 
+use removebgvideo::models::ListJobs;
 use removebgvideo::simulator::Simulator;
-use removebgvideo::{Client, CreateJob, JobStatus, ListJobs};
+use removebgvideo::{Client, CreateJob, JobStatus};
 
 const THREADS: usize = 8;
 const CALLS_PER_THREAD: usize = 250;

@@ -1,7 +1,8 @@
 //! Credentials go only to the configured API origin.
 
 use mockito::{Matcher, Server};
-use removebgvideo::{AdminClient, Client, ConfigError, Error};
+use removebgvideo::client::ConfigError;
+use removebgvideo::{AdminClient, Client, Error};
 
 const KEY: &str = "rbv_secret_key_3f9a";
 const TOKEN: &str = "adm_secret_token_77c1";

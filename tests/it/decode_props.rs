@@ -13,7 +13,8 @@ use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use proptest::prelude::*;
-use removebgvideo::{Client, Error, Job, JobList, ListJobs, Model, OutputFormat, UsageSummary};
+use removebgvideo::models::{JobList, ListJobs, UsageSummary};
+use removebgvideo::{Client, Error, Job, Model, OutputFormat};
 use serde_json::{json, Map, Value};
 
 // ---------------------------------------------------------------------------------------------

@@ -6,7 +6,8 @@ use crate::support;
 use std::sync::{Arc, Mutex};
 
 use mockito::{Matcher, Mock, ServerGuard};
-use removebgvideo::{Error, Job, TransferProgress};
+use removebgvideo::client::TransferProgress;
+use removebgvideo::{Error, Job};
 use serde_json::json;
 use support::{client, user_agent};
 

@@ -3,9 +3,9 @@
 use crate::support;
 
 use mockito::{Matcher, Mock, ServerGuard};
-use removebgvideo::{
-    AdminClient, Client, CreateJob, CreateKey, Error, ListJobs, StartJob, WaitOptions, ADMIN_TOKEN_ENV, API_KEY_ENV,
-};
+use removebgvideo::client::{ADMIN_TOKEN_ENV, API_KEY_ENV};
+use removebgvideo::models::{CreateKey, ListJobs};
+use removebgvideo::{AdminClient, Client, CreateJob, Error, StartJob, WaitOptions};
 use serde_json::json;
 use support::{admin, client, KEY, TOKEN};
 

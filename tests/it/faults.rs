@@ -8,8 +8,9 @@
 use std::time::{Duration, Instant};
 
 use removebgvideo::clock::ManualClock;
+use removebgvideo::models::{CreateKey, ListJobs};
 use removebgvideo::simulator::{Fault, FaultRule, RecordedRequest, Simulator};
-use removebgvideo::{AdminClient, Client, CreateJob, CreateKey, Error, JobStatus, ListJobs, StartJob, WaitOptions};
+use removebgvideo::{AdminClient, Client, CreateJob, Error, JobStatus, StartJob, WaitOptions};
 
 const VIDEO: &str = "https://cdn.example.com/in.mp4";
 
@@ -373,7 +374,7 @@ fn fields_the_crate_does_not_name_are_kept() {
     // The simulator's job carries fields `Job` has no name for (video_url, created_at, ...).
     let sim = start();
     let (client, _clock) = client(&sim);
-    let mut metadata = removebgvideo::Extra::new();
+    let mut metadata = removebgvideo::models::Extra::new();
     metadata.insert("order".to_owned(), serde_json::json!(42));
     let job = client.create_job(&CreateJob::new(VIDEO).metadata(metadata)).expect("create");
     let got = client.get_job(&job.id).expect("get");

@@ -3,10 +3,8 @@
 
 use crate::support;
 
-use removebgvideo::{
-    BgType, CreatedKey, DownloadLink, Job, JobList, JobStatus, JobSubmission, KeyList, Model, OutputFormat, Secret,
-    UsageEvents,
-};
+use removebgvideo::models::{CreatedKey, DownloadLink, JobList, JobSubmission, KeyList, UsageEvents};
+use removebgvideo::{BgType, Job, JobStatus, Model, OutputFormat, Secret};
 use serde_json::{json, Value};
 
 fn job(value: Value) -> Job {
@@ -249,17 +247,17 @@ fn the_version_2_values_decode_to_their_variants() {
         assert_eq!(bg_type.as_str(), text);
     }
     for (text, anchor) in [
-        ("center", removebgvideo::Anchor::Center),
-        ("top-left", removebgvideo::Anchor::TopLeft),
-        ("bottom-center", removebgvideo::Anchor::BottomCenter),
-        ("center-right", removebgvideo::Anchor::CenterRight),
+        ("center", removebgvideo::models::Anchor::Center),
+        ("top-left", removebgvideo::models::Anchor::TopLeft),
+        ("bottom-center", removebgvideo::models::Anchor::BottomCenter),
+        ("center-right", removebgvideo::models::Anchor::CenterRight),
     ] {
-        assert_eq!(removebgvideo::Anchor::from(text), anchor);
+        assert_eq!(removebgvideo::models::Anchor::from(text), anchor);
         assert_eq!(anchor.to_string(), text);
     }
-    assert_eq!(removebgvideo::HealthStatus::from("degraded"), removebgvideo::HealthStatus::Degraded);
+    assert_eq!(removebgvideo::models::HealthStatus::from("degraded"), removebgvideo::models::HealthStatus::Degraded);
     // No billing status is documented, so every value is kept as sent.
-    let billing: removebgvideo::BillingStatus = serde_json::from_value(json!("charged")).unwrap();
-    assert_eq!(billing, removebgvideo::BillingStatus::Other("charged".into()));
+    let billing: removebgvideo::models::BillingStatus = serde_json::from_value(json!("charged")).unwrap();
+    assert_eq!(billing, removebgvideo::models::BillingStatus::Other("charged".into()));
     assert_eq!(serde_json::to_value(&billing).unwrap(), json!("charged"));
 }

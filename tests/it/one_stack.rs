@@ -7,8 +7,9 @@ use std::net::{TcpListener, TcpStream};
 use std::time::Duration;
 
 use removebgvideo::clock::ManualClock;
+use removebgvideo::models::{CreateKey, ListJobs};
 use removebgvideo::simulator::Simulator;
-use removebgvideo::{AdminClient, Client, CreateJob, CreateKey, Error, JobStatus, ListJobs, WaitOptions};
+use removebgvideo::{AdminClient, Client, CreateJob, Error, JobStatus, WaitOptions};
 
 /// Everything a blocking client does, called straight from an async test's thread.
 fn use_everything(sim: &Simulator) {

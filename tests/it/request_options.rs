@@ -3,8 +3,9 @@
 
 use std::time::Duration;
 
+use removebgvideo::models::Anchor;
 use removebgvideo::simulator::Simulator;
-use removebgvideo::{Anchor, Background, BgType, Composition, CreateJob, Error, Model, StartJob};
+use removebgvideo::{Background, BgType, Composition, CreateJob, Error, Model, StartJob};
 
 const VIDEO: &str = "https://cdn.example.com/in.mp4";
 

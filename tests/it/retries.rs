@@ -7,7 +7,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use mockito::{Mock, ServerGuard};
 use removebgvideo::clock::ManualClock;
-use removebgvideo::{AdminClient, Client, CreateJob, CreateKey, Error, RetryPolicy, StartJob};
+use removebgvideo::models::CreateKey;
+use removebgvideo::{AdminClient, Client, CreateJob, Error, RetryPolicy, StartJob};
 use support::{client_with_clock, KEY, TOKEN};
 
 const JOB: &str = r#"{"id":"j","status":"processing"}"#;

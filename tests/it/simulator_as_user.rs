@@ -25,7 +25,8 @@ mod my_service {
     use std::path::{Path, PathBuf};
     use std::time::Duration;
 
-    use removebgvideo::{BgType, Client, CreateJob, Error, JobSubmission, WaitOptions};
+    use removebgvideo::models::JobSubmission;
+    use removebgvideo::{BgType, Client, CreateJob, Error, WaitOptions};
 
     /// Uploads `video`, removes its background, waits for the job, and saves the result in
     /// `out_dir` as `<job id>.webm`. Progress notifications go to `webhook_url` when given.

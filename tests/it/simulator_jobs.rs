@@ -3,11 +3,9 @@
 
 use std::time::{Duration, SystemTime};
 
+use removebgvideo::models::{Anchor, BillingStatus, ListJobs};
 use removebgvideo::simulator::Simulator;
-use removebgvideo::{
-    Anchor, Background, BillingStatus, Composition, CreateJob, Error, ErrorCode, JobStatus, ListJobs, Model, StartJob,
-    WaitOptions,
-};
+use removebgvideo::{Background, Composition, CreateJob, Error, ErrorCode, JobStatus, Model, StartJob, WaitOptions};
 use reqwest::blocking::multipart;
 use serde_json::{json, Value};
 

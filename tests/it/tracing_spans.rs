@@ -78,8 +78,8 @@ fn no_credential_is_ever_logged() {
 
     let log = logged(|| {
         client.health().unwrap();
-        client.list_jobs(&removebgvideo::ListJobs::default()).unwrap();
-        let created = admin.create_key(&removebgvideo::CreateKey::new("tracing-test")).unwrap();
+        client.list_jobs(&removebgvideo::models::ListJobs::default()).unwrap();
+        let created = admin.create_key(&removebgvideo::models::CreateKey::new("tracing-test")).unwrap();
         assert!(!created.api_key.expose().is_empty());
         admin.list_keys().unwrap();
     });

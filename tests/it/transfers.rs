@@ -10,7 +10,8 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
-use removebgvideo::{Client, Error, TransferProgress};
+use removebgvideo::client::TransferProgress;
+use removebgvideo::{Client, Error};
 use support::KEY;
 
 /// One request as the raw server read it.
@@ -432,7 +433,10 @@ fn a_proxy_carries_every_request_and_its_password_is_never_shown() {
 fn a_proxy_that_is_not_a_url_is_refused_at_build_without_quoting_it() {
     for proxy in ["ftp://user:PROXYPASS@proxy:21", "not a url PROXYPASS", "http://"] {
         let err = Client::builder(KEY).proxy(proxy).build().unwrap_err();
-        assert!(matches!(err, Error::Config(removebgvideo::ConfigError::InvalidProxy { .. })), "{proxy}: {err:?}");
+        assert!(
+            matches!(err, Error::Config(removebgvideo::client::ConfigError::InvalidProxy { .. })),
+            "{proxy}: {err:?}"
+        );
         assert!(!format!("{err} {err:?}").contains("PROXYPASS"), "{err:?}");
     }
 }
