@@ -792,7 +792,8 @@ fn output_extension(job: &Job, item: &Planned) -> String {
             .then(|| ext.to_ascii_lowercase())
     });
     from_url.unwrap_or_else(|| {
-        let format = job.output_format.clone().or_else(|| item.options.output_format.clone()).unwrap_or_default();
+        let format =
+            job.output_format.clone().or_else(|| item.options.settings.output_format.clone()).unwrap_or_default();
         match format.as_str() {
             "png_sequence" => "zip".to_owned(),
             other if !other.is_empty() && other.bytes().all(|b| b.is_ascii_alphanumeric()) => other.to_owned(),
