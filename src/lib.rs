@@ -56,7 +56,7 @@
 //! [`ApiError`]: status, the API's code and message, the request id to quote to support, and
 //! the start of the body (also for an HTML page from a proxy). Other variants say what else went
 //! wrong: [`Error::Transport`] (no whole answer; a [`TransportError`](client::TransportError) with `is_connect()`,
-//! `is_timeout()`, ...), [`Error::Stalled`] (an upload that stopped moving), [`Error::Decode`]
+//! `is_timeout()`, ...), [`Error::Stalled`] (an upload or download that stopped moving), [`Error::Decode`]
 //! (a 2xx that is not the expected JSON), [`Error::InvalidInput`] (refused before sending),
 //! [`Error::JobFailed`] and [`Error::WaitTimeout`] from waiting, [`Error::Config`] (a typed
 //! [`ConfigError`](client::ConfigError)) and [`Error::Io`] (a local file, also during an upload). No message, `Debug`

@@ -22,9 +22,10 @@ use crate::{ApiError, Job};
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The API answered with a non-2xx status.
+    /// The API answered with a non-2xx status. (Boxed: an API error is large, and every
+    /// `Result` of the crate carries the size of its largest variant.)
     #[error(transparent)]
-    Api(#[from] ApiError),
+    Api(Box<ApiError>),
 
     /// The API answered 2xx, but with a body that is not the expected JSON.
     #[error(
@@ -54,14 +55,21 @@ pub enum Error {
     #[error(transparent)]
     Transport(#[from] TransportError),
 
-    /// An upload stopped moving for the stall timeout: the connection took no more of the
-    /// file, or the whole file went and no answer came. The server may have received it, so
-    /// the crate does not send it again on its own.
-    #[error("the upload stalled: nothing moved for {}; it may have arrived, so list your jobs or uploads before sending it again", human(*.stalled_for))]
+    /// A transfer stopped moving for the stall timeout. An upload: the connection took no more
+    /// of the file, or the whole file went and no answer came; the server may have received
+    /// it, so the crate does not send it again on its own. A download: no byte came; nothing
+    /// is left on disk, and downloading again is safe.
+    #[error("{}", stalled(*.transfer, *.stalled_for))]
     Stalled {
+        /// The upload or the download.
+        transfer: Transfer,
         /// The stall timeout that ran out.
         stalled_for: Duration,
     },
+
+    /// The call was cancelled before it finished: the runtime that ran it shut down.
+    #[error("the call was cancelled before it finished: the client's runtime shut down")]
+    Cancelled,
 
     /// A local file or reader could not be read or written (also during an upload).
     #[error("{action} {}", path.display())]
@@ -105,6 +113,36 @@ pub enum Error {
         #[source]
         last_error: Option<Box<Error>>,
     },
+}
+
+impl From<ApiError> for Error {
+    fn from(error: ApiError) -> Self {
+        Self::Api(Box::new(error))
+    }
+}
+
+/// Which transfer an [`Error::Stalled`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Transfer {
+    /// An upload (`upload`, `upload_reader`).
+    Upload,
+    /// A download (`download`, `download_output`).
+    Download,
+}
+
+fn stalled(transfer: Transfer, stalled_for: Duration) -> String {
+    match transfer {
+        Transfer::Upload => format!(
+            "the upload stalled: nothing moved for {}; it may have arrived, so list your jobs or uploads before \
+             sending it again",
+            human(stalled_for)
+        ),
+        Transfer::Download => format!(
+            "the download stalled: nothing moved for {}; download it again, or raise the stall timeout",
+            human(stalled_for)
+        ),
+    }
 }
 
 /// What is wrong with a client's configuration: refused by `build()` or `from_env()`, before
@@ -307,6 +345,11 @@ fn last_status(job: Option<&Job>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_error_is_at_most_64_bytes() {
+        assert!(std::mem::size_of::<Error>() <= 64, "{} bytes", std::mem::size_of::<Error>());
+    }
 
     #[test]
     fn durations_are_rounded_for_people() {

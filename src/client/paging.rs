@@ -12,15 +12,15 @@ use crate::{AsyncClient, Client, Error, Job};
 ///
 /// It stops after a page shorter than the query's limit (or empty), and after an error, which
 /// it yields once.
-#[must_use = "a pager fetches nothing until `next` is awaited"]
-pub struct AsyncJobPager {
+#[must_use = "it fetches nothing until `next` is awaited"]
+pub struct AsyncAllJobs {
     client: AsyncClient,
     query: ListJobs,
     page: VecDeque<Job>,
     done: bool,
 }
 
-impl AsyncJobPager {
+impl AsyncAllJobs {
     /// The next job; `None` once all are read.
     pub async fn next(&mut self) -> Option<Result<Job, Error>> {
         if self.page.is_empty() && !self.done {
@@ -45,13 +45,13 @@ impl AsyncJobPager {
 /// [`Client::list_all_jobs`]. It stops after a page shorter than the query's limit (or empty),
 /// and after an error, which it yields once.
 #[must_use = "an iterator fetches nothing until it is iterated"]
-pub struct JobPages {
+pub struct AllJobs {
     client: Client,
     /// Lent to the task that fetches the next page, and given back with it.
-    pager: Option<AsyncJobPager>,
+    pager: Option<AsyncAllJobs>,
 }
 
-impl Iterator for JobPages {
+impl Iterator for AllJobs {
     type Item = Result<Job, Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
@@ -86,8 +86,8 @@ impl AsyncClient {
     /// }
     /// # Ok(()) }
     /// ```
-    pub fn list_all_jobs(&self, query: &ListJobs) -> AsyncJobPager {
-        AsyncJobPager { client: self.clone(), query: query.clone(), page: VecDeque::new(), done: false }
+    pub fn list_all_jobs(&self, query: &ListJobs) -> AsyncAllJobs {
+        AsyncAllJobs { client: self.clone(), query: query.clone(), page: VecDeque::new(), done: false }
     }
 }
 
@@ -104,19 +104,19 @@ impl Client {
     /// }
     /// # Ok::<(), removebgvideo::Error>(())
     /// ```
-    pub fn list_all_jobs(&self, query: &ListJobs) -> JobPages {
-        JobPages { client: self.clone(), pager: Some(self.inner.list_all_jobs(query)) }
+    pub fn list_all_jobs(&self, query: &ListJobs) -> AllJobs {
+        AllJobs { client: self.clone(), pager: Some(self.inner.list_all_jobs(query)) }
     }
 }
 
-impl fmt::Debug for AsyncJobPager {
+impl fmt::Debug for AsyncAllJobs {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AsyncJobPager").field("query", &self.query).field("done", &self.done).finish_non_exhaustive()
+        f.debug_struct("AsyncAllJobs").field("query", &self.query).field("done", &self.done).finish_non_exhaustive()
     }
 }
 
-impl fmt::Debug for JobPages {
+impl fmt::Debug for AllJobs {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("JobPages").field("pager", &self.pager).finish()
+        f.debug_struct("AllJobs").field("pager", &self.pager).finish()
     }
 }

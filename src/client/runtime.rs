@@ -68,7 +68,8 @@ impl CrateRuntime {
         match park_on(task) {
             Ok(outcome) => outcome,
             Err(join) if join.is_panic() => std::panic::resume_unwind(join.into_panic()),
-            Err(join) => Err(Error::Config(ConfigError::Runtime { reason: join.to_string() })),
+            // Not a panic: the task was cancelled, which only the runtime's shutdown does.
+            Err(_) => Err(Error::Cancelled),
         }
     }
 

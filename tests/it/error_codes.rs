@@ -20,7 +20,7 @@ fn api_error(status: usize, body: &str, content_type: &str) -> ApiError {
         .build()
         .expect("client");
     match client.get_job("job_1").expect_err("an error answer") {
-        Error::Api(api) => api,
+        Error::Api(api) => *api,
         other => panic!("expected Error::Api, got {other:?}"),
     }
 }

@@ -7,6 +7,7 @@
 
 use std::time::{Duration, Instant};
 
+use removebgvideo::client::Transfer;
 use removebgvideo::clock::ManualClock;
 use removebgvideo::models::{CreateKey, ListJobs};
 use removebgvideo::simulator::{Fault, FaultRule, RecordedRequest, Simulator};
@@ -692,6 +693,7 @@ fn an_upload_whose_answer_never_comes_ends_at_the_stall_limit() {
 
     let error = result.expect_err("the silent answer outlasted the 200 ms stall limit ten times");
     assert!(error.is_timeout(), "{error:?}");
+    assert!(matches!(error, Error::Stalled { transfer: Transfer::Upload, .. }), "{error:?}");
 }
 
 /// Serves one download of `chunks` × 1000 bytes, pausing `pause` between chunks: a transfer that

@@ -203,8 +203,8 @@ fn max_retries_zero_sends_one_request() {
     failing.assert();
     never.assert();
     assert!(clock.sleeps().is_empty());
-    assert_eq!(RetryPolicy::none().retries(), 0);
-    assert_eq!(RetryPolicy::default().retries(), 2);
+    assert_eq!(RetryPolicy::none().get_max_retries(), 0);
+    assert_eq!(RetryPolicy::default().get_max_retries(), 2);
 }
 
 #[test]

@@ -28,7 +28,7 @@ fn post(sim: &Simulator, path: &str, body: &Value) -> (u16, Value) {
 
 fn api_error(result: Result<impl std::fmt::Debug, Error>) -> removebgvideo::ApiError {
     match result {
-        Err(Error::Api(api)) => api,
+        Err(Error::Api(api)) => *api,
         other => panic!("expected an API error, got {other:?}"),
     }
 }

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
-use removebgvideo::client::TransferProgress;
+use removebgvideo::client::{Transfer, TransferProgress};
 use removebgvideo::{Client, Error};
 use support::KEY;
 
@@ -152,7 +152,8 @@ fn a_download_that_stalls_mid_body_fails_with_a_timeout_and_leaves_no_file() {
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("out.webm");
     let err = client.download(&format!("{}/stuck.webm", cdn.url)).to_path(&target).unwrap_err();
-    assert!(matches!(err, Error::Transport(_)), "{err:?}");
+    // The same variant as a stalled upload.
+    assert!(matches!(err, Error::Stalled { transfer: Transfer::Download, .. }), "{err:?}");
     assert!(err.is_timeout(), "{err:?}");
     assert!(err.is_retryable(), "{err:?}");
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "no file and no .part file is left");
@@ -163,7 +164,7 @@ fn a_download_whose_answer_never_starts_fails_with_a_timeout() {
     let cdn = RawServer::start(|_, stream| wait_for_hangup(stream));
     let client = client_with_stall("http://127.0.0.1:9", Duration::from_millis(300));
     let err = client.download(&format!("{}/silent.webm", cdn.url)).to_writer(Vec::new()).unwrap_err();
-    assert!(matches!(err, Error::Transport(_)), "{err:?}");
+    assert!(matches!(err, Error::Stalled { transfer: Transfer::Download, .. }), "{err:?}");
     assert!(err.is_timeout(), "{err:?}");
 }
 

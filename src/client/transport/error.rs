@@ -24,8 +24,6 @@ pub(crate) enum Kind {
     Connect,
     /// The call's time ran out (its limit is kept).
     Timeout(Option<Duration>),
-    /// A transfer stopped moving for this long.
-    Stalled(Duration),
     /// The request could not be sent whole.
     Request,
     /// The answer broke off while being read.
@@ -74,10 +72,11 @@ impl TransportError {
         self.kind == Kind::Connect
     }
 
-    /// Whether a time limit ran out: the call timeout, or a transfer that stopped moving.
+    /// Whether a time limit ran out: the call timeout, or a transfer's whole-transfer limit. (A
+    /// transfer that stopped moving is [`Error::Stalled`](crate::Error::Stalled).)
     #[must_use]
     pub fn is_timeout(&self) -> bool {
-        matches!(self.kind, Kind::Timeout(_) | Kind::Stalled(_))
+        matches!(self.kind, Kind::Timeout(_))
     }
 
     /// Whether the answer broke off while its body was being read.
@@ -125,11 +124,6 @@ impl fmt::Display for TransportError {
                 write!(f, "the request to {origin} timed out after {}; retry, or raise the timeout", human(limit))
             }
             Kind::Timeout(None) => write!(f, "the request to {origin} timed out; retry, or raise the timeout"),
-            Kind::Stalled(limit) => write!(
-                f,
-                "the transfer from {origin} stopped moving for {}; retry, or raise the stall timeout",
-                human(limit)
-            ),
             Kind::Request => write!(f, "the request to {origin} could not be sent whole; retry"),
             Kind::Body => write!(f, "the answer from {origin} broke off while being read; retry"),
             Kind::Redirect => write!(f, "the answer from {origin} redirected too often or to another origin"),

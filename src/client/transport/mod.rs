@@ -17,7 +17,7 @@ use std::time::{Duration, SystemTime};
 use http::{HeaderValue, Method};
 use serde::de::DeserializeOwned;
 
-use crate::client::error::invalid;
+use crate::client::error::{invalid, Transfer};
 use crate::clock::Clock;
 use crate::Error;
 
@@ -213,7 +213,7 @@ impl Transport {
             let response = sent.map_err(|error| transport(error, &url))?;
             match tokio::time::timeout(stall, answer::read_bounded(response, &url)).await {
                 Ok(outcome) => outcome,
-                Err(_) => Err(Error::Stalled { stalled_for: stall }),
+                Err(_) => Err(Error::Stalled { transfer: Transfer::Upload, stalled_for: stall }),
             }
         };
         let outcome = match self.shared.transfer_timeout {

@@ -109,9 +109,10 @@ impl RetryPolicy {
         self
     }
 
-    /// The configured number of retries.
+    /// The number of retries set with [`max_retries`](Self::max_retries). (Named `get_` as
+    /// `std::process::Command::get_args` is: the setter has the plain name.)
     #[must_use]
-    pub fn retries(&self) -> u32 {
+    pub fn get_max_retries(&self) -> u32 {
         self.max_retries
     }
 

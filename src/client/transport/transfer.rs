@@ -14,7 +14,7 @@ use bytes::Bytes;
 
 use super::error::{origin_of, Kind};
 use super::TransportError;
-use crate::client::error::invalid;
+use crate::client::error::{invalid, Transfer};
 use crate::client::progress::{ProgressReader, SharedProgress};
 use crate::Error;
 
@@ -217,7 +217,7 @@ pub(crate) async fn unless_stalled<F: Future>(
         match tokio::time::timeout_at(deadline, send.as_mut()).await {
             Ok(output) => return Ok(output),
             Err(_) if after(activity.last(), stall) <= tokio::time::Instant::now() => {
-                return Err(Error::Stalled { stalled_for: stall })
+                return Err(Error::Stalled { transfer: Transfer::Upload, stalled_for: stall })
             }
             // The body moved meanwhile: wait again from its last move.
             Err(_) => {}
@@ -246,13 +246,15 @@ impl Limits {
         step: impl Future<Output = Result<T, Error>>,
     ) -> Result<T, Error> {
         let stall_end = after(tokio::time::Instant::now(), self.stall);
-        let (end, kind) = match self.transfer {
-            Some((limit, end)) if end < stall_end => (end, Kind::Timeout(Some(limit))),
-            _ => (stall_end, Kind::Stalled(self.stall)),
-        };
-        match tokio::time::timeout_at(end, step).await {
-            Ok(outcome) => outcome,
-            Err(_) => Err(TransportError::new(kind, Some(origin_of(url))).into()),
+        match self.transfer {
+            Some((limit, end)) if end < stall_end => match tokio::time::timeout_at(end, step).await {
+                Ok(outcome) => outcome,
+                Err(_) => Err(TransportError::new(Kind::Timeout(Some(limit)), Some(origin_of(url))).into()),
+            },
+            _ => match tokio::time::timeout_at(stall_end, step).await {
+                Ok(outcome) => outcome,
+                Err(_) => Err(Error::Stalled { transfer: Transfer::Download, stalled_for: self.stall }),
+            },
         }
     }
 }
@@ -378,7 +380,9 @@ mod tests {
 
         let outcome = unless_stalled(send, &activity, Duration::from_millis(300)).await;
 
-        assert!(matches!(outcome, Err(Error::Stalled { stalled_for }) if stalled_for == Duration::from_millis(300)));
+        assert!(
+            matches!(outcome, Err(Error::Stalled { stalled_for, .. }) if stalled_for == Duration::from_millis(300))
+        );
         assert_eq!(started.elapsed(), Duration::from_millis(800), "the last move at 500 ms, plus 300 ms");
     }
 
