@@ -37,7 +37,7 @@ fn run() -> Result<(), Error> {
     let (_simulator, client) = connect()?;
     let video = std::env::args_os().nth(1).map_or_else(|| PathBuf::from(SAMPLE_VIDEO), PathBuf::from);
 
-    let upload = client.upload(&video)?;
+    let upload = client.upload(&video).send()?;
     println!("uploaded {} -> {}", video.display(), upload.video_url);
 
     // A draft: nothing is processed (or charged) until it is started.

@@ -88,7 +88,7 @@ fn connect() -> Result<(Target, Client), Error> {
 
 fn upload(client: &Client, video: &Path) -> Result<removebgvideo::models::Upload, Error> {
     let bar = bytes_bar(&format!("uploading {}", file_name(video)));
-    let upload = client.upload_with_progress(video, shown_on(&bar))?;
+    let upload = client.upload(video).progress(shown_on(&bar)).send()?;
     bar.finish_and_clear();
     println!("uploaded {} -> {}", video.display(), upload.video_url);
     Ok(upload)

@@ -19,7 +19,7 @@
 //! // REMOVEBGVIDEO_API_KEY, and optionally REMOVEBGVIDEO_BASE_URL.
 //! let client = Client::from_env()?;
 //!
-//! let upload = client.upload("input.mp4")?; // streamed from disk
+//! let upload = client.upload("input.mp4").send()?; // streamed from disk
 //! let job = client.create_job(
 //!     &CreateJob::new(&upload.video_url).model(Model::Human).bg_type(BgType::Transparent),
 //! )?;

@@ -359,7 +359,7 @@ impl Engine<'_> {
         if !self.gate.wait(self.batch.cancel.flag()) {
             return;
         }
-        match self.batch.client.upload(path) {
+        match self.batch.client.upload(path).send() {
             Ok(upload) => {
                 self.gate.success();
                 if self.record(idx, Step::Uploaded { video_url: upload.video_url.clone() }) {

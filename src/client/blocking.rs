@@ -29,7 +29,7 @@ pub const BASE_URL_ENV: &str = "REMOVEBGVIDEO_BASE_URL";
 /// use removebgvideo::{BgType, Client, CreateJob, Model, WaitOptions};
 ///
 /// let client = Client::from_env()?;
-/// let upload = client.upload("input.mp4")?;
+/// let upload = client.upload("input.mp4").send()?;
 /// let job = client.create_job(&CreateJob::new(&upload.video_url).model(Model::Human).bg_type(BgType::Transparent))?;
 /// let done = client.wait_for_completion(&job.id, WaitOptions::default())?;
 /// println!("{:?}", done.output_url);

@@ -42,4 +42,5 @@ pub use error::{ConfigError, Error, Transfer, TransportError};
 pub use paging::{AllJobs, AsyncAllJobs};
 pub use progress::TransferProgress;
 pub use transport::RetryPolicy;
+pub use upload::{AsyncFileUpload, FileUpload};
 pub use wait::WaitOptions;

@@ -1,8 +1,11 @@
 //! Uploading a local video: checked before a byte is sent, then streamed from disk (never
 //! held in memory), for both clients.
 
+use std::fmt;
+use std::future::{Future, IntoFuture};
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::sync::Mutex;
 
 use crate::client::error::invalid;
@@ -12,12 +15,92 @@ use crate::client::TransferProgress;
 use crate::models::Upload;
 use crate::{AsyncClient, Client, Error};
 
+/// An upload of a local file being set up; finish it with [`send`](FileUpload::send). Made by
+/// [`Client::upload`].
+#[must_use = "an upload sends nothing until `send` is called"]
+pub struct FileUpload<'a> {
+    client: &'a Client,
+    path: PathBuf,
+    on_progress: Option<SharedProgress>,
+}
+
+/// An upload of a local file being set up on an [`AsyncClient`]; await it (or its
+/// [`send`](AsyncFileUpload::send)). Made by [`AsyncClient::upload`].
+#[must_use = "an upload sends nothing until it is awaited"]
+pub struct AsyncFileUpload<'a> {
+    client: &'a AsyncClient,
+    path: PathBuf,
+    on_progress: Option<SharedProgress>,
+}
+
+impl FileUpload<'_> {
+    /// Calls `on_progress` as the file is read for sending, as
+    /// [`Download::progress`](crate::client::Download::progress) does for a download. It runs on
+    /// a background thread, hence `Send + 'static`.
+    pub fn progress(mut self, on_progress: impl FnMut(TransferProgress) + Send + 'static) -> Self {
+        self.on_progress = Some(progress::shared(on_progress));
+        self
+    }
+
+    /// Sends the file and returns the upload's answer.
+    ///
+    /// # Errors
+    /// As [`AsyncClient::upload`].
+    pub fn send(self) -> Result<Upload, Error> {
+        let (inner, path, on_progress) = (self.client.inner.clone(), self.path, self.on_progress);
+        self.client.runtime.run(async move { inner.upload_file(&path, on_progress).await })
+    }
+}
+
+impl<'a> AsyncFileUpload<'a> {
+    /// Calls `on_progress` as the file is read for sending, as
+    /// [`AsyncDownload::progress`](crate::client::AsyncDownload::progress) does for a download.
+    /// It runs on tokio's blocking pool, hence `Send + 'static`.
+    pub fn progress(mut self, on_progress: impl FnMut(TransferProgress) + Send + 'static) -> Self {
+        self.on_progress = Some(progress::shared(on_progress));
+        self
+    }
+
+    /// Sends the file and returns the upload's answer; the same as awaiting the upload itself.
+    ///
+    /// # Errors
+    /// As [`AsyncClient::upload`].
+    pub async fn send(self) -> Result<Upload, Error> {
+        self.client.upload_file(&self.path, self.on_progress).await
+    }
+}
+
+impl<'a> IntoFuture for AsyncFileUpload<'a> {
+    type Output = Result<Upload, Error>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Result<Upload, Error>> + Send + 'a>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+
+impl fmt::Debug for FileUpload<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FileUpload").field("path", &self.path).field("progress", &self.on_progress.is_some()).finish()
+    }
+}
+
+impl fmt::Debug for AsyncFileUpload<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AsyncFileUpload")
+            .field("path", &self.path)
+            .field("progress", &self.on_progress.is_some())
+            .finish()
+    }
+}
+
 /// The content types the API accepts (`api-reference/upload-video`).
 const ACCEPTED_TYPES: [&str; 4] = ["video/mp4", "video/quicktime", "video/webm", "video/x-msvideo"];
 
 impl AsyncClient {
-    /// Uploads a local video (`POST /v1/uploads`, multipart part `file`) and returns its
-    /// `video_url` for [`create_job`](Self::create_job).
+    /// Uploads a local video (`POST /v1/uploads`, multipart part `file`): await the returned
+    /// [`AsyncFileUpload`] (after [`progress`](AsyncFileUpload::progress), if you want it) for
+    /// the upload's `video_url`, to pass to [`create_job`](Self::create_job).
     ///
     /// Checked before a byte is sent: the size against
     /// [`max_upload_size`](crate::client::ClientBuilder::max_upload_size) (500 MiB by default) and the
@@ -29,27 +112,14 @@ impl AsyncClient {
     /// from the start.
     ///
     /// # Errors
-    /// [`Error::Io`] naming the file when it cannot be opened or read, before or during the
+    /// When awaited:     /// [`Error::Io`] naming the file when it cannot be opened or read, before or during the
     /// transfer; [`Error::InvalidInput`] for a path with no file name, a name holding a control
     /// character, a file over the size limit or of a type the API refuses; [`Error::Api`] for
     /// the API's refusal; [`Error::Stalled`] when the transfer or the answer stops for the
     /// [stall timeout](crate::client::ClientBuilder::stall_timeout); [`Error::Transport`] when the
     /// connection fails.
-    pub async fn upload(&self, path: impl AsRef<Path>) -> Result<Upload, Error> {
-        self.upload_file(path.as_ref(), None).await
-    }
-
-    /// [`upload`](Self::upload), calling `on_progress` as the file is read for sending. The
-    /// callback runs on tokio's blocking pool, hence `Send + 'static`.
-    ///
-    /// # Errors
-    /// As [`upload`](Self::upload).
-    pub async fn upload_with_progress(
-        &self,
-        path: impl AsRef<Path>,
-        on_progress: impl FnMut(TransferProgress) + Send + 'static,
-    ) -> Result<Upload, Error> {
-        self.upload_file(path.as_ref(), Some(progress::shared(on_progress))).await
+    pub fn upload(&self, path: impl AsRef<Path>) -> AsyncFileUpload<'_> {
+        AsyncFileUpload { client: self, path: path.as_ref().to_owned(), on_progress: None }
     }
 
     /// Uploads `length` bytes from any reader as a file called `file_name` (whose extension
@@ -139,29 +209,18 @@ fn content_type(file_name: &str) -> Result<String, Error> {
 }
 
 impl Client {
-    /// Uploads a local video (`POST /v1/uploads`, multipart part `file`) and returns its
-    /// `video_url` for [`create_job`](Client::create_job); see [`AsyncClient::upload`] for the
-    /// checks made before sending and how the file is streamed.
+    /// Uploads a local video (`POST /v1/uploads`, multipart part `file`): [`send`](FileUpload::send)
+    /// the returned [`FileUpload`] (after [`progress`](FileUpload::progress), if you want it) for
+    /// the upload's `video_url`, to pass to [`create_job`](Client::create_job). See
+    /// [`AsyncClient::upload`] for the checks made before sending and how the file is streamed.
     ///
-    /// # Errors
-    /// As [`AsyncClient::upload`].
-    pub fn upload(&self, path: impl AsRef<Path>) -> Result<Upload, Error> {
-        let (inner, path) = (self.inner.clone(), path.as_ref().to_owned());
-        self.runtime.run(async move { inner.upload(path).await })
-    }
-
-    /// [`upload`](Client::upload), calling `on_progress` as the file is read for sending (on
-    /// a background thread, hence `Send + 'static`).
-    ///
-    /// # Errors
-    /// As [`upload`](Client::upload).
-    pub fn upload_with_progress(
-        &self,
-        path: impl AsRef<Path>,
-        on_progress: impl FnMut(TransferProgress) + Send + 'static,
-    ) -> Result<Upload, Error> {
-        let (inner, path) = (self.inner.clone(), path.as_ref().to_owned());
-        self.runtime.run(async move { inner.upload_with_progress(path, on_progress).await })
+    /// ```no_run
+    /// # let client = removebgvideo::Client::new("key")?;
+    /// let upload = client.upload("input.mp4").progress(|p| println!("{} bytes", p.done)).send()?;
+    /// # Ok::<(), removebgvideo::Error>(())
+    /// ```
+    pub fn upload(&self, path: impl AsRef<Path>) -> FileUpload<'_> {
+        FileUpload { client: self, path: path.as_ref().to_owned(), on_progress: None }
     }
 
     /// Uploads `length` bytes from any reader as a file called `file_name`. Never retried.

@@ -34,7 +34,7 @@ fn every_future_is_send(client: &AsyncClient, admin: &AsyncAdminClient, job: &re
     assert_send(&client.pricing());
     assert_send(&client.download_link("j"));
     assert_send(&client.upload("in.mp4"));
-    assert_send(&client.upload_with_progress("in.mp4", |_| {}));
+    assert_send(&std::future::IntoFuture::into_future(client.upload("in.mp4").progress(|_| {})));
     assert_send(&client.upload_reader(std::io::empty(), 0, "in.mp4"));
     assert_send(&client.wait_for_completion("j", WaitOptions::default().on_update(|_| {})));
     assert_send(&client.download("https://cdn/o.webm").progress(|_| {}).to_path("out.webm"));
@@ -127,7 +127,8 @@ async fn an_upload_from_disk_and_a_download_to_disk_round_trip() {
     std::fs::write(&input, vec![9u8; 2 << 20]).unwrap();
     let (progress_tx, mut progress_rx) = tokio::sync::mpsc::unbounded_channel();
     let upload = client
-        .upload_with_progress(&input, move |p| {
+        .upload(&input)
+        .progress(move |p| {
             let _ = progress_tx.send(p.done);
         })
         .await

@@ -442,7 +442,7 @@ fn upload_sends_one_multipart_part_named_file() {
         .with_body(r#"{"video_url":"https://storage.example.com/u/abc.mp4","size":29}"#)
         .expect(1)
         .create();
-    let upload = client(&server).upload(&path).unwrap();
+    let upload = client(&server).upload(&path).send().unwrap();
     mock.assert();
     assert_eq!(upload.video_url, "https://storage.example.com/u/abc.mp4");
     assert_eq!(upload.size, Some(29));
@@ -469,7 +469,7 @@ fn upload_guesses_the_content_type_from_the_extension() {
     }
     let client = client(&server);
     for path in &paths {
-        client.upload(path).unwrap();
+        client.upload(path).send().unwrap();
     }
     assert_all(&mocks);
 }
@@ -482,7 +482,7 @@ fn uploads_of_a_type_the_api_refuses_or_over_the_limit_send_nothing() {
     let client = client(&server);
     for name in ["notes.txt", "clip.unknownext", "photo.png", "no-extension"] {
         let path = write_file(&dir, name, b"bytes");
-        let err = client.upload(&path).unwrap_err();
+        let err = client.upload(&path).send().unwrap_err();
         assert!(matches!(&err, Error::InvalidInput { field: "file_name", .. }), "{name}: {err:?}");
         assert!(err.to_string().contains("MP4, MOV, WebM and AVI"), "{err}");
         let err = client.upload_reader(std::io::empty(), 0, name).unwrap_err();
@@ -494,7 +494,7 @@ fn uploads_of_a_type_the_api_refuses_or_over_the_limit_send_nothing() {
     assert!(err.to_string().contains("524288000 bytes"), "{err}");
     let small_limit = Client::builder(KEY).base_url(server.url()).max_upload_size(Some(4)).build().unwrap();
     let path = write_file(&dir, "five.mp4", b"12345");
-    let err = small_limit.upload(&path).unwrap_err();
+    let err = small_limit.upload(&path).send().unwrap_err();
     assert!(matches!(&err, Error::InvalidInput { field: "file", .. }), "{err:?}");
     assert_all(&none);
 }
@@ -557,9 +557,9 @@ fn upload_of_a_missing_file_sends_nothing() {
     let mut server = mockito::Server::new();
     let none = nothing_else(&mut server);
     let missing = dir.path().join("missing.mp4");
-    let err = client(&server).upload(&missing).unwrap_err();
+    let err = client(&server).upload(&missing).send().unwrap_err();
     assert!(matches!(&err, Error::Io { path, .. } if *path == missing), "{err:?}");
-    let err = client(&server).upload(dir.path()).unwrap_err();
+    let err = client(&server).upload(dir.path()).send().unwrap_err();
     assert!(matches!(err, Error::InvalidInput { field: "path", .. }), "{err:?}");
     let err = client(&server).upload_reader(std::io::empty(), 0, " ").unwrap_err();
     assert!(matches!(err, Error::InvalidInput { field: "file_name", .. }), "{err:?}");
@@ -713,7 +713,7 @@ fn an_api_redirect_on_the_same_host_is_followed_with_the_key() {
 }
 
 #[test]
-fn upload_with_progress_reports_up_to_the_file_size() {
+fn upload_progress_reports_up_to_the_file_size() {
     let dir = tempfile::tempdir().unwrap();
     let content = "x".repeat(100_000);
     let path = write_file(&dir, "big.mp4", content.as_bytes());
@@ -725,7 +725,7 @@ fn upload_with_progress_reports_up_to_the_file_size() {
         .create();
     let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let sink = std::sync::Arc::clone(&seen);
-    client(&server).upload_with_progress(&path, move |progress| sink.lock().unwrap().push(progress)).unwrap();
+    client(&server).upload(&path).progress(move |progress| sink.lock().unwrap().push(progress)).send().unwrap();
     mock.assert();
     let seen = seen.lock().unwrap();
     assert!(!seen.is_empty());

@@ -283,7 +283,7 @@ fn each_cause_is_printed_once_along_the_chain() {
     server.mock("GET", Matcher::Any).with_body("{not json").create();
     errors.push(no_retries(&server).get_job("j").unwrap_err());
     let dir = std::env::temp_dir().join("removebgvideo-missing-dir-for-chain-test");
-    errors.push(no_retries(&server).upload(dir.join("in.mp4")).unwrap_err());
+    errors.push(no_retries(&server).upload(dir.join("in.mp4")).send().unwrap_err());
     for err in &errors {
         // What anyhow's `{:#}` prints: each message of the chain, joined.
         let mut messages = vec![err.to_string()];

@@ -639,7 +639,7 @@ fn an_upload_retried_after_a_429_sends_the_whole_file_again() {
     let (client, clock) = client(&sim);
     sim.inject(FaultRule::new(Fault::RateLimited { retry_after: 1 }).method("POST").path_prefix("/v1/uploads"));
 
-    let upload = client.upload(&path).expect("retried after the 429");
+    let upload = client.upload(&path).send().expect("retried after the 429");
 
     assert_eq!(upload.size, Some(size), "the server got every byte");
     assert_eq!(clock.sleeps(), [Duration::from_secs(1)]);
@@ -659,7 +659,7 @@ fn an_upload_is_not_retried_after_a_5xx() {
     let (client, clock) = client(&sim);
     sim.inject(FaultRule::new(Fault::Status(503)).method("POST").path_prefix("/v1/uploads"));
 
-    let error = client.upload(&path).unwrap_err();
+    let error = client.upload(&path).send().unwrap_err();
 
     assert_eq!(api_status(&error), 503);
     let attempts = seen(&sim, "POST", "/v1/uploads");
@@ -689,7 +689,7 @@ fn an_upload_whose_answer_never_comes_ends_at_the_stall_limit() {
     // The simulator reads the whole body, then stays silent for 2 s before answering.
     sim.inject(FaultRule::new(Fault::Delay(Duration::from_secs(2))).method("POST").path_prefix("/v1/uploads"));
 
-    let result = client.upload(&path);
+    let result = client.upload(&path).send();
 
     let error = result.expect_err("the silent answer outlasted the 200 ms stall limit ten times");
     assert!(error.is_timeout(), "{error:?}");

@@ -24,7 +24,7 @@ fn use_everything(sim: &Simulator) {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("in.mp4");
     std::fs::write(&input, b"video").unwrap();
-    client.upload(&input).expect("upload");
+    client.upload(&input).send().expect("upload");
     let admin = client.admin(sim.admin_token()).expect("admin");
     admin.create_key(&CreateKey::new("acme")).expect("key");
     assert_eq!(client.list_all_jobs(&ListJobs::new()).count(), 1);
@@ -124,7 +124,7 @@ fn an_upload_with_a_transfer_timeout_works() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("in.mp4");
     std::fs::write(&input, vec![3u8; 1 << 20]).unwrap();
-    let upload = client.upload(&input).expect("upload");
+    let upload = client.upload(&input).send().expect("upload");
     assert!(!upload.video_url.is_empty());
 }
 

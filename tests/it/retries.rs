@@ -382,7 +382,7 @@ fn an_upload_is_sent_again_in_full_after_a_429_but_not_after_a_5xx() {
         .expect(1)
         .create();
     let (client, clock) = client_with_clock(&server);
-    client.upload(&path).unwrap();
+    client.upload(&path).send().unwrap();
     limited.assert();
     success.assert();
     assert_eq!(clock.sleeps().len(), 1);
@@ -390,7 +390,7 @@ fn an_upload_is_sent_again_in_full_after_a_429_but_not_after_a_5xx() {
     let mut server = mockito::Server::new();
     let failing = answer(&mut server, "POST", "/v1/uploads", 503, 1);
     let (client, clock) = client_with_clock(&server);
-    client.upload(&path).unwrap_err();
+    client.upload(&path).send().unwrap_err();
     failing.assert();
     assert!(clock.sleeps().is_empty());
 }

@@ -36,7 +36,7 @@ mod my_service {
         out_dir: &Path,
         webhook_url: Option<&str>,
     ) -> Result<PathBuf, Error> {
-        let upload = client.upload(video)?;
+        let upload = client.upload(video).send()?;
         let mut request = CreateJob::new(&upload.video_url).bg_type(BgType::Transparent);
         if let Some(url) = webhook_url {
             request = request.webhook_url(url);

@@ -278,7 +278,7 @@ fn the_client_reads_every_answer_in_the_docs_shape() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("clip.mp4");
     std::fs::write(&path, b"not really a video").expect("write");
-    let upload = client.upload(&path).expect("upload");
+    let upload = client.upload(&path).send().expect("upload");
     assert_eq!((upload.filename.as_deref(), upload.size), (Some("clip.mp4"), Some(18)));
     assert!(upload.video_id.is_some());
 }

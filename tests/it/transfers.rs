@@ -219,7 +219,7 @@ fn a_large_upload_arrives_whole_in_one_part_with_the_credential_and_progress() {
     let api = upload_api();
     let client = client_with_stall(&api.url, Duration::from_secs(10));
     let (seen, on_progress) = recorder();
-    let upload = client.upload_with_progress(&path, on_progress).unwrap();
+    let upload = client.upload(&path).progress(on_progress).send().unwrap();
     assert_eq!(upload.video_url, "https://cdn.example.com/u.mp4");
     let requests = api.seen.lock().unwrap();
     let request = &requests[0];
@@ -292,7 +292,7 @@ fn an_upload_longer_than_the_stall_timeout_succeeds_while_it_keeps_moving() {
     let client =
         Client::builder(KEY).base_url(url).stall_timeout(Duration::from_secs(1)).max_retries(0).build().unwrap();
 
-    let upload = client.upload(&path).expect("an upload that keeps moving is not cut off");
+    let upload = client.upload(&path).send().expect("an upload that keeps moving is not cut off");
 
     assert_eq!(upload.video_url, "https://cdn.example.com/slow.mp4");
 }
@@ -357,7 +357,7 @@ fn transfers_called_from_inside_an_async_runtime_work_instead_of_panicking() {
     ];
     for runtime in runtimes {
         let (upload, downloaded) = runtime.block_on(async {
-            let upload = client.upload(&path).unwrap();
+            let upload = client.upload(&path).send().unwrap();
             let mut buffer = Vec::new();
             client.download(&format!("{}/o.webm", cdn.url)).to_writer(&mut buffer).unwrap();
             (upload, buffer)
@@ -368,7 +368,7 @@ fn transfers_called_from_inside_an_async_runtime_work_instead_of_panicking() {
         let task_client = client.clone();
         let task_path = path.clone();
         let upload = runtime
-            .block_on(async { tokio::task::spawn_blocking(move || task_client.upload(task_path)).await })
+            .block_on(async { tokio::task::spawn_blocking(move || task_client.upload(task_path).send()).await })
             .unwrap();
         assert_eq!(upload.unwrap().video_url, "https://cdn.example.com/u.mp4");
     }
@@ -417,7 +417,7 @@ fn a_proxy_carries_every_request_and_its_password_is_never_shown() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("in.mp4");
     std::fs::write(&path, b"PROXIED-BYTES").unwrap();
-    assert_eq!(client.upload(&path).unwrap().video_url, "https://s/u");
+    assert_eq!(client.upload(&path).send().unwrap().video_url, "https://s/u");
     let mut buffer = Vec::new();
     client.download("http://cdn.example.test/o.webm").to_writer(&mut buffer).unwrap();
     assert_eq!(buffer, b"OUTPUT");
