@@ -1,11 +1,12 @@
 //! The simulator against a plain HTTP client: every route, auth, errors, faults, webhooks.
 
 use std::io::Write;
-use std::sync::{Arc, Mutex, OnceLock};
-use std::thread::JoinHandle;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use removebgvideo::simulator::{expected_output, Fault, FaultRule, Simulator};
+
+use crate::support::webhook_receiver::WebhookReceiver;
 use reqwest::blocking::{multipart, Client, Response};
 use serde_json::{json, Value};
 
@@ -548,57 +549,9 @@ fn delay_and_status_after_applying_take_effect() -> TestResult {
     Ok(())
 }
 
-/// Headers and body of one request a [`Receiver`] got.
-type Received = (Vec<(String, String)>, Vec<u8>);
-
-/// A webhook receiver on 127.0.0.1:0 that answers 200 and keeps what it got.
-struct Receiver {
-    url: String,
-    got: Arc<Mutex<Vec<Received>>>,
-    server: Arc<tiny_http::Server>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl Receiver {
-    fn start() -> Receiver {
-        let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("bind"));
-        let port = server.server_addr().to_ip().expect("ip").port();
-        let got = Arc::new(Mutex::new(Vec::new()));
-        let (s, g) = (Arc::clone(&server), Arc::clone(&got));
-        let thread = std::thread::spawn(move || {
-            while let Ok(mut rq) = s.recv() {
-                let headers =
-                    rq.headers().iter().map(|h| (h.field.as_str().to_string(), h.value.to_string())).collect();
-                let mut body = Vec::new();
-                let _ = rq.as_reader().read_to_end(&mut body);
-                g.lock().expect("lock").push((headers, body));
-                let _ = rq.respond(tiny_http::Response::empty(200));
-            }
-        });
-        Receiver { url: format!("http://127.0.0.1:{port}/hook"), got, server, thread: Some(thread) }
-    }
-
-    fn received(&self) -> Vec<Received> {
-        self.got.lock().expect("lock").clone()
-    }
-}
-
-impl Drop for Receiver {
-    fn drop(&mut self) {
-        self.server.unblock();
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
-}
-
 #[test]
 fn signed_webhooks_reach_a_loopback_receiver() {
-    let receiver = Receiver::start();
+    let receiver = WebhookReceiver::start();
     let sim = Simulator::builder().polls_to_complete(1).start().expect("start");
     let id = create(&sim, &json!({"video_url": "https://x/a.mp4", "webhook_url": receiver.url}));
     // Delivered before the answer: already there.
@@ -611,26 +564,27 @@ fn signed_webhooks_reach_a_loopback_receiver() {
     let events: Vec<&str> = deliveries.iter().map(|d| d.event.as_str()).collect();
     assert_eq!(events, ["job.started", "job.completed"]);
     assert_ne!(deliveries[0].delivery_id, deliveries[1].delivery_id);
-    for (d, (headers, body)) in deliveries.iter().zip(&got) {
+    for (d, received) in deliveries.iter().zip(&got) {
+        let body = &received.body;
         assert_eq!(d.outcome, Ok(200));
         assert_eq!(d.url, receiver.url);
         assert_eq!(&d.body, body);
-        assert_eq!(header(headers, removebgvideo::webhook::HEADER_EVENT), Some(d.event.as_str()));
-        assert_eq!(header(headers, removebgvideo::webhook::HEADER_DELIVERY_ID), Some(d.delivery_id.as_str()));
-        let ts = header(headers, removebgvideo::webhook::HEADER_TIMESTAMP).expect("timestamp");
+        assert_eq!(received.header(removebgvideo::webhook::HEADER_EVENT), Some(d.event.as_str()));
+        assert_eq!(received.header(removebgvideo::webhook::HEADER_DELIVERY_ID), Some(d.delivery_id.as_str()));
+        let ts = received.header(removebgvideo::webhook::HEADER_TIMESTAMP).expect("timestamp");
         assert_eq!(ts, d.timestamp);
         assert_iso_utc(ts);
         let expected = hmac_signature("sim_webhook_secret", ts, body);
-        assert_eq!(header(headers, removebgvideo::webhook::HEADER_SIGNATURE), Some(expected.as_str()));
+        assert_eq!(received.header(removebgvideo::webhook::HEADER_SIGNATURE), Some(expected.as_str()));
         assert_eq!(d.signature.as_deref(), Some(expected.as_str()));
-        assert_eq!(header(headers, "content-type"), Some("application/json"));
+        assert_eq!(received.header("content-type"), Some("application/json"));
     }
-    let started: Value = serde_json::from_slice(&got[0].1).expect("json");
+    let started: Value = serde_json::from_slice(&got[0].body).expect("json");
     assert_eq!(started["event"], "job.started");
     let data = &started["data"];
     assert_eq!((&data["id"], &data["status"], &data["progress"]), (&json!(id), &json!("processing"), &json!(0)));
     assert_eq!((&data["output_url"], &data["error"]), (&Value::Null, &Value::Null));
-    let done: Value = serde_json::from_slice(&got[1].1).expect("json");
+    let done: Value = serde_json::from_slice(&got[1].body).expect("json");
     assert_eq!(done["event"], "job.completed");
     assert_eq!(done["data"]["status"], "completed");
     assert_eq!(done["data"]["progress"], 100);
@@ -660,7 +614,7 @@ fn assert_iso_utc(text: &str) {
 
 #[test]
 fn unsigned_webhooks_on_start_and_failure() {
-    let receiver = Receiver::start();
+    let receiver = WebhookReceiver::start();
     let sim = Simulator::builder().webhook_secret(None).polls_to_complete(1).start().expect("start");
     assert_eq!(sim.webhook_secret(), None);
     let id = create(&sim, &json!({"video_url": "https://x/simulate-failure.mp4", "auto_start": false}));
@@ -669,8 +623,8 @@ fn unsigned_webhooks_on_start_and_failure() {
     get(&sim, &format!("/v1/jobs/{id}"));
     let got = receiver.received();
     assert_eq!(got.len(), 2);
-    assert!(got.iter().all(|(h, _)| header(h, "x-webhook-signature").is_none()));
-    let failed: Value = serde_json::from_slice(&got[1].1).expect("json");
+    assert!(got.iter().all(|received| received.header("x-webhook-signature").is_none()));
+    let failed: Value = serde_json::from_slice(&got[1].body).expect("json");
     assert_eq!(failed["event"], "job.failed");
     assert_eq!(failed["data"]["error"], "simulated failure");
     assert!(sim.webhook_deliveries().iter().all(|d| d.signature.is_none()));

@@ -11,14 +11,14 @@
 //!   returns, its webhooks have arrived.
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use removebgvideo::clock::ManualClock;
 use removebgvideo::simulator::{self, Fault, FaultRule, Simulator};
 use removebgvideo::webhook::{EventKind, Verifier};
 use removebgvideo::{Client, CreateJob, Error};
+
+use crate::support::webhook_receiver::WebhookReceiver;
 
 /// The code under test: what a service built on the SDK might contain.
 mod my_service {
@@ -85,59 +85,6 @@ fn input_video(dir: &Path, name: &str) -> std::path::PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, b"\x00\x00\x00\x18ftypmp42 not really a video").expect("write input");
     path
-}
-
-/// One webhook request as the receiver got it.
-#[derive(Debug, Clone)]
-struct Delivery {
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-/// A webhook endpoint on 127.0.0.1: it answers 200 and keeps every request.
-struct WebhookReceiver {
-    url: String,
-    received: Arc<Mutex<Vec<Delivery>>>,
-    server: Arc<tiny_http::Server>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl WebhookReceiver {
-    fn start() -> Self {
-        let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("bind"));
-        let port = server.server_addr().to_ip().expect("an IP address").port();
-        let received = Arc::new(Mutex::new(Vec::new()));
-        let thread = {
-            let (server, received) = (Arc::clone(&server), Arc::clone(&received));
-            std::thread::spawn(move || {
-                while let Ok(mut request) = server.recv() {
-                    let headers = request
-                        .headers()
-                        .iter()
-                        .map(|h| (h.field.as_str().to_string(), h.value.as_str().to_owned()))
-                        .collect();
-                    let mut body = Vec::new();
-                    let _ = request.as_reader().read_to_end(&mut body);
-                    received.lock().expect("lock").push(Delivery { headers, body });
-                    let _ = request.respond(tiny_http::Response::empty(200));
-                }
-            })
-        };
-        Self { url: format!("http://127.0.0.1:{port}/webhooks/removebgvideo"), received, server, thread: Some(thread) }
-    }
-
-    fn received(&self) -> Vec<Delivery> {
-        self.received.lock().expect("lock").clone()
-    }
-}
-
-impl Drop for WebhookReceiver {
-    fn drop(&mut self) {
-        self.server.unblock();
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -56,3 +56,4 @@ pub fn job(id: &str, status: &str, progress: Option<f64>) -> String {
 }
 
 pub mod batch;
+pub mod webhook_receiver;
