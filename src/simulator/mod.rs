@@ -90,6 +90,9 @@
 //! assert_eq!(seen[0].header("x-api-key"), Some(sim.api_key()));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! Within the crate, the simulator is a server; it uses `models`, the `webhook` signer and the
+//! client's limits so that both sides agree, and nothing in the client uses it.
 
 mod builder;
 mod faults;

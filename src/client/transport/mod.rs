@@ -1,6 +1,9 @@
 //! The one HTTP core under all four clients: async reqwest, one connection pool, one retry
 //! loop. The async clients run it on the caller's tokio runtime; the blocking clients on the
 //! crate's own (see `runtime.rs`).
+//!
+//! It may use the client's errors, clock and progress; the calls above it (`async_client.rs`,
+//! `admin.rs`, `upload.rs`, ...) build a `Call` and never touch reqwest themselves.
 
 mod answer;
 mod config;
