@@ -131,3 +131,56 @@ macro_rules! job_settings_setters {
     };
 }
 pub(crate) use job_settings_setters;
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::super::{Background, BgType, CreateJob, Extra, Model, OutputFormat, StartJob};
+
+    // Byte for byte, field order included: the bodies 0.2 sent, before the settings were shared.
+    #[test]
+    fn the_request_bodies_are_byte_identical_to_0_2() {
+        assert_eq!(
+            json(&CreateJob::new("https://x/in.mp4")),
+            r#"{"video_url":"https://x/in.mp4","model":"original","bg_type":"green","output_format":"webm","auto_start":true}"#
+        );
+        let mut metadata = Extra::new();
+        metadata.insert("k".into(), 1.into());
+        let every = CreateJob::new("https://x/in.mp4")
+            .model(Model::Pro)
+            .bg_type(BgType::Image)
+            .output_format(OutputFormat::Mp4)
+            .auto_start(false)
+            .text_prompt("person")
+            .webhook_url("https://h/x")
+            .bg_color([0.0, 0.5, 1.0])
+            .bg_image_url("https://x/bg.png")
+            .metadata(metadata);
+        assert_eq!(
+            json(&every),
+            r#"{"video_url":"https://x/in.mp4","model":"pro","bg_type":"image","output_format":"mp4","auto_start":false,"text_prompt":"person","webhook_url":"https://h/x","bg_color":[0.0,0.5,1.0],"bg_image_url":"https://x/bg.png","metadata":{"k":1}}"#
+        );
+        assert_eq!(
+            json(&CreateJob::new("https://x/in.mp4").background(Background::Transparent)),
+            r#"{"video_url":"https://x/in.mp4","model":"original","output_format":"webm","auto_start":true,"background":{"type":"transparent"}}"#
+        );
+        assert_eq!(json(&StartJob::new()), "{}");
+        let start = StartJob::new()
+            .model(Model::Light)
+            .output_format(OutputFormat::Mov)
+            .bg_type(BgType::Color)
+            .text_prompt("p")
+            .webhook_url("https://h/x")
+            .bg_color([1.0, 0.0, 0.0])
+            .preview_duration(Duration::from_millis(1500));
+        assert_eq!(
+            json(&start),
+            r#"{"model":"light","output_format":"mov","bg_type":"color","text_prompt":"p","webhook_url":"https://h/x","bg_color":[1.0,0.0,0.0],"preview_duration":1.5}"#
+        );
+    }
+
+    fn json(value: &impl serde::Serialize) -> String {
+        serde_json::to_string(value).expect("serializes")
+    }
+}
