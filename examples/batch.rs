@@ -14,8 +14,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use removebgvideo::batch::{Batch, Event, Item, ItemStatus, JobOptions};
+use removebgvideo::client::API_KEY_ENV;
 use removebgvideo::simulator::Simulator;
-use removebgvideo::{Client, Model, API_KEY_ENV};
+use removebgvideo::{Client, Model};
 
 const SAMPLE_VIDEO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/assets/sample.mp4");
 

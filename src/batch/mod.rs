@@ -29,7 +29,7 @@
 //!   its create, and the pause grows by half each poll up to the second value (10 s): the
 //!   schedule of [`WaitOptions`](crate::WaitOptions), the same as `wait_for_completion`'s.
 //! - **The client's clock.** Every pause and time reading of the batch goes through the
-//!   client's [`Clock`] ([`ClientBuilder::clock`](crate::ClientBuilder::clock)):
+//!   client's [`Clock`] ([`ClientBuilder::clock`](crate::client::ClientBuilder::clock)):
 //!   a client on `ManualClock` runs a batch with no real sleep.
 //! - **One back-off for all.** A 429 (honouring `Retry-After`, up to 10 minutes), or three 5xx
 //!   answers or broken connections in a row, pause every thread of the batch before its next
@@ -98,6 +98,9 @@
 //! start a run whose items still to be created are estimated above the budget
 //! ([`BatchError::OverBudget`]); unknown items are not counted in that sum, and the error says
 //! how many there were.
+//!
+//! Within the crate, the batch sits on top of the blocking [`Client`] and the
+//! `models`; it uses the client's runtime, clock and download helpers, and nothing uses it.
 
 mod duration;
 mod error;

@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 use crate::batch::item::{JobOptions, Planned, Source};
 use crate::batch::report::{ItemError, ItemReport, ItemStatus, Stage};
 use crate::batch::BatchError;
-use crate::{Background, BgType, ErrorCode, Extra, Model, OutputFormat};
+use crate::models::settings::JobSettings;
+use crate::models::Extra;
+use crate::{Background, BgType, ErrorCode, Model, OutputFormat};
 
 /// The stages an item goes through in the queue, as stored in its row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,14 +83,15 @@ struct StoredOptions {
 }
 
 fn options_text(options: &JobOptions) -> Result<String, BatchError> {
+    let settings = &options.settings;
     let stored = StoredOptions {
-        model: options.model.clone(),
-        output_format: options.output_format.clone(),
-        bg_type: options.bg_type.clone(),
-        text_prompt: options.text_prompt.clone(),
-        webhook_url: options.webhook_url.clone(),
-        bg_color: options.bg_color,
-        background: options.background.clone(),
+        model: settings.model.clone(),
+        output_format: settings.output_format.clone(),
+        bg_type: settings.bg_type.clone(),
+        text_prompt: settings.text_prompt.clone(),
+        webhook_url: settings.webhook_url.clone(),
+        bg_color: settings.bg_color,
+        background: settings.background.clone(),
         metadata: options.metadata.clone(),
     };
     serde_json::to_string(&stored)
@@ -99,13 +102,15 @@ fn options_of(text: &str) -> Result<JobOptions, BatchError> {
     let stored: StoredOptions = serde_json::from_str(text)
         .map_err(|e| BatchError::Queue { reason: format!("an item's options cannot be read: {e}"), source: None })?;
     Ok(JobOptions {
-        model: stored.model,
-        output_format: stored.output_format,
-        bg_type: stored.bg_type,
-        text_prompt: stored.text_prompt,
-        webhook_url: stored.webhook_url,
-        bg_color: stored.bg_color,
-        background: stored.background,
+        settings: JobSettings {
+            model: stored.model,
+            output_format: stored.output_format,
+            bg_type: stored.bg_type,
+            text_prompt: stored.text_prompt,
+            webhook_url: stored.webhook_url,
+            bg_color: stored.bg_color,
+            background: stored.background,
+        },
         metadata: stored.metadata,
     })
 }

@@ -197,7 +197,7 @@ impl Work<'_> {
                         video_url = Some(url.clone());
                         step = Step::Uploaded;
                     }
-                    crate::batch::Source::File(path) => match self.batch.client.upload(path) {
+                    crate::batch::Source::File(path) => match self.batch.client.upload(path).send() {
                         Ok(upload) => {
                             record(conn, Write::Uploaded { video_url: &upload.video_url })?;
                             self.emit(Event::Uploaded { item: id.to_owned() });

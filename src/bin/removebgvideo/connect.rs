@@ -1,8 +1,9 @@
 //! The client every command uses: the real API when a key is set, else the built-in simulator
 //! (and a line on standard error saying so).
 
+use removebgvideo::client::API_KEY_ENV;
 use removebgvideo::simulator::Simulator;
-use removebgvideo::{Client, API_KEY_ENV};
+use removebgvideo::Client;
 
 use crate::Failure;
 

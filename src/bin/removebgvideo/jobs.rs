@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use removebgvideo::{Job, JobStatus, ListJobs, WaitOptions};
+use removebgvideo::models::ListJobs;
+use removebgvideo::{Job, JobStatus, WaitOptions};
 
 use crate::connect::connect;
 use crate::{print_json, Failure};

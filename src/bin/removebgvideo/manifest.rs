@@ -140,7 +140,7 @@ struct ManifestLine {
     webhook_url: Option<String>,
     bg_color: Option<[f64; 3]>,
     background: Option<removebgvideo::Background>,
-    metadata: Option<removebgvideo::Extra>,
+    metadata: Option<removebgvideo::models::Extra>,
 }
 
 /// The items of a JSON-lines manifest: `{"id", "input", ...job options}` per line; a file

@@ -4,7 +4,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use removebgvideo::{Client, Job, TransferProgress, WaitOptions};
+use removebgvideo::client::TransferProgress;
+use removebgvideo::{Client, Job, WaitOptions};
 
 use crate::connect::connect;
 use crate::manifest::JobFlags;
@@ -62,12 +63,15 @@ fn process(client: &Client, args: &Args, bar: &ProgressBar) -> Result<(Job, Path
     } else {
         bar.set_message("uploading");
         let shown = bar.clone();
-        let upload = client.upload_with_progress(&args.input, move |moved: TransferProgress| {
-            if let Some(total) = moved.total.filter(|total| *total > 0) {
-                shown.set_length(total);
-                shown.set_position(moved.done);
-            }
-        })?;
+        let upload = client
+            .upload(&args.input)
+            .progress(move |moved: TransferProgress| {
+                if let Some(total) = moved.total.filter(|total| *total > 0) {
+                    shown.set_length(total);
+                    shown.set_position(moved.done);
+                }
+            })
+            .send()?;
         upload.video_url
     };
     bar.set_message("creating the job");

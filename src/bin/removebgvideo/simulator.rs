@@ -2,8 +2,8 @@
 
 use std::io::Read;
 
+use removebgvideo::client::{ADMIN_TOKEN_ENV, API_KEY_ENV, BASE_URL_ENV};
 use removebgvideo::simulator::Simulator;
-use removebgvideo::{ADMIN_TOKEN_ENV, API_KEY_ENV, BASE_URL_ENV};
 
 use crate::Failure;
 

@@ -1,0 +1,308 @@
+//! The `removebgvideo` command as a user runs it, through the binary cargo built for the tests
+//! (`CARGO_BIN_EXE_removebgvideo`): a batch killed with SIGKILL and run again, Ctrl-C, exit
+//! statuses, `--shard` from 1, and the other subcommands against the simulator.
+
+use std::ffi::OsStr;
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::support::batch::*;
+use removebgvideo::simulator::{Fault, FaultRule, Simulator};
+use removebgvideo::webhook::Verifier;
+
+const EXE: &str = env!("CARGO_BIN_EXE_removebgvideo");
+
+fn command(sim: &Simulator, args: &[&OsStr]) -> Command {
+    let mut command = Command::new(EXE);
+    command
+        .args(args)
+        .env("REMOVEBGVIDEO_API_KEY", sim.api_key())
+        .env("REMOVEBGVIDEO_BASE_URL", sim.base_url())
+        .env_remove("REMOVEBGVIDEO_QUEUE_URL")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command
+}
+
+fn start(sim: &Simulator, args: &[&OsStr]) -> Child {
+    command(sim, args).spawn().expect("start the command")
+}
+
+fn run(sim: &Simulator, args: &[&str]) -> Output {
+    let args: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
+    command(sim, &args).output().expect("run the command")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Waits, within a generous deadline, until the journal holds a line containing `needle`.
+fn wait_for_journal(journal: &Path, needle: &str, child: &mut Child) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        if std::fs::read_to_string(journal).is_ok_and(|text| text.lines().any(|line| line.contains(needle))) {
+            return;
+        }
+        assert!(child.try_wait().unwrap().is_none(), "the command ended before its journal showed {needle}");
+        assert!(Instant::now() < deadline, "no {needle} line in the journal after 120 s");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The `status` of each line of the batch's report.
+fn report_statuses(out: &Path) -> Vec<String> {
+    std::fs::read_to_string(out.join("report.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap()["status"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn a_batch_killed_with_sigkill_resumes_to_one_job_and_one_output_per_video() {
+    let sim = sim_builder().polls_to_complete(2).start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = dir.path().join("in");
+    file_items(&inputs, 12);
+    let out = dir.path().join("out");
+    let args = [
+        "batch".as_ref(),
+        inputs.as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+        "--concurrency".as_ref(),
+        "2".as_ref(),
+    ];
+
+    let mut first = start(&sim, &args);
+    wait_for_journal(&journal(&out), "\"event\":\"created\"", &mut first);
+    first.kill().expect("SIGKILL");
+    assert!(!first.wait().unwrap().success());
+    assert!(sim.job_count() < 12 || outputs(&out).len() < 12, "the kill came mid-run");
+
+    let second = start(&sim, &args).wait_with_output().unwrap();
+    let stderr = text(&second.stderr);
+    assert!(stderr.starts_with("Using the RemoveBGVideo API at"), "{stderr}");
+    // A kill between a `create_sent` line and its request reaching the server leaves that item
+    // uncertain: the rerun finds no job for it and, as promised, does not create one.
+    let uncertain = report_statuses(&out).iter().filter(|status| *status == "uncertain").count();
+    if uncertain == 0 {
+        assert_eq!(second.status.code(), Some(0), "{}\n{stderr}", text(&second.stdout));
+    } else {
+        assert_eq!(second.status.code(), Some(1), "{}", text(&second.stdout));
+        assert_eq!(sim.job_count(), 12 - uncertain, "no job for an uncertain item");
+        let mut recreate = args.to_vec();
+        recreate.push("--recreate-uncertain".as_ref());
+        let third = start(&sim, &recreate).wait_with_output().unwrap();
+        assert_eq!(third.status.code(), Some(0), "{}", text(&third.stdout));
+    }
+    assert_eq!(sim.job_count(), 12, "one job per video, none twice");
+    let outputs = outputs(&out);
+    assert_eq!(outputs.len(), 12, "{outputs:?}");
+    assert!(outputs.keys().all(|name| name.starts_with('f') && name.ends_with(".webm")));
+    let statuses = report_statuses(&out);
+    assert_eq!(statuses.len(), 12);
+    assert!(statuses.iter().all(|status| status == "completed" || status == "already_completed"), "{statuses:?}");
+}
+
+#[test]
+fn ctrl_c_stops_a_batch_cleanly_and_a_rerun_finishes() {
+    let sim = sim_builder().polls_to_complete(2).start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = dir.path().join("in");
+    file_items(&inputs, 8);
+    let out = dir.path().join("out");
+    let args = [
+        "batch".as_ref(),
+        inputs.as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+        "--concurrency".as_ref(),
+        "2".as_ref(),
+    ];
+
+    let mut first = start(&sim, &args);
+    wait_for_journal(&journal(&out), "\"event\":\"created\"", &mut first);
+    let sent = Command::new("kill").args(["-INT", &first.id().to_string()]).status().expect("run kill");
+    assert!(sent.success());
+    let stopped = first.wait_with_output().unwrap();
+    let stdout = text(&stopped.stdout);
+    assert_eq!(stopped.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("cancelled; run again"), "{stdout}");
+    let report = std::fs::read_to_string(out.join("report.jsonl")).unwrap();
+    assert!(report.contains("\"status\":\"unfinished\""), "{report}");
+
+    let second = start(&sim, &args).wait_with_output().unwrap();
+    assert_eq!(second.status.code(), Some(0), "{}", text(&second.stdout));
+    assert_eq!(sim.job_count(), 8);
+    assert_eq!(outputs(&out).len(), 8);
+}
+
+#[test]
+fn the_exit_status_says_credits_and_bad_usage_and_shards_count_from_one() {
+    let sim = simulator();
+    sim.inject(FaultRule::new(Fault::Status(402)).method("POST").path_prefix("/v1/jobs").times(u32::MAX));
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = dir.path().join("in");
+    file_items(&inputs, 2);
+    let out = dir.path().join("out");
+    let inputs = inputs.to_str().unwrap();
+    let out = out.to_str().unwrap();
+
+    let credits = run(&sim, &["batch", inputs, "--out", out]);
+    assert_eq!(credits.status.code(), Some(3), "{}", text(&credits.stdout));
+    assert!(text(&credits.stdout).contains("out of credits"));
+    assert_eq!(sim.job_count(), 0);
+
+    for bad in [vec!["--concurrency", "0"], vec!["--shard", "3/2"], vec!["--no-such-flag"], vec!["/no/such/input"]] {
+        let mut args = vec!["batch", inputs, "--out", out];
+        args.extend(bad.iter().copied());
+        assert_eq!(run(&sim, &args).status.code(), Some(2), "{bad:?}");
+    }
+    let zero = run(&sim, &["batch", inputs, "--out", out, "--shard", "0/2"]);
+    assert_eq!(zero.status.code(), Some(2));
+    assert!(text(&zero.stderr).contains("shards count from 1"), "{}", text(&zero.stderr));
+
+    // 1/2 and 2/2 split the items between them: each item in exactly one part.
+    let sim = simulator();
+    let dir = tempfile::tempdir().unwrap();
+    let all = dir.path().join("in");
+    file_items(&all, 6);
+    for part in ["1/2", "2/2"] {
+        let out = dir.path().join(part.replace('/', "-of-"));
+        let done = run(&sim, &["batch", all.to_str().unwrap(), "--out", out.to_str().unwrap(), "--shard", part]);
+        assert_eq!(done.status.code(), Some(0), "{}", text(&done.stdout));
+    }
+    let first = outputs(&dir.path().join("1-of-2"));
+    let second = outputs(&dir.path().join("2-of-2"));
+    assert_eq!(first.len() + second.len(), 6);
+    assert!(first.keys().all(|name| !second.contains_key(name)));
+    assert_eq!(sim.job_count(), 6);
+}
+
+#[test]
+fn run_takes_one_video_end_to_end() {
+    let sim = simulator();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("clip.webm");
+    let done = run(&sim, &["run", SAMPLE, "-o", out.to_str().unwrap(), "--model", "human", "--json"]);
+    assert_eq!(done.status.code(), Some(0), "{}", text(&done.stderr));
+    let answer: serde_json::Value = serde_json::from_slice(&done.stdout).unwrap();
+    assert_eq!(answer["job"]["status"], "completed");
+    assert_eq!(answer["size"], OUTPUT_SIZE);
+    assert_eq!(std::fs::metadata(&out).unwrap().len(), OUTPUT_SIZE as u64);
+    assert_eq!(sim.job_count(), 1);
+    assert_eq!(sim.upload_count(), 1);
+
+    let missing = run(&sim, &["run", "/no/such/video.mp4"]);
+    assert_ne!(missing.status.code(), Some(0));
+    assert!(!text(&missing.stderr).is_empty());
+}
+
+#[test]
+fn read_commands_answer_in_json_for_scripts() {
+    let sim = simulator();
+    let client = sim.client().unwrap();
+    let job = client.create_job(&removebgvideo::CreateJob::new("https://videos.example/a.mp4")).unwrap();
+
+    let list = run(&sim, &["jobs", "list", "--json"]);
+    assert_eq!(list.status.code(), Some(0), "{}", text(&list.stderr));
+    let list: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert_eq!(list["items"][0]["id"], job.id.as_str());
+
+    let get = run(&sim, &["jobs", "get", &job.id, "--json"]);
+    let got: serde_json::Value = serde_json::from_slice(&get.stdout).unwrap();
+    assert_eq!(got["id"], job.id.as_str());
+    let waited = run(&sim, &["jobs", "wait", &job.id, "--json"]);
+    assert_eq!(waited.status.code(), Some(0), "{}", text(&waited.stderr));
+    let waited: serde_json::Value = serde_json::from_slice(&waited.stdout).unwrap();
+    assert_eq!(waited["status"], "completed");
+
+    let missing = run(&sim, &["jobs", "get", "job_nope", "--json"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(text(&missing.stderr).contains("error:"));
+
+    let pricing = run(&sim, &["pricing", "--json"]);
+    let pricing: serde_json::Value = serde_json::from_slice(&pricing.stdout).unwrap();
+    assert!(pricing["model_pricing_credits_per_minute"]["original"].is_number(), "{pricing}");
+    let usage = run(&sim, &["usage", "--days", "7", "--json"]);
+    assert_eq!(usage.status.code(), Some(0), "{}", text(&usage.stderr));
+    serde_json::from_slice::<serde_json::Value>(&usage.stdout).unwrap();
+
+    let estimate = run(&sim, &["estimate", SAMPLE, "--model", "pro", "--json"]);
+    let estimate: serde_json::Value = serde_json::from_slice(&estimate.stdout).unwrap();
+    assert_eq!(estimate["items"][0]["model"], "pro");
+    assert!(estimate["total_credits"].as_f64().unwrap() > 0.0, "{estimate}");
+    assert_eq!(sim.job_count(), 1, "read commands create nothing");
+}
+
+#[test]
+fn without_a_key_it_runs_offline_and_says_so() {
+    let done = Command::new(EXE)
+        .args(["pricing", "--json"])
+        .env_remove("REMOVEBGVIDEO_API_KEY")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(done.status.code(), Some(0));
+    assert!(
+        text(&done.stderr).contains("running offline against the built-in API simulator"),
+        "{}",
+        text(&done.stderr)
+    );
+    serde_json::from_slice::<serde_json::Value>(&done.stdout).expect("stdout stays JSON");
+}
+
+#[test]
+fn webhook_send_signs_as_the_api_does_and_verify_checks_a_delivery() {
+    let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hook", server.server_addr().to_ip().unwrap());
+    let receiver = std::thread::spawn(move || {
+        let mut request = server.recv().unwrap();
+        let headers: Vec<(String, String)> =
+            request.headers().iter().map(|h| (h.field.to_string(), h.value.to_string())).collect();
+        let mut body = Vec::new();
+        request.as_reader().read_to_end(&mut body).unwrap();
+        request.respond(tiny_http::Response::from_string("ok")).unwrap();
+        (headers, body)
+    });
+    let sent = Command::new(EXE)
+        .args(["webhook", "send", "--secret", "whsec_cli", "--event", "job.failed", "--job-id", "job_9", &url])
+        .env_remove("REMOVEBGVIDEO_WEBHOOK_SECRET")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(sent.status.code(), Some(0), "{}{}", text(&sent.stdout), text(&sent.stderr));
+    assert!(text(&sent.stdout).starts_with("200"), "{}", text(&sent.stdout));
+    let (headers, body) = receiver.join().unwrap();
+    let event = Verifier::new("whsec_cli").unwrap().construct_event(&headers, &body).unwrap();
+    assert_eq!(event.job_id.as_deref(), Some("job_9"));
+
+    // The same delivery through `webhook verify`: valid with its secret, invalid with another
+    // or with one byte changed.
+    let dir = tempfile::tempdir().unwrap();
+    let body_path = dir.path().join("body.json");
+    std::fs::write(&body_path, &body).unwrap();
+    let verify = |secret: &str, body: &Path| {
+        let mut args = vec!["webhook".to_owned(), "verify".into(), "--secret".into(), secret.into()];
+        for (name, value) in &headers {
+            args.push("-H".into());
+            args.push(format!("{name}: {value}"));
+        }
+        args.push("--body".into());
+        args.push(body.to_str().unwrap().into());
+        Command::new(EXE).args(&args).env_remove("REMOVEBGVIDEO_WEBHOOK_SECRET").stdin(Stdio::null()).output().unwrap()
+    };
+    let valid = verify("whsec_cli", &body_path);
+    assert_eq!((valid.status.code(), text(&valid.stdout).trim()), (Some(0), "valid"));
+    let wrong = verify("whsec_other", &body_path);
+    assert_eq!(wrong.status.code(), Some(1));
+    assert!(text(&wrong.stdout).starts_with("invalid:"), "{}", text(&wrong.stdout));
+    let mut changed = body.clone();
+    changed[0] = b' ';
+    std::fs::write(&body_path, &changed).unwrap();
+    assert_eq!(verify("whsec_cli", &body_path).status.code(), Some(1));
+}

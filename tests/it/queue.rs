@@ -1,0 +1,304 @@
+//! One batch worked by many worker processes through PostgreSQL (`removebgvideo batch
+//! --queue`): workers killed with SIGKILL and started again, a worker killed between
+//! `create_sent` and `created`, the same manifest enqueued twice.
+//!
+//! The database comes from `REMOVEBGVIDEO_TEST_POSTGRES_URL` (`.ci/run` starts a throwaway
+//! cluster and sets it; CONTRIBUTING says how to run them locally). Without it the tests
+//! are skipped, except under CI (`CI` set), where they fail. Each test works in a database of
+//! its own.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::support::batch::*;
+use removebgvideo::batch::{ItemStatus, Outcome, Queue};
+use removebgvideo::simulator::Simulator;
+
+const EXE: &str = env!("CARGO_BIN_EXE_removebgvideo");
+const URL_ENV: &str = "REMOVEBGVIDEO_TEST_POSTGRES_URL";
+
+/// A fresh database on the test server, as a URL; `None` (skip) when no server is configured
+/// outside CI.
+fn database() -> Option<String> {
+    let Some(url) = std::env::var(URL_ENV).ok().filter(|url| !url.is_empty()) else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{URL_ENV} is not set: under CI the PostgreSQL tests must run (.ci/run starts a server)"
+        );
+        eprintln!("skipped: {URL_ENV} is not set (see CONTRIBUTING: running the PostgreSQL tests)");
+        return None;
+    };
+    let mut admin = postgres::Client::connect(&url, postgres::NoTls).expect("connect to the test database server");
+    let name = format!("rbv_test_{:016x}", fastrand::u64(..));
+    admin.batch_execute(&format!("CREATE DATABASE {name}")).expect("create a test database");
+    let (base, _) = url.rsplit_once('/').expect("the URL names a database");
+    Some(format!("{base}/{name}"))
+}
+
+/// A manifest of `n` URL items `q000`, `q001`, ...
+fn manifest(dir: &Path, n: usize) -> std::path::PathBuf {
+    let path = dir.join("manifest.jsonl");
+    let lines: String =
+        (0..n).map(|i| format!("{{\"id\": \"q{i:03}\", \"input\": \"https://videos.example/{i}.mp4\"}}\n")).collect();
+    std::fs::write(&path, lines).unwrap();
+    path
+}
+
+fn command(sim: &Simulator, args: &[&str]) -> Command {
+    let mut command = Command::new(EXE);
+    command
+        .args(args)
+        .env("REMOVEBGVIDEO_API_KEY", sim.api_key())
+        .env("REMOVEBGVIDEO_BASE_URL", sim.base_url())
+        .env_remove("REMOVEBGVIDEO_QUEUE_URL")
+        .env_remove("REMOVEBGVIDEO_TEST_CRASH_AT")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command
+}
+
+fn run(sim: &Simulator, args: &[&str]) -> Output {
+    command(sim, args).output().expect("run the command")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A worker on `db` writing into `out` with `threads` threads, polling every `poll` seconds or
+/// so, with a short lease.
+fn worker_args<'a>(db: &'a str, out: &'a str, threads: &'a str, lease: &'a str, poll: &'a str) -> Vec<&'a str> {
+    vec![
+        "batch",
+        "--queue",
+        db,
+        "--out",
+        out,
+        "--concurrency",
+        threads,
+        "--lease",
+        lease,
+        "--poll-first",
+        poll,
+        "--poll-max",
+        poll,
+    ]
+}
+
+/// The final outputs in `out` by item: a worker's own download names start with a dot.
+fn final_outputs(out: &Path) -> BTreeMap<String, u64> {
+    outputs(out).into_iter().filter(|(name, _)| !name.starts_with('.')).collect()
+}
+
+/// Each item's job, from the simulator's list (`metadata` carries the item id).
+fn jobs_by_item(sim: &Simulator) -> BTreeMap<String, Vec<String>> {
+    let client = sim.client().unwrap();
+    let mut by_item: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for job in client.list_all_jobs(&removebgvideo::models::ListJobs::new().limit(100)) {
+        let job = job.unwrap();
+        let item = job.extra["metadata"]["removebgvideo_batch_item"].as_str().unwrap().to_owned();
+        by_item.entry(item).or_default().push(job.id);
+    }
+    by_item
+}
+
+#[test]
+fn the_same_manifest_enqueued_twice_adds_nothing_the_second_time() {
+    let Some(db) = database() else { return };
+    let sim = simulator();
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = manifest(dir.path(), 25);
+    let manifest = manifest.to_str().unwrap();
+
+    let first = run(&sim, &["batch", "--queue", &db, "--enqueue", manifest]);
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+    assert!(text(&first.stdout).starts_with("25 of 25 items added"), "{}", text(&first.stdout));
+    let second = run(&sim, &["batch", "--queue", &db, "--enqueue", manifest]);
+    assert!(text(&second.stdout).starts_with("0 of 25 items added"), "{}", text(&second.stdout));
+
+    let report = Queue::connect(&db).unwrap().report().unwrap();
+    assert_eq!(report.items.len(), 25);
+    assert_eq!(report.outcome, Outcome::InProgress);
+    let ids: Vec<&str> = report.items.iter().map(|item| item.item.as_str()).collect();
+    let expected: Vec<String> = (0..25).map(|i| format!("q{i:03}")).collect();
+    assert_eq!(ids, expected, "in the manifest's order, once each");
+
+    let shown = run(&sim, &["batch", "--queue", &db, "--report", "--json"]);
+    let shown: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    assert_eq!(shown["total"], 25);
+    assert_eq!(shown["counts"]["unfinished"], 25);
+    assert_eq!(sim.job_count(), 0, "enqueuing creates nothing");
+}
+
+#[test]
+fn a_worker_killed_between_create_sent_and_created_has_its_job_adopted_not_created_again() {
+    let Some(db) = database() else { return };
+    let sim = sim_builder().polls_to_complete(1).start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = manifest(dir.path(), 3);
+    let out = dir.path().join("out");
+    let out = out.to_str().unwrap();
+    run(&sim, &["batch", "--queue", &db, "--enqueue", manifest.to_str().unwrap()]);
+
+    // The create is answered, then the worker dies before committing `created`.
+    // One thread, so that the crash comes at the first item's step and nothing else is under way.
+    let crashed = command(&sim, &worker_args(&db, out, "1", "0.5", "0.02"))
+        .env("REMOVEBGVIDEO_TEST_CRASH_AT", "created")
+        .output();
+    let crashed = crashed.unwrap();
+    assert!(!crashed.status.success(), "the worker was meant to abort");
+    assert_eq!(sim.job_count(), 1, "the create reached the server");
+    let row = Queue::connect(&db).unwrap().report().unwrap();
+    assert_eq!((row.items[0].status, row.items[0].job_id.as_deref()), (ItemStatus::Unfinished, None));
+
+    let finished = run(&sim, &worker_args(&db, out, "4", "0.5", "0.02"));
+    assert_eq!(finished.status.code(), Some(0), "{}{}", text(&finished.stdout), text(&finished.stderr));
+    assert_eq!(sim.job_count(), 3, "the jobs made before the crash were adopted, not made again");
+    let by_item = jobs_by_item(&sim);
+    assert!(by_item.values().all(|jobs| jobs.len() == 1), "{by_item:?}");
+    let report = Queue::connect(&db).unwrap().report().unwrap();
+    assert_eq!(report.outcome, Outcome::Finished);
+    for item in &report.items {
+        assert_eq!(item.status, ItemStatus::Completed, "{item:?}");
+        assert_eq!(item.job_id.as_ref(), Some(&by_item[&item.item][0]));
+    }
+    assert_eq!(final_outputs(Path::new(out)).len(), 3);
+}
+
+#[test]
+fn a_create_lost_before_it_reached_the_server_is_uncertain_and_not_created() {
+    let Some(db) = database() else { return };
+    let sim = simulator();
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = manifest(dir.path(), 1);
+    let out = dir.path().join("out");
+    let out = out.to_str().unwrap();
+    run(&sim, &["batch", "--queue", &db, "--enqueue", manifest.to_str().unwrap()]);
+
+    // `create_sent` is committed, then the worker dies before sending the create.
+    let crashed = command(&sim, &worker_args(&db, out, "1", "0.5", "0.02"))
+        .env("REMOVEBGVIDEO_TEST_CRASH_AT", "create_sent")
+        .output();
+    assert!(!crashed.unwrap().status.success());
+    let after = run(&sim, &worker_args(&db, out, "4", "0.5", "0.02"));
+    assert_eq!(after.status.code(), Some(1), "{}", text(&after.stdout));
+    assert!(text(&after.stdout).contains("uncertain"), "{}", text(&after.stdout));
+    assert_eq!(sim.job_count(), 0, "not created without being asked");
+
+    let report = Queue::connect(&db).unwrap().report().unwrap();
+    assert_eq!(report.items[0].status, ItemStatus::Uncertain);
+}
+
+#[test]
+fn three_workers_with_one_killed_every_few_seconds_complete_every_item_exactly_once() {
+    const ITEMS: usize = 300;
+    let Some(db) = database() else { return };
+    // Each job takes four polls, a fifth of a second apart: most of a second per item, so the
+    // batch lasts long enough for several kills.
+    let sim = sim_builder().polls_to_complete(4).worker_threads(12).start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = manifest(dir.path(), ITEMS);
+    let out = dir.path().join("out");
+    let out = out.to_str().unwrap();
+    let enqueued = run(&sim, &["batch", "--queue", &db, "--enqueue", manifest.to_str().unwrap()]);
+    assert_eq!(enqueued.status.code(), Some(0), "{}", text(&enqueued.stderr));
+
+    // A worker killed right after committing `create_sent`, before its request left, leaves an
+    // item whose job does not exist: the lookup is certain of that against the simulator, so
+    // the workers may create it (a job that did exist would have been found and adopted).
+    let mut args = worker_args(&db, out, "4", "1", "0.2");
+    args.push("--recreate-uncertain");
+    let spawn = || -> Child { command(&sim, &args).spawn().expect("start a worker") };
+    let mut workers: Vec<Child> = (0..3).map(|_| spawn()).collect();
+    let queue = Queue::connect(&db).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let mut kills = 0;
+    let mut next = 0;
+    loop {
+        // The chaos schedule, not a synchronisation: one worker killed every 1.5 s.
+        std::thread::sleep(Duration::from_millis(1500));
+        let report = queue.report().unwrap();
+        if report.outcome == Outcome::Finished {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the batch did not finish in 300 s: {:?}",
+            report.count(ItemStatus::Completed)
+        );
+        if workers[next].try_wait().unwrap().is_none() {
+            workers[next].kill().expect("SIGKILL");
+            workers[next].wait().unwrap();
+            kills += 1;
+        }
+        workers[next] = spawn();
+        next = (next + 1) % 3;
+    }
+    for worker in workers {
+        let done = worker.wait_with_output().unwrap();
+        assert_eq!(done.status.code(), Some(0), "{}{}", text(&done.stdout), text(&done.stderr));
+    }
+    eprintln!("{kills} workers killed mid-batch");
+    assert!(kills >= 3, "workers were killed mid-batch ({kills})");
+
+    let by_item = jobs_by_item(&sim);
+    assert_eq!(sim.job_count(), ITEMS, "one job per item");
+    assert_eq!(by_item.len(), ITEMS);
+    assert!(by_item.values().all(|jobs| jobs.len() == 1));
+    let report = queue.report().unwrap();
+    assert_eq!(report.items.len(), ITEMS);
+    assert_eq!(
+        report.count(ItemStatus::Completed),
+        ITEMS,
+        "{:?}",
+        report.items.iter().find(|i| i.status != ItemStatus::Completed)
+    );
+    let outputs = final_outputs(Path::new(out));
+    assert_eq!(outputs.len(), ITEMS, "one output per item");
+    assert!(outputs.values().all(|size| *size == OUTPUT_SIZE as u64));
+    let named: HashSet<String> = outputs.keys().map(|name| name.trim_end_matches(".webm").to_owned()).collect();
+    assert!(report.items.iter().all(|item| named.contains(&item.item)));
+    for item in &report.items {
+        assert_eq!(item.job_id.as_ref(), Some(&by_item[&item.item][0]), "the report names the one job");
+    }
+}
+
+#[test]
+fn the_crate_creates_and_versions_its_tables_and_refuses_a_newer_schema() {
+    let Some(db) = database() else { return };
+    Queue::connect(&db).unwrap();
+    Queue::connect(&db).expect("connecting again finds the tables at their version");
+    let mut conn = postgres::Client::connect(&db, postgres::NoTls).unwrap();
+    let version: i32 = conn.query_one("SELECT version FROM removebgvideo_queue_schema", &[]).unwrap().get(0);
+    assert_eq!(version, 1);
+    conn.execute("UPDATE removebgvideo_queue_schema SET version = 99", &[]).unwrap();
+    let err = Queue::connect(&db).unwrap_err().to_string();
+    assert!(err.contains("version 99") && err.contains("newer"), "{err}");
+    assert!(!err.contains("postgres://"), "the URL (and a password in it) stays out: {err}");
+}
+
+#[test]
+fn a_lease_is_renewed_while_its_worker_works_so_no_other_worker_takes_the_item() {
+    let Some(db) = database() else { return };
+    // One item whose job takes 30 polls a tenth of a second apart (3 s), three times the lease.
+    let sim = sim_builder().polls_to_complete(30).start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = manifest(dir.path(), 1);
+    let out = dir.path().join("out");
+    let out = out.to_str().unwrap();
+    run(&sim, &["batch", "--queue", &db, "--enqueue", manifest.to_str().unwrap()]);
+
+    // Two workers at once: one claims the item, the other keeps trying to.
+    let args = worker_args(&db, out, "1", "1", "0.1");
+    let workers: Vec<Child> = (0..2).map(|_| command(&sim, &args).spawn().unwrap()).collect();
+    for worker in workers {
+        let done = worker.wait_with_output().unwrap();
+        assert_eq!(done.status.code(), Some(0), "{}{}", text(&done.stdout), text(&done.stderr));
+    }
+    let polls = sim.requests().iter().filter(|r| r.method == "GET" && r.path.starts_with("/v1/jobs/")).count();
+    assert_eq!(polls, 30, "only the worker holding the lease polled the job");
+    assert_eq!(sim.job_count(), 1);
+}
