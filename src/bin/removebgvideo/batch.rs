@@ -6,8 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use removebgvideo::batch::{Batch, BatchReport, Item, ItemStatus, Outcome, Queue, Shard};
+use removebgvideo::Client;
 
-use crate::connect::connect;
+use crate::connect::{connect, Connection};
 use crate::manifest::{input_items, read_manifest, JobFlags};
 use crate::progress::Progress;
 use crate::{estimate, print_json, Failure};
@@ -88,7 +89,12 @@ pub(crate) fn main(args: &Args) -> Result<u8, Failure> {
     if let (Some(queue), true) = (&queue, args.report) {
         return show_report(&queue.report()?, args.json);
     }
-    let connection = connect(2)?;
+    // Enqueuing only writes to the database: no API, and no simulator to start.
+    let connection = if queue.is_some() && args.enqueue.is_some() {
+        Connection { client: Client::new("unused: enqueuing sends no request")?, simulator: None }
+    } else {
+        connect(2)?
+    };
     let mut batch = Batch::new(connection.client.clone(), &args.out)
         .concurrency(args.concurrency)
         .options(args.job.options())
