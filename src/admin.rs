@@ -132,7 +132,7 @@ impl AsyncAdminClient {
     /// [`Error::InvalidInput`] for an empty client id; [`Error::Api`] for the API's refusal.
     pub async fn create_key(&self, request: &CreateKey) -> Result<CreatedKey, Error> {
         request.validate()?;
-        let call = Call::post_json("/v1/admin/keys", "/v1/admin/keys".to_owned(), request)?;
+        let call = Call::post_json("/v1/admin/keys", "/v1/admin/keys".to_owned(), request)?.reveals_secret();
         self.transport.json(&self.authed(call)).await
     }
 

@@ -214,6 +214,8 @@ mod paging;
 #[cfg(feature = "client")]
 mod progress;
 #[cfg(feature = "client")]
+mod redact;
+#[cfg(feature = "client")]
 mod runtime;
 mod secret;
 // Read by the webhook verifier and the job models.
@@ -238,7 +240,7 @@ pub use client::{Client, ADMIN_TOKEN_ENV, API_KEY_ENV, BASE_URL_ENV};
 #[cfg(feature = "client")]
 pub use download::{AsyncDownload, Download};
 #[cfg(feature = "client")]
-pub use error::{ConfigError, Error, TransportError};
+pub use error::{ConfigError, Error, JsonError, TransportError};
 #[cfg(feature = "client")]
 pub use paging::{AsyncJobPager, JobPages};
 

@@ -81,6 +81,8 @@ pub(crate) struct Call<'a> {
     pub(crate) credential: Option<(&'static str, &'a HeaderValue)>,
     pub(crate) body: Body<'a>,
     pub(crate) safety: Safety,
+    /// The answer holds a secret (a new API key): an error quotes none of it.
+    pub(crate) reveals_secret: bool,
 }
 
 impl<'a> Call<'a> {
@@ -93,6 +95,7 @@ impl<'a> Call<'a> {
             credential: None,
             body: Body::Empty,
             safety: Safety::Idempotent,
+            reveals_secret: false,
         }
     }
 
@@ -113,6 +116,12 @@ impl<'a> Call<'a> {
 
     pub(crate) fn query(mut self, name: &'static str, value: impl ToString) -> Self {
         self.query.push((name, value.to_string()));
+        self
+    }
+
+    /// Marks a call whose answer holds a secret.
+    pub(crate) fn reveals_secret(mut self) -> Self {
+        self.reveals_secret = true;
         self
     }
 
@@ -143,13 +152,13 @@ impl Transport {
 
     /// Sends a call, retrying as the policy allows, and decodes its 2xx answer.
     pub(crate) async fn json<T: DeserializeOwned>(&self, call: &Call<'_>) -> Result<T, Error> {
-        self.send(call, &self.shared.retry).await?.decode()
+        self.send(call, &self.shared.retry).await?.decode(call.credential.map(|(_, v)| v), call.reveals_secret)
     }
 
     /// Sends a call once, with no retries (for callers that run their own loop), and decodes
     /// its 2xx answer.
     pub(crate) async fn json_once<T: DeserializeOwned>(&self, call: &Call<'_>) -> Result<T, Error> {
-        self.send(call, &RetryPolicy::none()).await?.decode()
+        self.send(call, &RetryPolicy::none()).await?.decode(call.credential.map(|(_, v)| v), call.reveals_secret)
     }
 
     /// The retry loop: the one place that decides whether to try again and how long to wait.
