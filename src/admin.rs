@@ -96,7 +96,8 @@ impl AsyncAdminClient {
     }
 
     pub(crate) fn from_transport(transport: Transport, token: &Secret) -> Result<Self, Error> {
-        Ok(Self { transport, token: credential_header("admin_token", "admin token", token)? })
+        let token = credential_header("admin_token", "admin token", token)?;
+        Ok(Self { transport: transport.hiding(&token), token })
     }
 
     /// The base URL calls go to, without a trailing `/`.

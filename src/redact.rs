@@ -153,7 +153,7 @@ fn word(word: &str) -> String {
     }
     if let Some(cut) = word.find(['?', '#']) {
         let after = &word[cut + 1..];
-        let looks_like_query = word[..cut].contains('/') || after.contains('=') || after.contains('&');
+        let looks_like_query = word[..cut].contains('/') || after.contains('=');
         if !after.is_empty() && looks_like_query {
             word.truncate(cut + 1);
             word.push_str(REDACTED);

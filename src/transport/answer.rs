@@ -25,11 +25,16 @@ impl Answer {
     /// Decodes a 2xx answer. The error quotes the body only as [`redact`] shows it, and not
     /// at all for an answer that `reveals_secret` (a new API key): no redaction could know
     /// which of its values is the secret once its shape changed.
+    /// The client's own credential is blanked out of the body first: no answer needs to quote
+    /// it, and a value read from the body (a failed job's reason) may end up in an error.
     pub(crate) fn decode<T: DeserializeOwned>(
-        self,
+        mut self,
         credential: Option<&HeaderValue>,
         reveals_secret: bool,
     ) -> Result<T, Error> {
+        if let Some(credential) = credential {
+            self.body = redact(&self.body, credential.as_bytes());
+        }
         serde_json::from_slice(&self.body).map_err(|error| {
             let secrets: Vec<&[u8]> = credential.map(HeaderValue::as_bytes).into_iter().collect();
             let (snippet, source) = if reveals_secret {

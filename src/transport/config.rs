@@ -142,6 +142,7 @@ impl TransportConfig {
                 retry,
                 clock: self.clock,
             }),
+            hidden: None,
         })
     }
 
