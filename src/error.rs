@@ -389,9 +389,10 @@ impl fmt::Display for Human {
 
 fn last_status(job: Option<&Job>) -> String {
     match job {
+        // A status the crate does not know is the server's text, so it is shown redacted.
         Some(job) => match job.progress {
-            Some(progress) => format!("{} at {progress}%", job.status),
-            None => job.status.to_string(),
+            Some(progress) => format!("{} at {progress}%", redact::text(job.status.as_str(), &[])),
+            None => redact::text(job.status.as_str(), &[]),
         },
         None => "never seen".to_owned(),
     }

@@ -145,14 +145,14 @@ fn the_builders_debug_never_shows_a_password_or_query_of_the_base_url() {
 #[test]
 fn a_root_certificate_that_cannot_be_read_is_refused_at_build_with_the_tls_reason() {
     let garbage_pem = "-----BEGIN CERTIFICATE-----\nnot base64 at all!\n-----END CERTIFICATE-----\n";
-    let cases: [(&str, Box<dyn Fn() -> removebgvideo::ClientBuilder>); 4] = [
-        ("garbage PEM", Box::new(move || Client::builder(KEY).add_root_certificate_pem(garbage_pem))),
-        ("PEM without a certificate", Box::new(|| Client::builder(KEY).add_root_certificate_pem("just words"))),
-        ("zeroed DER", Box::new(|| Client::builder(KEY).add_root_certificate_der(vec![0u8; 16]))),
-        ("text as DER", Box::new(|| Client::builder(KEY).add_root_certificate_der(b"hello".to_vec()))),
+    let cases = [
+        ("garbage PEM", Client::builder(KEY).add_root_certificate_pem(garbage_pem)),
+        ("PEM without a certificate", Client::builder(KEY).add_root_certificate_pem("just words")),
+        ("zeroed DER", Client::builder(KEY).add_root_certificate_der(vec![0u8; 16])),
+        ("text as DER", Client::builder(KEY).add_root_certificate_der(b"hello".to_vec())),
     ];
     for (name, builder) in cases {
-        let error = builder().build().unwrap_err();
+        let error = builder.build().unwrap_err();
         let Error::Config(ConfigError::InvalidCertificate { reason }) = &error else {
             panic!("{name}: {error:?}");
         };

@@ -165,7 +165,9 @@ fn body(secrets: &Secrets, shape: u8, pick: &[u8], filler: &str, cut: Option<pro
     };
     let mut bytes = match value {
         // A plain-text or HTML page rather than JSON.
-        Value::String(text) if pick.len() % 2 == 0 => format!("<html><title>{text}</title></html>").into_bytes(),
+        Value::String(text) if pick.len().is_multiple_of(2) => {
+            format!("<html><title>{text}</title></html>").into_bytes()
+        }
         Value::String(text) => text.into_bytes(),
         other => other.to_string().into_bytes(),
     };
@@ -251,9 +253,9 @@ proptest! {
         cut in prop::option::weighted(0.25, any::<prop::sample::Index>()),
     ) {
         let case = Case { status, body: body(&secrets, shape, &pick, &filler, cut) };
-        let (client, admin, base, upload) = fixture();
-        *client.1.lock().expect("case") = case;
-        for (call, credential, text) in every_call(&client.0, &admin, &base, upload.path()) {
+        let fixture = fixture();
+        *fixture.current.lock().expect("case") = case;
+        for (call, credential, text) in every_call(&fixture.client, &fixture.admin, &fixture.base, fixture.upload.path()) {
             for secret in secrets.hidden_from(credential) {
                 prop_assert!(!text.contains(secret), "{call} ({status}) shows {secret}: {text}");
             }
@@ -261,9 +263,16 @@ proptest! {
     }
 }
 
-type Fixture = ((Client, Arc<Mutex<Case>>), AdminClient, String, tempfile::NamedTempFile);
-
 /// The clients, the stub and a file to upload, built once for the whole property.
+struct Fixture {
+    client: Client,
+    admin: AdminClient,
+    base: String,
+    /// The case the stub answers with.
+    current: Arc<Mutex<Case>>,
+    upload: tempfile::NamedTempFile,
+}
+
 fn fixture() -> &'static Fixture {
     static FIXTURE: std::sync::OnceLock<Fixture> = std::sync::OnceLock::new();
     FIXTURE.get_or_init(|| {
@@ -278,6 +287,6 @@ fn fixture() -> &'static Fixture {
         let admin = AdminClient::builder(TOKEN).base_url(&base).max_retries(0).build().expect("admin");
         let mut upload = tempfile::NamedTempFile::with_suffix(".mp4").expect("file");
         upload.write_all(b"not really a video").expect("write");
-        ((client, current), admin, base, upload)
+        Fixture { client, admin, base, current, upload }
     })
 }
