@@ -47,9 +47,13 @@ pub(crate) fn is_sensitive_name(name: &str) -> bool {
         .any(|part| SENSITIVE.iter().any(|word| part.ends_with(word) || (word.len() >= 5 && part.starts_with(word))))
 }
 
+/// The longest text shown (bytes): a server's message longer than this is junk, and
+/// redacting it whole would cost memory in proportion.
+const MAX_TEXT_BYTES: usize = 16 * 1024;
+
 /// `text` as it may be shown: every copy of a `secret` (as sent, or escaped inside JSON),
 /// every URL's query, fragment and password, and every credential-like field's value
-/// replaced by `[redacted]`.
+/// replaced by `[redacted]`; cut after [`MAX_TEXT_BYTES`].
 pub(crate) fn text(text: &str, secrets: &[&[u8]]) -> String {
     let mut out = text.to_owned();
     for secret in secrets.iter().filter_map(|secret| std::str::from_utf8(secret).ok()) {
@@ -62,6 +66,14 @@ pub(crate) fn text(text: &str, secrets: &[&[u8]]) -> String {
         if escaped != secret && !escaped.is_empty() {
             out = out.replace(escaped, REDACTED);
         }
+    }
+    if out.len() > MAX_TEXT_BYTES {
+        let mut end = MAX_TEXT_BYTES;
+        while !out.is_char_boundary(end) {
+            end -= 1;
+        }
+        out.truncate(end);
+        out.push('…');
     }
     fields(&urls(&out))
 }
