@@ -30,6 +30,7 @@ mod one_stack;
 mod queue;
 mod request_options;
 mod retries;
+mod secret_props;
 mod simulator;
 mod simulator_as_user;
 mod simulator_jobs;

@@ -91,7 +91,7 @@ pub(crate) fn main(args: &Args) -> Result<u8, Failure> {
     }
     // Enqueuing only writes to the database: no API, and no simulator to start.
     let connection = if queue.is_some() && args.enqueue.is_some() {
-        Connection { client: Client::new("unused: enqueuing sends no request")?, simulator: None }
+        Connection { client: Client::new("unused-enqueuing-sends-no-request")?, simulator: None }
     } else {
         connect(2)?
     };
