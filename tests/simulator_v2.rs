@@ -315,6 +315,7 @@ async fn a_simulator_lives_and_dies_inside_a_tokio_test() {
         .await
         .expect("create");
     assert_eq!(created.status(), 200);
+    sim.settle_async().await;
     let deliveries = sim.webhook_deliveries();
     assert_eq!(deliveries.len(), 2);
     assert!(deliveries.iter().all(|delivery| delivery.outcome.is_err()), "{deliveries:?}");

@@ -102,17 +102,22 @@ mod server;
 mod state;
 mod webhooks;
 
-use std::sync::{Arc, Condvar, Mutex};
+use std::net::TcpListener;
+use std::sync::{Arc, Condvar, Mutex, OnceLock, Weak};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-pub use builder::SimulatorBuilder;
-pub use faults::{Fault, FaultRule};
-pub use output::expected_output;
+pub use builder::{ProcessingTime, SimulatorBuilder};
+pub use faults::{Fault, FaultRule, ParseFaultError, FAULT_SYNTAX};
+pub use output::{expected_output, output_asset};
 pub use record::RecordedRequest;
 pub use webhooks::WebhookDelivery;
 
-use state::{fingerprint, lock, now_secs, ApiKey, State};
+use server::Connections;
+use state::{fingerprint, lock, now_secs, ApiKey, Pacing, State};
+
+/// Uploads up to this size are kept so that their `video_url` serves them.
+const KEEP_UPLOADS: u64 = 64 * 1024 * 1024;
 
 /// The settings the running server uses.
 #[derive(Debug)]
@@ -120,17 +125,27 @@ pub(crate) struct Config {
     pub(crate) api_key: String,
     pub(crate) admin_token: String,
     pub(crate) webhook_secret: Option<String>,
-    pub(crate) polls_to_complete: u32,
-    pub(crate) output_size: usize,
+    pub(crate) pacing: Pacing,
+    pub(crate) webhook_retries: u32,
+    pub(crate) output_size: Option<usize>,
     pub(crate) job_duration: Duration,
     pub(crate) max_upload_size: Option<u64>,
+    pub(crate) credits: f64,
+    pub(crate) keep_uploads: u64,
 }
 
-/// What the worker threads share.
+/// What the server's threads share.
 pub(crate) struct Shared {
     pub(crate) config: Config,
     pub(crate) base_url: String,
+    pub(crate) clock: Arc<dyn crate::clock::Clock>,
+    /// Whether the clock says when it moves (a manual clock): then nothing waits on a timer.
+    pub(crate) manual_clock: bool,
     pub(crate) state: Mutex<State>,
+    /// Wakes the background thread: deliveries queued, the clock moved, or stopping.
+    pub(crate) changed: Condvar,
+    /// Wakes [`Simulator::settle`]: deliveries made.
+    pub(crate) done: Condvar,
     stop: Mutex<bool>,
     stop_cv: Condvar,
 }
@@ -143,12 +158,41 @@ impl Shared {
     pub(crate) fn signal_stop(&self) {
         *lock(&self.stop) = true;
         self.stop_cv.notify_all();
+        let _st = lock(&self.state);
+        self.changed.notify_all();
+        self.done.notify_all();
     }
 
     /// Sleeps for `d`, or less if the simulator stops meanwhile.
     pub(crate) fn wait_for_stop(&self, d: Duration) {
         let guard = lock(&self.stop);
         let _ = self.stop_cv.wait_timeout_while(guard, d, |stopped| !*stopped);
+    }
+
+    /// The state, with every job moved to the clock's present; the background thread hears of
+    /// any delivery this queues when the guard is released through [`Shared::release`].
+    pub(crate) fn now_state(&self) -> (std::sync::MutexGuard<'_, State>, Instant) {
+        let mut st = lock(&self.state);
+        let now = self.clock.now();
+        st.advance(now, &self.config.pacing, &self.base_url);
+        (st, now)
+    }
+
+    /// Releases the state, waking the background thread if deliveries wait.
+    pub(crate) fn release(&self, st: std::sync::MutexGuard<'_, State>) {
+        let wake = !st.outbox.is_empty();
+        drop(st);
+        if wake {
+            self.changed.notify_all();
+        }
+    }
+
+    /// Moves every job to the clock's present and wakes the background thread: what a manual
+    /// clock's jump calls.
+    pub(crate) fn tick(&self) {
+        let (st, _) = self.now_state();
+        drop(st);
+        self.changed.notify_all();
     }
 }
 
@@ -157,8 +201,11 @@ impl Shared {
 /// See the [module documentation](self) for what it simulates.
 pub struct Simulator {
     shared: Arc<Shared>,
-    server: Arc<tiny_http::Server>,
+    address: std::net::SocketAddr,
+    conns: Arc<Mutex<Connections>>,
     threads: Vec<JoinHandle<()>>,
+    /// Held so that the clock (which keeps it weakly) calls it while the simulator lives.
+    _on_advance: Arc<dyn Fn() + Send + Sync>,
 }
 
 impl std::fmt::Debug for Simulator {
@@ -182,13 +229,9 @@ impl Simulator {
     }
 
     fn from_builder(b: SimulatorBuilder) -> std::io::Result<Simulator> {
-        let server = tiny_http::Server::http("127.0.0.1:0").map_err(|e| std::io::Error::other(e.to_string()))?;
-        let port = server
-            .server_addr()
-            .to_ip()
-            .map(|a| a.port())
-            .ok_or_else(|| std::io::Error::other("the server has no IP address"))?;
-        let base_url = format!("http://127.0.0.1:{port}");
+        let listener = TcpListener::bind(("127.0.0.1", b.port))?;
+        let address = listener.local_addr()?;
+        let base_url = format!("http://127.0.0.1:{}", address.port());
         let state = State {
             keys: vec![ApiKey {
                 fingerprint: fingerprint(&b.api_key),
@@ -197,28 +240,59 @@ impl Simulator {
                 note: Some("the key configured at start".to_owned()),
                 enabled: true,
                 created_at: now_secs(),
+                credits: b.credits,
             }],
-            credits: b.credits,
+            faults: b.faults,
             ..State::default()
         };
+        let clock = b.clock.unwrap_or_else(crate::clock::system);
+        // The clock is asked first whether it says when it moves; what it calls then finds the
+        // simulator through this slot, filled once the simulator exists.
+        let slot: Arc<OnceLock<Weak<Shared>>> = Arc::new(OnceLock::new());
+        let found = Arc::clone(&slot);
+        let on_advance: Arc<dyn Fn() + Send + Sync> = Arc::new(move || {
+            if let Some(shared) = found.get().and_then(Weak::upgrade) {
+                shared.tick();
+            }
+        });
+        let manual_clock = clock.on_advance(&on_advance);
         let shared = Arc::new(Shared {
             config: Config {
                 api_key: b.api_key,
                 admin_token: b.admin_token,
                 webhook_secret: b.webhook_secret,
-                polls_to_complete: b.polls_to_complete,
+                pacing: Pacing {
+                    processing_time: b.processing_time,
+                    polls_to_complete: b.polls_to_complete,
+                    concurrency: b.concurrency,
+                },
+                webhook_retries: b.webhook_retries,
                 output_size: b.output_size,
                 job_duration: b.job_duration,
                 max_upload_size: b.max_upload_size,
+                credits: b.credits,
+                keep_uploads: KEEP_UPLOADS,
             },
             base_url,
+            clock,
+            manual_clock,
             state: Mutex::new(state),
+            changed: Condvar::new(),
+            done: Condvar::new(),
             stop: Mutex::new(false),
             stop_cv: Condvar::new(),
         });
-        let server = Arc::new(server);
-        let threads = server::spawn(&shared, &server, b.worker_threads)?;
-        Ok(Simulator { shared, server, threads })
+        let _ = slot.set(Arc::downgrade(&shared));
+        let conns = Arc::new(Mutex::new(Connections::default()));
+        let mut sim = Simulator { shared, address, conns, threads: Vec::new(), _on_advance: on_advance };
+        let (bg_shared, acc_shared, acc_conns) = (Arc::clone(&sim.shared), Arc::clone(&sim.shared), Arc::clone(&sim.conns));
+        sim.threads.push(std::thread::Builder::new().name("rbv-sim-webhooks".into()).spawn(move || webhooks::run(&bg_shared))?);
+        sim.threads.push(
+            std::thread::Builder::new()
+                .name("rbv-sim-accept".into())
+                .spawn(move || server::accept(&acc_shared, &listener, &acc_conns))?,
+        );
+        Ok(sim)
     }
 
     /// `http://127.0.0.1:PORT`, without a trailing slash.
@@ -305,29 +379,51 @@ impl Simulator {
         lock(&self.shared.state).faults.clear();
     }
 
-    /// Every webhook delivery made or refused so far, in order.
+    /// Every webhook delivery attempt made or refused so far, in order. Deliveries are made
+    /// in the background: call [`settle`](Self::settle) first to see the ones already due.
     #[must_use]
     pub fn webhook_deliveries(&self) -> Vec<WebhookDelivery> {
         lock(&self.shared.state).deliveries.clone()
     }
 
-    /// How many jobs have been created so far.
+    /// Waits until all work due by now is done: every job moved to the clock's present, and every
+    /// webhook delivery (or retry) due by now made and recorded. A test calls it after
+    /// `ManualClock::advance` (or after a request) to assert on deliveries without sleeping.
+    /// Deliveries due later (retries waiting for their backoff) are not waited for.
+    ///
+    /// It blocks the calling thread while deliveries are made (each up to 5 s, to a receiver
+    /// that does not answer). In async code whose webhook receiver runs on the same runtime,
+    /// use [`settle_async`](Self::settle_async).
+    pub fn settle(&self) {
+        settle(&self.shared);
+    }
+
+    /// [`settle`](Self::settle) on tokio's blocking pool, so that a receiver served by the
+    /// caller's runtime keeps running meanwhile.
+    pub async fn settle_async(&self) {
+        let shared = Arc::clone(&self.shared);
+        let _ = tokio::task::spawn_blocking(move || settle(&shared)).await;
+    }
+
+    /// How many jobs have been created so far, by every key.
     #[must_use]
     pub fn job_count(&self) -> usize {
         lock(&self.shared.state).jobs.len()
     }
 
-    /// The credits left: [`SimulatorBuilder::credits`] minus what started jobs took (failed
-    /// jobs give theirs back). `f64::INFINITY` when the balance is unlimited (the default).
+    /// The credits left to the configured key: [`SimulatorBuilder::credits`] minus what its
+    /// started jobs took (failed jobs give theirs back). `f64::INFINITY` when the balance is
+    /// unlimited (the default). Keys made through the admin routes have balances of their own.
     #[must_use]
     pub fn credits_remaining(&self) -> f64 {
-        lock(&self.shared.state).credits
+        let st = lock(&self.shared.state);
+        st.balance(&fingerprint(&self.shared.config.api_key))
     }
 
-    /// How many uploads have been accepted so far.
+    /// How many uploads have been accepted so far, from every key.
     #[must_use]
     pub fn upload_count(&self) -> u64 {
-        lock(&self.shared.state).uploads
+        lock(&self.shared.state).uploads.len() as u64
     }
 
     /// Stops the server and joins its threads (what dropping it does).
@@ -336,14 +432,22 @@ impl Simulator {
     }
 }
 
+fn settle(shared: &Shared) {
+    let (mut st, now) = shared.now_state();
+    shared.changed.notify_all();
+    while (st.in_flight > 0 || st.outbox.iter().any(|o| o.is_due(now))) && !shared.stopping() {
+        st = shared.done.wait(st).unwrap_or_else(std::sync::PoisonError::into_inner);
+    }
+}
+
 impl Drop for Simulator {
     fn drop(&mut self) {
         self.shared.signal_stop();
-        for _ in &self.threads {
-            self.server.unblock();
-        }
+        // Wakes the accepting thread, which sees the stop before it serves anything.
+        let _ = std::net::TcpStream::connect_timeout(&self.address, Duration::from_secs(1));
         for t in self.threads.drain(..) {
             let _ = t.join();
         }
+        Connections::close_all(&self.conns);
     }
 }
