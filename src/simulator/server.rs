@@ -146,7 +146,10 @@ fn serve(shared: &Shared, stream: TcpStream) {
 }
 
 fn bad_request(why: &str) -> String {
-    format!("HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{why}", why.len())
+    format!(
+        "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{why}",
+        why.len()
+    )
 }
 
 /// Reads a request head; `Ok(None)` when the client closed the connection between requests, and

@@ -126,7 +126,9 @@ pub(crate) fn run(shared: &Arc<Shared>) {
             shared.changed.wait(st).unwrap_or_else(std::sync::PoisonError::into_inner)
         } else {
             let next = [st.next_finish(), st.outbox.iter().filter_map(|o| o.due).min()].into_iter().flatten().min();
-            let wait = next.map_or(IDLE_WAIT, |at| at.saturating_duration_since(now)).clamp(Duration::from_millis(1), IDLE_WAIT);
+            let wait = next
+                .map_or(IDLE_WAIT, |at| at.saturating_duration_since(now))
+                .clamp(Duration::from_millis(1), IDLE_WAIT);
             shared.changed.wait_timeout(st, wait).unwrap_or_else(std::sync::PoisonError::into_inner).0
         };
     }

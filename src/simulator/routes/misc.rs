@@ -3,8 +3,8 @@
 use serde_json::{json, Value};
 
 use super::{int_param, Ctx};
-use crate::simulator::reply::{Reply, ReplyBody};
 use crate::simulator::output;
+use crate::simulator::reply::{Reply, ReplyBody};
 use crate::simulator::state::{self, lock, JobStatus};
 
 /// `GET /health`, in the docs' shape.
