@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use removebgvideo::clock::ManualClock;
-use removebgvideo::simulator::{output_asset, Fault, FaultRule, Simulator};
+use removebgvideo::simulator::{output_asset, Fault, FaultRule, ProcessingTime, Simulator};
 use serde_json::{json, Value};
 
 /// A plain HTTP client, as a user in any language would have.
@@ -258,6 +258,9 @@ fn a_delivery_that_keeps_failing_is_given_up_and_recorded_failed() {
     let sim = Simulator::builder().clock(clock.clone()).job_seconds(0.0).webhook_retries(1).start().expect("simulator");
     let receiver = Receiver::start(&[500, 500, 500, 500]);
     let id = create(&sim, sim.api_key(), &json!({"video_url": "https://x/a.mp4", "webhook_url": receiver.url}));
+    // First attempts now; their retries are due a second after they failed.
+    sim.settle();
+    assert_eq!(receiver.seen().len(), 2);
     clock.advance(Duration::from_secs(3600));
     sim.settle();
     assert_eq!(receiver.seen().len(), 4, "two events, tried twice each");
@@ -494,4 +497,58 @@ fn a_dropped_connection_is_closed_without_an_answer() {
     let sim = Simulator::builder().fault("drop,path=/health".parse().expect("rule")).start().expect("simulator");
     assert!(http().get(format!("{}/health", sim.base_url())).send().is_err());
     assert_eq!(http().get(format!("{}/health", sim.base_url())).send().expect("send").status(), 200);
+}
+
+#[test]
+fn a_client_waiting_on_the_same_manual_clock_moves_the_job_it_waits_for() {
+    let clock = ManualClock::new();
+    // Two seconds of processing per second of video: a 15 s video takes 30 s.
+    let sim = Simulator::builder()
+        .clock(clock.clone())
+        .processing_time(ProcessingTime::PerVideoSecond(2.0))
+        .job_duration(Duration::from_secs(15))
+        .start()
+        .expect("simulator");
+    let client = sim.client_builder().clock(clock.clone()).build().expect("client");
+    let start = removebgvideo::clock::Clock::now(&clock);
+    let job = client.create_job(&removebgvideo::CreateJob::new("https://x/a.mp4")).expect("create");
+    let done = client.wait_for_completion(&job.id, removebgvideo::WaitOptions::default()).expect("completed");
+    assert_eq!(done.status, removebgvideo::JobStatus::Completed);
+    let waited = removebgvideo::clock::Clock::now(&clock) - start;
+    assert!(waited >= Duration::from_secs(30), "finished only once its 30 s had passed: {waited:?}");
+    assert!(waited < Duration::from_secs(60), "{waited:?}");
+}
+
+#[tokio::test]
+async fn settling_from_async_code_lets_a_receiver_on_the_same_runtime_answer() {
+    let clock = ManualClock::new();
+    let sim = Simulator::builder().clock(clock.clone()).job_seconds(1.0).start().expect("simulator");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}/hook", listener.local_addr().expect("address"));
+    let received = Arc::new(Mutex::new(0));
+    let count = Arc::clone(&received);
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move || {
+            let count = Arc::clone(&count);
+            async move {
+                *count.lock().expect("lock") += 1;
+                "ok"
+            }
+        }),
+    );
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let created = reqwest::Client::new()
+        .post(format!("{}/v1/jobs", sim.base_url()))
+        .header("X-Api-Key", sim.api_key())
+        .json(&json!({"video_url": "https://x/a.mp4", "webhook_url": url}))
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(created.status(), 200);
+    clock.advance(Duration::from_secs(1));
+    sim.settle_async().await;
+    assert_eq!(*received.lock().expect("lock"), 2);
+    assert!(sim.webhook_deliveries().iter().all(|d| d.outcome == Ok(200)));
+    server.abort();
 }
