@@ -552,3 +552,21 @@ async fn settling_from_async_code_lets_a_receiver_on_the_same_runtime_answer() {
     assert!(sim.webhook_deliveries().iter().all(|d| d.outcome == Ok(200)));
     server.abort();
 }
+
+#[test]
+fn settings_print_no_credentials() {
+    let parsed = Args::try_parse_from([
+        "simulator",
+        "--api-key",
+        "key-123",
+        "--admin-token",
+        "tok-456",
+        "--webhook-secret",
+        "sec-789",
+    ])
+    .expect("flags");
+    let printed = format!("{:?} {:?}", parsed.flags, parsed.flags.builder());
+    for secret in ["key-123", "tok-456", "sec-789"] {
+        assert!(!printed.contains(secret), "{printed}");
+    }
+}

@@ -4,7 +4,7 @@
 use removebgvideo::simulator::{FaultRule, Simulator, SimulatorBuilder, FAULT_SYNTAX};
 
 /// Settings of a standalone API simulator.
-#[derive(Debug, Clone, clap::Args)]
+#[derive(Clone, clap::Args)]
 #[command(after_long_help = FAULT_SYNTAX)]
 pub struct SimulatorFlags {
     /// The port on 127.0.0.1; 0 picks a free one.
@@ -36,6 +36,20 @@ pub struct SimulatorFlags {
     /// `status=503,method=POST,path=/v1/jobs,times=2`; see the syntax below (`--help`).
     #[arg(long = "fault", value_name = "SPEC")]
     pub faults: Vec<FaultRule>,
+}
+
+/// Credentials are left out, as everywhere in the crate.
+impl std::fmt::Debug for SimulatorFlags {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimulatorFlags")
+            .field("port", &self.port)
+            .field("credits", &self.credits)
+            .field("job_seconds", &self.job_seconds)
+            .field("concurrency", &self.concurrency)
+            .field("max_upload_size", &self.max_upload_size)
+            .field("faults", &self.faults)
+            .finish_non_exhaustive()
+    }
 }
 
 impl SimulatorFlags {

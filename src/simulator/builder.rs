@@ -33,7 +33,7 @@ impl ProcessingTime {
 }
 
 /// Settings of a [`Simulator`]; get one from [`Simulator::builder`].
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 #[must_use]
 pub struct SimulatorBuilder {
     pub(crate) api_key: String,
@@ -51,6 +51,25 @@ pub struct SimulatorBuilder {
     pub(crate) credits: f64,
     pub(crate) job_duration: Duration,
     pub(crate) max_upload_size: Option<u64>,
+}
+
+/// Credentials are left out, as everywhere in the crate.
+impl std::fmt::Debug for SimulatorBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimulatorBuilder")
+            .field("polls_to_complete", &self.polls_to_complete)
+            .field("processing_time", &self.processing_time)
+            .field("concurrency", &self.concurrency)
+            .field("clock", &self.clock)
+            .field("port", &self.port)
+            .field("faults", &self.faults)
+            .field("webhook_retries", &self.webhook_retries)
+            .field("output_size", &self.output_size)
+            .field("credits", &self.credits)
+            .field("job_duration", &self.job_duration)
+            .field("max_upload_size", &self.max_upload_size)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for SimulatorBuilder {
