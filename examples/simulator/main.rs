@@ -29,7 +29,7 @@ use std::io::Read;
 use std::process::ExitCode;
 
 use clap::Parser;
-use removebgvideo::{ADMIN_TOKEN_ENV, API_KEY_ENV, BASE_URL_ENV};
+use removebgvideo::client::{ADMIN_TOKEN_ENV, API_KEY_ENV, BASE_URL_ENV};
 
 /// Serves the RemoveBGVideo API simulator on 127.0.0.1 until stopped.
 #[derive(Debug, Parser)]
