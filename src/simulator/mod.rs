@@ -128,7 +128,8 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! Within the crate, the simulator is a server; it uses `models`, the `webhook` signer and the
+//! Within the crate, the simulator is a server; it uses `models`, the `webhook` signer, the
+//! `clock` (so that a `ManualClock` moves its jobs) and the
 //! client's limits so that both sides agree, and nothing in the client uses it.
 
 mod builder;
