@@ -24,6 +24,7 @@ mod models;
 mod one_stack;
 mod request_options;
 mod retries;
+mod secret_props;
 mod simulator;
 mod simulator_as_user;
 mod simulator_jobs;
