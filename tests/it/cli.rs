@@ -306,3 +306,35 @@ fn webhook_send_signs_as_the_api_does_and_verify_checks_a_delivery() {
     std::fs::write(&body_path, &changed).unwrap();
     assert_eq!(verify("whsec_cli", &body_path).status.code(), Some(1));
 }
+
+#[test]
+fn simulator_serves_with_the_examples_flags_until_its_input_ends() {
+    use std::io::BufRead as _;
+
+    let mut child = Command::new(EXE)
+        .args(["simulator", "--api-key", "sim_cli_key", "--job-seconds", "0.1", "--credits", "50"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    let base_url = first
+        .trim()
+        .strip_prefix("The RemoveBGVideo API simulator is serving at ")
+        .and_then(|rest| rest.strip_suffix('.'))
+        .unwrap_or_else(|| panic!("{first}"))
+        .to_owned();
+    let client = removebgvideo::Client::builder("sim_cli_key").base_url(&base_url).build().unwrap();
+    let pricing = client.pricing().unwrap();
+    assert!(!pricing.model_credits_per_minute.is_empty());
+
+    drop(child.stdin.take());
+    let status = child.wait().unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
+    assert!(status.success(), "{rest}");
+    assert!(rest.contains("Stopped after"), "{rest}");
+}

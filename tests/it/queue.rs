@@ -196,9 +196,9 @@ fn a_create_lost_before_it_reached_the_server_is_uncertain_and_not_created() {
 fn three_workers_with_one_killed_every_few_seconds_complete_every_item_exactly_once() {
     const ITEMS: usize = 300;
     let Some(db) = database() else { return };
-    // Each job takes four polls, a fifth of a second apart: most of a second per item, so the
-    // batch lasts long enough for several kills.
-    let sim = sim_builder().polls_to_complete(4).worker_threads(12).start().unwrap();
+    // Each job takes 0.6 s of real time on the simulator, polled a fifth of a second apart:
+    // the batch lasts long enough for several kills.
+    let sim = sim_builder().job_seconds(0.6).worker_threads(12).start().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let manifest = manifest(dir.path(), ITEMS);
     let out = dir.path().join("out");

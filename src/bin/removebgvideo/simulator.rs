@@ -1,36 +1,28 @@
-//! `simulator`: the built-in API simulator, served as the `simulator` example serves it.
+//! `simulator`: the built-in API simulator, served as the `simulator` example serves it, with
+//! the same flags (defined once, in `examples/simulator/flags.rs`).
 
 use std::io::Read;
 
 use removebgvideo::client::{ADMIN_TOKEN_ENV, API_KEY_ENV, BASE_URL_ENV};
-use removebgvideo::simulator::Simulator;
 
 use crate::Failure;
+
+#[path = "../../../examples/simulator/flags.rs"]
+mod flags;
 
 /// `removebgvideo simulator`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// Polls before a job completes.
-    #[arg(long, default_value_t = 5)]
-    polls_to_complete: u32,
-    /// The account's credits.
-    #[arg(long)]
-    credits: Option<f64>,
-    /// The API key it accepts.
-    #[arg(long)]
-    api_key: Option<String>,
+    #[command(flatten)]
+    flags: flags::SimulatorFlags,
 }
 
 pub(crate) fn main(args: &Args) -> Result<u8, Failure> {
-    let mut builder = Simulator::builder().polls_to_complete(args.polls_to_complete);
-    if let Some(credits) = args.credits {
-        builder = builder.credits(credits);
-    }
-    if let Some(key) = &args.api_key {
-        builder = builder.api_key(key.clone());
-    }
-    let simulator =
-        builder.start().map_err(|e| Failure(format!("could not start the simulator on 127.0.0.1: {e}"), 1))?;
+    let simulator = args
+        .flags
+        .builder()
+        .start()
+        .map_err(|e| Failure(format!("could not start the simulator on 127.0.0.1: {e}"), 1))?;
     println!("The RemoveBGVideo API simulator is serving at {}.", simulator.base_url());
     println!("Paste this into the shell that runs your code:");
     println!();
