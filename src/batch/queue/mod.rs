@@ -53,7 +53,7 @@ use std::fmt;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
-use postgres::{Client as Connection, NoTls};
+use store::Connection;
 
 use super::report::{BatchReport, ItemStatus, Outcome};
 use super::{Batch, BatchError, Item};
@@ -127,7 +127,7 @@ impl Queue {
 }
 
 fn connect(url: &str) -> Result<Connection, BatchError> {
-    Connection::connect(url, NoTls).map_err(|e| store::queue_error("could not connect to the queue's database", e))
+    Connection::connect(url)
 }
 
 impl Batch {

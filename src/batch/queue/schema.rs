@@ -1,9 +1,7 @@
 //! The queue's tables, created and versioned by the crate: each version's statements run once,
 //! in order, under an advisory lock so that workers starting together do not race.
 
-use postgres::Client as Connection;
-
-use super::store::queue_error;
+use super::store::{queue_error, Connection};
 use crate::batch::BatchError;
 
 /// The version this build writes. A database at a higher version was set up by a newer
@@ -46,7 +44,7 @@ const MIGRATIONS: &[&str] = &[
 
 /// Creates the tables, or brings them to [`VERSION`].
 pub(crate) fn migrate(conn: &mut Connection) -> Result<(), BatchError> {
-    let mut tx = conn.transaction().map_err(|e| queue_error("could not start a transaction", e))?;
+    let mut tx = conn.raw().transaction().map_err(|e| queue_error("could not start a transaction", e))?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
         .map_err(|e| queue_error("could not take the migration lock", e))?;
     tx.batch_execute("CREATE TABLE IF NOT EXISTS removebgvideo_queue_schema (version integer NOT NULL)")

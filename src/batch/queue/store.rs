@@ -4,7 +4,10 @@
 
 use std::path::PathBuf;
 
-use postgres::Client as Connection;
+use std::collections::HashMap;
+
+use postgres::types::ToSql;
+use postgres::{NoTls, Row, Statement};
 use serde::{Deserialize, Serialize};
 
 use crate::batch::item::{JobOptions, Planned, Source};
@@ -53,6 +56,57 @@ impl Step {
                 })
             }
         })
+    }
+}
+
+/// One connection, with each statement prepared once: a step then costs one round trip, not
+/// a prepare and an execute.
+pub(crate) struct Connection {
+    client: postgres::Client,
+    prepared: HashMap<String, Statement>,
+}
+
+type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
+
+impl Connection {
+    pub(crate) fn connect(url: &str) -> Result<Connection, BatchError> {
+        let client = postgres::Client::connect(url, NoTls)
+            .map_err(|e| queue_error("could not connect to the queue's database", e))?;
+        Ok(Connection { client, prepared: HashMap::new() })
+    }
+
+    /// The connection itself, for the schema's transaction.
+    pub(crate) fn raw(&mut self) -> &mut postgres::Client {
+        &mut self.client
+    }
+
+    fn statement(&mut self, sql: &str) -> Result<Statement, postgres::Error> {
+        if let Some(statement) = self.prepared.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = self.client.prepare(sql)?;
+        self.prepared.insert(sql.to_owned(), statement.clone());
+        Ok(statement)
+    }
+
+    fn execute(&mut self, sql: &str, params: Params<'_>) -> Result<u64, postgres::Error> {
+        let statement = self.statement(sql)?;
+        self.client.execute(&statement, params)
+    }
+
+    fn query(&mut self, sql: &str, params: Params<'_>) -> Result<Vec<Row>, postgres::Error> {
+        let statement = self.statement(sql)?;
+        self.client.query(&statement, params)
+    }
+
+    fn query_one(&mut self, sql: &str, params: Params<'_>) -> Result<Row, postgres::Error> {
+        let statement = self.statement(sql)?;
+        self.client.query_one(&statement, params)
+    }
+
+    fn query_opt(&mut self, sql: &str, params: Params<'_>) -> Result<Option<Row>, postgres::Error> {
+        let statement = self.statement(sql)?;
+        self.client.query_opt(&statement, params)
     }
 }
 
@@ -243,7 +297,7 @@ pub(crate) fn record(
 ) -> Result<bool, BatchError> {
     const KEEP: &str = "lease_until = now() + make_interval(secs => $3), updated_at = now()";
     const RELEASE: &str = "lease_token = NULL, lease_until = NULL, updated_at = now()";
-    let key: [&(dyn postgres::types::ToSql + Sync); 3] = [&item, &token, &lease_secs];
+    let key: [&(dyn ToSql + Sync); 3] = [&item, &token, &lease_secs];
     let rows = match write {
         Write::Uploaded { video_url } => conn.execute(
             &format!("UPDATE removebgvideo_queue_items SET stage = 'uploaded', video_url = $4, {KEEP} WHERE item = $1 AND lease_token = $2"),

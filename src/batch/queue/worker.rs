@@ -9,9 +9,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use http::StatusCode;
-use postgres::Client as Connection;
 
-use super::store::{self, Claimed, Step, Write};
+use super::store::{self, Claimed, Connection, Step, Write};
 use super::Queue;
 use crate::batch::event::Event;
 use crate::batch::journal::sync_folder;
