@@ -202,13 +202,13 @@ mod async_client;
 pub mod batch;
 #[cfg(feature = "client")]
 mod builder;
-#[cfg(feature = "compose")]
-#[cfg_attr(docsrs, doc(cfg(feature = "compose")))]
-pub mod compose;
 #[cfg(feature = "client")]
 mod client;
 #[cfg(feature = "client")]
 pub mod clock;
+#[cfg(feature = "compose")]
+#[cfg_attr(docsrs, doc(cfg(feature = "compose")))]
+pub mod compose;
 #[cfg(feature = "client")]
 mod download;
 #[cfg(feature = "client")]

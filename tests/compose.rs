@@ -34,7 +34,8 @@ fn ffmpeg() -> Option<Ffmpeg> {
 
 /// Runs ffmpeg (test plumbing, not the code under test) and returns its stdout.
 fn sh(ffmpeg: &Ffmpeg, args: &[&str]) -> Vec<u8> {
-    let output = Command::new(ffmpeg.program()).args(["-hide_banner", "-v", "error", "-y"]).args(args).output().unwrap();
+    let output =
+        Command::new(ffmpeg.program()).args(["-hide_banner", "-v", "error", "-y"]).args(args).output().unwrap();
     assert!(output.status.success(), "ffmpeg {args:?}: {}", String::from_utf8_lossy(&output.stderr));
     output.stdout
 }
@@ -60,12 +61,20 @@ fn foreground_of(ffmpeg: &Ffmpeg, dir: &Path, kind: &str, seconds: u32) -> PathB
     let out = path.to_str().unwrap();
     match kind {
         "webm" => sh(ffmpeg, &["-filter_complex", &format!("{graph},format=yuva420p"), "-c:v", "libvpx-vp9", out]),
-        "mov" => sh(ffmpeg, &["-filter_complex", &graph, "-c:v", "prores_ks", "-profile:v", "4444", "-pix_fmt", "yuva444p10le", out]),
-        "gif" => sh(ffmpeg, &[
-            "-filter_complex",
-            &format!("{graph},split[a][b];[a]palettegen=reserve_transparent=1[p];[b][p]paletteuse=alpha_threshold=128"),
-            out,
-        ]),
+        "mov" => sh(
+            ffmpeg,
+            &["-filter_complex", &graph, "-c:v", "prores_ks", "-profile:v", "4444", "-pix_fmt", "yuva444p10le", out],
+        ),
+        "gif" => sh(
+            ffmpeg,
+            &[
+                "-filter_complex",
+                &format!(
+                    "{graph},split[a][b];[a]palettegen=reserve_transparent=1[p];[b][p]paletteuse=alpha_threshold=128"
+                ),
+                out,
+            ],
+        ),
         "webp" => sh(ffmpeg, &["-filter_complex", &graph, "-frames:v", "1", "-c:v", "libwebp", "-lossless", "1", out]),
         "png" => {
             std::fs::create_dir(&path).unwrap();
@@ -79,7 +88,8 @@ fn foreground_of(ffmpeg: &Ffmpeg, dir: &Path, kind: &str, seconds: u32) -> PathB
 
 /// Decodes the first frame of `path` to RGBA.
 fn first_frame(ffmpeg: &Ffmpeg, path: &Path) -> Vec<u8> {
-    let decoder: &[&str] = if path.extension().is_some_and(|ext| ext == "webm") { &["-c:v", "libvpx-vp9"] } else { &[] };
+    let decoder: &[&str] =
+        if path.extension().is_some_and(|ext| ext == "webm") { &["-c:v", "libvpx-vp9"] } else { &[] };
     let mut args = decoder.to_vec();
     args.extend(["-i", path.to_str().unwrap(), "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgba", "-"]);
     sh(ffmpeg, &args)
@@ -107,7 +117,13 @@ fn near(pixel: &[u8], colour: [u8; 3]) -> bool {
 
 /// Inside the square (1 px in from its edges): red. Outside it (1 px out): `background`, or
 /// alpha 0 when `background` is `None`.
-fn assert_square(frame: &[u8], canvas: (u32, u32), square: (f64, f64, f64, f64), background: Option<[u8; 3]>, what: &str) {
+fn assert_square(
+    frame: &[u8],
+    canvas: (u32, u32),
+    square: (f64, f64, f64, f64),
+    background: Option<[u8; 3]>,
+    what: &str,
+) {
     let (width, height) = canvas;
     assert_eq!(frame.len(), (width * height * 4) as usize, "{what}: frame size");
     let (left, top, right, bottom) = square;
@@ -118,7 +134,10 @@ fn assert_square(frame: &[u8], canvas: (u32, u32), square: (f64, f64, f64, f64),
             let pixel = &frame[((y * width + x) * 4) as usize..][..4];
             if fx >= left + 1.0 && fx + 1.0 <= right - 1.0 && fy >= top + 1.0 && fy + 1.0 <= bottom - 1.0 {
                 inside += 1;
-                assert!(near(&pixel[..3], RED) && pixel[3] > 200, "{what}: ({x},{y}) should be the square, is {pixel:?}");
+                assert!(
+                    near(&pixel[..3], RED) && pixel[3] > 200,
+                    "{what}: ({x},{y}) should be the square, is {pixel:?}"
+                );
             } else if fx + 1.0 <= left - 1.0 || fx >= right + 1.0 || fy + 1.0 <= top - 1.0 || fy >= bottom + 1.0 {
                 match background {
                     Some(colour) => {
@@ -149,7 +168,8 @@ fn every_anchor_with_scale_and_offset_puts_the_square_where_the_composition_says
         Anchor::BottomCenter,
         Anchor::BottomRight,
     ];
-    let mut layouts: Vec<Composition> = anchors.iter().map(|anchor| Composition::new(64, 48).anchor(anchor.clone())).collect();
+    let mut layouts: Vec<Composition> =
+        anchors.iter().map(|anchor| Composition::new(64, 48).anchor(anchor.clone())).collect();
     layouts.push(Composition::new(64, 48).anchor(Anchor::BottomRight).scale(0.5).offset(-5, -3));
     layouts.push(Composition::new(64, 48).anchor(Anchor::TopLeft).scale(1.5).offset(7, 4));
     layouts.push(Composition::new(65, 49).anchor(Anchor::Center).scale(1.25).offset(3, -2));
@@ -167,7 +187,10 @@ fn every_anchor_with_scale_and_offset_puts_the_square_where_the_composition_says
         assert_eq!(written, out);
         let frame = first_frame(&ffmpeg, &out.join("frame_00001.png"));
         let canvas = (layout.canvas.width, layout.canvas.height);
-        let what = format!("{} scale {} offset {:?}", layout.foreground.anchor, layout.foreground.scale, layout.foreground.offset);
+        let what = format!(
+            "{} scale {} offset {:?}",
+            layout.foreground.anchor, layout.foreground.scale, layout.foreground.offset
+        );
         assert_square(&frame, canvas, square_on_canvas(layout), Some(BLUE), &what);
         assert_eq!(std::fs::read_dir(&out).unwrap().count(), 10, "{what}: one PNG per foreground frame");
     }
@@ -257,11 +280,27 @@ fn image_and_video_backgrounds_cover_the_canvas_and_last_as_long_as_the_foregrou
     sh(&ffmpeg, &["-f", "lavfi", "-i", "color=c=0x00FF00:s=20x10", "-frames:v", "1", image.to_str().unwrap()]);
     // 0.3 s of green with a tone: shorter than the 1 s foreground.
     let video = dir.path().join("bg.mp4");
-    sh(&ffmpeg, &[
-        "-f", "lavfi", "-i", "color=c=0x00FF00:s=80x80:r=10:d=0.3",
-        "-f", "lavfi", "-i", "sine=d=0.3",
-        "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", video.to_str().unwrap(),
-    ]);
+    sh(
+        &ffmpeg,
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "color=c=0x00FF00:s=80x80:r=10:d=0.3",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=d=0.3",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-shortest",
+            video.to_str().unwrap(),
+        ],
+    );
     let layout = Composition::new(64, 48).anchor(Anchor::TopLeft).offset(4, 4);
     let backdrops = [
         (Backdrop::image(&image), AudioFrom::Nothing),
@@ -297,7 +336,10 @@ fn dry_run_is_the_exact_command_and_running_it_by_hand_gives_the_same_output() {
     let argv = composer.dry_run().unwrap();
     assert_eq!(argv[0], ffmpeg.program().as_os_str());
     let at = argv.iter().position(|arg| arg == "-i").unwrap();
-    assert_eq!(argv[at - 2..=at + 1], ["-c:v", "libvpx-vp9", "-i", webm.to_str().unwrap()].map(std::ffi::OsString::from));
+    assert_eq!(
+        argv[at - 2..=at + 1],
+        ["-c:v", "libvpx-vp9", "-i", webm.to_str().unwrap()].map(std::ffi::OsString::from)
+    );
     assert!(!out.exists(), "a dry run writes nothing");
 
     let status = Command::new(&argv[0]).args(&argv[1..]).stdout(std::process::Stdio::null()).status().unwrap();
@@ -371,7 +413,8 @@ fn what_cannot_work_is_a_typed_error_that_says_what_to_do() {
     assert!(matches!(missing, ComposeError::FfmpegNotFound { .. }), "{missing:?}");
     assert!(missing.to_string().contains("apt-get install ffmpeg"), "{missing}");
 
-    let transparent_mp4 = Composer::new(Input::Webm("fg.webm".into()), Output::Mp4("out.mp4".into())).dry_run().unwrap_err();
+    let transparent_mp4 =
+        Composer::new(Input::Webm("fg.webm".into()), Output::Mp4("out.mp4".into())).dry_run().unwrap_err();
     assert!(transparent_mp4.to_string().contains("MP4 has no alpha"), "{transparent_mp4}");
     let no_sound = Composer::new(Input::Webm("fg.webm".into()), Output::PngFrames("frames".into()))
         .audio(AudioFrom::Foreground)
@@ -383,9 +426,11 @@ fn what_cannot_work_is_a_typed_error_that_says_what_to_do() {
     let Some(ffmpeg) = ffmpeg() else { return };
     let dir = tempfile::tempdir().unwrap();
     let webm = foreground(&ffmpeg, dir.path(), "webm");
-    let composer = || Composer::new(Input::Webm(webm.clone()), Output::Webm(dir.path().join("out.webm"))).ffmpeg(ffmpeg.clone());
+    let composer =
+        || Composer::new(Input::Webm(webm.clone()), Output::Webm(dir.path().join("out.webm"))).ffmpeg(ffmpeg.clone());
 
-    let unknown = composer().composition(Composition::new(64, 48).anchor(Anchor::from("golden-ratio"))).dry_run().unwrap_err();
+    let unknown =
+        composer().composition(Composition::new(64, 48).anchor(Anchor::from("golden-ratio"))).dry_run().unwrap_err();
     assert!(matches!(&unknown, ComposeError::UnknownAnchor(name) if name == "golden-ratio"), "{unknown:?}");
     let odd = Composer::new(Input::Webm(webm.clone()), Output::Mp4(dir.path().join("o.mp4")))
         .ffmpeg(ffmpeg.clone())
@@ -402,7 +447,10 @@ fn what_cannot_work_is_a_typed_error_that_says_what_to_do() {
 
     let garbage = dir.path().join("garbage.webm");
     std::fs::write(&garbage, b"not a video").unwrap();
-    let probe = Composer::new(Input::Webm(garbage), Output::Webm(dir.path().join("g.webm"))).ffmpeg(ffmpeg).dry_run().unwrap_err();
+    let probe = Composer::new(Input::Webm(garbage), Output::Webm(dir.path().join("g.webm")))
+        .ffmpeg(ffmpeg)
+        .dry_run()
+        .unwrap_err();
     assert!(matches!(probe, ComposeError::Probe { .. }), "{probe:?}");
 }
 
@@ -431,5 +479,47 @@ fn an_ffmpeg_without_the_libvpx_decoder_is_refused_with_what_to_install() {
         .unwrap_err();
     let ComposeError::Missing { component, .. } = &error else { panic!("{error:?}") };
     assert_eq!(component, "libvpx-vp9 decoder");
-    assert!(error.to_string().contains("WebM with alpha") && error.to_string().contains("apt-get install ffmpeg"), "{error}");
+    assert!(
+        error.to_string().contains("WebM with alpha") && error.to_string().contains("apt-get install ffmpeg"),
+        "{error}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_async_face_runs_and_dropping_its_future_stops_ffmpeg() {
+    let Some(ffmpeg) = ffmpeg() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let webm = foreground_of(&ffmpeg, dir.path(), "webm", 30);
+    let small = dir.path().join("small.webm");
+    let written = Composer::new(Input::Webm(webm.clone()), Output::Webm(small.clone()))
+        .ffmpeg(ffmpeg.clone())
+        .composition(Composition::new(40, 30))
+        .quality(Quality::Draft)
+        .run_async(|_| {})
+        .await
+        .unwrap();
+    assert_eq!(written, small);
+
+    let out = dir.path().join("big.mov");
+    let composer = Composer::new(Input::Webm(webm), Output::Mov(out.clone()))
+        .ffmpeg(ffmpeg)
+        .background(Backdrop::Color(BLUE))
+        .composition(Composition::new(1920, 1080));
+    let (first_report, reported) = tokio::sync::oneshot::channel::<()>();
+    // Dropped by the blocking task once the run has ended and cleaned up after itself.
+    let (ended, run_over) = std::sync::mpsc::channel::<()>();
+    let mut first_report = Some(first_report);
+    let on_progress = move |_| {
+        let _keep = &ended;
+        if let Some(first) = first_report.take() {
+            let _ = first.send(());
+        }
+    };
+    tokio::select! {
+        result = composer.run_async(on_progress) => panic!("the run should still be going: {result:?}"),
+        _ = reported => {}
+    }
+    // The future is gone: ffmpeg is stopped and the task ends.
+    tokio::task::spawn_blocking(move || assert!(run_over.recv().is_err())).await.unwrap();
+    assert!(!out.exists() && !dir.path().join("big.mov.part").exists());
 }

@@ -129,13 +129,16 @@ impl Ffmpeg {
 
     /// Runs ffmpeg with `args` and returns what it wrote to stdout.
     fn ask<const N: usize>(&self, args: [&str; N]) -> Result<String, ComposeError> {
-        let output = self.command().args(args.map(OsString::from)).stderr(Stdio::null()).output().map_err(|source| {
-            if source.kind() == std::io::ErrorKind::NotFound {
-                ComposeError::FfmpegNotFound { searched: format!("{} does not exist", self.inner.program.display()) }
-            } else {
-                ComposeError::FfmpegUnusable { path: self.inner.program.clone(), source }
-            }
-        })?;
+        let output =
+            self.command().args(args.map(OsString::from)).stderr(Stdio::null()).output().map_err(|source| {
+                if source.kind() == std::io::ErrorKind::NotFound {
+                    ComposeError::FfmpegNotFound {
+                        searched: format!("{} does not exist", self.inner.program.display()),
+                    }
+                } else {
+                    ComposeError::FfmpegUnusable { path: self.inner.program.clone(), source }
+                }
+            })?;
         if !output.status.success() {
             return Err(self.unusable(format!("`{}` ended with {}", args.join(" "), output.status)));
         }

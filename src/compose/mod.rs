@@ -5,7 +5,8 @@
 //! running it with progress and cancellation) and the geometry of a [`Composition`](crate::Composition). It may use
 //! std, the crate's models and, for zipped PNG frames, the `zip` crate; it needs no HTTP client
 //! (it builds with `default-features = false, features = ["compose"]`) and runs ffmpeg through
-//! [`std::process::Command`] only.
+//! [`std::process::Command`] only. With the `client` feature (which brings tokio) there is also
+//! `Composer::run_async`, a thin layer over the blocking run.
 //!
 //! ```no_run
 //! use removebgvideo::compose::{Backdrop, Composer, Input, Output};
@@ -55,6 +56,8 @@ mod plan;
 mod probe;
 mod progress;
 mod run;
+#[cfg(feature = "client")]
+mod run_async;
 mod spec;
 mod temp;
 

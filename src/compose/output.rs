@@ -141,7 +141,16 @@ impl Output {
                     Quality::High => (16, "slow"),
                     Quality::Crf(n) => (n.min(51), "medium"),
                 };
-                args.extend(words(&["-preset", preset, "-crf", &crf.to_string(), "-movflags", "+faststart", "-f", "mp4"]));
+                args.extend(words(&[
+                    "-preset",
+                    preset,
+                    "-crf",
+                    &crf.to_string(),
+                    "-movflags",
+                    "+faststart",
+                    "-f",
+                    "mp4",
+                ]));
             }
             Self::Webm(_) => {
                 let (crf, deadline, cpu) = match quality {

@@ -64,7 +64,10 @@ impl Placement {
         let foreground = &composition.foreground;
         let scale = foreground.scale;
         if !scale.is_finite() || scale <= 0.0 {
-            return Err(invalid("composition.foreground.scale", format!("must be a finite number above 0, got {scale}")));
+            return Err(invalid(
+                "composition.foreground.scale",
+                format!("must be a finite number above 0, got {scale}"),
+            ));
         }
         let side = |natural: u32| {
             let scaled = (f64::from(natural) * scale).round().max(1.0);

@@ -302,7 +302,12 @@ impl Composer {
 
     /// Puts the decoder that keeps alpha before a WebM's `-i`, and checks that ffmpeg can
     /// decode the foreground.
-    fn with_decoder(&self, ffmpeg: &Ffmpeg, media: &Media, mut args: Vec<OsString>) -> Result<Vec<OsString>, ComposeError> {
+    fn with_decoder(
+        &self,
+        ffmpeg: &Ffmpeg,
+        media: &Media,
+        mut args: Vec<OsString>,
+    ) -> Result<Vec<OsString>, ComposeError> {
         if let Input::Webm(_) = self.input {
             // ffmpeg's native VP9 and VP8 decoders drop the alpha channel without a word.
             let decoder = if media.codec == "vp8" { "libvpx" } else { "libvpx-vp9" };
@@ -319,7 +324,14 @@ impl Composer {
         let args: Vec<&OsStr> = match &self.backdrop {
             Backdrop::Transparent | Backdrop::Color(_) => vec![],
             Backdrop::Image(path) => {
-                vec!["-loop".as_ref(), "1".as_ref(), "-framerate".as_ref(), frame_rate.as_ref(), "-i".as_ref(), path.as_ref()]
+                vec![
+                    "-loop".as_ref(),
+                    "1".as_ref(),
+                    "-framerate".as_ref(),
+                    frame_rate.as_ref(),
+                    "-i".as_ref(),
+                    path.as_ref(),
+                ]
             }
             Backdrop::Video { path, fit: VideoFit::Loop } => {
                 vec!["-stream_loop".as_ref(), "-1".as_ref(), "-i".as_ref(), path.as_ref()]
@@ -332,10 +344,13 @@ impl Composer {
     /// The filter graph: a canvas `[bg]`, the placed foreground `[fg]`, and `[out]`.
     fn graph(&self, frame_rate: &str, width: u32, height: u32, place: Placement) -> String {
         let size = format!("{width}x{height}");
-        let cover = format!("scale={width}:{height}:force_original_aspect_ratio=increase,crop={width}:{height},setsar=1");
+        let cover =
+            format!("scale={width}:{height}:force_original_aspect_ratio=increase,crop={width}:{height},setsar=1");
         let canvas = match &self.backdrop {
             Backdrop::Transparent => format!("color=c=black@0.0:s={size}:r={frame_rate},format=rgba"),
-            Backdrop::Color([r, g, b]) => format!("color=c=0x{r:02X}{g:02X}{b:02X}:s={size}:r={frame_rate},format=rgba"),
+            Backdrop::Color([r, g, b]) => {
+                format!("color=c=0x{r:02X}{g:02X}{b:02X}:s={size}:r={frame_rate},format=rgba")
+            }
             Backdrop::Image(_) => format!("[1:v]{cover},format=rgba"),
             Backdrop::Video { fit, .. } => {
                 // A cut video holds its last frame, so that the canvas outlasts the foreground.
@@ -357,7 +372,8 @@ impl Composer {
 /// Unpacks the `.png` entries of a zip into a temporary folder, each under its own file name
 /// (folders inside the zip are flattened, so no entry can write outside the folder).
 fn unzip_frames(path: &Path) -> Result<TempDir, ComposeError> {
-    let zip_error = |source: zip::result::ZipError| ComposeError::Zip { path: path.to_owned(), source: Box::new(source) };
+    let zip_error =
+        |source: zip::result::ZipError| ComposeError::Zip { path: path.to_owned(), source: Box::new(source) };
     let file = std::fs::File::open(path).map_err(io("open", path))?;
     let mut archive = zip::ZipArchive::new(std::io::BufReader::new(file)).map_err(zip_error)?;
     let unpacked = TempDir::new("frames")?;

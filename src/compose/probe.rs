@@ -47,8 +47,7 @@ pub(crate) fn describe(text: &str) -> Result<Media, &'static str> {
         .ok_or("no video stream")?;
     let after = &video[video.find(": Video: ").ok_or("no video stream")? + ": Video: ".len()..];
     let codec = after.split([' ', ',']).next().unwrap_or_default().to_owned();
-    let words: Vec<&str> =
-        after.split([' ', ',', '[', ']']).filter(|word| !word.is_empty()).collect();
+    let words: Vec<&str> = after.split([' ', ',', '[', ']']).filter(|word| !word.is_empty()).collect();
     let (width, height) = words.iter().find_map(|word| size(word)).ok_or("no frame size")?;
     let frame_rate = words
         .windows(2)

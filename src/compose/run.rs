@@ -122,7 +122,9 @@ impl Rendering {
         };
         match stderr {
             Some(Ok(reader)) => rendering.stderr = Some(reader),
-            Some(Err(source)) => return Err(io("start a thread to read ffmpeg's errors for", rendering.output.path())(source)),
+            Some(Err(source)) => {
+                return Err(io("start a thread to read ffmpeg's errors for", rendering.output.path())(source))
+            }
             None => {}
         }
         Ok(rendering)
