@@ -203,13 +203,19 @@ fn a_webm_foreground_keeps_its_alpha_on_a_colour_in_mp4() {
     let webm = foreground(&ffmpeg, dir.path(), "webm");
     let layout = Composition::new(64, 48).anchor(Anchor::BottomCenter).scale(1.5).offset(0, -4);
     let out = dir.path().join("out.mp4");
+    // As a command line's flags would set it: --canvas 64x48 --anchor bottom-center --scale 1.5
+    // --offset 0,-4 --background 0,0,1 -o out.mp4.
     Composer::new(Input::detect(&webm).unwrap(), Output::detect(&out).unwrap())
         .ffmpeg(ffmpeg.clone())
-        .background(Backdrop::try_from(&Background::rgb([0.0, 0.0, 1.0])).unwrap())
-        .composition(layout.clone())
+        .background("0,0,1".parse().unwrap())
+        .canvas("64x48".parse().unwrap())
+        .anchor("bottom-center".parse().unwrap())
+        .scale("1.5".parse().unwrap())
+        .offset("0,-4".parse().unwrap())
         .quality(Quality::Crf(12))
         .run()
         .unwrap();
+    assert_eq!(Backdrop::try_from(&Background::rgb([0.0, 0.0, 1.0])).unwrap(), Backdrop::Color(BLUE));
     // ffmpeg's native VP9 decoder would have made the transparent part black.
     assert_square(&first_frame(&ffmpeg, &out), (64, 48), square_on_canvas(&layout), Some(BLUE), "webm → mp4");
     assert!(!dir.path().join("out.mp4.part").exists());
@@ -359,10 +365,13 @@ fn progress_reaches_the_foregrounds_length() {
     let dir = tempfile::tempdir().unwrap();
     let gif = foreground(&ffmpeg, dir.path(), "gif");
     let mut seen = Vec::new();
-    Composer::new(Input::Gif(gif), Output::Webm(dir.path().join("out.webm")))
-        .ffmpeg(ffmpeg)
+    let out = dir.path().join("out.webm");
+    Composer::new(Input::Gif(gif), Output::Webm(out.clone()))
+        .ffmpeg(ffmpeg.clone())
         .run_with_progress(|progress| seen.push(progress))
         .unwrap();
+    // No composition: the canvas is the foreground's own size, the foreground on it as it was.
+    assert_square(&first_frame(&ffmpeg, &out), FG, square_on_canvas(&Composition::new(FG.0, FG.1)), None, "own canvas");
     let last = seen.last().expect("at least the final report");
     assert!(last.finished);
     assert_eq!(last.total, Some(std::time::Duration::from_secs(1)));

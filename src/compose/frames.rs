@@ -57,6 +57,11 @@ pub(crate) fn scan(folder: &Path) -> Result<Frames, ComposeError> {
     let mut file = OsString::from(prefix.replace('%', "%%"));
     file.push(number);
     file.push(".png");
+    // The whole pattern is read as a pattern: a `%` in the folder's name is doubled too.
+    let folder = match folder.to_str() {
+        Some(name) if name.contains('%') => PathBuf::from(name.replace('%', "%%")),
+        _ => folder.to_owned(),
+    };
     Ok(Frames { pattern: folder.join(file), start, count })
 }
 

@@ -192,10 +192,30 @@ impl Output {
             }
         }
         let mut args: Vec<OsString> = args.into_iter().map(OsString::from).collect();
+        let partial = self.partial();
+        // ffmpeg would read `-out.mp4` as an option: `./-out.mp4` is the same file.
+        let partial = if partial.is_relative() && partial.as_os_str().as_encoded_bytes().starts_with(b"-") {
+            Path::new(".").join(partial)
+        } else {
+            partial
+        };
         args.push(match self {
-            Self::PngFrames(_) => self.partial().join("frame_%05d.png").into_os_string(),
-            _ => self.partial().into_os_string(),
+            Self::PngFrames(_) => partial.join("frame_%05d.png").into_os_string(),
+            _ => partial.into_os_string(),
         });
         args
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Output, Quality};
+
+    #[test]
+    fn the_output_argument_is_never_read_as_an_option() {
+        let args = Output::Mp4("-out.mp4".into()).args(Quality::Standard);
+        assert_eq!(args.last().unwrap(), "./-out.mp4.part");
+        let args = Output::PngFrames("frames".into()).args(Quality::Draft);
+        assert_eq!(args.last().unwrap(), "frames.part/frame_%05d.png");
     }
 }

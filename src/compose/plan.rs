@@ -4,7 +4,7 @@ use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::models::Composition;
+use crate::models::{Anchor, Canvas, Composition, Offset};
 
 use super::backdrop::{Backdrop, VideoFit};
 use super::error::{invalid, io, ComposeError};
@@ -59,7 +59,11 @@ pub struct Composer {
     input: Input,
     output: Output,
     backdrop: Backdrop,
-    composition: Option<Composition>,
+    /// `None`: the foreground's own size.
+    canvas: Option<Canvas>,
+    anchor: Anchor,
+    scale: f64,
+    offset: Offset,
     quality: Quality,
     audio: AudioFrom,
     ffmpeg: Option<Ffmpeg>,
@@ -94,7 +98,10 @@ impl Composer {
             input,
             output,
             backdrop: Backdrop::Transparent,
-            composition: None,
+            canvas: None,
+            anchor: Anchor::Center,
+            scale: 1.0,
+            offset: Offset::default(),
             quality: Quality::Standard,
             audio: AudioFrom::Nothing,
             ffmpeg: None,
@@ -107,11 +114,50 @@ impl Composer {
         self
     }
 
-    /// Canvas, anchor, scale and offset, as the API takes them (default: a canvas of the
-    /// foreground's size, the foreground centred at its own size).
+    /// Canvas, anchor, scale and offset at once, as the API takes them (default: a canvas of
+    /// the foreground's size, the foreground centred at its own size). The four setters below
+    /// change one each, so that command-line flags map onto them one by one.
     pub fn composition(mut self, composition: Composition) -> Self {
-        self.composition = Some(composition);
+        self.canvas = Some(composition.canvas);
+        self.anchor = composition.foreground.anchor;
+        self.scale = composition.foreground.scale;
+        self.offset = composition.foreground.offset;
         self
+    }
+
+    /// The canvas (default: the foreground's own size); `"1920x1080".parse::<Canvas>()` reads
+    /// the command line's spelling.
+    pub fn canvas(mut self, canvas: Canvas) -> Self {
+        self.canvas = Some(canvas);
+        self
+    }
+
+    /// The point of canvas and foreground that coincide (default [`Anchor::Center`]).
+    pub fn anchor(mut self, anchor: Anchor) -> Self {
+        self.anchor = anchor;
+        self
+    }
+
+    /// The foreground's size as a ratio of its own (default 1.0).
+    pub fn scale(mut self, scale: f64) -> Self {
+        self.scale = scale;
+        self
+    }
+
+    /// A shift in canvas pixels after anchoring, x right and y down (default 0,0);
+    /// `"40,-20".parse::<Offset>()` reads the command line's spelling.
+    pub fn offset(mut self, offset: Offset) -> Self {
+        self.offset = offset;
+        self
+    }
+
+    /// The composition that will be drawn, given the foreground's size.
+    fn layout(&self, width: u32, height: u32) -> Composition {
+        let canvas = self.canvas.unwrap_or(Canvas { width, height });
+        Composition::new(canvas.width, canvas.height)
+            .anchor(self.anchor.clone())
+            .scale(self.scale)
+            .offset(self.offset.x, self.offset.y)
     }
 
     /// Quality against speed and size (default [`Quality::Standard`]).
@@ -204,7 +250,7 @@ impl Composer {
             _ => (media.frame_rate.clone().unwrap_or_else(|| FALLBACK_FRAME_RATE.to_owned()), media.duration),
         };
 
-        let composition = self.composition.clone().unwrap_or_else(|| Composition::new(media.width, media.height));
+        let composition = self.layout(media.width, media.height);
         let place = Placement::of(&composition, media.width, media.height)?;
         let canvas = composition.canvas;
         if matches!(self.output, Output::Mp4(_)) && (canvas.width % 2 == 1 || canvas.height % 2 == 1) {
@@ -289,6 +335,8 @@ impl Composer {
         let args = [
             OsStr::new("-f"),
             OsStr::new("image2"),
+            OsStr::new("-pattern_type"),
+            OsStr::new("sequence"),
             OsStr::new("-framerate"),
             OsStr::new(&frame_rate.to_string()),
             OsStr::new("-start_number"),
