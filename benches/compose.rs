@@ -20,7 +20,8 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use removebgvideo::compose::{Backdrop, Composer, Ffmpeg, Input, Output, Quality};
-use removebgvideo::{Anchor, Composition};
+use removebgvideo::models::Anchor;
+use removebgvideo::Composition;
 
 fn main() {
     let pairs = env_number("BENCH_COMPOSE_PAIRS", 5);

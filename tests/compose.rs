@@ -11,7 +11,8 @@ use std::process::Command;
 use removebgvideo::compose::{
     AudioFrom, Backdrop, ComposeError, Composer, Ffmpeg, Input, Output, Placement, Quality, VideoFit,
 };
-use removebgvideo::{Anchor, Background, Composition};
+use removebgvideo::models::Anchor;
+use removebgvideo::{Background, Composition};
 
 /// The foreground: 32x24, 10 frames at 10 fps, transparent but for a red 16x12 square at (8, 6).
 const FG: (u32, u32) = (32, 24);

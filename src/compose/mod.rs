@@ -10,7 +10,8 @@
 //!
 //! ```no_run
 //! use removebgvideo::compose::{Backdrop, Composer, Input, Output};
-//! use removebgvideo::{Anchor, Composition};
+//! use removebgvideo::models::Anchor;
+//! use removebgvideo::Composition;
 //!
 //! // A finished transparent job, previewed on two backgrounds.
 //! let layout = Composition::new(1280, 720).anchor(Anchor::BottomCenter).scale(0.8).offset(0, -20);

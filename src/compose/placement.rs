@@ -12,7 +12,8 @@ const MAX_SIDE: f64 = 16_384.0;
 ///
 /// ```
 /// use removebgvideo::compose::Placement;
-/// use removebgvideo::{Anchor, Composition};
+/// use removebgvideo::models::Anchor;
+/// use removebgvideo::Composition;
 ///
 /// // A 100x50 foreground at half size, centred on the bottom edge of a 640x360 canvas, 10 px up.
 /// let layout = Composition::new(640, 360).anchor(Anchor::BottomCenter).scale(0.5).offset(0, -10);

@@ -43,7 +43,8 @@ pub enum AudioFrom {
 ///
 /// ```no_run
 /// use removebgvideo::compose::{Backdrop, Composer, Input, Output, Quality};
-/// use removebgvideo::{Anchor, Composition};
+/// use removebgvideo::models::Anchor;
+/// use removebgvideo::Composition;
 ///
 /// let written = Composer::new(Input::detect("person.webm")?, Output::detect("preview.mp4")?)
 ///     .background(Backdrop::hex("#1E90FF")?)

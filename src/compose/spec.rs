@@ -10,7 +10,7 @@ use super::error::{invalid, ComposeError};
 /// `WIDTHxHEIGHT`, such as `1920x1080` (available with the `compose` feature).
 ///
 /// ```
-/// use removebgvideo::Canvas;
+/// use removebgvideo::models::Canvas;
 ///
 /// let canvas: Canvas = "1280x720".parse()?;
 /// assert_eq!((canvas.width, canvas.height), (1280, 720));
@@ -34,7 +34,7 @@ impl FromStr for Canvas {
 /// `X,Y` in pixels, such as `40,-20` (available with the `compose` feature).
 ///
 /// ```
-/// use removebgvideo::Offset;
+/// use removebgvideo::models::Offset;
 ///
 /// let offset: Offset = "40,-20".parse()?;
 /// assert_eq!((offset.x, offset.y), (40, -20));
