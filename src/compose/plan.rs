@@ -357,13 +357,19 @@ impl Composer {
         media: &Media,
         mut args: Vec<OsString>,
     ) -> Result<Vec<OsString>, ComposeError> {
-        if let Input::Webm(_) = self.input {
-            // ffmpeg's native VP9 and VP8 decoders drop the alpha channel without a word.
-            let decoder = if media.codec == "vp8" { "libvpx" } else { "libvpx-vp9" };
-            ffmpeg.need_decoder(decoder, "reading WebM with alpha")?;
-            args.splice(0..0, ["-c:v", decoder].map(OsString::from));
-        } else {
-            ffmpeg.need_decoder(&media.codec, "reading the foreground")?;
+        // ffmpeg's native VP9 and VP8 decoders drop the alpha channel without a word; another
+        // codec in a WebM (AV1) has no alpha to lose.
+        let libvpx = match (&self.input, media.codec.as_str()) {
+            (Input::Webm(_), "vp9") => Some("libvpx-vp9"),
+            (Input::Webm(_), "vp8") => Some("libvpx"),
+            _ => None,
+        };
+        match libvpx {
+            Some(decoder) => {
+                ffmpeg.need_decoder(decoder, "reading WebM with alpha")?;
+                args.splice(0..0, ["-c:v", decoder].map(OsString::from));
+            }
+            None => ffmpeg.need_decoder(&media.codec, "reading the foreground")?,
         }
         Ok(args)
     }
