@@ -533,3 +533,40 @@ async fn the_async_face_runs_and_dropping_its_future_stops_ffmpeg() {
     tokio::task::spawn_blocking(move || assert!(run_over.recv().is_err())).await.unwrap();
     assert!(!out.exists() && !dir.path().join("big.mov.part").exists());
 }
+
+#[test]
+fn the_foregrounds_sound_is_kept_on_request_and_dropped_otherwise() {
+    let Some(ffmpeg) = ffmpeg() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let webm = dir.path().join("talking.webm");
+    let graph = format!("{},format=yuva420p", foreground_graph(1));
+    sh(
+        &ffmpeg,
+        &[
+            "-filter_complex",
+            &graph,
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=d=1",
+            "-c:v",
+            "libvpx-vp9",
+            "-c:a",
+            "libopus",
+            "-shortest",
+            webm.to_str().unwrap(),
+        ],
+    );
+    for (audio, expected) in [(AudioFrom::Foreground, true), (AudioFrom::Nothing, false)] {
+        let out = dir.path().join(format!("out-{expected}.mp4"));
+        Composer::new(Input::Webm(webm.clone()), Output::Mp4(out.clone()))
+            .ffmpeg(ffmpeg.clone())
+            .background(Backdrop::Color(BLUE))
+            .audio(audio)
+            .run()
+            .unwrap();
+        let description = Command::new(ffmpeg.program()).args(["-hide_banner", "-i"]).arg(&out).output().unwrap();
+        let has_audio = String::from_utf8_lossy(&description.stderr).contains("Audio: aac");
+        assert_eq!(has_audio, expected, "{audio:?}");
+    }
+}
