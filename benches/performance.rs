@@ -751,7 +751,7 @@ fn child(args: &[String]) {
             let client = sdk_client(arg(1));
             let bytes = fs::metadata(arg(2)).expect("input file").len();
             let started = Instant::now();
-            let upload = client.upload(arg(2)).expect("SDK upload");
+            let upload = client.upload(arg(2)).send().expect("SDK upload");
             let seconds = started.elapsed().as_secs_f64();
             assert!(upload.video_url.starts_with("https://cdn.invalid/uploads/"), "{upload:?}");
             println!("RESULT bytes={bytes} secs={seconds} hwm_kib={}", own_hwm());
@@ -826,7 +826,7 @@ fn child(args: &[String]) {
             let client = sdk_async_client(arg(1));
             let bytes = fs::metadata(arg(2)).expect("input file").len();
             let started = Instant::now();
-            let upload = runtime.block_on(client.upload(arg(2))).expect("SDK async upload");
+            let upload = runtime.block_on(client.upload(arg(2)).send()).expect("SDK async upload");
             let seconds = started.elapsed().as_secs_f64();
             assert!(upload.video_url.starts_with("https://cdn.invalid/uploads/"), "{upload:?}");
             println!("RESULT bytes={bytes} secs={seconds} hwm_kib={}", own_hwm());
@@ -843,7 +843,7 @@ fn child(args: &[String]) {
             // One call and one transfer each way, then the threads of this process.
             let client = sdk_client(arg(1));
             client.get_job("job_1").expect("get_job");
-            client.upload(arg(2)).expect("upload");
+            client.upload(arg(2)).send().expect("upload");
             let mut sink = Vec::new();
             client.download(&format!("{}/download/1024", arg(1))).to_writer(&mut sink).expect("download");
             let names = thread_names();

@@ -108,7 +108,7 @@ mod tests {
 
     fn gate(clock: &ManualClock) -> Gate {
         Gate::new(
-            Pace::new(Arc::new(clock.clone()), crate::runtime::CrateRuntime::default()),
+            Pace::new(Arc::new(clock.clone()), crate::client::runtime::CrateRuntime::default()),
             Duration::from_secs(1),
             Duration::from_secs(16),
         )
