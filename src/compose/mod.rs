@@ -40,7 +40,7 @@
 //!
 //! # What ffmpeg needs
 //!
-//! ffmpeg 4.4 or later, found on `PATH` or set with [`Ffmpeg::at`], with the decoders and
+//! ffmpeg (tested with 5.1, Debian 12's), found on `PATH` or set with [`Ffmpeg::at`], with the decoders and
 //! encoders the job uses: `libvpx-vp9` to read WebM with alpha (ffmpeg's own VP9 decoder drops
 //! the alpha channel without a word), `libx264` for MP4, `libvpx-vp9` for WebM, `prores_ks` for
 //! MOV, `png` for frames. Debian's and Homebrew's `ffmpeg` packages have them all. A missing one
