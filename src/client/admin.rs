@@ -99,7 +99,8 @@ impl AsyncAdminClient {
     }
 
     pub(crate) fn from_transport(transport: Transport, token: &Secret) -> Result<Self, Error> {
-        Ok(Self { transport, token: credential_header("admin_token", "admin token", token)? })
+        let token = credential_header("admin_token", "admin token", token)?;
+        Ok(Self { transport: transport.hiding(&token), token })
     }
 
     /// The base URL calls go to, without a trailing `/`.
@@ -135,7 +136,7 @@ impl AsyncAdminClient {
     /// [`Error::InvalidInput`] for an empty client id; [`Error::Api`] for the API's refusal.
     pub async fn create_key(&self, request: &CreateKey) -> Result<CreatedKey, Error> {
         request.validate()?;
-        let call = Call::post_json("/v1/admin/keys", "/v1/admin/keys".to_owned(), request)?;
+        let call = Call::post_json("/v1/admin/keys", "/v1/admin/keys".to_owned(), request)?.reveals_secret();
         self.transport.json(&self.authed(call)).await
     }
 

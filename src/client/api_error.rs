@@ -6,10 +6,8 @@ use std::time::Duration;
 use http::{HeaderMap, StatusCode};
 use serde_json::Value;
 
+use crate::client::redact::{self, SNIPPET_CHARS};
 use crate::ErrorCode;
-
-/// How much of a failed answer's body an [`ApiError`] keeps (characters).
-const SNIPPET_CHARS: usize = 300;
 
 /// A non-2xx answer from the API: `{"error": {"code", "message", "request_id"}}`, a
 /// message-only body, or a proxy's HTML or empty page.
@@ -45,12 +43,14 @@ pub struct ApiError {
 
 impl ApiError {
     /// Reads an error answer. Never fails: a body that is not the API's shape still gives the
-    /// status, a message that says what came back, and a snippet of the body.
+    /// status, a message that says what came back, and a snippet of the body. Every text kept
+    /// from the body goes through [`redact`], `secrets` (the request's credential) included.
     pub(crate) fn from_answer(
         status: StatusCode,
         headers: &HeaderMap,
         body: &[u8],
         retry_after: Option<Duration>,
+        secrets: &[&[u8]],
     ) -> Self {
         let parsed = serde_json::from_slice::<Value>(body).ok();
         let structured = parsed.as_ref().and_then(|value| value.get("error")).filter(|error| error.is_object());
@@ -65,11 +65,13 @@ impl ApiError {
         let message = field("message")
             .or_else(|| field("error"))
             .or_else(|| parsed.as_ref().and_then(|value| value.get("detail")).map(detail_text))
-            .unwrap_or_else(|| describe_unstructured(status, body, parsed.is_some()));
+            .map(|message| redact::text(&message, secrets))
+            .unwrap_or_else(|| describe_unstructured(status, body, parsed.is_some(), secrets));
         let request_id = field("request_id")
-            .or_else(|| headers.get("x-request-id").and_then(|value| value.to_str().ok()).map(str::to_owned));
-        let code = field("code").map(ErrorCode::from);
-        Self { status, code, message, request_id, body_snippet: snippet(body), retry_after }
+            .or_else(|| headers.get("x-request-id").and_then(|value| value.to_str().ok()).map(str::to_owned))
+            .map(|id| redact::text(&id, secrets));
+        let code = field("code").map(|code| ErrorCode::from(redact::text(&code, secrets)));
+        Self { status, code, message, request_id, body_snippet: redact::snippet(body, secrets), retry_after }
     }
 
     /// The HTTP status.
@@ -131,7 +133,8 @@ impl ApiError {
         self.request_id.as_deref()
     }
 
-    /// The start of the raw body (at most 300 characters), for logs.
+    /// The start of the body (at most 300 characters), for logs: every URL's query and every
+    /// credential-like field's value (`api_key`, `token`, `secret`, ...) shows as `[redacted]`.
     #[must_use]
     pub fn body_snippet(&self) -> &str {
         &self.body_snippet
@@ -202,16 +205,16 @@ fn detail_text(detail: &Value) -> String {
     }
 }
 
-fn describe_unstructured(status: StatusCode, body: &[u8], is_json: bool) -> String {
+fn describe_unstructured(status: StatusCode, body: &[u8], is_json: bool, secrets: &[&[u8]]) -> String {
     let reason = status.canonical_reason().unwrap_or("unknown status");
     if body.iter().all(u8::is_ascii_whitespace) {
         format!("{reason} (empty body)")
     } else if is_json {
         format!("{reason} (JSON body without a message)")
     } else if let Some(title) = html_title(body) {
-        format!("{reason} (non-JSON body: an HTML page titled {title:?})")
+        format!("{reason} (non-JSON body: an HTML page titled {:?})", redact::text(&title, secrets))
     } else {
-        format!("{reason} (non-JSON body: {})", snippet(body))
+        format!("{reason} (non-JSON body: {})", redact::snippet(body, secrets))
     }
 }
 
@@ -225,10 +228,4 @@ fn html_title(body: &[u8]) -> Option<String> {
     let title: String = text[start..end].split_whitespace().collect::<Vec<_>>().join(" ");
     let title: String = title.chars().take(SNIPPET_CHARS).collect();
     (!title.is_empty()).then_some(title)
-}
-
-/// The first characters of a body, lossily decoded, for messages and logs.
-pub(crate) fn snippet(body: &[u8]) -> String {
-    let head = &body[..body.len().min(SNIPPET_CHARS * 4)];
-    String::from_utf8_lossy(head).trim().chars().take(SNIPPET_CHARS).collect()
 }

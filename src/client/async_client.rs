@@ -78,7 +78,8 @@ impl AsyncClient {
     }
 
     pub(crate) fn from_transport(transport: Transport, api_key: &Secret) -> Result<Self, Error> {
-        Ok(Self { transport, api_key: credential_header("api_key", "API key", api_key)? })
+        let api_key = credential_header("api_key", "API key", api_key)?;
+        Ok(Self { transport: transport.hiding(&api_key), api_key })
     }
 
     /// An admin client that shares this client's connection pool and settings.

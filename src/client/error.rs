@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use http::StatusCode;
 
+use crate::client::redact;
 pub use crate::client::transport::TransportError;
 use crate::{ApiError, Job};
 
@@ -16,10 +17,12 @@ use crate::{ApiError, Job};
 ///
 /// Each message says what happened once: a variant with a source does not repeat it, so
 /// printing the chain (`anyhow`'s `{:#}`) shows every cause exactly once. No message, `Debug`
-/// or source shows a credential, a URL's query or a password: URLs are reduced to their origin,
-/// and an error answer that quotes the request's credential back has every copy of it replaced
-/// by `[redacted]` before the answer is read.
-#[derive(Debug, thiserror::Error)]
+/// or source shows a credential, a URL's query or a password, whatever the server answers:
+/// URLs are reduced to their origin or lose their query, every copy of the request's
+/// credential and every value of a credential-like field (`api_key`, `token`, `secret`, ...)
+/// quoted from an answer shows as `[redacted]`, and the answer of a call that returns a secret
+/// (`create_key`) is not quoted at all. [`job`](Error::job) gives the whole job.
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The API answered with a non-2xx status. (Boxed: an API error is large, and every
@@ -34,11 +37,12 @@ pub enum Error {
     Decode {
         /// The status of the answer.
         status: StatusCode,
-        /// The start of the body.
+        /// The start of the body, redacted (URL queries and credential-like values show as
+        /// `[redacted]`); empty for an answer that holds a secret, such as `create_key`'s.
         snippet: String,
-        /// What the JSON parser said.
+        /// What the JSON parser said, redacted the same way.
         #[source]
-        source: serde_json::Error,
+        source: JsonError,
     },
 
     /// An answer was larger than the crate reads into memory.
@@ -96,11 +100,13 @@ pub enum Error {
     #[error(transparent)]
     Config(#[from] ConfigError),
 
-    /// A job that `wait_for_completion` waited for failed.
-    #[error("job {} failed: {}", .0.id, .0.error.as_deref().unwrap_or("the service gave no reason"))]
+    /// A job that `wait_for_completion` waited for failed. Its message and `Debug` show the
+    /// job's URLs without their query; [`Error::job`] gives the whole job.
+    #[error("job {} failed: {}", redact::text(&.0.id, &[]), redact::text(.0.error.as_deref().unwrap_or("the service gave no reason"), &[]))]
     JobFailed(Box<Job>),
 
-    /// `wait_for_completion` ran out of time.
+    /// `wait_for_completion` ran out of time. Its `Debug` shows the last job seen without its
+    /// URLs' queries; [`Error::job`] gives the whole job.
     #[error("job {job_id} did not finish within {} (last status: {}); wait longer or poll again later", human(*.elapsed), last_status(.last_seen.as_deref()))]
     WaitTimeout {
         /// The job waited for.
@@ -144,6 +150,102 @@ fn stalled(transfer: Transfer, stalled_for: Duration) -> String {
         ),
     }
 }
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Api(error) => f.debug_tuple("Api").field(error).finish(),
+            Self::Decode { status, snippet, source } => f
+                .debug_struct("Decode")
+                .field("status", status)
+                .field("snippet", snippet)
+                .field("source", source)
+                .finish(),
+            Self::AnswerTooLarge { status, limit } => {
+                f.debug_struct("AnswerTooLarge").field("status", status).field("limit", limit).finish()
+            }
+            Self::Transport(error) => f.debug_tuple("Transport").field(error).finish(),
+            Self::Stalled { transfer, stalled_for } => {
+                f.debug_struct("Stalled").field("transfer", transfer).field("stalled_for", stalled_for).finish()
+            }
+            Self::Cancelled => f.write_str("Cancelled"),
+            Self::Io { action, path, source } => {
+                f.debug_struct("Io").field("action", action).field("path", path).field("source", source).finish()
+            }
+            Self::InvalidInput { field, reason } => {
+                f.debug_struct("InvalidInput").field("field", field).field("reason", reason).finish()
+            }
+            Self::Config(error) => f.debug_tuple("Config").field(error).finish(),
+            // The job as it may be shown: `job()` gives it whole.
+            Self::JobFailed(job) => f.debug_tuple("JobFailed").field(&redact::job(job)).finish(),
+            Self::WaitTimeout { job_id, elapsed, last_seen, last_error } => f
+                .debug_struct("WaitTimeout")
+                .field("job_id", job_id)
+                .field("elapsed", elapsed)
+                .field("last_seen", &last_seen.as_deref().map(redact::job))
+                .field("last_error", last_error)
+                .finish(),
+        }
+    }
+}
+
+/// Why a 2xx answer could not be read as the expected JSON: the parser's message, redacted
+/// like every text the crate quotes from a server, and where in the body it stopped.
+///
+/// (Boxed inside, so that [`Error`] stays small.)
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JsonError(Box<JsonErrorInner>);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct JsonErrorInner {
+    message: String,
+    line: usize,
+    column: usize,
+}
+
+impl JsonError {
+    /// The parser's message, with the request's credential, URL queries and credential-like
+    /// values hidden.
+    pub(crate) fn redacted(error: &serde_json::Error, secrets: &[&[u8]]) -> Self {
+        Self::new(redact::text(&error.to_string(), secrets), error)
+    }
+
+    /// Only the kind of problem and where: for answers whose values may all be secret (the
+    /// parser's message quotes the value it stopped at).
+    pub(crate) fn without_text(error: &serde_json::Error) -> Self {
+        let kind = match error.classify() {
+            serde_json::error::Category::Io => "could not be read",
+            serde_json::error::Category::Syntax => "is not valid JSON",
+            serde_json::error::Category::Data => "does not have the expected shape",
+            serde_json::error::Category::Eof => "ends too early",
+        };
+        Self::new(format!("the answer {kind} (at line {} column {})", error.line(), error.column()), error)
+    }
+
+    fn new(message: String, error: &serde_json::Error) -> Self {
+        Self(Box::new(JsonErrorInner { message, line: error.line(), column: error.column() }))
+    }
+
+    /// The line (from 1) at which the parser stopped.
+    #[must_use]
+    pub fn line(&self) -> usize {
+        self.0.line
+    }
+
+    /// The column (from 1) at which the parser stopped.
+    #[must_use]
+    pub fn column(&self) -> usize {
+        self.0.column
+    }
+}
+
+impl fmt::Display for JsonError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.message)
+    }
+}
+
+impl std::error::Error for JsonError {}
 
 /// What is wrong with a client's configuration: refused by `build()` or `from_env()`, before
 /// any request.
@@ -334,9 +436,10 @@ impl fmt::Display for Human {
 
 fn last_status(job: Option<&Job>) -> String {
     match job {
+        // A status the crate does not know is the server's text, so it is shown redacted.
         Some(job) => match job.progress {
-            Some(progress) => format!("{} at {progress}%", job.status),
-            None => job.status.to_string(),
+            Some(progress) => format!("{} at {progress}%", redact::text(job.status.as_str(), &[])),
+            None => redact::text(job.status.as_str(), &[]),
         },
         None => "never seen".to_owned(),
     }
@@ -345,11 +448,6 @@ fn last_status(job: Option<&Job>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn an_error_is_at_most_64_bytes() {
-        assert!(std::mem::size_of::<Error>() <= 64, "{} bytes", std::mem::size_of::<Error>());
-    }
 
     #[test]
     fn durations_are_rounded_for_people() {
@@ -365,5 +463,10 @@ mod tests {
         for (duration, text) in cases {
             assert_eq!(human(duration).to_string(), text);
         }
+    }
+
+    #[test]
+    fn an_error_is_at_most_64_bytes() {
+        assert!(std::mem::size_of::<Error>() <= 64, "{} bytes", std::mem::size_of::<Error>());
     }
 }

@@ -7,7 +7,8 @@
 //! - `builder.rs` builds all four; `transport/` sends every request (retries, timeouts,
 //!   credentials, redirects); `upload.rs`, `download.rs`, `wait.rs` and `paging.rs` are the
 //!   calls that are more than one request; `progress.rs` reports transfers; `clock.rs` is time
-//!   as the clients see it; `error.rs` and `api_error.rs` are the errors every call returns.
+//!   as the clients see it; `error.rs` and `api_error.rs` are the errors every call returns,
+//!   and `redact.rs` is what of a server's words they may show.
 //!
 //! This folder is the `client` feature: lib.rs gates it once, and nothing outside it needs
 //! reqwest or tokio. It may use `models` and `Secret`; `batch` and `simulator` sit on top of
@@ -27,6 +28,7 @@ pub(crate) mod download;
 pub(crate) mod error;
 pub(crate) mod paging;
 pub(crate) mod progress;
+pub(crate) mod redact;
 pub(crate) mod runtime;
 pub(crate) mod transport;
 pub(crate) mod upload;
@@ -38,7 +40,7 @@ pub use async_client::AsyncClient;
 pub use blocking::{Client, ADMIN_TOKEN_ENV, API_KEY_ENV, BASE_URL_ENV};
 pub use builder::{BuildClient, ClientBuilder};
 pub use download::{AsyncDownload, Download};
-pub use error::{ConfigError, Error, Transfer, TransportError};
+pub use error::{ConfigError, Error, JsonError, Transfer, TransportError};
 pub use paging::{AllJobs, AsyncAllJobs};
 pub use progress::TransferProgress;
 pub use transport::RetryPolicy;

@@ -312,3 +312,41 @@ fn a_journal_that_cannot_be_opened_stops_the_run_before_anything_is_sent() {
     assert!(error.to_string().contains("journal"), "{error}");
     assert!(sim.requests().is_empty());
 }
+
+/// A box: its 32-bit size, its type, its content.
+fn mp4_box(kind: &[u8; 4], content: &[u8]) -> Vec<u8> {
+    let mut out = u32::try_from(content.len() + 8).unwrap().to_be_bytes().to_vec();
+    out.extend_from_slice(kind);
+    out.extend_from_slice(content);
+    out
+}
+
+#[test]
+fn a_video_whose_index_claims_2_pow_64_seconds_is_unknown_not_a_crash() {
+    // Version-1 mvhd and mdhd: timescale 1, duration 2^64 - 2 (0.2 panicked converting it).
+    let header = |kind: &[u8; 4], tail: usize| {
+        let mut content = vec![1, 0, 0, 0];
+        content.resize(4 + 16, 0);
+        content.extend_from_slice(&1u32.to_be_bytes());
+        content.extend_from_slice(&(u64::MAX - 1).to_be_bytes());
+        content.resize(content.len() + tail, 0);
+        mp4_box(kind, &content)
+    };
+    let mut moov = header(b"mvhd", 80);
+    moov.extend_from_slice(&mp4_box(b"trak", &mp4_box(b"mdia", &header(b"mdhd", 4))));
+    let mut file = mp4_box(b"ftyp", b"isom\0\0\0\0isom");
+    file.extend_from_slice(&mp4_box(b"moov", &moov));
+
+    let sim = simulator();
+    let dir = tempfile::tempdir().unwrap();
+    let mut items = file_items(&dir.path().join("in"), 1);
+    let crafted = dir.path().join("in/crafted.mp4");
+    std::fs::write(&crafted, file).unwrap();
+    items.push(Item::file(&crafted));
+
+    let estimate = batch(&sim, &dir.path().join("out")).estimate(items).unwrap();
+    assert_eq!(estimate.unknown_items, 1);
+    assert!(estimate.items[0].credits.is_some(), "the other item is still estimated");
+    let reason = estimate.items[1].unknown_reason.as_deref().unwrap_or_default();
+    assert!(reason.contains("no real video"), "{reason}");
+}

@@ -90,7 +90,16 @@ fn no_debug_or_display_shows_a_secret() {
 
 #[test]
 fn a_credential_that_cannot_be_a_header_is_refused_at_build() {
-    for key in ["bad\nkey", "bad\r\nX-Injected: 1", "nul\0key", "tab\tkey"] {
+    for key in [
+        "bad\nkey",
+        "bad\r\nX-Injected: 1",
+        "nul\0key",
+        "tab\tkey",
+        "sk_caf\u{e9}_key",
+        "sk_zero\u{200b}width",
+        "sk with space",
+        "sk_del\u{7f}",
+    ] {
         let error = Client::builder(key).base_url("https://api.example.com").build().unwrap_err();
         assert!(
             matches!(&error, Error::Config(ConfigError::InvalidCredential { which: "API key", .. })),
@@ -135,16 +144,20 @@ fn the_builders_debug_never_shows_a_password_or_query_of_the_base_url() {
 }
 
 #[test]
-fn a_root_certificate_that_cannot_be_read_is_refused_at_build() {
+fn a_root_certificate_that_cannot_be_read_is_refused_at_build_with_the_tls_reason() {
     let garbage_pem = "-----BEGIN CERTIFICATE-----\nnot base64 at all!\n-----END CERTIFICATE-----\n";
-    let error = Client::builder(KEY).add_root_certificate_pem(garbage_pem).build().unwrap_err();
-    assert!(
-        matches!(error, Error::Config(ConfigError::InvalidCertificate { .. } | ConfigError::HttpClient { .. })),
-        "{error:?}"
-    );
-    let error = Client::builder(KEY).add_root_certificate_der(vec![0u8; 16]).build().unwrap_err();
-    assert!(
-        matches!(error, Error::Config(ConfigError::InvalidCertificate { .. } | ConfigError::HttpClient { .. })),
-        "{error:?}"
-    );
+    let cases = [
+        ("garbage PEM", Client::builder(KEY).add_root_certificate_pem(garbage_pem)),
+        ("PEM without a certificate", Client::builder(KEY).add_root_certificate_pem("just words")),
+        ("zeroed DER", Client::builder(KEY).add_root_certificate_der(vec![0u8; 16])),
+        ("text as DER", Client::builder(KEY).add_root_certificate_der(b"hello".to_vec())),
+    ];
+    for (name, builder) in cases {
+        let error = builder.build().unwrap_err();
+        let Error::Config(ConfigError::InvalidCertificate { reason }) = &error else {
+            panic!("{name}: {error:?}");
+        };
+        assert!(!reason.is_empty() && reason != "builder error", "{name}: {reason}");
+        assert!(!error.to_string().contains("request"), "{name}: no request was made: {error}");
+    }
 }

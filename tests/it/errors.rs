@@ -472,3 +472,45 @@ fn a_refused_base_url_never_shows_a_password() {
         assert_no_secret(&err);
     }
 }
+
+#[test]
+fn a_decode_error_shows_the_shape_of_the_body_with_queries_and_credentials_redacted() {
+    let mut server = mockito::Server::new();
+    let body = r#"{"id":7,"status":{"x":1},"output_url":"https://cdn.example/o.mp4?X-Amz-Signature=LEAKCHECK1","api_key":"LEAKCHECK2"}"#;
+    server.mock("GET", "/v1/jobs/j").with_status(200).with_body(body).expect(1).create();
+    let err = client(&server).get_job("j").unwrap_err();
+    let Error::Decode { snippet, .. } = &err else { panic!("not a decode error: {err:?}") };
+    assert_eq!(
+        snippet,
+        r#"{"id":7,"status":{"x":1},"output_url":"https://cdn.example/o.mp4?[redacted]","api_key":"[redacted]"}"#
+    );
+    assert_no_secret(&err);
+}
+
+#[test]
+fn a_create_key_answer_that_cannot_be_read_is_not_quoted_at_all() {
+    let mut server = mockito::Server::new();
+    // The shape changed: the new key sits under a name no redaction could know.
+    server.mock("POST", "/v1/admin/keys").with_status(201).with_body(r#"{"k":"LEAKCHECK3","n":"x"}"#).create();
+    let err = admin(&server).create_key(&CreateKey::new("client-1")).unwrap_err();
+    assert!(matches!(&err, Error::Decode { snippet, .. } if snippet.is_empty()), "{err:?}");
+    assert_no_secret(&err);
+}
+
+#[test]
+fn a_failed_job_prints_its_urls_without_their_query_but_job_gives_it_whole() {
+    let mut server = mockito::Server::new();
+    let signed = "https://cdn.example/o.mp4?X-Amz-Signature=LEAKCHECK4";
+    let job = json!({"id": "j", "status": "failed", "error": format!("could not read {signed}"),
+        "output_url": signed, "webhook_url": "https://hooks.example/h?token=LEAKCHECK5",
+        "signing_secret": "LEAKCHECK6"});
+    server.mock("GET", "/v1/jobs/j").with_status(200).with_body(job.to_string()).create();
+    let err = no_retries(&server).wait_for_completion("j", WaitOptions::default()).unwrap_err();
+    assert!(matches!(err, Error::JobFailed(_)), "{err:?}");
+    assert_no_secret(&err);
+    let text = all_text(&err);
+    assert!(text.contains("https://cdn.example/o.mp4?[redacted]"), "{text}");
+    let whole = err.job().expect("the job");
+    assert_eq!(whole.output_url.as_deref(), Some(signed));
+    assert_eq!(whole.extra["signing_secret"], "LEAKCHECK6");
+}

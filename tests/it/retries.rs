@@ -410,14 +410,19 @@ fn an_upload_from_a_reader_is_never_retried() {
 }
 
 #[test]
-fn fast_retries_never_really_wait_long() {
-    // The shared helper's policy: real sleeps of at most 2 ms.
+fn the_shared_fast_retry_policy_pauses_at_most_2_ms() {
+    // The helper's policy, its pauses recorded by a ManualClock instead of slept: what the
+    // other tests really sleep, asserted without timing anything.
     let mut server = mockito::Server::new();
     let failing = answer(&mut server, "GET", "/v1/jobs/j", 500, 2);
     let success = ok(&mut server, "GET", "/v1/jobs/j", JOB);
-    support::client(&server).get_job("j").unwrap();
+    let (client, clock) = with_policy(&server, support::fast_retries());
+    client.get_job("j").unwrap();
     failing.assert();
     success.assert();
+    let sleeps = clock.sleeps();
+    assert_eq!(sleeps.len(), 2, "{sleeps:?}");
+    assert!(sleeps.iter().all(|pause| *pause <= Duration::from_millis(2)), "{sleeps:?}");
 }
 
 #[test]

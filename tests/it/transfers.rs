@@ -113,23 +113,24 @@ fn recorder() -> (Arc<Mutex<Vec<TransferProgress>>>, impl FnMut(TransferProgress
 
 #[test]
 fn a_download_longer_than_the_stall_timeout_succeeds_while_it_keeps_moving() {
-    // Twelve drips 100 ms apart: about 1.2 s in all, four times the stall timeout, but never a
-    // pause of more than a third of it. A total deadline would cut this off; a stall limit
-    // must not.
-    const DRIPS: usize = 12;
+    // 24 drips 50 ms apart: at least 1.2 s in all (the sleeps guarantee it), more than twice
+    // the 500 ms stall timeout, while each pause is a tenth of it. A total deadline of the
+    // stall timeout would cut this off; a stall limit must not.
+    const DRIPS: usize = 24;
     const DRIP: usize = 1000;
     let body = pattern(DRIPS * DRIP);
     let served = body.clone();
     let cdn = RawServer::start(move |_, stream| {
         let _ = stream.write_all(&head("200 OK", &format!("Content-Length: {}\r\n", served.len())));
         for drip in served.chunks(DRIP) {
-            thread::sleep(Duration::from_millis(100));
+            // Pacing the server, not synchronising the test.
+            thread::sleep(Duration::from_millis(50));
             if stream.write_all(drip).and_then(|()| stream.flush()).is_err() {
                 return;
             }
         }
     });
-    let client = client_with_stall("http://127.0.0.1:9", Duration::from_millis(300));
+    let client = client_with_stall("http://127.0.0.1:9", Duration::from_millis(500));
     let (seen, on_progress) = recorder();
     let mut received = Vec::new();
     let written = client.download(&format!("{}/slow.webm", cdn.url)).progress(on_progress).to_writer(&mut received);
@@ -236,8 +237,10 @@ fn a_large_upload_arrives_whole_in_one_part_with_the_credential_and_progress() {
 }
 
 /// An upload API that reads the body slowly, `piece` bytes at a time, so the upload takes
-/// several stall timeouts in all while never pausing for one.
-fn slow_reading_upload_api(piece: usize, pause: Duration) -> String {
+/// longer than a stall timeout in all while never pausing for one; the last `fast_tail` bytes
+/// are read at once, so that what the socket buffers still hold when the client has handed
+/// over its last chunk (at most a few MiB) drains in moments, not at the slow pace.
+fn slow_reading_upload_api(piece: usize, pause: Duration, fast_tail: usize) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
     // A small, fixed receive buffer (accepted sockets inherit it): what the kernel holds
     // unread stays small, so the client's last chunk is read soon after it is taken.
@@ -262,8 +265,10 @@ fn slow_reading_upload_api(piece: usize, pause: Duration) -> String {
         let mut buffer = vec![0u8; piece];
         let mut left = length;
         while left > 0 {
-            // Pacing the reads, not synchronising the test.
-            thread::sleep(pause);
+            if left > fast_tail {
+                // Pacing the reads, not synchronising the test.
+                thread::sleep(pause);
+            }
             match reader.read(&mut buffer[..piece.min(left)]) {
                 Ok(0) | Err(_) => return,
                 Ok(read) => left -= read,
@@ -282,13 +287,16 @@ fn slow_reading_upload_api(piece: usize, pause: Duration) -> String {
 
 #[test]
 fn an_upload_longer_than_the_stall_timeout_succeeds_while_it_keeps_moving() {
-    // 48 MiB read at at most 32 MiB/s: at least 1.5 s in all against a 1 s stall limit. The
-    // margin covers what the socket buffers still hold after the last chunk is taken (the
-    // stall clock runs while they drain: at most a few MiB here, a fraction of a second).
+    // 64 MiB: the first 56 MiB read 64 KiB per 2 ms sleep, so at least 1.75 s in all (the
+    // sleeps guarantee it) against a 1 s stall limit, with pauses of a few ms between reads
+    // (hundreds of times inside it). The last 8 MiB (more than the kernel's largest send
+    // buffer, 4 MiB, plus the receive buffer and one 512 KiB chunk in flight) are read at once:
+    // the stall clock, which runs from the last chunk handed over until the answer, sees only
+    // that drain, milliseconds against the 1 s limit.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("slow.mp4");
-    std::fs::write(&path, pattern(48 * 1024 * 1024)).unwrap();
-    let url = slow_reading_upload_api(64 * 1024, Duration::from_millis(2));
+    std::fs::write(&path, pattern(64 * 1024 * 1024)).unwrap();
+    let url = slow_reading_upload_api(64 * 1024, Duration::from_millis(2), 8 * 1024 * 1024);
     let client =
         Client::builder(KEY).base_url(url).stall_timeout(Duration::from_secs(1)).max_retries(0).build().unwrap();
 
@@ -381,13 +389,14 @@ fn the_last_client_dropped_inside_an_async_task_does_not_panic() {
         let _ = stream.write_all(b"ok");
     });
     let client = client_with_stall("http://127.0.0.1:9", Duration::from_secs(10));
+    // A transfer first, so that the client's own runtime is running when it is dropped.
     client.download(&format!("{}/o", cdn.url)).to_writer(Vec::new()).unwrap();
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    // Only the transfer runtime is dropped in the task; the blocking API client lives on in
-    // this clone, dropped outside.
-    let keep = client.clone();
-    runtime.block_on(async move { drop(client) });
-    drop(keep);
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    // The one and only client moves into a task and is dropped there: dropping a runtime
+    // inside a task panics unless the crate shuts it down in the background. The task's
+    // panic would come back as its join error.
+    let dropped = runtime.block_on(async move { tokio::spawn(async move { drop(client) }).await });
+    assert!(dropped.is_ok(), "dropping the last client inside a task panicked: {dropped:?}");
 }
 
 #[test]

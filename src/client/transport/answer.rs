@@ -5,14 +5,15 @@ use std::time::Duration;
 use http::HeaderValue;
 use serde::de::DeserializeOwned;
 
-use crate::client::api_error::snippet;
+use crate::client::error::JsonError;
+use crate::client::redact;
 use crate::{ApiError, Error};
 
 /// No real answer of this API comes near this size; anything larger is cut off.
 pub(crate) const MAX_ANSWER_BYTES: u64 = 16 * 1024 * 1024;
 
 /// What an echoed credential is replaced with.
-const REDACTED: &[u8] = b"[redacted]";
+const REDACTED: &[u8] = redact::REDACTED.as_bytes();
 
 /// A whole answer, its body read with a bound.
 pub(crate) struct Answer {
@@ -22,12 +23,27 @@ pub(crate) struct Answer {
 }
 
 impl Answer {
-    /// Decodes a 2xx answer.
-    pub(crate) fn decode<T: DeserializeOwned>(self) -> Result<T, Error> {
-        serde_json::from_slice(&self.body).map_err(|source| Error::Decode {
-            status: self.status,
-            snippet: snippet(&self.body),
-            source,
+    /// Decodes a 2xx answer. The error quotes the body only as [`redact`] shows it, and not
+    /// at all for an answer that `reveals_secret` (a new API key): no redaction could know
+    /// which of its values is the secret once its shape changed.
+    /// The client's own credential is blanked out of the body first: no answer needs to quote
+    /// it, and a value read from the body (a failed job's reason) may end up in an error.
+    pub(crate) fn decode<T: DeserializeOwned>(
+        mut self,
+        credential: Option<&HeaderValue>,
+        reveals_secret: bool,
+    ) -> Result<T, Error> {
+        if let Some(credential) = credential {
+            self.body = redact(&self.body, credential.as_bytes());
+        }
+        serde_json::from_slice(&self.body).map_err(|error| {
+            let secrets: Vec<&[u8]> = credential.map(HeaderValue::as_bytes).into_iter().collect();
+            let (snippet, source) = if reveals_secret {
+                (String::new(), JsonError::without_text(&error))
+            } else {
+                (redact::snippet(&self.body, &secrets), JsonError::redacted(&error, &secrets))
+            };
+            Error::Decode { status: self.status, snippet, source }
         })
     }
 
@@ -35,10 +51,11 @@ impl Answer {
     /// ("invalid key sk_...") does not get it into the error: it is blanked out of the body
     /// before the body is read.
     pub(crate) fn into_error(mut self, retry_after: Option<Duration>, credential: Option<&HeaderValue>) -> Error {
+        let secrets: Vec<&[u8]> = credential.map(HeaderValue::as_bytes).into_iter().collect();
         if let Some(credential) = credential {
             self.body = redact(&self.body, credential.as_bytes());
         }
-        ApiError::from_answer(self.status, &self.headers, &self.body, retry_after).into()
+        ApiError::from_answer(self.status, &self.headers, &self.body, retry_after, &secrets).into()
     }
 }
 

@@ -142,6 +142,7 @@ impl TransportConfig {
                 retry,
                 clock: self.clock,
             }),
+            hidden: None,
         })
     }
 
@@ -179,9 +180,8 @@ impl TransportConfig {
         for certificate in &self.root_certificates {
             builder = add_certificate(builder, certificate)?;
         }
-        builder.build().map_err(|error| {
-            Error::Config(ConfigError::HttpClient { reason: super::TransportError::from_http(error).to_string() })
-        })
+        // Not a `TransportError`: no request was made.
+        builder.build().map_err(|error| Error::Config(ConfigError::HttpClient { reason: library_reason(&error) }))
     }
 }
 
@@ -190,15 +190,44 @@ fn add_certificate(
     builder: reqwest::ClientBuilder,
     certificate: &Certificate,
 ) -> Result<reqwest::ClientBuilder, Error> {
+    let refuse = |reason: String| Error::Config(ConfigError::InvalidCertificate { reason });
+    let backend_reason = |error: reqwest::Error| library_reason(&error);
     let parsed = match certificate {
-        Certificate::Pem(pem) => reqwest::Certificate::from_pem(pem),
-        Certificate::Der(der) => reqwest::Certificate::from_der(der),
+        Certificate::Pem(pem) => {
+            let parsed = reqwest::Certificate::from_pem_bundle(pem).map_err(|error| refuse(backend_reason(error)))?;
+            if parsed.is_empty() {
+                return Err(refuse(
+                    "the PEM text holds no certificate (no -----BEGIN CERTIFICATE----- block)".to_owned(),
+                ));
+            }
+            parsed
+        }
+        Certificate::Der(der) => {
+            vec![reqwest::Certificate::from_der(der).map_err(|error| refuse(backend_reason(error)))?]
+        }
     };
-    let certificate = parsed.map_err(|error| {
-        let reason = std::error::Error::source(&error).map_or_else(|| error.to_string(), ToString::to_string);
-        Error::Config(ConfigError::InvalidCertificate { reason })
-    })?;
-    Ok(builder.add_root_certificate(certificate))
+    // rustls reads a certificate only when a client is built, and the error of the full
+    // build would not say which part failed: a client that trusts only this certificate is
+    // built first, so its error is the certificate's.
+    for certificate in &parsed {
+        reqwest::Client::builder()
+            .tls_certs_only([certificate.clone()])
+            .build()
+            .map_err(|error| refuse(backend_reason(error)))?;
+    }
+    Ok(parsed.into_iter().fold(builder, reqwest::ClientBuilder::add_root_certificate))
+}
+
+/// The innermost cause of a build error of the HTTP library: reqwest's own text is only
+/// "builder error", the TLS library's reason is its source.
+fn library_reason(error: &reqwest::Error) -> String {
+    let mut reason = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        reason = cause.to_string();
+        source = cause.source();
+    }
+    reason
 }
 
 #[cfg(not(any(feature = "rustls", feature = "native-tls")))]
@@ -248,10 +277,18 @@ pub(crate) fn credential_header(
     if text.trim().is_empty() {
         return Err(invalid(field, "must not be empty"));
     }
-    if text.chars().any(|c| c.is_control()) {
+    if text.chars().any(char::is_control) {
         return Err(Error::Config(ConfigError::InvalidCredential {
             which,
             reason: "holds a control character (such as CR, LF or NUL); check how it was read",
+        }));
+    }
+    // Keys and tokens are visible ASCII: anything else (a space, an accented letter, a
+    // zero-width space from a copy) is a copying mistake, and would go out as raw bytes.
+    if !text.bytes().all(|byte| (0x21..=0x7E).contains(&byte)) {
+        return Err(Error::Config(ConfigError::InvalidCredential {
+            which,
+            reason: "holds a character that is not visible ASCII (such as a space, an accented letter or a zero-width space); check how it was copied",
         }));
     }
     let mut value = HeaderValue::from_str(text).map_err(|_| {

@@ -51,6 +51,9 @@ pub(crate) const ADMIN_TOKEN_HEADER: &str = "X-Admin-Token";
 #[derive(Clone)]
 pub struct Transport {
     shared: Arc<Shared>,
+    /// The owning client's credential: hidden from every error of every request, including
+    /// those that do not send it (health, pricing, downloads).
+    hidden: Option<HeaderValue>,
 }
 
 struct Shared {
@@ -86,6 +89,8 @@ pub(crate) struct Call<'a> {
     pub(crate) credential: Option<(&'static str, &'a HeaderValue)>,
     pub(crate) body: Body<'a>,
     pub(crate) safety: Safety,
+    /// The answer holds a secret (a new API key): an error quotes none of it.
+    pub(crate) reveals_secret: bool,
 }
 
 impl<'a> Call<'a> {
@@ -98,6 +103,7 @@ impl<'a> Call<'a> {
             credential: None,
             body: Body::Empty,
             safety: Safety::Idempotent,
+            reveals_secret: false,
         }
     }
 
@@ -121,6 +127,12 @@ impl<'a> Call<'a> {
         self
     }
 
+    /// Marks a call whose answer holds a secret.
+    pub(crate) fn reveals_secret(mut self) -> Self {
+        self.reveals_secret = true;
+        self
+    }
+
     pub(crate) fn credential(mut self, header: &'static str, value: &'a HeaderValue) -> Self {
         self.credential = Some((header, value));
         self
@@ -133,6 +145,16 @@ impl Transport {
     }
 
     /// The API origin and path prefix, without a trailing slash.
+    /// The same transport (sharing its connection pool), whose errors hide `credential`.
+    pub(crate) fn hiding(&self, credential: &HeaderValue) -> Self {
+        Self { shared: Arc::clone(&self.shared), hidden: Some(credential.clone()) }
+    }
+
+    /// The credential to hide from the errors of `call`: the one it sends, else the client's.
+    fn hidden<'a>(&'a self, call: &Call<'a>) -> Option<&'a HeaderValue> {
+        call.credential.map(|(_, value)| value).or(self.hidden.as_ref())
+    }
+
     pub(crate) fn base_url(&self) -> &str {
         self.shared.base.as_str().trim_end_matches('/')
     }
@@ -148,13 +170,13 @@ impl Transport {
 
     /// Sends a call, retrying as the policy allows, and decodes its 2xx answer.
     pub(crate) async fn json<T: DeserializeOwned>(&self, call: &Call<'_>) -> Result<T, Error> {
-        self.send(call, &self.shared.retry).await?.decode()
+        self.send(call, &self.shared.retry).await?.decode(self.hidden(call), call.reveals_secret)
     }
 
     /// Sends a call once, with no retries (for callers that run their own loop), and decodes
     /// its 2xx answer.
     pub(crate) async fn json_once<T: DeserializeOwned>(&self, call: &Call<'_>) -> Result<T, Error> {
-        self.send(call, &RetryPolicy::none()).await?.decode()
+        self.send(call, &RetryPolicy::none()).await?.decode(self.hidden(call), call.reveals_secret)
     }
 
     /// The retry loop: the one place that decides whether to try again and how long to wait.
@@ -169,7 +191,7 @@ impl Transport {
                 Ok(answer) => {
                     let retry_after = retry::retry_after(&answer.headers, SystemTime::now());
                     match policy.after_status(retries_done, answer.status, retry_after, call.safety) {
-                        Verdict::GiveUp => return Err(answer.into_error(retry_after, call.credential.map(|(_, v)| v))),
+                        Verdict::GiveUp => return Err(answer.into_error(retry_after, self.hidden(call))),
                         retry => retry,
                     }
                 }
@@ -270,7 +292,7 @@ impl Transport {
         let url = chain.url().clone();
         if !response.status().is_success() {
             let answer = limits.run(&url, answer::read_bounded(response, &url)).await?;
-            return Err(answer.into_error(None, None));
+            return Err(answer.into_error(None, self.hidden.as_ref()));
         }
         Ok(DownloadBody::new(response, url, limits))
     }
