@@ -4,18 +4,26 @@
 //! ```text
 //! cargo run --example composite                      # offline, against the built-in simulator
 //! REMOVEBGVIDEO_API_KEY=... cargo run --example composite -- my-video.mp4   # the real API
+//! cargo run --example composite -- my-video.mp4 person.webm   # preview a transparent output
 //! ```
+//!
+//! Then it previews the same layout locally on two backgrounds, a colour and a video, with the
+//! system's ffmpeg (`removebgvideo::compose`, no job, no credits): on the transparent output given
+//! as the second argument (a WebM or MOV from a finished transparent job), or else on a small
+//! stand-in made with ffmpeg, because the simulator's outputs are placeholder bytes. Without
+//! ffmpeg the preview is skipped with a note on what to install.
 //!
 //! The docs pass `composition` when a draft is started, so the job is created with
 //! `auto_start(false)` and started with the layout. A colour background suits mp4 output;
 //! transparency needs webm, mov, gif, webp or png_sequence. Without `REMOVEBGVIDEO_API_KEY` it
 //! runs against [`removebgvideo::simulator::Simulator`] on 127.0.0.1 and says so first.
 
-use std::path::PathBuf;
-use std::process::ExitCode;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
 use std::time::Duration;
 
 use removebgvideo::client::API_KEY_ENV;
+use removebgvideo::compose::{Backdrop, ComposeError, Composer, Ffmpeg, Input, Output, Quality};
 use removebgvideo::models::Anchor;
 use removebgvideo::simulator::Simulator;
 use removebgvideo::{Background, Client, Composition, CreateJob, Error, Model, OutputFormat, StartJob, WaitOptions};
@@ -23,8 +31,16 @@ use removebgvideo::{Background, Client, Composition, CreateJob, Error, Model, Ou
 const SAMPLE_VIDEO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/assets/sample.mp4");
 
 fn main() -> ExitCode {
-    match run() {
+    if let Err(error) = run() {
+        eprintln!("error: {error}");
+        return ExitCode::FAILURE;
+    }
+    match preview(std::env::args_os().nth(2).map(PathBuf::from)) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(error @ (ComposeError::FfmpegNotFound { .. } | ComposeError::Missing { .. })) => {
+            println!("skipped the local preview: {error}");
+            ExitCode::SUCCESS
+        }
         Err(error) => {
             eprintln!("error: {error}");
             ExitCode::FAILURE
@@ -47,7 +63,7 @@ fn run() -> Result<(), Error> {
     println!("created draft {} ({})", draft.id, draft.status.as_ref().map_or("no status", |status| status.as_str()));
 
     // A 1080p canvas in dodger blue, the person at 80 % size standing on the bottom edge.
-    let layout = Composition::new(1920, 1080).anchor(Anchor::BottomCenter).scale(0.8).offset(0, -40);
+    let layout = layout();
     let started =
         client.start_job(&draft.id, &StartJob::new().background(Background::hex("#1E90FF")).composition(layout))?;
     println!("started {}", started.id);
@@ -75,4 +91,67 @@ fn connect() -> Result<(Option<Simulator>, Client), Error> {
     println!("No {API_KEY_ENV} set: running offline against the built-in API simulator at {}.", simulator.base_url());
     let client = simulator.client()?;
     Ok((Some(simulator), client))
+}
+
+/// The layout of the job, which the local preview follows too.
+fn layout() -> Composition {
+    Composition::new(1920, 1080).anchor(Anchor::BottomCenter).scale(0.8).offset(0, -40)
+}
+
+/// The job's layout on two backgrounds, composed locally: no job, no credits.
+fn preview(transparent: Option<PathBuf>) -> Result<(), ComposeError> {
+    let ffmpeg = Ffmpeg::locate()?;
+    let (_stand_in, foreground) = match transparent {
+        Some(path) => (None, Input::detect(path)?),
+        None => {
+            let folder = tempfile::tempdir().map_err(|source| ComposeError::Io {
+                action: "create a temporary folder in",
+                path: std::env::temp_dir(),
+                source,
+            })?;
+            let path = stand_in(&ffmpeg, folder.path())?;
+            (Some(folder), Input::Webm(path))
+        }
+    };
+    let backgrounds = [
+        (Backdrop::hex("#1E90FF")?, "removebgvideo-preview-blue.mp4"),
+        (Backdrop::video(SAMPLE_VIDEO), "removebgvideo-preview-video.mp4"),
+    ];
+    for (background, name) in backgrounds {
+        let composer = Composer::new(foreground.clone(), Output::Mp4(name.into()))
+            .ffmpeg(ffmpeg.clone())
+            .background(background)
+            .composition(layout())
+            .quality(Quality::Draft);
+        let written = composer.run_with_progress(|progress| {
+            if let Some(fraction) = progress.fraction() {
+                print!("\rpreviewing {name}: {:3.0} %", fraction * 100.0);
+                let _ = std::io::Write::flush(&mut std::io::stdout());
+            }
+        })?;
+        println!("\rpreviewed locally (no credits) -> {}", written.display());
+    }
+    Ok(())
+}
+
+/// A 2 s transparent WebM: a moving test pattern in a disc, made with ffmpeg's `lavfi`.
+fn stand_in(ffmpeg: &Ffmpeg, folder: &Path) -> Result<PathBuf, ComposeError> {
+    let path = folder.join("stand-in.webm");
+    let graph = "color=c=black@0.0:s=640x720:r=25:d=2,format=rgba[c];\
+                 testsrc2=s=480x480:r=25,format=rgba,geq=r='r(X,Y)':g='g(X,Y)':b='b(X,Y)':\
+                 a='if(lt(hypot(X-240,Y-240),230),255,0)'[p];\
+                 [c][p]overlay=x=80:y=240:shortest=1:format=rgb,format=yuva420p";
+    let output = Command::new(ffmpeg.program())
+        .args(["-hide_banner", "-v", "error", "-y", "-filter_complex", graph])
+        .args(["-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8"])
+        .arg(&path)
+        .output()
+        .map_err(|source| ComposeError::FfmpegUnusable { path: ffmpeg.program().to_owned(), source })?;
+    if !output.status.success() {
+        return Err(ComposeError::Failed {
+            status: output.status.to_string(),
+            stderr_tail: String::from_utf8_lossy(&output.stderr).into_owned(),
+        });
+    }
+    Ok(path)
 }

@@ -338,3 +338,41 @@ fn simulator_serves_with_the_examples_flags_until_its_input_ends() {
     assert!(status.success(), "{rest}");
     assert!(rest.contains("Stopped after"), "{rest}");
 }
+
+#[test]
+fn compose_draws_a_transparent_output_on_a_colour_locally() {
+    let ffmpeg = match removebgvideo::compose::Ffmpeg::locate() {
+        Ok(ffmpeg) => ffmpeg,
+        Err(error) if std::env::var_os("CI").is_some() => panic!("CI is set but {error}"),
+        Err(error) => return eprintln!("skipped, no ffmpeg: {error}"),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let foreground = dir.path().join("fg.webm");
+    let made = Command::new(ffmpeg.program())
+        .args(["-hide_banner", "-v", "error", "-y", "-filter_complex"])
+        .arg("color=c=red@0.5:s=32x32:r=10:d=1,format=yuva420p")
+        .args(["-c:v", "libvpx-vp9"])
+        .arg(&foreground)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let out = dir.path().join("on-blue.mp4");
+    let base = ["compose", foreground.to_str().unwrap(), out.to_str().unwrap(), "--background", "#1E90FF"];
+
+    let mut dry = base.to_vec();
+    dry.extend(["--canvas", "64x48", "--anchor", "bottom-center", "--offset", "0,-4", "--dry-run"]);
+    let planned = Command::new(EXE).args(&dry).stdin(Stdio::null()).output().unwrap();
+    assert_eq!(planned.status.code(), Some(0), "{}", text(&planned.stderr));
+    assert!(text(&planned.stdout).contains("libvpx-vp9"), "{}", text(&planned.stdout));
+    assert!(!out.exists(), "a dry run runs nothing");
+
+    let mut real = base.to_vec();
+    real.extend(["--canvas", "64x48", "--quality", "draft"]);
+    let done = Command::new(EXE).args(&real).stdin(Stdio::null()).output().unwrap();
+    assert_eq!(done.status.code(), Some(0), "{}", text(&done.stderr));
+    assert!(std::fs::metadata(&out).unwrap().len() > 0);
+
+    let mut bad = base.to_vec();
+    bad.extend(["--quality", "best"]);
+    assert_eq!(Command::new(EXE).args(&bad).stdin(Stdio::null()).output().unwrap().status.code(), Some(2));
+}

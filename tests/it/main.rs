@@ -15,6 +15,7 @@ mod calls;
 // The command, through the binary cargo builds for the tests (feature `cli`).
 #[cfg(all(unix, feature = "cli"))]
 mod cli;
+mod compose;
 mod concurrency;
 mod credentials;
 mod decode_props;

@@ -1,7 +1,7 @@
 //! The `removebgvideo` command (feature `cli`): one video end to end, a batch on a file
-//! journal or a PostgreSQL queue, jobs, usage, pricing, credit estimates, webhook deliveries
-//! and the simulator. Holds the argument parsing and the exit statuses; each subcommand is
-//! one file, and every call goes through the library.
+//! journal or a PostgreSQL queue, jobs, usage, pricing, credit estimates, webhook deliveries,
+//! the simulator and local composition. Holds the argument parsing and the exit statuses; each
+//! subcommand is one file, and every call goes through the library.
 //!
 //! Without `REMOVEBGVIDEO_API_KEY` every command runs offline against the built-in simulator
 //! and says so (on standard error, so that `--json` output stays clean).
@@ -11,6 +11,7 @@
 
 mod account;
 mod batch;
+mod compose;
 mod connect;
 mod estimate;
 mod jobs;
@@ -53,6 +54,9 @@ enum Command {
     Webhook(webhook::Command),
     /// Serve the built-in API simulator on 127.0.0.1 until Ctrl-C or the end of standard input.
     Simulator(simulator::Args),
+    /// Draw a transparent output on a colour, an image or a video with the system's ffmpeg,
+    /// locally, spending no credits.
+    Compose(compose::Args),
 }
 
 /// A failure: the message and the exit status.
@@ -124,6 +128,7 @@ fn main() -> ExitCode {
         Command::Estimate(args) => estimate::main(&args),
         Command::Webhook(command) => webhook::main(&command),
         Command::Simulator(args) => simulator::main(&args),
+        Command::Compose(args) => compose::main(&args),
     };
     match result {
         Ok(status) => ExitCode::from(status),
