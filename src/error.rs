@@ -88,6 +88,15 @@ pub enum Error {
     #[error(transparent)]
     Config(#[from] ConfigError),
 
+    /// The call was not sent: the client's shared back-off (after a 429, or a run of 5xx
+    /// answers seen by any call through this client or its clones) holds every call for
+    /// longer than the retry policy waits out by itself.
+    #[error("every call through this client is paused for another {}, after the API answered 429 or several 5xx; try again then", human(*.retry_after))]
+    BackedOff {
+        /// How long the pause still lasts.
+        retry_after: Duration,
+    },
+
     /// A job that `wait_for_completion` waited for failed.
     #[error("job {} failed: {}", .0.id, .0.error.as_deref().unwrap_or("the service gave no reason"))]
     JobFailed(Box<Job>),
@@ -215,7 +224,10 @@ impl Error {
     /// How long the server asked to wait before retrying, when it did.
     #[must_use]
     pub fn retry_after(&self) -> Option<Duration> {
-        self.api_error().and_then(ApiError::retry_after)
+        match self {
+            Self::BackedOff { retry_after } => Some(*retry_after),
+            _ => self.api_error().and_then(ApiError::retry_after),
+        }
     }
 
     /// Whether the account is out of credits (a 402, or the code `insufficient_credits`): top
@@ -245,7 +257,7 @@ impl Error {
         match self {
             Self::Api(error) => error.is_retryable(),
             Self::Transport(error) => error.is_transient(),
-            Self::Stalled { .. } => true,
+            Self::Stalled { .. } | Self::BackedOff { .. } => true,
             _ => false,
         }
     }

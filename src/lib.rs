@@ -210,6 +210,8 @@ mod download;
 #[cfg(feature = "client")]
 mod error;
 #[cfg(feature = "client")]
+mod options;
+#[cfg(feature = "client")]
 mod paging;
 #[cfg(feature = "client")]
 mod progress;
@@ -240,6 +242,8 @@ pub use download::{AsyncDownload, Download};
 #[cfg(feature = "client")]
 pub use error::{ConfigError, Error, TransportError};
 #[cfg(feature = "client")]
+pub use options::RequestOptions;
+#[cfg(feature = "client")]
 pub use paging::{AsyncJobPager, JobPages};
 
 #[cfg(feature = "test-util")]
@@ -250,7 +254,7 @@ pub use models::*;
 pub use progress::TransferProgress;
 pub use secret::Secret;
 #[cfg(feature = "client")]
-pub use transport::RetryPolicy;
+pub use transport::{AttemptInfo, RetryPolicy};
 #[cfg(feature = "client")]
 pub use wait::WaitOptions;
 

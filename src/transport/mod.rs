@@ -3,8 +3,10 @@
 //! crate's own (see `runtime.rs`).
 
 mod answer;
+mod attempt;
 mod config;
 mod error;
+mod gate;
 mod path;
 mod retry;
 mod trace;
@@ -22,6 +24,8 @@ use crate::error::invalid;
 use crate::Error;
 
 pub(crate) use answer::Answer;
+pub use attempt::AttemptInfo;
+pub(crate) use attempt::AttemptObserver;
 #[cfg(any(feature = "rustls", feature = "native-tls"))]
 pub(crate) use config::Certificate;
 pub(crate) use config::{credential_header, TransportConfig, MAX_UPLOAD_BYTES};
@@ -32,6 +36,7 @@ pub(crate) use retry::Safety;
 pub(crate) use transfer::{DownloadBody, FilePart, UploadSource};
 
 use error::{origin_of, Kind};
+use gate::Gate;
 use retry::Verdict;
 use trace::AttemptTrace;
 use transfer::{Activity, FileChunks, RedirectChain};
@@ -41,11 +46,22 @@ pub(crate) const API_KEY_HEADER: &str = "X-Api-Key";
 /// The header that carries an admin token.
 pub(crate) const ADMIN_TOKEN_HEADER: &str = "X-Admin-Token";
 
-/// Cheap to clone: clones share one connection pool. (`pub` only so the sealed builder trait
-/// can name it; the module is private, so no user can.)
+/// Cheap to clone: clones share one connection pool and one back-off. (`pub` only so the
+/// sealed builder trait can name it; the module is private, so no user can.)
 #[derive(Clone)]
 pub struct Transport {
     shared: Arc<Shared>,
+    /// Settings of `with_options`, over the client's own.
+    overrides: Option<Arc<Overrides>>,
+}
+
+/// What `with_options` changes for the calls of one client handle.
+#[derive(Debug, Default)]
+pub(crate) struct Overrides {
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) retry: Option<RetryPolicy>,
+    /// Checked: none replaces a credential or the content type.
+    pub(crate) headers: http::HeaderMap,
 }
 
 struct Shared {
@@ -58,6 +74,11 @@ struct Shared {
     max_upload_size: Option<u64>,
     retry: RetryPolicy,
     clock: Arc<dyn Clock>,
+    /// The back-off every call through this pool waits at.
+    gate: Gate,
+    /// Caps the requests in flight at once, when set.
+    in_flight: Option<tokio::sync::Semaphore>,
+    on_attempt: Option<AttemptObserver>,
 }
 
 /// The body of a call.
@@ -73,7 +94,6 @@ pub(crate) enum Body<'a> {
 pub(crate) struct Call<'a> {
     pub(crate) method: Method,
     /// The route as a template, for logs: `/v1/jobs/{id}`.
-    #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
     pub(crate) route: &'static str,
     /// The path with its ids already encoded.
     pub(crate) path: String,
@@ -141,9 +161,33 @@ impl Transport {
         self.shared.max_upload_size
     }
 
+    /// The same pool, gate and settings, with `overrides` over the settings.
+    pub(crate) fn with_overrides(&self, overrides: Overrides) -> Self {
+        Self { shared: Arc::clone(&self.shared), overrides: Some(Arc::new(overrides)) }
+    }
+
+    /// The settings in force for this handle's calls.
+    pub(crate) fn overrides(&self) -> Option<&Overrides> {
+        self.overrides.as_deref()
+    }
+
+    /// The client's own retry policy, under any override.
+    pub(crate) fn base_retry_policy(&self) -> &RetryPolicy {
+        &self.shared.retry
+    }
+
+    /// The retry policy of this handle's calls.
+    pub(crate) fn retry_policy(&self) -> &RetryPolicy {
+        self.overrides().and_then(|o| o.retry.as_ref()).unwrap_or(&self.shared.retry)
+    }
+
+    fn timeout(&self) -> Duration {
+        self.overrides().and_then(|o| o.timeout).unwrap_or(self.shared.timeout)
+    }
+
     /// Sends a call, retrying as the policy allows, and decodes its 2xx answer.
     pub(crate) async fn json<T: DeserializeOwned>(&self, call: &Call<'_>) -> Result<T, Error> {
-        self.send(call, &self.shared.retry).await?.decode()
+        self.send(call, self.retry_policy()).await?.decode()
     }
 
     /// Sends a call once, with no retries (for callers that run their own loop), and decodes
@@ -156,9 +200,20 @@ impl Transport {
     async fn send(&self, call: &Call<'_>, policy: &RetryPolicy) -> Result<Answer, Error> {
         let mut retries_done = 0u32;
         loop {
-            let trace = AttemptTrace::start(call, retries_done.saturating_add(1));
-            let outcome = self.attempt(call).await;
+            self.pass_gate(policy).await?;
+            let attempt = retries_done.saturating_add(1);
+            let trace = AttemptTrace::start(call, attempt);
+            let started = self.shared.clock.now();
+            let outcome = {
+                // Held for the attempt only, not across the pauses between attempts.
+                let _permit = match &self.shared.in_flight {
+                    Some(in_flight) => in_flight.acquire().await.ok(),
+                    None => None,
+                };
+                self.attempt(call).await
+            };
             trace.finish(outcome.as_ref().ok().map(|answer| (answer.status, &answer.headers)));
+            self.record(call, attempt, started, &outcome);
             let verdict = match outcome {
                 Ok(answer) if answer.status.is_success() => return Ok(answer),
                 Ok(answer) => {
@@ -177,9 +232,57 @@ impl Transport {
                 Err(error) => return Err(error),
             };
             if let Verdict::RetryAfter(pause) = verdict {
-                self.shared.clock.sleep(pause).await;
+                // One pause covers both this call's back-off and the client's shared one.
+                self.shared.clock.sleep(pause.max(self.backoff_remaining())).await;
             }
             retries_done = retries_done.saturating_add(1);
+        }
+    }
+
+    /// How long the client's shared back-off still holds every call.
+    pub(crate) fn backoff_remaining(&self) -> Duration {
+        self.shared.gate.remaining(self.shared.clock.now())
+    }
+
+    /// Waits while the client's shared back-off holds every call; a pause longer than the
+    /// policy waits out by itself ends the call at once.
+    async fn pass_gate(&self, policy: &RetryPolicy) -> Result<(), Error> {
+        loop {
+            let left = self.shared.gate.remaining(self.shared.clock.now());
+            if left.is_zero() {
+                return Ok(());
+            }
+            if left > policy.retry_after_limit() {
+                return Err(Error::BackedOff { retry_after: left });
+            }
+            self.shared.clock.sleep(left).await;
+        }
+    }
+
+    /// Tells the gate and the attempt observer how an attempt went.
+    fn record(&self, call: &Call<'_>, attempt: u32, started: std::time::Instant, outcome: &Result<Answer, Error>) {
+        let now = self.shared.clock.now();
+        let (gate, policy) = (&self.shared.gate, &self.shared.retry);
+        match outcome {
+            Ok(answer) if answer.status == http::StatusCode::TOO_MANY_REQUESTS => {
+                gate.rate_limited(now, retry::retry_after(&answer.headers, SystemTime::now()), policy);
+            }
+            Ok(answer) if answer.status.is_server_error() => gate.server_error(now, policy),
+            Ok(_) => gate.success(),
+            // No answer says nothing of the server's load: a network fault is each call's own.
+            Err(_) => {}
+        }
+        if let Some(observer) = &self.shared.on_attempt {
+            let (status, error) = attempt::outcome_of(outcome);
+            (observer.0)(&AttemptInfo {
+                method: call.method.clone(),
+                route: call.route,
+                status,
+                error,
+                attempt,
+                duration: now.saturating_duration_since(started),
+                request_id: attempt::request_id(outcome),
+            });
         }
     }
 
@@ -189,7 +292,7 @@ impl Transport {
         let url = self.url(call);
         let request = self.request(call, &url);
         let Body::File(file) = &call.body else {
-            let limit = self.shared.timeout;
+            let limit = self.timeout();
             let exchange = async {
                 let response = request.send().await.map_err(|error| transport(error, &url))?;
                 answer::read_bounded(response, &url).await
@@ -237,6 +340,12 @@ impl Transport {
 
     fn request(&self, call: &Call<'_>, url: &url::Url) -> reqwest::RequestBuilder {
         let mut request = self.shared.http.request(call.method.clone(), url.clone());
+        if let Some(overrides) = self.overrides() {
+            // Checked when set: none of them is a credential or the content type.
+            for (name, value) in &overrides.headers {
+                request = request.header(name, value.clone());
+            }
+        }
         if let Some((header, value)) = call.credential {
             request = request.header(header, value.clone());
         }
@@ -292,8 +401,9 @@ impl std::fmt::Debug for Transport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Transport")
             .field("base_url", &self.base_url())
-            .field("timeout", &self.shared.timeout)
-            .field("retry", &self.shared.retry)
+            .field("timeout", &self.timeout())
+            .field("retry", self.retry_policy())
+            .field("extra_headers", &self.overrides().map_or(0, |o| o.headers.len()))
             .finish_non_exhaustive()
     }
 }
