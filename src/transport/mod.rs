@@ -359,12 +359,17 @@ impl Transport {
     /// its redirects by hand (http and https only, at most 10) and returns the body to read.
     ///
     /// Only a pause longer than the stall timeout ends it, or the transfer timeout when set.
-    pub(crate) async fn open_download(&self, url: url::Url) -> Result<DownloadBody, Error> {
+    /// With `from` above zero it asks for the rest of the file from that byte (`Range`); the
+    /// host may answer with the part (`206`) or the whole file.
+    pub(crate) async fn open_download(&self, url: url::Url, from: u64) -> Result<DownloadBody, Error> {
         let limits = transfer::Limits::new(self.shared.stall_timeout, self.shared.transfer_timeout);
         let mut chain = RedirectChain::new(url);
         let response = loop {
             let url = chain.url().clone();
-            let request = self.shared.http.get(url.clone());
+            let mut request = self.shared.http.get(url.clone());
+            if from > 0 {
+                request = request.header(http::header::RANGE, format!("bytes={from}-"));
+            }
             let response =
                 limits.run(&url, async { request.send().await.map_err(|error| transport(error, &url)) }).await?;
             if !chain.follow(response.status(), response.headers())? {
