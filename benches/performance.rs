@@ -13,16 +13,27 @@
 //! - `BENCH_ROUNDS` (default 21): batch pairs of each per-call comparison; single pairs swing by a
 //!   third on a shared 2-core machine, so the median needs many.
 //! - `BENCH_TRANSFER_ROUNDS` (default 3): runs of each upload and download, SDK and curl.
+//! - `BENCH_ONLY` (`blocking`, `async` or `calls`): only figure 1a, 1b, or 1a–1c.
+//! - `BENCH_CPU` (default: the last CPU this process may use): the CPU of figures 1a and 1b.
 //!
 //! Figures:
-//! 1. Per-call cost, against a keep-alive server in a child process of its own (so this
-//!    process's CPU time is the clients' alone), as the median of the ratios of back-to-back
-//!    batch pairs (alternating which goes first):
-//!    a. CPU time per `get_job` (all threads of this process, from /proc schedstat) of the
-//!    blocking `Client` vs bare `reqwest::blocking` decoding the same JSON into the same `Job`
-//!    with serde;
+//! 1. Per-call cost, as the median of the ratios of back-to-back batch pairs (alternating
+//!    which goes first):
+//!    a. CPU time per `get_job` of the blocking `Client` vs bare `reqwest::blocking` decoding
+//!    the same JSON into the same `Job` with serde;
 //!    b. the same for `AsyncClient` vs bare async reqwest (with the 30 s timeout both others
-//!    have), on one tokio runtime (1 worker);
+//!    have), on one tokio runtime (1 worker).
+//!    Both run in a child process that measures only the clients (its CPU time, every thread,
+//!    exited ones included, from `CLOCK_PROCESS_CPUTIME_ID`), with the keep-alive server in a
+//!    process of its own, and both pinned to one CPU (`sched_setaffinity`): every hand-off
+//!    between the caller, the client's runtime thread and the server is then a switch on one
+//!    CPU, the same in every batch. (`BENCH_CPU=none` runs them unpinned, for comparison.)
+//!    Why: the figure used to be read in the main process, whose CPU time also held the
+//!    thread that polls the background wait child every 2 ms (for the first `BENCH_WAIT_SECS`
+//!    only, so some pairs and not others), summed `/proc` counters that lose exited threads
+//!    and switch to 10 ms ticks; and unpinned, the threads of client and server land on one
+//!    CPU or on two from run to run, and a wake-up across CPUs costs the blocking clients
+//!    (two hand-offs per call) more CPU time than one on the same CPU.
 //!    c. throughput of 64 calls in flight on one `AsyncClient` vs the same with bare reqwest.
 //! 2. Pool sharing: connections the server accepted for calls through a client, its clone and
 //!    its admin clients.
@@ -88,13 +99,21 @@ fn main() {
     );
 
     let mut table = Vec::new();
+    let only = std::env::var("BENCH_ONLY").ok().filter(|only| !only.trim().is_empty());
+    if let Some(only) = only.as_deref() {
+        assert!(matches!(only, "blocking" | "async" | "calls"), "BENCH_ONLY={only:?}: use blocking, async or calls");
+        println!("  only the per-call figures ({only}); load average: {}", load_average());
+        table.extend(call_cost(calls, rounds, Some(only)));
+        print_table(&table);
+        return;
+    }
 
     // 4. Started first, in the background: it mostly sleeps.
     let wait_server = Server::start();
     let wait_run = start_wait_child(&wait_server, wait_secs);
 
     // 1. CPU time per call, and calls in flight.
-    table.extend(call_cost(calls, rounds));
+    table.extend(call_cost(calls, rounds, None));
 
     // 2. Pool sharing.
     table.extend(pool_sharing());
@@ -117,6 +136,13 @@ fn main() {
 
     print_table(&table);
     drop(dir);
+}
+
+/// `/proc/loadavg`'s first three fields, to say how busy the machine was.
+fn load_average() -> String {
+    fs::read_to_string("/proc/loadavg")
+        .map(|text| text.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".to_owned())
 }
 
 fn env_number(name: &str, default: u64) -> u64 {
@@ -284,13 +310,45 @@ async fn bare_get_job(bare: &reqwest::Client, base: &str) -> Job {
         .expect("bare async decode")
 }
 
-fn call_cost(calls: u64, rounds: u64) -> Vec<Row> {
-    let server = ServerProcess::start();
-    let base = server.base_url.clone();
-    let mut rows = Vec::new();
+/// The CPU of the per-call figures: `BENCH_CPU` (`none`: not pinned), else the last CPU this
+/// process may use.
+fn bench_cpu() -> Option<usize> {
+    match std::env::var("BENCH_CPU") {
+        Ok(text) if text.trim() == "none" => None,
+        Ok(text) => Some(text.trim().parse().unwrap_or_else(|_| panic!("BENCH_CPU={text:?} is not a CPU number"))),
+        Err(_) => Some(measure::allowed_cpus().last().copied().unwrap_or(0)),
+    }
+}
 
-    println!("\n[1a] get_job CPU time per call: blocking client vs bare reqwest::blocking (server in another process)");
-    let sdk = sdk_client(&base);
+/// How the per-call figures are placed, for their headings.
+fn placement(cpu: Option<usize>) -> String {
+    match cpu {
+        Some(cpu) => format!("pinned with the server to CPU {cpu}"),
+        None => "not pinned (BENCH_CPU=none)".to_owned(),
+    }
+}
+
+/// One per-call comparison (`blocking` or `async`), run in a child process pinned to `cpu`
+/// with its server (a process of its own, pinned to the same CPU): the child's CPU time is
+/// the clients' alone, and every hand-off between threads and processes happens on one CPU,
+/// as it does in every pair. Returns the medians (SDK µs, bare µs, ratio).
+fn pinned_comparison(kind: &str, calls: u64, rounds: u64, cpu: Option<usize>) -> (f64, f64, f64) {
+    let cpu = cpu.map_or_else(|| "none".to_owned(), |cpu| cpu.to_string());
+    let run = run_polled(
+        Command::new(self_exe()).args(["--child", "percall", kind, &calls.to_string(), &rounds.to_string(), &cpu]),
+        CHILD_LIMIT,
+    );
+    assert!(run.status.success(), "per-call child {kind} failed: {}\n{}", run.stdout, run.stderr);
+    for line in run.stdout.lines().filter(|line| !line.starts_with("RESULT ")) {
+        println!("{line}");
+    }
+    let field = |name: &str| result_field(&run.stdout, name).unwrap_or_else(|| panic!("child reports {name}"));
+    (field("sdk_us"), field("bare_us"), field("ratio"))
+}
+
+/// In the pinned child: the blocking pairs against the server at `base`.
+fn blocking_pairs(base: &str, calls: u64, rounds: u64) -> (f64, f64, f64) {
+    let sdk = sdk_client(base);
     // What a user would write: the default client (which, like the SDK's, reads proxy variables).
     let bare = reqwest::blocking::Client::new();
     let bare_call = |id: &str| -> Job {
@@ -314,22 +372,15 @@ fn call_cost(calls: u64, rounds: u64) -> Vec<Row> {
     };
     sdk_batch(calls.min(500));
     bare_batch(calls.min(500));
-    let (s, b, ratio) = paired(rounds, calls, &mut sdk_batch, &mut bare_batch, "Client");
-    rows.push(row(
-        "blocking get_job CPU/call (median of pair ratios)",
-        format!("{s:.1} µs"),
-        format!("{b:.1} µs reqwest::blocking"),
-        format!("{ratio:.3}"),
-        "<= 1.05",
-        Some(ratio <= 1.05),
-    ));
+    paired(rounds, calls, &mut sdk_batch, &mut bare_batch, "Client")
+}
 
-    println!("\n[1b] get_job CPU time per call: AsyncClient vs bare async reqwest, one runtime (1 worker)");
+/// In the pinned child: the async pairs against the server at `base`, one runtime (1 worker).
+fn async_pairs(base: &str, calls: u64, rounds: u64) -> (f64, f64, f64) {
     let runtime =
         tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("tokio runtime");
-    let sdk = AsyncClient::builder(API_KEY).base_url(&base).build().expect("async client");
+    let sdk = AsyncClient::builder(API_KEY).base_url(base).build().expect("async client");
     let bare = bare_async_client();
-    let bare_get = |bare: reqwest::Client, base: String| async move { bare_get_job(&bare, &base).await };
     let mut sdk_batch = |n: u64| {
         runtime.block_on(async {
             for _ in 0..n {
@@ -340,22 +391,60 @@ fn call_cost(calls: u64, rounds: u64) -> Vec<Row> {
     let mut bare_batch = |n: u64| {
         runtime.block_on(async {
             for _ in 0..n {
-                assert_eq!(bare_get(bare.clone(), base.clone()).await.id, "job_1");
+                assert_eq!(bare_get_job(&bare, base).await.id, "job_1");
             }
         })
     };
     sdk_batch(calls.min(500));
     bare_batch(calls.min(500));
-    let (s, b, ratio) = paired(rounds, calls, &mut sdk_batch, &mut bare_batch, "AsyncClient");
-    rows.push(row(
-        "async get_job CPU/call (median of pair ratios)",
-        format!("{s:.1} µs"),
-        format!("{b:.1} µs async reqwest"),
-        format!("{ratio:.3}"),
-        "<= 1.05",
-        Some(ratio <= 1.05),
-    ));
+    paired(rounds, calls, &mut sdk_batch, &mut bare_batch, "AsyncClient")
+}
 
+fn call_cost(calls: u64, rounds: u64, only: Option<&str>) -> Vec<Row> {
+    let mut rows = Vec::new();
+    let cpu = bench_cpu();
+
+    if only.is_none_or(|only| only == "blocking" || only == "calls") {
+        println!(
+            "\n[1a] get_job CPU time per call: blocking client vs bare reqwest::blocking \
+             (client and server each in a process of its own, {})",
+            placement(cpu)
+        );
+        let (s, b, ratio) = pinned_comparison("blocking", calls, rounds, cpu);
+        rows.push(row(
+            "blocking get_job CPU/call (median of pair ratios)",
+            format!("{s:.1} µs"),
+            format!("{b:.1} µs reqwest::blocking"),
+            format!("{ratio:.3}"),
+            "<= 1.05",
+            Some(ratio <= 1.05),
+        ));
+    }
+
+    if only.is_none_or(|only| only == "async" || only == "calls") {
+        println!(
+            "\n[1b] get_job CPU time per call: AsyncClient vs bare async reqwest, one runtime (1 worker), {}",
+            placement(cpu)
+        );
+        let (s, b, ratio) = pinned_comparison("async", calls, rounds, cpu);
+        rows.push(row(
+            "async get_job CPU/call (median of pair ratios)",
+            format!("{s:.1} µs"),
+            format!("{b:.1} µs async reqwest"),
+            format!("{ratio:.3}"),
+            "<= 1.05",
+            Some(ratio <= 1.05),
+        ));
+    }
+
+    if only.is_some_and(|only| only != "calls") {
+        return rows;
+    }
+    let server = ServerProcess::start();
+    let base = server.base_url.clone();
+    let sdk = AsyncClient::builder(API_KEY).base_url(&base).build().expect("async client");
+    let bare = bare_async_client();
+    let bare_get = |bare: reqwest::Client, base: String| async move { bare_get_job(&bare, &base).await };
     println!("\n[1c] 64 get_job calls in flight on one AsyncClient vs bare async reqwest (2 workers)");
     let runtime =
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
@@ -751,7 +840,7 @@ fn child(args: &[String]) {
             let client = sdk_client(arg(1));
             let bytes = fs::metadata(arg(2)).expect("input file").len();
             let started = Instant::now();
-            let upload = client.upload(arg(2)).expect("SDK upload");
+            let upload = client.upload(arg(2)).send().expect("SDK upload");
             let seconds = started.elapsed().as_secs_f64();
             assert!(upload.video_url.starts_with("https://cdn.invalid/uploads/"), "{upload:?}");
             println!("RESULT bytes={bytes} secs={seconds} hwm_kib={}", own_hwm());
@@ -814,6 +903,23 @@ fn child(args: &[String]) {
             });
             println!("RESULT cpu_us_per_call={}", (measure::process_cpu_ns() - cpu_before) as f64 / n as f64 / 1e3);
         }
+        // One per-call comparison, pinned with its server to one CPU:
+        // `--child percall <blocking|async> <calls> <rounds> <cpu|none>`.
+        "percall" => {
+            let number = |index: usize| -> u64 { arg(index).parse().expect("a number") };
+            if arg(4) != "none" {
+                let cpu = usize::try_from(number(4)).expect("CPU number");
+                // Before any thread or process is started, so that all of them inherit it.
+                measure::pin_to_cpu(cpu).unwrap_or_else(|error| panic!("could not pin to CPU {cpu}: {error}"));
+            }
+            let server = ServerProcess::start();
+            let (s, b, ratio) = match arg(1) {
+                "blocking" => blocking_pairs(&server.base_url, number(2), number(3)),
+                "async" => async_pairs(&server.base_url, number(2), number(3)),
+                other => panic!("unknown per-call comparison {other:?}"),
+            };
+            println!("RESULT sdk_us={s} bare_us={b} ratio={ratio}");
+        }
         "serve" => {
             let server = Server::start();
             println!("SERVING {}", server.base_url);
@@ -826,7 +932,7 @@ fn child(args: &[String]) {
             let client = sdk_async_client(arg(1));
             let bytes = fs::metadata(arg(2)).expect("input file").len();
             let started = Instant::now();
-            let upload = runtime.block_on(client.upload(arg(2))).expect("SDK async upload");
+            let upload = runtime.block_on(client.upload(arg(2)).send()).expect("SDK async upload");
             let seconds = started.elapsed().as_secs_f64();
             assert!(upload.video_url.starts_with("https://cdn.invalid/uploads/"), "{upload:?}");
             println!("RESULT bytes={bytes} secs={seconds} hwm_kib={}", own_hwm());
@@ -843,7 +949,7 @@ fn child(args: &[String]) {
             // One call and one transfer each way, then the threads of this process.
             let client = sdk_client(arg(1));
             client.get_job("job_1").expect("get_job");
-            client.upload(arg(2)).expect("upload");
+            client.upload(arg(2)).send().expect("upload");
             let mut sink = Vec::new();
             client.download(&format!("{}/download/1024", arg(1))).to_writer(&mut sink).expect("download");
             let names = thread_names();

@@ -6,7 +6,8 @@
 
 use std::process::ExitCode;
 
-use removebgvideo::{AdminClient, CreateKey, Error};
+use removebgvideo::models::CreateKey;
+use removebgvideo::{AdminClient, Error};
 
 fn main() -> ExitCode {
     match run() {

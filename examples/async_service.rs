@@ -30,10 +30,11 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use removebgvideo::client::API_KEY_ENV;
 use removebgvideo::simulator::Simulator;
 use removebgvideo::webhook::axum::VerifiedWebhook;
 use removebgvideo::webhook::Verifier;
-use removebgvideo::{AsyncClient, CreateJob, Error, Model, API_KEY_ENV};
+use removebgvideo::{AsyncClient, CreateJob, Error, Model};
 use serde::Deserialize;
 use serde_json::{json, Value};
 

@@ -33,8 +33,9 @@ use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use removebgvideo::batch::{
     Batch, BatchError, BatchReport, Estimate, Event, Item, ItemStatus, JobOptions, Outcome, Shard,
 };
+use removebgvideo::client::API_KEY_ENV;
 use removebgvideo::simulator::Simulator;
-use removebgvideo::{BgType, Client, Model, OutputFormat, API_KEY_ENV};
+use removebgvideo::{BgType, Client, Model, OutputFormat};
 
 const SAMPLE_VIDEO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/assets/sample.mp4");
 const VIDEO_EXTENSIONS: &[&str] = &["mp4", "mov", "m4v", "webm", "avi", "mkv"];
@@ -242,7 +243,7 @@ struct ManifestLine {
     webhook_url: Option<String>,
     bg_color: Option<[f64; 3]>,
     background: Option<removebgvideo::Background>,
-    metadata: Option<removebgvideo::Extra>,
+    metadata: Option<removebgvideo::models::Extra>,
 }
 
 fn read_manifest(path: &Path) -> Result<Vec<Item>, Stop> {

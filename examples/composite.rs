@@ -15,10 +15,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use removebgvideo::client::API_KEY_ENV;
+use removebgvideo::models::Anchor;
 use removebgvideo::simulator::Simulator;
-use removebgvideo::{
-    Anchor, Background, Client, Composition, CreateJob, Error, Model, OutputFormat, StartJob, WaitOptions, API_KEY_ENV,
-};
+use removebgvideo::{Background, Client, Composition, CreateJob, Error, Model, OutputFormat, StartJob, WaitOptions};
 
 const SAMPLE_VIDEO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/assets/sample.mp4");
 
@@ -37,7 +37,7 @@ fn run() -> Result<(), Error> {
     let (_simulator, client) = connect()?;
     let video = std::env::args_os().nth(1).map_or_else(|| PathBuf::from(SAMPLE_VIDEO), PathBuf::from);
 
-    let upload = client.upload(&video)?;
+    let upload = client.upload(&video).send()?;
     println!("uploaded {} -> {}", video.display(), upload.video_url);
 
     // A draft: nothing is processed (or charged) until it is started.

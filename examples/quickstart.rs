@@ -16,10 +16,9 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
+use removebgvideo::client::{TransferProgress, API_KEY_ENV};
 use removebgvideo::simulator::Simulator;
-use removebgvideo::{
-    BgType, Client, CreateJob, Error, Job, Model, OutputFormat, TransferProgress, WaitOptions, API_KEY_ENV,
-};
+use removebgvideo::{BgType, Client, CreateJob, Error, Job, Model, OutputFormat, WaitOptions};
 
 const SAMPLE_VIDEO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/assets/sample.mp4");
 
@@ -87,9 +86,9 @@ fn connect() -> Result<(Target, Client), Error> {
     Ok((Target::Simulator(simulator), client))
 }
 
-fn upload(client: &Client, video: &Path) -> Result<removebgvideo::Upload, Error> {
+fn upload(client: &Client, video: &Path) -> Result<removebgvideo::models::Upload, Error> {
     let bar = bytes_bar(&format!("uploading {}", file_name(video)));
-    let upload = client.upload_with_progress(video, shown_on(&bar))?;
+    let upload = client.upload(video).progress(shown_on(&bar)).send()?;
     bar.finish_and_clear();
     println!("uploaded {} -> {}", video.display(), upload.video_url);
     Ok(upload)

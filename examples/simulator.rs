@@ -19,8 +19,8 @@
 use std::io::Read;
 use std::process::ExitCode;
 
+use removebgvideo::client::{ADMIN_TOKEN_ENV, API_KEY_ENV, BASE_URL_ENV};
 use removebgvideo::simulator::Simulator;
-use removebgvideo::{ADMIN_TOKEN_ENV, API_KEY_ENV, BASE_URL_ENV};
 
 fn main() -> ExitCode {
     // Five polls per job, so a waiting example has progress to show.

@@ -27,7 +27,7 @@ fn main() -> ExitCode {
 fn run(path: &std::path::Path) -> Result<(), Error> {
     let client = Client::from_env()?;
 
-    let upload = client.upload(path)?;
+    let upload = client.upload(path).send()?;
     println!("uploaded {} -> {}", path.display(), upload.video_url);
 
     let job =

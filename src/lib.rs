@@ -4,7 +4,7 @@
 //!
 //! ```toml
 //! [dependencies]
-//! removebgvideo = "0.2"
+//! removebgvideo = "0.3"
 //! ```
 //!
 //! # The whole flow, both ways
@@ -19,7 +19,7 @@
 //! // REMOVEBGVIDEO_API_KEY, and optionally REMOVEBGVIDEO_BASE_URL.
 //! let client = Client::from_env()?;
 //!
-//! let upload = client.upload("input.mp4")?; // streamed from disk
+//! let upload = client.upload("input.mp4").send()?; // streamed from disk
 //! let job = client.create_job(
 //!     &CreateJob::new(&upload.video_url).model(Model::Human).bg_type(BgType::Transparent),
 //! )?;
@@ -55,11 +55,11 @@
 //! Every call returns [`Result<T, Error>`](Error). A non-2xx answer is [`Error::Api`] with an
 //! [`ApiError`]: status, the API's code and message, the request id to quote to support, and
 //! the start of the body (also for an HTML page from a proxy). Other variants say what else went
-//! wrong: [`Error::Transport`] (no whole answer; a [`TransportError`] with `is_connect()`,
-//! `is_timeout()`, ...), [`Error::Stalled`] (an upload that stopped moving), [`Error::Decode`]
+//! wrong: [`Error::Transport`] (no whole answer; a [`TransportError`](client::TransportError) with `is_connect()`,
+//! `is_timeout()`, ...), [`Error::Stalled`] (an upload or download that stopped moving), [`Error::Decode`]
 //! (a 2xx that is not the expected JSON), [`Error::InvalidInput`] (refused before sending),
 //! [`Error::JobFailed`] and [`Error::WaitTimeout`] from waiting, [`Error::Config`] (a typed
-//! [`ConfigError`]) and [`Error::Io`] (a local file, also during an upload). No message, `Debug`
+//! [`ConfigError`](client::ConfigError)) and [`Error::Io`] (a local file, also during an upload). No message, `Debug`
 //! or source chain shows a credential, a password or a signed URL's query.
 //!
 //! ```no_run
@@ -87,15 +87,15 @@
 //! |---|---|---|
 //! | API key | [`Client::new`], or `REMOVEBGVIDEO_API_KEY` with [`Client::from_env`] / [`Client::builder_from_env`] | required |
 //! | admin token | [`AdminClient::new`], or `REMOVEBGVIDEO_ADMIN_TOKEN` | required for admin calls |
-//! | base URL | [`ClientBuilder::base_url`], or `REMOVEBGVIDEO_BASE_URL` | `https://api.removebgvideo.com` |
-//! | call timeout (whole call, body included) | [`ClientBuilder::timeout`] | 30 s |
-//! | connect timeout | [`ClientBuilder::connect_timeout`] | 10 s |
-//! | transfer stall limit | [`ClientBuilder::stall_timeout`] | 30 s |
-//! | whole-transfer limit | [`ClientBuilder::transfer_timeout`] | none |
-//! | upload size limit | [`ClientBuilder::max_upload_size`] | 500 MiB |
-//! | retries | [`ClientBuilder::max_retries`], [`ClientBuilder::retry_policy`] | 2 |
-//! | proxy, extra root certificates | [`ClientBuilder::proxy`], `ClientBuilder::add_root_certificate_pem` | the `HTTP(S)_PROXY` variables; the usual roots |
-//! | user agent | [`ClientBuilder::user_agent_suffix`] | `removebgvideo-rust/<version>` |
+//! | base URL | [`ClientBuilder::base_url`](client::ClientBuilder::base_url), or `REMOVEBGVIDEO_BASE_URL` | `https://api.removebgvideo.com` |
+//! | call timeout (whole call, body included) | [`ClientBuilder::timeout`](client::ClientBuilder::timeout) | 30 s |
+//! | connect timeout | [`ClientBuilder::connect_timeout`](client::ClientBuilder::connect_timeout) | 10 s |
+//! | transfer stall limit | [`ClientBuilder::stall_timeout`](client::ClientBuilder::stall_timeout) | 30 s |
+//! | whole-transfer limit | [`ClientBuilder::transfer_timeout`](client::ClientBuilder::transfer_timeout) | none |
+//! | upload size limit | [`ClientBuilder::max_upload_size`](client::ClientBuilder::max_upload_size) | 500 MiB |
+//! | retries | [`ClientBuilder::max_retries`](client::ClientBuilder::max_retries), [`ClientBuilder::retry_policy`](client::ClientBuilder::retry_policy) | 2 |
+//! | proxy, extra root certificates | [`ClientBuilder::proxy`](client::ClientBuilder::proxy), `ClientBuilder::add_root_certificate_pem` | the `HTTP(S)_PROXY` variables; the usual roots |
+//! | user agent | [`ClientBuilder::user_agent_suffix`](client::ClientBuilder::user_agent_suffix) | `removebgvideo-rust/<version>` |
 //!
 //! Every setting is checked in `build()`: a value that cannot work is a typed error there, not
 //! at every call. Clients are cheap to clone and `Send + Sync`; clones, and an admin client made
@@ -185,78 +185,33 @@
 #![cfg_attr(not(feature = "client"), allow(rustdoc::broken_intra_doc_links))]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod secret;
 mod string_enum;
+// Read by the webhook verifier and the job models.
+mod timestamp;
 
+#[cfg(feature = "client")]
+#[cfg_attr(docsrs, doc(cfg(feature = "client")))]
+pub mod client;
 pub mod models;
 pub mod webhook;
 
-#[cfg(feature = "client")]
-mod admin;
-#[cfg(feature = "client")]
-mod api_error;
-#[cfg(feature = "client")]
-mod async_client;
 #[cfg(feature = "batch")]
 #[cfg_attr(docsrs, doc(cfg(feature = "batch")))]
 pub mod batch;
-#[cfg(feature = "client")]
-mod builder;
-#[cfg(feature = "client")]
-mod client;
-#[cfg(feature = "client")]
-pub mod clock;
-#[cfg(feature = "client")]
-mod download;
-#[cfg(feature = "client")]
-mod error;
-#[cfg(feature = "client")]
-mod options;
-#[cfg(feature = "client")]
-mod paging;
-#[cfg(feature = "client")]
-mod progress;
-#[cfg(feature = "client")]
-mod runtime;
-mod secret;
-// Read by the webhook verifier and the job models.
-mod timestamp;
-#[cfg(feature = "client")]
-mod transport;
-#[cfg(feature = "client")]
-mod upload;
-#[cfg(feature = "client")]
-mod wait;
-
-#[cfg(feature = "client")]
-pub use admin::{AdminClient, AsyncAdminClient};
-#[cfg(feature = "client")]
-pub use api_error::ApiError;
-#[cfg(feature = "client")]
-pub use async_client::AsyncClient;
-#[cfg(feature = "client")]
-pub use builder::{BuildClient, ClientBuilder};
-#[cfg(feature = "client")]
-pub use client::{Client, ADMIN_TOKEN_ENV, API_KEY_ENV, BASE_URL_ENV};
-#[cfg(feature = "client")]
-pub use download::{AsyncDownload, Download};
-#[cfg(feature = "client")]
-pub use error::{ConfigError, Error, TransportError};
-#[cfg(feature = "client")]
-pub use options::RequestOptions;
-#[cfg(feature = "client")]
-pub use paging::{AsyncJobPager, JobPages};
-
 #[cfg(feature = "test-util")]
 #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
 pub mod simulator;
-pub use models::*;
+
+// The types almost every user touches; everything else lives under its module.
 #[cfg(feature = "client")]
-pub use progress::TransferProgress;
+pub use client::{
+    clock, AdminClient, ApiError, AsyncAdminClient, AsyncClient, Client, Error, RetryPolicy, WaitOptions,
+};
+pub use models::{
+    Background, BgType, Composition, CreateJob, ErrorCode, Job, JobStatus, Model, OutputFormat, StartJob,
+};
 pub use secret::Secret;
-#[cfg(feature = "client")]
-pub use transport::{AttemptInfo, RetryPolicy};
-#[cfg(feature = "client")]
-pub use wait::WaitOptions;
 
 /// The README's examples, compiled as doctests so that they cannot drift from the API.
 #[cfg(all(doctest, feature = "test-util", feature = "batch"))]

@@ -3,9 +3,8 @@
 
 use std::time::Duration;
 
-use removebgvideo::{
-    AdminClient, AsyncAdminClient, AsyncClient, Client, ConfigError, Error, ADMIN_TOKEN_ENV, API_KEY_ENV, BASE_URL_ENV,
-};
+use removebgvideo::client::{ConfigError, ADMIN_TOKEN_ENV, API_KEY_ENV, BASE_URL_ENV};
+use removebgvideo::{AdminClient, AsyncAdminClient, AsyncClient, Client, Error};
 
 #[test]
 fn the_environment_is_read_first_and_setters_override_it() {

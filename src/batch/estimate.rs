@@ -6,7 +6,8 @@ use super::duration::video_duration;
 use super::item::{Planned, Source};
 #[cfg(test)]
 use super::JobOptions;
-use crate::{Model, Pricing};
+use crate::models::Pricing;
+use crate::Model;
 
 /// The estimate of a batch, item by item.
 #[derive(Debug, Clone, PartialEq)]

@@ -7,9 +7,10 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::error::{invalid, BatchError};
-use crate::download::without_query;
+use crate::client::download::without_query;
+use crate::models::settings::{job_settings_setters, JobSettings};
 use crate::models::Extra;
-use crate::{Background, BgType, CreateJob, Model, OutputFormat};
+use crate::{CreateJob, Model};
 
 /// The longest item id accepted, in bytes (ids become file names).
 const MAX_ID_LEN: usize = 200;
@@ -114,13 +115,7 @@ impl Item {
 #[derive(Debug, Clone, Default, PartialEq)]
 #[must_use]
 pub struct JobOptions {
-    pub(crate) model: Option<Model>,
-    pub(crate) output_format: Option<OutputFormat>,
-    pub(crate) bg_type: Option<BgType>,
-    pub(crate) text_prompt: Option<String>,
-    pub(crate) webhook_url: Option<String>,
-    pub(crate) bg_color: Option<[f64; 3]>,
-    pub(crate) background: Option<Background>,
+    pub(crate) settings: JobSettings,
     pub(crate) metadata: Option<Extra>,
 }
 
@@ -130,49 +125,7 @@ impl JobOptions {
         Self::default()
     }
 
-    /// The model (see [`CreateJob::model`]).
-    pub fn model(mut self, model: Model) -> Self {
-        self.model = Some(model);
-        self
-    }
-
-    /// The output format (see [`CreateJob::output_format`]).
-    pub fn output_format(mut self, output_format: OutputFormat) -> Self {
-        self.output_format = Some(output_format);
-        self
-    }
-
-    /// The background (see [`CreateJob::bg_type`]).
-    pub fn bg_type(mut self, bg_type: BgType) -> Self {
-        self.bg_type = Some(bg_type);
-        self
-    }
-
-    /// The prompt (see [`CreateJob::text_prompt`]).
-    pub fn text_prompt(mut self, text_prompt: impl Into<String>) -> Self {
-        self.text_prompt = Some(text_prompt.into());
-        self
-    }
-
-    /// The webhook URL (see [`CreateJob::webhook_url`]).
-    pub fn webhook_url(mut self, webhook_url: impl Into<String>) -> Self {
-        self.webhook_url = Some(webhook_url.into());
-        self
-    }
-
-    /// The background colour (see [`CreateJob::bg_color`]).
-    pub fn bg_color(mut self, rgb: [f64; 3]) -> Self {
-        self.bg_color = Some(rgb);
-        self
-    }
-
-    /// The background as the docs' `background` object (see [`CreateJob::background`]); like
-    /// there, it cannot be combined with `bg_type` or `bg_color`: such an item fails before
-    /// its create is sent.
-    pub fn background(mut self, background: Background) -> Self {
-        self.background = Some(background);
-        self
-    }
+    job_settings_setters!();
 
     /// Your own data, stored with the job. The batch adds two keys of its own,
     /// `removebgvideo_batch_item` and `removebgvideo_batch_attempt`, to find a job whose
@@ -185,51 +138,32 @@ impl JobOptions {
     /// The model these options give (the default when unset).
     #[must_use]
     pub fn effective_model(&self) -> Model {
-        self.model.clone().unwrap_or_default()
+        self.settings.model.clone().unwrap_or_default()
     }
 
     /// These options, with each unset one taken from `defaults`. The background is one choice:
     /// an item that sets either form (the `background` object, or `bg_type`/`bg_color`) takes
     /// none of the other form from `defaults`, so the two never meet in one request.
     pub(crate) fn or(&self, defaults: &JobOptions) -> JobOptions {
-        let own_object = self.background.is_some();
-        let own_flat = self.bg_type.is_some() || self.bg_color.is_some();
-        JobOptions {
-            model: self.model.clone().or_else(|| defaults.model.clone()),
-            output_format: self.output_format.clone().or_else(|| defaults.output_format.clone()),
-            bg_type: self.bg_type.clone().or_else(|| defaults.bg_type.clone().filter(|_| !own_object)),
-            text_prompt: self.text_prompt.clone().or_else(|| defaults.text_prompt.clone()),
-            webhook_url: self.webhook_url.clone().or_else(|| defaults.webhook_url.clone()),
-            bg_color: self.bg_color.or(defaults.bg_color.filter(|_| !own_object)),
-            background: self.background.clone().or_else(|| defaults.background.clone().filter(|_| !own_flat)),
-            metadata: self.metadata.clone().or_else(|| defaults.metadata.clone()),
-        }
+        let (own, defaults_own) = (&self.settings, &defaults.settings);
+        let own_object = own.background.is_some();
+        let own_flat = own.bg_type.is_some() || own.bg_color.is_some();
+        let settings = JobSettings {
+            model: own.model.clone().or_else(|| defaults_own.model.clone()),
+            output_format: own.output_format.clone().or_else(|| defaults_own.output_format.clone()),
+            bg_type: own.bg_type.clone().or_else(|| defaults_own.bg_type.clone().filter(|_| !own_object)),
+            text_prompt: own.text_prompt.clone().or_else(|| defaults_own.text_prompt.clone()),
+            webhook_url: own.webhook_url.clone().or_else(|| defaults_own.webhook_url.clone()),
+            bg_color: own.bg_color.or(defaults_own.bg_color.filter(|_| !own_object)),
+            background: own.background.clone().or_else(|| defaults_own.background.clone().filter(|_| !own_flat)),
+        };
+        JobOptions { settings, metadata: self.metadata.clone().or_else(|| defaults.metadata.clone()) }
     }
 
     /// The create request for `video_url`, marked with the item id and attempt.
     pub(crate) fn create_job(&self, video_url: &str, item_id: &str, attempt: u32) -> CreateJob {
         let mut request = CreateJob::new(video_url);
-        if let Some(model) = &self.model {
-            request = request.model(model.clone());
-        }
-        if let Some(format) = &self.output_format {
-            request = request.output_format(format.clone());
-        }
-        if let Some(bg_type) = &self.bg_type {
-            request = request.bg_type(bg_type.clone());
-        }
-        if let Some(prompt) = &self.text_prompt {
-            request = request.text_prompt(prompt.clone());
-        }
-        if let Some(url) = &self.webhook_url {
-            request = request.webhook_url(url.clone());
-        }
-        if let Some(rgb) = self.bg_color {
-            request = request.bg_color(rgb);
-        }
-        if let Some(background) = &self.background {
-            request = request.background(background.clone());
-        }
+        request.settings = self.settings.clone();
         let mut metadata = self.metadata.clone().unwrap_or_default();
         metadata.insert(ITEM_MARKER.to_owned(), Value::from(item_id));
         metadata.insert(ATTEMPT_MARKER.to_owned(), Value::from(attempt));
@@ -323,6 +257,7 @@ fn check_id(id: &str) -> Result<(), BatchError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{Background, BgType, OutputFormat};
 
     fn ids(items: Vec<Item>) -> Vec<String> {
         resolve(items, &JobOptions::default()).unwrap().into_iter().map(|p| p.id).collect()
@@ -333,8 +268,8 @@ mod tests {
         let batch = JobOptions::new().bg_type(BgType::Green).bg_color([0.0, 1.0, 0.0]);
         let item = JobOptions::new().background(Background::Transparent);
         let merged = item.or(&batch);
-        assert_eq!(merged.background, Some(Background::Transparent));
-        assert_eq!((merged.bg_type, merged.bg_color), (None, None));
+        assert_eq!(merged.settings.background, Some(Background::Transparent));
+        assert_eq!((merged.settings.bg_type, merged.settings.bg_color), (None, None));
         let request = item.or(&batch).create_job("https://videos.example/a.mp4", "a", 1);
         let body = serde_json::to_value(&request).unwrap();
         assert_eq!(body["background"], serde_json::json!({"type": "transparent"}));
@@ -342,9 +277,9 @@ mod tests {
 
         let batch = JobOptions::new().background(Background::hex("#00FF00"));
         let merged = JobOptions::new().bg_type(BgType::Blue).or(&batch);
-        assert_eq!((merged.bg_type, merged.background), (Some(BgType::Blue), None));
+        assert_eq!((merged.settings.bg_type, merged.settings.background), (Some(BgType::Blue), None));
         let merged = JobOptions::new().model(Model::Human).or(&batch);
-        assert_eq!(merged.background, Some(Background::hex("#00FF00")));
+        assert_eq!(merged.settings.background, Some(Background::hex("#00FF00")));
     }
 
     #[test]
@@ -374,8 +309,8 @@ mod tests {
         let planned =
             resolve(vec![Item::url("a", "https://x/1").options(JobOptions::new().model(Model::Pro))], &defaults)
                 .unwrap();
-        assert_eq!(planned[0].options.model, Some(Model::Pro));
-        assert_eq!(planned[0].options.output_format, Some(OutputFormat::Mov));
+        assert_eq!(planned[0].options.settings.model, Some(Model::Pro));
+        assert_eq!(planned[0].options.settings.output_format, Some(OutputFormat::Mov));
     }
 
     #[test]

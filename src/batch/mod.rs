@@ -94,6 +94,9 @@
 //! start a run whose items still to be created are estimated above the budget
 //! ([`BatchError::OverBudget`]); unknown items are not counted in that sum, and the error says
 //! how many there were.
+//!
+//! Within the crate, the batch sits on top of the blocking [`Client`] and the
+//! `models`; it uses the client's runtime, clock and download helpers, and nothing uses it.
 
 mod duration;
 mod error;

@@ -5,8 +5,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use crate::client::runtime::CrateRuntime;
 use crate::clock::Clock;
-use crate::runtime::CrateRuntime;
 
 /// The longest single pause: a cancel is seen within this.
 const SLICE: Duration = Duration::from_millis(100);

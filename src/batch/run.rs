@@ -19,7 +19,7 @@ use super::lookup::{self, Wanted};
 use super::pace::Pace;
 use super::report::{BatchReport, ItemError, ItemReport, ItemStatus, Outcome};
 use super::Batch;
-use crate::download::without_query;
+use crate::client::download::without_query;
 use crate::{Error, Job};
 
 /// The shortest pause of the poller, so that a zero interval does not spin.
@@ -359,7 +359,7 @@ impl Engine<'_> {
         if !self.gate.wait(self.batch.cancel.flag()) {
             return;
         }
-        match self.batch.client.upload(path) {
+        match self.batch.client.upload(path).send() {
             Ok(upload) => {
                 if self.record(idx, Step::Uploaded { video_url: upload.video_url.clone() }) {
                     self.emit(Event::Uploaded { item: self.id(idx).to_owned() });
@@ -776,7 +776,8 @@ fn output_extension(job: &Job, item: &Planned) -> String {
             .then(|| ext.to_ascii_lowercase())
     });
     from_url.unwrap_or_else(|| {
-        let format = job.output_format.clone().or_else(|| item.options.output_format.clone()).unwrap_or_default();
+        let format =
+            job.output_format.clone().or_else(|| item.options.settings.output_format.clone()).unwrap_or_default();
         match format.as_str() {
             "png_sequence" => "zip".to_owned(),
             other if !other.is_empty() && other.bytes().all(|b| b.is_ascii_alphanumeric()) => other.to_owned(),

@@ -13,7 +13,8 @@ use crate::string_enum::string_enum;
 /// [`StartJob::composition`](crate::StartJob::composition).
 ///
 /// ```
-/// use removebgvideo::{Anchor, Composition};
+/// use removebgvideo::models::Anchor;
+/// use removebgvideo::Composition;
 ///
 /// // A 1080p canvas, the foreground at 80 % size, standing on the bottom edge.
 /// let layout = Composition::new(1920, 1080).anchor(Anchor::BottomCenter).scale(0.8).offset(0, -40);

@@ -102,7 +102,7 @@ string_enum! {
     pub enum HealthStatus {
         /// Everything works.
         Healthy => "healthy",
-        /// Up, but some dependency is failing: see [`Health::checks`](crate::Health::checks).
+        /// Up, but some dependency is failing: see [`Health::checks`](crate::models::Health::checks).
         Degraded => "degraded",
     }
 }

@@ -22,6 +22,7 @@ mod job;
 mod lenient;
 mod pricing;
 mod requests;
+pub(crate) mod settings;
 mod start_job;
 
 pub use admin::{AdminConfig, ApiKeyInfo, CreatedKey, KeyList, KeyStatusChange};

@@ -17,7 +17,8 @@ use super::Model;
 ///
 /// ```
 /// use std::time::Duration;
-/// use removebgvideo::{Model, Pricing};
+/// use removebgvideo::models::Pricing;
+/// use removebgvideo::Model;
 ///
 /// let pricing: Pricing = serde_json::from_str(
 ///     r#"{"model_pricing_credits_per_minute": {"original": 60, "light": 45, "pro": 180, "human": 45}}"#,

@@ -9,7 +9,8 @@ use super::JobStatus;
 /// `status` only when set.
 ///
 /// ```
-/// use removebgvideo::{JobStatus, ListJobs};
+/// use removebgvideo::models::ListJobs;
+/// use removebgvideo::JobStatus;
 ///
 /// let query = ListJobs::new().limit(50).status(JobStatus::Completed);
 /// # let _ = query;

@@ -4,10 +4,9 @@ use std::time::Duration;
 
 use serde::{Serialize, Serializer};
 
-use super::background::check_rgb;
-use super::create_job::{check_background, check_common};
 use super::invalid::{invalid, Invalid};
-use super::{Background, BgType, Composition, Model, OutputFormat};
+use super::settings::{job_settings_setters, JobSettings};
+use super::Composition;
 
 /// The options of `start_job`. Only the fields you set are sent; `StartJob::new()` sends `{}`.
 ///
@@ -18,7 +17,8 @@ use super::{Background, BgType, Composition, Model, OutputFormat};
 ///
 /// ```
 /// use std::time::Duration;
-/// use removebgvideo::{Anchor, Background, Composition, Model, StartJob};
+/// use removebgvideo::models::Anchor;
+/// use removebgvideo::{Background, Composition, Model, StartJob};
 ///
 /// let overrides = StartJob::new().model(Model::Pro).text_prompt("person in a red jacket");
 /// let composed = StartJob::new()
@@ -31,20 +31,8 @@ use super::{Background, BgType, Composition, Model, OutputFormat};
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[must_use]
 pub struct StartJob {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    model: Option<Model>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    output_format: Option<OutputFormat>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    bg_type: Option<BgType>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    text_prompt: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    webhook_url: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    bg_color: Option<[f64; 3]>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    background: Option<Background>,
+    #[serde(flatten)]
+    settings: JobSettings,
     #[serde(skip_serializing_if = "Option::is_none")]
     composition: Option<Composition>,
     #[serde(skip_serializing_if = "Option::is_none", serialize_with = "seconds")]
@@ -57,48 +45,7 @@ impl StartJob {
         Self::default()
     }
 
-    /// Overrides the model.
-    pub fn model(mut self, model: Model) -> Self {
-        self.model = Some(model);
-        self
-    }
-
-    /// Overrides the output format.
-    pub fn output_format(mut self, output_format: OutputFormat) -> Self {
-        self.output_format = Some(output_format);
-        self
-    }
-
-    /// Overrides the background type. Not together with [`background`](Self::background).
-    pub fn bg_type(mut self, bg_type: BgType) -> Self {
-        self.bg_type = Some(bg_type);
-        self
-    }
-
-    /// Sets the prompt ([`Model::Pro`] only).
-    pub fn text_prompt(mut self, text_prompt: impl Into<String>) -> Self {
-        self.text_prompt = Some(text_prompt.into());
-        self
-    }
-
-    /// Sets the webhook URL.
-    pub fn webhook_url(mut self, webhook_url: impl Into<String>) -> Self {
-        self.webhook_url = Some(webhook_url.into());
-        self
-    }
-
-    /// Sets the colour of a colour background as **normalized RGB** (each component in 0..=1;
-    /// divide 0..=255 values by 255). Not together with [`background`](Self::background).
-    pub fn bg_color(mut self, rgb: [f64; 3]) -> Self {
-        self.bg_color = Some(rgb);
-        self
-    }
-
-    /// Sets the background as the docs' `background` object.
-    pub fn background(mut self, background: Background) -> Self {
-        self.background = Some(background);
-        self
-    }
+    job_settings_setters!();
 
     /// Places the foreground on an output canvas.
     pub fn composition(mut self, composition: Composition) -> Self {
@@ -114,12 +61,7 @@ impl StartJob {
     }
 
     pub(crate) fn check(&self) -> Result<(), Invalid> {
-        check_common(self.text_prompt.as_deref(), self.webhook_url.as_deref())?;
-        let flat = [self.bg_type.as_ref().map(|_| "bg_type"), self.bg_color.map(|_| "bg_color")];
-        check_background(self.background.as_ref(), &flat)?;
-        if let Some(rgb) = &self.bg_color {
-            check_rgb("bg_color", rgb)?;
-        }
+        self.settings.check(None)?;
         if let Some(composition) = &self.composition {
             composition.check()?;
         }

@@ -31,7 +31,7 @@ impl Default for SimulatorBuilder {
             credits: f64::INFINITY,
             job_duration: Duration::from_secs(10),
             // The same reading of the documented 500 MB as the client's check.
-            max_upload_size: Some(crate::transport::MAX_UPLOAD_BYTES),
+            max_upload_size: Some(crate::client::transport::MAX_UPLOAD_BYTES),
         }
     }
 }

@@ -90,6 +90,9 @@
 //! assert_eq!(seen[0].header("x-api-key"), Some(sim.api_key()));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! Within the crate, the simulator is a server; it uses `models`, the `webhook` signer and the
+//! client's limits so that both sides agree, and nothing in the client uses it.
 
 mod builder;
 mod faults;
@@ -248,14 +251,14 @@ impl Simulator {
     /// A [`Client`](crate::Client) for this simulator: its base URL and API key.
     ///
     /// # Errors
-    /// Only if the HTTP client cannot be built (see [`ClientBuilder::build`](crate::ClientBuilder::build)).
+    /// Only if the HTTP client cannot be built (see [`ClientBuilder::build`](crate::client::ClientBuilder::build)).
     pub fn client(&self) -> Result<crate::Client, crate::Error> {
         self.client_builder().build()
     }
 
     /// A builder preset with this simulator's base URL and API key, for tests that also set
     /// timeouts, retries or a [`ManualClock`](crate::clock::ManualClock).
-    pub fn client_builder(&self) -> crate::ClientBuilder<crate::Client> {
+    pub fn client_builder(&self) -> crate::client::ClientBuilder<crate::Client> {
         crate::Client::builder(self.api_key()).base_url(self.base_url())
     }
 
@@ -271,7 +274,7 @@ impl Simulator {
 
     /// A builder preset with this simulator's base URL and API key for an
     /// [`AsyncClient`](crate::AsyncClient).
-    pub fn async_client_builder(&self) -> crate::ClientBuilder<crate::AsyncClient> {
+    pub fn async_client_builder(&self) -> crate::client::ClientBuilder<crate::AsyncClient> {
         crate::AsyncClient::builder(self.api_key()).base_url(self.base_url())
     }
 

@@ -157,6 +157,9 @@
 //!
 //! No error message contains a secret, and `Debug` of a [`Verifier`] shows only how many secrets
 //! it holds and its tolerance.
+//!
+//! Within the crate, it uses only the crate's `Secret`, `timestamp` and `models`, never the client
+//! (a webhook-only build has none); `axum.rs` is behind the `axum` feature.
 
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]

@@ -1,5 +1,7 @@
 //! Routing: which handler answers a path, method checks, authentication, and the small
 //! parsing helpers the handlers share.
+//!
+//! One file per group of routes; they use the simulator's state, replies and webhooks only.
 
 mod admin;
 mod jobs;

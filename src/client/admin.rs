@@ -1,0 +1,267 @@
+//! The admin clients (`/v1/admin`, authenticated with `X-Admin-Token`): [`AsyncAdminClient`]
+//! holds the calls; [`AdminClient`] runs them on the crate's runtime.
+//!
+//! The vendor's docs call these routes internal ("not exposed as public customer API";
+//! customers use the dashboard); the official SDKs still ship an admin client, so this crate
+//! keeps one.
+
+use std::fmt;
+
+use http::HeaderValue;
+use serde::Serialize;
+
+use crate::client::builder::ClientBuilder;
+use crate::client::error::invalid;
+use crate::client::runtime::CrateRuntime;
+use crate::client::transport::{credential_header, Call, Transport, ADMIN_TOKEN_HEADER};
+use crate::models::{AdminConfig, CreateKey, CreatedKey, KeyList, KeyStatusChange};
+use crate::{Error, Secret};
+
+/// An async client of the admin API. Cheap to clone, `Send + Sync`, its futures `Send`.
+///
+/// Make one with [`AsyncAdminClient::new`], [`from_env`](Self::from_env),
+/// [`builder`](Self::builder), or from an [`AsyncClient`](crate::AsyncClient) with
+/// [`AsyncClient::admin`](crate::AsyncClient::admin) to share its connection pool.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), removebgvideo::Error> {
+/// use removebgvideo::models::CreateKey;
+/// use removebgvideo::AsyncAdminClient;
+///
+/// let admin = AsyncAdminClient::from_env()?;
+/// let key = admin.create_key(&CreateKey::new("acme-backend").note("production")).await?;
+/// println!("store this key now: {}", key.api_key.expose());
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct AsyncAdminClient {
+    transport: Transport,
+    token: HeaderValue,
+}
+
+/// A blocking client of the admin API. Cheap to clone and `Send + Sync`.
+///
+/// Make one with [`AdminClient::new`], [`AdminClient::from_env`], [`AdminClient::builder`],
+/// or from an existing [`Client`](crate::Client) with [`Client::admin`](crate::Client::admin)
+/// to share its connection pool and runtime.
+///
+/// ```no_run
+/// use removebgvideo::models::CreateKey;
+/// use removebgvideo::AdminClient;
+///
+/// let admin = AdminClient::from_env()?;
+/// let key = admin.create_key(&CreateKey::new("acme-backend").note("production"))?;
+/// println!("store this key now: {}", key.api_key.expose());
+/// admin.disable_key(&key.key_fingerprint)?;
+/// # Ok::<(), removebgvideo::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct AdminClient {
+    inner: AsyncAdminClient,
+    runtime: CrateRuntime,
+}
+
+#[derive(Serialize)]
+struct Fingerprint<'a> {
+    key_fingerprint: &'a str,
+}
+
+impl AsyncAdminClient {
+    /// An admin client for the production API with this token and the default settings.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] when the token is empty; [`Error::Config`] when it cannot go in
+    /// a header.
+    pub fn new(admin_token: impl Into<Secret>) -> Result<Self, Error> {
+        Self::builder(admin_token).build()
+    }
+
+    /// An admin client configured from the environment: the token from
+    /// `REMOVEBGVIDEO_ADMIN_TOKEN`, the base URL from `REMOVEBGVIDEO_BASE_URL` when set.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the variable when the token is not set.
+    pub fn from_env() -> Result<Self, Error> {
+        Self::builder_from_env()?.build()
+    }
+
+    /// A builder to set the base URL, timeouts, retries and more.
+    pub fn builder(admin_token: impl Into<Secret>) -> ClientBuilder<Self> {
+        ClientBuilder::new(admin_token.into())
+    }
+
+    /// A builder that starts from the environment; its setters override what was read.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the variable when the token is not set.
+    pub fn builder_from_env() -> Result<ClientBuilder<Self>, Error> {
+        ClientBuilder::from_env()
+    }
+
+    pub(crate) fn from_transport(transport: Transport, token: &Secret) -> Result<Self, Error> {
+        let token = credential_header("admin_token", "admin token", token)?;
+        Ok(Self { transport: transport.hiding(&token), token })
+    }
+
+    /// The base URL calls go to, without a trailing `/`.
+    #[must_use]
+    pub fn base_url(&self) -> &str {
+        self.transport.base_url()
+    }
+
+    fn authed<'a>(&'a self, call: Call<'a>) -> Call<'a> {
+        call.credential(ADMIN_TOKEN_HEADER, &self.token)
+    }
+
+    /// The service configuration (`GET /v1/admin/config`).
+    ///
+    /// # Errors
+    /// [`Error::Api`] with 401 for a wrong token.
+    pub async fn get_config(&self) -> Result<AdminConfig, Error> {
+        self.transport.json(&self.authed(Call::get("/v1/admin/config", "/v1/admin/config".to_owned()))).await
+    }
+
+    /// All API keys, by fingerprint (`GET /v1/admin/keys`).
+    ///
+    /// # Errors
+    /// [`Error::Api`] with 401 for a wrong token.
+    pub async fn list_keys(&self) -> Result<KeyList, Error> {
+        self.transport.json(&self.authed(Call::get("/v1/admin/keys", "/v1/admin/keys".to_owned()))).await
+    }
+
+    /// Creates an API key (`POST /v1/admin/keys`). The answer holds the key itself, shown only
+    /// this once.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for an empty client id; [`Error::Api`] for the API's refusal.
+    pub async fn create_key(&self, request: &CreateKey) -> Result<CreatedKey, Error> {
+        request.validate()?;
+        let call = Call::post_json("/v1/admin/keys", "/v1/admin/keys".to_owned(), request)?.reveals_secret();
+        self.transport.json(&self.authed(call)).await
+    }
+
+    /// Disables a key (`POST /v1/admin/keys/disable`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for an empty fingerprint; [`Error::Api`] for an unknown one.
+    pub async fn disable_key(&self, key_fingerprint: &str) -> Result<KeyStatusChange, Error> {
+        self.set_key_state("/v1/admin/keys/disable", key_fingerprint).await
+    }
+
+    /// Enables a disabled key (`POST /v1/admin/keys/enable`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for an empty fingerprint; [`Error::Api`] for an unknown one.
+    pub async fn enable_key(&self, key_fingerprint: &str) -> Result<KeyStatusChange, Error> {
+        self.set_key_state("/v1/admin/keys/enable", key_fingerprint).await
+    }
+
+    async fn set_key_state(&self, route: &'static str, key_fingerprint: &str) -> Result<KeyStatusChange, Error> {
+        if key_fingerprint.trim().is_empty() {
+            return Err(invalid("key_fingerprint", "must not be empty"));
+        }
+        let body = Fingerprint { key_fingerprint };
+        self.transport.json(&self.authed(Call::post_json(route, route.to_owned(), &body)?)).await
+    }
+}
+
+impl AdminClient {
+    /// An admin client for the production API with this token and the default settings.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] when the token is empty; [`Error::Config`] when it cannot go in
+    /// a header.
+    pub fn new(admin_token: impl Into<Secret>) -> Result<Self, Error> {
+        Self::builder(admin_token).build()
+    }
+
+    /// An admin client configured from the environment: the token from
+    /// `REMOVEBGVIDEO_ADMIN_TOKEN`, the base URL from `REMOVEBGVIDEO_BASE_URL` when set.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the variable when the token is not set.
+    pub fn from_env() -> Result<Self, Error> {
+        Self::builder_from_env()?.build()
+    }
+
+    /// A builder to set the base URL, timeouts, retries and more.
+    pub fn builder(admin_token: impl Into<Secret>) -> ClientBuilder<Self> {
+        ClientBuilder::new(admin_token.into())
+    }
+
+    /// A builder that starts from the environment; its setters override what was read.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the variable when the token is not set.
+    pub fn builder_from_env() -> Result<ClientBuilder<Self>, Error> {
+        ClientBuilder::from_env()
+    }
+
+    pub(crate) fn from_parts(inner: AsyncAdminClient, runtime: CrateRuntime) -> Self {
+        Self { inner, runtime }
+    }
+
+    /// The base URL calls go to, without a trailing `/`.
+    #[must_use]
+    pub fn base_url(&self) -> &str {
+        self.inner.base_url()
+    }
+
+    /// The service configuration (`GET /v1/admin/config`).
+    ///
+    /// # Errors
+    /// As [`AsyncAdminClient::get_config`].
+    pub fn get_config(&self) -> Result<AdminConfig, Error> {
+        let inner = self.inner.clone();
+        self.runtime.run(async move { inner.get_config().await })
+    }
+
+    /// All API keys, by fingerprint (`GET /v1/admin/keys`).
+    ///
+    /// # Errors
+    /// As [`AsyncAdminClient::list_keys`].
+    pub fn list_keys(&self) -> Result<KeyList, Error> {
+        let inner = self.inner.clone();
+        self.runtime.run(async move { inner.list_keys().await })
+    }
+
+    /// Creates an API key (`POST /v1/admin/keys`). The answer holds the key itself, shown only
+    /// this once.
+    ///
+    /// # Errors
+    /// As [`AsyncAdminClient::create_key`].
+    pub fn create_key(&self, request: &CreateKey) -> Result<CreatedKey, Error> {
+        let (inner, request) = (self.inner.clone(), request.clone());
+        self.runtime.run(async move { inner.create_key(&request).await })
+    }
+
+    /// Disables a key (`POST /v1/admin/keys/disable`).
+    ///
+    /// # Errors
+    /// As [`AsyncAdminClient::disable_key`].
+    pub fn disable_key(&self, key_fingerprint: &str) -> Result<KeyStatusChange, Error> {
+        let (inner, key_fingerprint) = (self.inner.clone(), key_fingerprint.to_owned());
+        self.runtime.run(async move { inner.disable_key(&key_fingerprint).await })
+    }
+
+    /// Enables a disabled key (`POST /v1/admin/keys/enable`).
+    ///
+    /// # Errors
+    /// As [`AsyncAdminClient::enable_key`].
+    pub fn enable_key(&self, key_fingerprint: &str) -> Result<KeyStatusChange, Error> {
+        let (inner, key_fingerprint) = (self.inner.clone(), key_fingerprint.to_owned());
+        self.runtime.run(async move { inner.enable_key(&key_fingerprint).await })
+    }
+}
+
+impl fmt::Debug for AsyncAdminClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AsyncAdminClient").field("base_url", &self.base_url()).field("token", &"[redacted]").finish()
+    }
+}
+
+impl fmt::Debug for AdminClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AdminClient").field("base_url", &self.base_url()).field("token", &"[redacted]").finish()
+    }
+}

@@ -1,0 +1,50 @@
+//! Everything that talks to the API over HTTP: the two faces over one core, and what they share.
+//!
+//! - [`AsyncClient`] (`async_client.rs`) and [`AsyncAdminClient`] (`admin.rs`) are the core:
+//!   every call, check and rule lives there once, as an `async fn`.
+//! - [`Client`] (`blocking.rs`) and [`AdminClient`] are the blocking face: each call runs the
+//!   async one on the crate's own runtime (`runtime.rs`) and waits for it.
+//! - `builder.rs` builds all four; `transport/` sends every request (retries, timeouts,
+//!   credentials, redirects); `upload.rs`, `download.rs`, `wait.rs` and `paging.rs` are the
+//!   calls that are more than one request; `progress.rs` reports transfers; `clock.rs` is time
+//!   as the clients see it; `error.rs` and `api_error.rs` are the errors every call returns,
+//!   and `redact.rs` is what of a server's words they may show.
+//!
+//! This folder is the `client` feature: lib.rs gates it once, and nothing outside it needs
+//! reqwest or tokio. It may use `models` and `Secret`; `batch` and `simulator` sit on top of
+//! it, never the reverse, and `webhook` stays independent of it (a webhook-only build has no
+//! client).
+//!
+//! Most users need only what the crate root re-exports ([`Client`], [`AsyncClient`],
+//! [`Error`], ...); the rest (the builder, the transfer handles, the detailed errors) is here.
+
+pub(crate) mod admin;
+pub(crate) mod api_error;
+pub(crate) mod async_client;
+pub(crate) mod blocking;
+pub(crate) mod builder;
+pub mod clock;
+pub(crate) mod download;
+pub(crate) mod error;
+pub(crate) mod options;
+pub(crate) mod paging;
+pub(crate) mod progress;
+pub(crate) mod redact;
+pub(crate) mod runtime;
+pub(crate) mod transport;
+pub(crate) mod upload;
+pub(crate) mod wait;
+
+pub use admin::{AdminClient, AsyncAdminClient};
+pub use api_error::ApiError;
+pub use async_client::AsyncClient;
+pub use blocking::{Client, ADMIN_TOKEN_ENV, API_KEY_ENV, BASE_URL_ENV};
+pub use builder::{BuildClient, ClientBuilder};
+pub use download::{AsyncDownload, Download};
+pub use error::{ConfigError, Error, JsonError, Transfer, TransportError};
+pub use options::RequestOptions;
+pub use paging::{AllJobs, AsyncAllJobs};
+pub use progress::TransferProgress;
+pub use transport::{AttemptInfo, RetryPolicy};
+pub use upload::{AsyncFileUpload, FileUpload};
+pub use wait::WaitOptions;

@@ -1,0 +1,113 @@
+//! Reading answers with a bound, so a broken or hostile server cannot exhaust memory.
+
+use std::time::Duration;
+
+use http::HeaderValue;
+use serde::de::DeserializeOwned;
+
+use crate::client::error::JsonError;
+use crate::client::redact;
+use crate::{ApiError, Error};
+
+/// No real answer of this API comes near this size; anything larger is cut off.
+pub(crate) const MAX_ANSWER_BYTES: u64 = 16 * 1024 * 1024;
+
+/// What an echoed credential is replaced with.
+const REDACTED: &[u8] = redact::REDACTED.as_bytes();
+
+/// A whole answer, its body read with a bound.
+pub(crate) struct Answer {
+    pub(crate) status: http::StatusCode,
+    pub(crate) headers: http::HeaderMap,
+    pub(crate) body: Vec<u8>,
+}
+
+impl Answer {
+    /// Decodes a 2xx answer. The error quotes the body only as [`redact`] shows it, and not
+    /// at all for an answer that `reveals_secret` (a new API key): no redaction could know
+    /// which of its values is the secret once its shape changed.
+    /// The client's own credential is blanked out of the body first: no answer needs to quote
+    /// it, and a value read from the body (a failed job's reason) may end up in an error.
+    pub(crate) fn decode<T: DeserializeOwned>(
+        mut self,
+        credential: Option<&HeaderValue>,
+        reveals_secret: bool,
+    ) -> Result<T, Error> {
+        if let Some(credential) = credential {
+            self.body = redact(&self.body, credential.as_bytes());
+        }
+        serde_json::from_slice(&self.body).map_err(|error| {
+            let secrets: Vec<&[u8]> = credential.map(HeaderValue::as_bytes).into_iter().collect();
+            let (snippet, source) = if reveals_secret {
+                (String::new(), JsonError::without_text(&error))
+            } else {
+                (redact::snippet(&self.body, &secrets), JsonError::redacted(&error, &secrets))
+            };
+            Error::Decode { status: self.status, snippet, source }
+        })
+    }
+
+    /// Turns a non-2xx answer into an [`ApiError`]. A server that quotes the credential back
+    /// ("invalid key sk_...") does not get it into the error: it is blanked out of the body
+    /// before the body is read.
+    pub(crate) fn into_error(mut self, retry_after: Option<Duration>, credential: Option<&HeaderValue>) -> Error {
+        let secrets: Vec<&[u8]> = credential.map(HeaderValue::as_bytes).into_iter().collect();
+        if let Some(credential) = credential {
+            self.body = redact(&self.body, credential.as_bytes());
+        }
+        ApiError::from_answer(self.status, &self.headers, &self.body, retry_after, &secrets).into()
+    }
+}
+
+/// `body` with every occurrence of `secret` replaced.
+fn redact(body: &[u8], secret: &[u8]) -> Vec<u8> {
+    if secret.is_empty() || body.len() < secret.len() {
+        return body.to_vec();
+    }
+    let mut out = Vec::with_capacity(body.len());
+    let mut at = 0;
+    while at < body.len() {
+        if body[at..].starts_with(secret) {
+            out.extend_from_slice(REDACTED);
+            at += secret.len();
+        } else {
+            out.push(body[at]);
+            at += 1;
+        }
+    }
+    out
+}
+
+/// The error for an answer over [`MAX_ANSWER_BYTES`].
+fn too_large(status: http::StatusCode) -> Error {
+    Error::AnswerTooLarge { status, limit: MAX_ANSWER_BYTES }
+}
+
+/// Reads the whole body of an answer, at most [`MAX_ANSWER_BYTES`].
+pub(crate) async fn read_bounded(mut response: reqwest::Response, url: &url::Url) -> Result<Answer, Error> {
+    let status = response.status();
+    if response.content_length().is_some_and(|length| length > MAX_ANSWER_BYTES) {
+        return Err(too_large(status));
+    }
+    let headers = std::mem::take(response.headers_mut());
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|error| super::transport(error, url))? {
+        if (body.len() + chunk.len()) as u64 > MAX_ANSWER_BYTES {
+            return Err(too_large(status));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Answer { status, headers, body })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn every_copy_of_the_credential_is_blanked_out() {
+        assert_eq!(redact(b"bad key sk_1 (sk_1)", b"sk_1"), b"bad key [redacted] ([redacted])");
+        assert_eq!(redact(b"nothing here", b"sk_1"), b"nothing here");
+        assert_eq!(redact(b"sk", b"sk_1"), b"sk");
+    }
+}

@@ -1,0 +1,40 @@
+//! The integration tests: one binary, one module per concern, so that a change in `src/` relinks
+//! one test executable rather than thirty. `support` holds every shared helper (mock-server
+//! clients, the batch fixtures, the webhook receiver). A test that needs a process of its own
+//! (it changes process-wide state, such as environment variables) is a binary beside this one.
+
+mod support;
+
+mod answers;
+mod async_client;
+mod async_runtime;
+mod async_service;
+mod batch;
+mod batch_resume;
+mod calls;
+mod concurrency;
+mod credentials;
+mod decode_props;
+mod download;
+mod edge_props;
+mod error_codes;
+mod errors;
+mod faults;
+mod in_production;
+mod models;
+mod one_stack;
+mod request_options;
+mod resumable_download;
+mod retries;
+mod secret_props;
+mod simulator;
+mod simulator_as_user;
+mod simulator_jobs;
+mod tracing_spans;
+mod transfers;
+mod transport_faults;
+mod wait;
+mod webhook;
+mod webhook_axum;
+mod webhook_props;
+mod webhook_vectors;

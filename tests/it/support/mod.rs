@@ -1,0 +1,59 @@
+//! Helpers shared by the integration tests: clients aimed at a mockito server, with retries
+//! and waits that never really sleep.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use mockito::{Matcher, ServerGuard};
+use removebgvideo::clock::ManualClock;
+use removebgvideo::{AdminClient, Client, RetryPolicy};
+use serde_json::Value;
+
+/// A key that is easy to spot if it ever leaks into a message.
+pub const KEY: &str = "sk_test_LEAKCHECK_7f3a9c";
+/// An admin token that is easy to spot if it ever leaks into a message.
+pub const TOKEN: &str = "adm_test_LEAKCHECK_91bc42";
+
+/// The default retry policy, with backoffs of a millisecond or two.
+pub fn fast_retries() -> RetryPolicy {
+    RetryPolicy::default().initial_backoff(Duration::from_millis(1)).max_backoff(Duration::from_millis(2))
+}
+
+/// A client for `server` with fast retries.
+pub fn client(server: &ServerGuard) -> Client {
+    Client::builder(KEY).base_url(server.url()).retry_policy(fast_retries()).build().expect("client")
+}
+
+/// A client for `server` whose retries and waits go through a [`ManualClock`].
+pub fn client_with_clock(server: &ServerGuard) -> (Client, ManualClock) {
+    let clock = ManualClock::new();
+    let client = Client::builder(KEY).base_url(server.url()).clock(clock.clone()).build().expect("client");
+    (client, clock)
+}
+
+/// An admin client for `server` with fast retries.
+pub fn admin(server: &ServerGuard) -> AdminClient {
+    AdminClient::builder(TOKEN).base_url(server.url()).retry_policy(fast_retries()).build().expect("admin client")
+}
+
+/// Matches the crate's User-Agent: `removebgvideo-rust/<version>`.
+pub fn user_agent() -> Matcher {
+    Matcher::Regex(r"^removebgvideo-rust/\d+\.\d+\.\d+".to_owned())
+}
+
+/// Matches a JSON body exactly (absent fields must be absent, not `null`).
+pub fn json_body(value: Value) -> Matcher {
+    Matcher::Json(value)
+}
+
+/// A job answer as JSON text.
+pub fn job(id: &str, status: &str, progress: Option<f64>) -> String {
+    let mut job = serde_json::json!({ "id": id, "status": status });
+    if let Some(progress) = progress {
+        job["progress"] = serde_json::json!(progress);
+    }
+    job.to_string()
+}
+
+pub mod batch;
+pub mod webhook_receiver;
