@@ -38,9 +38,10 @@ const DEFAULT_BACKOFF: (f64, Duration) = (1.5, Duration::from_secs(10));
 #[must_use]
 pub struct WaitOptions<'a> {
     interval: Duration,
-    timeout: Duration,
+    /// Also the deadline of a [`JobTracker`](crate::client::JobTracker)'s wait.
+    pub(crate) timeout: Duration,
     backoff: Backoff,
-    on_update: Option<UpdateCallback<'a>>,
+    pub(crate) on_update: Option<UpdateCallback<'a>>,
 }
 
 /// How the pause grows from one poll to the next.

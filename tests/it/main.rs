@@ -31,6 +31,7 @@ mod simulator;
 mod simulator_as_user;
 mod simulator_jobs;
 mod tracing_spans;
+mod tracker;
 mod transfers;
 mod transport_faults;
 mod wait;
