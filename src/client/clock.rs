@@ -22,6 +22,17 @@ pub trait Clock: Send + Sync + fmt::Debug {
     fn now(&self) -> Instant;
     /// A pause of `duration` (any value, `Duration::MAX` included).
     fn sleep(&self, duration: Duration) -> Sleep;
+
+    /// Asks the clock to call `wake` after every jump it makes, for as long as the caller keeps
+    /// `wake` alive (the clock holds it weakly). Returns whether the clock will: a clock that
+    /// moves only when told (`ManualClock`) does and returns `true`; a real clock moves on its
+    /// own, calls nothing and returns `false` (the default), so a watcher sets its own timer.
+    ///
+    /// The simulator uses this so that moving a manual clock moves its jobs.
+    fn on_advance(&self, wake: &std::sync::Arc<dyn Fn() + Send + Sync>) -> bool {
+        let _ = wake;
+        false
+    }
 }
 
 /// The real clock, through tokio's time: `tokio::time::Instant` and `tokio::time::sleep`.
@@ -44,7 +55,7 @@ pub use manual::ManualClock;
 
 #[cfg(feature = "test-util")]
 mod manual {
-    use std::sync::{Arc, Mutex, PoisonError};
+    use std::sync::{Arc, Mutex, PoisonError, Weak};
     use std::time::{Duration, Instant};
 
     use super::{Clock, Sleep};
@@ -67,23 +78,51 @@ mod manual {
         state: Arc<Mutex<ManualState>>,
     }
 
-    #[derive(Debug)]
     struct ManualState {
         now: Instant,
         sleeps: Vec<Duration>,
+        /// Who [`Clock::on_advance`] asked to hear of jumps; dead entries are dropped as met.
+        watchers: Vec<Weak<dyn Fn() + Send + Sync>>,
+    }
+
+    impl std::fmt::Debug for ManualState {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_struct("ManualState")
+                .field("now", &self.now)
+                .field("sleeps", &self.sleeps)
+                .field("watchers", &self.watchers.len())
+                .finish()
+        }
     }
 
     impl ManualClock {
         /// A clock that starts now and moves only when slept on or [`advance`](Self::advance)d.
         #[must_use]
         pub fn new() -> Self {
-            Self { state: Arc::new(Mutex::new(ManualState { now: Instant::now(), sleeps: Vec::new() })) }
+            Self {
+                state: Arc::new(Mutex::new(ManualState {
+                    now: Instant::now(),
+                    sleeps: Vec::new(),
+                    watchers: Vec::new(),
+                })),
+            }
         }
 
         /// Moves the clock forward without recording a pause (saturating far in the future).
+        ///
+        /// Whatever watches the clock (a [`Simulator`](crate::simulator::Simulator) built with
+        /// it) catches up before this returns: its jobs move and their webhooks are queued.
         pub fn advance(&self, duration: Duration) {
-            let mut state = self.lock();
-            state.now = super::deadline(state.now, duration);
+            let watchers = {
+                let mut state = self.lock();
+                state.now = super::deadline(state.now, duration);
+                state.watchers.retain(|w| w.strong_count() > 0);
+                state.watchers.clone()
+            };
+            // Called with the clock unlocked: a watcher reads the time.
+            for watcher in watchers.iter().filter_map(Weak::upgrade) {
+                watcher();
+            }
         }
 
         /// Every pause asked for so far, in order.
@@ -109,10 +148,22 @@ mod manual {
         }
 
         fn sleep(&self, duration: Duration) -> Sleep {
-            let mut state = self.lock();
-            state.now = super::deadline(state.now, duration);
-            state.sleeps.push(duration);
+            let watchers = {
+                let mut state = self.lock();
+                state.now = super::deadline(state.now, duration);
+                state.sleeps.push(duration);
+                state.watchers.retain(|w| w.strong_count() > 0);
+                state.watchers.clone()
+            };
+            for watcher in watchers.iter().filter_map(Weak::upgrade) {
+                watcher();
+            }
             Box::pin(std::future::ready(()))
+        }
+
+        fn on_advance(&self, wake: &Arc<dyn Fn() + Send + Sync>) -> bool {
+            self.lock().watchers.push(Arc::downgrade(wake));
+            true
         }
     }
 }

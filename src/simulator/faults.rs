@@ -1,6 +1,7 @@
 //! Injected faults: what a test can make the simulator do wrong, and on which requests.
 
-use std::io::Write;
+use std::fmt;
+use std::str::FromStr;
 use std::time::Duration;
 
 use super::reply::Reply;
@@ -41,9 +42,9 @@ pub enum Fault {
     /// error body. Use it to prove a client does not blindly retry a `POST` the server already
     /// executed.
     StatusAfterApplying(u16),
-    /// Read the request, then give no answer: the connection breaks off with bytes that are
-    /// not HTTP, so the client sees a broken connection and no status, as when a proxy or the
-    /// network drops it. The request takes no effect.
+    /// Read the request, then give no answer: the connection is closed, so the client sees a
+    /// broken connection and no status, as when a proxy or the network drops it. The request
+    /// takes no effect.
     DropConnection,
 }
 
@@ -138,6 +139,129 @@ pub(crate) fn take(rules: &mut Vec<FaultRule>, method: &str, path: &str) -> Opti
     Some(fault)
 }
 
+/// Why a fault specification (see [`FaultRule`]'s `FromStr`) was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseFaultError {
+    spec: String,
+    why: String,
+}
+
+impl fmt::Display for ParseFaultError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid fault {:?}: {}", self.spec, self.why)
+    }
+}
+
+impl std::error::Error for ParseFaultError {}
+
+/// The syntax [`FaultRule::from_str`] reads, for command-line help.
+pub const FAULT_SYNTAX: &str = "A fault is a comma-separated list: one fault, then optional narrowing.
+Faults:
+  status=CODE          answer CODE with the structured error body (e.g. status=503, status=402)
+  rate-limit=SECONDS   answer 429 with Retry-After: SECONDS
+  drop                 read the request, then close the connection without an answer
+  delay=SECONDS        answer normally after SECONDS (decimals allowed: delay=0.5)
+  html=CODE            answer CODE with a proxy's HTML page
+  empty=CODE           answer CODE with no body
+  message-only=CODE    answer CODE with only {\"message\": ...}
+  truncated-json       answer 200 with JSON cut off in the middle
+  after-applying=CODE  handle the request (it takes effect), then answer CODE
+Narrowing (all optional):
+  method=METHOD        only requests with this method (GET, POST, ...)
+  path=PREFIX          only requests whose path starts with PREFIX (e.g. /v1/jobs)
+  after=N              let the first N matching requests through untouched
+  times=N|always       hit N matching requests (default 1), or every one
+Example: --fault status=503,method=POST,path=/v1/jobs,times=2 --fault rate-limit=30,after=5";
+
+impl FromStr for FaultRule {
+    type Err = ParseFaultError;
+
+    /// Reads a rule in the syntax of [`FAULT_SYNTAX`], for example
+    /// `status=503,method=POST,path=/v1/jobs,times=2`.
+    ///
+    /// ```
+    /// use removebgvideo::simulator::{Fault, FaultRule};
+    /// let rule: FaultRule = "rate-limit=30,path=/v1/jobs,after=2,times=always".parse()?;
+    /// assert_eq!(
+    ///     rule,
+    ///     FaultRule::new(Fault::RateLimited { retry_after: 30 }).path_prefix("/v1/jobs").after(2).times(u32::MAX)
+    /// );
+    /// # Ok::<(), removebgvideo::simulator::ParseFaultError>(())
+    /// ```
+    fn from_str(spec: &str) -> Result<Self, Self::Err> {
+        let fail = |why: String| ParseFaultError { spec: spec.to_owned(), why };
+        let mut fault = None;
+        let (mut method, mut path, mut after, mut times) = (None, None, 0, 1);
+        for item in spec.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+            let (key, value) = match item.split_once('=') {
+                Some((k, v)) => (k.trim().to_ascii_lowercase(), Some(v.trim())),
+                None => (item.to_ascii_lowercase(), None),
+            };
+            let need = |what: &str| value.ok_or_else(|| fail(format!("{key} needs a value ({key}={what})")));
+            let code = || -> Result<u16, ParseFaultError> {
+                let v = need("CODE")?;
+                v.parse::<u16>()
+                    .ok()
+                    .filter(|c| (100..=999).contains(c))
+                    .ok_or_else(|| fail(format!("{key}={v}: expected an HTTP status from 100 to 999")))
+            };
+            let number = |what: &str| -> Result<u32, ParseFaultError> {
+                let v = need(what)?;
+                v.parse::<u32>().map_err(|_| fail(format!("{key}={v}: expected a whole number")))
+            };
+            let parsed = match key.as_str() {
+                "status" => Some(Fault::Status(code()?)),
+                "rate-limit" => Some(Fault::RateLimited { retry_after: u64::from(number("SECONDS")?) }),
+                "drop" => Some(Fault::DropConnection),
+                "delay" => {
+                    let v = need("SECONDS")?;
+                    let secs = v.parse::<f64>().ok().filter(|s| s.is_finite() && *s >= 0.0);
+                    let d = secs
+                        .and_then(|s| Duration::try_from_secs_f64(s).ok())
+                        .ok_or_else(|| fail(format!("delay={v}: expected seconds, such as 2 or 0.5")))?;
+                    Some(Fault::Delay(d))
+                }
+                "html" => Some(Fault::HtmlPage(code()?)),
+                "empty" => Some(Fault::EmptyBody(code()?)),
+                "message-only" => Some(Fault::MessageOnly(code()?)),
+                "truncated-json" => Some(Fault::TruncatedJson),
+                "after-applying" => Some(Fault::StatusAfterApplying(code()?)),
+                "method" => {
+                    method = Some(need("METHOD")?.to_ascii_uppercase());
+                    None
+                }
+                "path" => {
+                    let p = need("PREFIX")?;
+                    if !p.starts_with('/') {
+                        return Err(fail(format!("path={p}: a path prefix starts with /")));
+                    }
+                    path = Some(p.to_owned());
+                    None
+                }
+                "after" => {
+                    after = number("N")?;
+                    None
+                }
+                "times" => {
+                    times = match need("N")? {
+                        "always" | "all" => u32::MAX,
+                        _ => number("N")?,
+                    };
+                    None
+                }
+                other => return Err(fail(format!("unknown item {other:?}; see the fault syntax"))),
+            };
+            if let Some(parsed) = parsed {
+                if fault.replace(parsed).is_some() {
+                    return Err(fail("more than one fault; give each its own rule".to_owned()));
+                }
+            }
+        }
+        let fault = fault.ok_or_else(|| fail("no fault given (status=, rate-limit=, drop, delay=, ...)".to_owned()))?;
+        Ok(FaultRule { fault, method, path_prefix: path, times, skip: after })
+    }
+}
+
 /// The answer a fault gives instead of (or after) the real handler.
 pub(crate) fn reply(fault: &Fault, request_id: &str) -> Reply {
     match fault {
@@ -168,14 +292,6 @@ pub(crate) fn reply(fault: &Fault, request_id: &str) -> Reply {
         // Not reached: a delay answers through the real handler, a dropped connection not at all.
         Fault::Delay(_) | Fault::DropConnection => Reply::error(500, "internal_error", "delay fault", request_id),
     }
-}
-
-/// Breaks the connection of a [`Fault::DropConnection`] off without an answer: `tiny_http`
-/// gives no way to close a kept-alive socket, so a line that is not HTTP makes the client
-/// give the connection up at once, with no status.
-pub(crate) fn drop_connection(rq: tiny_http::Request) {
-    let mut writer = rq.into_writer();
-    let _ = writer.write_all(b"DROPPED\r\n\r\n").and_then(|()| writer.flush());
 }
 
 fn clamp_status(status: u16) -> u16 {

@@ -17,6 +17,8 @@ pub(crate) struct FilePart {
     pub(crate) size: u64,
     /// The part's `Content-Type`, lowercased and without parameters, if any.
     pub(crate) content_type: Option<String>,
+    /// The content, when it was no longer than the scan was asked to keep.
+    pub(crate) bytes: Option<Vec<u8>>,
 }
 
 /// Why a body is not a usable upload.
@@ -67,8 +69,9 @@ pub(crate) fn boundary(content_type: &str) -> Option<String> {
     })
 }
 
-/// Scans a whole multipart body, draining it, and returns the part named `file`.
-pub(crate) fn scan_upload<R: Read>(reader: R, boundary: &str) -> Result<FilePart, MultipartError> {
+/// Scans a whole multipart body, draining it, and returns the part named `file`, with its
+/// content when it is at most `keep` bytes.
+pub(crate) fn scan_upload<R: Read>(reader: R, boundary: &str, keep: u64) -> Result<FilePart, MultipartError> {
     let mut s = Scanner::new(reader);
     let dash = [b"--", boundary.as_bytes()].concat();
     let delim = [b"\r\n--", boundary.as_bytes()].concat();
@@ -76,7 +79,7 @@ pub(crate) fn scan_upload<R: Read>(reader: R, boundary: &str) -> Result<FilePart
     let mut ignored = 0u64;
 
     // Preamble, then the first boundary (which may open the body without a leading CRLF).
-    if !s.skip_until(&dash, &mut ignored)? {
+    if !s.skip_until(&dash, &mut ignored, None)? {
         return Err(MultipartError::Malformed("no boundary found"));
     }
     loop {
@@ -99,16 +102,40 @@ pub(crate) fn scan_upload<R: Read>(reader: R, boundary: &str) -> Result<FilePart
         let header_text = String::from_utf8_lossy(&headers);
         let (name, filename) = disposition(&header_text);
         let mut size = 0u64;
-        if !s.skip_until(&delim, &mut size)? {
+        let wanted = found.is_none() && name.as_deref() == Some("file");
+        let mut kept = wanted.then(|| Kept { bytes: Vec::new(), limit: keep, over: false });
+        if !s.skip_until(&delim, &mut size, kept.as_mut())? {
             return Err(MultipartError::Malformed("closing boundary missing"));
         }
-        if found.is_none() && name.as_deref() == Some("file") {
-            found = Some(FilePart { filename, size, content_type: part_content_type(&header_text) });
+        if wanted {
+            let bytes = kept.filter(|k| !k.over).map(|k| k.bytes);
+            found = Some(FilePart { filename, size, content_type: part_content_type(&header_text), bytes });
         }
     }
     // Epilogue.
     s.drain()?;
     found.ok_or(MultipartError::MissingFile)
+}
+
+/// The content of the file part, kept up to a limit.
+struct Kept {
+    bytes: Vec<u8>,
+    limit: u64,
+    over: bool,
+}
+
+impl Kept {
+    fn push(&mut self, data: &[u8]) {
+        if self.over {
+            return;
+        }
+        if (self.bytes.len() + data.len()) as u64 > self.limit {
+            self.over = true;
+            self.bytes = Vec::new();
+        } else {
+            self.bytes.extend_from_slice(data);
+        }
+    }
 }
 
 /// The media type of a part's `Content-Type` header, lowercased, parameters dropped.
@@ -271,11 +298,14 @@ impl<R: Read> Scanner<R> {
 
     /// Skips past the next `delim`, adding the bytes before it to `count`.
     /// Returns false (having consumed everything) when the input ends first.
-    fn skip_until(&mut self, delim: &[u8], count: &mut u64) -> io::Result<bool> {
+    fn skip_until(&mut self, delim: &[u8], count: &mut u64, mut kept: Option<&mut Kept>) -> io::Result<bool> {
         loop {
             let data = &self.buf[self.lo..self.hi];
             if let Some(p) = find(data, delim) {
                 *count += p as u64;
+                if let Some(k) = kept.as_deref_mut() {
+                    k.push(&data[..p]);
+                }
                 self.lo += p + delim.len();
                 return Ok(true);
             }
@@ -283,6 +313,9 @@ impl<R: Read> Scanner<R> {
             let keep = data.len().min(delim.len() - 1);
             let used = data.len() - keep;
             *count += used as u64;
+            if let Some(k) = kept.as_deref_mut() {
+                k.push(&data[..used]);
+            }
             self.lo += used;
             if !self.fill()? {
                 *count += (self.hi - self.lo) as u64;
@@ -370,8 +403,11 @@ mod tests {
         content.extend_from_slice(b"\r\n--XyZ12\r\n-\r\n--");
         let whole = body(b, &content);
         for chunk in [1, 2, 3, 7, 64, 4096, 1 << 20] {
-            let part = scan_upload(Chunky(&whole, chunk), b).expect("scan");
+            let part = scan_upload(Chunky(&whole, chunk), b, 1 << 20).expect("scan");
             assert_eq!(part.size, content.len() as u64, "chunk {chunk}");
+            assert_eq!(part.bytes.as_deref(), Some(&content[..]), "chunk {chunk}");
+            let part = scan_upload(Chunky(&whole, chunk), b, 1000).expect("scan");
+            assert_eq!((part.size, part.bytes), (content.len() as u64, None), "not kept: over the limit");
             assert_eq!(part.filename.as_deref(), Some("a;b.mp4"));
         }
     }
@@ -379,14 +415,14 @@ mod tests {
     #[test]
     fn errors() {
         assert_eq!(
-            scan_upload(&b"--b\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\n1\r\n--b--"[..], "b"),
+            scan_upload(&b"--b\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\n1\r\n--b--"[..], "b", 0),
             Err(MultipartError::MissingFile)
         );
         assert!(matches!(
-            scan_upload(&b"--b\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\n123"[..], "b"),
+            scan_upload(&b"--b\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\n123"[..], "b", 0),
             Err(MultipartError::Malformed(_))
         ));
-        assert!(matches!(scan_upload(&b""[..], "b"), Err(MultipartError::Malformed(_))));
+        assert!(matches!(scan_upload(&b""[..], "b", 0), Err(MultipartError::Malformed(_))));
     }
 
     #[test]

@@ -6,6 +6,10 @@ use serde_json::{json, Value};
 pub(crate) enum ReplyBody {
     /// Bytes held in memory.
     Bytes(Vec<u8>),
+    /// A file that ships with the crate.
+    Static(&'static [u8]),
+    /// Bytes shared with the state (an upload).
+    Shared(std::sync::Arc<Vec<u8>>),
     /// A generated output file, streamed.
     Output { job_id: String, len: usize },
 }

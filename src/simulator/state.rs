@@ -1,13 +1,16 @@
-//! The simulated service's state: jobs, keys, credits, usage events, logs, behind one mutex.
+//! The simulated service's state: jobs, tenants (one per key), credits, usage events, logs and
+//! the webhook outbox, behind one mutex; and the clock-driven lifecycle of jobs.
 
+use std::collections::VecDeque;
 use std::sync::{Mutex, MutexGuard};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Map, Value};
 
+use super::builder::ProcessingTime;
 use super::faults::FaultRule;
 use super::record::RecordedRequest;
-use super::webhooks::{PendingDelivery, WebhookDelivery};
+use super::webhooks::{Outgoing, PendingDelivery, WebhookDelivery};
 use crate::timestamp::format_iso8601;
 
 /// The marker that makes a job fail: a `video_url` containing it ends `failed`.
@@ -37,6 +40,8 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 pub(crate) enum JobStatus {
     /// A draft (`auto_start: false`), waiting for `POST /v1/jobs/{id}/start`.
     Created,
+    /// Accepted and charged, waiting for a processing slot.
+    Pending,
     Processing,
     Completed,
     Failed,
@@ -46,6 +51,7 @@ impl JobStatus {
     pub(crate) fn as_str(self) -> &'static str {
         match self {
             JobStatus::Created => "created",
+            JobStatus::Pending => "pending",
             JobStatus::Processing => "processing",
             JobStatus::Completed => "completed",
             JobStatus::Failed => "failed",
@@ -53,10 +59,23 @@ impl JobStatus {
     }
 }
 
+/// How jobs move: the settings of [`State::advance`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Pacing {
+    /// How long processing takes.
+    pub(crate) processing_time: ProcessingTime,
+    /// When set, the `n`th `GET` of a processing job also finishes it (0: at once).
+    pub(crate) polls_to_complete: Option<u32>,
+    /// Jobs processing at once; the others wait `pending`.
+    pub(crate) concurrency: usize,
+}
+
 /// One job.
 #[derive(Debug, Clone)]
 pub(crate) struct Job {
     pub(crate) id: String,
+    /// The fingerprint of the key that created it: only that key sees it.
+    pub(crate) owner: String,
     pub(crate) status: JobStatus,
     pub(crate) progress: u32,
     pub(crate) polls: u32,
@@ -81,6 +100,12 @@ pub(crate) struct Job {
     pub(crate) charged: f64,
     pub(crate) output_url: Option<String>,
     pub(crate) error: Option<String>,
+    /// On the simulator's clock: when the job was accepted (started by the client).
+    pub(crate) queued_at: Option<Instant>,
+    /// On the simulator's clock: when processing began.
+    pub(crate) started_at: Option<Instant>,
+    /// How long processing takes, fixed when it begins.
+    pub(crate) processing: Duration,
 }
 
 impl Job {
@@ -127,12 +152,20 @@ impl Job {
         output_ext(&self.output_format)
     }
 
-    /// What starting this job costs: the model's credits per minute × the minutes processed
-    /// (the whole video, or the preview when shorter).
+    /// The seconds of video processed: the whole video, or the preview when shorter.
+    fn processed_seconds(&self) -> f64 {
+        let seconds = self.duration.as_secs_f64();
+        self.preview_duration.map_or(seconds, |preview| seconds.min(preview))
+    }
+
+    /// What starting this job costs: the model's credits per minute × the minutes processed.
     pub(crate) fn cost(&self) -> f64 {
-        let minutes = self.duration.as_secs_f64() / 60.0;
-        let minutes = self.preview_duration.map_or(minutes, |preview| minutes.min(preview / 60.0));
-        credits_per_minute(&self.model) * minutes
+        credits_per_minute(&self.model) * self.processed_seconds() / 60.0
+    }
+
+    /// When a processing job is due to finish by time.
+    fn finish_at(&self) -> Option<Instant> {
+        self.started_at.map(|at| crate::clock::deadline(at, self.processing))
     }
 }
 
@@ -145,7 +178,8 @@ pub(crate) fn output_ext(format: &str) -> &str {
     }
 }
 
-/// An API key created through the admin API (or the configured one).
+/// An API key: created through the admin API, or the configured one. Each key is a tenant with
+/// its own jobs, uploads, usage and credits.
 #[derive(Debug, Clone)]
 pub(crate) struct ApiKey {
     pub(crate) key: String,
@@ -154,6 +188,8 @@ pub(crate) struct ApiKey {
     pub(crate) note: Option<String>,
     pub(crate) enabled: bool,
     pub(crate) created_at: u64,
+    /// This tenant's balance.
+    pub(crate) credits: f64,
 }
 
 impl ApiKey {
@@ -172,6 +208,7 @@ impl ApiKey {
 #[derive(Debug, Clone)]
 pub(crate) struct UsageEvent {
     pub(crate) id: String,
+    pub(crate) owner: String,
     pub(crate) kind: &'static str,
     pub(crate) job_id: String,
     pub(crate) model: String,
@@ -193,6 +230,14 @@ impl UsageEvent {
     }
 }
 
+/// An accepted upload, kept so that its `video_url` serves it.
+#[derive(Debug, Clone)]
+pub(crate) struct Upload {
+    /// The bytes, `None` when the file was larger than the simulator keeps.
+    pub(crate) bytes: Option<std::sync::Arc<Vec<u8>>>,
+    pub(crate) content_type: String,
+}
+
 /// `sha`-free deterministic fingerprint: `fp_` + 16 hex digits of FNV-1a 64.
 pub(crate) fn fingerprint(key: &str) -> String {
     format!("fp_{:016x}", fnv1a(key.as_bytes()))
@@ -212,14 +257,20 @@ pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
 #[derive(Debug, Default)]
 pub(crate) struct State {
     pub(crate) jobs: Vec<Job>,
+    /// Indexes of the jobs that are `pending` or `processing`, oldest first: the only ones time
+    /// moves, so advancing costs nothing for finished jobs.
+    pub(crate) active: Vec<usize>,
     pub(crate) keys: Vec<ApiKey>,
     pub(crate) events: Vec<UsageEvent>,
-    pub(crate) uploads: u64,
-    pub(crate) credits: f64,
+    pub(crate) uploads: Vec<Upload>,
     pub(crate) requests: Vec<RecordedRequest>,
     pub(crate) faults: Vec<FaultRule>,
     pub(crate) deliveries: Vec<WebhookDelivery>,
     pub(crate) next_delivery: u64,
+    /// Deliveries waiting to be made (first attempts and retries), in order.
+    pub(crate) outbox: VecDeque<Outgoing>,
+    /// Deliveries taken from the outbox and not yet recorded.
+    pub(crate) in_flight: usize,
 }
 
 /// A job the balance does not cover: what it costs and what is left.
@@ -239,18 +290,37 @@ impl Shortfall {
 }
 
 impl State {
+    /// The job `id` if it exists; ids are `job_{n}`, so no search is needed.
     pub(crate) fn job_index(&self, id: &str) -> Option<usize> {
-        self.jobs.iter().position(|j| j.id == id)
+        let n: usize = id.strip_prefix("job_")?.parse().ok()?;
+        let idx = n.checked_sub(1)?;
+        (self.jobs.get(idx)?.id == id).then_some(idx)
     }
 
-    pub(crate) fn key_enabled(&self, key: &str) -> bool {
-        self.keys.iter().any(|k| k.enabled && k.key == key)
+    /// The job `id` if it exists and belongs to `owner`: another tenant's job is not found.
+    pub(crate) fn owned_job(&self, id: &str, owner: &str) -> Option<usize> {
+        self.job_index(id).filter(|&idx| self.jobs[idx].owner == owner)
+    }
+
+    /// The fingerprint of an enabled key.
+    pub(crate) fn tenant(&self, key: &str) -> Option<String> {
+        self.keys.iter().find(|k| k.enabled && k.key == key).map(|k| k.fingerprint.clone())
+    }
+
+    fn key_mut(&mut self, owner: &str) -> Option<&mut ApiKey> {
+        self.keys.iter_mut().find(|k| k.fingerprint == owner)
+    }
+
+    /// The balance of tenant `owner` (0 for an unknown one).
+    pub(crate) fn balance(&self, owner: &str) -> f64 {
+        self.keys.iter().find(|k| k.fingerprint == owner).map_or(0.0, |k| k.credits)
     }
 
     fn event(&mut self, kind: &'static str, idx: usize, credits: f64) {
         let job = &self.jobs[idx];
         let ev = UsageEvent {
             id: format!("evt_{}", self.events.len() + 1),
+            owner: job.owner.clone(),
             kind,
             job_id: job.id.clone(),
             model: job.model.clone(),
@@ -260,13 +330,14 @@ impl State {
         self.events.push(ev);
     }
 
-    /// Whether the balance covers `job`, before it is added or started.
+    /// Whether the owner's balance covers `job`, before it is added or started.
     pub(crate) fn afford(&self, job: &Job) -> Result<(), Shortfall> {
         let cost = job.cost();
-        if cost <= self.credits {
+        let balance = self.balance(&job.owner);
+        if cost <= balance {
             Ok(())
         } else {
-            Err(Shortfall { cost, balance: self.credits })
+            Err(Shortfall { cost, balance })
         }
     }
 
@@ -279,45 +350,109 @@ impl State {
         idx
     }
 
-    /// created → processing, taking the job's credits (checked with [`State::afford`]);
-    /// completes at once when `polls_to_complete` is 0.
-    pub(crate) fn start_job(&mut self, idx: usize, polls_to_complete: u32, base_url: &str) -> Vec<PendingDelivery> {
-        let mut out = Vec::new();
+    /// Accepts a job for processing at `now`, taking its credits (checked with
+    /// [`State::afford`]): it is `pending` until a slot is free, which may be at once.
+    pub(crate) fn start_job(&mut self, idx: usize, now: Instant, pacing: &Pacing, base_url: &str) {
         let cost = self.jobs[idx].cost();
-        self.credits -= cost;
+        let owner = self.jobs[idx].owner.clone();
+        if let Some(key) = self.key_mut(&owner) {
+            key.credits -= cost;
+        }
         {
             let job = &mut self.jobs[idx];
-            job.status = JobStatus::Processing;
+            job.status = JobStatus::Pending;
             job.progress = 0;
             job.polls = 0;
             job.charged = cost;
             job.billing_status = CHARGED;
+            job.queued_at = Some(now);
         }
         self.event("job.started", idx, cost);
-        self.webhook(idx, "job.started", &mut out);
-        if polls_to_complete == 0 {
-            self.finish(idx, base_url, &mut out);
-        }
-        out
+        self.active.push(idx);
+        self.advance(now, pacing, base_url);
     }
 
-    /// One `GET` of a job: a processing job moves on by one step.
-    pub(crate) fn poll_job(&mut self, idx: usize, polls_to_complete: u32, base_url: &str) -> Vec<PendingDelivery> {
-        let mut out = Vec::new();
+    /// Moves every active job to where it stands at `now`: pending jobs take free slots (at the
+    /// instant a slot freed, so a manual clock that jumps far runs the whole queue), processing
+    /// jobs whose time has come finish, and each transition queues its webhook.
+    pub(crate) fn advance(&mut self, now: Instant, pacing: &Pacing, base_url: &str) {
+        if self.active.is_empty() {
+            return;
+        }
+        self.fill_slots(None, pacing);
+        loop {
+            let next = self
+                .active
+                .iter()
+                .filter_map(|&i| self.jobs[i].finish_at().map(|at| (at, i)))
+                .filter(|(at, _)| *at <= now)
+                .min();
+            let Some((at, idx)) = next else { break };
+            self.finish(idx, at, base_url);
+            self.fill_slots(Some(at), pacing);
+        }
+        for &i in &self.active {
+            let job = &mut self.jobs[i];
+            if let (JobStatus::Processing, Some(started)) = (job.status, job.started_at) {
+                let total = job.processing.as_secs_f64();
+                let done = now.saturating_duration_since(started).as_secs_f64();
+                let by_time = if total > 0.0 { (done / total * 100.0) as u32 } else { 0 };
+                let by_polls = match pacing.polls_to_complete {
+                    Some(n) if n > 0 => job.polls * 100 / n,
+                    _ => 0,
+                };
+                job.progress = by_time.max(by_polls).min(99);
+            }
+        }
+    }
+
+    /// Starts pending jobs, oldest first, while fewer than `concurrency` are processing. A job
+    /// starts when it was accepted, or at `freed` (when the slot it takes freed up) if later.
+    fn fill_slots(&mut self, freed: Option<Instant>, pacing: &Pacing) {
+        let mut processing = self.active.iter().filter(|&&i| self.jobs[i].status == JobStatus::Processing).count();
+        let mut started = Vec::new();
+        for &i in &self.active {
+            if processing >= pacing.concurrency.max(1) {
+                break;
+            }
+            let job = &mut self.jobs[i];
+            if job.status != JobStatus::Pending {
+                continue;
+            }
+            let queued = job.queued_at.unwrap_or_else(Instant::now);
+            let at = freed.map_or(queued, |freed| freed.max(queued));
+            job.status = JobStatus::Processing;
+            job.started_at = Some(at);
+            job.processing = match pacing.polls_to_complete {
+                Some(0) => Duration::ZERO,
+                _ => pacing.processing_time.for_video(job.processed_seconds()),
+            };
+            processing += 1;
+            started.push(i);
+        }
+        for i in started {
+            self.webhook(i, "job.started", None);
+        }
+    }
+
+    /// One `GET` of a job: with poll pacing, a processing job moves on by one step.
+    pub(crate) fn poll_job(&mut self, idx: usize, now: Instant, pacing: &Pacing, base_url: &str) {
+        let Some(n) = pacing.polls_to_complete else { return };
         let job = &mut self.jobs[idx];
         if job.status != JobStatus::Processing {
-            return out;
+            return;
         }
         job.polls = job.polls.saturating_add(1);
-        if job.polls >= polls_to_complete {
-            self.finish(idx, base_url, &mut out);
+        if job.polls >= n {
+            self.finish(idx, now, base_url);
+            self.fill_slots(Some(now), pacing);
         } else {
-            job.progress = job.polls * 100 / polls_to_complete.max(1);
+            job.progress = job.progress.max(job.polls * 100 / n.max(1));
         }
-        out
     }
 
-    fn finish(&mut self, idx: usize, base_url: &str, out: &mut Vec<PendingDelivery>) {
+    fn finish(&mut self, idx: usize, _at: Instant, base_url: &str) {
+        self.active.retain(|&i| i != idx);
         let job = &mut self.jobs[idx];
         let (event, refund) = if job.video_url.contains(FAILURE_MARKER) {
             job.status = JobStatus::Failed;
@@ -330,12 +465,16 @@ impl State {
             job.output_url = Some(format!("{base_url}/outputs/{}.{}", job.id, job.output_ext()));
             ("job.completed", 0.0)
         };
-        self.credits += refund;
+        let owner = job.owner.clone();
+        if let Some(key) = self.key_mut(&owner) {
+            key.credits += refund;
+        }
         self.event(event, idx, -refund);
-        self.webhook(idx, event, out);
+        self.webhook(idx, event, None);
     }
 
-    fn webhook(&mut self, idx: usize, event: &'static str, out: &mut Vec<PendingDelivery>) {
+    /// Queues the delivery of `event` for job `idx`, if it has a webhook URL.
+    fn webhook(&mut self, idx: usize, event: &'static str, due: Option<Instant>) {
         let job = &self.jobs[idx];
         let Some(url) = job.webhook_url.clone() else {
             return;
@@ -343,13 +482,14 @@ impl State {
         // The envelope the vendor's own receiver reads: the job's fields under `data`.
         let body = json!({ "event": event, "data": job.to_json() });
         self.next_delivery += 1;
-        out.push(PendingDelivery {
+        let delivery = PendingDelivery {
             url,
             event,
             job_id: job.id.clone(),
             delivery_id: format!("whd_{}_{:08x}", self.next_delivery, fastrand::u32(..)),
             body: serde_json::to_vec(&body).unwrap_or_default(),
-        });
+        };
+        self.outbox.push_back(Outgoing { delivery, due, attempt: 1 });
     }
 
     /// Records how a delivery went in its job's `webhook_events`.
@@ -360,10 +500,15 @@ impl State {
         }
     }
 
-    /// The usage summary over the last `days` days, in the docs' shape.
-    pub(crate) fn usage_summary(&self, days: u64) -> Value {
+    /// When the next job is due to finish by time, if any is processing.
+    pub(crate) fn next_finish(&self) -> Option<Instant> {
+        self.active.iter().filter_map(|&i| self.jobs[i].finish_at()).min()
+    }
+
+    /// The usage summary of tenant `owner` over the last `days` days, in the docs' shape.
+    pub(crate) fn usage_summary(&self, owner: &str, days: u64) -> Value {
         let since = now_secs().saturating_sub(days.saturating_mul(86_400));
-        let recent = || self.events.iter().filter(move |e| e.created_at >= since);
+        let recent = || self.events.iter().filter(move |e| e.owner == owner && e.created_at >= since);
         let count = |kind: &str| recent().filter(|e| e.kind == kind).count();
         let credits: f64 = recent().map(|e| e.credits).sum();
         json!({

@@ -1,8 +1,9 @@
-//! Webhook deliveries: signing, the loopback-only guard, the delivery log, and the HTTP client
-//! that makes them.
+//! Webhook deliveries: signing, the loopback-only guard, the delivery log, retries with backoff,
+//! and the background thread that moves jobs with the clock and makes the deliveries.
 
 use std::net::{IpAddr, Ipv6Addr};
-use std::time::{Duration, SystemTime};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
 
 use super::state::lock;
 use super::Shared;
@@ -12,10 +13,17 @@ use crate::webhook::{HEADER_DELIVERY_ID, HEADER_EVENT, HEADER_SIGNATURE, HEADER_
 /// How long one delivery may take.
 const DELIVERY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The wait before the first retry; each later one doubles it.
+const FIRST_RETRY: Duration = Duration::from_secs(1);
+
+/// How long the background thread waits with nothing due on a real clock: a bound, so that a
+/// clock whose pace the simulator cannot see (a paused tokio clock) is still looked at.
+const IDLE_WAIT: Duration = Duration::from_millis(250);
+
 /// The recorded outcome of a delivery the simulator did not attempt because of its host.
 pub(crate) const REFUSED: &str = "refused: not a loopback address";
 
-/// One webhook delivery the simulator made (or refused), kept in
+/// One webhook delivery attempt the simulator made (or refused), kept in
 /// [`Simulator::webhook_deliveries`](super::Simulator::webhook_deliveries).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -24,8 +32,10 @@ pub struct WebhookDelivery {
     pub url: String,
     /// The event: `job.started`, `job.completed` or `job.failed`.
     pub event: String,
-    /// The `X-Webhook-Delivery-Id` sent (unique per delivery).
+    /// The `X-Webhook-Delivery-Id` sent: one per event, the same on every retry of it.
     pub delivery_id: String,
+    /// Which attempt this was: 1 for the first, 2 for the first retry, ...
+    pub attempt: u32,
     /// The `X-Webhook-Timestamp` sent: an ISO 8601 UTC time such as
     /// `2026-04-20T10:00:00.123Z`, as the API writes it. The signature covers this text.
     pub timestamp: String,
@@ -48,28 +58,85 @@ pub(crate) struct PendingDelivery {
     pub(crate) body: Vec<u8>,
 }
 
-/// Makes the deliveries in order, before returning, and records each one.
-///
-/// They run on async reqwest driven by a current-thread runtime made here, on the simulator's
-/// worker thread, and dropped before returning: no runtime object ever reaches the caller's
-/// thread, so a simulator started, used and dropped inside `#[tokio::test]` never meets tokio's
-/// "cannot drop a runtime in an async context" panic.
-pub(crate) fn deliver_all(shared: &Shared, pending: Vec<PendingDelivery>) {
-    if pending.is_empty() {
-        return;
+/// A delivery in the outbox: due at once (`None`) or at an instant of the simulator's clock.
+#[derive(Debug, Clone)]
+pub(crate) struct Outgoing {
+    pub(crate) delivery: PendingDelivery,
+    pub(crate) due: Option<Instant>,
+    pub(crate) attempt: u32,
+}
+
+impl Outgoing {
+    pub(crate) fn is_due(&self, now: Instant) -> bool {
+        self.due.is_none_or(|due| due <= now)
     }
+}
+
+/// The background thread: moves jobs as the clock passes (a real clock; a manual one moves them
+/// itself, through [`Shared::tick`]) and makes every due delivery, in order, retrying a failed
+/// one later under the same delivery id.
+///
+/// Deliveries run on async reqwest driven by a current-thread runtime owned by this thread: no
+/// runtime object ever reaches a caller's thread, so a simulator started, used and dropped
+/// inside `#[tokio::test]` never meets tokio's "cannot drop a runtime in an async context".
+pub(crate) fn run(shared: &Arc<Shared>) {
     let sender = Sender::new();
-    for p in pending {
-        let (job_id, event) = (p.job_id.clone(), p.event);
-        let record = deliver(shared, sender.as_ref(), p);
-        let mut st = lock(&shared.state);
-        st.record_delivery(&job_id, event, record.outcome.as_ref().is_ok_and(|status| (200..300).contains(status)));
-        st.deliveries.push(record);
+    let mut st = lock(&shared.state);
+    loop {
+        if shared.stopping() {
+            return;
+        }
+        let now = shared.clock.now();
+        st.advance(now, &shared.config.pacing, &shared.base_url);
+        let mut due = Vec::new();
+        let mut kept = std::collections::VecDeque::with_capacity(st.outbox.len());
+        while let Some(o) = st.outbox.pop_front() {
+            if o.is_due(now) {
+                due.push(o);
+            } else {
+                kept.push_back(o);
+            }
+        }
+        st.outbox = kept;
+        if !due.is_empty() {
+            st.in_flight += due.len();
+            drop(st);
+            for o in due {
+                let record = deliver(shared, sender.as_ref(), &o);
+                let delivered = record.outcome.as_ref().is_ok_and(|status| (200..300).contains(status));
+                let refused = matches!(&record.outcome, Err(why) if why == REFUSED);
+                let retry = !delivered && !refused && o.attempt <= shared.config.webhook_retries;
+                let mut st = lock(&shared.state);
+                st.record_delivery(&o.delivery.job_id, o.delivery.event, delivered);
+                st.deliveries.push(record);
+                if retry {
+                    let backoff = FIRST_RETRY.saturating_mul(1 << (o.attempt - 1).min(16));
+                    let at = crate::clock::deadline(shared.clock.now(), backoff);
+                    st.outbox.push_back(Outgoing { delivery: o.delivery, due: Some(at), attempt: o.attempt + 1 });
+                }
+                st.in_flight -= 1;
+                shared.done.notify_all();
+            }
+            st = lock(&shared.state);
+            continue;
+        }
+        shared.done.notify_all();
+        st = if shared.manual_clock {
+            // The clock wakes this thread when it moves (`Shared::tick`); nothing else is due.
+            shared.changed.wait(st).unwrap_or_else(std::sync::PoisonError::into_inner)
+        } else {
+            let next = [st.next_finish(), st.outbox.iter().filter_map(|o| o.due).min()].into_iter().flatten().min();
+            let wait = next
+                .map_or(IDLE_WAIT, |at| at.saturating_duration_since(now))
+                .clamp(Duration::from_millis(1), IDLE_WAIT);
+            shared.changed.wait_timeout(st, wait).unwrap_or_else(std::sync::PoisonError::into_inner).0
+        };
     }
 }
 
 /// The one place a delivery is signed.
-fn deliver(shared: &Shared, sender: Option<&Sender>, p: PendingDelivery) -> WebhookDelivery {
+fn deliver(shared: &Shared, sender: Option<&Sender>, o: &Outgoing) -> WebhookDelivery {
+    let p = &o.delivery;
     let timestamp = format_iso8601(SystemTime::now());
     let signature = shared
         .config
@@ -81,21 +148,22 @@ fn deliver(shared: &Shared, sender: Option<&Sender>, p: PendingDelivery) -> Webh
     } else {
         match sender {
             None => Err("webhook client could not be built".to_owned()),
-            Some(sender) => sender.post(&p, &timestamp, signature.as_deref()),
+            Some(sender) => sender.post(p, &timestamp, signature.as_deref()),
         }
     };
     WebhookDelivery {
-        url: p.url,
+        url: p.url.clone(),
         event: p.event.to_owned(),
-        delivery_id: p.delivery_id,
+        delivery_id: p.delivery_id.clone(),
+        attempt: o.attempt,
         timestamp,
-        body: p.body,
+        body: p.body.clone(),
         signature,
         outcome,
     }
 }
 
-/// An async client and the current-thread runtime that drives it, for one batch of deliveries.
+/// An async client and the current-thread runtime that drives it.
 struct Sender {
     runtime: tokio::runtime::Runtime,
     client: reqwest::Client,

@@ -62,8 +62,10 @@ async fn a_job_is_created_followed_to_completion_and_its_webhooks_received() {
     }
     assert_eq!(last["status"], "completed", "{last}");
     assert!(last["output_url"].as_str().is_some_and(|url| url.starts_with(sim.base_url())));
-    // The simulator delivers each event before it answers the call that caused it, so by now
-    // the service has received both, verified, through the extractor.
+    // The simulator delivers in the background; once it has settled, the service has received
+    // both, verified, through the extractor.
+    sim.settle_async().await;
+    let (_, last) = get_json(&http, format!("http://{address}/jobs/{id}")).await;
     assert_eq!(last["webhooks"], json!(["job.started", "job.completed"]), "{last}");
 
     // The tracker heard `job.completed`: the wait ends at once, with one GET for the job.

@@ -30,6 +30,7 @@ mod secret_props;
 mod simulator;
 mod simulator_as_user;
 mod simulator_jobs;
+mod simulator_live;
 mod tracing_spans;
 mod tracker;
 mod transfers;

@@ -127,7 +127,8 @@ fn auth_failures_on_both_kinds() {
         401,
         "unauthorized",
     );
-    assert_error(&parts(c.get(url("/api/download/job_1")).send().expect("send")), 401, "missing_api_key");
+    // The legacy routes need no key: an unknown job is simply not found.
+    assert_error(&parts(c.get(url("/api/download/job_1")).send().expect("send")), 404, "not_found");
     // An unauthorised create creates nothing.
     let r = c.post(url("/v1/jobs")).json(&json!({"video_url": "https://x/a.mp4"})).send().expect("send");
     assert_eq!(r.status(), 401);
@@ -554,9 +555,11 @@ fn signed_webhooks_reach_a_loopback_receiver() {
     let receiver = WebhookReceiver::start();
     let sim = Simulator::builder().polls_to_complete(1).start().expect("start");
     let id = create(&sim, &json!({"video_url": "https://x/a.mp4", "webhook_url": receiver.url}));
-    // Delivered before the answer: already there.
+    // Delivered in the background: settling waits for it.
+    sim.settle();
     assert_eq!(receiver.received().len(), 1);
     get(&sim, &format!("/v1/jobs/{id}"));
+    sim.settle();
     let got = receiver.received();
     assert_eq!(got.len(), 2);
     let deliveries = sim.webhook_deliveries();
@@ -621,6 +624,7 @@ fn unsigned_webhooks_on_start_and_failure() {
     assert!(sim.webhook_deliveries().is_empty());
     post(&sim, &format!("/v1/jobs/{id}/start"), &json!({"webhook_url": receiver.url}));
     get(&sim, &format!("/v1/jobs/{id}"));
+    sim.settle();
     let got = receiver.received();
     assert_eq!(got.len(), 2);
     assert!(got.iter().all(|received| received.header("x-webhook-signature").is_none()));
@@ -636,6 +640,7 @@ fn non_loopback_webhooks_are_refused_not_sent() {
     let (s, _, v) =
         post(&sim, "/v1/jobs", &json!({"video_url": "https://x/a.mp4", "webhook_url": "http://203.0.113.1/hook"}));
     assert_eq!((s, v["status"].clone()), (200, json!("completed")));
+    sim.settle();
     let d = sim.webhook_deliveries();
     assert_eq!(d.len(), 2);
     for d in &d {

@@ -143,6 +143,8 @@ fn the_service_receives_signed_webhooks_it_can_verify() {
 
     // What the service's webhook handler does with each request: verify, then read.
     let verifier = Verifier::new(sim.webhook_secret().expect("the simulator signs by default")).expect("verifier");
+    // Deliveries are made in the background; settling waits for those already due.
+    sim.settle();
     let deliveries = receiver.received();
     let events: Vec<_> =
         deliveries.iter().map(|d| verifier.construct_event(&d.headers, &d.body).expect("a valid signature")).collect();

@@ -67,8 +67,9 @@ fn jobs_carry_the_version_2_fields() {
     assert_eq!(job.billing_status, Some(BillingStatus::from("charged")));
     assert_eq!(job.webhook_url.as_deref(), Some("http://203.0.113.9/hook"));
     assert_eq!(job.extra.get("video_url"), Some(&json!(VIDEO)));
-    // A refused delivery (not a loopback host) is recorded as failed; the completion was
-    // delivered after the answer that completed the job was written, so read the job again.
+    // A refused delivery (not a loopback host) is recorded as failed; deliveries are made in
+    // the background, so settle before reading the job again.
+    sim.settle();
     let job = client.get_job(&submitted.id).expect("job");
     assert_eq!(job.webhook_events, Some(json!({"job.started": "failed", "job.completed": "failed"})));
 }
@@ -313,6 +314,7 @@ async fn a_simulator_lives_and_dies_inside_a_tokio_test() {
         .await
         .expect("create");
     assert_eq!(created.status(), 200);
+    sim.settle_async().await;
     let deliveries = sim.webhook_deliveries();
     assert_eq!(deliveries.len(), 2);
     assert!(deliveries.iter().all(|delivery| delivery.outcome.is_err()), "{deliveries:?}");

@@ -12,7 +12,7 @@ pub(super) fn config(ctx: &Ctx) -> Reply {
     Reply::ok(&json!({
         "environment": "simulator",
         "webhook_signing_enabled": cfg.webhook_secret.is_some(),
-        "polls_to_complete": cfg.polls_to_complete,
+        "polls_to_complete": cfg.pacing.polls_to_complete,
         "max_json_body_bytes": MAX_JSON_BODY,
         "models": MODELS,
         "bg_types": BG_TYPES,
@@ -42,7 +42,16 @@ pub(super) fn create_key(ctx: &Ctx, body: &[u8]) -> Reply {
         Err(r) => return r,
     };
     let key = format!("rbv_live_{:032x}", fastrand::u128(..));
-    let record = ApiKey { fingerprint: fingerprint(&key), key, client_id, note, enabled: true, created_at: now_secs() };
+    // A new tenant: its own jobs, uploads, usage, and the starting balance.
+    let record = ApiKey {
+        fingerprint: fingerprint(&key),
+        key,
+        client_id,
+        note,
+        enabled: true,
+        created_at: now_secs(),
+        credits: ctx.shared.config.credits,
+    };
     let answer = json!({
         "api_key": record.key,
         "key_fingerprint": record.fingerprint,

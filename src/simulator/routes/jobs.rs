@@ -7,8 +7,7 @@ use serde_json::{json, Map, Value};
 use super::{int_param, json_object, opt_choice, opt_string, Ctx, BG_TYPES, MODELS, OUTPUT_FORMATS};
 use crate::models::{Background, Composition};
 use crate::simulator::reply::Reply;
-use crate::simulator::state::{lock, Job, JobStatus, Shortfall, NOT_CHARGED};
-use crate::simulator::webhooks::deliver_all;
+use crate::simulator::state::{Job, JobStatus, Shortfall, NOT_CHARGED};
 
 /// The fields `create` and `start` both accept, validated.
 #[derive(Default)]
@@ -29,7 +28,7 @@ fn settings(ctx: &Ctx, obj: &Map<String, Value>) -> Result<Settings, Reply> {
     let present = |name: &str| obj.get(name).is_some_and(|value| !value.is_null());
     if present("background") {
         if let Some(flat) = ["bg_type", "bg_color", "bg_image_url"].into_iter().find(|name| present(name)) {
-            return Err(ctx.bad_request(&format!(
+            return Err(ctx.stricter(&format!(
                 "send either the background object or bg_type/bg_color/bg_image_url, not both (got background and {flat})"
             )));
         }
@@ -55,7 +54,7 @@ fn bg_color(ctx: &Ctx, value: Option<&Value>) -> Result<Option<Value>, Reply> {
             if a.iter().filter_map(Value::as_f64).all(|c| (0.0..=1.0).contains(&c)) {
                 Ok(Some(Value::Array(a.clone())))
             } else {
-                Err(ctx.bad_request("bg_color components are normalized 0..=1 (divide 0..=255 values by 255)"))
+                Err(ctx.stricter("bg_color components are normalized 0..=1 (divide 0..=255 values by 255)"))
             }
         }
         Some(_) => Err(ctx.bad_request("bg_color must be an array of 3 numbers")),
@@ -74,7 +73,7 @@ fn checked<T: serde::de::DeserializeOwned>(
     };
     let typed =
         serde_json::from_value::<T>(value.clone()).map_err(|e| ctx.bad_request(&format!("invalid {field}: {e}")))?;
-    check(&typed).map_err(|message| ctx.bad_request(&message))?;
+    check(&typed).map_err(|message| ctx.stricter(&message))?;
     Ok(Some(value.clone()))
 }
 
@@ -83,7 +82,7 @@ fn preview_duration(ctx: &Ctx, value: Option<&Value>) -> Result<Option<f64>, Rep
         None | Some(Value::Null) => Ok(None),
         Some(v) => match v.as_f64() {
             Some(seconds) if seconds.is_finite() && seconds > 0.0 => Ok(Some(seconds)),
-            _ => Err(ctx.bad_request("preview_duration must be a number of seconds above 0")),
+            _ => Err(ctx.stricter("preview_duration must be a number of seconds above 0")),
         },
     }
 }
@@ -128,6 +127,10 @@ pub(super) fn create(ctx: &Ctx, body: &[u8]) -> Reply {
     let shared = ctx.shared;
     let job = Job {
         id: String::new(),
+        owner: ctx.owner(),
+        queued_at: None,
+        started_at: None,
+        processing: std::time::Duration::ZERO,
         status: JobStatus::Created,
         progress: 0,
         polls: 0,
@@ -152,19 +155,21 @@ pub(super) fn create(ctx: &Ctx, body: &[u8]) -> Reply {
         output_url: None,
         error: None,
     };
-    let (id, status, pending) = {
-        let mut st = lock(&shared.state);
+    let (id, status) = {
+        let (mut st, now) = shared.now_state();
         if auto_start {
             if let Err(shortfall) = st.afford(&job) {
                 return out_of_credits(ctx, shortfall);
             }
         }
         let idx = st.add_job(job);
-        let pending =
-            if auto_start { st.start_job(idx, shared.config.polls_to_complete, &shared.base_url) } else { Vec::new() };
-        (st.jobs[idx].id.clone(), st.jobs[idx].status, pending)
+        if auto_start {
+            st.start_job(idx, now, &shared.config.pacing, &shared.base_url);
+        }
+        let answer = (st.jobs[idx].id.clone(), st.jobs[idx].status);
+        shared.release(st);
+        answer
     };
-    deliver_all(shared, pending);
     let message = if auto_start {
         "job created and started"
     } else {
@@ -184,9 +189,10 @@ pub(super) fn start(ctx: &Ctx, id: &str, body: &[u8]) -> Reply {
         Err(r) => return r,
     };
     let shared = ctx.shared;
-    let (status, pending) = {
-        let mut st = lock(&shared.state);
-        let Some(idx) = st.job_index(id) else {
+    let owner = ctx.owner();
+    let status = {
+        let (mut st, now) = shared.now_state();
+        let Some(idx) = st.owned_job(id, &owner) else {
             return ctx.not_found(&format!("Job not found: {id}"));
         };
         let current = &st.jobs[idx];
@@ -224,26 +230,30 @@ pub(super) fn start(ctx: &Ctx, id: &str, body: &[u8]) -> Reply {
             return out_of_credits(ctx, shortfall);
         }
         st.jobs[idx] = job;
-        let pending = st.start_job(idx, shared.config.polls_to_complete, &shared.base_url);
-        (st.jobs[idx].status, pending)
+        st.start_job(idx, now, &shared.config.pacing, &shared.base_url);
+        let status = st.jobs[idx].status;
+        shared.release(st);
+        status
     };
-    deliver_all(shared, pending);
     accepted(id, status, "job started")
 }
 
-/// `GET /v1/jobs/{id}`: each call moves a processing job on by one step.
+/// `GET /v1/jobs/{id}`: the job as the clock has moved it (with poll pacing, each call also
+/// moves a processing job on by one step).
 pub(super) fn get(ctx: &Ctx, id: &str) -> Reply {
     let shared = ctx.shared;
-    let (job, pending) = {
-        let mut st = lock(&shared.state);
-        let Some(idx) = st.job_index(id) else {
+    let owner = ctx.owner();
+    let job = {
+        let (mut st, now) = shared.now_state();
+        let Some(idx) = st.owned_job(id, &owner) else {
             return ctx.not_found(&format!("Job not found: {id}"));
         };
-        let pending = st.poll_job(idx, shared.config.polls_to_complete, &shared.base_url);
-        (st.jobs[idx].to_json(), pending)
+        st.poll_job(idx, now, &shared.config.pacing, &shared.base_url);
+        let job = serde_json::to_vec(&st.jobs[idx].to_json());
+        shared.release(st);
+        job
     };
-    deliver_all(shared, pending);
-    Reply::ok(&job)
+    Reply::bytes(200, "application/json", job.unwrap_or_default())
 }
 
 /// `GET /v1/jobs?limit=&offset=&status=`: newest first; does not advance jobs.
@@ -257,19 +267,26 @@ pub(super) fn list(ctx: &Ctx) -> Reply {
         Err(r) => return r,
     };
     let status = ctx.param("status").filter(|s| !s.is_empty());
-    let st = lock(&ctx.shared.state);
-    let matching: Vec<&Job> =
-        st.jobs.iter().rev().filter(|j| status.as_deref().is_none_or(|s| j.status.as_str() == s)).collect();
+    let owner = ctx.owner();
+    let (st, _) = ctx.shared.now_state();
+    let matching: Vec<&Job> = st
+        .jobs
+        .iter()
+        .rev()
+        .filter(|j| j.owner == owner && status.as_deref().is_none_or(|s| j.status.as_str() == s))
+        .collect();
     let items: Vec<Value> = matching
         .iter()
         .skip(usize::try_from(offset).unwrap_or(usize::MAX))
         .take(usize::try_from(limit).unwrap_or(100))
         .map(|j| j.to_json())
         .collect();
-    Reply::ok(&json!({
+    let answer = json!({
         "items": items,
         "total": matching.len(),
         "limit": limit,
         "offset": offset,
-    }))
+    });
+    ctx.shared.release(st);
+    Reply::ok(&answer)
 }

@@ -3,6 +3,7 @@
 use serde_json::{json, Value};
 
 use super::{int_param, Ctx};
+use crate::simulator::output;
 use crate::simulator::reply::{Reply, ReplyBody};
 use crate::simulator::state::{self, lock, JobStatus};
 
@@ -19,9 +20,10 @@ pub(super) fn pricing() -> Reply {
     Reply::ok(&state::pricing())
 }
 
-/// `GET /api/download/{id}`: the output URL of a completed job, in the docs' shape.
+/// `GET /api/download/{id}`: the output URL of a completed job, in the docs' shape. A legacy
+/// route: it needs no key, so the job id alone finds the job, whoever made it.
 pub(super) fn download(ctx: &Ctx, id: &str) -> Reply {
-    let st = lock(&ctx.shared.state);
+    let (st, _) = ctx.shared.now_state();
     let Some(job) = st.job_index(id).map(|i| &st.jobs[i]) else {
         return ctx.not_found(&format!("Job not found: {id}"));
     };
@@ -40,16 +42,17 @@ pub(super) fn output(ctx: &Ctx, file: &str) -> Reply {
     let found = file.rsplit_once('.').and_then(|(id, ext)| {
         let st = lock(&ctx.shared.state);
         let job = st.job_index(id).map(|i| &st.jobs[i])?;
-        (job.status == JobStatus::Completed && job.output_ext() == ext).then(|| (job.id.clone(), content_type(ext)))
+        (job.status == JobStatus::Completed && job.output_ext() == ext)
+            .then(|| (job.id.clone(), job.output_format.clone(), content_type(ext)))
     });
-    let Some((job_id, content_type)) = found else {
+    let Some((job_id, format, content_type)) = found else {
         return ctx.not_found(&format!("no output {file}"));
     };
-    Reply {
-        status: 200,
-        headers: vec![("Content-Type".to_owned(), content_type.to_owned())],
-        body: ReplyBody::Output { job_id, len: ctx.shared.config.output_size },
-    }
+    let body = match ctx.shared.config.output_size {
+        Some(len) => ReplyBody::Output { job_id, len },
+        None => ReplyBody::Static(output::output_asset(&format).unwrap_or_default()),
+    };
+    Reply { status: 200, headers: vec![("Content-Type".to_owned(), content_type.to_owned())], body }
 }
 
 fn content_type(ext: &str) -> &'static str {
@@ -67,7 +70,10 @@ fn content_type(ext: &str) -> &'static str {
 /// `GET /v1/usage/summary?days=N` (1..=90, default 7).
 pub(super) fn usage_summary(ctx: &Ctx) -> Reply {
     match int_param(ctx, "days", 7, 1..=90) {
-        Ok(days) => Reply::ok(&lock(&ctx.shared.state).usage_summary(days)),
+        Ok(days) => {
+            let owner = ctx.owner();
+            Reply::ok(&lock(&ctx.shared.state).usage_summary(&owner, days))
+        }
         Err(r) => r,
     }
 }
@@ -78,7 +84,9 @@ pub(super) fn usage_events(ctx: &Ctx) -> Reply {
         Ok(n) => usize::try_from(n).unwrap_or(100),
         Err(r) => return r,
     };
+    let owner = ctx.owner();
     let st = lock(&ctx.shared.state);
-    let items: Vec<Value> = st.events.iter().rev().take(limit).map(|e| e.to_json()).collect();
+    let items: Vec<Value> =
+        st.events.iter().rev().filter(|e| e.owner == owner).take(limit).map(|e| e.to_json()).collect();
     Reply::ok(&json!({ "items": items, "limit": limit }))
 }

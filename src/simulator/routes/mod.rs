@@ -21,6 +21,8 @@ pub(crate) const MODELS: &[&str] = &["original", "light", "pro", "human"];
 pub(crate) const BG_TYPES: &[&str] = &["transparent", "green", "white", "black", "blue", "custom", "color", "image"];
 /// Accepted `output_format` values.
 pub(crate) const OUTPUT_FORMATS: &[&str] = &["webm", "mov", "mp4", "gif", "webp", "png_sequence"];
+/// What the message of a refusal stricter than the documented API ends with.
+pub(crate) const STRICTER: &str = "the simulator's own check, stricter than the documented API";
 /// Largest JSON body accepted.
 pub(crate) const MAX_JSON_BODY: usize = 1024 * 1024;
 
@@ -31,6 +33,8 @@ pub(crate) enum Route {
     Pricing,
     Download(String),
     Output(String),
+    /// `/uploads/{n}/{name}`: an upload's `video_url`.
+    UploadedFile(String),
     Uploads,
     Jobs,
     Job(String),
@@ -54,7 +58,11 @@ enum Auth {
 impl Route {
     fn auth(&self) -> Auth {
         match self {
-            Route::Health | Route::Pricing | Route::Output(_) => Auth::None,
+            // The legacy `/api/*` routes need no key (`getting-started/authentication`); output
+            // and upload URLs stand for storage links, which carry none.
+            Route::Health | Route::Pricing | Route::Download(_) | Route::Output(_) | Route::UploadedFile(_) => {
+                Auth::None
+            }
             Route::AdminConfig | Route::AdminKeys | Route::AdminKeysDisable | Route::AdminKeysEnable => Auth::Admin,
             _ => Auth::ApiKey,
         }
@@ -73,6 +81,7 @@ pub(crate) fn resolve(path: &str) -> Option<(Route, &'static [&'static str])> {
         ["api", "pricing"] => (Route::Pricing, GET),
         ["api", "download", j] => (Route::Download(id(j)?), GET),
         ["outputs", f] => (Route::Output(id(f)?), GET),
+        ["uploads", n, _] => (Route::UploadedFile(id(n)?), GET),
         ["v1", "uploads"] => (Route::Uploads, POST),
         ["v1", "jobs"] => (Route::Jobs, BOTH),
         ["v1", "jobs", j] => (Route::Job(id(j)?), GET),
@@ -109,6 +118,12 @@ impl Ctx<'_> {
         self.error(400, "invalid_request", message)
     }
 
+    /// A 400 for a check the simulator makes where the documented API says nothing: the
+    /// message says so, so that a user does not take it for the service's rule.
+    pub(crate) fn stricter(&self, message: &str) -> Reply {
+        self.bad_request(&format!("{message} [{STRICTER}]"))
+    }
+
     pub(crate) fn not_found(&self, message: &str) -> Reply {
         self.error(404, "not_found", message)
     }
@@ -117,13 +132,23 @@ impl Ctx<'_> {
         query_param(self.query, name)
     }
 
+    /// The tenant (key fingerprint) of the request's enabled API key, if any.
+    pub(crate) fn tenant(&self) -> Option<String> {
+        self.header("X-Api-Key").and_then(|k| lock(&self.shared.state).tenant(k))
+    }
+
+    /// The tenant of a request that passed authentication (an unknown one sees nothing).
+    pub(crate) fn owner(&self) -> String {
+        self.tenant().unwrap_or_default()
+    }
+
     /// Whether the request carries the credential `route` needs.
     pub(crate) fn authorized(&self, route: &Route) -> bool {
         let cfg = &self.shared.config;
         match route.auth() {
             Auth::None => true,
             Auth::Admin => self.header("X-Admin-Token") == Some(cfg.admin_token.as_str()),
-            Auth::ApiKey => self.header("X-Api-Key").is_some_and(|k| lock(&self.shared.state).key_enabled(k)),
+            Auth::ApiKey => self.tenant().is_some(),
         }
     }
 }
@@ -168,6 +193,7 @@ pub(crate) fn dispatch(ctx: &Ctx, resolved: Option<&(Route, &'static [&'static s
         Route::Pricing => misc::pricing(),
         Route::Download(id) => misc::download(ctx, id),
         Route::Output(file) => misc::output(ctx, file),
+        Route::UploadedFile(n) => uploads::serve(ctx, n),
         Route::Uploads => uploads::upload(ctx, Err(MultipartError::NotMultipart)),
         Route::Jobs if post => jobs::create(ctx, &bytes),
         Route::Jobs => jobs::list(ctx),

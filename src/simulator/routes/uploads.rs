@@ -6,7 +6,8 @@ use serde_json::json;
 use super::Ctx;
 use crate::simulator::multipart::{FilePart, MultipartError};
 use crate::simulator::reply::Reply;
-use crate::simulator::state::lock;
+use crate::simulator::reply::ReplyBody;
+use crate::simulator::state::{lock, Upload};
 
 /// Answers an upload from its scan result.
 pub(super) fn upload(ctx: &Ctx, scanned: Result<FilePart, MultipartError>) -> Reply {
@@ -24,10 +25,16 @@ pub(super) fn upload(ctx: &Ctx, scanned: Result<FilePart, MultipartError>) -> Re
             part.content_type.as_deref().unwrap_or("no content type")
         ));
     }
+    let content_type = part
+        .content_type
+        .clone()
+        .filter(|t| t != "application/octet-stream")
+        .or_else(|| type_by_name(&filename).map(str::to_owned))
+        .unwrap_or_else(|| "application/octet-stream".to_owned());
     let n = {
         let mut st = lock(&ctx.shared.state);
-        st.uploads += 1;
-        st.uploads
+        st.uploads.push(Upload { bytes: part.bytes.map(std::sync::Arc::new), content_type });
+        st.uploads.len()
     };
     let video_url = format!("{}/uploads/{n}/{}", ctx.shared.base_url, encode_segment(&filename));
     Reply::ok(&json!({
@@ -37,6 +44,30 @@ pub(super) fn upload(ctx: &Ctx, scanned: Result<FilePart, MultipartError>) -> Re
         "filename": filename,
         "size": part.size,
     }))
+}
+
+/// `GET /uploads/{n}/{name}`: the uploaded bytes, as a storage link serves them (no key).
+pub(super) fn serve(ctx: &Ctx, n: &str) -> Reply {
+    let upload = n.parse::<usize>().ok().and_then(|n| lock(&ctx.shared.state).uploads.get(n.checked_sub(1)?).cloned());
+    match upload {
+        Some(Upload { bytes: Some(bytes), content_type }) => Reply {
+            status: 200,
+            headers: vec![("Content-Type".to_owned(), content_type)],
+            body: ReplyBody::Shared(bytes),
+        },
+        Some(Upload { bytes: None, .. }) => ctx.not_found(&format!(
+            "upload {n} is larger than the {} bytes the simulator keeps, so it is not served [{}]",
+            ctx.shared.config.keep_uploads,
+            super::STRICTER
+        )),
+        None => ctx.not_found(&format!("no upload {n}")),
+    }
+}
+
+/// The media type a file name's extension stands for, among the accepted ones.
+fn type_by_name(filename: &str) -> Option<&'static str> {
+    let (_, ext) = filename.rsplit_once('.')?;
+    VIDEO_TYPES.iter().find(|(_, e)| ext.eq_ignore_ascii_case(e)).map(|(t, _)| *t)
 }
 
 /// The accepted media types, and the file extensions that stand for them.

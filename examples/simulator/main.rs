@@ -3,7 +3,14 @@
 //!
 //! ```text
 //! cargo run --example simulator
+//! cargo run --example simulator -- --port 8080 --credits 100 --job-seconds 2 --concurrency 1 \
+//!     --fault rate-limit=5,method=POST,path=/v1/jobs,after=3
+//! cargo run --example simulator -- --help       # every flag, and the fault syntax
 //! ```
+//!
+//! Jobs move with real time: `pending` while `--concurrency` jobs are processing, then
+//! `processing` for `--job-seconds`, then `completed` (or `failed` for a `video_url` containing
+//! `simulate-failure`), with a signed webhook at each step, whether or not anyone polls.
 //!
 //! It prints the `export` line to paste into another shell, then serves until Ctrl-C or the end
 //! of its standard input (Ctrl-D). For example, in a second shell:
@@ -16,15 +23,25 @@
 //! The simulator keeps everything in memory: jobs, uploads and credits are gone when it stops.
 //! Webhooks go only to loopback addresses, signed with the secret it prints.
 
+mod flags;
+
 use std::io::Read;
 use std::process::ExitCode;
 
+use clap::Parser;
 use removebgvideo::client::{ADMIN_TOKEN_ENV, API_KEY_ENV, BASE_URL_ENV};
-use removebgvideo::simulator::Simulator;
+
+/// Serves the RemoveBGVideo API simulator on 127.0.0.1 until stopped.
+#[derive(Debug, Parser)]
+#[command(name = "simulator")]
+struct Args {
+    #[command(flatten)]
+    flags: flags::SimulatorFlags,
+}
 
 fn main() -> ExitCode {
-    // Five polls per job, so a waiting example has progress to show.
-    let simulator = match Simulator::builder().polls_to_complete(5).start() {
+    let args = Args::parse();
+    let simulator = match args.flags.builder().start() {
         Ok(simulator) => simulator,
         Err(error) => {
             eprintln!("error: could not start the simulator on 127.0.0.1: {error}");
