@@ -38,7 +38,9 @@ const REMEMBERED_JOBS: usize = 100_000;
 ///
 /// Thousands of waits share one tracker: each wait is the caller's own future (no thread, no
 /// task per job), holding a timer only while it waits for its next poll. Cheap to clone; the
-/// clones share the state. Time comes from the client's [`Clock`](crate::clock::Clock).
+/// clones share the state. Time comes from the client's [`Clock`](crate::clock::Clock); with
+/// a `ManualClock` (feature `test-util`) a wait never sleeps: it looks again each time the
+/// clock is moved, so a test (or the simulator's time-driven jobs) decides when polls are due.
 ///
 /// ```no_run
 /// # async fn run(event: removebgvideo::webhook::WebhookEvent) -> Result<(), removebgvideo::Error> {
@@ -63,10 +65,29 @@ pub struct JobTracker {
 
 struct Inner {
     client: AsyncClient,
+    /// Told of every jump of a clock that moves only when told (a `ManualClock`): waits then
+    /// wake on it instead of sleeping, since such a clock's sleep would jump it.
+    ticks: Option<Ticks>,
     /// The blocking client's runtime, for [`JobTracker::wait_blocking`].
     runtime: Option<CrateRuntime>,
     schedule: Schedule,
     state: Mutex<State>,
+}
+
+/// The jumps of a manual clock, as a notification every wait can listen to.
+struct Ticks {
+    notify: Arc<Notify>,
+    /// Held here: the clock holds it weakly, for as long as the tracker lives.
+    _wake: Arc<dyn Fn() + Send + Sync>,
+}
+
+impl Ticks {
+    fn of(clock: &dyn crate::clock::Clock) -> Option<Self> {
+        let notify = Arc::new(Notify::new());
+        let to_wake = Arc::clone(&notify);
+        let wake: Arc<dyn Fn() + Send + Sync> = Arc::new(move || to_wake.notify_waiters());
+        clock.on_advance(&wake).then_some(Self { notify, _wake: wake })
+    }
 }
 
 /// When reconciliation polls come.
@@ -130,7 +151,8 @@ impl JobTracker {
             interval: Duration::from_secs(15),
             max_interval: Duration::from_secs(120),
         };
-        Self { inner: Arc::new(Inner { client, runtime, schedule, state: Mutex::default() }) }
+        let ticks = Ticks::of(client.transport.clock().as_ref());
+        Self { inner: Arc::new(Inner { client, ticks, runtime, schedule, state: Mutex::default() }) }
     }
 
     /// The same tracker state with another schedule: the quiet period before the first poll of
@@ -145,6 +167,7 @@ impl JobTracker {
             max_interval: max_interval.max(interval).max(least),
         };
         let inner = Inner {
+            ticks: Ticks::of(self.inner.client.transport.clock().as_ref()),
             client: self.inner.client.clone(),
             runtime: self.inner.runtime.clone(),
             schedule,
@@ -220,8 +243,13 @@ impl JobTracker {
         let mut last_error: Option<Error> = None;
         loop {
             let mut notified = std::pin::pin!(registration.notify.notified());
-            // Registered before the state is read, so an event in between is not missed.
+            let mut ticked = std::pin::pin!(self.inner.ticks.as_ref().map(|ticks| ticks.notify.notified()));
+            // Registered before the state and the time are read, so that an event or a clock
+            // jump in between is not missed.
             notified.as_mut().enable();
+            if let Some(ticked) = ticked.as_mut().as_pin_mut() {
+                ticked.enable();
+            }
             let finished = registration.finished();
             let now = clock.now();
             if finished || now >= next_poll {
@@ -259,8 +287,14 @@ impl JobTracker {
                     last_error: last_error.map(Box::new),
                 });
             }
-            let pause = next_poll.min(end).saturating_duration_since(now);
-            first_of(notified, clock.sleep(pause)).await;
+            match ticked.as_pin_mut() {
+                // A manual clock: its next jump, or the webhook.
+                Some(ticked) => first_of(notified, ticked).await,
+                None => {
+                    let pause = next_poll.min(end).saturating_duration_since(now);
+                    first_of(notified, clock.sleep(pause)).await;
+                }
+            }
         }
     }
 
@@ -294,9 +328,14 @@ impl JobTracker {
 }
 
 /// Waits for whichever of two futures ends first.
-async fn first_of(mut a: std::pin::Pin<&mut impl Future<Output = ()>>, mut b: impl Future<Output = ()> + Unpin) {
+async fn first_of<A, B>(mut a: std::pin::Pin<&mut A>, b: B)
+where
+    A: Future<Output = ()>,
+    B: Future<Output = ()>,
+{
+    let mut b = std::pin::pin!(b);
     std::future::poll_fn(|context| {
-        if a.as_mut().poll(context).is_ready() || std::pin::Pin::new(&mut b).poll(context).is_ready() {
+        if a.as_mut().poll(context).is_ready() || b.as_mut().poll(context).is_ready() {
             std::task::Poll::Ready(())
         } else {
             std::task::Poll::Pending

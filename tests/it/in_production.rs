@@ -18,7 +18,7 @@ const RUNNING: &str = r#"{"id":"job_1","status":"processing","progress":40}"#;
 /// A clock whose pauses last until the test moves it: with it a test can see which tasks are
 /// held, and that no request goes before the clock is moved.
 #[derive(Debug, Clone)]
-struct HeldClock(Arc<HeldState>);
+pub(crate) struct HeldClock(Arc<HeldState>);
 
 #[derive(Debug)]
 struct HeldState {
@@ -30,12 +30,14 @@ struct HeldState {
 #[derive(Debug, Default)]
 struct Held {
     elapsed: Duration,
+    /// Every pause asked for, in order.
+    asked: Vec<Duration>,
     sleepers: usize,
     wakers: Vec<Waker>,
 }
 
 impl HeldClock {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self(Arc::new(HeldState { start: Instant::now(), inner: Mutex::default(), changed: Condvar::new() }))
     }
 
@@ -43,7 +45,7 @@ impl HeldClock {
         self.0.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn advance(&self, by: Duration) {
+    pub(crate) fn advance(&self, by: Duration) {
         let wakers = {
             let mut held = self.lock();
             held.elapsed += by;
@@ -67,6 +69,17 @@ impl HeldClock {
 
     fn sleepers(&self) -> usize {
         self.lock().sleepers
+    }
+
+    /// Waits (30 s at most) until `count` pauses were asked for in all, and returns them.
+    pub(crate) fn until_asked(&self, count: usize) -> Vec<Duration> {
+        let held = self.lock();
+        let (held, _) = self
+            .0
+            .changed
+            .wait_timeout_while(held, Duration::from_secs(30), |held| held.asked.len() < count)
+            .unwrap_or_else(PoisonError::into_inner);
+        held.asked.clone()
     }
 }
 
@@ -114,7 +127,15 @@ impl Clock for HeldClock {
     }
 
     fn sleep(&self, duration: Duration) -> Sleep {
-        let until = self.now().checked_add(duration).unwrap_or_else(|| self.now() + Duration::from_secs(1 << 40));
+        // The end is fixed with the pause recorded, under one lock: a test that moves the clock
+        // as soon as it sees the pause moves it past this end.
+        let until = {
+            let mut held = self.lock();
+            held.asked.push(duration);
+            let now = self.0.start + held.elapsed;
+            now.checked_add(duration).unwrap_or_else(|| now + Duration::from_secs(1 << 40))
+        };
+        self.0.changed.notify_all();
         Box::pin(HeldSleep { clock: self.clone(), until, counted: false })
     }
 }
@@ -126,9 +147,9 @@ struct Seen {
     headers: Vec<(String, String)>,
 }
 
-/// A server on 127.0.0.1 answering every request with `answer(n)` (status, headers, body) for
-/// the n-th request (0-based), on one thread, recording each request at `clock`'s time. After
-/// answering the request `hold_after` it waits for `release` before reading the next.
+/// A server on 127.0.0.1 answering the n-th request (0-based) with `answer(n)` (status,
+/// headers, body), a thread per connection and one request per connection, recording each
+/// request at `clock`'s time.
 struct TestServer {
     url: String,
     seen: Arc<Mutex<Vec<Seen>>>,
@@ -136,46 +157,65 @@ struct TestServer {
 
 type Answer = (u16, Vec<(&'static str, String)>, String);
 
-fn serve(
-    clock: Arc<dyn Clock>,
-    hold_after: Option<(usize, mpsc::Receiver<()>)>,
-    answer: impl Fn(usize) -> Answer + Send + 'static,
-) -> TestServer {
-    let server = tiny_http::Server::http("127.0.0.1:0").expect("server");
-    let url = format!("http://{}", server.server_addr().to_ip().expect("ip"));
+fn serve(clock: Arc<dyn Clock>, answer: impl Fn(usize) -> Answer + Send + Sync + 'static) -> TestServer {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("address"));
     let seen = Arc::new(Mutex::new(Vec::new()));
     let log = Arc::clone(&seen);
+    let answer = Arc::new(answer);
     thread::spawn(move || {
-        for (n, request) in server.incoming_requests().enumerate() {
-            let headers: Vec<(String, String)> = request
-                .headers()
-                .iter()
-                .map(|h| (h.field.as_str().as_str().to_ascii_lowercase(), h.value.as_str().to_owned()))
-                .collect();
-            log.lock().unwrap().push(Seen { at: clock.now(), headers });
-            let (status, extra, body) = answer(n);
-            let mut response = tiny_http::Response::from_string(body).with_status_code(status);
-            for (name, value) in extra {
-                response.add_header(tiny_http::Header::from_bytes(name, value).unwrap());
-            }
-            response.add_header(tiny_http::Header::from_bytes("content-type", "application/json").unwrap());
-            // One request per connection: no connection left idle between the test's phases.
-            response.add_header(tiny_http::Header::from_bytes("connection", "close").unwrap());
-            let _ = request.respond(response);
-            if let Some((at, release)) = &hold_after {
-                if *at == n {
-                    release.recv_timeout(Duration::from_secs(30)).expect("the client saw the answer");
-                }
-            }
+        for stream in listener.incoming().flatten() {
+            let (clock, log, answer) = (Arc::clone(&clock), Arc::clone(&log), Arc::clone(&answer));
+            thread::spawn(move || respond(stream, &*clock, &log, &*answer));
         }
     });
     TestServer { url, seen }
 }
 
+fn respond(
+    mut stream: std::net::TcpStream,
+    clock: &dyn Clock,
+    log: &Mutex<Vec<Seen>>,
+    answer: &dyn Fn(usize) -> Answer,
+) {
+    use std::io::{BufRead, BufReader, Write};
+    let mut reader = BufReader::new(&stream);
+    let mut headers = Vec::new();
+    let mut line = String::new();
+    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+        return;
+    }
+    loop {
+        let mut header = String::new();
+        if reader.read_line(&mut header).unwrap_or(0) == 0 || header.trim().is_empty() {
+            break;
+        }
+        if let Some((name, value)) = header.split_once(':') {
+            headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
+        }
+    }
+    let n = {
+        let mut log = log.lock().unwrap();
+        log.push(Seen { at: clock.now(), headers });
+        log.len() - 1
+    };
+    let (status, extra, body) = answer(n);
+    let mut reply = format!(
+        "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n",
+        body.len()
+    );
+    for (name, value) in extra {
+        reply.push_str(&format!("{name}: {value}\r\n"));
+    }
+    reply.push_str("\r\n");
+    reply.push_str(&body);
+    let _ = stream.write_all(reply.as_bytes()).and_then(|()| stream.flush());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn one_429_pauses_every_task_of_the_client_then_all_complete() {
     let clock = HeldClock::new();
-    let server = serve(Arc::new(clock.clone()), None, |n| match n {
+    let server = serve(Arc::new(clock.clone()), |n| match n {
         0 => (429, vec![("retry-after", "2".to_owned())], r#"{"error":"slow down"}"#.to_owned()),
         _ => (200, vec![], RUNNING.to_owned()),
     });
@@ -224,7 +264,7 @@ async fn one_429_pauses_every_task_of_the_client_then_all_complete() {
 #[test]
 fn extra_headers_go_to_api_calls_and_never_replace_the_key() {
     let clock = ManualClock::new();
-    let server = serve(Arc::new(clock.clone()), None, |_| (200, vec![], RUNNING.to_owned()));
+    let server = serve(Arc::new(clock.clone()), |_| (200, vec![], RUNNING.to_owned()));
     let client = Client::builder(KEY).base_url(&server.url).clock(clock).build().unwrap();
     let traced = client.with_options(RequestOptions::new().header("X-Correlation-Id", "order-7")).unwrap();
     traced.get_job("job_1").unwrap();
@@ -247,7 +287,7 @@ fn extra_headers_go_to_api_calls_and_never_replace_the_key() {
 #[test]
 fn per_call_retry_policy_and_the_attempt_observer() {
     let clock = ManualClock::new();
-    let server = serve(Arc::new(clock.clone()), None, |n| match n {
+    let server = serve(Arc::new(clock.clone()), |n| match n {
         0 | 1 => (503, vec![("x-request-id", format!("req_{n}"))], "{}".to_owned()),
         _ => (200, vec![("x-request-id", format!("req_{n}"))], RUNNING.to_owned()),
     });

@@ -10,6 +10,8 @@ use removebgvideo::simulator::Simulator;
 use removebgvideo::webhook::{self, Verifier, WebhookEvent};
 use removebgvideo::{AsyncClient, Error, WaitOptions};
 
+use crate::in_production::HeldClock;
+
 const SECRET: &str = "whsec_tracker_test";
 
 fn event(kind: &str, job_id: &str, delivery: &str) -> WebhookEvent {
@@ -27,8 +29,8 @@ fn event(kind: &str, job_id: &str, delivery: &str) -> WebhookEvent {
 
 /// A mock API whose `GET /v1/jobs/{id}` answers the given statuses in turn, each once (a last
 /// `processing`, for ever).
-fn api(statuses: &[(u16, &str)]) -> (mockito::ServerGuard, Vec<mockito::Mock>) {
-    let mut server = mockito::Server::new();
+async fn api(statuses: &[(u16, &str)]) -> (mockito::ServerGuard, Vec<mockito::Mock>) {
+    let mut server = mockito::Server::new_async().await;
     let mut mocks = Vec::new();
     for (n, (code, status)) in statuses.iter().enumerate() {
         let body = format!(r#"{{"id":"job_1","status":"{status}","output_url":"https://cdn.example/o.webm"}}"#);
@@ -36,9 +38,17 @@ fn api(statuses: &[(u16, &str)]) -> (mockito::ServerGuard, Vec<mockito::Mock>) {
         if n + 1 < statuses.len() || *status != "processing" {
             mock = mock.expect(1);
         }
-        mocks.push(mock.create());
+        mocks.push(mock.create_async().await);
     }
     (server, mocks)
+}
+
+/// Yields until a wait has registered with the tracker (on this one-thread runtime, a wait
+/// reads its start time in the same step).
+async fn registered(tracker: &JobTracker) {
+    while tracker.is_empty() {
+        tokio::task::yield_now().await;
+    }
 }
 
 fn client(server: &mockito::ServerGuard, clock: &ManualClock) -> AsyncClient {
@@ -47,7 +57,7 @@ fn client(server: &mockito::ServerGuard, clock: &ManualClock) -> AsyncClient {
 
 #[tokio::test]
 async fn a_terminal_webhook_ends_the_wait_with_one_fetch() {
-    let (server, mocks) = api(&[(200, "completed")]);
+    let (server, mocks) = api(&[(200, "completed")]).await;
     let clock = ManualClock::new();
     let tracker = JobTracker::new(&client(&server, &clock));
     assert_eq!(tracker.observe(&event("job.started", "job_1", "d1")), Observed::Applied);
@@ -64,62 +74,77 @@ async fn a_terminal_webhook_ends_the_wait_with_one_fetch() {
 
 #[tokio::test]
 async fn a_webhook_during_the_wait_wakes_it() {
-    let (server, mocks) = api(&[(200, "completed")]);
+    let (server, mocks) = api(&[(200, "completed")]).await;
     let clock = ManualClock::new();
-    // A long quiet period on the manual clock: only the webhook can end the wait early.
-    let tracker = JobTracker::new(&client(&server, &clock)).with_schedule(
-        Duration::from_secs(3600),
-        Duration::from_secs(60),
-        Duration::from_secs(60),
-    );
+    let tracker = JobTracker::new(&client(&server, &clock));
     let waiting = tokio::spawn({
         let tracker = tracker.clone();
         async move { tracker.wait("job_1", WaitOptions::default().timeout(Duration::MAX)).await }
     });
-    // The wait is registered once the tracker holds its job.
-    while tracker.is_empty() {
-        tokio::task::yield_now().await;
-    }
+    // On a manual clock nothing is due until the clock moves: only the webhook ends the wait.
+    registered(&tracker).await;
     tracker.observe(&event("job.completed", "job_1", "d1"));
     let job = waiting.await.unwrap().unwrap();
     assert!(job.is_completed());
     mocks[0].assert();
+    assert!(clock.sleeps().is_empty());
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_every_webhook_lost_polling_after_the_quiet_period_finds_the_job() {
-    let (server, mocks) = api(&[(200, "processing"), (200, "processing"), (200, "completed")]);
-    let clock = ManualClock::new();
-    let tracker = JobTracker::new(&client(&server, &clock));
+    let (server, mocks) = api(&[(200, "processing"), (200, "processing"), (200, "completed")]).await;
+    let clock = HeldClock::new();
+    let client = AsyncClient::builder("sk_tracker").base_url(server.url()).clock(clock.clone()).build().unwrap();
+    let tracker = JobTracker::new(&client);
     let updates = Arc::new(Mutex::new(Vec::new()));
     let seen = Arc::clone(&updates);
-    let job = tracker
-        .wait("job_1", WaitOptions::default().on_update(move |job| seen.lock().unwrap().push(job.status.clone())))
-        .await
-        .unwrap();
+    let waiting = tokio::spawn(async move {
+        let options = WaitOptions::default().on_update(move |job| seen.lock().unwrap().push(job.status.clone()));
+        tracker.wait("job_1", options).await
+    });
+
+    // Each pause the wait asks for, the clock gives it: the quiet period, then slow back-off.
+    let secs = Duration::from_secs_f64;
+    for (n, expected) in [secs(30.0), secs(15.0), secs(22.5)].into_iter().enumerate() {
+        let asked = clock.until_asked(n + 1);
+        if asked.len() <= n && waiting.is_finished() {
+            panic!("the wait ended early: {:?}", waiting.await);
+        }
+        assert_eq!(asked.get(n), Some(&expected), "{asked:?}");
+        clock.advance(expected);
+    }
+    let job = waiting.await.unwrap().unwrap();
     assert!(job.is_completed());
     mocks.iter().for_each(mockito::Mock::assert);
-    let secs = Duration::from_secs_f64;
-    assert_eq!(clock.sleeps(), [secs(30.0), secs(15.0), secs(22.5)], "quiet period, then slow back-off");
     assert_eq!(updates.lock().unwrap().len(), 3);
 }
 
 #[tokio::test]
 async fn a_404_ends_the_wait_at_once_and_the_deadline_ends_it_with_wait_timeout() {
-    let (server, _mocks) = api(&[(404, "unknown")]);
+    let (server, _mocks) = api(&[(404, "unknown")]).await;
     let clock = ManualClock::new();
     let tracker = JobTracker::new(&client(&server, &clock));
-    let err = tracker.wait("job_1", WaitOptions::default()).await.unwrap_err();
+    let waiting = tokio::spawn({
+        let tracker = tracker.clone();
+        async move { tracker.wait("job_1", WaitOptions::default()).await }
+    });
+    registered(&tracker).await;
+    clock.advance(Duration::from_secs(30));
+    let err = waiting.await.unwrap().unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(404));
-    assert_eq!(clock.sleeps(), [Duration::from_secs(30)]);
 
-    let (server, _mocks) = api(&[(200, "processing")]);
+    let (server, _mocks) = api(&[(200, "processing")]).await;
     let clock = ManualClock::new();
     let tracker = JobTracker::new(&client(&server, &clock));
-    let err = tracker.wait("job_1", WaitOptions::default().timeout(Duration::from_secs(40))).await.unwrap_err();
-    assert!(matches!(&err, Error::WaitTimeout { last_seen: Some(_), .. }), "{err:?}");
-    let total: Duration = clock.sleeps().iter().sum();
-    assert_eq!(total, Duration::from_secs(40), "never past the deadline");
+    let waiting = tokio::spawn({
+        let tracker = tracker.clone();
+        async move { tracker.wait("job_1", WaitOptions::default().timeout(Duration::from_secs(40))).await }
+    });
+    registered(&tracker).await;
+    clock.advance(Duration::from_secs(30));
+    clock.advance(Duration::from_secs(10));
+    let err = waiting.await.unwrap().unwrap_err();
+    assert!(matches!(&err, Error::WaitTimeout { .. }), "{err:?}");
 }
 
 #[test]
