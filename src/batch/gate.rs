@@ -36,7 +36,11 @@ impl Gate {
             }
             let pause = left.min(SLICE);
             let clock = transport.clock().clone();
-            if self.client.runtime.block_on(async move { Ok(clock.sleep(pause).await) }).is_err() {
+            let slept = self.client.runtime.block_on(async move {
+                clock.sleep(pause).await;
+                Ok(())
+            });
+            if slept.is_err() {
                 // No runtime could start, so no timer: pause the thread itself.
                 std::thread::sleep(pause);
             }
