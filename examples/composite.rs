@@ -4,7 +4,14 @@
 //! ```text
 //! cargo run --example composite                      # offline, against the built-in simulator
 //! REMOVEBGVIDEO_API_KEY=... cargo run --example composite -- my-video.mp4   # the real API
+//! cargo run --example composite -- my-video.mp4 person.webm   # preview a transparent output
 //! ```
+//!
+//! Then it previews the same layout locally on two backgrounds, a colour and a video, with the
+//! system's ffmpeg (`removebgvideo::compose`, no job, no credits): on the transparent output given
+//! as the second argument (a WebM or MOV from a finished transparent job), or else on the
+//! transparent WebM that a finished job downloads from the simulator (a tiny 64x48 clip with
+//! alpha). Without ffmpeg the preview is skipped with a note on what to install.
 //!
 //! The docs pass `composition` when a draft is started, so the job is created with
 //! `auto_start(false)` and started with the layout. A colour background suits mp4 output;
@@ -16,6 +23,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use removebgvideo::client::API_KEY_ENV;
+use removebgvideo::compose::{Backdrop, ComposeError, Composer, Ffmpeg, Input, Output, Quality};
 use removebgvideo::models::Anchor;
 use removebgvideo::simulator::Simulator;
 use removebgvideo::{Background, Client, Composition, CreateJob, Error, Model, OutputFormat, StartJob, WaitOptions};
@@ -23,8 +31,16 @@ use removebgvideo::{Background, Client, Composition, CreateJob, Error, Model, Ou
 const SAMPLE_VIDEO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/assets/sample.mp4");
 
 fn main() -> ExitCode {
-    match run() {
+    if let Err(error) = run() {
+        eprintln!("error: {error}");
+        return ExitCode::FAILURE;
+    }
+    match preview(std::env::args_os().nth(2).map(PathBuf::from)) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(error @ (ComposeError::FfmpegNotFound { .. } | ComposeError::Missing { .. })) => {
+            println!("skipped the local preview: {error}");
+            ExitCode::SUCCESS
+        }
         Err(error) => {
             eprintln!("error: {error}");
             ExitCode::FAILURE
@@ -47,7 +63,7 @@ fn run() -> Result<(), Error> {
     println!("created draft {} ({})", draft.id, draft.status.as_ref().map_or("no status", |status| status.as_str()));
 
     // A 1080p canvas in dodger blue, the person at 80 % size standing on the bottom edge.
-    let layout = Composition::new(1920, 1080).anchor(Anchor::BottomCenter).scale(0.8).offset(0, -40);
+    let layout = layout();
     let started =
         client.start_job(&draft.id, &StartJob::new().background(Background::hex("#1E90FF")).composition(layout))?;
     println!("started {}", started.id);
@@ -75,4 +91,51 @@ fn connect() -> Result<(Option<Simulator>, Client), Error> {
     println!("No {API_KEY_ENV} set: running offline against the built-in API simulator at {}.", simulator.base_url());
     let client = simulator.client()?;
     Ok((Some(simulator), client))
+}
+
+/// The layout of the job, which the local preview follows too.
+fn layout() -> Composition {
+    Composition::new(1920, 1080).anchor(Anchor::BottomCenter).scale(0.8).offset(0, -40)
+}
+
+/// The job's layout on two backgrounds, composed locally: no job, no credits.
+fn preview(transparent: Option<PathBuf>) -> Result<(), ComposeError> {
+    let ffmpeg = Ffmpeg::locate()?;
+    let (_folder, foreground) = match transparent {
+        Some(path) => (None, Input::detect(path)?),
+        None => {
+            let folder = tempfile::tempdir().map_err(|source| ComposeError::Io {
+                action: "create a temporary folder in",
+                path: std::env::temp_dir(),
+                source,
+            })?;
+            let path = folder.path().join("simulator-output.webm");
+            let bytes = removebgvideo::simulator::output_asset("webm").unwrap_or_default();
+            std::fs::write(&path, bytes).map_err(|source| ComposeError::Io {
+                action: "write the simulator's transparent output to",
+                path: path.clone(),
+                source,
+            })?;
+            (Some(folder), Input::Webm(path))
+        }
+    };
+    let backgrounds = [
+        (Backdrop::hex("#1E90FF")?, "removebgvideo-preview-blue.mp4"),
+        (Backdrop::video(SAMPLE_VIDEO), "removebgvideo-preview-video.mp4"),
+    ];
+    for (background, name) in backgrounds {
+        let composer = Composer::new(foreground.clone(), Output::Mp4(name.into()))
+            .ffmpeg(ffmpeg.clone())
+            .background(background)
+            .composition(layout())
+            .quality(Quality::Draft);
+        let written = composer.run_with_progress(|progress| {
+            if let Some(fraction) = progress.fraction() {
+                print!("\rpreviewing {name}: {:3.0} %", fraction * 100.0);
+                let _ = std::io::Write::flush(&mut std::io::stdout());
+            }
+        })?;
+        println!("\rpreviewed locally (no credits) -> {}", written.display());
+    }
+    Ok(())
 }

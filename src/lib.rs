@@ -178,6 +178,7 @@
 //! | `client` | through a TLS feature | [`Client`], [`AdminClient`], [`AsyncClient`], [`AsyncAdminClient`] (without a TLS feature: http only) |
 //! | `axum` | no | `webhook::axum::VerifiedWebhook`, an extractor for verified webhook deliveries; needs no HTTP client |
 //! | `batch` | no | `batch`: resumable processing of many videos with a crash-safe journal |
+//! | `compose` | no | `compose`: a transparent output on a colour, image or video background with the system's ffmpeg, no credits spent; needs no HTTP client |
 //! | `tracing` | no | one `tracing` span per HTTP attempt: method, route, status, attempt, duration, request id; never a credential |
 //! | `test-util` | no | `simulator`, `clock::ManualClock` |
 #![deny(missing_docs)]
@@ -199,6 +200,9 @@ pub mod webhook;
 #[cfg(feature = "batch")]
 #[cfg_attr(docsrs, doc(cfg(feature = "batch")))]
 pub mod batch;
+#[cfg(feature = "compose")]
+#[cfg_attr(docsrs, doc(cfg(feature = "compose")))]
+pub mod compose;
 #[cfg(feature = "test-util")]
 #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
 pub mod simulator;

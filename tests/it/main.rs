@@ -12,6 +12,7 @@ mod async_service;
 mod batch;
 mod batch_resume;
 mod calls;
+mod compose;
 mod concurrency;
 mod credentials;
 mod decode_props;

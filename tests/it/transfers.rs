@@ -287,18 +287,19 @@ fn slow_reading_upload_api(piece: usize, pause: Duration, fast_tail: usize) -> S
 
 #[test]
 fn an_upload_longer_than_the_stall_timeout_succeeds_while_it_keeps_moving() {
-    // 64 MiB: the first 56 MiB read 64 KiB per 2 ms sleep, so at least 1.75 s in all (the
-    // sleeps guarantee it) against a 1 s stall limit, with pauses of a few ms between reads
-    // (hundreds of times inside it). The last 8 MiB (more than the kernel's largest send
+    // 64 MiB: the first 56 MiB read 64 KiB per 4 ms sleep, so at least 3.5 s in all (the
+    // sleeps guarantee it) against a 3 s stall limit, with pauses of a few ms between reads
+    // (hundreds of times inside it, so a loaded machine that delays a read tenfold still
+    // passes). The last 8 MiB (more than the kernel's largest send
     // buffer, 4 MiB, plus the receive buffer and one 512 KiB chunk in flight) are read at once:
     // the stall clock, which runs from the last chunk handed over until the answer, sees only
-    // that drain, milliseconds against the 1 s limit.
+    // that drain, milliseconds against the 3 s limit.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("slow.mp4");
     std::fs::write(&path, pattern(64 * 1024 * 1024)).unwrap();
-    let url = slow_reading_upload_api(64 * 1024, Duration::from_millis(2), 8 * 1024 * 1024);
+    let url = slow_reading_upload_api(64 * 1024, Duration::from_millis(4), 8 * 1024 * 1024);
     let client =
-        Client::builder(KEY).base_url(url).stall_timeout(Duration::from_secs(1)).max_retries(0).build().unwrap();
+        Client::builder(KEY).base_url(url).stall_timeout(Duration::from_secs(3)).max_retries(0).build().unwrap();
 
     let upload = client.upload(&path).send().expect("an upload that keeps moving is not cut off");
 

@@ -1,0 +1,221 @@
+//! What a composition writes, and how well.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use super::error::{invalid, ComposeError};
+use super::input::extension;
+
+/// The file (or folder) a composition writes. It appears only when ffmpeg has finished: until
+/// then ffmpeg writes beside it (`NAME.part`), and that is removed on failure or cancellation.
+///
+/// ```
+/// use removebgvideo::compose::Output;
+///
+/// assert_eq!(Output::detect("out.mp4")?, Output::Mp4("out.mp4".into()));
+/// assert_eq!(Output::detect("frames/")?, Output::PngFrames("frames/".into()));
+/// # Ok::<(), removebgvideo::compose::ComposeError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Output {
+    /// H.264 MP4 (`libx264`, yuv420p, fast start); no alpha, so it needs a background, and a
+    /// canvas of even width and height.
+    Mp4(PathBuf),
+    /// VP9 WebM with alpha (`libvpx-vp9`, yuva420p).
+    Webm(PathBuf),
+    /// ProRes 4444 MOV with alpha (`prores_ks`, yuva444p10le).
+    Mov(PathBuf),
+    /// A folder of RGBA PNG frames `frame_00001.png`, … (created; it must not exist, or be empty).
+    PngFrames(PathBuf),
+}
+
+/// How good the output looks, against how long it takes and how large it is.
+///
+/// | | MP4 (x264) | WebM (VP9) | MOV (ProRes) | PNG |
+/// |---|---|---|---|---|
+/// | `Draft` | CRF 28, `veryfast` | CRF 40, realtime | 4444 | fast compression |
+/// | `Standard` | CRF 20, `medium` | CRF 31, `good`, cpu-used 4 | 4444 | default |
+/// | `High` | CRF 16, `slow` | CRF 24, `good`, cpu-used 1 | 4444 XQ | smallest files |
+/// | `Crf(n)` | CRF n, `medium` | CRF n, `good`, cpu-used 4 | 4444, qscale n | default |
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Quality {
+    /// Quick previews.
+    Draft,
+    /// Good for sharing (the default).
+    #[default]
+    Standard,
+    /// Close to the source.
+    High,
+    /// An explicit constant rate factor (x264: 0..=51, VP9: 0..=63; lower is better), or
+    /// ProRes's quantizer (1..=31).
+    Crf(u8),
+}
+
+impl Output {
+    /// The kind named by the extension: `.mp4`, `.webm`, `.mov`; a path with no extension (or
+    /// an existing folder) is a folder of PNG frames.
+    ///
+    /// # Errors
+    ///
+    /// [`ComposeError::Invalid`] for another extension.
+    pub fn detect(path: impl Into<PathBuf>) -> Result<Self, ComposeError> {
+        let path = path.into();
+        if path.is_dir() {
+            return Ok(Self::PngFrames(path));
+        }
+        Ok(match extension(&path).as_deref() {
+            Some("mp4" | "m4v") => Self::Mp4(path),
+            Some("webm") => Self::Webm(path),
+            Some("mov") => Self::Mov(path),
+            None => Self::PngFrames(path),
+            Some(_) => {
+                return Err(invalid(
+                    "output",
+                    format!("{} is not .mp4, .webm, .mov or a folder for PNG frames", path.display()),
+                ))
+            }
+        })
+    }
+
+    /// The file or folder written.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        match self {
+            Self::Mp4(path) | Self::Webm(path) | Self::Mov(path) | Self::PngFrames(path) => path,
+        }
+    }
+
+    /// Whether the output keeps an alpha channel.
+    #[must_use]
+    pub fn has_alpha(&self) -> bool {
+        !matches!(self, Self::Mp4(_))
+    }
+
+    /// Where ffmpeg writes until it has finished: `NAME.part` beside the output.
+    pub(crate) fn partial(&self) -> PathBuf {
+        let mut name = self.path().file_name().map(OsString::from).unwrap_or_else(|| OsString::from("output"));
+        name.push(".part");
+        self.path().with_file_name(name)
+    }
+
+    /// The pixel format the graph ends in.
+    pub(crate) fn pixel_format(&self) -> &'static str {
+        match self {
+            Self::Mp4(_) => "yuv420p",
+            Self::Webm(_) => "yuva420p",
+            Self::Mov(_) => "yuva444p10le",
+            Self::PngFrames(_) => "rgba",
+        }
+    }
+
+    /// The encoder, and what needs it (for a [`ComposeError::Missing`]).
+    pub(crate) fn encoder(&self) -> (&'static str, &'static str) {
+        match self {
+            Self::Mp4(_) => ("libx264", "writing H.264 MP4"),
+            Self::Webm(_) => ("libvpx-vp9", "writing VP9 WebM with alpha"),
+            Self::Mov(_) => ("prores_ks", "writing ProRes 4444 MOV"),
+            Self::PngFrames(_) => ("png", "writing PNG frames"),
+        }
+    }
+
+    /// The audio encoder this container gets, if it takes audio.
+    pub(crate) fn audio_encoder(&self) -> Option<&'static str> {
+        match self {
+            Self::Mp4(_) | Self::Mov(_) => Some("aac"),
+            Self::Webm(_) => Some("libopus"),
+            Self::PngFrames(_) => None,
+        }
+    }
+
+    /// Codec, quality and container arguments, ending with the partial output path.
+    pub(crate) fn args(&self, quality: Quality) -> Vec<OsString> {
+        let mut args: Vec<String> = vec!["-c:v".into(), self.encoder().0.into()];
+        let words = |list: &[&str]| list.iter().map(|word| (*word).to_owned()).collect::<Vec<_>>();
+        match self {
+            Self::Mp4(_) => {
+                let (crf, preset) = match quality {
+                    Quality::Draft => (28, "veryfast"),
+                    Quality::Standard => (20, "medium"),
+                    Quality::High => (16, "slow"),
+                    Quality::Crf(n) => (n.min(51), "medium"),
+                };
+                args.extend(words(&[
+                    "-preset",
+                    preset,
+                    "-crf",
+                    &crf.to_string(),
+                    "-movflags",
+                    "+faststart",
+                    "-f",
+                    "mp4",
+                ]));
+            }
+            Self::Webm(_) => {
+                let (crf, deadline, cpu) = match quality {
+                    Quality::Draft => (40, "realtime", 8),
+                    Quality::Standard => (31, "good", 4),
+                    Quality::High => (24, "good", 1),
+                    Quality::Crf(n) => (n.min(63), "good", 4),
+                };
+                args.extend(words(&[
+                    "-crf",
+                    &crf.to_string(),
+                    "-b:v",
+                    "0",
+                    "-deadline",
+                    deadline,
+                    "-cpu-used",
+                    &cpu.to_string(),
+                    "-row-mt",
+                    "1",
+                    "-f",
+                    "webm",
+                ]));
+            }
+            Self::Mov(_) => {
+                let profile = if quality == Quality::High { "4444xq" } else { "4444" };
+                args.extend(words(&["-profile:v", profile, "-vendor", "apl0"]));
+                if let Quality::Crf(n) = quality {
+                    args.extend(words(&["-qscale:v", &n.clamp(1, 31).to_string()]));
+                }
+                args.extend(words(&["-f", "mov"]));
+            }
+            Self::PngFrames(_) => {
+                match quality {
+                    Quality::Draft => args.extend(words(&["-compression_level", "1"])),
+                    Quality::High => args.extend(words(&["-compression_level", "9"])),
+                    Quality::Standard | Quality::Crf(_) => {}
+                }
+                args.extend(words(&["-start_number", "1", "-f", "image2"]));
+            }
+        }
+        let mut args: Vec<OsString> = args.into_iter().map(OsString::from).collect();
+        let partial = self.partial();
+        // ffmpeg would read `-out.mp4` as an option: `./-out.mp4` is the same file.
+        let partial = if partial.is_relative() && partial.as_os_str().as_encoded_bytes().starts_with(b"-") {
+            Path::new(".").join(partial)
+        } else {
+            partial
+        };
+        args.push(match self {
+            Self::PngFrames(_) => partial.join("frame_%05d.png").into_os_string(),
+            _ => partial.into_os_string(),
+        });
+        args
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Output, Quality};
+
+    #[test]
+    fn the_output_argument_is_never_read_as_an_option() {
+        let args = Output::Mp4("-out.mp4".into()).args(Quality::Standard);
+        assert_eq!(args.last().unwrap(), "./-out.mp4.part");
+        let args = Output::PngFrames("frames".into()).args(Quality::Draft);
+        assert_eq!(args.last().unwrap(), "frames.part/frame_%05d.png");
+    }
+}
