@@ -5,8 +5,10 @@
 //! - [`Client`] (`blocking.rs`) and [`AdminClient`] are the blocking face: each call runs the
 //!   async one on the crate's own runtime (`runtime.rs`) and waits for it.
 //! - `builder.rs` builds all four; `transport/` sends every request (retries, timeouts,
-//!   credentials, redirects); `upload.rs`, `download.rs`, `wait.rs` and `paging.rs` are the
-//!   calls that are more than one request; `progress.rs` reports transfers; `clock.rs` is time
+//!   credentials, redirects, the shared back-off, the attempt observer); `options.rs` gives
+//!   calls other settings (`with_options`); `upload.rs`, `download.rs`, `wait.rs`,
+//!   `tracker.rs` (waits ended by webhooks), `process.rs` (file to output in one call) and
+//!   `paging.rs` are the calls that are more than one request; `progress.rs` reports transfers; `clock.rs` is time
 //!   as the clients see it; `error.rs` and `api_error.rs` are the errors every call returns,
 //!   and `redact.rs` is what of a server's words they may show.
 //!
