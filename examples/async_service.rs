@@ -5,6 +5,9 @@
 //!   come back to this service, and answers `201` with the job's id and status;
 //! - `GET /jobs/{id}` answers the job as the API reports it, with the webhook events this
 //!   service has received for it;
+//! - `GET /jobs/{id}/result` waits until the job has finished and answers it: a `JobTracker`
+//!   ends the wait on the job's webhook (one `GET` to the API), and polls only when no webhook
+//!   came for 30 s;
 //! - `POST /webhooks/removebgvideo` receives the API's signed deliveries (400 when malformed,
 //!   401 when the signature or the age is wrong), each delivery id handled once.
 //!
@@ -30,11 +33,11 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use removebgvideo::client::API_KEY_ENV;
+use removebgvideo::client::{JobTracker, API_KEY_ENV};
 use removebgvideo::simulator::Simulator;
 use removebgvideo::webhook::axum::VerifiedWebhook;
 use removebgvideo::webhook::Verifier;
-use removebgvideo::{AsyncClient, CreateJob, Error, Model};
+use removebgvideo::{AsyncClient, CreateJob, Error, Model, WaitOptions};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -46,6 +49,8 @@ pub const WEBHOOK_PATH: &str = "/webhooks/removebgvideo";
 pub struct AppState {
     /// The async client: cheap to clone, shared by every request.
     pub client: AsyncClient,
+    /// Ends waits on webhooks, one for the whole service; the webhook route feeds it.
+    pub tracker: JobTracker,
     /// Verifies deliveries; the `VerifiedWebhook` extractor takes it from the state.
     pub verifier: Verifier,
     /// Where the API should deliver this service's webhooks (`{public_url}/webhooks/removebgvideo`).
@@ -82,6 +87,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/jobs", post(create_job))
         .route("/jobs/{id}", get(job_status))
+        .route("/jobs/{id}/result", get(job_result))
         .route(WEBHOOK_PATH, post(receive_webhook))
         .with_state(state)
 }
@@ -117,9 +123,18 @@ async fn job_status(State(state): State<AppState>, Path(id): Path<String>) -> Re
     })))
 }
 
+/// Waits (up to 10 min) for the job to finish. Thousands of these can wait at once: each is
+/// this request's own future, and the tracker they share holds a map entry per job.
+async fn job_result(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
+    let job = state.tracker.wait(&id, WaitOptions::default()).await?;
+    Ok(Json(json!({"id": job.id, "status": job.status, "output_url": job.output_url})))
+}
+
 /// Reached only by deliveries that passed the signature and age checks; the extractor answered
 /// the others with 400 or 401.
 async fn receive_webhook(State(state): State<AppState>, VerifiedWebhook(event): VerifiedWebhook) -> StatusCode {
+    // The tracker skips a redelivery and a stale event by itself.
+    state.tracker.observe(&event);
     let mut received = state.events.lock().unwrap_or_else(PoisonError::into_inner);
     if let Some(delivery_id) = &event.delivery_id {
         if !received.deliveries.insert(delivery_id.clone()) {
@@ -193,7 +208,8 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
         let verifier = Verifier::new(simulator.webhook_secret().unwrap_or("sim_webhook_secret"))?;
         (Some(simulator), client, verifier)
     };
-    let state = AppState { client, verifier, public_url, events: Arc::default() };
+    let tracker = JobTracker::new(&client);
+    let state = AppState { client, tracker, verifier, public_url, events: Arc::default() };
     let listener = tokio::net::TcpListener::bind(address).await?;
     println!("Listening on http://{address}: POST /jobs, GET /jobs/{{id}}, POST {WEBHOOK_PATH}");
     axum::serve(listener, app(state)).with_graceful_shutdown(shutdown_signal()).await?;

@@ -9,17 +9,17 @@
 //!
 //! Then it previews the same layout locally on two backgrounds, a colour and a video, with the
 //! system's ffmpeg (`removebgvideo::compose`, no job, no credits): on the transparent output given
-//! as the second argument (a WebM or MOV from a finished transparent job), or else on a small
-//! stand-in made with ffmpeg, because the simulator's outputs are placeholder bytes. Without
-//! ffmpeg the preview is skipped with a note on what to install.
+//! as the second argument (a WebM or MOV from a finished transparent job), or else on the
+//! transparent WebM that a finished job downloads from the simulator (a tiny 64x48 clip with
+//! alpha). Without ffmpeg the preview is skipped with a note on what to install.
 //!
 //! The docs pass `composition` when a draft is started, so the job is created with
 //! `auto_start(false)` and started with the layout. A colour background suits mp4 output;
 //! transparency needs webm, mov, gif, webp or png_sequence. Without `REMOVEBGVIDEO_API_KEY` it
 //! runs against [`removebgvideo::simulator::Simulator`] on 127.0.0.1 and says so first.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::path::PathBuf;
+use std::process::ExitCode;
 use std::time::Duration;
 
 use removebgvideo::client::API_KEY_ENV;
@@ -101,7 +101,7 @@ fn layout() -> Composition {
 /// The job's layout on two backgrounds, composed locally: no job, no credits.
 fn preview(transparent: Option<PathBuf>) -> Result<(), ComposeError> {
     let ffmpeg = Ffmpeg::locate()?;
-    let (_stand_in, foreground) = match transparent {
+    let (_folder, foreground) = match transparent {
         Some(path) => (None, Input::detect(path)?),
         None => {
             let folder = tempfile::tempdir().map_err(|source| ComposeError::Io {
@@ -109,7 +109,13 @@ fn preview(transparent: Option<PathBuf>) -> Result<(), ComposeError> {
                 path: std::env::temp_dir(),
                 source,
             })?;
-            let path = stand_in(&ffmpeg, folder.path())?;
+            let path = folder.path().join("simulator-output.webm");
+            let bytes = removebgvideo::simulator::output_asset("webm").unwrap_or_default();
+            std::fs::write(&path, bytes).map_err(|source| ComposeError::Io {
+                action: "write the simulator's transparent output to",
+                path: path.clone(),
+                source,
+            })?;
             (Some(folder), Input::Webm(path))
         }
     };
@@ -132,26 +138,4 @@ fn preview(transparent: Option<PathBuf>) -> Result<(), ComposeError> {
         println!("\rpreviewed locally (no credits) -> {}", written.display());
     }
     Ok(())
-}
-
-/// A 2 s transparent WebM: a moving test pattern in a disc, made with ffmpeg's `lavfi`.
-fn stand_in(ffmpeg: &Ffmpeg, folder: &Path) -> Result<PathBuf, ComposeError> {
-    let path = folder.join("stand-in.webm");
-    let graph = "color=c=black@0.0:s=640x720:r=25:d=2,format=rgba[c];\
-                 testsrc2=s=480x480:r=25,format=rgba,geq=r='r(X,Y)':g='g(X,Y)':b='b(X,Y)':\
-                 a='if(lt(hypot(X-240,Y-240),230),255,0)'[p];\
-                 [c][p]overlay=x=80:y=240:shortest=1:format=rgb,format=yuva420p";
-    let output = Command::new(ffmpeg.program())
-        .args(["-hide_banner", "-v", "error", "-y", "-filter_complex", graph])
-        .args(["-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8"])
-        .arg(&path)
-        .output()
-        .map_err(|source| ComposeError::FfmpegUnusable { path: ffmpeg.program().to_owned(), source })?;
-    if !output.status.success() {
-        return Err(ComposeError::Failed {
-            status: output.status.to_string(),
-            stderr_tail: String::from_utf8_lossy(&output.stderr).into_owned(),
-        });
-    }
-    Ok(path)
 }

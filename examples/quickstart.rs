@@ -62,7 +62,7 @@ fn run() -> Result<(), Error> {
     println!("  output   {} ({bytes} bytes)", output.display());
     if let Target::Simulator(simulator) = &target {
         println!("  server   the simulator answered {} requests", simulator.requests().len());
-        println!("  (its output is placeholder bytes, not a real video; set {API_KEY_ENV} for a real run)");
+        println!("  (the simulator's output is a real, tiny VP9 WebM with alpha; set {API_KEY_ENV} for a real run)");
     }
     Ok(())
 }

@@ -245,8 +245,15 @@ impl Batch {
         self
     }
 
-    /// The shared back-off when the server gives no `Retry-After`: `base`, doubling up to `max`
-    /// (defaults 1 s and 16 s). At most an hour each.
+    /// Was the batch's own shared back-off. Since 0.3 the back-off is the client's, shared by
+    /// every call through it and its clones, and paced by its retry policy
+    /// ([`RetryPolicy::initial_backoff`](crate::RetryPolicy::initial_backoff) and
+    /// [`max_backoff`](crate::RetryPolicy::max_backoff)); these values are still checked, and
+    /// otherwise unused.
+    #[deprecated(
+        since = "0.3.0",
+        note = "the shared back-off is the client's: set it with `ClientBuilder::retry_policy`"
+    )]
     pub fn backoff(mut self, base: Duration, max: Duration) -> Self {
         self.backoff = base;
         self.max_backoff = max;

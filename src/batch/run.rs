@@ -111,7 +111,7 @@ pub(crate) fn run(batch: &Batch, items: Vec<Planned>) -> Result<BatchReport, Bat
     let pace = Pace::new(Arc::clone(&batch.clock), batch.client.runtime.clone());
     let engine = Engine {
         batch,
-        gate: Gate::new(pace.clone(), batch.backoff, batch.max_backoff),
+        gate: Gate::new(&batch.client),
         pace,
         journal,
         board: Arc::default(),
@@ -368,7 +368,6 @@ impl Engine<'_> {
         }
         match self.batch.client.upload(path).send() {
             Ok(upload) => {
-                self.gate.success();
                 if self.record(idx, Step::Uploaded { video_url: upload.video_url.clone() }) {
                     self.emit(Event::Uploaded { item: self.id(idx).to_owned() });
                     self.create(idx, upload.video_url, 0);
@@ -410,7 +409,6 @@ impl Engine<'_> {
         self.emit(Event::CreateSent { item: item.id.clone() });
         let error = match self.batch.client.create_job(&request) {
             Ok(submission) => {
-                self.gate.success();
                 return self.created(idx, submission.id);
             }
             Err(error) => error,
@@ -426,7 +424,6 @@ impl Engine<'_> {
             }
             Some(StatusCode::TOO_MANY_REQUESTS) => {
                 if self.refused(idx, &error) {
-                    self.gate.rate_limited(error.retry_after());
                     self.retry_create(idx, video_url, tries, &error);
                 }
             }
@@ -437,7 +434,6 @@ impl Engine<'_> {
             }
             // A 5xx answer, or no usable answer at all: the server may have made the job.
             answered => {
-                self.gate.server_error();
                 let wanted = [Wanted { item: item.id.clone(), attempt, video_url: video_url.clone(), sent_at: at }];
                 match lookup::find_jobs(&self.batch.client, &wanted, &self.known()) {
                     Ok(found) if found.contains_key(&0) => {
@@ -540,7 +536,6 @@ impl Engine<'_> {
         let idx = flight.idx;
         match self.batch.client.get_job(&flight.job_id) {
             Ok(job) if job.is_completed() => {
-                self.gate.success();
                 let step = Step::Finished {
                     job_id: job.id.clone(),
                     status: job.status.to_string(),
@@ -561,7 +556,6 @@ impl Engine<'_> {
                 None
             }
             Ok(job) if job.is_failed() => {
-                self.gate.success();
                 let message = job.error.clone().unwrap_or_else(|| "the job failed; the service gave no reason".into());
                 let step = Step::Finished {
                     job_id: job.id.clone(),
@@ -582,7 +576,6 @@ impl Engine<'_> {
                 None
             }
             Ok(job) => {
-                self.gate.success();
                 self.emit(Event::Progress {
                     item: self.id(idx).to_owned(),
                     job_id: job.id.clone(),
@@ -630,7 +623,6 @@ impl Engine<'_> {
             });
         match saved {
             Ok(size) => {
-                self.gate.success();
                 if self.record(idx, Step::Downloaded { path: path.clone(), size }) {
                     self.emit(Event::Downloaded { item: self.id(idx).to_owned(), path: path.clone(), size });
                     self.settle(idx, ItemStatus::Completed, Some(job.id), Some(path), None);
@@ -644,17 +636,9 @@ impl Engine<'_> {
         }
     }
 
-    /// Tells the gate about a failure that may pass; `true` when it may.
+    /// Whether a failure may pass. (The client's shared back-off has already counted it.)
     fn transient(&self, error: &Error) -> bool {
-        if error.status() == Some(StatusCode::TOO_MANY_REQUESTS) {
-            self.gate.rate_limited(error.retry_after());
-            true
-        } else if error.is_retryable() {
-            self.gate.server_error();
-            true
-        } else {
-            false
-        }
+        error.is_retryable()
     }
 
     /// Stops every later create: the account is out of credits.

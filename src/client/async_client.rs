@@ -82,6 +82,11 @@ impl AsyncClient {
         Ok(Self { transport: transport.hiding(&api_key), api_key })
     }
 
+    /// This client's key over another handle of the same pool.
+    pub(crate) fn with_transport(&self, transport: Transport) -> Self {
+        Self { transport, api_key: self.api_key.clone() }
+    }
+
     /// An admin client that shares this client's connection pool and settings.
     ///
     /// # Errors

@@ -233,6 +233,22 @@ impl<C: BuildClient> ClientBuilder<C> {
         self
     }
 
+    /// Calls `on_attempt` after every HTTP attempt of an API call (retries included), with the
+    /// method, the route template, the status or the kind of error, the attempt number, the
+    /// duration and the request id: for metrics. It never sees a credential, an id in a path
+    /// or a query. It runs on the task that made the call, so keep it short.
+    pub fn on_attempt(mut self, on_attempt: impl Fn(&crate::client::AttemptInfo) + Send + Sync + 'static) -> Self {
+        self.config.on_attempt = Some(crate::client::transport::AttemptObserver(Arc::new(on_attempt)));
+        self
+    }
+
+    /// At most `n` requests of this client and its clones in flight at once (default: no
+    /// cap); the others wait their turn. Zero is refused at build.
+    pub fn max_in_flight(mut self, n: usize) -> Self {
+        self.config.max_in_flight = Some(n);
+        self
+    }
+
     /// Allows a plain-`http` base URL to a non-loopback host (default `false`): the credential
     /// then travels unencrypted.
     pub fn allow_insecure_http(mut self, allow: bool) -> Self {

@@ -24,6 +24,8 @@ const WRITE_BUFFER_BYTES: usize = 256 * 1024;
 pub struct Download<'a> {
     client: &'a Client,
     url: String,
+    /// The job the URL came from, to fetch a fresh URL once when it has expired.
+    job_id: Option<String>,
     on_progress: Option<Box<dyn FnMut(TransferProgress) + 'a>>,
 }
 
@@ -33,6 +35,8 @@ pub struct Download<'a> {
 pub struct AsyncDownload<'a> {
     client: &'a AsyncClient,
     url: String,
+    /// The job the URL came from, to fetch a fresh URL once when it has expired.
+    job_id: Option<String>,
     on_progress: Option<Box<dyn FnMut(TransferProgress) + Send + 'a>>,
 }
 
@@ -45,15 +49,17 @@ impl AsyncClient {
     /// pause longer than the [stall timeout](crate::client::ClientBuilder::stall_timeout) ends it, or
     /// the [transfer timeout](crate::client::ClientBuilder::transfer_timeout) when one is set.
     pub fn download(&self, output_url: &str) -> AsyncDownload<'_> {
-        AsyncDownload { client: self, url: output_url.to_owned(), on_progress: None }
+        AsyncDownload { client: self, url: output_url.to_owned(), job_id: None, on_progress: None }
     }
 
-    /// Starts a download of a completed job's output.
+    /// Starts a download of a completed job's output. When the output host answers 403, 404
+    /// or 410 (the signed URL has expired), [`to_path`](AsyncDownload::to_path) fetches the
+    /// job once more (`get_job`) for a fresh URL and carries on.
     ///
     /// # Errors
     /// [`Error::InvalidInput`] when the job has no `output_url` (it is not completed).
     pub fn download_output(&self, job: &Job) -> Result<AsyncDownload<'_>, Error> {
-        Ok(self.download(output_url(job)?))
+        Ok(AsyncDownload { job_id: Some(job.id.clone()), ..self.download(output_url(job)?) })
     }
 }
 
@@ -72,15 +78,16 @@ impl Client {
     /// # Ok::<(), removebgvideo::Error>(())
     /// ```
     pub fn download(&self, output_url: &str) -> Download<'_> {
-        Download { client: self, url: output_url.to_owned(), on_progress: None }
+        Download { client: self, url: output_url.to_owned(), job_id: None, on_progress: None }
     }
 
-    /// Starts a download of a completed job's output.
+    /// Starts a download of a completed job's output; an expired URL is refreshed once, as
+    /// [`AsyncClient::download_output`] does.
     ///
     /// # Errors
     /// [`Error::InvalidInput`] when the job has no `output_url` (it is not completed).
     pub fn download_output(&self, job: &Job) -> Result<Download<'_>, Error> {
-        Ok(self.download(output_url(job)?))
+        Ok(Download { job_id: Some(job.id.clone()), ..self.download(output_url(job)?) })
     }
 }
 
@@ -97,18 +104,16 @@ impl<'a> Download<'a> {
         self
     }
 
-    /// Writes the output to `path` and returns its size in bytes. The bytes go to a `.part`
-    /// file beside it first, renamed into place once complete, so `path` never holds half a
-    /// video; the `.part` file is removed when the download fails.
+    /// Writes the output to `path` and returns its size in bytes; see
+    /// [`AsyncDownload::to_path`] for how it survives the network.
     ///
     /// # Errors
-    /// [`Error::Io`] naming the file; [`Error::Api`] when the output host answers non-2xx;
-    /// [`Error::Transport`] when the transfer fails or stalls.
+    /// As [`AsyncDownload::to_path`].
     pub fn to_path(self, path: impl AsRef<Path>) -> Result<u64, Error> {
-        let transport = &self.client.inner.transport;
         let future = save(
-            transport,
-            &self.url,
+            &self.client.inner,
+            self.url,
+            self.job_id.as_deref(),
             path.as_ref(),
             |file| Blocking(io::BufWriter::with_capacity(WRITE_BUFFER_BYTES, file)),
             self.on_progress,
@@ -136,16 +141,25 @@ impl<'a> AsyncDownload<'a> {
         self
     }
 
-    /// Writes the output to `path` and returns its size in bytes. The bytes go to a `.part`
-    /// file beside it first, renamed into place once complete: `path` never holds half a video,
-    /// and when the download fails or its future is dropped, the `.part` file is removed.
+    /// Writes the output to `path` and returns its size in bytes.
+    ///
+    /// The bytes go to a `.part` file beside `path`, renamed into place once whole: `path`
+    /// never holds half a video. A download that breaks off (a dropped connection, a stall, a
+    /// 5xx or 429 from the output host) is tried again with the client's
+    /// [retry policy](crate::RetryPolicy)'s pauses, for as long as each try brings new bytes,
+    /// and resumes from the end of the `.part` file with `Range` when the host answers `206`,
+    /// or starts over when it sends the whole file. Started from
+    /// [`download_output`](AsyncClient::download_output), an expired URL (403, 404 or 410
+    /// from the output host) is refreshed once through `get_job`. The size is checked against
+    /// `Content-Length` or `Content-Range`: a file that came out short is never renamed into
+    /// place. When the download fails or its future is dropped, the `.part` file is removed.
     ///
     /// # Errors
     /// [`Error::Io`] naming the file; [`Error::Api`] when the output host answers non-2xx;
-    /// [`Error::Transport`] when the transfer fails or stalls.
+    /// [`Error::Transport`] when the transfer fails or stalls, or ends short, after its retries.
     pub async fn to_path(self, path: impl AsRef<Path>) -> Result<u64, Error> {
         let wrap = |file| tokio::io::BufWriter::with_capacity(WRITE_BUFFER_BYTES, tokio::fs::File::from_std(file));
-        save(&self.client.transport, &self.url, path.as_ref(), wrap, self.on_progress).await
+        save(self.client, self.url, self.job_id.as_deref(), path.as_ref(), wrap, self.on_progress).await
     }
 
     /// Streams the output into `writer` and returns the number of bytes written (flushed).
@@ -171,7 +185,7 @@ where
     W: AsyncWrite + Unpin,
     F: FnMut(TransferProgress),
 {
-    let mut body = transport.open_download(url).await?;
+    let mut body = transport.open_download(url, 0).await?;
     let total = body.total();
     let write_error = |source| io_error("could not write the download to", label, source);
     let mut done = 0u64;
@@ -189,27 +203,127 @@ where
     Ok(done)
 }
 
-/// [`fetch`] into a `.part` file beside `path`, renamed to `path` once whole.
+/// Downloads into a `.part` file beside `path`, resuming or starting over after each break,
+/// and renames it to `path` once whole.
 async fn save<W, F>(
-    transport: &Transport,
-    url: &str,
+    client: &AsyncClient,
+    url: String,
+    job_id: Option<&str>,
     path: &Path,
-    wrap: impl FnOnce(fs::File) -> W,
-    on_progress: Option<F>,
+    wrap: impl Fn(fs::File) -> W,
+    mut on_progress: Option<F>,
 ) -> Result<u64, Error>
 where
     W: AsyncWrite + Unpin,
     F: FnMut(TransferProgress),
 {
-    let url = checked_url(url)?;
+    let transport = &client.transport;
+    let mut url = checked_url(&url)?;
     let partial = PartFile { path: partial_path(path), keep: false };
-    let file = fs::File::create(&partial.path).map_err(|source| io_error("could not create", &partial.path, source))?;
-    let mut writer = wrap(file);
-    let written = fetch(transport, url, &mut writer, &partial.path, on_progress).await?;
-    drop(writer);
+    fs::File::create(&partial.path).map_err(|source| io_error("could not create", &partial.path, source))?;
+    let policy = transport.retry_policy().clone();
+    let (mut on_disk, mut failures, mut refreshed) = (0u64, 0u32, false);
+    let written = loop {
+        let (now_on_disk, outcome) = save_once(transport, &url, &partial.path, on_disk, &wrap, &mut on_progress).await;
+        let progressed = now_on_disk > on_disk;
+        on_disk = now_on_disk;
+        let error = match outcome {
+            Ok(()) => break on_disk,
+            Err(error) => error,
+        };
+        if progressed {
+            failures = 0;
+        }
+        let status = error.status().map(|status| status.as_u16());
+        if let (Some(403 | 404 | 410), Some(job_id), false) = (status, job_id, refreshed) {
+            // A signed URL that expired: the job gives a fresh one, once.
+            refreshed = true;
+            let job = client.get_job(job_id).await?;
+            url = checked_url(output_url(&job)?)?;
+            continue;
+        }
+        if status == Some(416) {
+            // The host refuses the range: whatever is on disk is not a prefix it knows.
+            on_disk = 0;
+        } else if !error.is_retryable() {
+            return Err(error);
+        }
+        if failures >= policy.get_max_retries() {
+            return Err(error);
+        }
+        failures += 1;
+        let pause = policy.pause(failures).max(error.retry_after().unwrap_or_default());
+        transport.clock().sleep(pause).await;
+    };
     fs::rename(&partial.path, path).map_err(|source| io_error("could not move the download to", path, source))?;
     partial.kept();
     Ok(written)
+}
+
+/// One try: asks for the file from byte `from` and appends what comes to the `.part` file (or
+/// writes it from the start when the host sends the whole file). Returns how many bytes the
+/// file holds afterwards, all flushed, and whether the file is now whole.
+async fn save_once<W, F>(
+    transport: &Transport,
+    url: &url::Url,
+    part: &Path,
+    from: u64,
+    wrap: &impl Fn(fs::File) -> W,
+    on_progress: &mut Option<F>,
+) -> (u64, Result<(), Error>)
+where
+    W: AsyncWrite + Unpin,
+    F: FnMut(TransferProgress),
+{
+    let mut body = match transport.open_download(url.clone(), from).await {
+        Ok(body) => body,
+        Err(error) => return (from, Err(error)),
+    };
+    // A 206 for exactly the asked range continues the file; anything else is the whole file.
+    let start = if body.starts_at() == from { from } else { 0 };
+    let total = body.file_size();
+    let mut writer = match open_at(part, start) {
+        Ok(file) => wrap(file),
+        Err(error) => return (0, Err(error)),
+    };
+    let write_error = |source| io_error("could not write the download to", part, source);
+    let mut done = start;
+    let mut outcome = Ok(());
+    loop {
+        let chunk = match body.chunk().await {
+            Ok(Some(chunk)) => chunk,
+            Ok(None) => break,
+            Err(error) => {
+                outcome = Err(error);
+                break;
+            }
+        };
+        if let Err(source) = writer.write_all(&chunk).await {
+            return (done, Err(write_error(source)));
+        }
+        done += chunk.len() as u64;
+        if let Some(on_progress) = on_progress.as_mut() {
+            on_progress(TransferProgress { done, total });
+        }
+    }
+    // What was written stays usable for the next try only once it is on disk.
+    if let Err(source) = writer.flush().await {
+        return (start, Err(write_error(source)));
+    }
+    if outcome.is_ok() && total.is_some_and(|total| done != total) {
+        outcome = Err(body.cut_short());
+    }
+    (done, outcome)
+}
+
+/// The `.part` file, cut to `length` bytes and positioned at its end.
+fn open_at(part: &Path, length: u64) -> Result<fs::File, Error> {
+    use std::io::Seek;
+    let mut file =
+        fs::OpenOptions::new().write(true).open(part).map_err(|source| io_error("could not open", part, source))?;
+    file.set_len(length).map_err(|source| io_error("could not truncate", part, source))?;
+    file.seek(io::SeekFrom::Start(length)).map_err(|source| io_error("could not seek in", part, source))?;
+    Ok(file)
 }
 
 /// A `.part` file, removed when dropped unless [`kept`](PartFile::kept): a failed download, or

@@ -100,6 +100,15 @@ pub enum Error {
     #[error(transparent)]
     Config(#[from] ConfigError),
 
+    /// The call was not sent: the client's shared back-off (after a 429, or a run of 5xx
+    /// answers seen by any call through this client or its clones) holds every call for
+    /// longer than the retry policy waits out by itself.
+    #[error("every call through this client is paused for another {}, after the API answered 429 or several 5xx; try again then", human(*.retry_after))]
+    BackedOff {
+        /// How long the pause still lasts.
+        retry_after: Duration,
+    },
+
     /// A job that `wait_for_completion` waited for failed. Its message and `Debug` show the
     /// job's URLs without their query; [`Error::job`] gives the whole job.
     #[error("job {} failed: {}", redact::text(&.0.id, &[]), redact::text(.0.error.as_deref().unwrap_or("the service gave no reason"), &[]))]
@@ -176,6 +185,7 @@ impl fmt::Debug for Error {
                 f.debug_struct("InvalidInput").field("field", field).field("reason", reason).finish()
             }
             Self::Config(error) => f.debug_tuple("Config").field(error).finish(),
+            Self::BackedOff { retry_after } => f.debug_struct("BackedOff").field("retry_after", retry_after).finish(),
             // The job as it may be shown: `job()` gives it whole.
             Self::JobFailed(job) => f.debug_tuple("JobFailed").field(&redact::job(job)).finish(),
             Self::WaitTimeout { job_id, elapsed, last_seen, last_error } => f
@@ -355,7 +365,10 @@ impl Error {
     /// How long the server asked to wait before retrying, when it did.
     #[must_use]
     pub fn retry_after(&self) -> Option<Duration> {
-        self.api_error().and_then(ApiError::retry_after)
+        match self {
+            Self::BackedOff { retry_after } => Some(*retry_after),
+            _ => self.api_error().and_then(ApiError::retry_after),
+        }
     }
 
     /// Whether the account is out of credits (a 402, or the code `insufficient_credits`): top
@@ -385,7 +398,7 @@ impl Error {
         match self {
             Self::Api(error) => error.is_retryable(),
             Self::Transport(error) => error.is_transient(),
-            Self::Stalled { .. } => true,
+            Self::Stalled { .. } | Self::BackedOff { .. } => true,
             _ => false,
         }
     }

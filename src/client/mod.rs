@@ -5,8 +5,10 @@
 //! - [`Client`] (`blocking.rs`) and [`AdminClient`] are the blocking face: each call runs the
 //!   async one on the crate's own runtime (`runtime.rs`) and waits for it.
 //! - `builder.rs` builds all four; `transport/` sends every request (retries, timeouts,
-//!   credentials, redirects); `upload.rs`, `download.rs`, `wait.rs` and `paging.rs` are the
-//!   calls that are more than one request; `progress.rs` reports transfers; `clock.rs` is time
+//!   credentials, redirects, the shared back-off, the attempt observer); `options.rs` gives
+//!   calls other settings (`with_options`); `upload.rs`, `download.rs`, `wait.rs`,
+//!   `tracker.rs` (waits ended by webhooks), `process.rs` (file to output in one call) and
+//!   `paging.rs` are the calls that are more than one request; `progress.rs` reports transfers; `clock.rs` is time
 //!   as the clients see it; `error.rs` and `api_error.rs` are the errors every call returns,
 //!   and `redact.rs` is what of a server's words they may show.
 //!
@@ -26,10 +28,13 @@ pub(crate) mod builder;
 pub mod clock;
 pub(crate) mod download;
 pub(crate) mod error;
+pub(crate) mod options;
 pub(crate) mod paging;
+pub(crate) mod process;
 pub(crate) mod progress;
 pub(crate) mod redact;
 pub(crate) mod runtime;
+pub(crate) mod tracker;
 pub(crate) mod transport;
 pub(crate) mod upload;
 pub(crate) mod wait;
@@ -41,8 +46,11 @@ pub use blocking::{Client, ADMIN_TOKEN_ENV, API_KEY_ENV, BASE_URL_ENV};
 pub use builder::{BuildClient, ClientBuilder};
 pub use download::{AsyncDownload, Download};
 pub use error::{ConfigError, Error, JsonError, Transfer, TransportError};
+pub use options::RequestOptions;
 pub use paging::{AllJobs, AsyncAllJobs};
+pub use process::{Input, ProcessError, ProcessOptions, ProcessProgress, Processed, Stage};
 pub use progress::TransferProgress;
-pub use transport::RetryPolicy;
+pub use tracker::{JobTracker, Observed};
+pub use transport::{AttemptInfo, RetryPolicy};
 pub use upload::{AsyncFileUpload, FileUpload};
 pub use wait::WaitOptions;

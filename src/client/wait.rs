@@ -38,9 +38,10 @@ const DEFAULT_BACKOFF: (f64, Duration) = (1.5, Duration::from_secs(10));
 #[must_use]
 pub struct WaitOptions<'a> {
     interval: Duration,
-    timeout: Duration,
+    /// Also the deadline of a [`JobTracker`](crate::client::JobTracker)'s wait.
+    pub(crate) timeout: Duration,
     backoff: Backoff,
-    on_update: Option<UpdateCallback<'a>>,
+    pub(crate) on_update: Option<UpdateCallback<'a>>,
 }
 
 /// How the pause grows from one poll to the next.
@@ -176,11 +177,19 @@ impl AsyncClient {
         let deadline = deadline(started, options.timeout);
         let mut interval = options.interval;
         let mut last_seen: Option<Job> = None;
+        let mut last_error: Option<Error> = None;
         loop {
             let mut pause = interval;
-            let mut last_error = None;
-            // Each poll is one attempt: this loop is the retry, and it knows the deadline.
-            match self.transport.json_once::<Job>(&call).await {
+            // The client's shared back-off holds every call; when it outlasts the deadline, the
+            // poll is not sent at all (it would wait past the deadline).
+            let held = self.transport.backoff_remaining();
+            let outcome = if !held.is_zero() && deadline.saturating_duration_since(clock.now()) < held {
+                Err(Error::BackedOff { retry_after: held })
+            } else {
+                // Each poll is one attempt: this loop is the retry, and it knows the deadline.
+                self.transport.json_once::<Job>(&call).await
+            };
+            match outcome {
                 Ok(job) => {
                     let changed = last_seen
                         .as_ref()
@@ -190,6 +199,7 @@ impl AsyncClient {
                             on_update(&job);
                         }
                     }
+                    last_error = None;
                     match job.status {
                         JobStatus::Completed => return Ok(job),
                         JobStatus::Failed => return Err(Error::JobFailed(Box::new(job))),
@@ -199,7 +209,10 @@ impl AsyncClient {
                 Err(error) if error.is_retryable() => {
                     // A 429's Retry-After is a floor for the next poll, never past the deadline.
                     pause = pause.max(error.retry_after().unwrap_or_default());
-                    last_error = Some(error);
+                    // The answer that closed the back-off says more than the back-off itself.
+                    if !(matches!(error, Error::BackedOff { .. }) && last_error.is_some()) {
+                        last_error = Some(error);
+                    }
                 }
                 Err(error) => return Err(error),
             }

@@ -20,7 +20,8 @@ async fn start_service(sim: &Simulator) -> (SocketAddr, AppState) {
     let verifier = Verifier::new(sim.webhook_secret().expect("the simulator signs")).expect("verifier");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let address = listener.local_addr().expect("address");
-    let state = AppState { client, verifier, public_url: format!("http://{address}"), events: Arc::default() };
+    let tracker = removebgvideo::client::JobTracker::new(&client);
+    let state = AppState { client, tracker, verifier, public_url: format!("http://{address}"), events: Arc::default() };
     let app = service::app(state.clone());
     tokio::spawn(async move { axum::serve(listener, app).await });
     (address, state)
@@ -66,6 +67,12 @@ async fn a_job_is_created_followed_to_completion_and_its_webhooks_received() {
     sim.settle_async().await;
     let (_, last) = get_json(&http, format!("http://{address}/jobs/{id}")).await;
     assert_eq!(last["webhooks"], json!(["job.started", "job.completed"]), "{last}");
+
+    // The tracker heard `job.completed`: the wait ends at once, with one GET for the job.
+    let gets_before = sim.requests().iter().filter(|r| r.method == "GET").count();
+    let (status, result) = get_json(&http, format!("http://{address}/jobs/{id}/result")).await;
+    assert_eq!((status, &result["status"]), (200, &json!("completed")), "{result}");
+    assert_eq!(sim.requests().iter().filter(|r| r.method == "GET").count(), gets_before + 1);
 
     let deliveries = sim.webhook_deliveries();
     assert_eq!(deliveries.len(), 2);

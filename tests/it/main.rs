@@ -24,12 +24,14 @@ mod edge_props;
 mod error_codes;
 mod errors;
 mod faults;
+mod in_production;
 mod models;
 mod one_stack;
 // The PostgreSQL queue with worker processes of the command.
 #[cfg(all(unix, feature = "cli", feature = "postgres"))]
 mod queue;
 mod request_options;
+mod resumable_download;
 mod retries;
 mod secret_props;
 mod simulator;
@@ -37,6 +39,7 @@ mod simulator_as_user;
 mod simulator_jobs;
 mod simulator_live;
 mod tracing_spans;
+mod tracker;
 mod transfers;
 mod transport_faults;
 mod wait;

@@ -279,13 +279,17 @@ fn fixture() -> &'static Fixture {
     FIXTURE.get_or_init(|| {
         let current = Arc::new(Mutex::new(Case { status: 500, body: Vec::new() }));
         let base = start_stub(current.clone());
+        // The client's shared back-off (after a 429 or a run of 5xx) pauses on this clock,
+        // not for real.
+        let clock = removebgvideo::clock::ManualClock::new();
         let client = Client::builder(KEY)
             .base_url(&base)
+            .clock(clock.clone())
             .max_retries(0)
             .timeout(Duration::from_secs(10))
             .build()
             .expect("client");
-        let admin = AdminClient::builder(TOKEN).base_url(&base).max_retries(0).build().expect("admin");
+        let admin = AdminClient::builder(TOKEN).base_url(&base).clock(clock).max_retries(0).build().expect("admin");
         let mut upload = tempfile::NamedTempFile::with_suffix(".mp4").expect("file");
         upload.write_all(b"not really a video").expect("write");
         Fixture { client, admin, base, current, upload }

@@ -180,9 +180,11 @@ fn a_long_rate_limit_is_waited_out_by_the_service() {
     sim.inject(FaultRule::new(Fault::RateLimited { retry_after: 90 }).method("POST").path_prefix("/v1/jobs"));
 
     let mut slept = Vec::new();
+    // The service's own wait: the time passes for the client too (its back-off is shared).
     let job =
         my_service::create_job_patiently(&client, &CreateJob::new("https://cdn.example.com/a.mp4"), 3, &mut |d| {
             slept.push(d);
+            clock.advance(d);
         })
         .expect("created on the second attempt");
 
@@ -212,13 +214,14 @@ fn a_short_rate_limit_is_handled_by_the_client_alone() {
 #[test]
 fn the_service_gives_up_after_its_attempts() {
     let sim = Simulator::start().expect("simulator");
-    let (client, _clock) = client_for(&sim);
+    let (client, clock) = client_for(&sim);
     sim.inject(FaultRule::new(Fault::RateLimited { retry_after: 600 }).method("POST").path_prefix("/v1/jobs").times(5));
 
     let mut slept = Vec::new();
     let error =
         my_service::create_job_patiently(&client, &CreateJob::new("https://cdn.example.com/a.mp4"), 3, &mut |d| {
             slept.push(d);
+            clock.advance(d);
         })
         .unwrap_err();
 

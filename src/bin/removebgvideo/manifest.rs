@@ -38,8 +38,8 @@ impl JobFlags {
             .apply_text(self.text_prompt.clone(), self.webhook_url.clone())
     }
 
-    pub(crate) fn create_job(&self, video_url: &str) -> CreateJob {
-        let mut request = CreateJob::new(video_url);
+    /// These options set on `request`.
+    pub(crate) fn apply(&self, mut request: CreateJob) -> CreateJob {
         if let Some(model) = &self.model {
             request = request.model(Model::from(model.as_str()));
         }

@@ -4,12 +4,12 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use removebgvideo::client::TransferProgress;
-use removebgvideo::{Client, Job, WaitOptions};
+use removebgvideo::client::{ProcessOptions, ProcessProgress};
+use removebgvideo::{Client, Job};
 
 use crate::connect::connect;
 use crate::manifest::JobFlags;
-use crate::{print_json, Failure};
+use crate::{error_chain, print_json, Failure};
 
 /// `removebgvideo run`.
 #[derive(Debug, clap::Args)]
@@ -55,75 +55,47 @@ fn is_url(input: &str) -> bool {
     input.starts_with("http://") || input.starts_with("https://")
 }
 
-/// Upload (for a file), create, wait, download: one function, so that a single library call
-/// can take its place.
+/// Upload (for a file), create, wait, download: the library's `process`, its stages on the bar.
 fn process(client: &Client, args: &Args, bar: &ProgressBar) -> Result<(Job, PathBuf, u64), Failure> {
-    let video_url = if is_url(&args.input) {
-        args.input.clone()
-    } else {
-        bar.set_message("uploading");
-        let shown = bar.clone();
-        let upload = client
-            .upload(&args.input)
-            .progress(move |moved: TransferProgress| {
-                if let Some(total) = moved.total.filter(|total| *total > 0) {
-                    shown.set_length(total);
-                    shown.set_position(moved.done);
-                }
-            })
-            .send()?;
-        upload.video_url
-    };
-    bar.set_message("creating the job");
-    let submission = client.create_job(&args.job.create_job(&video_url))?;
-    bar.set_message(format!("{} queued", submission.id));
-    bar.set_length(100);
-    bar.set_position(0);
+    let path = args.out.clone().unwrap_or_else(|| default_output(&args.input, args.job.output_format.as_deref()));
+    let flags = args.job.clone();
     let shown = bar.clone();
-    let options = WaitOptions::default().timeout(Duration::from_secs(args.timeout)).on_update(move |job: &Job| {
-        shown.set_message(format!("{} {}", job.id, job.status));
-        if let Some(progress) = job.progress {
-            // A percentage from 0 to 100; anything else is shown at its nearest end.
-            shown.set_position(progress.clamp(0.0, 100.0).round() as u64);
-        }
-    });
-    let job = match client.wait_for_completion(&submission.id, options) {
-        Ok(job) => job,
-        Err(removebgvideo::Error::JobFailed(job)) => {
-            let reason = job.error.clone().unwrap_or_else(|| "the service gave no reason".into());
-            return Err(Failure(format!("job {} failed: {reason}", job.id), 1));
-        }
-        Err(error) => return Err(error.into()),
-    };
-    let path = args.out.clone().unwrap_or_else(|| default_output(&args.input, &job));
-    bar.set_message("downloading");
-    bar.set_position(0);
-    let shown = bar.clone();
-    let size = client
-        .download_output(&job)?
-        .progress(move |moved: TransferProgress| {
-            if let Some(total) = moved.total.filter(|total| *total > 0) {
-                shown.set_length(total);
-                shown.set_position(moved.done);
+    let options = ProcessOptions::new()
+        .job(move |request| flags.apply(request))
+        .timeout(Duration::from_secs(args.timeout))
+        .on_progress(move |progress: &ProcessProgress| {
+            let job = progress.job_id.as_deref().map(|id| format!("{id} ")).unwrap_or_default();
+            shown.set_message(format!("{job}{}", progress.stage));
+            if let Some(bytes) = progress.bytes.filter(|bytes| bytes.total.is_some_and(|total| total > 0)) {
+                shown.set_length(bytes.total.unwrap_or(1));
+                shown.set_position(bytes.done);
+            } else if let Some(percent) = progress.percent {
+                // A percentage from 0 to 100; anything else is shown at its nearest end.
+                shown.set_length(100);
+                shown.set_position(percent.clamp(0.0, 100.0).round() as u64);
             }
-        })
-        .to_path(&path)?;
-    Ok((job, path, size))
+        });
+    match client.process(args.input.as_str(), &options, &path) {
+        Ok(done) => Ok((done.job, done.path, done.bytes)),
+        Err(failed) => {
+            let status = match failed.error {
+                removebgvideo::Error::Config(_) | removebgvideo::Error::InvalidInput { .. } => 2,
+                _ => 1,
+            };
+            Err(Failure(error_chain(&failed), status))
+        }
+    }
 }
 
-/// `<input's name>-nobg.<ext>`, the extension from the output URL, else the output format.
-fn default_output(input: &str, job: &Job) -> PathBuf {
+/// `<input's name>-nobg.<ext>` in the current folder, the extension from the output format.
+fn default_output(input: &str, output_format: Option<&str>) -> PathBuf {
     let name = input.split('?').next().unwrap_or(input);
     let stem =
         Path::new(name).file_stem().and_then(|stem| stem.to_str()).filter(|stem| !stem.is_empty()).unwrap_or("video");
-    let from_url = job.output_url.as_deref().and_then(|url| {
-        let file = url.split('?').next()?.rsplit('/').next()?;
-        let (_, ext) = file.rsplit_once('.')?;
-        (!ext.is_empty() && ext.len() <= 10 && ext.bytes().all(|b| b.is_ascii_alphanumeric())).then(|| ext.to_owned())
-    });
-    let ext = from_url
-        .or_else(|| job.output_format.as_ref().map(|format| format.as_str().to_owned()))
-        .filter(|ext| !ext.is_empty() && ext.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
-        .unwrap_or_else(|| "webm".to_owned());
+    let ext = match output_format.unwrap_or("webm") {
+        "png_sequence" => "zip",
+        format if !format.is_empty() && format.bytes().all(|b| b.is_ascii_alphanumeric()) => format,
+        _ => "webm",
+    };
     PathBuf::from(format!("{stem}-nobg.{ext}"))
 }

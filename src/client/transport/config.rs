@@ -43,6 +43,8 @@ pub(crate) struct TransportConfig {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) allow_insecure_http: bool,
     pub(crate) max_upload_size: Option<u64>,
+    pub(crate) max_in_flight: Option<usize>,
+    pub(crate) on_attempt: Option<super::AttemptObserver>,
 }
 
 /// An extra root certificate, as given.
@@ -70,6 +72,8 @@ impl Default for TransportConfig {
             clock: clock::system(),
             allow_insecure_http: false,
             max_upload_size: Some(MAX_UPLOAD_BYTES),
+            max_in_flight: None,
+            on_attempt: None,
         }
     }
 }
@@ -89,6 +93,8 @@ impl std::fmt::Debug for TransportConfig {
             .field("max_retries", &self.max_retries)
             .field("allow_insecure_http", &self.allow_insecure_http)
             .field("max_upload_size", &self.max_upload_size)
+            .field("max_in_flight", &self.max_in_flight)
+            .field("on_attempt", &self.on_attempt.is_some())
             .finish()
     }
 }
@@ -126,6 +132,9 @@ impl TransportConfig {
                 "must be more than zero, or every transfer would time out at once",
             ));
         }
+        if self.max_in_flight == Some(0) {
+            return Err(invalid("max_in_flight", "must be at least 1, or no request could ever go"));
+        }
         let http = self.http_client(&base, user_agent(self.user_agent_suffix.as_deref())?)?;
         let retry = match self.max_retries {
             Some(max_retries) => self.retry.max_retries(max_retries),
@@ -141,8 +150,12 @@ impl TransportConfig {
                 max_upload_size: self.max_upload_size,
                 retry,
                 clock: self.clock,
+                gate: super::Gate::default(),
+                in_flight: self.max_in_flight.map(tokio::sync::Semaphore::new),
+                on_attempt: self.on_attempt,
             }),
             hidden: None,
+            overrides: None,
         })
     }
 

@@ -6,8 +6,10 @@
 //! `admin.rs`, `upload.rs`, ...) build a `Call` and never touch reqwest themselves.
 
 mod answer;
+mod attempt;
 mod config;
 mod error;
+mod gate;
 mod path;
 mod retry;
 mod trace;
@@ -25,6 +27,8 @@ use crate::clock::Clock;
 use crate::Error;
 
 pub(crate) use answer::Answer;
+pub use attempt::AttemptInfo;
+pub(crate) use attempt::AttemptObserver;
 #[cfg(any(feature = "rustls", feature = "native-tls"))]
 pub(crate) use config::Certificate;
 #[cfg(feature = "test-util")]
@@ -37,6 +41,7 @@ pub(crate) use retry::Safety;
 pub(crate) use transfer::{DownloadBody, FilePart, UploadSource};
 
 use error::{origin_of, Kind};
+use gate::Gate;
 use retry::Verdict;
 use trace::AttemptTrace;
 use transfer::{Activity, FileChunks, RedirectChain};
@@ -46,14 +51,25 @@ pub(crate) const API_KEY_HEADER: &str = "X-Api-Key";
 /// The header that carries an admin token.
 pub(crate) const ADMIN_TOKEN_HEADER: &str = "X-Admin-Token";
 
-/// Cheap to clone: clones share one connection pool. (`pub` only so the sealed builder trait
-/// can name it; the module is private, so no user can.)
+/// Cheap to clone: clones share one connection pool and one back-off. (`pub` only so the
+/// sealed builder trait can name it; the module is private, so no user can.)
 #[derive(Clone)]
 pub struct Transport {
     shared: Arc<Shared>,
+    /// Settings of `with_options`, over the client's own.
+    overrides: Option<Arc<Overrides>>,
     /// The owning client's credential: hidden from every error of every request, including
     /// those that do not send it (health, pricing, downloads).
     hidden: Option<HeaderValue>,
+}
+
+/// What `with_options` changes for the calls of one client handle.
+#[derive(Debug, Default)]
+pub(crate) struct Overrides {
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) retry: Option<RetryPolicy>,
+    /// Checked: none replaces a credential or the content type.
+    pub(crate) headers: http::HeaderMap,
 }
 
 struct Shared {
@@ -66,6 +82,11 @@ struct Shared {
     max_upload_size: Option<u64>,
     retry: RetryPolicy,
     clock: Arc<dyn Clock>,
+    /// The back-off every call through this pool waits at.
+    gate: Gate,
+    /// Caps the requests in flight at once, when set.
+    in_flight: Option<tokio::sync::Semaphore>,
+    on_attempt: Option<AttemptObserver>,
 }
 
 /// The body of a call.
@@ -81,7 +102,6 @@ pub(crate) enum Body<'a> {
 pub(crate) struct Call<'a> {
     pub(crate) method: Method,
     /// The route as a template, for logs: `/v1/jobs/{id}`.
-    #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
     pub(crate) route: &'static str,
     /// The path with its ids already encoded.
     pub(crate) path: String,
@@ -147,7 +167,7 @@ impl Transport {
     /// The API origin and path prefix, without a trailing slash.
     /// The same transport (sharing its connection pool), whose errors hide `credential`.
     pub(crate) fn hiding(&self, credential: &HeaderValue) -> Self {
-        Self { shared: Arc::clone(&self.shared), hidden: Some(credential.clone()) }
+        Self { shared: Arc::clone(&self.shared), hidden: Some(credential.clone()), overrides: self.overrides.clone() }
     }
 
     /// The credential to hide from the errors of `call`: the one it sends, else the client's.
@@ -168,9 +188,33 @@ impl Transport {
         self.shared.max_upload_size
     }
 
+    /// The same pool, gate and settings, with `overrides` over the settings.
+    pub(crate) fn with_overrides(&self, overrides: Overrides) -> Self {
+        Self { shared: Arc::clone(&self.shared), overrides: Some(Arc::new(overrides)), hidden: self.hidden.clone() }
+    }
+
+    /// The settings in force for this handle's calls.
+    pub(crate) fn overrides(&self) -> Option<&Overrides> {
+        self.overrides.as_deref()
+    }
+
+    /// The client's own retry policy, under any override.
+    pub(crate) fn base_retry_policy(&self) -> &RetryPolicy {
+        &self.shared.retry
+    }
+
+    /// The retry policy of this handle's calls.
+    pub(crate) fn retry_policy(&self) -> &RetryPolicy {
+        self.overrides().and_then(|o| o.retry.as_ref()).unwrap_or(&self.shared.retry)
+    }
+
+    fn timeout(&self) -> Duration {
+        self.overrides().and_then(|o| o.timeout).unwrap_or(self.shared.timeout)
+    }
+
     /// Sends a call, retrying as the policy allows, and decodes its 2xx answer.
     pub(crate) async fn json<T: DeserializeOwned>(&self, call: &Call<'_>) -> Result<T, Error> {
-        self.send(call, &self.shared.retry).await?.decode(self.hidden(call), call.reveals_secret)
+        self.send(call, self.retry_policy()).await?.decode(self.hidden(call), call.reveals_secret)
     }
 
     /// Sends a call once, with no retries (for callers that run their own loop), and decodes
@@ -183,9 +227,20 @@ impl Transport {
     async fn send(&self, call: &Call<'_>, policy: &RetryPolicy) -> Result<Answer, Error> {
         let mut retries_done = 0u32;
         loop {
-            let trace = AttemptTrace::start(call, retries_done.saturating_add(1));
-            let outcome = self.attempt(call).await;
+            self.pass_gate(policy).await?;
+            let attempt = retries_done.saturating_add(1);
+            let trace = AttemptTrace::start(call, attempt);
+            let started = self.shared.clock.now();
+            let outcome = {
+                // Held for the attempt only, not across the pauses between attempts.
+                let _permit = match &self.shared.in_flight {
+                    Some(in_flight) => in_flight.acquire().await.ok(),
+                    None => None,
+                };
+                self.attempt(call).await
+            };
             trace.finish(outcome.as_ref().ok().map(|answer| (answer.status, &answer.headers)));
+            self.record(call, attempt, started, &outcome);
             let verdict = match outcome {
                 Ok(answer) if answer.status.is_success() => return Ok(answer),
                 Ok(answer) => {
@@ -204,9 +259,57 @@ impl Transport {
                 Err(error) => return Err(error),
             };
             if let Verdict::RetryAfter(pause) = verdict {
-                self.shared.clock.sleep(pause).await;
+                // One pause covers both this call's back-off and the client's shared one.
+                self.shared.clock.sleep(pause.max(self.backoff_remaining())).await;
             }
             retries_done = retries_done.saturating_add(1);
+        }
+    }
+
+    /// How long the client's shared back-off still holds every call.
+    pub(crate) fn backoff_remaining(&self) -> Duration {
+        self.shared.gate.remaining(self.shared.clock.now())
+    }
+
+    /// Waits while the client's shared back-off holds every call; a pause longer than the
+    /// policy waits out by itself ends the call at once.
+    async fn pass_gate(&self, policy: &RetryPolicy) -> Result<(), Error> {
+        loop {
+            let left = self.shared.gate.remaining(self.shared.clock.now());
+            if left.is_zero() {
+                return Ok(());
+            }
+            if left > policy.retry_after_limit() {
+                return Err(Error::BackedOff { retry_after: left });
+            }
+            self.shared.clock.sleep(left).await;
+        }
+    }
+
+    /// Tells the gate and the attempt observer how an attempt went.
+    fn record(&self, call: &Call<'_>, attempt: u32, started: std::time::Instant, outcome: &Result<Answer, Error>) {
+        let now = self.shared.clock.now();
+        let (gate, policy) = (&self.shared.gate, &self.shared.retry);
+        match outcome {
+            Ok(answer) if answer.status == http::StatusCode::TOO_MANY_REQUESTS => {
+                gate.rate_limited(now, retry::retry_after(&answer.headers, SystemTime::now()), policy);
+            }
+            Ok(answer) if answer.status.is_server_error() => gate.server_error(now, policy),
+            Ok(_) => gate.success(),
+            // No answer says nothing of the server's load: a network fault is each call's own.
+            Err(_) => {}
+        }
+        if let Some(observer) = &self.shared.on_attempt {
+            let (status, error) = attempt::outcome_of(outcome);
+            (observer.0)(&AttemptInfo {
+                method: call.method.clone(),
+                route: call.route,
+                status,
+                error,
+                attempt,
+                duration: now.saturating_duration_since(started),
+                request_id: attempt::request_id(outcome),
+            });
         }
     }
 
@@ -216,7 +319,7 @@ impl Transport {
         let url = self.url(call);
         let request = self.request(call, &url);
         let Body::File(file) = &call.body else {
-            let limit = self.shared.timeout;
+            let limit = self.timeout();
             let exchange = async {
                 let response = request.send().await.map_err(|error| transport(error, &url))?;
                 answer::read_bounded(response, &url).await
@@ -264,6 +367,12 @@ impl Transport {
 
     fn request(&self, call: &Call<'_>, url: &url::Url) -> reqwest::RequestBuilder {
         let mut request = self.shared.http.request(call.method.clone(), url.clone());
+        if let Some(overrides) = self.overrides() {
+            // Checked when set: none of them is a credential or the content type.
+            for (name, value) in &overrides.headers {
+                request = request.header(name, value.clone());
+            }
+        }
         if let Some((header, value)) = call.credential {
             request = request.header(header, value.clone());
         }
@@ -277,12 +386,17 @@ impl Transport {
     /// its redirects by hand (http and https only, at most 10) and returns the body to read.
     ///
     /// Only a pause longer than the stall timeout ends it, or the transfer timeout when set.
-    pub(crate) async fn open_download(&self, url: url::Url) -> Result<DownloadBody, Error> {
+    /// With `from` above zero it asks for the rest of the file from that byte (`Range`); the
+    /// host may answer with the part (`206`) or the whole file.
+    pub(crate) async fn open_download(&self, url: url::Url, from: u64) -> Result<DownloadBody, Error> {
         let limits = transfer::Limits::new(self.shared.stall_timeout, self.shared.transfer_timeout);
         let mut chain = RedirectChain::new(url);
         let response = loop {
             let url = chain.url().clone();
-            let request = self.shared.http.get(url.clone());
+            let mut request = self.shared.http.get(url.clone());
+            if from > 0 {
+                request = request.header(http::header::RANGE, format!("bytes={from}-"));
+            }
             let response =
                 limits.run(&url, async { request.send().await.map_err(|error| transport(error, &url)) }).await?;
             if !chain.follow(response.status(), response.headers())? {
@@ -319,8 +433,9 @@ impl std::fmt::Debug for Transport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Transport")
             .field("base_url", &self.base_url())
-            .field("timeout", &self.shared.timeout)
-            .field("retry", &self.shared.retry)
+            .field("timeout", &self.timeout())
+            .field("retry", self.retry_policy())
+            .field("extra_headers", &self.overrides().map_or(0, |o| o.headers.len()))
             .finish_non_exhaustive()
     }
 }

@@ -180,9 +180,20 @@ impl RetryPolicy {
         }
     }
 
+    /// The longest `Retry-After` waited out by the client itself.
+    pub(crate) fn retry_after_limit(&self) -> Duration {
+        self.max_retry_after
+    }
+
     /// Exponential backoff with "equal jitter": half the step is fixed, half random.
     fn backoff(&self, retries_done: u32) -> Duration {
-        let range = self.backoff_range(retries_done.saturating_add(1));
+        self.pause(retries_done.saturating_add(1))
+    }
+
+    /// The pause before retry number `retry` (1 for the first), drawn from
+    /// [`backoff_range`](Self::backoff_range).
+    pub(crate) fn pause(&self, retry: u32) -> Duration {
+        let range = self.backoff_range(retry);
         let half = *range.start();
         // `half` is at most half of `Duration::MAX`, and the factor below 1: no overflow.
         half.saturating_add(half.mul_f64(fastrand::f64()))

@@ -265,17 +265,44 @@ pub(crate) struct DownloadBody {
     url: url::Url,
     limits: Limits,
     total: Option<u64>,
+    /// Where a `206 Partial Content` answer starts, and the whole file's size when it says.
+    partial: Option<(u64, Option<u64>)>,
 }
 
 impl DownloadBody {
     pub(crate) fn new(response: reqwest::Response, url: url::Url, limits: Limits) -> Self {
         let total = response.content_length();
-        Self { response, url, limits, total }
+        let partial = if response.status() == http::StatusCode::PARTIAL_CONTENT {
+            response.headers().get(http::header::CONTENT_RANGE).and_then(|value| content_range(value.to_str().ok()?))
+        } else {
+            None
+        };
+        Self { response, url, limits, total, partial }
     }
 
-    /// The size the output host announced, when it did.
+    /// The size of this answer's body, when the output host announced it.
     pub(crate) fn total(&self) -> Option<u64> {
         self.total
+    }
+
+    /// Where this body starts in the file: the start of a `206` answer's range, else 0 (a
+    /// whole file).
+    pub(crate) fn starts_at(&self) -> u64 {
+        self.partial.map_or(0, |(start, _)| start)
+    }
+
+    /// The whole file's size, when known: from `Content-Range` for a part, else
+    /// `Content-Length`.
+    pub(crate) fn file_size(&self) -> Option<u64> {
+        match self.partial {
+            Some((start, whole)) => whole.or_else(|| self.total.map(|length| start.saturating_add(length))),
+            None => self.total,
+        }
+    }
+
+    /// An error for a body that ended before its announced size.
+    pub(crate) fn cut_short(&self) -> Error {
+        TransportError::new(Kind::Body, Some(origin_of(&self.url))).into()
     }
 
     /// The next piece of the body; `None` at its end.
@@ -284,6 +311,22 @@ impl DownloadBody {
         let url = &*url;
         limits.run(url, async { response.chunk().await.map_err(|error| super::transport(error, url)) }).await
     }
+}
+
+/// `bytes <start>-<end>/<size or *>`: the start, and the size when given.
+fn content_range(value: &str) -> Option<(u64, Option<u64>)> {
+    let range = value.trim().strip_prefix("bytes")?.trim_start();
+    let (span, size) = range.split_once('/')?;
+    let (start, end) = span.split_once('-')?;
+    let (start, end) = (start.trim().parse::<u64>().ok()?, end.trim().parse::<u64>().ok()?);
+    if end < start {
+        return None;
+    }
+    let size = match size.trim() {
+        "*" => None,
+        size => Some(size.parse::<u64>().ok().filter(|size| *size > end)?),
+    };
+    Some((start, size))
 }
 
 /// The URL a download is at, moved along each redirect it is answered with.
@@ -384,6 +427,16 @@ mod tests {
             matches!(outcome, Err(Error::Stalled { stalled_for, .. }) if stalled_for == Duration::from_millis(300))
         );
         assert_eq!(started.elapsed(), Duration::from_millis(800), "the last move at 500 ms, plus 300 ms");
+    }
+
+    #[test]
+    fn content_ranges_are_read_strictly() {
+        assert_eq!(content_range("bytes 100-199/1000"), Some((100, Some(1000))));
+        assert_eq!(content_range("bytes 0-0/*"), Some((0, None)));
+        assert_eq!(content_range("bytes 5-4/10"), None);
+        assert_eq!(content_range("bytes 0-99/50"), None);
+        assert_eq!(content_range("items 0-1/2"), None);
+        assert_eq!(content_range("bytes x-1/2"), None);
     }
 
     #[tokio::test(start_paused = true)]

@@ -29,9 +29,7 @@ pub fn sim_builder() -> SimulatorBuilder {
 /// batch polls and backs off in milliseconds.
 pub fn batch(sim: &Simulator, out: &Path) -> Batch {
     let client = sim.client_builder().clock(ManualClock::new()).build().expect("client");
-    Batch::new(client, out)
-        .poll_interval(Duration::from_millis(1), Duration::from_millis(4))
-        .backoff(Duration::from_millis(1), Duration::from_millis(4))
+    Batch::new(client, out).poll_interval(Duration::from_millis(1), Duration::from_millis(4))
 }
 
 /// `n` URL items `u000`, `u001`, ...
