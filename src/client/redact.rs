@@ -159,8 +159,13 @@ fn word(word: &str) -> String {
         let after = scheme_end + word[scheme_end..].find('/').unwrap_or(0);
         let authority_start = after + word[after..].find(|c: char| c != '/').unwrap_or(0);
         let authority_len = word[authority_start..].find(['/', '?', '#']).unwrap_or(word.len() - authority_start);
-        if let Some(at) = word[authority_start..authority_start + authority_len].rfind('@') {
+        let authority = &word[authority_start..authority_start + authority_len];
+        if let Some(at) = authority.rfind('@') {
             word.replace_range(authority_start..authority_start + at, REDACTED);
+        } else if authority.rsplit_once(':').is_some_and(|(_, port)| !port.bytes().all(|b| b.is_ascii_digit())) {
+            // A text cut short inside `user:password@host` leaves no `@`: what follows the
+            // colon is no port, so it may be a password.
+            word.replace_range(authority_start..authority_start + authority_len, REDACTED);
         }
     }
     if let Some(cut) = word.find(['?', '#']) {
@@ -291,6 +296,8 @@ mod tests {
             (r#"{"secret":{"a":"b"},"x":2}"#, r#"{"secret":"[redacted]","x":2}"#),
             ("token=abc123 and more", "token=[redacted] and more"),
             ("see https://user:pw@host.example/p now", "see https://[redacted]@host.example/p now"),
+            ("cut https://user:pw_cut_sho", "cut https://[redacted]"),
+            ("at http://127.0.0.1:8080/p", "at http://127.0.0.1:8080/p"),
             ("/v1/out.mp4?sig=1", "/v1/out.mp4?[redacted]"),
             ("what? nothing", "what? nothing"),
             (r#"{\"password\":\"hunter2\"}"#, r#"{\"password\":"[redacted]"}"#),
