@@ -376,3 +376,162 @@ fn compose_draws_a_transparent_output_on_a_colour_locally() {
     bad.extend(["--quality", "best"]);
     assert_eq!(Command::new(EXE).args(&bad).stdin(Stdio::null()).output().unwrap().status.code(), Some(2));
 }
+
+/// `removebgvideo simulator` serving with some flags, stopped when its input closes.
+struct ServedSimulator {
+    child: Child,
+    stdout: std::io::BufReader<std::process::ChildStdout>,
+    base_url: String,
+}
+
+/// Starts `removebgvideo simulator` with `flags`; the base URL comes from its first line.
+fn serve_simulator(flags: &[&str]) -> ServedSimulator {
+    use std::io::BufRead as _;
+
+    let mut child = Command::new(EXE)
+        .arg("simulator")
+        .args(flags)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    let base_url = first
+        .trim()
+        .strip_prefix("The RemoveBGVideo API simulator is serving at ")
+        .and_then(|rest| rest.strip_suffix('.'))
+        .unwrap_or_else(|| panic!("{first}"))
+        .to_owned();
+    ServedSimulator { child, stdout, base_url }
+}
+
+impl ServedSimulator {
+    /// Closes its input and checks that it stopped cleanly.
+    fn stop(mut self) {
+        drop(self.child.stdin.take());
+        let mut rest = String::new();
+        std::io::Read::read_to_string(&mut self.stdout, &mut rest).unwrap();
+        assert!(self.child.wait().unwrap().success(), "{rest}");
+    }
+}
+
+#[test]
+fn the_simulator_commands_help_lists_every_flag_and_the_fault_syntax() {
+    let help = Command::new(EXE).args(["simulator", "--help"]).output().unwrap();
+    assert!(help.status.success());
+    let help = text(&help.stdout);
+    for flag in [
+        "--port",
+        "--api-key",
+        "--admin-token",
+        "--webhook-secret",
+        "--credits",
+        "--job-seconds",
+        "--concurrency",
+        "--max-upload-size",
+        "--fault",
+    ] {
+        assert!(help.contains(flag), "{flag} missing from:\n{help}");
+    }
+    assert!(help.contains("status="), "the fault syntax is documented:\n{help}");
+}
+
+#[test]
+fn the_simulator_command_takes_its_port_keys_credits_upload_limit_and_faults_from_flags() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port_text = port.to_string();
+    let served = serve_simulator(&[
+        "--port",
+        &port_text,
+        "--api-key",
+        "flag_key",
+        "--admin-token",
+        "flag_admin",
+        "--credits",
+        "0",
+        "--max-upload-size",
+        "1000",
+        "--fault",
+        "status=503,method=GET,path=/api/pricing,times=1",
+    ]);
+    let base_url = served.base_url.clone();
+    assert_eq!(base_url, format!("http://127.0.0.1:{port}"));
+    let client = removebgvideo::Client::builder("flag_key").base_url(&base_url).max_retries(0).build().unwrap();
+
+    // --fault: the first pricing call meets the 503, the next one does not.
+    assert_eq!(client.pricing().unwrap_err().status().map(|s| s.as_u16()), Some(503));
+    assert!(client.pricing().is_ok());
+    // --api-key: another key is refused.
+    let stranger = removebgvideo::Client::builder("other_key").base_url(&base_url).max_retries(0).build().unwrap();
+    assert_eq!(
+        stranger.list_jobs(&removebgvideo::models::ListJobs::default()).unwrap_err().status().map(|s| s.as_u16()),
+        Some(401)
+    );
+    // --admin-token.
+    let admin = removebgvideo::AdminClient::builder("flag_admin").base_url(&base_url).build().unwrap();
+    assert!(admin.list_keys().is_ok());
+    let wrong =
+        removebgvideo::AdminClient::builder("not_the_token").base_url(&base_url).max_retries(0).build().unwrap();
+    assert_eq!(wrong.list_keys().unwrap_err().status().map(|s| s.as_u16()), Some(401));
+    // --credits 0: a create is refused with 402.
+    let refused = client.create_job(&removebgvideo::CreateJob::new("https://example.com/in.mp4")).unwrap_err();
+    assert!(refused.is_insufficient_credits(), "{refused}");
+    // --max-upload-size 1000: 2000 bytes are refused, 500 are taken.
+    let too_big = client.upload_reader(std::io::Cursor::new(vec![0u8; 2000]), 2000, "big.mp4").unwrap_err();
+    assert_eq!(too_big.status().map(|s| s.as_u16()), Some(400), "{too_big}");
+    assert!(too_big.to_string().contains("File too large"), "{too_big}");
+    assert!(client.upload_reader(std::io::Cursor::new(vec![0u8; 500]), 500, "small.mp4").is_ok());
+
+    served.stop();
+}
+
+#[test]
+fn the_simulator_command_signs_with_its_webhook_secret_and_holds_jobs_beyond_its_concurrency() {
+    use std::io::{BufRead as _, Read as _, Write as _};
+
+    let receiver = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let hook = format!("http://{}/hook", receiver.local_addr().unwrap());
+    let served = serve_simulator(&["--webhook-secret", "whsec_flag", "--job-seconds", "600", "--concurrency", "1"]);
+    let base_url = served.base_url.clone();
+    let client = removebgvideo::Client::builder("sim_test_key").base_url(&base_url).max_retries(0).build().unwrap();
+
+    let first = client
+        .create_job(&removebgvideo::CreateJob::new("https://example.com/a.mp4").webhook_url(hook.as_str()))
+        .unwrap();
+    let second = client.create_job(&removebgvideo::CreateJob::new("https://example.com/b.mp4")).unwrap();
+
+    // --webhook-secret: the first delivery (the first job starting) verifies with it only.
+    let (stream, _) = receiver.accept().unwrap();
+    let mut reader = std::io::BufReader::new(stream);
+    let mut headers = Vec::new();
+    let mut length = 0;
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        if line == "\r\n" || line.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = line.trim_end().split_once(':') {
+            if name.eq_ignore_ascii_case("content-length") {
+                length = value.trim().parse().unwrap();
+            }
+            headers.push((name.trim().to_owned(), value.trim().to_owned()));
+        }
+    }
+    let mut body = vec![0u8; length];
+    reader.read_exact(&mut body).unwrap();
+    let _ = reader.get_mut().write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    Verifier::new("whsec_flag").unwrap().verify(&headers, &body).expect("signed with --webhook-secret");
+    assert!(Verifier::new("whsec_other").unwrap().verify(&headers, &body).is_err());
+    assert!(text(&body).contains(&first.id));
+
+    // --concurrency 1 and --job-seconds 600: the first job processes, the second waits.
+    let status = |id: &str| client.get_job(id).unwrap().status.as_str().to_owned();
+    assert_eq!(status(&first.id), "processing");
+    assert_eq!(status(&second.id), "pending");
+
+    served.stop();
+}
