@@ -1,6 +1,9 @@
 //! The standalone simulator's settings as command-line flags, defined once: the example includes
 //! this file, and so does the `removebgvideo simulator` command (with `#[path]`).
 
+use std::io::Read as _;
+
+use removebgvideo::client::{ADMIN_TOKEN_ENV, API_KEY_ENV, BASE_URL_ENV};
 use removebgvideo::simulator::{FaultRule, Simulator, SimulatorBuilder, FAULT_SYNTAX};
 
 /// Settings of a standalone API simulator.
@@ -75,4 +78,28 @@ impl SimulatorFlags {
         }
         b
     }
+}
+
+/// Prints where `simulator` serves and the `export` line to paste into another shell, serves
+/// until standard input ends (Ctrl-D; Ctrl-C ends the process, and the server with it), then
+/// stops it and says how many requests it answered.
+pub fn serve_until_input_ends(simulator: Simulator) {
+    println!("The RemoveBGVideo API simulator is serving at {}.", simulator.base_url());
+    println!("Paste this into the shell that runs your code:");
+    println!();
+    println!(
+        "export {API_KEY_ENV}={} {BASE_URL_ENV}={} {ADMIN_TOKEN_ENV}={}",
+        simulator.api_key(),
+        simulator.base_url(),
+        simulator.admin_token()
+    );
+    println!();
+    if let Some(secret) = simulator.webhook_secret() {
+        println!("Webhooks (to 127.0.0.1 or localhost only) are signed with the secret {secret}.");
+    }
+    println!("Stop with Ctrl-C or Ctrl-D.");
+    let _ = std::io::copy(&mut std::io::stdin().lock().by_ref(), &mut std::io::sink());
+    let served = simulator.requests().len();
+    simulator.shutdown();
+    println!("Stopped after {served} requests.");
 }

@@ -25,11 +25,9 @@
 
 mod flags;
 
-use std::io::Read;
 use std::process::ExitCode;
 
 use clap::Parser;
-use removebgvideo::client::{ADMIN_TOKEN_ENV, API_KEY_ENV, BASE_URL_ENV};
 
 /// Serves the RemoveBGVideo API simulator on 127.0.0.1 until stopped.
 #[derive(Debug, Parser)]
@@ -48,25 +46,6 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    println!("The RemoveBGVideo API simulator is serving at {}.", simulator.base_url());
-    println!("Paste this into the shell that runs your code:");
-    println!();
-    println!(
-        "export {API_KEY_ENV}={} {BASE_URL_ENV}={} {ADMIN_TOKEN_ENV}={}",
-        simulator.api_key(),
-        simulator.base_url(),
-        simulator.admin_token()
-    );
-    println!();
-    if let Some(secret) = simulator.webhook_secret() {
-        println!("Webhooks (to 127.0.0.1 or localhost only) are signed with the secret {secret}.");
-    }
-    println!("Stop with Ctrl-C or Ctrl-D.");
-
-    // Serve until standard input ends; Ctrl-C ends the process, and the server with it.
-    let _ = std::io::copy(&mut std::io::stdin().lock().by_ref(), &mut std::io::sink());
-    let served = simulator.requests().len();
-    simulator.shutdown();
-    println!("Stopped after {served} requests.");
+    flags::serve_until_input_ends(simulator);
     ExitCode::SUCCESS
 }

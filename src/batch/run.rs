@@ -200,6 +200,21 @@ fn check_budget(batch: &Batch, items: &[Planned], plans: &[Plan], max_credits: f
     Ok(())
 }
 
+/// Why an item is uncertain: the create's own error when it failed, else that its answer was
+/// lost and no job of the account matches the item.
+pub(crate) fn uncertain_create_error(error: Option<&Error>) -> ItemError {
+    match error {
+        Some(error) => item_error(Stage::Create, error),
+        None => ItemError {
+            stage: Stage::Create,
+            status: None,
+            code: None,
+            message: "the create's answer was lost and no job of the account matches it".into(),
+            request_id: None,
+        },
+    }
+}
+
 /// An item error from a call's error.
 pub(crate) fn item_error(stage: Stage, error: &Error) -> ItemError {
     let api = error.api_error();
@@ -669,16 +684,7 @@ impl Engine<'_> {
 
     fn uncertain(&self, idx: usize, error: Option<&Error>) {
         self.emit(Event::Uncertain { item: self.id(idx).to_owned() });
-        let error = match error {
-            Some(error) => item_error(Stage::Create, error),
-            None => ItemError {
-                stage: Stage::Create,
-                status: None,
-                code: None,
-                message: "the create's answer was lost and no job of the account matches it".into(),
-                request_id: None,
-            },
-        };
+        let error = uncertain_create_error(error);
         self.settle(idx, ItemStatus::Uncertain, None, None, Some(error));
     }
 

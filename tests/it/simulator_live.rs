@@ -5,6 +5,8 @@
 //! Time is a `ManualClock` everywhere it matters: no test sleeps, and `Simulator::settle`
 //! waits for the deliveries a clock jump made due.
 
+// The flags are tested here; serving them is tested through the command (`tests/it/cli.rs`).
+#[allow(dead_code)]
 #[path = "../../examples/simulator/flags.rs"]
 mod flags;
 

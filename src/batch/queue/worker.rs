@@ -17,7 +17,7 @@ use crate::batch::journal::sync_folder;
 use crate::batch::lookup::{self, Wanted};
 use crate::batch::pace::Pace;
 use crate::batch::report::{ItemError, Stage};
-use crate::batch::run::{item_error, output_extension};
+use crate::batch::run::{item_error, output_extension, uncertain_create_error};
 use crate::batch::{Batch, BatchError};
 use crate::{Error, Job};
 
@@ -402,16 +402,7 @@ impl Work<'_> {
     }
 
     fn uncertain(&self, conn: &mut Connection, id: &str, token: i64, error: Option<&Error>) -> Result<(), Stop> {
-        let error = match error {
-            Some(error) => item_error(Stage::Create, error),
-            None => ItemError {
-                stage: Stage::Create,
-                status: None,
-                code: None,
-                message: "the create's answer was lost and no job of the account matches it".into(),
-                request_id: None,
-            },
-        };
+        let error = uncertain_create_error(error);
         match store::record(conn, id, token, self.lease_secs(), &Write::Uncertain(&error)) {
             Ok(true) => {
                 self.emit(Event::Uncertain { item: id.to_owned() });
