@@ -8,35 +8,16 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::support::batch::*;
+use crate::support::command::{command, text, EXE};
 use removebgvideo::simulator::{Fault, FaultRule, Simulator};
 use removebgvideo::webhook::Verifier;
-
-const EXE: &str = env!("CARGO_BIN_EXE_removebgvideo");
-
-fn command(sim: &Simulator, args: &[&OsStr]) -> Command {
-    let mut command = Command::new(EXE);
-    command
-        .args(args)
-        .env("REMOVEBGVIDEO_API_KEY", sim.api_key())
-        .env("REMOVEBGVIDEO_BASE_URL", sim.base_url())
-        .env_remove("REMOVEBGVIDEO_QUEUE_URL")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    command
-}
 
 fn start(sim: &Simulator, args: &[&OsStr]) -> Child {
     command(sim, args).spawn().expect("start the command")
 }
 
 fn run(sim: &Simulator, args: &[&str]) -> Output {
-    let args: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
-    command(sim, &args).output().expect("run the command")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+    command(sim, args).output().expect("run the command")
 }
 
 /// Waits, within a generous deadline, until the journal holds a line containing `needle`.
@@ -309,33 +290,12 @@ fn webhook_send_signs_as_the_api_does_and_verify_checks_a_delivery() {
 
 #[test]
 fn simulator_serves_with_the_examples_flags_until_its_input_ends() {
-    use std::io::BufRead as _;
-
-    let mut child = Command::new(EXE)
-        .args(["simulator", "--api-key", "sim_cli_key", "--job-seconds", "0.1", "--credits", "50"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    stdout.read_line(&mut first).unwrap();
-    let base_url = first
-        .trim()
-        .strip_prefix("The RemoveBGVideo API simulator is serving at ")
-        .and_then(|rest| rest.strip_suffix('.'))
-        .unwrap_or_else(|| panic!("{first}"))
-        .to_owned();
-    let client = removebgvideo::Client::builder("sim_cli_key").base_url(&base_url).build().unwrap();
+    let served = serve_simulator(&["--api-key", "sim_cli_key", "--job-seconds", "0.1", "--credits", "50"]);
+    let client = removebgvideo::Client::builder("sim_cli_key").base_url(&served.base_url).build().unwrap();
     let pricing = client.pricing().unwrap();
     assert!(!pricing.model_credits_per_minute.is_empty());
 
-    drop(child.stdin.take());
-    let status = child.wait().unwrap();
-    let mut rest = String::new();
-    std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
-    assert!(status.success(), "{rest}");
+    let rest = served.stop();
     assert!(rest.contains("Stopped after"), "{rest}");
 }
 
@@ -409,12 +369,14 @@ fn serve_simulator(flags: &[&str]) -> ServedSimulator {
 }
 
 impl ServedSimulator {
-    /// Closes its input and checks that it stopped cleanly.
-    fn stop(mut self) {
+    /// Closes its input, checks that it stopped cleanly and returns what it printed after its
+    /// first line.
+    fn stop(mut self) -> String {
         drop(self.child.stdin.take());
         let mut rest = String::new();
         std::io::Read::read_to_string(&mut self.stdout, &mut rest).unwrap();
         assert!(self.child.wait().unwrap().success(), "{rest}");
+        rest
     }
 }
 
@@ -485,7 +447,7 @@ fn the_simulator_command_takes_its_port_keys_credits_upload_limit_and_faults_fro
     assert!(too_big.to_string().contains("File too large"), "{too_big}");
     assert!(client.upload_reader(std::io::Cursor::new(vec![0u8; 500]), 500, "small.mp4").is_ok());
 
-    served.stop();
+    let _ = served.stop();
 }
 
 #[test]
@@ -533,5 +495,5 @@ fn the_simulator_command_signs_with_its_webhook_secret_and_holds_jobs_beyond_its
     assert_eq!(status(&first.id), "processing");
     assert_eq!(status(&second.id), "pending");
 
-    served.stop();
+    let _ = served.stop();
 }

@@ -9,14 +9,14 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Output};
 use std::time::{Duration, Instant};
 
 use crate::support::batch::*;
+use crate::support::command::{command, text};
 use removebgvideo::batch::{ItemStatus, Outcome, Queue};
 use removebgvideo::simulator::Simulator;
 
-const EXE: &str = env!("CARGO_BIN_EXE_removebgvideo");
 const URL_ENV: &str = "REMOVEBGVIDEO_TEST_POSTGRES_URL";
 
 /// A fresh database on the test server, as a URL; `None` (skip) when no server is configured
@@ -46,26 +46,8 @@ fn manifest(dir: &Path, n: usize) -> std::path::PathBuf {
     path
 }
 
-fn command(sim: &Simulator, args: &[&str]) -> Command {
-    let mut command = Command::new(EXE);
-    command
-        .args(args)
-        .env("REMOVEBGVIDEO_API_KEY", sim.api_key())
-        .env("REMOVEBGVIDEO_BASE_URL", sim.base_url())
-        .env_remove("REMOVEBGVIDEO_QUEUE_URL")
-        .env_remove("REMOVEBGVIDEO_TEST_CRASH_AT")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    command
-}
-
 fn run(sim: &Simulator, args: &[&str]) -> Output {
     command(sim, args).output().expect("run the command")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// A worker on `db` writing into `out` with `threads` threads, polling every `poll` seconds or

@@ -56,4 +56,6 @@ pub fn job(id: &str, status: &str, progress: Option<f64>) -> String {
 }
 
 pub mod batch;
+#[cfg(all(unix, feature = "cli"))]
+pub mod command;
 pub mod webhook_receiver;
