@@ -169,15 +169,12 @@ impl Work<'_> {
         // journal's poller does; an adopted one at once.
         let mut just_created = false;
         self.emit(Event::Started { item: id.to_owned() });
-        let record = |conn: &mut Connection, write: Write<'_>| -> Result<(), Stop> {
-            match store::record(conn, id, token, self.lease_secs(), &write) {
-                Ok(true) => Ok(()),
-                Ok(false) => Err(Stop::LeaseLost),
-                Err(error) => {
-                    self.halt(error);
-                    Err(Stop::LeaseLost)
-                }
-            }
+        let record = |conn: &mut Connection, write: Write<'_>| self.record(conn, id, token, &write);
+        // A job the account already has (found after a lost answer) is this item's job.
+        let adopt = |conn: &mut Connection, found: String| -> Result<String, Stop> {
+            record(conn, Write::Created { job_id: &found })?;
+            self.emit(Event::Created { item: id.to_owned(), job_id: found.clone() });
+            Ok(found)
         };
         let fail = |conn: &mut Connection, error: ItemError| -> Result<(), Stop> {
             record(conn, Write::Failed(&error))?;
@@ -258,9 +255,7 @@ impl Work<'_> {
                                     let wanted = Wanted { item: id.to_owned(), attempt, video_url: url, sent_at: at };
                                     match self.find(conn, wanted)? {
                                         Ok(Some(found)) => {
-                                            record(conn, Write::Created { job_id: &found })?;
-                                            self.emit(Event::Created { item: id.to_owned(), job_id: found.clone() });
-                                            job_id = Some(found);
+                                            job_id = Some(adopt(conn, found)?);
                                             step = Step::Created;
                                         }
                                         // It answered and lists no such job, or we may make another.
@@ -288,9 +283,7 @@ impl Work<'_> {
                     };
                     match self.find(conn, wanted)? {
                         Ok(Some(found)) => {
-                            record(conn, Write::Created { job_id: &found })?;
-                            self.emit(Event::Created { item: id.to_owned(), job_id: found.clone() });
-                            job_id = Some(found);
+                            job_id = Some(adopt(conn, found)?);
                             step = Step::Created;
                         }
                         Ok(None) if self.batch.recreate_uncertain => {
@@ -403,11 +396,16 @@ impl Work<'_> {
 
     fn uncertain(&self, conn: &mut Connection, id: &str, token: i64, error: Option<&Error>) -> Result<(), Stop> {
         let error = uncertain_create_error(error);
-        match store::record(conn, id, token, self.lease_secs(), &Write::Uncertain(&error)) {
-            Ok(true) => {
-                self.emit(Event::Uncertain { item: id.to_owned() });
-                Ok(())
-            }
+        self.record(conn, id, token, &Write::Uncertain(&error))?;
+        self.emit(Event::Uncertain { item: id.to_owned() });
+        Ok(())
+    }
+
+    /// Commits one step of item `id` under this worker's lease `token`; a lost lease, or a
+    /// database failure (which halts the worker), stops the item.
+    fn record(&self, conn: &mut Connection, id: &str, token: i64, write: &Write<'_>) -> Result<(), Stop> {
+        match store::record(conn, id, token, self.lease_secs(), write) {
+            Ok(true) => Ok(()),
             Ok(false) => Err(Stop::LeaseLost),
             Err(fatal) => {
                 self.halt(fatal);
