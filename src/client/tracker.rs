@@ -12,6 +12,7 @@ use tokio::sync::Notify;
 
 use crate::client::clock::deadline;
 use crate::client::runtime::CrateRuntime;
+use crate::client::wait::timed_out;
 use crate::client::WaitOptions;
 use crate::webhook::{EventKind, WebhookEvent};
 use crate::{AsyncClient, Client, Error, Job, JobStatus};
@@ -211,8 +212,9 @@ impl JobTracker {
             return Observed::Stale;
         }
         entry.stage = stage;
-        let (notify, waited) = (Arc::clone(&entry.notify), entry.waiters > 0);
-        if !known && !waited {
+        let notify = Arc::clone(&entry.notify);
+        // A job heard of for the first time has nobody waiting on it yet.
+        if !known {
             state.unwaited.push_back(job_id.to_owned());
             state.forget_unwaited();
         }
@@ -280,12 +282,7 @@ impl JobTracker {
             }
             let now = clock.now();
             if now >= end {
-                return Err(Error::WaitTimeout {
-                    job_id: job_id.to_owned(),
-                    elapsed: now.saturating_duration_since(started),
-                    last_seen: last_seen.map(Box::new),
-                    last_error: last_error.map(Box::new),
-                });
+                return Err(timed_out(job_id, now.saturating_duration_since(started), last_seen, last_error));
             }
             match ticked.as_pin_mut() {
                 // A manual clock: its next jump, or the webhook.

@@ -218,12 +218,7 @@ impl AsyncClient {
             }
             let now = clock.now();
             if now >= deadline {
-                return Err(Error::WaitTimeout {
-                    job_id: job_id.to_owned(),
-                    elapsed: now.saturating_duration_since(started),
-                    last_seen: last_seen.map(Box::new),
-                    last_error: last_error.map(Box::new),
-                });
+                return Err(timed_out(job_id, now.saturating_duration_since(started), last_seen, last_error));
             }
             clock.sleep(pause.min(deadline.saturating_duration_since(now))).await;
             interval = options.next_interval(interval);
@@ -248,6 +243,17 @@ impl Client {
     /// As [`AsyncClient::wait_for_completion`].
     pub fn wait_for_completion(&self, job_id: &str, options: WaitOptions<'_>) -> Result<Job, Error> {
         self.runtime.block_on(self.inner.wait_for_completion(job_id, options))
+    }
+}
+
+/// The error of a wait for `job_id` that reached its deadline after `elapsed`, with the last
+/// job and the last error it saw (for both the polling wait and the tracker).
+pub(crate) fn timed_out(job_id: &str, elapsed: Duration, last_seen: Option<Job>, last_error: Option<Error>) -> Error {
+    Error::WaitTimeout {
+        job_id: job_id.to_owned(),
+        elapsed,
+        last_seen: last_seen.map(Box::new),
+        last_error: last_error.map(Box::new),
     }
 }
 

@@ -164,7 +164,6 @@ impl Transport {
         config.build()
     }
 
-    /// The API origin and path prefix, without a trailing slash.
     /// The same transport (sharing its connection pool), whose errors hide `credential`.
     pub(crate) fn hiding(&self, credential: &HeaderValue) -> Self {
         Self { shared: Arc::clone(&self.shared), hidden: Some(credential.clone()), overrides: self.overrides.clone() }
@@ -175,6 +174,7 @@ impl Transport {
         call.credential.map(|(_, value)| value).or(self.hidden.as_ref())
     }
 
+    /// The API origin and path prefix, without a trailing slash.
     pub(crate) fn base_url(&self) -> &str {
         self.shared.base.as_str().trim_end_matches('/')
     }
