@@ -1,8 +1,6 @@
 //! The standalone simulator's settings as command-line flags, defined once: the example includes
 //! this file, and so does the `removebgvideo simulator` command (with `#[path]`).
 
-use std::io::Read as _;
-
 use removebgvideo::client::{ADMIN_TOKEN_ENV, API_KEY_ENV, BASE_URL_ENV};
 use removebgvideo::simulator::{FaultRule, Simulator, SimulatorBuilder, FAULT_SYNTAX};
 
@@ -98,7 +96,7 @@ pub fn serve_until_input_ends(simulator: Simulator) {
         println!("Webhooks (to 127.0.0.1 or localhost only) are signed with the secret {secret}.");
     }
     println!("Stop with Ctrl-C or Ctrl-D.");
-    let _ = std::io::copy(&mut std::io::stdin().lock().by_ref(), &mut std::io::sink());
+    let _ = std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink());
     let served = simulator.requests().len();
     simulator.shutdown();
     println!("Stopped after {served} requests.");

@@ -159,7 +159,6 @@ fn read_head(reader: &mut BufReader<TcpStream>) -> Result<Option<Head>, String> 
     loop {
         let before = raw.len();
         match reader.by_ref().take((MAX_HEAD + 1 - raw.len()) as u64).read_until(b'\n', &mut raw) {
-            Ok(0) if raw.is_empty() => return Ok(None),
             Ok(0) | Err(_) => return Ok(None),
             Ok(_) => {}
         }
@@ -254,7 +253,7 @@ impl Read for Chunked<'_> {
 /// One request: `None` when the answer is a dropped connection.
 fn handle(shared: &Shared, head: &Head, body: &mut dyn Read) -> Option<Reply> {
     let request_id = format!("req_{:016x}", fastrand::u64(..));
-    let method = head.method.clone();
+    let method = head.method.as_str();
     let (path, query) = match head.url.split_once('?') {
         Some((p, q)) => (p.to_owned(), Some(q.to_owned())),
         None => (head.url.clone(), None),
@@ -265,9 +264,9 @@ fn handle(shared: &Shared, head: &Head, body: &mut dyn Read) -> Option<Reply> {
         None
     } else {
         let mut st = lock(&shared.state);
-        faults::take(&mut st.faults, &method, &path)
+        faults::take(&mut st.faults, method, &path)
     };
-    let ctx = Ctx { shared, request_id: &request_id, method: &method, query: query.as_deref(), headers };
+    let ctx = Ctx { shared, request_id: &request_id, method, query: query.as_deref(), headers };
 
     let (body, captured, total) = {
         let mut reader = RecordingReader::new(body);
@@ -295,7 +294,7 @@ fn handle(shared: &Shared, head: &Head, body: &mut dyn Read) -> Option<Reply> {
     };
 
     lock(&shared.state).requests.push(RecordedRequest {
-        method: method.clone(),
+        method: method.to_owned(),
         path: path.clone(),
         query: query.clone(),
         headers: headers.clone(),

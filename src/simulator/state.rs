@@ -388,7 +388,7 @@ impl State {
                 .filter(|(at, _)| *at <= now)
                 .min();
             let Some((at, idx)) = next else { break };
-            self.finish(idx, at, base_url);
+            self.finish(idx, base_url);
             self.fill_slots(Some(at), pacing);
         }
         for &i in &self.active {
@@ -431,7 +431,7 @@ impl State {
             started.push(i);
         }
         for i in started {
-            self.webhook(i, "job.started", None);
+            self.webhook(i, "job.started");
         }
     }
 
@@ -444,14 +444,14 @@ impl State {
         }
         job.polls = job.polls.saturating_add(1);
         if job.polls >= n {
-            self.finish(idx, now, base_url);
+            self.finish(idx, base_url);
             self.fill_slots(Some(now), pacing);
         } else {
             job.progress = job.progress.max(job.polls * 100 / n.max(1));
         }
     }
 
-    fn finish(&mut self, idx: usize, _at: Instant, base_url: &str) {
+    fn finish(&mut self, idx: usize, base_url: &str) {
         self.active.retain(|&i| i != idx);
         let job = &mut self.jobs[idx];
         let (event, refund) = if job.video_url.contains(FAILURE_MARKER) {
@@ -470,11 +470,11 @@ impl State {
             key.credits += refund;
         }
         self.event(event, idx, -refund);
-        self.webhook(idx, event, None);
+        self.webhook(idx, event);
     }
 
     /// Queues the delivery of `event` for job `idx`, if it has a webhook URL.
-    fn webhook(&mut self, idx: usize, event: &'static str, due: Option<Instant>) {
+    fn webhook(&mut self, idx: usize, event: &'static str) {
         let job = &self.jobs[idx];
         let Some(url) = job.webhook_url.clone() else {
             return;
@@ -489,7 +489,7 @@ impl State {
             delivery_id: format!("whd_{}_{:08x}", self.next_delivery, fastrand::u32(..)),
             body: serde_json::to_vec(&body).unwrap_or_default(),
         };
-        self.outbox.push_back(Outgoing { delivery, due, attempt: 1 });
+        self.outbox.push_back(Outgoing { delivery, due: None, attempt: 1 });
     }
 
     /// Records how a delivery went in its job's `webhook_events`.
