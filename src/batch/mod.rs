@@ -168,6 +168,14 @@ pub struct Batch {
 }
 
 impl Batch {
+    /// Hands `event` to the `on_event` callback, if any. A panicking callback must not leave an
+    /// item unfinished and the run waiting for it; the panic hook has already reported it.
+    pub(crate) fn emit(&self, event: &event::Event) {
+        if let Some(on_event) = &self.on_event {
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| on_event(event)));
+        }
+    }
+
     /// A batch on `client` writing its outputs (and, by default, its journal) into `out_dir`.
     pub fn new(client: Client, out_dir: impl Into<PathBuf>) -> Self {
         Self {

@@ -750,11 +750,7 @@ impl Engine<'_> {
     }
 
     fn emit(&self, event: Event) {
-        if let Some(on_event) = &self.batch.on_event {
-            // A panicking callback must not leave an item unfinished and the run waiting for it;
-            // the panic hook has already reported it.
-            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| on_event(&event)));
-        }
+        self.batch.emit(&event);
     }
 
     fn id(&self, idx: usize) -> &str {

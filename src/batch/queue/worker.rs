@@ -468,9 +468,7 @@ impl Work<'_> {
     }
 
     fn emit(&self, event: Event) {
-        if let Some(on_event) = &self.batch.on_event {
-            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| on_event(&event)));
-        }
+        self.batch.emit(&event);
     }
 }
 

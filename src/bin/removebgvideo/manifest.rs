@@ -164,7 +164,7 @@ pub(crate) fn read_manifest(path: &Path) -> Result<Vec<Item>, Failure> {
         if let Some(metadata) = line.metadata {
             options = options.metadata(metadata);
         }
-        let item = if line.input.starts_with("http://") || line.input.starts_with("https://") {
+        let item = if crate::run::is_url(&line.input) {
             let id = line.id.ok_or_else(|| bad("a URL input needs an \"id\"".into()))?;
             Item::url(id, line.input)
         } else {

@@ -51,7 +51,8 @@ pub(crate) fn main(args: &Args) -> Result<u8, Failure> {
     Ok(0)
 }
 
-fn is_url(input: &str) -> bool {
+/// Whether an input is a URL rather than a local file.
+pub(crate) fn is_url(input: &str) -> bool {
     input.starts_with("http://") || input.starts_with("https://")
 }
 
