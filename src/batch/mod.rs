@@ -256,8 +256,9 @@ impl Batch {
     /// Was the batch's own shared back-off. Since 0.3 the back-off is the client's, shared by
     /// every call through it and its clones, and paced by its retry policy
     /// ([`RetryPolicy::initial_backoff`](crate::RetryPolicy::initial_backoff) and
-    /// [`max_backoff`](crate::RetryPolicy::max_backoff)); these values are still checked, and
-    /// otherwise unused.
+    /// [`max_backoff`](crate::RetryPolicy::max_backoff)). With a file journal these values are
+    /// only checked; a PostgreSQL queue worker still paces its own tries of one item with them
+    /// (doubling from `backoff` up to `max_backoff`, or the server's `Retry-After`).
     #[deprecated(
         since = "0.3.0",
         note = "the shared back-off is the client's: set it with `ClientBuilder::retry_policy`"
