@@ -47,7 +47,7 @@ impl Input {
     ///
     /// # Errors
     ///
-    /// [`ComposeError::Invalid`] for any other extension.
+    /// [`ComposeError::InvalidInput`] for any other extension.
     pub fn detect(path: impl Into<PathBuf>) -> Result<Self, ComposeError> {
         let path = path.into();
         if path.is_dir() {

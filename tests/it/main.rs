@@ -16,6 +16,7 @@ mod calls;
 #[cfg(all(unix, feature = "cli"))]
 mod cli;
 mod compose;
+mod compose_safety;
 mod concurrency;
 mod credentials;
 mod decode_props;
