@@ -510,22 +510,29 @@ impl Composer {
         let size = format!("{width}x{height}");
         let cover =
             format!("scale={width}:{height}:force_original_aspect_ratio=increase,crop={width}:{height},setsar=1");
+        // 4:2:0 outputs blend in 4:2:0 (as ffmpeg's overlay does by default), unless the
+        // quality asks for RGB's exact edges; the others blend in RGB.
+        let (opaque, alpha, blend) = if self.output.blends_in_yuv(self.quality) {
+            ("yuv420p", "yuva420p", "yuv420")
+        } else {
+            ("rgba", "rgba", "rgb")
+        };
         let canvas = match &self.backdrop {
-            Backdrop::Transparent => format!("color=c=black@0.0:s={size}:r={frame_rate},format=rgba"),
+            Backdrop::Transparent => format!("color=c=black@0.0:s={size}:r={frame_rate},format={alpha}"),
             Backdrop::Color([r, g, b]) => {
-                format!("color=c=0x{r:02X}{g:02X}{b:02X}:s={size}:r={frame_rate},format=rgba")
+                format!("color=c=0x{r:02X}{g:02X}{b:02X}:s={size}:r={frame_rate},format={opaque}")
             }
-            Backdrop::Image(_) => format!("[1:v]{cover},format=rgba"),
+            Backdrop::Image(_) => format!("[1:v]{cover},format={opaque}"),
             Backdrop::Video { fit, .. } => {
                 // A cut video holds its last frame, so that the canvas outlasts the foreground.
                 let hold = if *fit == VideoFit::Cut { ",tpad=stop=-1:stop_mode=clone" } else { "" };
-                format!("[1:v]setpts=PTS-STARTPTS,fps={frame_rate},{cover},format=rgba{hold}")
+                format!("[1:v]setpts=PTS-STARTPTS,fps={frame_rate},{cover},format={opaque}{hold}")
             }
         };
         let scale = format!(",scale={}:{}", place.width, place.height);
         format!(
-            "{canvas}[bg];[0:v]setpts=PTS-STARTPTS,format=rgba{scale}[fg];\
-             [bg][fg]overlay=x={}:y={}:format=rgb:shortest=1,format={}[out]",
+            "{canvas}[bg];[0:v]setpts=PTS-STARTPTS,format={alpha}{scale}[fg];\
+             [bg][fg]overlay=x={}:y={}:format={blend}:shortest=1,format={}[out]",
             place.x,
             place.y,
             self.output.pixel_format()
