@@ -97,6 +97,20 @@ impl Input {
     }
 }
 
+impl Input {
+    /// The only demuxer ffmpeg may read this kind with (`-format_whitelist`), so that a file
+    /// that is really a playlist (HLS, concat) never makes ffmpeg open other files or URLs.
+    pub(crate) fn demuxers(&self) -> &'static str {
+        match self {
+            Self::Webm(_) => "matroska",
+            Self::Mov(_) => "mov",
+            Self::Gif(_) => "gif",
+            Self::Webp(_) => "webp_pipe",
+            Self::PngFrames { .. } => "image2",
+        }
+    }
+}
+
 /// The lower-case extension of `path`.
 pub(crate) fn extension(path: &Path) -> Option<String> {
     path.extension().and_then(|ext| ext.to_str()).map(str::to_ascii_lowercase)

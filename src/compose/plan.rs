@@ -22,6 +22,10 @@ use super::run::{exists, Rendering};
 use super::temp::TempDir;
 use super::zipped;
 
+/// The demuxers a background video may be read with (MP4, MOV, M4V; MKV, WebM; AVI; GIF; MPEG;
+/// MPEG-TS): never a playlist (HLS, concat) that would make ffmpeg open other files or URLs.
+const VIDEO_DEMUXERS: &str = "mov,matroska,avi,gif,mpeg,mpegts";
+
 /// The frame rate of a canvas when the foreground states none.
 const FALLBACK_FRAME_RATE: &str = "25";
 
@@ -406,7 +410,7 @@ impl Composer {
         let Input::PngFrames { path, frame_rate } = &self.input else {
             let location = Location::of(self.input.path(), "foreground")?;
             let mut args = location.whitelist().to_vec();
-            args.extend(["-i".into(), location.arg()]);
+            args.extend(["-format_whitelist".into(), self.input.demuxers().into(), "-i".into(), location.arg()]);
             let media = probe(ffmpeg, &args, self.input.path(), self.limits.stall)?;
             return Ok(ForegroundArgs { unpacked: None, args, media, frame_count: None });
         };
@@ -491,6 +495,8 @@ impl Composer {
         if image {
             // One image, its name never read as a pattern (`%d`, a URL's `%20`).
             read.extend(["-f", "image2", "-pattern_type", "none"].map(OsString::from));
+        } else {
+            read.extend(["-format_whitelist", VIDEO_DEMUXERS].map(OsString::from));
         }
         read.extend(["-i".into(), location.arg()]);
         let media = probe(ffmpeg, &read, path, self.limits.stall)?;

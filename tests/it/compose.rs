@@ -345,8 +345,9 @@ fn dry_run_is_the_exact_command_and_running_it_by_hand_gives_the_same_output() {
     let at = argv.iter().position(|arg| arg == "-i").unwrap();
     let file = format!("file:{}", webm.to_str().unwrap());
     assert_eq!(
-        argv[at - 4..=at + 1],
-        ["-c:v", "libvpx-vp9", "-protocol_whitelist", "file", "-i", &file].map(std::ffi::OsString::from)
+        argv[at - 6..=at + 1],
+        ["-c:v", "libvpx-vp9", "-protocol_whitelist", "file", "-format_whitelist", "matroska", "-i", &file]
+            .map(std::ffi::OsString::from)
     );
     assert!(!out.exists(), "a dry run writes nothing");
 

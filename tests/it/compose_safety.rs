@@ -82,6 +82,30 @@ fn names_like_protocols_are_files_and_a_percent_in_a_folder_is_no_pattern() {
 }
 
 #[test]
+fn a_file_that_is_really_a_playlist_makes_ffmpeg_open_nothing_else() {
+    let Some(ffmpeg) = ffmpeg() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let private = dir.path().join("someone-elses.webm");
+    std::fs::rename(foreground(&ffmpeg, dir.path(), "webm"), &private).unwrap();
+    // An upload named like a video that is really ffmpeg's concat playlist of another file.
+    let playlist = b"ffconcat version 1.0\nfile someone-elses.webm\n";
+    let (evil_fg, evil_bg) = (dir.path().join("upload.webm"), dir.path().join("upload.mp4"));
+    std::fs::write(&evil_fg, playlist).unwrap();
+    std::fs::write(&evil_bg, playlist).unwrap();
+    let refused = Composer::new(Input::detect(&evil_fg).unwrap(), Output::Webm(dir.path().join("out.webm")))
+        .ffmpeg(ffmpeg.clone())
+        .dry_run()
+        .unwrap_err();
+    assert!(matches!(refused, ComposeError::Probe { .. }), "{refused:?}");
+    let refused = Composer::new(Input::Webm(private), Output::Webm(dir.path().join("out.webm")))
+        .ffmpeg(ffmpeg)
+        .background(Backdrop::video(&evil_bg))
+        .dry_run()
+        .unwrap_err();
+    assert!(matches!(refused, ComposeError::Probe { .. }), "{refused:?}");
+}
+
+#[test]
 fn a_jobs_background_url_is_fetched_over_http_only_and_a_local_path_in_it_is_refused() {
     let Some(ffmpeg) = ffmpeg() else { return };
     let dir = tempfile::tempdir().unwrap();

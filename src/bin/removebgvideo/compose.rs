@@ -130,9 +130,13 @@ struct Interrupt {
 
 impl Interrupt {
     fn signal(&self) {
-        self.signalled.store(true, Ordering::SeqCst);
-        if let Some(canceller) = &*self.canceller.lock().unwrap_or_else(PoisonError::into_inner) {
-            canceller.cancel();
+        let again = self.signalled.swap(true, Ordering::SeqCst);
+        match &*self.canceller.lock().unwrap_or_else(PoisonError::into_inner) {
+            Some(canceller) => canceller.cancel(),
+            // Still reading the inputs (ffprobe on a slow URL may take a while): a second signal
+            // ends at once; ffprobe dies with this process.
+            None if again => std::process::exit(i32::from(INTERRUPTED)),
+            None => eprintln!("stopping once the inputs are read; Ctrl-C again stops at once"),
         }
     }
 
