@@ -27,6 +27,7 @@ mod faults;
 mod in_production;
 mod models;
 mod one_stack;
+mod process_stages;
 // The PostgreSQL queue with worker processes of the command.
 #[cfg(all(unix, feature = "cli", feature = "postgres"))]
 mod queue;
