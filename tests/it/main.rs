@@ -15,6 +15,8 @@ mod calls;
 // The command, through the binary cargo builds for the tests (feature `cli`).
 #[cfg(all(unix, feature = "cli"))]
 mod cli;
+#[cfg(all(unix, feature = "cli"))]
+mod cli_run;
 mod compose;
 mod concurrency;
 mod credentials;

@@ -3,11 +3,15 @@
 
 use std::io::Read;
 use std::path::PathBuf;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use removebgvideo::webhook::{self, Verifier};
 
+use crate::values::{http_url, shown_url};
 use crate::{error_chain, Failure};
+
+/// The most of a receiver's answer read and printed.
+const ANSWER_LIMIT: usize = 4096;
 
 /// `removebgvideo webhook …`.
 #[derive(Debug, clap::Subcommand)]
@@ -23,7 +27,11 @@ pub(crate) enum Command {
         /// The job id in the body.
         #[arg(long, default_value = "job_test_0001")]
         job_id: String,
-        /// The receiver's URL.
+        /// Give up when the receiver has not answered within this many seconds.
+        #[arg(long, default_value_t = 30.0, value_name = "SECONDS", value_parser = seconds)]
+        timeout: f64,
+        /// The receiver's URL (http or https).
+        #[arg(value_parser = http_url)]
         url: String,
     },
     /// Verify a delivery: exit status 0 and "valid", or 1 and why not.
@@ -45,12 +53,22 @@ pub(crate) enum Command {
 
 pub(crate) fn main(command: &Command) -> Result<u8, Failure> {
     match command {
-        Command::Send { secret, event, job_id, url } => send(secret, event, job_id, url),
+        Command::Send { secret, event, job_id, timeout, url } => {
+            send(secret, event, job_id, Duration::from_secs_f64(*timeout), url)
+        }
         Command::Verify { secret, headers, body, ignore_age } => verify(secret, headers, body, *ignore_age),
     }
 }
 
-fn send(secret: &str, event: &str, job_id: &str, url: &str) -> Result<u8, Failure> {
+/// A timeout in seconds: more than 0, at most a day.
+fn seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(value) if value > 0.0 && value <= 86_400.0 => Ok(value),
+        _ => Err("a number of seconds above 0, at most 86400, is needed".to_owned()),
+    }
+}
+
+fn send(secret: &str, event: &str, job_id: &str, timeout: Duration, url: &str) -> Result<u8, Failure> {
     let status = match event {
         "job.completed" => "completed",
         "job.failed" => "failed",
@@ -75,20 +93,36 @@ fn send(secret: &str, event: &str, job_id: &str, url: &str) -> Result<u8, Failur
         .build()
         .map_err(|e| Failure(format!("could not start a runtime: {e}"), 1))?;
     let answer = runtime.block_on(async {
-        let client = reqwest::Client::builder().build()?;
+        let client = reqwest::Client::builder().timeout(timeout).build()?;
         let mut request = client.post(url).header("Content-Type", "application/json").body(body);
         for (name, value) in &headers {
             request = request.header(*name, value);
         }
-        let response = request.send().await?;
+        let mut response = request.send().await?;
         let status = response.status();
-        let text = response.text().await.unwrap_or_default();
-        Ok::<_, reqwest::Error>((status, text))
+        // At most ANSWER_LIMIT bytes of the answer are read: the rest is never fetched.
+        let mut answer = Vec::new();
+        while answer.len() < ANSWER_LIMIT {
+            match response.chunk().await {
+                Ok(Some(chunk)) => answer.extend_from_slice(&chunk[..chunk.len().min(ANSWER_LIMIT - answer.len())]),
+                Ok(None) | Err(_) => break,
+            }
+        }
+        Ok::<_, reqwest::Error>((status, answer))
     });
-    let (status, text) = answer.map_err(|e| Failure(format!("could not deliver to {url}: {}", error_chain(&e)), 1))?;
+    let (status, answer) = answer.map_err(|error| {
+        // reqwest's messages quote the whole URL (a password, a signed query): say where
+        // without them, and why from reqwest's own sources.
+        let why = if error.is_timeout() {
+            format!("no answer within {} s (--timeout)", timeout.as_secs_f64())
+        } else {
+            std::error::Error::source(&error).map_or_else(|| "the request failed".to_owned(), error_chain)
+        };
+        Failure(format!("could not deliver to {}: {why}", shown_url(url)), 1)
+    })?;
     println!("{} {}", status.as_u16(), status.canonical_reason().unwrap_or(""));
-    if !text.is_empty() {
-        println!("{}", text.chars().take(2000).collect::<String>());
+    if !answer.is_empty() {
+        println!("{}", String::from_utf8_lossy(&answer));
     }
     Ok(if status.is_success() { 0 } else { 1 })
 }

@@ -1,0 +1,70 @@
+//! Values read from the command line, parsed by clap into the crate's types: a value that
+//! cannot be right is a usage error (exit status 2) before anything is read or sent.
+
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use removebgvideo::{BgType, Model, OutputFormat};
+
+/// The output formats that keep a transparent background (all but mp4).
+pub(crate) const ALPHA_FORMATS: &str = "webm, mov, gif, webp or png_sequence";
+
+/// `--model`: original, light, pro or human.
+pub(crate) fn model() -> impl TypedValueParser<Value = Model> {
+    PossibleValuesParser::new(["original", "light", "pro", "human"]).map(Model::from)
+}
+
+/// `--output-format`: webm, mov, mp4, gif, webp or png_sequence.
+pub(crate) fn output_format() -> impl TypedValueParser<Value = OutputFormat> {
+    PossibleValuesParser::new(["webm", "mov", "mp4", "gif", "webp", "png_sequence"]).map(OutputFormat::from)
+}
+
+/// `--bg-type`: the backgrounds that need nothing more (a colour or an image background
+/// needs its colour or image, which a manifest line can give).
+pub(crate) fn bg_type() -> impl TypedValueParser<Value = BgType> {
+    PossibleValuesParser::new(["transparent", "green", "white", "black", "blue"]).map(BgType::from)
+}
+
+/// Whether `format` keeps an alpha channel.
+pub(crate) fn keeps_alpha(format: &OutputFormat) -> bool {
+    !matches!(format, OutputFormat::Mp4)
+}
+
+/// An absolute http(s) URL with a host, kept as given.
+pub(crate) fn http_url(text: &str) -> Result<String, String> {
+    let url = url::Url::parse(text).map_err(|error| format!("not a URL ({error})"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!("an http or https URL is needed, not {}:", url.scheme()));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err("the URL names no host".to_owned());
+    }
+    Ok(text.to_owned())
+}
+
+/// A URL to print: scheme, host, port and path, without userinfo, query or fragment (they
+/// may hold a password or a signature). Text that is not a URL is not printed.
+pub(crate) fn shown_url(text: &str) -> String {
+    match url::Url::parse(text) {
+        Ok(mut url) => {
+            let _ = url.set_username("");
+            let _ = url.set_password(None);
+            url.set_query(None);
+            url.set_fragment(None);
+            url.to_string()
+        }
+        Err(_) => "(not a URL)".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_checked_and_shown_without_secrets() {
+        assert!(http_url("https://hooks.example/in").is_ok());
+        assert!(http_url("hooks.example/in").is_err());
+        assert!(http_url("ftp://hooks.example/in").is_err());
+        assert!(http_url("http://").is_err());
+        assert_eq!(shown_url("https://user:pw@hooks.example:8443/in?token=s#x"), "https://hooks.example:8443/in");
+    }
+}
