@@ -167,6 +167,10 @@ fn a_run_that_times_out_names_the_command_that_carries_on() {
     assert_eq!(done.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains(&format!("carry on with: removebgvideo run --job job_1 -o {}", out.display())), "{stderr}");
 
+    let waited = run(&sim, &["jobs", "wait", "job_1", "--timeout", "0"]);
+    assert_eq!(waited.status.code(), Some(1));
+    assert!(text(&waited.stderr).contains("carry on with: removebgvideo run --job job_1"), "{}", text(&waited.stderr));
+
     // `jobs download` of a job still running says how to wait for it, and fetches nothing.
     let early = run(&sim, &["jobs", "download", "job_1", "-o", out.to_str().unwrap()]);
     assert_eq!(early.status.code(), Some(1));

@@ -152,7 +152,11 @@ pub(crate) fn main(command: &Command) -> Result<u8, Failure> {
                     show(&job, *json)?;
                     Ok(1)
                 }
-                Err(error) => Err(error.into()),
+                Err(error) => {
+                    let hint = run::after_failure(&error, job_id, None);
+                    let Failure(message, status) = Failure::from(error);
+                    Err(Failure(format!("{message}{hint}"), status))
+                }
             }
         }
     }

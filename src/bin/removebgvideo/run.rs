@@ -77,7 +77,7 @@ pub(crate) fn main(args: &Args) -> Result<u8, Failure> {
         json: args.json.then(|| serde_json::json!({ "event": "interrupted", "job_id": null })),
     });
     let bar = Arc::new(StageBar::new());
-    let done = process(client, &input, &settings, &out, args, &bar);
+    let done = process(client, &input, &settings, &out, args, connection.offline(), &bar);
     bar.finish();
     let (job, path, size) = done?;
     report(&job, &path, size, args.json)
@@ -112,9 +112,12 @@ pub(crate) fn extension(format: &OutputFormat) -> &str {
     }
 }
 
-/// The command that carries on with `job_id`, writing to `out`.
-fn carry_on_command(job_id: &str, out: &Path) -> String {
-    format!("removebgvideo run --job {job_id} -o {}", out.display())
+/// The command that carries on with `job_id`, writing to `out` when given.
+fn carry_on_command(job_id: &str, out: Option<&Path>) -> String {
+    match out {
+        Some(out) => format!("removebgvideo run --job {job_id} -o {}", out.display()),
+        None => format!("removebgvideo run --job {job_id}"),
+    }
 }
 
 /// Upload (for a file), create, wait, download: the library's `process`, its stages on the
@@ -125,6 +128,7 @@ fn process(
     settings: &JobFlags,
     out: &Path,
     args: &Args,
+    offline: bool,
     bar: &Arc<StageBar>,
 ) -> Result<(Job, PathBuf, u64), Failure> {
     let flags = settings.clone();
@@ -140,7 +144,7 @@ fn process(
                 let mut known = known.lock().unwrap_or_else(PoisonError::into_inner);
                 if known.is_none() {
                     *known = Some(job_id.clone());
-                    job_created(job_id, &out_path, json, &shown);
+                    job_created(job_id, &out_path, json, offline, &shown);
                 }
             }
             if progress.stage == Stage::Creating {
@@ -162,7 +166,7 @@ fn process(
             let status = status_of(&failed.error);
             let mut message = error_chain(&failed);
             if let Some(job_id) = &failed.job_id {
-                message.push_str(&after_failure(&failed.error, job_id, out));
+                message.push_str(&after_failure(&failed.error, job_id, Some(out)));
             }
             Err(Failure(message, status))
         }
@@ -170,17 +174,27 @@ fn process(
 }
 
 /// Says on standard error (and in a JSON line) that the job exists, and what Ctrl-C will say.
-fn job_created(job_id: &str, out: &Path, json: bool, bar: &StageBar) {
-    let command = carry_on_command(job_id, out);
+fn job_created(job_id: &str, out: &Path, json: bool, offline: bool, bar: &StageBar) {
+    let command = carry_on_command(job_id, Some(out));
     // What Ctrl-C says is in place before anyone can read the job id.
-    ui::on_interrupt(Interrupted {
-        message: format!(
-            "stopped waiting: job {job_id} is still running and will be charged; wait for it and download its \
-             output with: {command}"
-        ),
-        json: json.then(|| serde_json::json!({ "event": "interrupted", "job_id": job_id, "carry_on": command })),
-    });
-    bar.note(&format!("job {job_id} created; if this command stops, carry on with: {command}"));
+    let note = if offline {
+        // The job lives in this command's own simulator: nothing can carry it on.
+        ui::on_interrupt(Interrupted {
+            message: format!("stopped: job {job_id} ended with this command's offline simulator"),
+            json: json.then(|| serde_json::json!({ "event": "interrupted", "job_id": job_id })),
+        });
+        format!("job {job_id} created (offline: it ends with this command)")
+    } else {
+        ui::on_interrupt(Interrupted {
+            message: format!(
+                "stopped waiting: job {job_id} is still running and will be charged; wait for it and download \
+                 its output with: {command}"
+            ),
+            json: json.then(|| serde_json::json!({ "event": "interrupted", "job_id": job_id, "carry_on": command })),
+        });
+        format!("job {job_id} created; if this command stops, carry on with: {command}")
+    };
+    bar.note(&note);
     if json {
         println!("{}", serde_json::json!({ "event": "created", "job_id": job_id }));
     }
@@ -188,7 +202,7 @@ fn job_created(job_id: &str, out: &Path, json: bool, bar: &StageBar) {
 
 /// What to do after a failure once the job exists: a failed job is over; otherwise the job
 /// may still finish, and this is how to get its output.
-fn after_failure(error: &Error, job_id: &str, out: &Path) -> String {
+pub(crate) fn after_failure(error: &Error, job_id: &str, out: Option<&Path>) -> String {
     match error {
         Error::JobFailed(_) => String::new(),
         _ => format!("\nthe job may still finish; carry on with: {}", carry_on_command(job_id, out)),
@@ -221,11 +235,10 @@ fn carry_on(args: &Args, job_id: &str) -> Result<u8, Failure> {
     let client = &connection.client;
     ui::exit_on_ctrl_c();
     let bar = Arc::new(StageBar::new());
-    let shown_out = args.output.clone().unwrap_or_else(|| PathBuf::from("."));
     ui::on_interrupt(Interrupted {
         message: format!(
             "stopped waiting: job {job_id} carries on; run again to wait for it: {}",
-            carry_on_command(job_id, &shown_out)
+            carry_on_command(job_id, args.output.as_deref())
         ),
         json: args.json.then(|| serde_json::json!({ "event": "interrupted", "job_id": job_id })),
     });
@@ -252,7 +265,7 @@ pub(crate) fn wait_and_download(
         bar.show(if started { Stage::Processing } else { Stage::Queued }, job.progress, None);
     });
     let job = client.wait_for_completion(job_id, options).map_err(|error| {
-        let hint = after_failure(&error, job_id, out.unwrap_or(Path::new(".")));
+        let hint = after_failure(&error, job_id, out);
         Failure(format!("{}{hint}", error_chain(&error)), status_of(&error))
     })?;
     let (path, size) = download(client, &job, out, force, bar)?;
