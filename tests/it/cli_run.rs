@@ -5,7 +5,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Output, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
 use removebgvideo::clock::ManualClock;
@@ -181,7 +181,10 @@ fn a_run_that_times_out_names_the_command_that_carries_on() {
 /// A stand-in API for one completed job whose output breaks off halfway the first time it
 /// is fetched, and is served from the asked offset (206) after that. Logs each output
 /// request's `Range` start.
-fn cutting_api(data: Arc<Vec<u8>>) -> (String, Arc<Mutex<Vec<u64>>>) {
+/// With `stall`, the first answer stops halfway without closing (until the command hangs
+/// up), and `half_sent` hears when it has.
+fn cutting_api(data: Arc<Vec<u8>>, stall: bool) -> (String, Arc<Mutex<Vec<u64>>>, mpsc::Receiver<()>) {
+    let (half_sent, heard) = mpsc::channel();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let ranges = Arc::new(Mutex::new(Vec::new()));
@@ -223,10 +226,16 @@ fn cutting_api(data: Arc<Vec<u8>>) -> (String, Arc<Mutex<Vec<u64>>>) {
             };
             let body = if first { &data[..data.len() / 2] } else { &data[from as usize..] };
             let _ = stream.write_all(head.as_bytes()).and_then(|()| stream.write_all(body));
+            if first {
+                let _ = half_sent.send(());
+                if stall {
+                    let _ = stream.read_to_end(&mut Vec::new());
+                }
+            }
             // Closing here cuts the first answer short of its Content-Length.
         }
     });
-    (base, ranges)
+    (base, ranges, heard)
 }
 
 /// The path of a request and the start of its `Range`, if any.
@@ -251,7 +260,7 @@ fn request_head(stream: &TcpStream) -> (String, u64) {
 #[test]
 fn jobs_download_resumes_a_cut_download() {
     let data: Arc<Vec<u8>> = Arc::new((0..300_000u32).map(|i| (i * 7 % 251) as u8).collect());
-    let (base, ranges) = cutting_api(Arc::clone(&data));
+    let (base, ranges, _) = cutting_api(Arc::clone(&data), false);
     let dir = tempfile::tempdir().unwrap();
     let done = Command::new(EXE)
         .args(["jobs", "download", "job_cut", "-o", dir.path().to_str().unwrap()])
@@ -275,6 +284,32 @@ fn jobs_download_resumes_a_cut_download() {
         .output()
         .unwrap();
     assert_eq!(again.status.code(), Some(2), "{}", text(&again.stderr));
+}
+
+#[test]
+fn ctrl_c_during_a_download_leaves_no_partial_file() {
+    let data: Arc<Vec<u8>> = Arc::new(vec![7u8; 600_000]);
+    let (base, _, half_sent) = cutting_api(Arc::clone(&data), true);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("clip.webm");
+    let child = Command::new(EXE)
+        .args(["jobs", "download", "job_cut", "-o", out.to_str().unwrap()])
+        .env("REMOVEBGVIDEO_API_KEY", "sk_test_cut")
+        .env("REMOVEBGVIDEO_BASE_URL", &base)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    half_sent.recv().unwrap();
+    let partial = dir.path().join("clip.webm.part");
+    assert!(partial.exists(), "the download is under way");
+    let sent = Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("run kill");
+    assert!(sent.success());
+    let stopped = child.wait_with_output().unwrap();
+    assert_eq!(stopped.status.code(), Some(130), "{}", text(&stopped.stderr));
+    assert!(text(&stopped.stderr).contains("job job_cut is unchanged"), "{}", text(&stopped.stderr));
+    assert!(!partial.exists() && !out.exists(), "{:?}", std::fs::read_dir(dir.path()).unwrap().collect::<Vec<_>>());
 }
 
 #[test]

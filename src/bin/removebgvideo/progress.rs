@@ -9,6 +9,7 @@ use std::time::Duration;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use removebgvideo::batch::Event;
 use removebgvideo::client::{Stage, TransferProgress};
+use removebgvideo::JobStatus;
 
 /// One video's bar: a stage at a time, in order, each moving only forward. Transfers show
 /// bytes and rate, the job its percentage.
@@ -85,7 +86,31 @@ fn stage_style(stage: Stage) -> ProgressStyle {
 pub(crate) struct Progress {
     bars: MultiProgress,
     overall: ProgressBar,
-    jobs: Mutex<HashMap<String, ProgressBar>>,
+    jobs: Mutex<HashMap<String, Line>>,
+}
+
+/// One item's line: its stage and percentage only move forward, in the words of `run`'s bar.
+struct Line {
+    bar: ProgressBar,
+    stage: Option<Stage>,
+    percent: u64,
+}
+
+impl Line {
+    fn advance(&mut self, job_id: &str, stage: Stage, percent: Option<f64>) {
+        if Some(stage) < self.stage {
+            return;
+        }
+        if Some(stage) > self.stage {
+            self.stage = Some(stage);
+            self.percent = 0;
+        }
+        if let Some(percent) = percent.filter(|p| p.is_finite()) {
+            self.percent = self.percent.max(percent.clamp(0.0, 100.0).round() as u64);
+        }
+        let percent = if stage == Stage::Processing { format!(" {}%", self.percent) } else { String::new() };
+        self.bar.set_message(format!("{job_id} {stage}{percent}").trim_start().to_owned());
+    }
 }
 
 fn style(template: &str) -> ProgressStyle {
@@ -104,30 +129,39 @@ impl Progress {
 
     pub(crate) fn show(&self, event: &Event) {
         let mut jobs = self.jobs.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut advance = |item: &str, job_id: &str, stage, percent| {
+            if let Some(line) = jobs.get_mut(item) {
+                line.advance(job_id, stage, percent);
+            }
+        };
         match event {
             Event::Started { item } => {
-                let line = self.bars.add(ProgressBar::new_spinner());
-                line.set_style(style("{prefix:>10} {spinner} {msg}"));
-                line.set_prefix(short(item));
-                line.set_message("starting");
-                line.enable_steady_tick(Duration::from_millis(200));
-                jobs.insert(item.clone(), line);
+                let bar = self.bars.add(ProgressBar::new_spinner());
+                bar.set_style(style("{prefix:>10} {spinner} {msg}"));
+                bar.set_prefix(short(item));
+                bar.set_message("starting");
+                bar.enable_steady_tick(Duration::from_millis(200));
+                jobs.insert(item.clone(), Line { bar, stage: None, percent: 0 });
             }
-            Event::CreateSent { item } => set(&jobs, item, "creating the job".into()),
-            Event::Created { item, job_id } => set(&jobs, item, format!("{job_id} queued")),
+            Event::CreateSent { item } => advance(item, "", Stage::Creating, None),
+            Event::Created { item, job_id } => advance(item, job_id, Stage::Queued, None),
             Event::Progress { item, job_id, status, progress } => {
-                let percent = progress.map(|p| format!(" {:.0}%", p.clamp(0.0, 100.0))).unwrap_or_default();
-                set(&jobs, item, format!("{job_id} {status}{percent}"));
+                let stage = if matches!(status, JobStatus::Pending | JobStatus::Created) {
+                    Stage::Queued
+                } else {
+                    Stage::Processing
+                };
+                advance(item, job_id, stage, *progress);
             }
-            Event::Finished { item, completed: true, .. } => set(&jobs, item, "downloading".into()),
+            Event::Finished { item, job_id, completed: true } => advance(item, job_id, Stage::Downloading, None),
             Event::Downloaded { item, .. }
             | Event::Failed { item, .. }
             | Event::Uncertain { item }
             | Event::NotStarted { item }
             | Event::Skipped { item } => {
                 if let Some(line) = jobs.remove(item) {
-                    line.finish_and_clear();
-                    self.bars.remove(&line);
+                    line.bar.finish_and_clear();
+                    self.bars.remove(&line.bar);
                 }
                 self.overall.inc(1);
             }
@@ -137,15 +171,9 @@ impl Progress {
 
     pub(crate) fn finish(&self) {
         for (_, line) in self.jobs.lock().unwrap_or_else(PoisonError::into_inner).drain() {
-            line.finish_and_clear();
+            line.bar.finish_and_clear();
         }
         self.overall.finish();
-    }
-}
-
-fn set(jobs: &HashMap<String, ProgressBar>, item: &str, message: String) {
-    if let Some(line) = jobs.get(item) {
-        line.set_message(message);
     }
 }
 

@@ -20,10 +20,11 @@ use crate::{error_chain, print_json, Failure};
 
 const DEFAULTS: &str = "\
 Defaults: a transparent background (--bg-type transparent) in a WebM with alpha (--output-format \
-webm), which is what removing a background means to most people. The API itself, and the crate's \
-CreateJob, default to a green (chroma-key) background, as the official SDKs send; pass \
---bg-type green for that. A transparent background needs a format that keeps alpha: webm, mov, \
-gif, webp or png_sequence (not mp4).
+webm), which is what removing a background means to most people. This differs from what a \
+request without a choice gets: the official SDKs, and the crate's CreateJob, send a green \
+(chroma-key) background, for editors that key it out; pass --bg-type green for that. A \
+transparent background needs a format that keeps alpha: webm, mov, gif, webp or png_sequence \
+(not mp4).
 
 The job id is printed as soon as the job exists. A job keeps running (and costs its credits) \
 even if this command stops: `removebgvideo run --job ID` waits for it and downloads its output, \
@@ -76,6 +77,7 @@ pub(crate) fn main(args: &Args) -> Result<u8, Failure> {
         message: "stopped before a job was created: nothing was charged".to_owned(),
         json: args.json.then(|| serde_json::json!({ "event": "interrupted", "job_id": null })),
     });
+    ui::discard_partial_download_of(&out);
     let bar = Arc::new(StageBar::new());
     let done = process(client, &input, &settings, &out, args, connection.offline(), &bar);
     bar.finish();
@@ -287,6 +289,7 @@ pub(crate) fn download(
         extension(&job.output_format.clone().unwrap_or_default())
     );
     let path = output_path(out, &name, force)?;
+    ui::discard_partial_download_of(&path);
     let download = client.download_output(job)?;
     let size =
         download.progress(|bytes| bar.show(Stage::Downloading, None, Some(bytes))).to_path(&path).map_err(|error| {

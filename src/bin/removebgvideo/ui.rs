@@ -2,6 +2,7 @@
 //! say; `--no-color` and `NO_COLOR` keep escape codes out; and Ctrl-C says what is left behind
 //! (a job still running, the command that carries it on) before exiting with status 130.
 
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
 
@@ -9,6 +10,10 @@ static QUIET: AtomicBool = AtomicBool::new(false);
 
 /// What Ctrl-C says before the command exits with status 130.
 static ON_INTERRUPT: Mutex<Option<Interrupted>> = Mutex::new(None);
+
+/// The partial download (`<output>.part`) that Ctrl-C removes: the crate's download removes
+/// it when it fails, but an exit skips that.
+static PARTIAL: Mutex<Option<PathBuf>> = Mutex::new(None);
 
 /// What a Ctrl-C leaves behind, said on standard error (and as a JSON line on standard output
 /// when `json` is set).
@@ -46,6 +51,9 @@ pub(crate) fn note(message: impl std::fmt::Display) {
 pub(crate) fn exit_on_ctrl_c() {
     let handler = || {
         let said = ON_INTERRUPT.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        if let Some(partial) = PARTIAL.lock().unwrap_or_else(PoisonError::into_inner).take() {
+            let _ = std::fs::remove_file(partial);
+        }
         // A progress line may be half drawn: start a fresh one.
         eprintln!();
         if let Some(Interrupted { message, json }) = said {
@@ -59,6 +67,13 @@ pub(crate) fn exit_on_ctrl_c() {
     if let Err(error) = ctrlc::set_handler(handler) {
         note(format!("note: Ctrl-C will stop the command without a word ({error})"));
     }
+}
+
+/// From now on, Ctrl-C removes the partial download of `output` (its `.part` file).
+pub(crate) fn discard_partial_download_of(output: &Path) {
+    let mut name = output.file_name().map(std::ffi::OsStr::to_os_string).unwrap_or_default();
+    name.push(".part");
+    *PARTIAL.lock().unwrap_or_else(PoisonError::into_inner) = Some(output.with_file_name(name));
 }
 
 /// What Ctrl-C says from now on.

@@ -10,6 +10,9 @@ use removebgvideo::webhook::{self, Verifier};
 use crate::values::{http_url, shown_url};
 use crate::{error_chain, Failure};
 
+/// The largest delivery body `verify` reads.
+const BODY_LIMIT: u64 = 1 << 20;
+
 /// The most of a receiver's answer read and printed.
 const ANSWER_LIMIT: usize = 4096;
 
@@ -137,11 +140,18 @@ fn verify(secrets: &[String], headers: &[String], body: &PathBuf, ignore_age: bo
     }
     let mut bytes = Vec::new();
     let read = if body.as_os_str() == "-" {
-        std::io::stdin().read_to_end(&mut bytes).map(drop)
+        std::io::stdin().take(BODY_LIMIT + 1).read_to_end(&mut bytes).map(drop)
     } else {
-        std::fs::File::open(body).and_then(|mut file| file.read_to_end(&mut bytes)).map(drop)
+        std::fs::File::open(body).and_then(|file| file.take(BODY_LIMIT + 1).read_to_end(&mut bytes)).map(drop)
     };
     read.map_err(|e| Failure::usage(format!("could not read the body {}: {e}", body.display())))?;
+    if bytes.len() as u64 > BODY_LIMIT {
+        return Err(Failure::usage(format!(
+            "the body {} is over {} MiB, larger than any delivery",
+            body.display(),
+            BODY_LIMIT >> 20
+        )));
+    }
     let verifier = Verifier::with_secrets(secrets.iter().map(String::as_str))?;
     let verdict =
         if ignore_age { verifier.verify_ignoring_age(&pairs, &bytes) } else { verifier.verify(&pairs, &bytes) };
