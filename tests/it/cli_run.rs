@@ -165,11 +165,18 @@ fn a_run_that_times_out_names_the_command_that_carries_on() {
     let done = run(&sim, &["run", SAMPLE, "-o", out.to_str().unwrap(), "--timeout", "0"]);
     let stderr = text(&done.stderr);
     assert_eq!(done.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains(&format!("carry on with: removebgvideo run --job job_1 -o {}", out.display())), "{stderr}");
+    assert!(
+        stderr.contains(&format!("get its output with: removebgvideo run --job job_1 -o {}", out.display())),
+        "{stderr}"
+    );
 
     let waited = run(&sim, &["jobs", "wait", "job_1", "--timeout", "0"]);
     assert_eq!(waited.status.code(), Some(1));
-    assert!(text(&waited.stderr).contains("carry on with: removebgvideo run --job job_1"), "{}", text(&waited.stderr));
+    assert!(
+        text(&waited.stderr).contains("get its output with: removebgvideo run --job job_1"),
+        "{}",
+        text(&waited.stderr)
+    );
 
     // `jobs download` of a job still running says how to wait for it, and fetches nothing.
     let early = run(&sim, &["jobs", "download", "job_1", "-o", out.to_str().unwrap()]);
@@ -383,8 +390,12 @@ fn webhook_send_gives_up_on_a_silent_receiver_and_never_prints_a_urls_secrets() 
     }
     held.join().unwrap();
 
-    let bad = Command::new(EXE).args(["webhook", "send", "--secret", "s", "hooks.example/in"]).output().unwrap();
+    let bad = Command::new(EXE)
+        .args(["webhook", "send", "--secret", "s", "http://user:pw@hooks example/in"])
+        .output()
+        .unwrap();
     assert_eq!(bad.status.code(), Some(2), "a malformed URL is a usage error");
+    assert!(!text(&bad.stderr).contains("pw"), "not echoed: {}", text(&bad.stderr));
 }
 
 #[test]

@@ -94,13 +94,17 @@ fn with_ctrl_c(command: impl FnOnce() -> Result<u8, Failure>) -> Result<u8, Fail
     command()
 }
 
+/// The exit status of a call's error: 2 for what was refused before sending, else 1.
+pub(crate) fn status_of(error: &removebgvideo::Error) -> u8 {
+    match error {
+        removebgvideo::Error::Config(_) | removebgvideo::Error::InvalidInput { .. } => 2,
+        _ => 1,
+    }
+}
+
 impl From<removebgvideo::Error> for Failure {
     fn from(error: removebgvideo::Error) -> Self {
-        let status = match error {
-            removebgvideo::Error::Config(_) | removebgvideo::Error::InvalidInput { .. } => 2,
-            _ => 1,
-        };
-        Failure(error_chain(&error), status)
+        Failure(error_chain(&error), status_of(&error))
     }
 }
 

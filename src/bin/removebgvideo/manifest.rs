@@ -29,7 +29,7 @@ pub(crate) struct JobFlags {
     #[arg(long)]
     pub(crate) text_prompt: Option<String>,
     /// Where the service sends the job's webhook events (an http or https URL).
-    #[arg(long, value_parser = crate::values::http_url)]
+    #[arg(long, value_parser = crate::values::HttpUrl)]
     pub(crate) webhook_url: Option<String>,
 }
 

@@ -4,7 +4,8 @@
 //! input's container.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use removebgvideo::client::{ProcessOptions, ProcessProgress, Stage};
@@ -16,7 +17,7 @@ use crate::manifest::JobFlags;
 use crate::progress::StageBar;
 use crate::ui::{self, Interrupted};
 use crate::values::{keeps_alpha, ALPHA_FORMATS};
-use crate::{error_chain, print_json, Failure};
+use crate::{error_chain, print_json, status_of, Failure};
 
 const DEFAULTS: &str = "\
 Defaults: a transparent background (--bg-type transparent) in a WebM with alpha (--output-format \
@@ -135,17 +136,14 @@ fn process(
 ) -> Result<(Job, PathBuf, u64), Failure> {
     let flags = settings.clone();
     let shown = Arc::clone(bar);
-    let created: Arc<Mutex<Option<String>>> = Arc::default();
-    let known = Arc::clone(&created);
+    let announced = AtomicBool::new(false);
     let (json, out_path) = (args.json, out.to_owned());
     let options = ProcessOptions::new()
         .job(move |request| flags.apply(request))
         .timeout(Duration::from_secs(args.timeout))
         .on_progress(move |progress: &ProcessProgress| {
             if let Some(job_id) = &progress.job_id {
-                let mut known = known.lock().unwrap_or_else(PoisonError::into_inner);
-                if known.is_none() {
-                    *known = Some(job_id.clone());
+                if !announced.swap(true, Ordering::SeqCst) {
                     job_created(job_id, &out_path, json, offline, &shown);
                 }
             }
@@ -207,14 +205,9 @@ fn job_created(job_id: &str, out: &Path, json: bool, offline: bool, bar: &StageB
 pub(crate) fn after_failure(error: &Error, job_id: &str, out: Option<&Path>) -> String {
     match error {
         Error::JobFailed(_) => String::new(),
-        _ => format!("\nthe job may still finish; carry on with: {}", carry_on_command(job_id, out)),
-    }
-}
-
-fn status_of(error: &Error) -> u8 {
-    match error {
-        Error::Config(_) | Error::InvalidInput { .. } => 2,
-        _ => 1,
+        _ => {
+            format!("\nthe job carries on without this command; get its output with: {}", carry_on_command(job_id, out))
+        }
     }
 }
 

@@ -28,6 +28,37 @@ pub(crate) fn keeps_alpha(format: &OutputFormat) -> bool {
     !matches!(format, OutputFormat::Mp4)
 }
 
+/// `--webhook-url` and other URLs given as options: an absolute http(s) URL with a host. A
+/// refused value is not echoed back (it may hold a password or a token).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct HttpUrl;
+
+impl TypedValueParser for HttpUrl {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        _command: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        let name = arg.map_or_else(
+            || "the URL".to_owned(),
+            |arg| {
+                arg.get_long().map_or_else(
+                    || format!("<{}>", arg.get_id().as_str().to_ascii_uppercase()),
+                    |long| format!("--{long}"),
+                )
+            },
+        );
+        let refuse = |reason: String| {
+            clap::Error::raw(clap::error::ErrorKind::ValueValidation, format!("invalid value for {name}: {reason}\n"))
+        };
+        let text = value.to_str().ok_or_else(|| refuse("not UTF-8".to_owned()))?;
+        http_url(text).map_err(refuse)
+    }
+}
+
 /// An absolute http(s) URL with a host, kept as given.
 pub(crate) fn http_url(text: &str) -> Result<String, String> {
     let url = url::Url::parse(text).map_err(|error| format!("not a URL ({error})"))?;

@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use removebgvideo::webhook::{self, Verifier};
 
-use crate::values::{http_url, shown_url};
+use crate::values::{shown_url, HttpUrl};
 use crate::{error_chain, Failure};
 
 /// The largest delivery body `verify` reads.
@@ -34,7 +34,7 @@ pub(crate) enum Command {
         #[arg(long, default_value_t = 30.0, value_name = "SECONDS", value_parser = seconds)]
         timeout: f64,
         /// The receiver's URL (http or https).
-        #[arg(value_parser = http_url)]
+        #[arg(value_parser = HttpUrl)]
         url: String,
     },
     /// Verify a delivery: exit status 0 and "valid", or 1 and why not.
