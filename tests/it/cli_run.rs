@@ -58,6 +58,7 @@ fn every_local_check_fails_before_anything_is_sent() {
         (vec!["usage", "--days", "0"], "1..=90"),
         (vec!["batch", "--out", dir.path().to_str().unwrap()], "INPUTS"),
         (vec!["estimate", SAMPLE, "--model", "bogus"], "bogus"),
+        (vec!["batch", SAMPLE, "--bg-type", "transparent", "--output-format", "mp4"], "no alpha"),
     ];
     for (args, says) in &cases {
         let done = run(&sim, args);
@@ -162,9 +163,14 @@ fn a_run_that_times_out_names_the_command_that_carries_on() {
     let sim = sim_builder().job_seconds(600.0).start().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("slow.webm");
-    let done = run(&sim, &["run", SAMPLE, "-o", out.to_str().unwrap(), "--timeout", "0"]);
+    let done = run(&sim, &["run", SAMPLE, "-o", out.to_str().unwrap(), "--timeout", "0", "--json"]);
     let stderr = text(&done.stderr);
     assert_eq!(done.status.code(), Some(1), "{stderr}");
+    let events: Vec<serde_json::Value> =
+        text(&done.stdout).lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert_eq!((events[0]["event"].as_str(), events[1]["event"].as_str()), (Some("created"), Some("failed")));
+    assert!(events[1]["error"].as_str().unwrap().contains("run --job job_1"), "{events:?}");
     assert!(
         stderr.contains(&format!("get its output with: removebgvideo run --job job_1 -o {}", out.display())),
         "{stderr}"

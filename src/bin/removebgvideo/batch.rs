@@ -83,6 +83,7 @@ fn seconds(value: f64, what: &str) -> Result<Duration, Failure> {
 }
 
 pub(crate) fn main(args: &Args) -> Result<u8, Failure> {
+    crate::values::refuse_lost_alpha(args.job.bg_type.as_ref(), args.job.output_format.as_ref())?;
     let queue = match &args.queue {
         Some(url) => Some(Queue::connect(url)?.lease(seconds(args.lease, "--lease")?)?),
         None => None,

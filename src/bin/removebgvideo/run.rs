@@ -16,7 +16,7 @@ use crate::connect::connect;
 use crate::manifest::JobFlags;
 use crate::progress::StageBar;
 use crate::ui::{self, Interrupted};
-use crate::values::{keeps_alpha, ALPHA_FORMATS};
+use crate::values::refuse_lost_alpha;
 use crate::{error_chain, print_json, status_of, Failure};
 
 const DEFAULTS: &str = "\
@@ -56,7 +56,8 @@ pub(crate) struct Args {
     #[arg(long, default_value_t = 1800, value_name = "SECONDS")]
     timeout: u64,
     /// Print JSON lines on standard output: `{"event":"created","job_id"}` as soon as the job
-    /// exists, then `{"event":"completed","job","output","size"}` (or `"interrupted"`).
+    /// exists, then `{"event":"completed","job","output","size"}` (or `"failed"` with its
+    /// `"error"`, or `"interrupted"`).
     #[arg(long)]
     json: bool,
 }
@@ -82,7 +83,7 @@ pub(crate) fn main(args: &Args) -> Result<u8, Failure> {
     let bar = Arc::new(StageBar::new());
     let done = process(client, &input, &settings, &out, args, connection.offline(), &bar);
     bar.finish();
-    let (job, path, size) = done?;
+    let (job, path, size) = failed_as_json(done, args.json)?;
     report(&job, &path, size, args.json)
 }
 
@@ -95,14 +96,9 @@ pub(crate) fn is_url(input: &str) -> bool {
 /// refused when a transparent background goes into a format without alpha.
 fn settings(flags: &JobFlags) -> Result<JobFlags, Failure> {
     let mut settings = flags.clone();
-    let bg_type = settings.bg_type.get_or_insert(BgType::Transparent).clone();
-    let format = settings.output_format.get_or_insert(OutputFormat::Webm).clone();
-    if bg_type == BgType::Transparent && !keeps_alpha(&format) {
-        return Err(Failure::usage(format!(
-            "--output-format {format} has no alpha channel, so a transparent background would be lost: \
-             choose {ALPHA_FORMATS}, or a background with --bg-type (green, white, black or blue)"
-        )));
-    }
+    settings.bg_type.get_or_insert(BgType::Transparent);
+    settings.output_format.get_or_insert(OutputFormat::Webm);
+    refuse_lost_alpha(settings.bg_type.as_ref(), settings.output_format.as_ref())?;
     Ok(settings)
 }
 
@@ -211,6 +207,14 @@ pub(crate) fn after_failure(error: &Error, job_id: &str, out: Option<&Path>) -> 
     }
 }
 
+/// With `--json`, a failure is also a `{"event":"failed","error"}` line on standard output.
+fn failed_as_json<T>(done: Result<T, Failure>, json: bool) -> Result<T, Failure> {
+    if let (Err(Failure(message, _)), true) = (&done, json) {
+        println!("{}", serde_json::json!({ "event": "failed", "error": message }));
+    }
+    done
+}
+
 fn report(job: &Job, path: &Path, size: u64, json: bool) -> Result<u8, Failure> {
     if json {
         print_json(&serde_json::json!({ "event": "completed", "job": job, "output": path, "size": size }))?;
@@ -239,7 +243,7 @@ fn carry_on(args: &Args, job_id: &str) -> Result<u8, Failure> {
     });
     let done = wait_and_download(client, job_id, args.output.as_deref(), args.force, args.timeout, &bar);
     bar.finish();
-    let (job, path, size) = done?;
+    let (job, path, size) = failed_as_json(done, args.json)?;
     report(&job, &path, size, args.json)
 }
 

@@ -4,8 +4,10 @@
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use removebgvideo::{BgType, Model, OutputFormat};
 
+use crate::Failure;
+
 /// The output formats that keep a transparent background (all but mp4).
-pub(crate) const ALPHA_FORMATS: &str = "webm, mov, gif, webp or png_sequence";
+const ALPHA_FORMATS: &str = "webm, mov, gif, webp or png_sequence";
 
 /// `--model`: original, light, pro or human.
 pub(crate) fn model() -> impl TypedValueParser<Value = Model> {
@@ -23,9 +25,16 @@ pub(crate) fn bg_type() -> impl TypedValueParser<Value = BgType> {
     PossibleValuesParser::new(["transparent", "green", "white", "black", "blue"]).map(BgType::from)
 }
 
-/// Whether `format` keeps an alpha channel.
-pub(crate) fn keeps_alpha(format: &OutputFormat) -> bool {
-    !matches!(format, OutputFormat::Mp4)
+/// Refuses a transparent background into a format without alpha (mp4), naming the formats
+/// that keep it.
+pub(crate) fn refuse_lost_alpha(bg_type: Option<&BgType>, format: Option<&OutputFormat>) -> Result<(), Failure> {
+    match (bg_type, format) {
+        (Some(BgType::Transparent), Some(format @ OutputFormat::Mp4)) => Err(Failure::usage(format!(
+            "--output-format {format} has no alpha channel, so a transparent background would be lost: choose \
+             {ALPHA_FORMATS}, or a background with --bg-type (green, white, black or blue)"
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// `--webhook-url` and other URLs given as options: an absolute http(s) URL with a host. A
