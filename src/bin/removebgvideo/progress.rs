@@ -30,6 +30,11 @@ impl StageBar {
     /// Shows where a stage is, unless it is a stage already left behind: the job's percentage,
     /// or the bytes moved.
     pub(crate) fn show(&self, stage: Stage, percent: Option<f64>, bytes: Option<TransferProgress>) {
+        self.show_at(stage, percent, bytes.map(|bytes| (bytes.done, bytes.total)));
+    }
+
+    /// [`show`](Self::show) with the bytes moved and their total, if known.
+    fn show_at(&self, stage: Stage, percent: Option<f64>, bytes: Option<(u64, Option<u64>)>) {
         let mut at = self.at.lock().unwrap_or_else(PoisonError::into_inner);
         let position = match *at {
             Some((shown, _)) if stage < shown => return,
@@ -42,11 +47,11 @@ impl StageBar {
                 0
             }
         };
-        let next = if let Some(bytes) = bytes {
-            if let Some(total) = bytes.total {
+        let next = if let Some((done, total)) = bytes {
+            if let Some(total) = total {
                 self.bar.set_length(total);
             }
-            bytes.done
+            done
         } else if let Some(percent) = percent.filter(|p| p.is_finite()) {
             // A percentage from 0 to 100; anything else is shown at its nearest end.
             percent.clamp(0.0, 100.0).round() as u64
@@ -182,5 +187,42 @@ fn short(id: &str) -> String {
         id.to_owned()
     } else {
         format!("{}…", id.chars().take(9).collect::<String>())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_bar_never_goes_back() {
+        let shown = StageBar { bar: ProgressBar::hidden(), at: Mutex::new(None) };
+        let at = |stage: Stage, position: u64| {
+            assert_eq!((shown.bar.message(), shown.bar.position()), (stage.to_string(), position));
+        };
+        shown.show_at(Stage::Uploading, None, Some((50, Some(100))));
+        // A retried upload starts again from 0: the bar stays where it was.
+        shown.show_at(Stage::Uploading, None, Some((10, Some(100))));
+        at(Stage::Uploading, 50);
+        shown.show_at(Stage::Processing, Some(66.0), None);
+        shown.show_at(Stage::Queued, Some(0.0), None);
+        shown.show_at(Stage::Processing, Some(33.0), None);
+        at(Stage::Processing, 66);
+        shown.show_at(Stage::Downloading, None, Some((5, Some(100))));
+        at(Stage::Downloading, 5);
+        assert_eq!(shown.bar.length(), Some(100));
+        shown.show_at(Stage::Processing, Some(100.0), None);
+        at(Stage::Downloading, 5);
+    }
+
+    #[test]
+    fn a_batch_line_never_goes_back() {
+        let mut line = Line { bar: ProgressBar::hidden(), stage: None, percent: 0 };
+        line.advance("job_1", Stage::Processing, Some(66.0));
+        line.advance("job_1", Stage::Queued, Some(66.0));
+        line.advance("job_1", Stage::Processing, Some(5.0));
+        assert_eq!(line.bar.message(), "job_1 processing 66%");
+        line.advance("job_1", Stage::Downloading, None);
+        assert_eq!(line.bar.message(), "job_1 downloading the output");
     }
 }
