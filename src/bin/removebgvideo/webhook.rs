@@ -96,7 +96,8 @@ fn send(secret: &str, event: &str, job_id: &str, timeout: Duration, url: &str) -
         .build()
         .map_err(|e| Failure(format!("could not start a runtime: {e}"), 1))?;
     let answer = runtime.block_on(async {
-        let client = reqwest::Client::builder().timeout(timeout).build()?;
+        // A redirect is the receiver's answer, shown as it is: a delivery is not forwarded.
+        let client = reqwest::Client::builder().timeout(timeout).redirect(reqwest::redirect::Policy::none()).build()?;
         let mut request = client.post(url).header("Content-Type", "application/json").body(body);
         for (name, value) in &headers {
             request = request.header(*name, value);
