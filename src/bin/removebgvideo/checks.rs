@@ -97,17 +97,11 @@ fn video_file(path: &Path) -> Result<(), Failure> {
     if meta.len() == 0 {
         return Err(Failure::usage(format!("{shown} is empty")));
     }
-    let mut head = [0u8; 12];
-    let mut file = fs::File::open(path).map_err(|error| Failure::usage(format!("could not open {shown}: {error}")))?;
-    let mut read = 0;
-    while read < head.len() {
-        match file.read(&mut head[read..]) {
-            Ok(0) => break,
-            Ok(n) => read += n,
-            Err(error) => return Err(Failure::usage(format!("could not read {shown}: {error}"))),
-        }
-    }
-    if container(&head[..read]).is_none() {
+    let mut head = Vec::with_capacity(12);
+    fs::File::open(path)
+        .and_then(|file| file.take(12).read_to_end(&mut head))
+        .map_err(|error| Failure::usage(format!("could not read {shown}: {error}")))?;
+    if container(&head).is_none() {
         return Err(Failure::usage(format!(
             "{shown} is not a video the API takes: it starts as no MP4, MOV, WebM or AVI file does"
         )));

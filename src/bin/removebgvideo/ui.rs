@@ -46,7 +46,7 @@ pub(crate) fn note(message: impl std::fmt::Display) {
     }
 }
 
-/// From now on, Ctrl-C prints what `interrupted` says and exits with status 130. A command
+/// From now on, Ctrl-C prints what [`on_interrupt`] last set and exits with status 130. A command
 /// that stops cleanly by itself (a batch) sets its own handler instead.
 pub(crate) fn exit_on_ctrl_c() {
     let handler = || {
