@@ -270,18 +270,24 @@ fn request_head(stream: &TcpStream) -> (String, u64) {
     (path, from)
 }
 
+/// `jobs download job_cut -o out` against the stand-in API at `base`.
+fn download_from(base: &str, out: &std::path::Path) -> Command {
+    let mut command = Command::new(EXE);
+    command
+        .args(["jobs", "download", "job_cut", "-o"])
+        .arg(out)
+        .env("REMOVEBGVIDEO_API_KEY", "sk_test_cut")
+        .env("REMOVEBGVIDEO_BASE_URL", base)
+        .stdin(Stdio::null());
+    command
+}
+
 #[test]
 fn jobs_download_resumes_a_cut_download() {
     let data: Arc<Vec<u8>> = Arc::new((0..300_000u32).map(|i| (i * 7 % 251) as u8).collect());
     let (base, ranges, _) = cutting_api(Arc::clone(&data), false);
     let dir = tempfile::tempdir().unwrap();
-    let done = Command::new(EXE)
-        .args(["jobs", "download", "job_cut", "-o", dir.path().to_str().unwrap()])
-        .env("REMOVEBGVIDEO_API_KEY", "sk_test_cut")
-        .env("REMOVEBGVIDEO_BASE_URL", &base)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let done = download_from(&base, dir.path()).output().unwrap();
     assert_eq!(done.status.code(), Some(0), "{}", text(&done.stderr));
     let path = dir.path().join("job_cut-nobg.webm");
     assert!(text(&done.stdout).contains(&path.display().to_string()), "{}", text(&done.stdout));
@@ -289,13 +295,7 @@ fn jobs_download_resumes_a_cut_download() {
     assert_eq!(*ranges.lock().unwrap(), vec![0, data.len() as u64 / 2], "the second request resumed at the cut");
 
     // Fetched again: the output is there, and is not overwritten without --force.
-    let again = Command::new(EXE)
-        .args(["jobs", "download", "job_cut", "-o", path.to_str().unwrap()])
-        .env("REMOVEBGVIDEO_API_KEY", "sk_test_cut")
-        .env("REMOVEBGVIDEO_BASE_URL", &base)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let again = download_from(&base, &path).output().unwrap();
     assert_eq!(again.status.code(), Some(2), "{}", text(&again.stderr));
 }
 
@@ -305,15 +305,7 @@ fn ctrl_c_during_a_download_leaves_no_partial_file() {
     let (base, _, half_sent) = cutting_api(Arc::clone(&data), true);
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("clip.webm");
-    let child = Command::new(EXE)
-        .args(["jobs", "download", "job_cut", "-o", out.to_str().unwrap()])
-        .env("REMOVEBGVIDEO_API_KEY", "sk_test_cut")
-        .env("REMOVEBGVIDEO_BASE_URL", &base)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = download_from(&base, &out).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     half_sent.recv().unwrap();
     let partial = dir.path().join("clip.webm.part");
     assert!(partial.exists(), "the download is under way");
