@@ -290,7 +290,8 @@ fn print_problems(report: &BatchReport) {
         .flatten()
         .collect();
         let tags = if tags.is_empty() { String::new() } else { format!(" [{}]", tags.join(", ")) };
-        println!("  {} {:?}: {}{tags}", item.item, item.status, error.map_or("", |e| e.message.as_str()));
+        let status = labels().into_iter().find(|(status, _)| *status == item.status).map_or("", |(_, label)| label);
+        println!("  {} {status}: {}{tags}", item.item, error.map_or("", |e| e.message.as_str()));
     }
 }
 
