@@ -12,7 +12,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use removebgvideo::compose::{AudioFrom, Backdrop, Canceller, ComposeError, Composer, Input, Output, Quality};
 use removebgvideo::models::{Anchor, Canvas, Offset};
 
-use crate::{error_chain, Failure};
+use crate::{error_chain, ui, Failure};
 
 /// The exit status of a composition stopped by SIGINT or SIGTERM (128 + SIGINT, as shells do).
 const INTERRUPTED: u8 = 130;
@@ -136,7 +136,7 @@ impl Interrupt {
             // Still reading the inputs (ffprobe on a slow URL may take a while): a second signal
             // ends at once; ffprobe dies with this process.
             None if again => std::process::exit(i32::from(INTERRUPTED)),
-            None => eprintln!("stopping once the inputs are read; Ctrl-C again stops at once"),
+            None => ui::note("stopping once the inputs are read; Ctrl-C again stops at once"),
         }
     }
 
@@ -156,7 +156,7 @@ fn compose(composer: &Composer) -> Result<u8, Failure> {
     let interrupt = Arc::new(Interrupt::default());
     let handler = Arc::clone(&interrupt);
     if let Err(error) = ctrlc::set_handler(move || handler.signal()) {
-        eprintln!("note: Ctrl-C will stop ffmpeg abruptly ({error}); its partial output may be left behind");
+        ui::note(format!("note: Ctrl-C will stop ffmpeg abruptly ({error}); its partial output may be left behind"));
     }
     let interrupted = || Failure("stopped: ffmpeg was stopped and the partial output removed".to_owned(), INTERRUPTED);
     let rendering = match composer.spawn() {
@@ -165,7 +165,7 @@ fn compose(composer: &Composer) -> Result<u8, Failure> {
         Err(error) => return Err(Failure(error_chain(&error), exit_status(&error))),
     };
     interrupt.watch(rendering.canceller());
-    let bar = ProgressBar::new(1000);
+    let bar = if ui::quiet() { ProgressBar::hidden() } else { ProgressBar::new(1000) };
     bar.set_style(
         ProgressStyle::with_template("composing {wide_bar} {percent:>3}%")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
