@@ -143,9 +143,8 @@ impl Rendering {
                 for line in BufReader::new(stdout).split(b'\n') {
                     let Ok(line) = line else { break };
                     if let Some(progress) = reader.line(&String::from_utf8_lossy(&line)) {
-                        if reported.send((Instant::now(), progress)).is_err() {
-                            break;
-                        }
+                        // Read on when no one listens any more, so that ffmpeg never blocks.
+                        let _ = reported.send((Instant::now(), progress));
                     }
                 }
             });
