@@ -299,7 +299,7 @@ impl Composer {
             return Err(invalid(
                 "foreground",
                 format!(
-                    "{} has no alpha channel, so it would hide the background; give the transparent output of a job, or allow an opaque foreground (Composer::allow_opaque) if that is intended",
+                    "{} has no alpha channel, so it would hide the background; give the transparent output of a job, or allow an opaque foreground if that is intended",
                     self.input.path().display()
                 ),
             ));

@@ -344,7 +344,7 @@ impl Partial {
 
 /// The refusal of an output that exists.
 pub(crate) fn exists(path: &Path) -> ComposeError {
-    invalid("output", format!("{} exists; allow overwriting (Composer::overwrite) to replace it", path.display()))
+    invalid("output", format!("{} exists; allow overwriting to replace it", path.display()))
 }
 
 /// Reads ffmpeg's stderr to the end (so that it never blocks on a full pipe), keeping the end.

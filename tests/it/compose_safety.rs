@@ -485,6 +485,21 @@ mod command {
         assert!(ran.status.success(), "{line}\n{}", String::from_utf8_lossy(&ran.stderr));
         assert!(std::fs::metadata(&out).unwrap().len() > 0, "{line}");
 
+        // The output exists now: refused without --force, which the refusal names.
+        let again = |force: &[&str]| {
+            Command::new(EXE)
+                .args(["compose", webm.to_str().unwrap(), "-o", out.to_str().unwrap(), "-b", "#00FF00", "--dry-run"])
+                .args(force)
+                .output()
+                .unwrap()
+        };
+        let refused = again(&[]);
+        assert_eq!(refused.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&refused.stderr).contains("--force"), "{refused:?}");
+        let forced = again(&["--force"]);
+        assert_eq!(forced.status.code(), Some(0));
+        assert!(String::from_utf8_lossy(&forced.stdout).contains(" -y "), "{forced:?}");
+
         // Into a folder of frames: the line makes the folder first.
         let frames = dir.path().join("frames of 'it'");
         let printed = Command::new(EXE)

@@ -63,7 +63,19 @@ pub(crate) struct Args {
 }
 
 fn usage(error: ComposeError) -> Failure {
-    Failure::usage(error_chain(&error))
+    failure(&error)
+}
+
+/// The error, with the flag that allows what was refused, and its exit status.
+fn failure(error: &ComposeError) -> Failure {
+    let flag = match error {
+        ComposeError::InvalidInput { field: "output", reason } if reason.contains("allow overwriting") => " (--force)",
+        ComposeError::InvalidInput { field: "foreground", reason } if reason.contains("allow an opaque") => {
+            " (--opaque)"
+        }
+        _ => "",
+    };
+    Failure(format!("{}{flag}", error_chain(error)), exit_status(error))
 }
 
 pub(crate) fn main(args: &Args) -> Result<u8, Failure> {
@@ -162,7 +174,7 @@ fn compose(composer: &Composer) -> Result<u8, Failure> {
     let rendering = match composer.spawn() {
         Ok(rendering) => rendering,
         Err(_) if interrupt.signalled.load(Ordering::SeqCst) => return Err(interrupted()),
-        Err(error) => return Err(Failure(error_chain(&error), exit_status(&error))),
+        Err(error) => return Err(failure(&error)),
     };
     interrupt.watch(rendering.canceller());
     let bar = if ui::quiet() { ProgressBar::hidden() } else { ProgressBar::new(1000) };
@@ -183,7 +195,7 @@ fn compose(composer: &Composer) -> Result<u8, Failure> {
             Ok(0)
         }
         Err(ComposeError::Cancelled) => Err(interrupted()),
-        Err(error) => Err(Failure(error_chain(&error), exit_status(&error))),
+        Err(error) => Err(failure(&error)),
     }
 }
 
