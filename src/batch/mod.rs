@@ -109,6 +109,7 @@ mod event;
 mod gate;
 mod item;
 mod journal;
+mod lifecycle;
 mod lookup;
 mod pace;
 #[cfg(feature = "postgres")]
@@ -159,8 +160,7 @@ pub struct Batch {
     pub(crate) shard: Option<Shard>,
     pub(crate) first_poll: Duration,
     pub(crate) max_poll: Duration,
-    pub(crate) backoff: Duration,
-    pub(crate) max_backoff: Duration,
+    pub(crate) wait_for_lock: bool,
     pub(crate) max_attempts: u32,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) on_event: Option<EventSink>,
@@ -191,8 +191,7 @@ impl Batch {
             shard: None,
             first_poll: Duration::from_secs(2),
             max_poll: Duration::from_secs(10),
-            backoff: Duration::from_secs(1),
-            max_backoff: Duration::from_secs(16),
+            wait_for_lock: false,
             max_attempts: 5,
             on_event: None,
             cancel: CancelHandle::default(),
@@ -253,19 +252,10 @@ impl Batch {
         self
     }
 
-    /// Was the batch's own shared back-off. Since 0.3 the back-off is the client's, shared by
-    /// every call through it and its clones, and paced by its retry policy
-    /// ([`RetryPolicy::initial_backoff`](crate::RetryPolicy::initial_backoff) and
-    /// [`max_backoff`](crate::RetryPolicy::max_backoff)). With a file journal these values are
-    /// only checked; a PostgreSQL queue worker still paces its own tries of one item with them
-    /// (doubling from `backoff` up to `max_backoff`, or the server's `Retry-After`).
-    #[deprecated(
-        since = "0.3.0",
-        note = "the shared back-off is the client's: set it with `ClientBuilder::retry_policy`"
-    )]
-    pub fn backoff(mut self, base: Duration, max: Duration) -> Self {
-        self.backoff = base;
-        self.max_backoff = max;
+    /// When another run holds the journal, wait for it to end instead of refusing at once
+    /// with [`BatchError::JournalLocked`] (default `false`). Nothing is sent while waiting.
+    pub fn wait_for_lock(mut self, wait: bool) -> Self {
+        self.wait_for_lock = wait;
         self
     }
 
@@ -300,7 +290,7 @@ impl Batch {
     /// credits. Sends only `GET /api/pricing`.
     ///
     /// # Errors
-    /// [`BatchError::InvalidInput`] for bad items or settings; [`BatchError::Api`] when the
+    /// [`BatchError::InvalidInput`] for bad items or settings; [`BatchError::Client`] when the
     /// pricing cannot be read.
     pub fn estimate(&self, items: Vec<Item>) -> Result<Estimate, BatchError> {
         self.check()?;
@@ -313,7 +303,7 @@ impl Batch {
     ///
     /// # Errors
     /// [`BatchError::InvalidInput`] for bad items or settings, [`BatchError::OverBudget`] and
-    /// [`BatchError::Api`] (pricing) before anything is sent; [`BatchError::Journal`] when the
+    /// [`BatchError::Client`] (pricing) before anything is sent; [`BatchError::Journal`] when the
     /// journal cannot be read or written (the run stops at once); [`BatchError::Io`] when the
     /// output folder cannot be created. One item's failure is never an error: see the report.
     pub fn run(&self, items: Vec<Item>) -> Result<BatchReport, BatchError> {
@@ -340,24 +330,27 @@ impl Batch {
     fn check(&self) -> Result<(), BatchError> {
         use error::invalid;
         if !(1..=MAX_CONCURRENCY).contains(&self.concurrency) {
-            return Err(invalid(format!("concurrency must be from 1 to {MAX_CONCURRENCY} (got {})", self.concurrency)));
+            return Err(invalid(
+                "concurrency",
+                format!("concurrency must be from 1 to {MAX_CONCURRENCY} (got {})", self.concurrency),
+            ));
         }
         if self.max_attempts == 0 {
-            return Err(invalid("max_attempts must be at least 1"));
+            return Err(invalid("max_attempts", "max_attempts must be at least 1"));
         }
         if let Some(max) = self.max_credits {
             if !max.is_finite() || max < 0.0 {
-                return Err(invalid(format!("max_credits must be a finite number of credits, at least 0 (got {max})")));
+                return Err(invalid(
+                    "max_credits",
+                    format!("max_credits must be a finite number of credits, at least 0 (got {max})"),
+                ));
             }
         }
-        for (name, value) in [
-            ("the first poll interval", self.first_poll),
-            ("the longest poll interval", self.max_poll),
-            ("the back-off", self.backoff),
-            ("the longest back-off", self.max_backoff),
-        ] {
+        for (name, value) in
+            [("the first poll interval", self.first_poll), ("the longest poll interval", self.max_poll)]
+        {
             if value > MAX_INTERVAL {
-                return Err(invalid(format!("{name} must be at most an hour (got {value:?})")));
+                return Err(invalid("poll_interval", format!("{name} must be at most an hour (got {value:?})")));
             }
         }
         Ok(())

@@ -94,7 +94,10 @@ impl Queue {
     /// [`BatchError::InvalidInput`] outside that range.
     pub fn lease(mut self, lease: Duration) -> Result<Queue, BatchError> {
         if !(Duration::from_millis(100)..=Duration::from_secs(3600)).contains(&lease) {
-            return Err(super::error::invalid(format!("the lease must be from 100 ms to an hour (got {lease:?})")));
+            return Err(super::error::invalid(
+                "lease",
+                format!("the lease must be from 100 ms to an hour (got {lease:?})"),
+            ));
         }
         self.lease = lease;
         Ok(self)
@@ -113,7 +116,7 @@ impl Queue {
         } else {
             Outcome::Finished
         };
-        Ok(BatchReport { outcome, items })
+        Ok(BatchReport { outcome, items, earlier_failures: 0 })
     }
 
     /// A new connection for one worker thread.
@@ -132,34 +135,57 @@ fn connect(url: &str) -> Result<Connection, BatchError> {
 
 impl Batch {
     /// Adds the items (ids and options resolved as [`run`](Batch::run) does, the shard
-    /// applied) to the queue, and returns how many were new: an item whose id is already
-    /// there is left as it is, so enqueuing the same list again adds nothing.
+    /// applied) to the queue, and returns how many were new: an item already there with the
+    /// same input and options is left as it is, so enqueuing the same list again adds nothing.
     ///
     /// # Errors
-    /// [`BatchError::InvalidInput`] for bad items; [`BatchError::Queue`] when the database
-    /// cannot be written (nothing is added then).
+    /// [`BatchError::Conflict`] naming the ids already in the queue with another input or
+    /// other options (two batches sharing one queue and one id); [`BatchError::InvalidInput`]
+    /// for bad items; [`BatchError::Queue`] when the database cannot be written. Nothing is
+    /// added then.
     pub fn enqueue(&self, queue: &Queue, items: Vec<Item>) -> Result<u64, BatchError> {
         self.check()?;
         let planned = self.select(items)?;
-        store::enqueue(&mut queue.lock(), &planned)
+        store::enqueue(&mut queue.lock(), &planned, false)
+    }
+
+    /// As [`enqueue`](Batch::enqueue), but an item already in the queue with another input or
+    /// other options is replaced: it starts again from nothing with the new ones (a job its
+    /// old input already has is not followed any more, and still costs its credits).
+    ///
+    /// # Errors
+    /// As [`enqueue`](Batch::enqueue), without [`BatchError::Conflict`].
+    pub fn enqueue_replacing(&self, queue: &Queue, items: Vec<Item>) -> Result<u64, BatchError> {
+        self.check()?;
+        let planned = self.select(items)?;
+        store::enqueue(&mut queue.lock(), &planned, true)
     }
 
     /// Works the queue's items with this batch's client, output folder, concurrency, poll
-    /// schedule, back-off, `max_attempts` and `recreate_uncertain` (the journal, `retry_failed`,
-    /// `max_credits` and the shard are the file journal's and do not apply), until no item is
-    /// left open (items other workers hold are
-    /// waited for: their workers may die), then reports on the whole queue. Out of credits, it
-    /// claims no new item and ends with [`Outcome::StoppedForCredits`]; cancelled, it gives
-    /// its items back and ends with [`Outcome::Cancelled`].
+    /// schedule, `max_attempts` and `recreate_uncertain` (which also reaches the items the
+    /// queue already holds as uncertain; the journal, `retry_failed`, `max_credits` and the
+    /// shard are the file journal's and do not apply), until no item is left open (items other
+    /// workers hold are waited for: their workers may die), then reports on the whole queue.
+    /// Out of credits, it claims no new item and ends with [`Outcome::StoppedForCredits`], the
+    /// items not yet created [`NotStarted`](ItemStatus::NotStarted) as with a journal;
+    /// cancelled, it gives its items back and ends with [`Outcome::Cancelled`].
     ///
     /// # Errors
     /// [`BatchError::InvalidInput`] for bad settings; [`BatchError::Queue`] when the database
     /// cannot be reached or written (the run stops: it cannot promise what it has not
-    /// committed); [`BatchError::Io`] when the output folder cannot be created.
+    /// committed); [`BatchError::Unauthorized`] when the API refuses the key (the run stops,
+    /// no item is failed by it); [`BatchError::Io`] when the output folder cannot be created.
     pub fn work(&self, queue: &Queue) -> Result<BatchReport, BatchError> {
         self.check()?;
         let ended = worker::work(self, queue)?;
         let mut report = queue.report()?;
+        if ended == worker::Ended::OutOfCredits {
+            for item in &mut report.items {
+                if item.status == ItemStatus::Unfinished && item.job_id.is_none() {
+                    item.status = ItemStatus::NotStarted;
+                }
+            }
+        }
         report.outcome = match ended {
             worker::Ended::OutOfCredits => Outcome::StoppedForCredits,
             worker::Ended::Cancelled if report.outcome == Outcome::InProgress => Outcome::Cancelled,

@@ -61,9 +61,16 @@ pub(crate) struct Args {
     #[arg(long, env = "REMOVEBGVIDEO_QUEUE_URL", hide_env_values = true, value_name = "URL")]
     queue: Option<String>,
     /// With --queue: add this manifest's items (and the inputs') to the queue; an item already
-    /// there is left as it is.
+    /// there with the same input and options is left as it is, one with others is an error.
     #[arg(long, requires = "queue", value_name = "MANIFEST")]
     enqueue: Option<PathBuf>,
+    /// With --enqueue: replace the items already queued under these ids with another input or
+    /// other options (they start again from nothing).
+    #[arg(long, requires = "enqueue")]
+    replace: bool,
+    /// When another run holds the journal, wait for it to end instead of refusing.
+    #[arg(long, conflicts_with = "queue")]
+    wait_for_lock: bool,
     /// With --queue: show the whole batch, from any machine.
     #[arg(long, requires = "queue", conflicts_with = "enqueue")]
     report: bool,
@@ -99,7 +106,8 @@ pub(crate) fn main(args: &Args) -> Result<u8, Failure> {
         .concurrency(args.concurrency)
         .options(args.job.options())
         .retry_failed(args.retry_failed)
-        .recreate_uncertain(args.recreate_uncertain);
+        .recreate_uncertain(args.recreate_uncertain)
+        .wait_for_lock(args.wait_for_lock);
     if let Some(journal) = &args.journal {
         batch = batch.journal(journal);
     }
@@ -127,7 +135,8 @@ pub(crate) fn main(args: &Args) -> Result<u8, Failure> {
         if let Some(manifest) = &args.enqueue {
             items.extend(read_manifest(manifest)?);
             let total = items.len();
-            let added = batch.enqueue(queue, items)?;
+            let added =
+                if args.replace { batch.enqueue_replacing(queue, items)? } else { batch.enqueue(queue, items)? };
             println!("{added} of {total} items added to the queue ({} already there)", total as u64 - added);
             return Ok(0);
         }
@@ -295,6 +304,11 @@ fn print_summary(report: &BatchReport, report_path: &Path) {
     }
     print_counts(report);
     print_problems(report);
+    match report.earlier_failures {
+        0 => {}
+        1 => println!("1 item failed in an earlier run; --retry-failed retries it"),
+        n => println!("{n} items failed in an earlier run; --retry-failed retries them"),
+    }
     println!("report: {}", report_path.display());
 }
 

@@ -59,9 +59,9 @@ pub fn files(dir: &Path) -> BTreeMap<String, u64> {
         .collect()
 }
 
-/// The outputs in `dir`: every file but the journal and the report.
+/// The outputs in `dir`: every file but the journal, its lock file and the report.
 pub fn outputs(dir: &Path) -> BTreeMap<String, u64> {
-    files(dir).into_iter().filter(|(name, _)| !name.ends_with(".jsonl")).collect()
+    files(dir).into_iter().filter(|(name, _)| !name.ends_with(".jsonl") && !name.ends_with(".jsonl.lock")).collect()
 }
 
 /// The journal of a batch writing into `out`.
