@@ -118,11 +118,18 @@ pub(crate) struct Lifecycle<'a> {
     /// timeout that fits its lease.
     creator: Client,
     gate: Gate,
+    /// After a create with no answer, the search for its job starts no sooner than this after
+    /// the create went (the queue's fence bound: a server applies a create within it, or
+    /// never); a journal searches at once.
+    settle: std::time::Duration,
+    /// Real time, for that pause (it is measured against the server, not the client's clock).
+    real: Pace,
 }
 
 impl<'a> Lifecycle<'a> {
-    pub(crate) fn new(batch: &'a Batch, creator: Client) -> Self {
-        Self { batch, gate: Gate::new(&batch.client), creator }
+    pub(crate) fn new(batch: &'a Batch, creator: Client, settle: std::time::Duration) -> Self {
+        let real = Pace::new(crate::clock::system(), batch.client.runtime.clone());
+        Self { batch, gate: Gate::new(&batch.client), creator, settle, real }
     }
 
     /// Waits out the client's shared back-off; `false` when cancelled meanwhile.
@@ -183,6 +190,7 @@ impl<'a> Lifecycle<'a> {
         if !rec.may_send_create() {
             return Created::Stopped;
         }
+        let sent = std::time::Instant::now();
         let error = match self.creator.create_job(&request) {
             Ok(submission) => {
                 test_hook("created");
@@ -219,6 +227,11 @@ impl<'a> Lifecycle<'a> {
             }
             // A 5xx answer, or no usable answer at all: the server may have made the job.
             answered => {
+                let settled = sent + self.settle;
+                let now = std::time::Instant::now();
+                if answered.is_none() && settled > now && !self.real.sleep(settled - now, self.batch.cancel.flag()) {
+                    return Created::Stopped;
+                }
                 let wanted = Wanted { item: id.to_owned(), attempt, video_url: video_url.to_owned(), sent_at: at };
                 let Some(found) = self.find(rec, wanted) else { return Created::Stopped };
                 match found {
@@ -457,8 +470,8 @@ pub(crate) fn output_extension(job: &Job, options: &JobOptions) -> String {
 /// Tests stop a process at a chosen step, as a power cut or a frozen machine would
 /// (`REMOVEBGVIDEO_TEST_CRASH_AT=create_sent` or `created`: abort after that step is recorded
 /// or, for `created`, once the create's answer came but before it is recorded;
-/// `REMOVEBGVIDEO_TEST_FREEZE_AT=create_sent`: the process stops itself with `SIGSTOP` there,
-/// until a `SIGCONT`). Only with `test-util`.
+/// `REMOVEBGVIDEO_TEST_FREEZE_AT=create_sent`: the process stops itself with `SIGSTOP` there
+/// the first time, until a `SIGCONT`). Only with `test-util`.
 #[cfg(feature = "test-util")]
 fn test_hook(step: &str) {
     if std::env::var("REMOVEBGVIDEO_TEST_CRASH_AT").is_ok_and(|at| at == step) {
@@ -466,10 +479,11 @@ fn test_hook(step: &str) {
     }
     #[cfg(unix)]
     if std::env::var("REMOVEBGVIDEO_TEST_FREEZE_AT").is_ok_and(|at| at == step) {
+        static FROZEN: std::sync::Once = std::sync::Once::new();
         // SAFETY: raise() only sends a signal to this process.
-        unsafe {
+        FROZEN.call_once(|| unsafe {
             libc::raise(libc::SIGSTOP);
-        }
+        });
     }
 }
 

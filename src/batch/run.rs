@@ -108,7 +108,7 @@ pub(crate) fn run(batch: &Batch, items: Vec<Planned>) -> Result<BatchReport, Bat
     let pace = Pace::new(Arc::clone(&batch.clock), batch.client.runtime.clone());
     let engine = Engine {
         batch,
-        life: Lifecycle::new(batch, batch.client.clone()),
+        life: Lifecycle::new(batch, batch.client.clone(), Duration::ZERO),
         pace,
         journal,
         board: Arc::default(),

@@ -94,7 +94,7 @@ pub(crate) fn work(batch: &Batch, queue: &Queue) -> Result<Ended, BatchError> {
     let work = Work {
         batch,
         queue,
-        life: Lifecycle::new(batch, creator),
+        life: Lifecycle::new(batch, creator, timeout + margin),
         pace: Pace::new(Arc::clone(&batch.clock), batch.client.runtime.clone()),
         real: Pace::new(crate::clock::system(), batch.client.runtime.clone()),
         lease: queue.lease,
