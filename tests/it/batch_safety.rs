@@ -6,49 +6,11 @@ use crate::support::batch::*;
 use crate::support::command::{command, text};
 
 use std::path::Path;
-use std::process::{Child, Command};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use removebgvideo::batch::{BatchError, Event, ItemStatus};
 use removebgvideo::simulator::Simulator;
-
-/// Waits until process `child` has stopped itself (`SIGSTOP` at a test hook), as `ps` shows.
-#[cfg(target_os = "linux")]
-fn wait_until_stopped(child: &mut Child) {
-    let deadline = Instant::now() + Duration::from_secs(8);
-    let stat = format!("/proc/{}/stat", child.id());
-    loop {
-        let text = std::fs::read_to_string(&stat).unwrap_or_default();
-        // The state follows the command name in parentheses.
-        if text.rsplit_once(") ").is_some_and(|(_, rest)| rest.starts_with('T')) {
-            return;
-        }
-        assert!(child.try_wait().unwrap().is_none(), "the process ended instead of stopping");
-        assert!(Instant::now() < deadline, "the process did not stop at its hook");
-        std::thread::yield_now();
-    }
-}
-
-/// Kills process `pid` (`SIGKILL`, then `SIGCONT` should it be stopped) unless the returned
-/// guard is dropped within `limit`: a test that goes wrong fails instead of hanging on a
-/// process stopped for good.
-#[cfg(target_os = "linux")]
-fn watchdog(pid: u32, limit: Duration) -> std::sync::mpsc::Sender<()> {
-    let (done, wait) = std::sync::mpsc::channel::<()>();
-    std::thread::spawn(move || {
-        if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = wait.recv_timeout(limit) {
-            let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
-        }
-    });
-    done
-}
-
-#[cfg(target_os = "linux")]
-fn signal(child: &Child, signal: &str) {
-    let sent = Command::new("kill").args([signal, &child.id().to_string()]).status().expect("run kill");
-    assert!(sent.success());
-}
 
 #[test]
 fn a_second_run_on_a_journal_in_use_is_refused_before_sending_anything() {
