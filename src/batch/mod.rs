@@ -38,11 +38,19 @@
 //! - **Out of credits.** A 402 on a create stops every later create at once: items not yet
 //!   created are [`NotStarted`](ItemStatus::NotStarted), the jobs already running are still
 //!   polled and downloaded, and the run ends with [`Outcome::StoppedForCredits`].
+//! - **A wrong key stops the run.** A 401 (a wrong, missing or disabled key) on any call stops
+//!   the run at once with [`BatchError::Unauthorized`]; no item is marked failed by it, so a
+//!   run with the right key carries on.
 //! - **Failures stay local.** Any other failure ends that item only, listed with its stage,
 //!   status, code, message and request id.
 //! - **Outputs** go to `<out>/<item id>.<ext>` (the extension of the output URL, else of the
-//!   output format), written to `<name>.part` first, renamed into place once complete, then
-//!   synced to disk before the journal records it.
+//!   output format), downloaded under a name of the run's own beside it, synced, renamed into
+//!   place once complete, the folder synced, before the journal records it.
+//!
+//! The steps of an item (upload, create and the search for a lost create, the reading of a
+//! polled job, download) and what each failure means for it are written once, for the journal
+//! and for the PostgreSQL `Queue` (feature `postgres`) alike: the same answer gives the same status
+//! with either.
 //!
 //! # The journal and what it guarantees
 //!
@@ -84,10 +92,23 @@
 //!    anywhere else stops the run with [`BatchError::Journal`] rather than guess. When a
 //!    journal line cannot be written, the run stops at once with that error.
 //!
-//! What it does **not** guarantee: the journal is one process's: two runs sharing one journal
-//! at the same time are not detected (give each machine its own, see [`Shard`]). A job created
-//! by a lost create on a server that neither echoes `video_url` nor lists the job cannot be
-//! found. The journal records upload URLs as the API returned them.
+//! 6. **A journal is one run's at a time.** A run holds an advisory lock on it (`flock` on
+//!    `<journal>.lock`, which names the holder's process id and host) from before its first
+//!    request to its end; the operating system drops the lock when the process ends, however
+//!    it ends, so a lock is never stale. A second run on the same journal (a cron overlap, a
+//!    retried CI job) is refused with [`BatchError::JournalLocked`] before it sends anything,
+//!    or waits for the lock with [`wait_for_lock`](Batch::wait_for_lock). The lock is
+//!    advisory: it holds between runs of this crate on one machine, or on a network file
+//!    system whose locks reach every machine (for many machines, use a [`Shard`] each, or the
+//!    queue).
+//! 7. **Files that are not the batch's are left alone.** The journal is opened without
+//!    following a symlink at its path; a file whose complete lines are not journal lines (a
+//!    manifest given as the journal by mistake) is refused before a byte of it changes;
+//!    [`BatchReport::write_jsonl`] writes a new file and renames it over the old one.
+//!
+//! What it does **not** guarantee: a job created by a lost create on a server that neither
+//! echoes `video_url` nor lists the job cannot be found. The journal records upload URLs as
+//! the API returned them.
 //!
 //! # Before spending
 //!
@@ -302,10 +323,13 @@ impl Batch {
     /// Runs the items to an end and reports on each (see the [module documentation](self)).
     ///
     /// # Errors
-    /// [`BatchError::InvalidInput`] for bad items or settings, [`BatchError::OverBudget`] and
-    /// [`BatchError::Client`] (pricing) before anything is sent; [`BatchError::Journal`] when the
-    /// journal cannot be read or written (the run stops at once); [`BatchError::Io`] when the
-    /// output folder cannot be created. One item's failure is never an error: see the report.
+    /// [`BatchError::InvalidInput`] for bad items or settings, [`BatchError::JournalLocked`]
+    /// when another run holds the journal, [`BatchError::OverBudget`] and
+    /// [`BatchError::Client`] (pricing) before anything is sent; [`BatchError::Journal`] when
+    /// the journal cannot be read or written (the run stops at once);
+    /// [`BatchError::Unauthorized`] when the API refuses the key (the run stops at once);
+    /// [`BatchError::Io`] when the output folder cannot be created. One item's failure is never
+    /// an error: see the report.
     pub fn run(&self, items: Vec<Item>) -> Result<BatchReport, BatchError> {
         self.check()?;
         let planned = self.select(items)?;

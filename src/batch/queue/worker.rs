@@ -149,7 +149,14 @@ struct Claim<'w, 'a> {
 impl Claim<'_, '_> {
     fn commit(&mut self, write: &Write<'_>) -> bool {
         let renewed = Renewed::now();
-        match store::record(self.conn, self.id, self.token, self.work.lease_secs(), write) {
+        let held = store::record(self.conn, self.id, self.token, self.work.lease_secs(), write);
+        self.under_lease(held, renewed)
+    }
+
+    /// Takes in what a statement sent under the lease at `renewed` found: the lease still held
+    /// (and renewed from then), lost to another worker, or a database failure (which halts).
+    fn under_lease(&mut self, held: Result<bool, BatchError>, renewed: Renewed) -> bool {
+        match held {
             Ok(true) => {
                 self.work.renewed(self.token, renewed);
                 true
@@ -219,20 +226,9 @@ impl Record for Claim<'_, '_> {
             return true;
         }
         let renewed = Renewed::now();
-        match store::renew(self.conn, &[self.token], self.work.lease_secs()) {
-            Ok(tokens) if tokens.contains(&self.token) => {
-                self.work.renewed(self.token, renewed);
-                self.work.left(self.token) > self.work.fence
-            }
-            Ok(_) => {
-                self.lost = true;
-                false
-            }
-            Err(fatal) => {
-                self.work.halt(fatal);
-                false
-            }
-        }
+        let held =
+            store::renew(self.conn, &[self.token], self.work.lease_secs()).map(|kept| kept.contains(&self.token));
+        self.under_lease(held, renewed) && self.work.left(self.token) > self.work.fence
     }
 
     fn known_jobs(&mut self) -> Option<HashSet<String>> {
