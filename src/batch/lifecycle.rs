@@ -249,6 +249,8 @@ impl<'a> Lifecycle<'a> {
                                 .map_or(Created::Stopped, Created::Failed)
                         }
                     }
+                    // The key was refused meanwhile: nothing is known of the item yet.
+                    Err(lookup) if is_unauthorized(&lookup) => Created::Unauthorized(lookup),
                     Err(_) if self.batch.recreate_uncertain && self.may_retry(&error, tries) => Created::Again,
                     _ => self.uncertain(rec, id, Some(&error)).map_or(Created::Stopped, Created::Uncertain),
                 }

@@ -12,7 +12,7 @@ use super::estimate;
 use super::event::Event;
 use super::item::{Planned, Source};
 use super::journal::{ItemState, Journal, OpenCreate, Step};
-use super::lifecycle::{job_error, Attempt, Created, Lifecycle, Lost, Polled, Record};
+use super::lifecycle::{is_unauthorized, job_error, Attempt, Created, Lifecycle, Lost, Polled, Record};
 use super::lookup::{self, Wanted};
 use super::pace::Pace;
 use super::report::{BatchReport, ItemError, ItemReport, ItemStatus, Outcome, Stage};
@@ -241,7 +241,7 @@ impl<'a> Engine<'a> {
             spawned.push(poller.spawn_scoped(scope, || self.poller()));
             if let Some(Err(error)) = spawned.into_iter().find(Result::is_err) {
                 self.halt(BatchError::Io {
-                    action: "could not start a thread for",
+                    action: "start a thread for",
                     path: self.batch.out_dir.clone(),
                     source: error,
                 });
@@ -296,7 +296,10 @@ impl<'a> Engine<'a> {
                 sent_at: open.at,
             })
             .collect();
-        let found = lookup::find_jobs(&self.batch.client, &wanted, &self.known());
+        let found = match lookup::find_jobs(&self.batch.client, &wanted, &self.known()) {
+            Err(error) if is_unauthorized(&error) => return self.halt(BatchError::Unauthorized(error)),
+            found => found,
+        };
         for (n, (idx, open)) in lookups.into_iter().enumerate() {
             let found = match &found {
                 Ok(found) => Ok(found.get(&n).cloned()),

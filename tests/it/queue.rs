@@ -416,3 +416,22 @@ fn a_create_answered_after_its_call_timeout_is_found_not_made_again() {
     assert_eq!(sim.job_count(), 1, "the late job was found, not made again");
     assert_eq!(creates_sent(&sim), 1);
 }
+
+#[test]
+fn a_wrong_key_stops_a_worker_without_failing_any_item() {
+    let Some(db) = database() else { return };
+    let sim = simulator();
+    let dir = tempfile::tempdir().unwrap();
+    let queue = Queue::connect(&db).unwrap();
+    batch(&sim, dir.path()).enqueue(&queue, url_items(3)).unwrap();
+
+    let client = removebgvideo::Client::builder("rbv_wrong_key").base_url(sim.base_url()).build().unwrap();
+    let stopped = removebgvideo::batch::Batch::new(client, dir.path()).concurrency(1).work(&queue).unwrap_err();
+    assert!(matches!(stopped, removebgvideo::batch::BatchError::Unauthorized(_)), "{stopped}");
+    let report = queue.report().unwrap();
+    assert_eq!(report.count(ItemStatus::Unfinished), 3, "{report:#?}");
+
+    let fixed = batch(&sim, dir.path()).work(&queue).unwrap();
+    assert!(fixed.all_succeeded(), "{fixed:#?}");
+    assert_eq!(sim.job_count(), 3);
+}

@@ -12,7 +12,7 @@ use super::store::{self, Claimed, Connection, Step as Stage, Write};
 use super::Queue;
 use crate::batch::event::Event;
 use crate::batch::journal::{hostname, Step};
-use crate::batch::lifecycle::{job_error, Attempt, Created, Lifecycle, Lost, Polled, Record};
+use crate::batch::lifecycle::{is_unauthorized, job_error, Attempt, Created, Lifecycle, Lost, Polled, Record};
 use crate::batch::lookup::Wanted;
 use crate::batch::pace::Pace;
 use crate::batch::report::ItemError;
@@ -371,7 +371,13 @@ impl Work<'_> {
                         video_url: video_url.clone().unwrap_or_default(),
                         sent_at: claimed.sent_at,
                     };
-                    let Some(found) = self.life.find(&mut rec, wanted) else { return Err(rec.stop()) };
+                    let found = match self.life.find(&mut rec, wanted) {
+                        None => return Err(rec.stop()),
+                        Some(Err(error)) if is_unauthorized(&error) => {
+                            return self.ended(&rec, Attempt::<()>::Unauthorized(error))
+                        }
+                        Some(found) => found,
+                    };
                     match self.life.lost(&mut rec, id, found.as_ref().map(Clone::clone)) {
                         Lost::Adopted(found) => {
                             job_id = Some(found);
