@@ -274,7 +274,8 @@ impl Batch {
     }
 
     /// When another run holds the journal, wait for it to end instead of refusing at once
-    /// with [`BatchError::JournalLocked`] (default `false`). Nothing is sent while waiting.
+    /// with [`BatchError::JournalLocked`] (default `false`). Nothing is sent while waiting, and
+    /// the wait is the operating system's: a cancel is seen once it is over.
     pub fn wait_for_lock(mut self, wait: bool) -> Self {
         self.wait_for_lock = wait;
         self
