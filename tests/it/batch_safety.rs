@@ -3,6 +3,7 @@
 //! at the wrong file, a wrong API key, failures left from an earlier run.
 
 use crate::support::batch::*;
+#[cfg(all(unix, feature = "cli"))]
 use crate::support::command::{command, text};
 
 use std::path::Path;
@@ -45,7 +46,7 @@ fn a_second_run_on_a_journal_in_use_is_refused_before_sending_anything() {
     assert_eq!(again.count(ItemStatus::AlreadyCompleted), 4);
 }
 
-#[cfg(target_os = "linux")]
+#[cfg(all(target_os = "linux", feature = "cli"))]
 #[test]
 fn two_commands_on_one_journal_create_each_job_once_and_the_second_exits_2_or_waits() {
     let sim = simulator();
@@ -81,7 +82,7 @@ fn two_commands_on_one_journal_create_each_job_once_and_the_second_exits_2_or_wa
     assert_eq!(outputs(&out).len(), 4);
 }
 
-#[cfg(unix)]
+#[cfg(all(unix, feature = "cli"))]
 #[test]
 fn a_folder_with_symlink_loops_and_two_links_to_one_video_is_one_item() {
     use std::os::unix::fs::symlink;
@@ -184,6 +185,7 @@ fn a_wrong_key_stops_the_run_at_once_and_a_rerun_with_the_right_key_carries_on()
     assert_eq!(sim.job_count(), 7);
 }
 
+#[cfg(all(unix, feature = "cli"))]
 #[test]
 fn the_command_exits_2_on_a_wrong_key_and_a_rerun_names_the_earlier_failures() {
     let sim = simulator();
