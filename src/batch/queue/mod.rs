@@ -125,7 +125,9 @@ impl Queue {
     }
 
     /// How long a claimed item stays a worker's without renewal (default 30 s, from 100 ms to an
-    /// hour): a dead worker's items are taken over this long after its last renewal.
+    /// hour): a dead worker's items are taken over this long after its last renewal. It also
+    /// bounds each create: its call times out after half the lease (see the fenced create in
+    /// the [module documentation](self)), so keep it well above the time a create takes.
     ///
     /// # Errors
     /// [`BatchError::InvalidInput`] outside that range.
