@@ -67,6 +67,7 @@ fn two_commands_on_one_journal_create_each_job_once_and_the_second_exits_2_or_wa
     let stderr = text(&refused.stderr);
     assert_eq!(refused.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("in use by") && stderr.contains(&format!("process {}", first.id())), "{stderr}");
+    assert!(stderr.contains("--wait-for-lock"), "{stderr}");
     assert_eq!(creates_sent(&sim), 0, "the refused run sent nothing, and the frozen one has not sent yet");
 
     // A run asked to wait starts once the first has ended, and finds everything done.

@@ -341,6 +341,7 @@ fn an_id_queued_with_another_input_is_refused_unless_replaced() {
     let stderr = text(&refused.stderr);
     assert_eq!(refused.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("\"q001\", \"q002\"") && !stderr.contains("\"new\""), "{stderr}");
+    assert!(stderr.contains("--replace"), "{stderr}");
     assert_eq!(Queue::connect(&db).unwrap().report().unwrap().items.len(), 3, "nothing added");
 
     let again = run(&sim, &["batch", "--queue", &db, "--enqueue", first]);

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use removebgvideo::batch::{Batch, BatchReport, Item, ItemStatus, Outcome, Queue, Shard};
+use removebgvideo::batch::{Batch, BatchError, BatchReport, Item, ItemStatus, Outcome, Queue, Shard};
 use removebgvideo::Client;
 
 use crate::connect::{connect, Connection};
@@ -135,8 +135,8 @@ pub(crate) fn main(args: &Args) -> Result<u8, Failure> {
         if let Some(manifest) = &args.enqueue {
             items.extend(read_manifest(manifest)?);
             let total = items.len();
-            let added =
-                if args.replace { batch.enqueue_replacing(queue, items)? } else { batch.enqueue(queue, items)? };
+            let added = if args.replace { batch.enqueue_replacing(queue, items) } else { batch.enqueue(queue, items) };
+            let added = added.map_err(hinted)?;
             println!("{added} of {total} items added to the queue ({} already there)", total as u64 - added);
             return Ok(0);
         }
@@ -166,9 +166,23 @@ pub(crate) fn main(args: &Args) -> Result<u8, Failure> {
     stop_on_ctrl_c(&batch);
     let progress = Progress::new(items.len() as u64);
     let shown = Arc::clone(&progress);
-    let report = batch.on_event(move |event| shown.show(event)).run(items)?;
+    let report = batch.on_event(move |event| shown.show(event)).run(items).map_err(hinted)?;
     progress.finish();
     finish(args, &report)
+}
+
+/// The error, with the flag that answers it where there is one.
+fn hinted(error: BatchError) -> Failure {
+    let hint = match &error {
+        BatchError::JournalLocked { .. } => Some("--wait-for-lock waits for it"),
+        BatchError::Conflict { .. } => Some("--replace replaces them"),
+        _ => None,
+    };
+    let mut failure = Failure::from(error);
+    if let Some(hint) = hint {
+        failure.0 = format!("{} ({hint})", failure.0);
+    }
+    failure
 }
 
 /// Works the queue until the batch is done.
