@@ -182,7 +182,7 @@
 //! | `tracing` | no | one `tracing` span per HTTP attempt: method, route, status, attempt, duration, request id; never a credential |
 //! | `test-util` | no | `simulator`, `clock::ManualClock` |
 //! | `postgres` | no | `batch::Queue`: one batch worked by many processes and machines through PostgreSQL |
-//! | `cli` | no | the `removebgvideo` command (`cargo install removebgvideo --features cli`) |
+//! | `cli` | no | the `removebgvideo` command (`cargo install removebgvideo --locked --features cli`) |
 #![deny(missing_docs)]
 // The crate docs link the clients, which a webhook-only build (no `client` feature) leaves out.
 #![cfg_attr(not(feature = "client"), allow(rustdoc::broken_intra_doc_links))]

@@ -16,6 +16,8 @@ mod calls;
 // The command, through the binary cargo builds for the tests (feature `cli`).
 #[cfg(all(unix, feature = "cli"))]
 mod cli;
+#[cfg(all(unix, feature = "cli"))]
+mod cli_run;
 mod compose;
 mod concurrency;
 mod credentials;
@@ -28,6 +30,7 @@ mod faults;
 mod in_production;
 mod models;
 mod one_stack;
+mod process_stages;
 // The PostgreSQL queue with worker processes of the command.
 #[cfg(all(unix, feature = "cli", feature = "postgres"))]
 mod queue;

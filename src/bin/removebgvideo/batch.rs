@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use removebgvideo::batch::{Batch, BatchError, BatchReport, Item, ItemStatus, Outcome, Queue, Shard};
+use removebgvideo::batch::{Batch, BatchError, BatchReport, ItemStatus, Outcome, Queue, Shard};
 use removebgvideo::Client;
 
 use crate::connect::{connect, Connection};
@@ -13,12 +13,12 @@ use crate::manifest::{input_items, read_manifest, JobFlags};
 use crate::progress::Progress;
 use crate::{estimate, print_json, Failure};
 
-const SAMPLE_VIDEO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/assets/sample.mp4");
-
 /// `removebgvideo batch`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// Video files, or folders searched for videos (by extension).
+    /// Video files, or folders searched for videos (by extension); or give --manifest, or
+    /// --queue.
+    #[arg(required_unless_present_any = ["manifest", "queue"])]
     inputs: Vec<PathBuf>,
     /// A JSON-lines manifest: one {"id", "input", ...job options} per line.
     #[arg(long)]
@@ -74,7 +74,8 @@ pub(crate) struct Args {
     /// With --queue: show the whole batch, from any machine.
     #[arg(long, requires = "queue", conflicts_with = "enqueue")]
     report: bool,
-    /// With --report: as JSON.
+    /// Print the outcome as JSON on standard output: the report (at the end of a run, or
+    /// with --report), the estimate (with --dry-run), the count added (with --enqueue).
     #[arg(long)]
     json: bool,
     /// With --queue: how long a worker's claim on an item lasts without renewal, in seconds;
@@ -89,6 +90,7 @@ fn seconds(value: f64, what: &str) -> Result<Duration, Failure> {
 }
 
 pub(crate) fn main(args: &Args) -> Result<u8, Failure> {
+    crate::values::refuse_lost_alpha(args.job.bg_type.as_ref(), args.job.output_format.as_ref())?;
     let queue = match &args.queue {
         Some(url) => Some(Queue::connect(url)?.lease(seconds(args.lease, "--lease")?)?),
         None => None,
@@ -137,7 +139,11 @@ pub(crate) fn main(args: &Args) -> Result<u8, Failure> {
             let total = items.len();
             let added = if args.replace { batch.enqueue_replacing(queue, items) } else { batch.enqueue(queue, items) };
             let added = added.map_err(hinted)?;
-            println!("{added} of {total} items added to the queue ({} already there)", total as u64 - added);
+            if args.json {
+                print_json(&serde_json::json!({ "added": added, "total": total }))?;
+            } else {
+                println!("{added} of {total} items added to the queue ({} already there)", total as u64 - added);
+            }
             return Ok(0);
         }
         if !items.is_empty() {
@@ -146,10 +152,6 @@ pub(crate) fn main(args: &Args) -> Result<u8, Failure> {
         return work(args, batch, queue);
     }
 
-    if items.is_empty() && args.inputs.is_empty() && args.manifest.is_none() && connection.offline() {
-        eprintln!("No inputs given: processing the sample video {SAMPLE_VIDEO}.");
-        items.push(Item::file(SAMPLE_VIDEO));
-    }
     if items.is_empty() {
         return Err(Failure::usage("no videos found in the inputs given"));
     }
@@ -223,7 +225,11 @@ fn stop_on_ctrl_c(batch: &Batch) {
 fn finish(args: &Args, report: &BatchReport) -> Result<u8, Failure> {
     let report_path = args.out.join("report.jsonl");
     report.write_jsonl(&report_path)?;
-    print_summary(report, &report_path);
+    if args.json {
+        show_report(report, true)?;
+    } else {
+        print_summary(report, &report_path);
+    }
     Ok(exit_status(report))
 }
 
@@ -298,14 +304,17 @@ fn print_counts(report: &BatchReport) {
 fn print_problems(report: &BatchReport) {
     for item in report.items.iter().filter(|item| matches!(item.status, ItemStatus::Failed | ItemStatus::Uncertain)) {
         let error = item.error.as_ref();
-        println!(
-            "  {} {:?}: {} [{}{}]",
-            item.item,
-            item.status,
-            error.map_or("", |e| e.message.as_str()),
-            error.and_then(|e| e.code.as_ref()).map_or("no code", |code| code.as_str()),
-            error.and_then(|e| e.request_id.as_deref()).map(|id| format!(", request {id}")).unwrap_or_default(),
-        );
+        // The API's code and request id, when it gave them: `[code, request id]`.
+        let tags: Vec<String> = [
+            error.and_then(|e| e.code.as_ref()).map(|code| code.as_str().to_owned()),
+            error.and_then(|e| e.request_id.as_deref()).map(|id| format!("request {id}")),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let tags = if tags.is_empty() { String::new() } else { format!(" [{}]", tags.join(", ")) };
+        let status = labels().into_iter().find(|(status, _)| *status == item.status).map_or("", |(_, label)| label);
+        println!("  {} {status}: {}{tags}", item.item, error.map_or("", |e| e.message.as_str()));
     }
 }
 
@@ -329,6 +338,7 @@ fn print_summary(report: &BatchReport, report_path: &Path) {
 fn exit_status(report: &BatchReport) -> u8 {
     match report.outcome {
         Outcome::StoppedForCredits => 3,
+        Outcome::Cancelled => 130,
         _ if report.all_succeeded() => 0,
         _ => 1,
     }

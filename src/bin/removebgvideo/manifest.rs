@@ -13,42 +13,52 @@ use crate::Failure;
 /// The file extensions a folder is searched for.
 const VIDEO_EXTENSIONS: &[&str] = &["mp4", "mov", "m4v", "webm", "avi", "mkv"];
 
-/// The job options every command that creates jobs takes.
+/// The job options every command that creates jobs takes, parsed into the crate's types (an
+/// unknown value is a usage error before anything is sent).
 #[derive(Debug, Clone, Default, clap::Args)]
 pub(crate) struct JobFlags {
-    /// The model: original, light, pro or human.
-    #[arg(long)]
-    pub(crate) model: Option<String>,
-    /// The output format: webm, mov, mp4, gif, webp or png_sequence.
-    #[arg(long)]
-    pub(crate) output_format: Option<String>,
-    /// The background: transparent, green, white, black, blue or custom.
-    #[arg(long)]
-    pub(crate) bg_type: Option<String>,
+    /// The model.
+    #[arg(long, value_parser = crate::values::model())]
+    pub(crate) model: Option<Model>,
+    /// The output format.
+    #[arg(long, value_parser = crate::values::output_format())]
+    pub(crate) output_format: Option<OutputFormat>,
+    /// The background.
+    #[arg(long, value_parser = crate::values::bg_type())]
+    pub(crate) bg_type: Option<BgType>,
     /// A prompt naming what to keep.
     #[arg(long)]
     pub(crate) text_prompt: Option<String>,
-    /// Where the service sends the job's webhook events.
-    #[arg(long)]
+    /// Where the service sends the job's webhook events (an http or https URL).
+    #[arg(long, value_parser = crate::values::HttpUrl)]
     pub(crate) webhook_url: Option<String>,
 }
 
 impl JobFlags {
     pub(crate) fn options(&self) -> JobOptions {
-        job_options(self.model.as_deref(), self.output_format.as_deref(), self.bg_type.as_deref())
-            .apply_text(self.text_prompt.clone(), self.webhook_url.clone())
+        let mut options = JobOptions::new();
+        if let Some(model) = &self.model {
+            options = options.model(model.clone());
+        }
+        if let Some(format) = &self.output_format {
+            options = options.output_format(format.clone());
+        }
+        if let Some(bg_type) = &self.bg_type {
+            options = options.bg_type(bg_type.clone());
+        }
+        options.apply_text(self.text_prompt.clone(), self.webhook_url.clone())
     }
 
     /// These options set on `request`.
     pub(crate) fn apply(&self, mut request: CreateJob) -> CreateJob {
         if let Some(model) = &self.model {
-            request = request.model(Model::from(model.as_str()));
+            request = request.model(model.clone());
         }
         if let Some(format) = &self.output_format {
-            request = request.output_format(OutputFormat::from(format.as_str()));
+            request = request.output_format(format.clone());
         }
         if let Some(bg_type) = &self.bg_type {
-            request = request.bg_type(BgType::from(bg_type.as_str()));
+            request = request.bg_type(bg_type.clone());
         }
         if let Some(prompt) = &self.text_prompt {
             request = request.text_prompt(prompt.clone());
