@@ -49,6 +49,14 @@ pub(crate) trait Record {
     /// Every job id already tied to an item: a lost create never adopts one. `None` when they
     /// cannot be read (the run is stopping).
     fn known_jobs(&mut self) -> Option<HashSet<String>>;
+
+    /// Where two holders may download one item at once (a queue whose lease ran out), a tag of
+    /// this holder's own: the output is downloaded under `.<id>.<tag>.download` and renamed
+    /// into place. `None` (a journal, held by one run): straight to its final name, through
+    /// its `.part` file, which a later run resumes.
+    fn download_tag(&self) -> Option<i64> {
+        None
+    }
 }
 
 /// How a step that may be tried again went.
@@ -327,9 +335,9 @@ impl<'a> Lifecycle<'a> {
         self.failed_call(rec, id, Stage::Poll, error, tries)
     }
 
-    /// Downloads a completed job's output to `<out>/<id>.<ext>`: under a name of this call's
-    /// own beside it (two workers may download one item when a lease ran out), synced, renamed
-    /// into place, the folder synced; then `downloaded` is recorded.
+    /// Downloads a completed job's output to `<out>/<id>.<ext>` (see
+    /// [`Record::download_tag`]), synced, renamed into place, the folder synced; then
+    /// `downloaded` is recorded.
     pub(crate) fn download(
         &self,
         rec: &mut dyn Record,
@@ -342,12 +350,18 @@ impl<'a> Lifecycle<'a> {
             return Attempt::Stopped;
         }
         let path = self.batch.out_dir.join(format!("{id}.{}", output_extension(job, options)));
-        let own = self.batch.out_dir.join(format!(".{id}.{:016x}.download", fastrand::u64(..)));
+        // The download itself goes through `<name>.part` and is renamed once whole.
+        let own = match rec.download_tag() {
+            Some(tag) => self.batch.out_dir.join(format!(".{id}.{tag:x}.download")),
+            None => path.clone(),
+        };
         let io = |action, path: &Path, source| Error::Io { action, path: path.to_owned(), source };
         let saved =
             self.batch.client.download_output(job).and_then(|download| download.to_path(&own)).and_then(|size| {
                 fs::File::open(&own).and_then(|file| file.sync_all()).map_err(|e| io("could not sync", &own, e))?;
-                fs::rename(&own, &path).map_err(|e| io("could not move the download to", &path, e))?;
+                if own != path {
+                    fs::rename(&own, &path).map_err(|e| io("could not move the download to", &path, e))?;
+                }
                 sync_folder(&path);
                 Ok(size)
             });
@@ -360,7 +374,9 @@ impl<'a> Lifecycle<'a> {
                 Attempt::Done((path, size))
             }
             Err(error) => {
-                let _ = fs::remove_file(&own);
+                if own != path {
+                    let _ = fs::remove_file(&own);
+                }
                 self.failed_call(rec, id, Stage::Download, error, tries)
             }
         }

@@ -44,8 +44,8 @@
 //! - **Failures stay local.** Any other failure ends that item only, listed with its stage,
 //!   status, code, message and request id.
 //! - **Outputs** go to `<out>/<item id>.<ext>` (the extension of the output URL, else of the
-//!   output format), downloaded under a name of the run's own beside it, synced, renamed into
-//!   place once complete, the folder synced, before the journal records it.
+//!   output format), written to `<name>.part` first (a later run resumes it), renamed into
+//!   place once complete, then synced to disk, before the journal records it.
 //!
 //! The steps of an item (upload, create and the search for a lost create, the reading of a
 //! polled job, download) and what each failure means for it are written once, for the journal

@@ -234,6 +234,10 @@ impl Record for Claim<'_, '_> {
     fn known_jobs(&mut self) -> Option<HashSet<String>> {
         store::known_jobs(self.conn).map_err(|fatal| self.work.halt(fatal)).ok()
     }
+
+    fn download_tag(&self) -> Option<i64> {
+        Some(self.token)
+    }
 }
 
 impl Work<'_> {
