@@ -11,6 +11,7 @@ mod async_runtime;
 mod async_service;
 mod batch;
 mod batch_resume;
+mod batch_safety;
 mod calls;
 // The command, through the binary cargo builds for the tests (feature `cli`).
 #[cfg(all(unix, feature = "cli"))]

@@ -169,8 +169,9 @@ fn options_of(text: &str) -> Result<JobOptions, BatchError> {
     })
 }
 
-/// Adds the items not in the queue yet, in one statement; returns how many were added.
-pub(crate) fn enqueue(conn: &mut Connection, items: &[Planned]) -> Result<u64, BatchError> {
+/// Adds the items not in the queue yet, in one transaction; returns how many were added. An
+/// item already there with the same input and options is left as it is.
+pub(crate) fn enqueue(conn: &mut Connection, items: &[Planned], replace: bool) -> Result<u64, BatchError> {
     let mut ids = Vec::with_capacity(items.len());
     let mut kinds = Vec::with_capacity(items.len());
     let mut sources = Vec::with_capacity(items.len());
@@ -182,7 +183,7 @@ pub(crate) fn enqueue(conn: &mut Connection, items: &[Planned]) -> Result<u64, B
                 // Workers on other machines read the same path: keep it whole.
                 let path = std::path::absolute(path).unwrap_or_else(|_| path.clone());
                 let text = path.to_str().ok_or_else(|| {
-                    crate::batch::error::invalid(format!("the path of item {:?} is not UTF-8", item.id))
+                    crate::batch::error::invalid("item", format!("the path of item {:?} is not UTF-8", item.id))
                 })?;
                 ("file", text.to_owned())
             }
@@ -192,16 +193,53 @@ pub(crate) fn enqueue(conn: &mut Connection, items: &[Planned]) -> Result<u64, B
         sources.push(source);
         options.push(options_text(&item.options)?);
     }
-    // `WITH ORDINALITY` keeps the manifest's order in `seq`.
-    conn.execute(
-        "INSERT INTO removebgvideo_queue_items (item, source_kind, source, options)
-         SELECT item, kind, source, options
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS t(item, kind, source, options, n)
-         ORDER BY n
-         ON CONFLICT (item) DO NOTHING",
-        &[&ids, &kinds, &sources, &options],
-    )
-    .map_err(|e| queue_error("could not enqueue the items", e))
+    // One transaction: the new items go in (`WITH ORDINALITY` keeps the manifest's order in
+    // `seq`); an id already there with another input or other options is a conflict, refused
+    // (nothing added) unless `replace`, which starts it again from nothing under the new
+    // input (its attempt count kept, so a lost create is never mistaken for a new one).
+    let fail = |reason: &'static str| move |e| queue_error(reason, e);
+    let mut tx = conn.raw().transaction().map_err(fail("could not start a transaction"))?;
+    let added = tx
+        .execute(
+            "INSERT INTO removebgvideo_queue_items (item, source_kind, source, options)
+             SELECT item, kind, source, options
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS t(item, kind, source, options, n)
+             ORDER BY n
+             ON CONFLICT (item) DO NOTHING",
+            &[&ids, &kinds, &sources, &options],
+        )
+        .map_err(fail("could not enqueue the items"))?;
+    let conflicts: Vec<String> = tx
+        .query(
+            "SELECT i.item FROM removebgvideo_queue_items AS i
+             JOIN unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS t(item, kind, source, options, n)
+               ON t.item = i.item
+             WHERE (i.source_kind, i.source, i.options) IS DISTINCT FROM (t.kind, t.source, t.options)
+             ORDER BY t.n",
+            &[&ids, &kinds, &sources, &options],
+        )
+        .map_err(fail("could not compare the items with the queue's"))?
+        .into_iter()
+        .map(|row| row.get(0))
+        .collect();
+    if !conflicts.is_empty() {
+        if !replace {
+            return Err(BatchError::Conflict { ids: conflicts });
+        }
+        tx.execute(
+            "UPDATE removebgvideo_queue_items AS i
+             SET source_kind = t.kind, source = t.source, options = t.options, stage = 'pending', video_url = NULL,
+                 sent_at = NULL, job_id = NULL, output = NULL, output_size = NULL, error_stage = NULL,
+                 error_status = NULL, error_code = NULL, error_message = NULL, request_id = NULL,
+                 lease_token = NULL, lease_until = NULL, updated_at = now()
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS t(item, kind, source, options)
+             WHERE t.item = i.item AND t.item = ANY($5)",
+            &[&ids, &kinds, &sources, &options, &conflicts],
+        )
+        .map_err(fail("could not replace the items"))?;
+    }
+    tx.commit().map_err(fail("could not commit the items"))?;
+    Ok(added)
 }
 
 /// An item as claimed: what it is and its last committed step.
@@ -213,32 +251,40 @@ pub(crate) struct Claimed {
     pub(crate) attempt: u32,
     pub(crate) sent_at: u64,
     pub(crate) job_id: Option<String>,
+    /// At `create_sent`: how long, on the database's clock, until the create it records is
+    /// older than the fence bound (zero once it is).
+    pub(crate) fence_wait: std::time::Duration,
 }
 
-/// The columns a claim returns, in this order.
+/// The columns a claim returns, in this order ($5 is the fence bound in seconds).
 const CLAIMED_COLUMNS: &str =
-    "i.item, i.source_kind, i.source, i.options, i.stage, i.video_url, i.attempt, i.sent_at, i.job_id";
+    "i.item, i.source_kind, i.source, i.options, i.stage, i.video_url, i.attempt, i.sent_at, i.job_id,
+     GREATEST(0, COALESCE(i.sent_at + $5::float8 - extract(epoch FROM now())::float8, 0))::float8";
 
-/// Claims the oldest open item whose lease is free or expired, under a new lease `token`.
-/// Rows another worker is claiming at this instant are skipped, not waited for.
+/// Claims the oldest open item whose lease is free or expired, under a new lease `token`
+/// (items left uncertain too when `uncertain` is set). Rows another worker is claiming at
+/// this instant are skipped, not waited for.
 pub(crate) fn claim(
     conn: &mut Connection,
     token: i64,
     lease_secs: f64,
     worker: &str,
+    uncertain: bool,
+    fence_secs: f64,
 ) -> Result<Option<Claimed>, BatchError> {
     let sql = format!(
         "UPDATE removebgvideo_queue_items AS i
          SET lease_token = $1, lease_until = now() + make_interval(secs => $2), worker = $3, updated_at = now()
          FROM (SELECT item FROM removebgvideo_queue_items
-               WHERE stage NOT IN ('completed', 'failed', 'uncertain')
+               WHERE stage NOT IN ('completed', 'failed') AND (stage <> 'uncertain' OR $4)
                  AND (lease_until IS NULL OR lease_until < now())
                ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED) AS c
          WHERE i.item = c.item
          RETURNING {CLAIMED_COLUMNS}"
     );
-    let row =
-        conn.query_opt(&sql, &[&token, &lease_secs, &worker]).map_err(|e| queue_error("could not claim an item", e))?;
+    let row = conn
+        .query_opt(&sql, &[&token, &lease_secs, &worker, &uncertain, &fence_secs])
+        .map_err(|e| queue_error("could not claim an item", e))?;
     let Some(row) = row else { return Ok(None) };
     let id: String = row.get(0);
     let kind: String = row.get(1);
@@ -258,6 +304,7 @@ pub(crate) fn claim(
         attempt: u32::try_from(attempt).unwrap_or(0),
         sent_at: sent_at.and_then(|at| u64::try_from(at).ok()).unwrap_or(0),
         job_id: row.get(8),
+        fence_wait: std::time::Duration::try_from_secs_f64(row.get::<_, f64>(9)).unwrap_or_default(),
     }))
 }
 
@@ -270,7 +317,6 @@ pub(crate) enum Write<'a> {
     CreateSent {
         attempt: u32,
         video_url: &'a str,
-        at: u64,
     },
     /// The server answered the create with an error: back to "ready to create".
     CreateRefused,
@@ -303,15 +349,16 @@ pub(crate) fn record(
             &format!("UPDATE removebgvideo_queue_items SET stage = 'uploaded', video_url = $4, {KEEP} WHERE item = $1 AND lease_token = $2"),
             &[key[0], key[1], key[2], video_url],
         ),
-        Write::CreateSent { attempt, video_url, at } => {
+        // `sent_at` on the database's clock (rounded up): the fence bound is measured on it.
+        Write::CreateSent { attempt, video_url } => {
             let attempt = i32::try_from(*attempt).unwrap_or(i32::MAX);
-            let at = i64::try_from(*at).unwrap_or(i64::MAX);
             conn.execute(
                 &format!(
-                    "UPDATE removebgvideo_queue_items SET stage = 'create_sent', attempt = $4, video_url = $5, sent_at = $6,
-                     job_id = NULL, {KEEP} WHERE item = $1 AND lease_token = $2"
+                    "UPDATE removebgvideo_queue_items SET stage = 'create_sent', attempt = $4, video_url = $5,
+                     sent_at = ceil(extract(epoch FROM now()))::bigint, job_id = NULL, {KEEP}
+                     WHERE item = $1 AND lease_token = $2"
                 ),
-                &[key[0], key[1], key[2], &attempt, video_url, &at],
+                &[key[0], key[1], key[2], &attempt, video_url],
             )
         }
         Write::CreateRefused => conn.execute(
@@ -368,23 +415,27 @@ pub(crate) fn release(conn: &mut Connection, item: &str, token: i64) -> Result<(
     .map_err(|e| queue_error("could not release an item", e))
 }
 
-/// Renews every lease held under `tokens`.
-pub(crate) fn renew(conn: &mut Connection, tokens: &[i64], lease_secs: f64) -> Result<u64, BatchError> {
-    conn.execute(
-        "UPDATE removebgvideo_queue_items SET lease_until = now() + make_interval(secs => $2)
-         WHERE lease_token = ANY($1)",
-        &[&tokens, &lease_secs],
-    )
-    .map_err(|e| queue_error("could not renew the leases", e))
+/// Renews every lease held under `tokens`; returns the tokens still held (and renewed).
+pub(crate) fn renew(conn: &mut Connection, tokens: &[i64], lease_secs: f64) -> Result<Vec<i64>, BatchError> {
+    let rows = conn
+        .query(
+            "UPDATE removebgvideo_queue_items SET lease_until = now() + make_interval(secs => $2)
+             WHERE lease_token = ANY($1) RETURNING lease_token",
+            &[&tokens, &lease_secs],
+        )
+        .map_err(|e| queue_error("could not renew the leases", e))?;
+    Ok(rows.into_iter().map(|row| row.get(0)).collect())
 }
 
-/// How many items are not at an end yet, and how many of those no live lease holds.
-pub(crate) fn open_items(conn: &mut Connection) -> Result<(i64, i64), BatchError> {
+/// How many items are not at an end yet (uncertain ones too when `uncertain` is set), and how
+/// many of those no live lease holds.
+pub(crate) fn open_items(conn: &mut Connection, uncertain: bool) -> Result<(i64, i64), BatchError> {
     let row = conn
         .query_one(
             "SELECT count(*), count(*) FILTER (WHERE lease_until IS NULL OR lease_until < now())
-             FROM removebgvideo_queue_items WHERE stage NOT IN ('completed', 'failed', 'uncertain')",
-            &[],
+             FROM removebgvideo_queue_items
+             WHERE stage NOT IN ('completed', 'failed') AND (stage <> 'uncertain' OR $1)",
+            &[&uncertain],
         )
         .map_err(|e| queue_error("could not count the open items", e))?;
     Ok((row.get(0), row.get(1)))

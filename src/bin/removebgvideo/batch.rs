@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use removebgvideo::batch::{Batch, BatchReport, ItemStatus, Outcome, Queue, Shard};
+use removebgvideo::batch::{Batch, BatchError, BatchReport, ItemStatus, Outcome, Queue, Shard};
 use removebgvideo::Client;
 
 use crate::connect::{connect, Connection};
@@ -61,9 +61,16 @@ pub(crate) struct Args {
     #[arg(long, env = "REMOVEBGVIDEO_QUEUE_URL", hide_env_values = true, value_name = "URL")]
     queue: Option<String>,
     /// With --queue: add this manifest's items (and the inputs') to the queue; an item already
-    /// there is left as it is.
+    /// there with the same input and options is left as it is, one with others is an error.
     #[arg(long, requires = "queue", value_name = "MANIFEST")]
     enqueue: Option<PathBuf>,
+    /// With --enqueue: replace the items already queued under these ids with another input or
+    /// other options (they start again from nothing).
+    #[arg(long, requires = "enqueue")]
+    replace: bool,
+    /// When another run holds the journal, wait for it to end instead of refusing.
+    #[arg(long, conflicts_with = "queue")]
+    wait_for_lock: bool,
     /// With --queue: show the whole batch, from any machine.
     #[arg(long, requires = "queue", conflicts_with = "enqueue")]
     report: bool,
@@ -101,7 +108,8 @@ pub(crate) fn main(args: &Args) -> Result<u8, Failure> {
         .concurrency(args.concurrency)
         .options(args.job.options())
         .retry_failed(args.retry_failed)
-        .recreate_uncertain(args.recreate_uncertain);
+        .recreate_uncertain(args.recreate_uncertain)
+        .wait_for_lock(args.wait_for_lock);
     if let Some(journal) = &args.journal {
         batch = batch.journal(journal);
     }
@@ -129,7 +137,8 @@ pub(crate) fn main(args: &Args) -> Result<u8, Failure> {
         if let Some(manifest) = &args.enqueue {
             items.extend(read_manifest(manifest)?);
             let total = items.len();
-            let added = batch.enqueue(queue, items)?;
+            let added = if args.replace { batch.enqueue_replacing(queue, items) } else { batch.enqueue(queue, items) };
+            let added = added.map_err(hinted)?;
             if args.json {
                 print_json(&serde_json::json!({ "added": added, "total": total }))?;
             } else {
@@ -159,9 +168,23 @@ pub(crate) fn main(args: &Args) -> Result<u8, Failure> {
     stop_on_ctrl_c(&batch);
     let progress = Progress::new(items.len() as u64);
     let shown = Arc::clone(&progress);
-    let report = batch.on_event(move |event| shown.show(event)).run(items)?;
+    let report = batch.on_event(move |event| shown.show(event)).run(items).map_err(hinted)?;
     progress.finish();
     finish(args, &report)
+}
+
+/// The error, with the flag that answers it where there is one.
+fn hinted(error: BatchError) -> Failure {
+    let hint = match &error {
+        BatchError::JournalLocked { .. } => Some("--wait-for-lock waits for it"),
+        BatchError::Conflict { .. } => Some("--replace replaces them"),
+        _ => None,
+    };
+    let mut failure = Failure::from(error);
+    if let Some(hint) = hint {
+        failure.0 = format!("{} ({hint})", failure.0);
+    }
+    failure
 }
 
 /// Works the queue until the batch is done.
@@ -304,6 +327,11 @@ fn print_summary(report: &BatchReport, report_path: &Path) {
     }
     print_counts(report);
     print_problems(report);
+    match report.earlier_failures {
+        0 => {}
+        1 => println!("1 item failed in an earlier run; --retry-failed retries it"),
+        n => println!("{n} items failed in an earlier run; --retry-failed retries them"),
+    }
     println!("report: {}", report_path.display());
 }
 

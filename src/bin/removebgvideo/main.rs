@@ -111,7 +111,15 @@ impl From<removebgvideo::Error> for Failure {
 impl From<removebgvideo::batch::BatchError> for Failure {
     fn from(error: removebgvideo::batch::BatchError) -> Self {
         use removebgvideo::batch::BatchError;
-        let status = if matches!(error, BatchError::InvalidInput(_) | BatchError::OverBudget { .. }) { 2 } else { 1 };
+        let status = match &error {
+            BatchError::InvalidInput { .. }
+            | BatchError::OverBudget { .. }
+            | BatchError::JournalLocked { .. }
+            | BatchError::Unauthorized(_)
+            | BatchError::Conflict { .. } => 2,
+            BatchError::Client(error) => status_of(error),
+            _ => 1,
+        };
         Failure(error_chain(&error), status)
     }
 }

@@ -1,6 +1,7 @@
 //! What a batch processes: files, folders searched for videos, and JSON-lines manifests; and
 //! the job options given on the command line.
 
+use std::collections::HashSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -99,14 +100,22 @@ fn job_options(model: Option<&str>, output_format: Option<&str>, bg_type: Option
     options
 }
 
-/// The items of `inputs` (files, or folders searched for videos), in order.
+/// The items of `inputs` (files, or folders searched for videos), in order. A file reached
+/// twice (named twice, or through two links) is one item: the first path that reaches it.
 pub(crate) fn input_items(inputs: &[PathBuf]) -> Result<Vec<Item>, Failure> {
     let mut items = Vec::new();
+    let mut seen = HashSet::new();
+    let mut add = |path: PathBuf| {
+        let real = fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+        if seen.insert(real) {
+            items.push(Item::file(path));
+        }
+    };
     for input in inputs {
         if input.is_dir() {
-            items.extend(videos_in(input)?.into_iter().map(Item::file));
+            videos_in(input)?.into_iter().for_each(&mut add);
         } else if input.is_file() {
-            items.push(Item::file(input));
+            add(input.clone());
         } else {
             return Err(Failure::usage(format!("{} is neither a file nor a folder", input.display())));
         }
@@ -114,20 +123,25 @@ pub(crate) fn input_items(inputs: &[PathBuf]) -> Result<Vec<Item>, Failure> {
     Ok(items)
 }
 
-/// The videos under `folder`, recursively, sorted so that ids are the same on every run.
+/// The videos under `folder`, recursively, sorted so that ids are the same on every run. A
+/// symlink to a folder is not followed (one `ln -s . again` would repeat every video, and a
+/// loop never end); a symlink to a video file is a video.
 fn videos_in(folder: &Path) -> Result<Vec<PathBuf>, Failure> {
     let mut found = Vec::new();
     let mut pending = vec![folder.to_owned()];
     while let Some(dir) = pending.pop() {
         let unreadable = |e: std::io::Error| Failure::usage(format!("could not read {}: {e}", dir.display()));
         for entry in fs::read_dir(&dir).map_err(unreadable)? {
-            let path = entry.map_err(unreadable)?.path();
-            if path.is_dir() {
+            let entry = entry.map_err(unreadable)?;
+            let path = entry.path();
+            let kind = entry.file_type().map_err(unreadable)?;
+            if kind.is_dir() {
                 pending.push(path);
-            } else if path
-                .extension()
-                .and_then(|ext| ext.to_str())
-                .is_some_and(|ext| VIDEO_EXTENSIONS.contains(&ext.to_ascii_lowercase().as_str()))
+            } else if (kind.is_file() || (kind.is_symlink() && path.is_file()))
+                && path
+                    .extension()
+                    .and_then(|ext| ext.to_str())
+                    .is_some_and(|ext| VIDEO_EXTENSIONS.contains(&ext.to_ascii_lowercase().as_str()))
             {
                 found.push(path);
             }
