@@ -134,16 +134,15 @@
 
 mod builder;
 mod faults;
-mod multipart;
 mod output;
 mod record;
 mod reply;
 mod routes;
 mod server;
 mod state;
+mod uploads;
 mod webhooks;
 
-use std::net::TcpListener;
 use std::sync::{Arc, Condvar, Mutex, OnceLock, Weak};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -154,11 +153,8 @@ pub use output::{expected_output, output_asset};
 pub use record::RecordedRequest;
 pub use webhooks::WebhookDelivery;
 
-use server::Connections;
+use builder::Bounds;
 use state::{fingerprint, lock, now_secs, ApiKey, Pacing, State};
-
-/// Uploads up to this size are kept so that their `video_url` serves them.
-const KEEP_UPLOADS: u64 = 64 * 1024 * 1024;
 
 /// The settings the running server uses.
 #[derive(Debug)]
@@ -172,7 +168,8 @@ pub(crate) struct Config {
     pub(crate) job_duration: Duration,
     pub(crate) max_upload_size: Option<u64>,
     pub(crate) credits: f64,
-    pub(crate) keep_uploads: u64,
+    pub(crate) bounds: Bounds,
+    pub(crate) webhook_max_age: Duration,
 }
 
 /// What the server's threads share.
@@ -187,8 +184,11 @@ pub(crate) struct Shared {
     pub(crate) changed: Condvar,
     /// Wakes [`Simulator::settle`]: deliveries made.
     pub(crate) done: Condvar,
+    /// The simulator's own runtime: it serves requests and makes webhook deliveries.
+    pub(crate) runtime: tokio::runtime::Handle,
+    /// The webhook deliveries' client (`None` if it could not be built).
+    pub(crate) webhook_client: Option<reqwest::Client>,
     stop: Mutex<bool>,
-    stop_cv: Condvar,
 }
 
 impl Shared {
@@ -198,16 +198,9 @@ impl Shared {
 
     pub(crate) fn signal_stop(&self) {
         *lock(&self.stop) = true;
-        self.stop_cv.notify_all();
         let _st = lock(&self.state);
         self.changed.notify_all();
         self.done.notify_all();
-    }
-
-    /// Sleeps for `d`, or less if the simulator stops meanwhile.
-    pub(crate) fn wait_for_stop(&self, d: Duration) {
-        let guard = lock(&self.stop);
-        let _ = self.stop_cv.wait_timeout_while(guard, d, |stopped| !*stopped);
     }
 
     /// The state, with every job moved to the clock's present; the background thread hears of
@@ -242,8 +235,8 @@ impl Shared {
 /// See the [module documentation](self) for what it simulates.
 pub struct Simulator {
     shared: Arc<Shared>,
-    address: std::net::SocketAddr,
-    conns: Arc<Mutex<Connections>>,
+    /// Ends the server thread's wait: its runtime then stops, closing every connection.
+    stop_server: Option<tokio::sync::oneshot::Sender<()>>,
     threads: Vec<JoinHandle<()>>,
     /// Held so that the clock (which keeps it weakly) calls it while the simulator lives.
     _on_advance: Arc<dyn Fn() + Send + Sync>,
@@ -270,8 +263,26 @@ impl Simulator {
     }
 
     fn from_builder(b: SimulatorBuilder) -> std::io::Result<Simulator> {
-        let listener = TcpListener::bind(("127.0.0.1", b.port))?;
-        let address = listener.local_addr()?;
+        for (field, value) in [("api_key", &b.api_key), ("admin_token", &b.admin_token)] {
+            if value.trim().is_empty() {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    format!("invalid {field}: it is empty, which would let anyone in (is a variable unset?)"),
+                ));
+            }
+        }
+        let std_listener = std::net::TcpListener::bind(("127.0.0.1", b.port))?;
+        std_listener.set_nonblocking(true)?;
+        let address = std_listener.local_addr()?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(b.worker_threads)
+            .thread_name("rbv-sim")
+            .enable_all()
+            .build()?;
+        let listener = {
+            let _entered = runtime.enter();
+            tokio::net::TcpListener::from_std(std_listener)?
+        };
         let base_url = format!("http://127.0.0.1:{}", address.port());
         let state = State {
             keys: vec![ApiKey {
@@ -312,7 +323,8 @@ impl Simulator {
                 job_duration: b.job_duration,
                 max_upload_size: b.max_upload_size,
                 credits: b.credits,
-                keep_uploads: KEEP_UPLOADS,
+                bounds: b.bounds,
+                webhook_max_age: b.webhook_max_age,
             },
             base_url,
             clock,
@@ -320,21 +332,24 @@ impl Simulator {
             state: Mutex::new(state),
             changed: Condvar::new(),
             done: Condvar::new(),
+            runtime: runtime.handle().clone(),
+            webhook_client: webhooks::client(),
             stop: Mutex::new(false),
-            stop_cv: Condvar::new(),
         });
         let _ = slot.set(Arc::downgrade(&shared));
-        let conns = Arc::new(Mutex::new(Connections::default()));
-        let mut sim = Simulator { shared, address, conns, threads: Vec::new(), _on_advance: on_advance };
-        let (bg_shared, acc_shared, acc_conns) =
-            (Arc::clone(&sim.shared), Arc::clone(&sim.shared), Arc::clone(&sim.conns));
+        let (stop_server, stopped) = tokio::sync::oneshot::channel::<()>();
+        let mut sim =
+            Simulator { shared, stop_server: Some(stop_server), threads: Vec::new(), _on_advance: on_advance };
+        let server_shared = Arc::clone(&sim.shared);
+        sim.threads.push(std::thread::Builder::new().name("rbv-sim-server".into()).spawn(move || {
+            runtime.spawn(server::accept(server_shared, listener));
+            let _ = runtime.block_on(stopped);
+            // Every connection and delivery in flight ends with the runtime.
+            runtime.shutdown_timeout(Duration::from_secs(1));
+        })?);
+        let bg_shared = Arc::clone(&sim.shared);
         sim.threads.push(
             std::thread::Builder::new().name("rbv-sim-webhooks".into()).spawn(move || webhooks::run(&bg_shared))?,
-        );
-        sim.threads.push(
-            std::thread::Builder::new()
-                .name("rbv-sim-accept".into())
-                .spawn(move || server::accept(&acc_shared, &listener, &acc_conns))?,
         );
         Ok(sim)
     }
@@ -405,7 +420,7 @@ impl Simulator {
     /// before it is answered.
     #[must_use]
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        lock(&self.shared.state).requests.clone()
+        lock(&self.shared.state).requests.iter().cloned().collect()
     }
 
     /// Empties the request log.
@@ -427,7 +442,7 @@ impl Simulator {
     /// in the background: call [`settle`](Self::settle) first to see the ones already due.
     #[must_use]
     pub fn webhook_deliveries(&self) -> Vec<WebhookDelivery> {
-        lock(&self.shared.state).deliveries.clone()
+        lock(&self.shared.state).deliveries.iter().cloned().collect()
     }
 
     /// Waits until all work due by now is done: every job moved to the clock's present, and every
@@ -467,7 +482,13 @@ impl Simulator {
     /// How many uploads have been accepted so far, from every key.
     #[must_use]
     pub fn upload_count(&self) -> u64 {
-        lock(&self.shared.state).uploads.len() as u64
+        lock(&self.shared.state).uploads.accepted
+    }
+
+    /// The bytes of uploaded files kept now, within [`SimulatorBuilder::upload_budget`].
+    #[must_use]
+    pub fn upload_bytes_kept(&self) -> u64 {
+        lock(&self.shared.state).uploads.kept_bytes()
     }
 
     /// Stops the server and joins its threads (what dropping it does).
@@ -479,7 +500,7 @@ impl Simulator {
 fn settle(shared: &Shared) {
     let (mut st, now) = shared.now_state();
     shared.changed.notify_all();
-    while (st.in_flight > 0 || st.outbox.iter().any(|o| o.is_due(now))) && !shared.stopping() {
+    while (st.in_flight > 0 || st.has_ready(now)) && !shared.stopping() {
         st = shared.done.wait(st).unwrap_or_else(std::sync::PoisonError::into_inner);
     }
 }
@@ -487,11 +508,11 @@ fn settle(shared: &Shared) {
 impl Drop for Simulator {
     fn drop(&mut self) {
         self.shared.signal_stop();
-        // Wakes the accepting thread, which sees the stop before it serves anything.
-        let _ = std::net::TcpStream::connect_timeout(&self.address, Duration::from_secs(1));
+        if let Some(stop) = self.stop_server.take() {
+            let _ = stop.send(());
+        }
         for t in self.threads.drain(..) {
             let _ = t.join();
         }
-        Connections::close_all(&self.conns);
     }
 }
