@@ -153,11 +153,13 @@ impl Stream for Recording {
     }
 }
 
-/// Reads a whole body, keeping up to `keep` bytes; `None` when it was longer.
-async fn read_body(stream: &mut Recording, keep: usize) -> Option<Vec<u8>> {
+/// Reads a whole body, keeping up to `keep` bytes: `Body::TooLarge` when it was longer,
+/// `Body::Unreadable` when it broke off or broke HTTP (a bad chunk size).
+async fn read_body(stream: &mut Recording, keep: usize) -> Body {
     let mut buf = Vec::new();
     let mut fits = true;
-    while let Some(Ok(chunk)) = next(stream).await {
+    while let Some(chunk) = next(stream).await {
+        let Ok(chunk) = chunk else { return Body::Unreadable };
         if fits && buf.len() + chunk.len() <= keep {
             buf.extend_from_slice(&chunk);
         } else {
@@ -165,7 +167,11 @@ async fn read_body(stream: &mut Recording, keep: usize) -> Option<Vec<u8>> {
             buf = Vec::new();
         }
     }
-    fits.then_some(buf)
+    if fits {
+        Body::Bytes(buf)
+    } else {
+        Body::TooLarge
+    }
 }
 
 fn next<S: Stream + Unpin>(stream: &mut S) -> impl std::future::Future<Output = Option<S::Item>> + '_ {
@@ -205,16 +211,13 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
         let boundary = ctx.header("Content-Type").and_then(|t| multer::parse_boundary(t).ok());
         Body::Upload(match boundary {
             Some(boundary) => scan_upload(stream, boundary, shared.config.bounds.upload_budget).await,
-            None => {
-                let _ = read_body(&mut stream, 0).await;
-                Err(UploadError::NotMultipart)
-            }
+            None => match read_body(&mut stream, 0).await {
+                Body::Unreadable => Err(UploadError::Unreadable),
+                _ => Err(UploadError::NotMultipart),
+            },
         })
     } else {
-        match read_body(&mut stream, MAX_JSON_BODY).await {
-            Some(bytes) => Body::Bytes(bytes),
-            None => Body::TooLarge,
-        }
+        read_body(&mut stream, MAX_JSON_BODY).await
     };
     let captured = std::mem::take(&mut *lock(&captured));
     lock(&shared.state).log_request(

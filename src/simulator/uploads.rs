@@ -29,6 +29,8 @@ pub(crate) enum UploadError {
     MissingFile,
     /// The body breaks the multipart syntax (the parser says where).
     Malformed(String),
+    /// The body broke off, or broke HTTP.
+    Unreadable,
 }
 
 impl UploadError {
@@ -37,9 +39,13 @@ impl UploadError {
             UploadError::NotMultipart => "the body must be multipart/form-data with a boundary".to_owned(),
             UploadError::MissingFile => "a multipart part named `file` is required".to_owned(),
             UploadError::Malformed(why) => format!("malformed multipart body: {why}"),
+            UploadError::Unreadable => UNREADABLE.to_owned(),
         }
     }
 }
+
+/// Why a body that broke off or broke HTTP is refused.
+pub(crate) const UNREADABLE: &str = "the request body could not be read (cut off, or a malformed chunked encoding)";
 
 /// An accepted upload.
 #[derive(Debug, Clone)]

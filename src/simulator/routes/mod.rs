@@ -179,6 +179,8 @@ pub(crate) enum Body {
     Bytes(Vec<u8>),
     /// The body was longer than [`MAX_JSON_BODY`].
     TooLarge,
+    /// The body broke off, or broke HTTP (a bad chunk size).
+    Unreadable,
     /// The upload route's scan result.
     Upload(Result<FilePart, UploadError>),
 }
@@ -207,6 +209,7 @@ pub(crate) fn dispatch(ctx: &Ctx, resolved: Option<&(Route, &'static [&'static s
         Body::TooLarge => {
             return ctx.bad_request(&format!("Request body too large: a JSON body is at most {MAX_JSON_BODY} bytes"))
         }
+        Body::Unreadable => return ctx.bad_request(crate::simulator::uploads::UNREADABLE),
         Body::Upload(result) => return uploads::upload(ctx, result),
         Body::Bytes(b) => b,
     };
