@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use axum::body::Body as AxumBody;
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::response::Response;
 use bytes::Bytes;
 use futures_core::Stream;
@@ -70,7 +70,7 @@ pub(crate) async fn accept(shared: Arc<Shared>, listener: TcpListener) {
             let service = hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
                 let shared = Arc::clone(&conn_shared);
                 async move {
-                    let response = handle(State(shared), request.map(AxumBody::new)).await;
+                    let response = handle(shared, request.map(AxumBody::new)).await;
                     if response.extensions().get::<DropConnection>().is_some() {
                         Err(Dropped)
                     } else {
@@ -178,8 +178,8 @@ fn next<S: Stream + Unpin>(stream: &mut S) -> impl std::future::Future<Output = 
     std::future::poll_fn(move |cx| Pin::new(&mut *stream).poll_next(cx))
 }
 
-/// One request, whatever its route (an axum handler).
-async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+/// One request, whatever its route.
+async fn handle(shared: Arc<Shared>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let request_id = request_id();
     let method = parts.method.as_str().to_owned();

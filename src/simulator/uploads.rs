@@ -74,8 +74,12 @@ pub(crate) struct Uploads {
 impl Uploads {
     /// Adds an upload under `id`, then drops the oldest kept files until the kept bytes fit
     /// `budget`.
-    pub(crate) fn add(&mut self, id: String, upload: Upload, budget: u64) {
+    pub(crate) fn add(&mut self, id: String, mut upload: Upload, budget: u64) {
         self.accepted += 1;
+        if let Some(bytes) = upload.bytes.as_mut().and_then(Arc::get_mut) {
+            // What the budget counts is what stays allocated.
+            bytes.shrink_to_fit();
+        }
         if let Some(bytes) = &upload.bytes {
             self.kept += bytes.len() as u64;
             self.kept_order.push_back(id.clone());
