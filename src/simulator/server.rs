@@ -210,7 +210,10 @@ async fn handle(shared: Arc<Shared>, request: Request) -> Response {
     let body = if scan {
         let boundary = ctx.header("Content-Type").and_then(|t| multer::parse_boundary(t).ok());
         Body::Upload(match boundary {
-            Some(boundary) => scan_upload(stream, boundary, shared.config.bounds.upload_budget).await,
+            Some(boundary) => {
+                let length = ctx.header("Content-Length").and_then(|v| v.parse::<u64>().ok());
+                scan_upload(stream, boundary, shared.config.bounds.upload_budget, length).await
+            }
             None => match read_body(&mut stream, 0).await {
                 Body::Unreadable => Err(UploadError::Unreadable),
                 _ => Err(UploadError::NotMultipart),
@@ -290,8 +293,15 @@ impl Received {
 }
 
 /// Streams a multipart body through multer: the part named `file` is counted exactly and kept
-/// when it fits `keep` bytes; other parts are read and dropped.
-async fn scan_upload(stream: Recording, boundary: String, keep: u64) -> Result<FilePart, UploadError> {
+/// when it fits `keep` bytes; other parts are read and dropped. The body's length, when
+/// announced, sizes the buffer once (no doubling, which would leave freed memory behind).
+async fn scan_upload(
+    stream: Recording,
+    boundary: String,
+    keep: u64,
+    length: Option<u64>,
+) -> Result<FilePart, UploadError> {
+    let capacity = usize::try_from(length.unwrap_or(0).min(keep)).unwrap_or(0);
     let mut multipart = multer::Multipart::new(stream, boundary);
     let mut found: Option<FilePart> = None;
     loop {
@@ -305,7 +315,7 @@ async fn scan_upload(stream: Recording, boundary: String, keep: u64) -> Result<F
             filename: field.file_name().map(str::to_owned),
             content_type: field.content_type().map(|m| m.essence_str().to_ascii_lowercase()),
             size: 0,
-            bytes: Some(Vec::new()),
+            bytes: Some(if is_file { Vec::with_capacity(capacity) } else { Vec::new() }),
         };
         let mut field = field;
         loop {
