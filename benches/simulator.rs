@@ -34,33 +34,6 @@ fn env_number(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).filter(|n| *n > 0).unwrap_or(default)
 }
 
-/// One request and its answer on a kept-alive connection; false when the answer is not a 200.
-fn raw_get(stream: &mut BufReader<TcpStream>, request: &[u8]) -> bool {
-    if stream.get_mut().write_all(request).is_err() {
-        return false;
-    }
-    let mut line = String::new();
-    if stream.read_line(&mut line).is_err() {
-        return false;
-    }
-    let ok = line.starts_with("HTTP/1.1 200");
-    let mut length = 0usize;
-    loop {
-        line.clear();
-        if stream.read_line(&mut line).unwrap_or(0) == 0 {
-            return false;
-        }
-        if line == "\r\n" {
-            break;
-        }
-        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-            length = v.trim().parse().unwrap_or(0);
-        }
-    }
-    let mut body = vec![0; length];
-    ok && stream.read_exact(&mut body).is_ok()
-}
-
 fn rate(threads: usize, calls: usize, each: impl Fn(usize) -> usize + Sync) -> (f64, usize) {
     let started = Instant::now();
     let ok: usize = std::thread::scope(|scope| {
@@ -104,7 +77,7 @@ fn main() {
         let Ok(stream) = TcpStream::connect(&address) else { return 0 };
         let _ = stream.set_nodelay(true);
         let mut stream = BufReader::new(stream);
-        (0..per_thread).filter(|_| raw_get(&mut stream, request.as_bytes())).count()
+        (0..per_thread).filter(|_| raw_send(&mut stream, &request, 0, |_, _| {})).count()
     });
     println!(
         "  raw HTTP/1.1 client, one connection per thread: {raw:>9.0} calls/s ({ok} answered 200)  target >= {TARGET_PER_SECOND:.0}: {}",
@@ -135,8 +108,8 @@ fn rss_mib() -> Option<f64> {
     Some(kib / 1024.0)
 }
 
-/// Writes one raw request (a body from `body`, streamed) on a kept-alive connection and reads
-/// its answer; true on a 2xx.
+/// Writes one raw request (a body of `body_len` bytes from `body`, streamed) on a kept-alive
+/// connection and reads its whole answer; true on a 2xx.
 fn raw_send(
     stream: &mut BufReader<TcpStream>,
     head: &str,
