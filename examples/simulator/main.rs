@@ -12,8 +12,9 @@
 //! `processing` for `--job-seconds`, then `completed` (or `failed` for a `video_url` containing
 //! `simulate-failure`), with a signed webhook at each step, whether or not anyone polls.
 //!
-//! It prints the `export` line to paste into another shell, then serves until Ctrl-C or the end
-//! of its standard input (Ctrl-D). For example, in a second shell:
+//! It prints the `export` line to paste into another shell (on standard output; everything else
+//! goes to standard error), then serves until Ctrl-C or SIGTERM (`--stop-on-eof` also stops it
+//! at the end of its standard input). For example, in a second shell:
 //!
 //! ```text
 //! export REMOVEBGVIDEO_API_KEY=sim_test_key REMOVEBGVIDEO_BASE_URL=http://127.0.0.1:PORT REMOVEBGVIDEO_ADMIN_TOKEN=sim_admin_token
@@ -46,6 +47,11 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    flags::serve_until_input_ends(simulator);
-    ExitCode::SUCCESS
+    match flags::serve(simulator, &args.flags) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
 }

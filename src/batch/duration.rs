@@ -23,7 +23,7 @@ pub(crate) fn video_duration(path: &Path) -> Result<Duration, String> {
 }
 
 /// The duration of the longest track of an mp4/mov container read from `file`.
-fn read_duration(file: &mut (impl Read + Seek)) -> Result<Duration, String> {
+pub(crate) fn read_duration(file: &mut (impl Read + Seek)) -> Result<Duration, String> {
     let moov = find_moov(file)?;
     let context = mp4parse::read_mp4(&mut Cursor::new(moov))
         .map_err(|e| format!("its mp4/mov index could not be read ({e:?})"))?;

@@ -123,7 +123,7 @@
 //! Within the crate, the batch sits on top of the blocking [`Client`] and the
 //! `models`; it uses the client's runtime, clock and download helpers, and nothing uses it.
 
-mod duration;
+pub(crate) mod duration;
 mod error;
 mod estimate;
 mod event;

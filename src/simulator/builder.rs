@@ -32,6 +32,33 @@ impl ProcessingTime {
     }
 }
 
+/// The simulator's bounds on what it keeps and serves: each has a builder setting.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Bounds {
+    /// How long a connection may wait for (and take to send) the head of its next request.
+    pub(crate) idle_timeout: Duration,
+    /// Connections open at once; past it a connection is answered 503 and closed.
+    pub(crate) max_connections: usize,
+    /// Requests kept in the request log (the oldest are dropped first).
+    pub(crate) request_log: usize,
+    /// Attempts kept in the delivery log (the oldest are dropped first).
+    pub(crate) delivery_log: usize,
+    /// Bytes of uploaded files kept (the oldest files are dropped first).
+    pub(crate) upload_budget: u64,
+}
+
+impl Default for Bounds {
+    fn default() -> Self {
+        Bounds {
+            idle_timeout: Duration::from_secs(30),
+            max_connections: 256,
+            request_log: 10_000,
+            delivery_log: 10_000,
+            upload_budget: 256 * 1024 * 1024,
+        }
+    }
+}
+
 /// Settings of a [`Simulator`]; get one from [`Simulator::builder`].
 #[derive(Clone)]
 #[must_use]
@@ -51,6 +78,8 @@ pub struct SimulatorBuilder {
     pub(crate) credits: f64,
     pub(crate) job_duration: Duration,
     pub(crate) max_upload_size: Option<u64>,
+    pub(crate) bounds: Bounds,
+    pub(crate) webhook_max_age: Duration,
 }
 
 /// Credentials are left out, as everywhere in the crate.
@@ -68,9 +97,17 @@ impl std::fmt::Debug for SimulatorBuilder {
             .field("credits", &self.credits)
             .field("job_duration", &self.job_duration)
             .field("max_upload_size", &self.max_upload_size)
+            .field("bounds", &self.bounds)
+            .field("webhook_max_age", &self.webhook_max_age)
             .finish_non_exhaustive()
     }
 }
+
+/// Webhook retries by default: with the backoff capped at 30 s, about three minutes of tries.
+const DEFAULT_WEBHOOK_RETRIES: u32 = 10;
+
+/// How long a delivery may be tried again by default.
+const DEFAULT_WEBHOOK_MAX_AGE: Duration = Duration::from_secs(600);
 
 impl Default for SimulatorBuilder {
     fn default() -> Self {
@@ -84,13 +121,15 @@ impl Default for SimulatorBuilder {
             clock: None,
             port: 0,
             faults: Vec::new(),
-            webhook_retries: 3,
+            webhook_retries: DEFAULT_WEBHOOK_RETRIES,
             output_size: None,
-            worker_threads: 4,
+            worker_threads: 2,
             credits: f64::INFINITY,
             job_duration: Duration::from_secs(10),
             // The same reading of the documented 500 MB as the client's check.
             max_upload_size: Some(crate::client::transport::MAX_UPLOAD_BYTES),
+            bounds: Bounds::default(),
+            webhook_max_age: DEFAULT_WEBHOOK_MAX_AGE,
         }
     }
 }
@@ -169,10 +208,56 @@ impl SimulatorBuilder {
         self
     }
 
-    /// How many times a webhook delivery that got no 2xx answer is tried again (default 3),
-    /// after 1 s, 2 s, 4 s, ... on the simulator's clock, under the same delivery id.
+    /// How many times a webhook delivery that got no 2xx answer is tried again (default 10, at
+    /// most 64), after 1 s, 2 s, 4 s, ... doubling up to 30 s between tries, on the simulator's
+    /// clock, under the same delivery id, while the delivery is younger than
+    /// [`webhook_max_age`](Self::webhook_max_age). The default tries for about three minutes:
+    /// a receiver restarted within a minute gets every event.
     pub fn webhook_retries(mut self, retries: u32) -> Self {
-        self.webhook_retries = retries.min(16);
+        self.webhook_retries = retries.min(64);
+        self
+    }
+
+    /// How long after its first attempt a webhook delivery may still be tried again (default
+    /// 10 minutes); past it, the delivery is given up and recorded `failed`.
+    pub fn webhook_max_age(mut self, age: Duration) -> Self {
+        self.webhook_max_age = age;
+        self
+    }
+
+    /// How long a connection may wait for the head of its next request, and take to send it
+    /// (default 30 s): an idle keep-alive connection is closed after it.
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.bounds.idle_timeout = timeout.max(Duration::from_millis(1));
+        self
+    }
+
+    /// How many connections may be open at once (default 256; 0 counts as 1). A connection past
+    /// the cap is answered 503 (code `internal_error`, `Retry-After: 1`) and closed.
+    pub fn max_connections(mut self, connections: usize) -> Self {
+        self.bounds.max_connections = connections.max(1);
+        self
+    }
+
+    /// How many requests [`Simulator::requests`] keeps (default 10,000; the oldest are dropped
+    /// first). The bodies kept (64 KiB of each at most) also stay within 64 MiB in all.
+    pub fn request_log(mut self, entries: usize) -> Self {
+        self.bounds.request_log = entries;
+        self
+    }
+
+    /// How many delivery attempts [`Simulator::webhook_deliveries`] keeps (default 10,000; the
+    /// oldest are dropped first).
+    pub fn delivery_log(mut self, entries: usize) -> Self {
+        self.bounds.delivery_log = entries;
+        self
+    }
+
+    /// How many bytes of uploaded files are kept so that their `video_url` serves them
+    /// (default 256 MiB). Past it the oldest files are dropped first, and their `video_url`
+    /// answers 404; a single file larger than the budget is counted but never kept.
+    pub fn upload_budget(mut self, bytes: u64) -> Self {
+        self.bounds.upload_budget = bytes;
         self
     }
 
@@ -183,8 +268,7 @@ impl SimulatorBuilder {
         self
     }
 
-    /// Kept from 0.2: every connection now has a thread of its own (kept alive between
-    /// requests), so this setting no longer changes anything.
+    /// The threads serving requests and making webhook deliveries (default 2, at most 64).
     pub fn worker_threads(mut self, threads: usize) -> Self {
         self.worker_threads = threads.clamp(1, 64);
         self
@@ -199,8 +283,10 @@ impl SimulatorBuilder {
         self
     }
 
-    /// The simulated length of every video (default 10 s): it is each job's `duration_seconds`
-    /// and what the job is charged for (credits per minute × minutes).
+    /// The simulated length of a video whose own length the simulator cannot read (default
+    /// 10 s): a `video_url` on another host, or an upload that is not mp4/mov. It is the job's
+    /// `duration_seconds` and what the job is charged for (credits per minute × minutes). An
+    /// upload to this simulator in an mp4/mov container is charged for its own length.
     pub fn job_duration(mut self, duration: Duration) -> Self {
         self.job_duration = duration;
         self
@@ -216,7 +302,9 @@ impl SimulatorBuilder {
     /// Binds `127.0.0.1` on [`port`](Self::port) and starts answering.
     ///
     /// # Errors
-    /// When the socket cannot be bound or a thread cannot be spawned.
+    /// When the API key or the admin token is empty (an unset variable would otherwise let
+    /// anyone in; [`ErrorKind::InvalidInput`](std::io::ErrorKind::InvalidInput)), or when the
+    /// socket cannot be bound or a thread cannot be spawned.
     pub fn start(self) -> std::io::Result<Simulator> {
         Simulator::from_builder(self)
     }

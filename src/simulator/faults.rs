@@ -42,6 +42,9 @@ pub enum Fault {
     /// error body. Use it to prove a client does not blindly retry a `POST` the server already
     /// executed.
     StatusAfterApplying(u16),
+    /// Answer `504` with the structured error body and the documented code `timeout`, as the
+    /// service does when processing a request took too long; the request takes no effect.
+    Timeout,
     /// Read the request, then give no answer: the connection is closed, so the client sees a
     /// broken connection and no status, as when a proxy or the network drops it. The request
     /// takes no effect.
@@ -165,6 +168,7 @@ Faults:
   empty=CODE           answer CODE with no body
   message-only=CODE    answer CODE with only {\"message\": ...}
   truncated-json       answer 200 with JSON cut off in the middle
+  timeout              answer 504 with the documented code timeout
   after-applying=CODE  handle the request (it takes effect), then answer CODE
 Narrowing (all optional):
   method=METHOD        only requests with this method (GET, POST, ...)
@@ -225,6 +229,7 @@ impl FromStr for FaultRule {
                 "empty" => Some(Fault::EmptyBody(code()?)),
                 "message-only" => Some(Fault::MessageOnly(code()?)),
                 "truncated-json" => Some(Fault::TruncatedJson),
+                "timeout" => Some(Fault::Timeout),
                 "after-applying" => Some(Fault::StatusAfterApplying(code()?)),
                 "method" => {
                     method = Some(need("METHOD")?.to_ascii_uppercase());
@@ -289,6 +294,7 @@ pub(crate) fn reply(fault: &Fault, request_id: &str) -> Reply {
         Fault::TruncatedJson => {
             Reply::bytes(200, "application/json", br#"{"success":true,"id":"job_0","status":"proce"#.to_vec())
         }
+        Fault::Timeout => Reply::error(504, "timeout", "simulated fault: the request timed out", request_id),
         // Not reached: a delay answers through the real handler, a dropped connection not at all.
         Fault::Delay(_) | Fault::DropConnection => Reply::error(500, "internal_error", "delay fault", request_id),
     }
@@ -302,23 +308,16 @@ fn clamp_status(status: u16) -> u16 {
     }
 }
 
-/// The error code the simulator uses for a status.
+/// The documented error code (`api-reference/responses-errors`) for a status.
 pub(crate) fn code_for(status: u16) -> &'static str {
     match status {
-        400 => "invalid_request",
-        401 => "unauthorized",
+        401 | 403 => "invalid_api_key",
         402 => "insufficient_credits",
-        403 => "forbidden",
         404 => "not_found",
-        405 => "method_not_allowed",
-        409 => "invalid_state",
-        413 => "payload_too_large",
+        408 | 504 => "timeout",
         429 => "rate_limited",
-        500 => "internal_error",
-        502 => "bad_gateway",
-        503 => "service_unavailable",
-        504 => "gateway_timeout",
-        _ => "error",
+        500..=599 => "internal_error",
+        _ => "invalid_request",
     }
 }
 

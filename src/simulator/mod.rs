@@ -1,6 +1,6 @@
 //! A faithful, offline stand-in for the RemoveBGVideo API, for tests.
 //!
-//! [`Simulator`] is a real HTTP/1.1 server on `127.0.0.1` (an OS-chosen port, or
+//! [`Simulator`] is a real HTTP/1.1 server (hyper) on `127.0.0.1` (an OS-chosen port, or
 //! [`SimulatorBuilder::port`]) speaking the API's wire contract: API-key and admin-token
 //! authentication, one tenant per key, uploads, jobs that move with the simulator's clock,
 //! credits, listing, usage, admin keys, the legacy `/api/*` routes, real output files standing in
@@ -44,7 +44,7 @@
 //!   answers 404 `not_found`, as an unknown one does. Keys made through `POST /v1/admin/keys`
 //!   are new tenants with the starting balance; a disabled key answers 401 `invalid_api_key`.
 //! - **Drafts.** `auto_start: false` creates a job in status `created` (so it answers and lists);
-//!   `POST /v1/jobs/{id}/start` starts it, and only a `created` job can be started (409 otherwise).
+//!   `POST /v1/jobs/{id}/start` starts it, and only a `created` job can be started (400 otherwise).
 //! - **Jobs** carry `created_at` (ISO 8601 UTC), `duration_seconds` (the simulated length, see
 //!   [`SimulatorBuilder::job_duration`]), `billing_status` (`not_charged` for a draft, `charged`
 //!   once started, `refunded` once failed: the simulator's own words, the service's are
@@ -58,31 +58,59 @@
 //!   [`Simulator::credits_remaining`].
 //! - **Failure marker.** A job whose `video_url` contains `simulate-failure` ends `failed` with
 //!   `error` `"simulated failure"` where it would have completed.
-//! - **Uploads** are scanned as they stream in; the answer is
+//! - **Uploads** (`POST /v1/uploads`, and the legacy `POST /api/upload`) are parsed as they
+//!   stream in (with multer, axum's multipart parser); the answer is
 //!   `{success, video_id, video_url, filename, size}` with the exact byte count of the `file`
-//!   part, and the `video_url` serves the uploaded bytes (no key, like a storage link). A file
-//!   over [`SimulatorBuilder::max_upload_size`] (500 MiB by default) is refused with
-//!   400 "File too large", and one that is not `video/mp4`, `video/quicktime`, `video/webm` or
-//!   `video/x-msvideo` (by the part's content type, or by a `.mp4`, `.mov`, `.webm` or `.avi`
-//!   name when the type is missing or `application/octet-stream`) with 400 "Invalid file type".
-//! - **Answers** have the docs' shapes: pricing (`model_pricing_credits_per_minute`, `packages`),
-//!   health (`healthy`, `checks`), usage (`total_jobs`, `credits_used`, `completed_jobs`), the
+//!   part. Like a storage link, the `video_url` (`/uploads/{id}/{token}/{name}`) needs no key
+//!   but carries a random, unguessable token checked on every read; ids are random too, so
+//!   no tenant can reach another's file. A file over [`SimulatorBuilder::max_upload_size`]
+//!   (500 MiB by default) is refused with 400 "File too large", and one that is not
+//!   `video/mp4`, `video/quicktime`, `video/webm` or `video/x-msvideo` (by the part's content
+//!   type, or by a `.mp4`, `.mov`, `.webm` or `.avi` name when the type is missing or
+//!   `application/octet-stream`) with 400 "Invalid file type".
+//! - **Durations.** A job on a video uploaded here, in an mp4/mov container, lasts (and is
+//!   charged for) the video's own length, read from its index (with the `batch` feature, which
+//!   has the reader); any other `video_url` lasts [`SimulatorBuilder::job_duration`].
+//! - **Answers** have the docs' shapes: pricing (`model_pricing_credits_per_minute`, and the
+//!   packages Starter, Pro and Business), health (`healthy`, `checks`), usage (`total_jobs`,
+//!   `credits_used`, `completed_jobs`, and a `daily` breakdown, one row per UTC day), the
 //!   legacy download link (`download_url`, `output_format`; 400 "Job not completed" before).
-//!   The legacy `/api/download/{id}` and `/api/pricing` need no key.
-//! - **Errors** are `{"error":{"code","message","request_id"}}` with the documented codes
-//!   (`missing_api_key`, `invalid_api_key`, `insufficient_credits`, `invalid_request`,
-//!   `not_found`); every answer carries `X-Request-Id`. JSON bodies over 1 MiB get 413.
-//! - **Connections** are kept alive (HTTP/1.1, `Content-Length` or chunked bodies,
-//!   `Expect: 100-continue`) until the client closes them or sends `Connection: close`.
+//!   The legacy `/api/*` routes need no key: `POST /api/process` creates and starts a job for
+//!   the key sent, or else for the configured key, and answers with `job_id` as well as `id`.
+//!   `GET /v1/jobs` takes any `limit` (none is documented as the most).
+//! - **Errors** are `{"error":{"code","message","request_id"}}` with the documented codes only:
+//!   `invalid_request` (400, and 405 for a wrong method), `missing_api_key` and
+//!   `invalid_api_key` (401, for the admin token too), `insufficient_credits` (402),
+//!   `not_found` (404), `rate_limited` (429), `internal_error` (5xx) and `timeout` (504).
+//!   Every answer carries `X-Request-Id`. A JSON body over 1 MiB, or one that breaks HTTP (a
+//!   bad chunk size), answers 400.
+//! - **Serving.** hyper serves HTTP/1.1 on the simulator's own tokio runtime
+//!   ([`SimulatorBuilder::worker_threads`]), keeping connections alive. Everything is bounded,
+//!   each bound a builder setting (and a flag of the standalone simulator): a connection
+//!   waiting for its next request head is closed after [`SimulatorBuilder::idle_timeout`]
+//!   (30 s); past [`SimulatorBuilder::max_connections`] (256) a connection is answered 503 and
+//!   closed; [`Simulator::requests`] keeps the newest [`SimulatorBuilder::request_log`] (10,000)
+//!   requests and at most 64 MiB of their bodies; [`Simulator::webhook_deliveries`] keeps the
+//!   newest [`SimulatorBuilder::delivery_log`] (10,000) attempts; uploaded files are kept
+//!   within [`SimulatorBuilder::upload_budget`] (256 MiB; the oldest are dropped first, and
+//!   their `video_url` then answers 404); at most 64 KiB of a webhook receiver's answer is read.
 //! - **Webhooks** (`job.started`, `job.completed`, `job.failed`) are sent in the background when
 //!   the transition happens, as `{"event", "data": {the job}}` with an ISO 8601
 //!   `X-Webhook-Timestamp`, signed like the API when a secret is set, and only to loopback hosts
 //!   (`127.0.0.0/8`, `localhost`, `[::1]`): any other host is never contacted and the delivery
-//!   is recorded as refused. A delivery answered with anything but 2xx (or not at all) is tried
-//!   again after 1 s, 2 s and 4 s on the simulator's clock ([`SimulatorBuilder::webhook_retries`])
-//!   under the same `X-Webhook-Delivery-Id`. See [`Simulator::webhook_deliveries`]. The
-//!   simulator can be started, used and dropped inside an async runtime (`#[tokio::test]`;
-//!   use [`Simulator::settle_async`] there).
+//!   is recorded as refused. Receivers are served concurrently (up to 16 deliveries at once),
+//!   each receiver (webhook URL) one delivery at a time, in the order its events happened: a
+//!   receiver that never answers holds up only its own queue, and `job.started` never arrives
+//!   after the same job's `job.completed`. Connecting may take 1 s, a delivery 5 s. A delivery
+//!   answered with anything but 2xx (or not at all) is tried again after 1 s, 2 s, 4 s, ...
+//!   (doubling up to 30 s) on the simulator's clock under the same `X-Webhook-Delivery-Id`,
+//!   [`SimulatorBuilder::webhook_retries`] times (10) while younger than
+//!   [`SimulatorBuilder::webhook_max_age`] (10 minutes): about three minutes of tries by
+//!   default, so a receiver restarted within a minute loses nothing. See
+//!   [`Simulator::webhook_deliveries`]. The simulator can be started, used and dropped inside an
+//!   async runtime (`#[tokio::test]`; use [`Simulator::settle_async`] there).
+//! - **Credentials** are compared in constant time; an empty API key or admin token is refused
+//!   at start.
 //! - **Faults.** [`Simulator::inject`] (or [`SimulatorBuilder::fault`], or the `--fault` flag in
 //!   the syntax of [`FAULT_SYNTAX`]) queues a [`FaultRule`]: error statuses, 429 with
 //!   `Retry-After`, proxy HTML pages, empty or truncated bodies, delays, dropped connections, and
@@ -100,8 +128,8 @@
 //! - `bg_color` components outside 0..=1;
 //! - `preview_duration` that is not a number above 0;
 //! - a `background` or `composition` object the client's own checks refuse;
-//! - an upload's `video_url` is not served when the file was over 64 MiB (it is accepted and
-//!   counted, but not kept).
+//! - an upload's `video_url` is not served once its file was dropped for the upload budget, or
+//!   when the file alone was over the budget (it is accepted and counted, but not kept).
 //!
 //! # Example
 //!
@@ -134,16 +162,15 @@
 
 mod builder;
 mod faults;
-mod multipart;
 mod output;
 mod record;
 mod reply;
 mod routes;
 mod server;
 mod state;
+mod uploads;
 mod webhooks;
 
-use std::net::TcpListener;
 use std::sync::{Arc, Condvar, Mutex, OnceLock, Weak};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -154,11 +181,8 @@ pub use output::{expected_output, output_asset};
 pub use record::RecordedRequest;
 pub use webhooks::WebhookDelivery;
 
-use server::Connections;
+use builder::Bounds;
 use state::{fingerprint, lock, now_secs, ApiKey, Pacing, State};
-
-/// Uploads up to this size are kept so that their `video_url` serves them.
-const KEEP_UPLOADS: u64 = 64 * 1024 * 1024;
 
 /// The settings the running server uses.
 #[derive(Debug)]
@@ -172,7 +196,8 @@ pub(crate) struct Config {
     pub(crate) job_duration: Duration,
     pub(crate) max_upload_size: Option<u64>,
     pub(crate) credits: f64,
-    pub(crate) keep_uploads: u64,
+    pub(crate) bounds: Bounds,
+    pub(crate) webhook_max_age: Duration,
 }
 
 /// What the server's threads share.
@@ -187,8 +212,11 @@ pub(crate) struct Shared {
     pub(crate) changed: Condvar,
     /// Wakes [`Simulator::settle`]: deliveries made.
     pub(crate) done: Condvar,
+    /// The simulator's own runtime: it serves requests and makes webhook deliveries.
+    pub(crate) runtime: tokio::runtime::Handle,
+    /// The webhook deliveries' client (`None` if it could not be built).
+    pub(crate) webhook_client: Option<reqwest::Client>,
     stop: Mutex<bool>,
-    stop_cv: Condvar,
 }
 
 impl Shared {
@@ -198,16 +226,9 @@ impl Shared {
 
     pub(crate) fn signal_stop(&self) {
         *lock(&self.stop) = true;
-        self.stop_cv.notify_all();
         let _st = lock(&self.state);
         self.changed.notify_all();
         self.done.notify_all();
-    }
-
-    /// Sleeps for `d`, or less if the simulator stops meanwhile.
-    pub(crate) fn wait_for_stop(&self, d: Duration) {
-        let guard = lock(&self.stop);
-        let _ = self.stop_cv.wait_timeout_while(guard, d, |stopped| !*stopped);
     }
 
     /// The state, with every job moved to the clock's present; the background thread hears of
@@ -242,8 +263,8 @@ impl Shared {
 /// See the [module documentation](self) for what it simulates.
 pub struct Simulator {
     shared: Arc<Shared>,
-    address: std::net::SocketAddr,
-    conns: Arc<Mutex<Connections>>,
+    /// Ends the server thread's wait: its runtime then stops, closing every connection.
+    stop_server: Option<tokio::sync::oneshot::Sender<()>>,
     threads: Vec<JoinHandle<()>>,
     /// Held so that the clock (which keeps it weakly) calls it while the simulator lives.
     _on_advance: Arc<dyn Fn() + Send + Sync>,
@@ -270,8 +291,26 @@ impl Simulator {
     }
 
     fn from_builder(b: SimulatorBuilder) -> std::io::Result<Simulator> {
-        let listener = TcpListener::bind(("127.0.0.1", b.port))?;
-        let address = listener.local_addr()?;
+        for (field, value) in [("api_key", &b.api_key), ("admin_token", &b.admin_token)] {
+            if value.trim().is_empty() {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    format!("invalid {field}: it is empty, which would let anyone in (is a variable unset?)"),
+                ));
+            }
+        }
+        let std_listener = std::net::TcpListener::bind(("127.0.0.1", b.port))?;
+        std_listener.set_nonblocking(true)?;
+        let address = std_listener.local_addr()?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(b.worker_threads)
+            .thread_name("rbv-sim")
+            .enable_all()
+            .build()?;
+        let listener = {
+            let _entered = runtime.enter();
+            tokio::net::TcpListener::from_std(std_listener)?
+        };
         let base_url = format!("http://127.0.0.1:{}", address.port());
         let state = State {
             keys: vec![ApiKey {
@@ -312,7 +351,8 @@ impl Simulator {
                 job_duration: b.job_duration,
                 max_upload_size: b.max_upload_size,
                 credits: b.credits,
-                keep_uploads: KEEP_UPLOADS,
+                bounds: b.bounds,
+                webhook_max_age: b.webhook_max_age,
             },
             base_url,
             clock,
@@ -320,21 +360,24 @@ impl Simulator {
             state: Mutex::new(state),
             changed: Condvar::new(),
             done: Condvar::new(),
+            runtime: runtime.handle().clone(),
+            webhook_client: webhooks::client(),
             stop: Mutex::new(false),
-            stop_cv: Condvar::new(),
         });
         let _ = slot.set(Arc::downgrade(&shared));
-        let conns = Arc::new(Mutex::new(Connections::default()));
-        let mut sim = Simulator { shared, address, conns, threads: Vec::new(), _on_advance: on_advance };
-        let (bg_shared, acc_shared, acc_conns) =
-            (Arc::clone(&sim.shared), Arc::clone(&sim.shared), Arc::clone(&sim.conns));
+        let (stop_server, stopped) = tokio::sync::oneshot::channel::<()>();
+        let mut sim =
+            Simulator { shared, stop_server: Some(stop_server), threads: Vec::new(), _on_advance: on_advance };
+        let server_shared = Arc::clone(&sim.shared);
+        sim.threads.push(std::thread::Builder::new().name("rbv-sim-server".into()).spawn(move || {
+            runtime.spawn(server::accept(server_shared, listener));
+            let _ = runtime.block_on(stopped);
+            // Every connection and delivery in flight ends with the runtime.
+            runtime.shutdown_timeout(Duration::from_secs(1));
+        })?);
+        let bg_shared = Arc::clone(&sim.shared);
         sim.threads.push(
             std::thread::Builder::new().name("rbv-sim-webhooks".into()).spawn(move || webhooks::run(&bg_shared))?,
-        );
-        sim.threads.push(
-            std::thread::Builder::new()
-                .name("rbv-sim-accept".into())
-                .spawn(move || server::accept(&acc_shared, &listener, &acc_conns))?,
         );
         Ok(sim)
     }
@@ -405,7 +448,7 @@ impl Simulator {
     /// before it is answered.
     #[must_use]
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        lock(&self.shared.state).requests.clone()
+        lock(&self.shared.state).requests.iter().cloned().collect()
     }
 
     /// Empties the request log.
@@ -427,7 +470,7 @@ impl Simulator {
     /// in the background: call [`settle`](Self::settle) first to see the ones already due.
     #[must_use]
     pub fn webhook_deliveries(&self) -> Vec<WebhookDelivery> {
-        lock(&self.shared.state).deliveries.clone()
+        lock(&self.shared.state).deliveries.iter().cloned().collect()
     }
 
     /// Waits until all work due by now is done: every job moved to the clock's present, and every
@@ -467,7 +510,13 @@ impl Simulator {
     /// How many uploads have been accepted so far, from every key.
     #[must_use]
     pub fn upload_count(&self) -> u64 {
-        lock(&self.shared.state).uploads.len() as u64
+        lock(&self.shared.state).uploads.accepted
+    }
+
+    /// The bytes of uploaded files kept now, within [`SimulatorBuilder::upload_budget`].
+    #[must_use]
+    pub fn upload_bytes_kept(&self) -> u64 {
+        lock(&self.shared.state).uploads.kept_bytes()
     }
 
     /// Stops the server and joins its threads (what dropping it does).
@@ -479,7 +528,7 @@ impl Simulator {
 fn settle(shared: &Shared) {
     let (mut st, now) = shared.now_state();
     shared.changed.notify_all();
-    while (st.in_flight > 0 || st.outbox.iter().any(|o| o.is_due(now))) && !shared.stopping() {
+    while (st.in_flight > 0 || st.has_ready(now)) && !shared.stopping() {
         st = shared.done.wait(st).unwrap_or_else(std::sync::PoisonError::into_inner);
     }
 }
@@ -487,11 +536,11 @@ fn settle(shared: &Shared) {
 impl Drop for Simulator {
     fn drop(&mut self) {
         self.shared.signal_stop();
-        // Wakes the accepting thread, which sees the stop before it serves anything.
-        let _ = std::net::TcpStream::connect_timeout(&self.address, Duration::from_secs(1));
+        if let Some(stop) = self.stop_server.take() {
+            let _ = stop.send(());
+        }
         for t in self.threads.drain(..) {
             let _ = t.join();
         }
-        Connections::close_all(&self.conns);
     }
 }

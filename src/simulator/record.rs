@@ -1,7 +1,5 @@
 //! The request log: what the simulator saw of every request.
 
-use std::io::{self, Read};
-
 /// How many body bytes a [`RecordedRequest`] keeps.
 pub(crate) const CAPTURE_LIMIT: usize = 64 * 1024;
 
@@ -15,7 +13,7 @@ pub struct RecordedRequest {
     pub path: String,
     /// The raw query string after `?`, if the URL had one.
     pub query: Option<String>,
-    /// Every header in the order received, names as sent.
+    /// Every header in the order received, names in lower case (as HTTP/2 and hyper write them).
     pub headers: Vec<(String, String)>,
     /// The first 64 KiB of the body.
     pub body: Vec<u8>,
@@ -42,35 +40,5 @@ impl RecordedRequest {
     #[must_use]
     pub fn query_param(&self, name: &str) -> Option<String> {
         super::routes::query_param(self.query.as_deref(), name)
-    }
-}
-
-/// Wraps the request body: counts every byte and keeps the first [`CAPTURE_LIMIT`].
-pub(crate) struct RecordingReader<'a> {
-    inner: &'a mut dyn Read,
-    pub(crate) captured: Vec<u8>,
-    pub(crate) total: u64,
-}
-
-impl<'a> RecordingReader<'a> {
-    pub(crate) fn new(inner: &'a mut dyn Read) -> Self {
-        RecordingReader { inner, captured: Vec::new(), total: 0 }
-    }
-
-    /// Reads and discards the rest of the body.
-    pub(crate) fn drain(&mut self) -> io::Result<()> {
-        io::copy(self, &mut io::sink()).map(|_| ())
-    }
-}
-
-impl Read for RecordingReader<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.total += n as u64;
-        let room = CAPTURE_LIMIT.saturating_sub(self.captured.len());
-        if room > 0 {
-            self.captured.extend_from_slice(&buf[..n.min(room)]);
-        }
-        Ok(n)
     }
 }

@@ -1,4 +1,4 @@
-//! The answer a handler builds, before it becomes a `tiny_http` response.
+//! The answer a handler builds, before it becomes an HTTP response.
 
 use serde_json::{json, Value};
 

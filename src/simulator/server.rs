@@ -1,370 +1,402 @@
-//! The HTTP side: an HTTP/1.1 server on plain threads (one per connection, kept alive between
-//! requests as a production server does), reading bodies as they stream, applying faults,
-//! recording, dispatching, and writing answers.
-//!
-//! It is written here rather than taken from a crate because the handlers are synchronous and
-//! read upload bodies as a stream: a thread per connection gives both with keep-alive, and lets
-//! a [`Fault::DropConnection`] really drop the connection.
+//! The HTTP side: hyper's HTTP/1.1 server (with axum's request and body types) on the simulator's own tokio
+//! runtime, with a connection cap and an idle timeout; reading bodies as they stream (uploads
+//! through multer), applying faults, recording, dispatching, and writing answers.
 
-use std::collections::HashMap;
-use std::io::{self, BufRead, BufReader, Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
+use std::task::{Context, Poll};
+
+use axum::body::Body as AxumBody;
+use axum::extract::Request;
+use axum::response::Response;
+use bytes::Bytes;
+use futures_core::Stream;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
 
 use super::faults::{self, Fault};
-use super::multipart::{self, MultipartError};
 use super::output::OutputReader;
-use super::record::{RecordedRequest, RecordingReader};
+use super::record::{RecordedRequest, CAPTURE_LIMIT};
 use super::reply::{Reply, ReplyBody};
 use super::routes::{self, Body, Ctx, Route, MAX_JSON_BODY};
 use super::state::lock;
+use super::uploads::{FilePart, UploadError};
 use super::Shared;
 
-/// Longest request head (request line and headers) accepted.
-const MAX_HEAD: usize = 64 * 1024;
 /// Most headers accepted in one request.
 const MAX_HEADERS: usize = 100;
+/// Longest request head (request line and headers) accepted.
+const MAX_HEAD: usize = 64 * 1024;
 
-/// The open connections and their threads, so that stopping can close and join them.
-#[derive(Default)]
-pub(crate) struct Connections {
-    next: u64,
-    open: HashMap<u64, TcpStream>,
-    threads: Vec<JoinHandle<()>>,
-}
+/// Marks an answer that is no answer: the connection is closed instead ([`Fault::DropConnection`]).
+#[derive(Debug, Clone, Copy)]
+struct DropConnection;
 
-impl Connections {
-    /// Closes every open connection and joins every connection thread.
-    pub(crate) fn close_all(this: &Mutex<Connections>) {
-        let threads = {
-            let mut c = lock(this);
-            for stream in c.open.values() {
-                let _ = stream.shutdown(Shutdown::Both);
-            }
-            std::mem::take(&mut c.threads)
-        };
-        for t in threads {
-            let _ = t.join();
-        }
+/// The error that makes hyper close a connection without answering.
+#[derive(Debug)]
+struct Dropped;
+
+impl std::fmt::Display for Dropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped by an injected fault")
     }
 }
 
-/// Accepts connections until the simulator stops; each gets a thread of its own.
-pub(crate) fn accept(shared: &Arc<Shared>, listener: &TcpListener, conns: &Arc<Mutex<Connections>>) {
-    for stream in listener.incoming() {
-        if shared.stopping() {
-            return;
-        }
-        let Ok(stream) = stream else { continue };
+impl std::error::Error for Dropped {}
+
+/// Accepts connections until the runtime stops; each is served by a task of its own, up to
+/// the connection cap: past it, a connection is answered 503 and closed.
+pub(crate) async fn accept(shared: Arc<Shared>, listener: TcpListener) {
+    let open = Arc::new(AtomicUsize::new(0));
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            // Out of file descriptors, most likely: give the open connections a moment to end.
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            continue;
+        };
         let _ = stream.set_nodelay(true);
-        let Ok(registered) = stream.try_clone() else { continue };
-        let mut c = lock(conns);
-        c.threads.retain(|t| !t.is_finished());
-        c.next += 1;
-        let id = c.next;
-        c.open.insert(id, registered);
-        let (thread_shared, thread_conns) = (Arc::clone(shared), Arc::clone(conns));
-        let spawned = std::thread::Builder::new().name(format!("rbv-sim-conn-{id}")).spawn(move || {
-            serve(&thread_shared, stream);
-            lock(&thread_conns).open.remove(&id);
-        });
-        match spawned {
-            Ok(handle) => c.threads.push(handle),
-            Err(_) => {
-                if let Some(stream) = c.open.remove(&id) {
-                    let _ = stream.shutdown(Shutdown::Both);
-                }
-            }
-        }
-    }
-}
-
-/// One request's head.
-struct Head {
-    method: String,
-    url: String,
-    headers: Vec<(String, String)>,
-    keep_alive: bool,
-}
-
-impl Head {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
-    }
-}
-
-/// Answers the requests of one connection until the client closes it, asks to, or breaks HTTP.
-fn serve(shared: &Shared, stream: TcpStream) {
-    let Ok(mut writer) = stream.try_clone() else { return };
-    let mut reader = BufReader::with_capacity(64 * 1024, stream);
-    loop {
-        let head = match read_head(&mut reader) {
-            Ok(Some(head)) => head,
-            Ok(None) => return,
-            Err(answer) => {
-                let _ = writer.write_all(answer.as_bytes());
-                return;
-            }
-        };
-        let chunked = head.header("Transfer-Encoding").is_some_and(|te| te.to_ascii_lowercase().contains("chunked"));
-        let length = if chunked {
-            None
-        } else {
-            match head.header("Content-Length").map(|v| v.trim().parse::<u64>()) {
-                None => Some(0),
-                Some(Ok(n)) => Some(n),
-                Some(Err(_)) => {
-                    let _ = writer.write_all(bad_request("invalid Content-Length").as_bytes());
-                    return;
-                }
-            }
-        };
-        if head.header("Expect").is_some_and(|e| e.eq_ignore_ascii_case("100-continue")) {
-            let _ = writer.write_all(b"HTTP/1.1 100 Continue\r\n\r\n");
-        }
-        let mut body: Box<dyn Read + '_> = match length {
-            None => Box::new(Chunked::new(&mut reader)),
-            Some(n) => Box::new((&mut reader).take(n)),
-        };
-        let keep_alive = head.keep_alive;
-        let Some(reply) = handle(shared, &head, &mut *body) else {
-            // A dropped connection: no answer at all.
-            let _ = writer.shutdown(Shutdown::Both);
-            return;
-        };
-        // Whatever the handler left of the body; a body that cannot be read to its end leaves
-        // the connection unusable.
-        let complete = io::copy(&mut body, &mut io::sink()).is_ok();
-        drop(body);
-        let keep_alive = keep_alive && complete && !shared.stopping();
-        if send(&mut writer, reply, &head.method, keep_alive).is_err() || !keep_alive {
-            let _ = writer.shutdown(Shutdown::Both);
-            return;
-        }
-    }
-}
-
-fn bad_request(why: &str) -> String {
-    format!(
-        "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{why}",
-        why.len()
-    )
-}
-
-/// Reads a request head; `Ok(None)` when the client closed the connection between requests, and
-/// `Err` with the answer to write for a head that is not HTTP/1.x.
-fn read_head(reader: &mut BufReader<TcpStream>) -> Result<Option<Head>, String> {
-    let mut raw = Vec::with_capacity(1024);
-    loop {
-        let before = raw.len();
-        match reader.by_ref().take((MAX_HEAD + 1 - raw.len()) as u64).read_until(b'\n', &mut raw) {
-            Ok(0) | Err(_) => return Ok(None),
-            Ok(_) => {}
-        }
-        if raw.len() > MAX_HEAD {
-            return Err(bad_request("request head too large"));
-        }
-        // Blank lines before a request are allowed (RFC 9112 §2.2).
-        if before == 0 && (raw == b"\r\n" || raw == b"\n") {
-            raw.clear();
+        if open.load(Ordering::Acquire) >= shared.config.bounds.max_connections {
+            tokio::spawn(refuse(stream));
             continue;
         }
-        if raw.ends_with(b"\n\r\n") || raw.ends_with(b"\n\n") {
-            break;
+        open.fetch_add(1, Ordering::AcqRel);
+        let guard = OpenGuard(Arc::clone(&open));
+        let idle = shared.config.bounds.idle_timeout;
+        let conn_shared = Arc::clone(&shared);
+        tokio::spawn(async move {
+            let _guard = guard;
+            let service = hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
+                let shared = Arc::clone(&conn_shared);
+                async move {
+                    let response = handle(shared, request.map(AxumBody::new)).await;
+                    if response.extensions().get::<DropConnection>().is_some() {
+                        Err(Dropped)
+                    } else {
+                        Ok(response)
+                    }
+                }
+            });
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder.timer(TokioTimer::new()).header_read_timeout(idle).max_headers(MAX_HEADERS);
+            builder.max_buf_size(MAX_HEAD.max(8192));
+            let _ = builder.serve_connection(TokioIo::new(stream), service).await;
+        });
+    }
+}
+
+/// Counts an open connection until it ends.
+struct OpenGuard(Arc<AtomicUsize>);
+
+impl Drop for OpenGuard {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// Answers a connection past the cap with 503 and closes it.
+async fn refuse(mut stream: TcpStream) {
+    let body = serde_json::json!({"error": {
+        "code": "internal_error",
+        "message": "too many open connections to the simulator; close idle ones and retry",
+        "request_id": request_id(),
+    }})
+    .to_string();
+    let answer = format!(
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: {}\r\nRetry-After: 1\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let write = async {
+        let _ = stream.write_all(answer.as_bytes()).await;
+        let _ = stream.shutdown().await;
+    };
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(1), write).await;
+}
+
+fn request_id() -> String {
+    format!("req_{:016x}", fastrand::u64(..))
+}
+
+/// What was read of a request body: the first [`CAPTURE_LIMIT`] bytes and the total length.
+#[derive(Default)]
+pub(crate) struct Captured {
+    pub(crate) bytes: Vec<u8>,
+    pub(crate) total: u64,
+}
+
+impl Captured {
+    fn add(&mut self, chunk: &[u8]) {
+        self.total += chunk.len() as u64;
+        let room = CAPTURE_LIMIT.saturating_sub(self.bytes.len());
+        if room > 0 {
+            self.bytes.extend_from_slice(&chunk[..chunk.len().min(room)]);
         }
     }
-    let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut parsed = httparse::Request::new(&mut slots);
-    match parsed.parse(&raw) {
-        Ok(httparse::Status::Complete(_)) => {}
-        _ => return Err(bad_request("malformed request head")),
+}
+
+/// A request body's data frames, recorded as they pass.
+struct Recording {
+    inner: axum::body::BodyDataStream,
+    captured: Arc<Mutex<Captured>>,
+}
+
+impl Stream for Recording {
+    type Item = Result<Bytes, axum::Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let polled = Pin::new(&mut self.inner).poll_next(cx);
+        if let Poll::Ready(Some(Ok(chunk))) = &polled {
+            lock(&self.captured).add(chunk);
+        }
+        polled
     }
-    let (Some(method), Some(url), Some(version)) = (parsed.method, parsed.path, parsed.version) else {
-        return Err(bad_request("malformed request line"));
-    };
-    let headers: Vec<(String, String)> = parsed
+}
+
+/// Reads a whole body, keeping up to `keep` bytes: `Body::TooLarge` when it was longer,
+/// `Body::Unreadable` when it broke off or broke HTTP (a bad chunk size).
+async fn read_body(stream: &mut Recording, keep: usize) -> Body {
+    let mut buf = Vec::new();
+    let mut fits = true;
+    while let Some(chunk) = next(stream).await {
+        let Ok(chunk) = chunk else { return Body::Unreadable };
+        if fits && buf.len() + chunk.len() <= keep {
+            buf.extend_from_slice(&chunk);
+        } else {
+            fits = false;
+            buf = Vec::new();
+        }
+    }
+    if fits {
+        Body::Bytes(buf)
+    } else {
+        Body::TooLarge
+    }
+}
+
+fn next<S: Stream + Unpin>(stream: &mut S) -> impl std::future::Future<Output = Option<S::Item>> + '_ {
+    std::future::poll_fn(move |cx| Pin::new(&mut *stream).poll_next(cx))
+}
+
+/// One request, whatever its route.
+async fn handle(shared: Arc<Shared>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let request_id = request_id();
+    let method = parts.method.as_str().to_owned();
+    let path = parts.uri.path().to_owned();
+    let query = parts.uri.query().map(str::to_owned);
+    let headers: Vec<(String, String)> = parts
         .headers
         .iter()
-        .map(|h| (h.name.to_owned(), String::from_utf8_lossy(h.value).trim().to_owned()))
+        .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).trim().to_owned()))
         .collect();
-    let connection = headers
-        .iter()
-        .filter(|(k, _)| k.eq_ignore_ascii_case("Connection"))
-        .map(|(_, v)| v.to_ascii_lowercase())
-        .collect::<Vec<_>>()
-        .join(",");
-    let keep_alive = if version == 1 { !connection.contains("close") } else { connection.contains("keep-alive") };
-    Ok(Some(Head { method: method.to_ascii_uppercase(), url: url.to_owned(), headers, keep_alive }))
-}
-
-/// A `Transfer-Encoding: chunked` body.
-struct Chunked<'a> {
-    inner: &'a mut BufReader<TcpStream>,
-    left: u64,
-    done: bool,
-}
-
-impl<'a> Chunked<'a> {
-    fn new(inner: &'a mut BufReader<TcpStream>) -> Self {
-        Chunked { inner, left: 0, done: false }
-    }
-
-    fn line(&mut self) -> io::Result<String> {
-        let mut line = Vec::new();
-        self.inner.by_ref().take(4096).read_until(b'\n', &mut line)?;
-        if !line.ends_with(b"\n") {
-            return Err(io::Error::new(io::ErrorKind::InvalidData, "chunk line not terminated"));
-        }
-        Ok(String::from_utf8_lossy(&line).trim().to_owned())
-    }
-}
-
-impl Read for Chunked<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.done || buf.is_empty() {
-            return Ok(0);
-        }
-        if self.left == 0 {
-            let line = self.line()?;
-            let size = line.split(';').next().unwrap_or("").trim();
-            self.left = u64::from_str_radix(size, 16)
-                .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "bad chunk size"))?;
-            if self.left == 0 {
-                // Trailers, up to the blank line.
-                while !self.line()?.is_empty() {}
-                self.done = true;
-                return Ok(0);
-            }
-        }
-        let want = usize::try_from(self.left).unwrap_or(usize::MAX).min(buf.len());
-        let n = self.inner.read(&mut buf[..want])?;
-        if n == 0 {
-            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "chunked body cut off"));
-        }
-        self.left -= n as u64;
-        if self.left == 0 && !self.line()?.is_empty() {
-            return Err(io::Error::new(io::ErrorKind::InvalidData, "chunk not followed by CRLF"));
-        }
-        Ok(n)
-    }
-}
-
-/// One request: `None` when the answer is a dropped connection.
-fn handle(shared: &Shared, head: &Head, body: &mut dyn Read) -> Option<Reply> {
-    let request_id = format!("req_{:016x}", fastrand::u64(..));
-    let method = head.method.as_str();
-    let (path, query) = match head.url.split_once('?') {
-        Some((p, q)) => (p.to_owned(), Some(q.to_owned())),
-        None => (head.url.clone(), None),
-    };
-    let headers = &head.headers;
     let resolved = routes::resolve(&path);
-    let fault = if matches!(resolved, Some((Route::Output(_) | Route::UploadedFile(_), _))) {
+    let fault = if matches!(resolved, Some((Route::Output(_) | Route::UploadedFile(..), _))) {
         None
     } else {
         let mut st = lock(&shared.state);
-        faults::take(&mut st.faults, method, &path)
+        faults::take(&mut st.faults, &method, &path)
     };
-    let ctx = Ctx { shared, request_id: &request_id, method, query: query.as_deref(), headers };
+    let ctx =
+        Ctx { shared: &shared, request_id: &request_id, method: &method, query: query.as_deref(), headers: &headers };
 
-    let (body, captured, total) = {
-        let mut reader = RecordingReader::new(body);
-        let scan = method == "POST"
-            && matches!(&resolved, Some((Route::Uploads, _)))
-            && fault.as_ref().is_none_or(Fault::applies_request)
-            && ctx.authorized(&Route::Uploads);
-        let body = if scan {
-            let keep = shared.config.keep_uploads;
-            Body::Upload(match ctx.header("Content-Type").and_then(multipart::boundary) {
-                Some(b) => multipart::scan_upload(&mut reader, &b, keep),
-                None => Err(MultipartError::NotMultipart),
-            })
-        } else {
-            let mut buf = Vec::new();
-            let _ = (&mut reader).take(MAX_JSON_BODY as u64 + 1).read_to_end(&mut buf);
-            if buf.len() > MAX_JSON_BODY {
-                Body::TooLarge
-            } else {
-                Body::Bytes(buf)
+    let captured = Arc::new(Mutex::new(Captured::default()));
+    let mut stream = Recording { inner: body.into_data_stream(), captured: Arc::clone(&captured) };
+    let is_upload = matches!(&resolved, Some((Route::Uploads | Route::LegacyUpload, _)));
+    let scan = method == "POST"
+        && is_upload
+        && fault.as_ref().is_none_or(Fault::applies_request)
+        && resolved.as_ref().is_some_and(|(route, _)| ctx.authorized(route));
+    let body = if scan {
+        let boundary = ctx.header("Content-Type").and_then(|t| multer::parse_boundary(t).ok());
+        Body::Upload(match boundary {
+            Some(boundary) => {
+                let length = ctx.header("Content-Length").and_then(|v| v.parse::<u64>().ok());
+                scan_upload(stream, boundary, shared.config.bounds.upload_budget, length).await
             }
-        };
-        let _ = reader.drain();
-        (body, reader.captured, reader.total)
-    };
-
-    lock(&shared.state).requests.push(RecordedRequest {
-        method: method.to_owned(),
-        path: path.clone(),
-        query: query.clone(),
-        headers: headers.clone(),
-        body: captured,
-        body_len: total,
-        request_id: request_id.clone(),
-    });
-
-    let mut reply = match &fault {
-        Some(Fault::DropConnection) => return None,
-        Some(f) if !f.applies_request() => faults::reply(f, &request_id),
-        Some(Fault::Delay(d)) => {
-            shared.wait_for_stop(*d);
-            routes::dispatch(&ctx, resolved.as_ref(), body)
-        }
-        Some(f) => {
-            let _ = routes::dispatch(&ctx, resolved.as_ref(), body);
-            faults::reply(f, &request_id)
-        }
-        None => routes::dispatch(&ctx, resolved.as_ref(), body),
-    };
-    reply.headers.push(("X-Request-Id".to_owned(), request_id));
-    Some(reply)
-}
-
-/// Writes one answer, saying whether the connection stays open.
-fn send(writer: &mut TcpStream, reply: Reply, method: &str, keep_alive: bool) -> io::Result<()> {
-    let (mut data, len): (Box<dyn Read + Send>, usize) = match reply.body {
-        ReplyBody::Bytes(b) => {
-            let len = b.len();
-            (Box::new(io::Cursor::new(b)), len)
-        }
-        ReplyBody::Static(b) => (Box::new(b), b.len()),
-        ReplyBody::Shared(b) => {
-            let len = b.len();
-            (Box::new(io::Cursor::new(SharedBytes(b))), len)
-        }
-        ReplyBody::Output { job_id, len } => (Box::new(OutputReader::new(&job_id, len)), len),
-    };
-    let mut head = format!("HTTP/1.1 {} {}\r\n", reply.status, faults::reason(reply.status));
-    for (k, v) in &reply.headers {
-        // Header values are built by the simulator; keep them on one line regardless.
-        if !k.contains(['\r', '\n', ':']) && !v.contains(['\r', '\n']) {
-            head.push_str(k);
-            head.push_str(": ");
-            head.push_str(v);
-            head.push_str("\r\n");
-        }
-    }
-    let connection = if keep_alive { "keep-alive" } else { "close" };
-    head.push_str(&format!(
-        "Content-Length: {len}\r\nConnection: {connection}\r\nServer: removebgvideo-simulator\r\n\r\n"
-    ));
-    if method == "HEAD" {
-        writer.write_all(head.as_bytes())?;
-        return writer.flush();
-    }
-    if len <= 16 * 1024 {
-        // One write for a small answer: a second small write waits on the peer's delayed ACK.
-        let mut all = head.into_bytes();
-        data.read_to_end(&mut all)?;
-        writer.write_all(&all)?;
+            None => match read_body(&mut stream, 0).await {
+                Body::Unreadable => Err(UploadError::Unreadable),
+                _ => Err(UploadError::NotMultipart),
+            },
+        })
     } else {
-        writer.write_all(head.as_bytes())?;
-        io::copy(&mut data, writer)?;
-    }
-    writer.flush()
+        read_body(&mut stream, MAX_JSON_BODY).await
+    };
+    let captured = std::mem::take(&mut *lock(&captured));
+    lock(&shared.state).log_request(
+        RecordedRequest {
+            method: method.clone(),
+            path: path.clone(),
+            query: query.clone(),
+            headers: headers.clone(),
+            body: captured.bytes,
+            body_len: captured.total,
+            request_id: request_id.clone(),
+        },
+        shared.config.bounds.request_log,
+    );
+    let request = Received { shared: Arc::clone(&shared), request_id, method, query, headers, resolved };
+    let reply = match fault {
+        Some(Fault::DropConnection) => {
+            let mut response = Response::new(AxumBody::empty());
+            response.extensions_mut().insert(DropConnection);
+            return response;
+        }
+        Some(Fault::Delay(d)) => {
+            // On a task of its own: the request takes effect after the delay even when the
+            // client has given up and closed the connection meanwhile.
+            let delayed = tokio::spawn(async move {
+                tokio::time::sleep(d).await;
+                request.answer(None, body)
+            });
+            match delayed.await {
+                Ok(reply) => reply,
+                Err(_) => Reply::empty(500),
+            }
+        }
+        fault => request.answer(fault.as_ref(), body),
+    };
+    into_response(reply)
 }
 
-/// Shared bytes as a slice, for a cursor.
+/// A request once its body is read: what answering it needs.
+struct Received {
+    shared: Arc<Shared>,
+    request_id: String,
+    method: String,
+    query: Option<String>,
+    headers: Vec<(String, String)>,
+    resolved: Option<(Route, &'static [&'static str])>,
+}
+
+impl Received {
+    /// The answer: the route's, or the fault's instead of (or after) it.
+    fn answer(self, fault: Option<&Fault>, body: Body) -> Reply {
+        let ctx = Ctx {
+            shared: &self.shared,
+            request_id: &self.request_id,
+            method: &self.method,
+            query: self.query.as_deref(),
+            headers: &self.headers,
+        };
+        let mut reply = match fault {
+            Some(f) if !f.applies_request() => faults::reply(f, &self.request_id),
+            Some(f) => {
+                let _ = routes::dispatch(&ctx, self.resolved.as_ref(), body);
+                faults::reply(f, &self.request_id)
+            }
+            None => routes::dispatch(&ctx, self.resolved.as_ref(), body),
+        };
+        reply.headers.push(("X-Request-Id".to_owned(), self.request_id));
+        reply
+    }
+}
+
+/// Streams a multipart body through multer: the part named `file` is counted exactly and kept
+/// when it fits `keep` bytes; other parts are read and dropped. The body's length, when
+/// announced, sizes the buffer once (no doubling, which would leave freed memory behind).
+async fn scan_upload(
+    stream: Recording,
+    boundary: String,
+    keep: u64,
+    length: Option<u64>,
+) -> Result<FilePart, UploadError> {
+    let capacity = usize::try_from(length.unwrap_or(0).min(keep)).unwrap_or(0);
+    let mut multipart = multer::Multipart::new(stream, boundary);
+    let mut found: Option<FilePart> = None;
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(e) => return Err(UploadError::Malformed(e.to_string())),
+        };
+        let is_file = found.is_none() && field.name() == Some("file");
+        let mut part = FilePart {
+            filename: field.file_name().map(str::to_owned),
+            content_type: field.content_type().map(|m| m.essence_str().to_ascii_lowercase()),
+            size: 0,
+            bytes: Some(if is_file { Vec::with_capacity(capacity) } else { Vec::new() }),
+        };
+        let mut field = field;
+        loop {
+            match field.chunk().await {
+                Ok(Some(chunk)) => {
+                    if !is_file {
+                        continue;
+                    }
+                    part.size += chunk.len() as u64;
+                    if part.size > keep {
+                        part.bytes = None;
+                    } else if let Some(bytes) = part.bytes.as_mut() {
+                        bytes.extend_from_slice(&chunk);
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => return Err(UploadError::Malformed(e.to_string())),
+            }
+        }
+        if is_file {
+            found = Some(part);
+        }
+    }
+    found.ok_or(UploadError::MissingFile)
+}
+
+/// The HTTP answer for a [`Reply`].
+fn into_response(reply: Reply) -> Response {
+    let mut length = None;
+    let body = match reply.body {
+        ReplyBody::Bytes(b) => AxumBody::from(b),
+        ReplyBody::Static(b) => AxumBody::from(Bytes::from_static(b)),
+        ReplyBody::Shared(b) => AxumBody::from(Bytes::from_owner(SharedBytes(b))),
+        ReplyBody::Output { job_id, len } => {
+            length = Some(len);
+            AxumBody::from_stream(Generated { reader: OutputReader::new(&job_id, len), left: len })
+        }
+    };
+    let mut response = Response::new(body);
+    *response.status_mut() =
+        http::StatusCode::from_u16(reply.status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+    let headers = response.headers_mut();
+    for (k, v) in reply.headers {
+        if let (Ok(name), Ok(value)) = (http::HeaderName::try_from(k), http::HeaderValue::try_from(v)) {
+            headers.append(name, value);
+        }
+    }
+    headers.insert(http::header::SERVER, http::HeaderValue::from_static("removebgvideo-simulator"));
+    if let Some(len) = length {
+        // A streamed output still says its length, as a storage link does.
+        headers.insert(http::header::CONTENT_LENGTH, http::HeaderValue::from(len));
+    }
+    response
+}
+
+/// A generated output, streamed in chunks.
+struct Generated {
+    reader: OutputReader,
+    left: usize,
+}
+
+impl Stream for Generated {
+    type Item = Result<Bytes, std::io::Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        use std::io::Read;
+        if self.left == 0 {
+            return Poll::Ready(None);
+        }
+        let mut chunk = vec![0; self.left.min(64 * 1024)];
+        let n = match self.reader.read(&mut chunk) {
+            Ok(n) => n,
+            Err(e) => return Poll::Ready(Some(Err(e))),
+        };
+        chunk.truncate(n);
+        self.left = self.left.saturating_sub(n.max(1));
+        Poll::Ready(Some(Ok(Bytes::from(chunk))))
+    }
+}
+
+/// Shared bytes as a slice, for a response body.
 struct SharedBytes(Arc<Vec<u8>>);
 
 impl AsRef<[u8]> for SharedBytes {

@@ -10,6 +10,7 @@ use serde_json::{json, Map, Value};
 use super::builder::ProcessingTime;
 use super::faults::FaultRule;
 use super::record::RecordedRequest;
+use super::uploads::Uploads;
 use super::webhooks::{Outgoing, PendingDelivery, WebhookDelivery};
 use crate::timestamp::format_iso8601;
 
@@ -230,14 +231,6 @@ impl UsageEvent {
     }
 }
 
-/// An accepted upload, kept so that its `video_url` serves it.
-#[derive(Debug, Clone)]
-pub(crate) struct Upload {
-    /// The bytes, `None` when the file was larger than the simulator keeps.
-    pub(crate) bytes: Option<std::sync::Arc<Vec<u8>>>,
-    pub(crate) content_type: String,
-}
-
 /// `sha`-free deterministic fingerprint: `fp_` + 16 hex digits of FNV-1a 64.
 pub(crate) fn fingerprint(key: &str) -> String {
     format!("fp_{:016x}", fnv1a(key.as_bytes()))
@@ -262,16 +255,26 @@ pub(crate) struct State {
     pub(crate) active: Vec<usize>,
     pub(crate) keys: Vec<ApiKey>,
     pub(crate) events: Vec<UsageEvent>,
-    pub(crate) uploads: Vec<Upload>,
-    pub(crate) requests: Vec<RecordedRequest>,
+    pub(crate) uploads: Uploads,
+    /// The request log, oldest first, within its bounds.
+    pub(crate) requests: VecDeque<RecordedRequest>,
+    /// The body bytes the request log holds.
+    pub(crate) request_bytes: usize,
     pub(crate) faults: Vec<FaultRule>,
-    pub(crate) deliveries: Vec<WebhookDelivery>,
+    /// The delivery log, oldest first, within its bound.
+    pub(crate) deliveries: VecDeque<WebhookDelivery>,
     pub(crate) next_delivery: u64,
-    /// Deliveries waiting to be made (first attempts and retries), in order.
+    /// Deliveries waiting to be made (first attempts and retries), in the order their events
+    /// happened: a retry keeps its place, ahead of the same receiver's later events.
     pub(crate) outbox: VecDeque<Outgoing>,
+    /// Receivers with a delivery in flight: each gets one at a time, in order.
+    pub(crate) busy: std::collections::HashSet<String>,
     /// Deliveries taken from the outbox and not yet recorded.
     pub(crate) in_flight: usize,
 }
+
+/// The most body bytes the request log holds, whatever its entry bound.
+const REQUEST_LOG_BYTES: usize = 64 * 1024 * 1024;
 
 /// A job the balance does not cover: what it costs and what is left.
 #[derive(Debug, Clone, Copy)]
@@ -290,6 +293,62 @@ impl Shortfall {
 }
 
 impl State {
+    /// Adds a request to the log, dropping the oldest past `entries` or the byte bound.
+    pub(crate) fn log_request(&mut self, request: RecordedRequest, entries: usize) {
+        self.request_bytes += request.body.len();
+        self.requests.push_back(request);
+        while self.requests.len() > entries || (self.request_bytes > REQUEST_LOG_BYTES && self.requests.len() > 1) {
+            let Some(old) = self.requests.pop_front() else { break };
+            self.request_bytes -= old.body.len();
+        }
+    }
+
+    /// Adds a delivery attempt to the log, dropping the oldest past `entries`.
+    pub(crate) fn log_delivery(&mut self, delivery: WebhookDelivery, entries: usize) {
+        self.deliveries.push_back(delivery);
+        while self.deliveries.len() > entries {
+            self.deliveries.pop_front();
+        }
+    }
+
+    /// Takes the deliveries that can go now: due, first in their receiver's queue, and to a
+    /// receiver with nothing in flight. Their receivers are marked busy.
+    pub(crate) fn take_ready(&mut self, now: Instant) -> Vec<Outgoing> {
+        let mut blocked = self.busy.clone();
+        let mut ready = Vec::new();
+        let mut kept = VecDeque::with_capacity(self.outbox.len());
+        while let Some(o) = self.outbox.pop_front() {
+            if !blocked.contains(&o.delivery.url) && o.is_due(now) {
+                blocked.insert(o.delivery.url.clone());
+                self.busy.insert(o.delivery.url.clone());
+                ready.push(o);
+            } else {
+                blocked.insert(o.delivery.url.clone());
+                kept.push_back(o);
+            }
+        }
+        self.outbox = kept;
+        ready
+    }
+
+    /// Whether some delivery can go now (see [`State::take_ready`]).
+    pub(crate) fn has_ready(&self, now: Instant) -> bool {
+        let mut blocked = self.busy.clone();
+        for o in &self.outbox {
+            if !blocked.contains(&o.delivery.url) && o.is_due(now) {
+                return true;
+            }
+            blocked.insert(o.delivery.url.clone());
+        }
+        false
+    }
+
+    /// Puts a retry back in its place (by sequence number) in the outbox.
+    pub(crate) fn requeue(&mut self, o: Outgoing) {
+        let at = self.outbox.iter().position(|later| later.seq > o.seq).unwrap_or(self.outbox.len());
+        self.outbox.insert(at, o);
+    }
+
     /// The job `id` if it exists; ids are `job_{n}`, so no search is needed.
     pub(crate) fn job_index(&self, id: &str) -> Option<usize> {
         let n: usize = id.strip_prefix("job_")?.parse().ok()?;
@@ -304,7 +363,15 @@ impl State {
 
     /// The fingerprint of an enabled key.
     pub(crate) fn tenant(&self, key: &str) -> Option<String> {
-        self.keys.iter().find(|k| k.enabled && k.key == key).map(|k| k.fingerprint.clone())
+        use subtle::ConstantTimeEq;
+        // Every key is compared, each in constant time: the answer's timing tells nothing.
+        let mut found = None;
+        for k in &self.keys {
+            if bool::from(k.key.as_bytes().ct_eq(key.as_bytes())) && k.enabled {
+                found = Some(k.fingerprint.clone());
+            }
+        }
+        found
     }
 
     fn key_mut(&mut self, owner: &str) -> Option<&mut ApiKey> {
@@ -487,9 +554,10 @@ impl State {
             event,
             job_id: job.id.clone(),
             delivery_id: format!("whd_{}_{:08x}", self.next_delivery, fastrand::u32(..)),
-            body: serde_json::to_vec(&body).unwrap_or_default(),
+            body: std::sync::Arc::new(serde_json::to_vec(&body).unwrap_or_default()),
         };
-        self.outbox.push_back(Outgoing { delivery, due: None, attempt: 1 });
+        let seq = self.next_delivery;
+        self.outbox.push_back(Outgoing { delivery, due: None, attempt: 1, seq, first_at: None });
     }
 
     /// Records how a delivery went in its job's `webhook_events`.
@@ -505,18 +573,51 @@ impl State {
         self.active.iter().filter_map(|&i| self.jobs[i].finish_at()).min()
     }
 
-    /// The usage summary of tenant `owner` over the last `days` days, in the docs' shape.
+    /// The usage summary of tenant `owner` over the last `days` days, in the docs' shape,
+    /// with a `daily` breakdown (one row per UTC day, oldest first, today last).
     pub(crate) fn usage_summary(&self, owner: &str, days: u64) -> Value {
-        let since = now_secs().saturating_sub(days.saturating_mul(86_400));
-        let recent = || self.events.iter().filter(move |e| e.owner == owner && e.created_at >= since);
-        let count = |kind: &str| recent().filter(|e| e.kind == kind).count();
-        let credits: f64 = recent().map(|e| e.credits).sum();
+        let now = now_secs();
+        let today = now / 86_400;
+        let first_day = (today + 1).saturating_sub(days);
+        let since = first_day * 86_400;
+        let slots = usize::try_from(today + 1 - first_day).unwrap_or(0);
+        // Per day: jobs created, completed, failed, credits used.
+        let mut daily = vec![(0u64, 0u64, 0u64, 0.0f64); slots];
+        for e in self.events.iter().filter(|e| e.owner == owner && e.created_at >= since) {
+            let Some(row) = usize::try_from(e.created_at / 86_400 - first_day).ok().and_then(|i| daily.get_mut(i))
+            else {
+                continue;
+            };
+            match e.kind {
+                "job.created" => row.0 += 1,
+                "job.completed" => row.1 += 1,
+                "job.failed" => row.2 += 1,
+                _ => {}
+            }
+            row.3 += e.credits;
+        }
+        let total = |pick: fn(&(u64, u64, u64, f64)) -> u64| daily.iter().map(pick).sum::<u64>();
+        let rows: Vec<Value> = daily
+            .iter()
+            .enumerate()
+            .map(|(i, row)| {
+                let day = UNIX_EPOCH + Duration::from_secs((first_day + i as u64) * 86_400);
+                json!({
+                    "date": format_iso8601(day).get(..10).unwrap_or_default(),
+                    "total_jobs": row.0,
+                    "completed_jobs": row.1,
+                    "failed_jobs": row.2,
+                    "credits_used": row.3,
+                })
+            })
+            .collect();
         json!({
             "days": days,
-            "total_jobs": count("job.created"),
-            "completed_jobs": count("job.completed"),
-            "failed_jobs": count("job.failed"),
-            "credits_used": credits,
+            "total_jobs": total(|r| r.0),
+            "completed_jobs": total(|r| r.1),
+            "failed_jobs": total(|r| r.2),
+            "credits_used": daily.iter().map(|r| r.3).sum::<f64>(),
+            "daily": rows,
         })
     }
 }
@@ -540,8 +641,9 @@ pub(crate) fn pricing() -> Value {
         "model_pricing_credits_per_minute": models,
         "price_per_second_cents": 1.0,
         "packages": [
-            {"id": "starter", "credits": 1000, "price_cents": 1000},
-            {"id": "pro", "credits": 6000, "price_cents": 5000},
+            {"id": "starter", "name": "Starter", "credits": 1000, "price_cents": 1000},
+            {"id": "pro", "name": "Pro", "credits": 6000, "price_cents": 5000},
+            {"id": "business", "name": "Business", "credits": 30000, "price_cents": 20000},
         ],
     })
 }

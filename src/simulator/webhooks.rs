@@ -1,5 +1,7 @@
 //! Webhook deliveries: signing, the loopback-only guard, the delivery log, retries with backoff,
-//! and the background thread that moves jobs with the clock and makes the deliveries.
+//! and the background thread that moves jobs with the clock and hands due deliveries to the
+//! simulator's runtime: one at a time per receiver (so each sees its events in order), many
+//! receivers at once.
 
 use std::net::{IpAddr, Ipv6Addr};
 use std::sync::Arc;
@@ -10,11 +12,24 @@ use super::Shared;
 use crate::timestamp::format_iso8601;
 use crate::webhook::{HEADER_DELIVERY_ID, HEADER_EVENT, HEADER_SIGNATURE, HEADER_TIMESTAMP};
 
-/// How long one delivery may take.
+/// How long one delivery may take, connection included.
 const DELIVERY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// The wait before the first retry; each later one doubles it.
+/// How long connecting to a receiver may take: a receiver on loopback that is down refuses at
+/// once; one that does not accept is given up quickly.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// The most bytes read of a receiver's answer.
+const MAX_ANSWER: usize = 64 * 1024;
+
+/// Deliveries made at once, to different receivers.
+const POOL: usize = 16;
+
+/// The wait before the first retry; each later one doubles it, up to [`MAX_BACKOFF`].
 const FIRST_RETRY: Duration = Duration::from_secs(1);
+
+/// The longest wait between two tries of a delivery.
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 /// How long the background thread waits with nothing due on a real clock: a bound, so that a
 /// clock whose pace the simulator cannot see (a paused tokio clock) is still looked at.
@@ -55,7 +70,7 @@ pub(crate) struct PendingDelivery {
     pub(crate) event: &'static str,
     pub(crate) job_id: String,
     pub(crate) delivery_id: String,
-    pub(crate) body: Vec<u8>,
+    pub(crate) body: Arc<Vec<u8>>,
 }
 
 /// A delivery in the outbox: due at once (`None`) or at an instant of the simulator's clock.
@@ -64,6 +79,10 @@ pub(crate) struct Outgoing {
     pub(crate) delivery: PendingDelivery,
     pub(crate) due: Option<Instant>,
     pub(crate) attempt: u32,
+    /// The order its event happened in: a retry keeps it.
+    pub(crate) seq: u64,
+    /// When its first attempt was made, on the simulator's clock.
+    pub(crate) first_at: Option<Instant>,
 }
 
 impl Outgoing {
@@ -72,15 +91,22 @@ impl Outgoing {
     }
 }
 
+/// The webhook client: short timeouts, no proxy, no redirects.
+pub(crate) fn client() -> Option<reqwest::Client> {
+    reqwest::Client::builder()
+        .timeout(DELIVERY_TIMEOUT)
+        .connect_timeout(CONNECT_TIMEOUT)
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .ok()
+}
+
 /// The background thread: moves jobs as the clock passes (a real clock; a manual one moves them
-/// itself, through [`Shared::tick`]) and makes every due delivery, in order, retrying a failed
-/// one later under the same delivery id.
-///
-/// Deliveries run on async reqwest driven by a current-thread runtime owned by this thread: no
-/// runtime object ever reaches a caller's thread, so a simulator started, used and dropped
-/// inside `#[tokio::test]` never meets tokio's "cannot drop a runtime in an async context".
+/// itself, through [`Shared::tick`]) and hands every delivery that can go to the runtime,
+/// where each is made, recorded and (on failure) queued again under the same delivery id.
 pub(crate) fn run(shared: &Arc<Shared>) {
-    let sender = Sender::new();
+    let pool = Arc::new(tokio::sync::Semaphore::new(POOL));
     let mut st = lock(&shared.state);
     loop {
         if shared.stopping() {
@@ -88,41 +114,20 @@ pub(crate) fn run(shared: &Arc<Shared>) {
         }
         let now = shared.clock.now();
         st.advance(now, &shared.config.pacing, &shared.base_url);
-        let mut due = Vec::new();
-        let mut kept = std::collections::VecDeque::with_capacity(st.outbox.len());
-        while let Some(o) = st.outbox.pop_front() {
-            if o.is_due(now) {
-                due.push(o);
-            } else {
-                kept.push_back(o);
-            }
-        }
-        st.outbox = kept;
-        if !due.is_empty() {
-            st.in_flight += due.len();
-            drop(st);
-            for o in due {
-                let record = deliver(shared, sender.as_ref(), &o);
-                let delivered = record.outcome.as_ref().is_ok_and(|status| (200..300).contains(status));
-                let refused = matches!(&record.outcome, Err(why) if why == REFUSED);
-                let retry = !delivered && !refused && o.attempt <= shared.config.webhook_retries;
-                let mut st = lock(&shared.state);
-                st.record_delivery(&o.delivery.job_id, o.delivery.event, delivered);
-                st.deliveries.push(record);
-                if retry {
-                    let backoff = FIRST_RETRY.saturating_mul(1 << (o.attempt - 1).min(16));
-                    let at = crate::clock::deadline(shared.clock.now(), backoff);
-                    st.outbox.push_back(Outgoing { delivery: o.delivery, due: Some(at), attempt: o.attempt + 1 });
-                }
-                st.in_flight -= 1;
-                shared.done.notify_all();
-            }
-            st = lock(&shared.state);
-            continue;
+        let ready = st.take_ready(now);
+        st.in_flight += ready.len();
+        for o in ready {
+            let (shared, pool) = (Arc::clone(shared), Arc::clone(&pool));
+            shared.runtime.clone().spawn(async move {
+                let _permit = pool.acquire().await;
+                let record = deliver(&shared, &o).await;
+                finish(&shared, o, record);
+            });
         }
         shared.done.notify_all();
         st = if shared.manual_clock {
-            // The clock wakes this thread when it moves (`Shared::tick`); nothing else is due.
+            // The clock wakes this thread when it moves (`Shared::tick`), and so does every
+            // delivery made and every event queued.
             shared.changed.wait(st).unwrap_or_else(std::sync::PoisonError::into_inner)
         } else {
             let next = [st.next_finish(), st.outbox.iter().filter_map(|o| o.due).min()].into_iter().flatten().min();
@@ -134,8 +139,33 @@ pub(crate) fn run(shared: &Arc<Shared>) {
     }
 }
 
-/// The one place a delivery is signed.
-fn deliver(shared: &Shared, sender: Option<&Sender>, o: &Outgoing) -> WebhookDelivery {
+/// Records an attempt, and queues the next one when it failed and the schedule allows.
+fn finish(shared: &Shared, mut o: Outgoing, record: WebhookDelivery) {
+    let delivered = record.outcome.as_ref().is_ok_and(|status| (200..300).contains(status));
+    let refused = matches!(&record.outcome, Err(why) if why == REFUSED);
+    let now = shared.clock.now();
+    let first = *o.first_at.get_or_insert(now);
+    let backoff = FIRST_RETRY.saturating_mul(1 << (o.attempt - 1).min(16)).min(MAX_BACKOFF);
+    let at = crate::clock::deadline(now, backoff);
+    let young = at.saturating_duration_since(first) <= shared.config.webhook_max_age;
+    let retry = !delivered && !refused && o.attempt <= shared.config.webhook_retries && young;
+    let mut st = lock(&shared.state);
+    st.record_delivery(&o.delivery.job_id, o.delivery.event, delivered);
+    st.log_delivery(record, shared.config.bounds.delivery_log);
+    st.busy.remove(&o.delivery.url);
+    if retry {
+        o.due = Some(at);
+        o.attempt += 1;
+        st.requeue(o);
+    }
+    st.in_flight -= 1;
+    drop(st);
+    shared.changed.notify_all();
+    shared.done.notify_all();
+}
+
+/// The one place a delivery is signed and made.
+async fn deliver(shared: &Shared, o: &Outgoing) -> WebhookDelivery {
     let p = &o.delivery;
     let timestamp = format_iso8601(SystemTime::now());
     let signature = shared
@@ -146,9 +176,9 @@ fn deliver(shared: &Shared, sender: Option<&Sender>, o: &Outgoing) -> WebhookDel
     let outcome = if !is_loopback_url(&p.url) {
         Err(REFUSED.to_owned())
     } else {
-        match sender {
+        match &shared.webhook_client {
             None => Err("webhook client could not be built".to_owned()),
-            Some(sender) => sender.post(p, &timestamp, signature.as_deref()),
+            Some(client) => post(client, p, &timestamp, signature.as_deref()).await,
         }
     };
     WebhookDelivery {
@@ -157,52 +187,40 @@ fn deliver(shared: &Shared, sender: Option<&Sender>, o: &Outgoing) -> WebhookDel
         delivery_id: p.delivery_id.clone(),
         attempt: o.attempt,
         timestamp,
-        body: p.body.clone(),
+        body: p.body.to_vec(),
         signature,
         outcome,
     }
 }
 
-/// An async client and the current-thread runtime that drives it.
-struct Sender {
-    runtime: tokio::runtime::Runtime,
-    client: reqwest::Client,
-}
-
-impl Sender {
-    /// Short timeouts, no proxy, no redirects.
-    fn new() -> Option<Sender> {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
-        let client = reqwest::Client::builder()
-            .timeout(DELIVERY_TIMEOUT)
-            .connect_timeout(DELIVERY_TIMEOUT)
-            .no_proxy()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .ok()?;
-        Some(Sender { runtime, client })
+/// Posts one delivery and reads at most [`MAX_ANSWER`] bytes of the answer.
+async fn post(
+    client: &reqwest::Client,
+    p: &PendingDelivery,
+    timestamp: &str,
+    signature: Option<&str>,
+) -> Result<u16, String> {
+    let mut request = client
+        .post(&p.url)
+        .header("Content-Type", "application/json")
+        .header(HEADER_EVENT, p.event)
+        .header(HEADER_DELIVERY_ID, &p.delivery_id)
+        .header(HEADER_TIMESTAMP, timestamp);
+    if let Some(signature) = signature {
+        request = request.header(HEADER_SIGNATURE, signature);
     }
-
-    fn post(&self, p: &PendingDelivery, timestamp: &str, signature: Option<&str>) -> Result<u16, String> {
-        let mut request = self
-            .client
-            .post(&p.url)
-            .header("Content-Type", "application/json")
-            .header(HEADER_EVENT, p.event)
-            .header(HEADER_DELIVERY_ID, &p.delivery_id)
-            .header(HEADER_TIMESTAMP, timestamp);
-        if let Some(signature) = signature {
-            request = request.header(HEADER_SIGNATURE, signature);
+    let mut answer = request.body(p.body.to_vec()).send().await.map_err(|e| format!("delivery failed: {e}"))?;
+    let status = answer.status().as_u16();
+    // Read (a bounded part of) the answer so a short one finishes the exchange cleanly; its
+    // content does not matter.
+    let mut read = 0;
+    while read < MAX_ANSWER {
+        match answer.chunk().await {
+            Ok(Some(chunk)) => read += chunk.len(),
+            Ok(None) | Err(_) => break,
         }
-        let request = request.body(p.body.clone());
-        self.runtime.block_on(async move {
-            let answer = request.send().await.map_err(|e| format!("delivery failed: {e}"))?;
-            let status = answer.status().as_u16();
-            // Read the body so the connection finishes cleanly; its content does not matter.
-            let _ = answer.bytes().await;
-            Ok(status)
-        })
     }
+    Ok(status)
 }
 
 /// Whether `url` is an `http(s)` URL whose host is 127.0.0.0/8, `localhost` or `[::1]`.

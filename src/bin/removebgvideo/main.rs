@@ -64,7 +64,7 @@ enum Command {
     /// Send a signed test delivery, or verify one.
     #[command(subcommand)]
     Webhook(webhook::Command),
-    /// Serve the built-in API simulator on 127.0.0.1 until Ctrl-C or the end of standard input.
+    /// Serve the built-in API simulator on 127.0.0.1 until Ctrl-C or SIGTERM.
     Simulator(simulator::Args),
     /// Draw a transparent output on a colour, an image or a video with the system's ffmpeg,
     /// locally, spending no credits.

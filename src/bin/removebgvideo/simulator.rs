@@ -14,11 +14,10 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn main(args: &Args) -> Result<u8, Failure> {
-    let simulator = args
-        .flags
-        .builder()
-        .start()
-        .map_err(|e| Failure(format!("could not start the simulator on 127.0.0.1: {e}"), 1))?;
-    flags::serve_until_input_ends(simulator);
+    let simulator = args.flags.builder().start().map_err(|e| match e.kind() {
+        std::io::ErrorKind::InvalidInput => Failure::usage(e.to_string()),
+        _ => Failure(format!("could not start the simulator on 127.0.0.1: {e}"), 1),
+    })?;
+    flags::serve(simulator, &args.flags).map_err(|message| Failure(message, 1))?;
     Ok(0)
 }

@@ -96,38 +96,59 @@ fn accepted(id: &str, status: JobStatus, message: &str) -> Reply {
     }))
 }
 
+/// `POST /api/process`: the legacy create-and-start, needing no key (the job belongs to the
+/// key sent, else to the simulator's configured key). The answer names the job `job_id` too.
+pub(super) fn legacy_process(ctx: &Ctx, body: &[u8]) -> Reply {
+    match create_for(ctx, body, ctx.legacy_owner()) {
+        Ok((id, status, message)) => Reply::ok(&json!({
+            "success": true,
+            "id": id,
+            "job_id": id,
+            "status": status.as_str(),
+            "message": message,
+        })),
+        Err(refused) => refused,
+    }
+}
+
 fn out_of_credits(ctx: &Ctx, shortfall: Shortfall) -> Reply {
     ctx.error(402, "insufficient_credits", &shortfall.message())
 }
 
 /// `POST /v1/jobs`.
 pub(super) fn create(ctx: &Ctx, body: &[u8]) -> Reply {
-    let obj = match json_object(ctx, body, false) {
-        Ok(o) => o,
-        Err(r) => return r,
-    };
+    match create_for(ctx, body, ctx.owner()) {
+        Ok((id, status, message)) => accepted(&id, status, message),
+        Err(refused) => refused,
+    }
+}
+
+/// Creates (and, unless `auto_start` is false, starts) a job for tenant `owner`: its id, its
+/// status and the answer's message.
+fn create_for(ctx: &Ctx, body: &[u8], owner: String) -> Result<(String, JobStatus, &'static str), Reply> {
+    let obj = json_object(ctx, body, false)?;
     let video_url = match obj.get("video_url") {
         Some(Value::String(s)) if !s.trim().is_empty() => s.clone(),
-        _ => return ctx.bad_request("video_url is required and must be a non-empty string"),
+        _ => return Err(ctx.bad_request("video_url is required and must be a non-empty string")),
     };
-    let s = match settings(ctx, &obj) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+    let s = settings(ctx, &obj)?;
     let metadata = match obj.get("metadata") {
         None | Some(Value::Null) => None,
         Some(m @ Value::Object(_)) => Some(m.clone()),
-        Some(_) => return ctx.bad_request("metadata must be a JSON object"),
+        Some(_) => return Err(ctx.bad_request("metadata must be a JSON object")),
     };
     let auto_start = match obj.get("auto_start") {
         None | Some(Value::Null) => true,
         Some(Value::Bool(b)) => *b,
-        Some(_) => return ctx.bad_request("auto_start must be a boolean"),
+        Some(_) => return Err(ctx.bad_request("auto_start must be a boolean")),
     };
     let shared = ctx.shared;
+    // An upload to this simulator is charged for its own length; any other URL for the
+    // configured one.
+    let duration = super::uploads::uploaded_length(ctx, &video_url).unwrap_or(shared.config.job_duration);
     let job = Job {
         id: String::new(),
-        owner: ctx.owner(),
+        owner,
         queued_at: None,
         started_at: None,
         processing: std::time::Duration::ZERO,
@@ -149,7 +170,7 @@ pub(super) fn create(ctx: &Ctx, body: &[u8]) -> Reply {
         webhook_events: Map::new(),
         metadata,
         created_at: SystemTime::now(),
-        duration: shared.config.job_duration,
+        duration,
         billing_status: NOT_CHARGED,
         charged: 0.0,
         output_url: None,
@@ -159,7 +180,7 @@ pub(super) fn create(ctx: &Ctx, body: &[u8]) -> Reply {
         let (mut st, now) = shared.now_state();
         if auto_start {
             if let Err(shortfall) = st.afford(&job) {
-                return out_of_credits(ctx, shortfall);
+                return Err(out_of_credits(ctx, shortfall));
             }
         }
         let idx = st.add_job(job);
@@ -175,7 +196,7 @@ pub(super) fn create(ctx: &Ctx, body: &[u8]) -> Reply {
     } else {
         "job created as a draft; start it with POST /v1/jobs/{id}/start"
     };
-    accepted(&id, status, message)
+    Ok((id, status, message))
 }
 
 /// `POST /v1/jobs/{id}/start`.
@@ -197,11 +218,10 @@ pub(super) fn start(ctx: &Ctx, id: &str, body: &[u8]) -> Reply {
         };
         let current = &st.jobs[idx];
         if current.status != JobStatus::Created {
-            return ctx.error(
-                409,
-                "invalid_state",
-                &format!("job {id} is {}; only created (draft) jobs can be started", current.status.as_str()),
-            );
+            return ctx.bad_request(&format!(
+                "Job {id} is {}; only created (draft) jobs can be started",
+                current.status.as_str()
+            ));
         }
         let mut job = current.clone();
         // The background object replaces the flat fields, and the other way round.
@@ -258,7 +278,8 @@ pub(super) fn get(ctx: &Ctx, id: &str) -> Reply {
 
 /// `GET /v1/jobs?limit=&offset=&status=`: newest first; does not advance jobs.
 pub(super) fn list(ctx: &Ctx) -> Reply {
-    let limit = match int_param(ctx, "limit", 20, 1..=100) {
+    // No maximum, as documented; the work stays bounded by the jobs there are.
+    let limit = match int_param(ctx, "limit", 20, 1..=u64::MAX) {
         Ok(n) => n,
         Err(r) => return r,
     };
@@ -269,21 +290,17 @@ pub(super) fn list(ctx: &Ctx) -> Reply {
     let status = ctx.param("status").filter(|s| !s.is_empty());
     let owner = ctx.owner();
     let (st, _) = ctx.shared.now_state();
-    let matching: Vec<&Job> = st
-        .jobs
-        .iter()
-        .rev()
-        .filter(|j| j.owner == owner && status.as_deref().is_none_or(|s| j.status.as_str() == s))
-        .collect();
-    let items: Vec<Value> = matching
-        .iter()
+    let matching = || {
+        st.jobs.iter().rev().filter(|j| j.owner == owner && status.as_deref().is_none_or(|s| j.status.as_str() == s))
+    };
+    let items: Vec<Value> = matching()
         .skip(usize::try_from(offset).unwrap_or(usize::MAX))
-        .take(usize::try_from(limit).unwrap_or(100))
-        .map(|j| j.to_json())
+        .take(usize::try_from(limit).unwrap_or(usize::MAX))
+        .map(Job::to_json)
         .collect();
     let answer = json!({
         "items": items,
-        "total": matching.len(),
+        "total": matching().count(),
         "limit": limit,
         "offset": offset,
     });

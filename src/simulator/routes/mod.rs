@@ -10,9 +10,11 @@ mod uploads;
 
 use serde_json::{Map, Value};
 
-use super::multipart::{FilePart, MultipartError};
+use subtle::ConstantTimeEq;
+
 use super::reply::Reply;
-use super::state::lock;
+use super::state::{fingerprint, lock};
+use super::uploads::{FilePart, UploadError};
 use super::Shared;
 
 /// Accepted `model` values.
@@ -33,9 +35,13 @@ pub(crate) enum Route {
     Pricing,
     Download(String),
     Output(String),
-    /// `/uploads/{n}/{name}`: an upload's `video_url`.
-    UploadedFile(String),
+    /// `/uploads/{id}/{token}/{name}`: an upload's `video_url`.
+    UploadedFile(String, String),
     Uploads,
+    /// `POST /api/upload`: the legacy upload, needing no key.
+    LegacyUpload,
+    /// `POST /api/process`: the legacy create-and-start, needing no key.
+    LegacyProcess,
     Jobs,
     Job(String),
     JobStart(String),
@@ -60,9 +66,13 @@ impl Route {
         match self {
             // The legacy `/api/*` routes need no key (`getting-started/authentication`); output
             // and upload URLs stand for storage links, which carry none.
-            Route::Health | Route::Pricing | Route::Download(_) | Route::Output(_) | Route::UploadedFile(_) => {
-                Auth::None
-            }
+            Route::Health
+            | Route::Pricing
+            | Route::Download(_)
+            | Route::LegacyUpload
+            | Route::LegacyProcess
+            | Route::Output(_)
+            | Route::UploadedFile(..) => Auth::None,
             Route::AdminConfig | Route::AdminKeys | Route::AdminKeysDisable | Route::AdminKeysEnable => Auth::Admin,
             _ => Auth::ApiKey,
         }
@@ -80,8 +90,10 @@ pub(crate) fn resolve(path: &str) -> Option<(Route, &'static [&'static str])> {
         ["health"] => (Route::Health, GET),
         ["api", "pricing"] => (Route::Pricing, GET),
         ["api", "download", j] => (Route::Download(id(j)?), GET),
+        ["api", "upload"] => (Route::LegacyUpload, POST),
+        ["api", "process"] => (Route::LegacyProcess, POST),
         ["outputs", f] => (Route::Output(id(f)?), GET),
-        ["uploads", n, _] => (Route::UploadedFile(id(n)?), GET),
+        ["uploads", n, token, _] => (Route::UploadedFile(id(n)?, id(token)?), GET),
         ["v1", "uploads"] => (Route::Uploads, POST),
         ["v1", "jobs"] => (Route::Jobs, BOTH),
         ["v1", "jobs", j] => (Route::Job(id(j)?), GET),
@@ -142,12 +154,20 @@ impl Ctx<'_> {
         self.tenant().unwrap_or_default()
     }
 
-    /// Whether the request carries the credential `route` needs.
+    /// The tenant a legacy `/api/*` request acts for: its key's when it sends a valid one,
+    /// else the account of the key the simulator was started with.
+    pub(crate) fn legacy_owner(&self) -> String {
+        self.tenant().unwrap_or_else(|| fingerprint(&self.shared.config.api_key))
+    }
+
+    /// Whether the request carries the credential `route` needs (compared in constant time).
     pub(crate) fn authorized(&self, route: &Route) -> bool {
         let cfg = &self.shared.config;
         match route.auth() {
             Auth::None => true,
-            Auth::Admin => self.header("X-Admin-Token") == Some(cfg.admin_token.as_str()),
+            Auth::Admin => self
+                .header("X-Admin-Token")
+                .is_some_and(|token| bool::from(token.as_bytes().ct_eq(cfg.admin_token.as_bytes()))),
             Auth::ApiKey => self.tenant().is_some(),
         }
     }
@@ -159,8 +179,10 @@ pub(crate) enum Body {
     Bytes(Vec<u8>),
     /// The body was longer than [`MAX_JSON_BODY`].
     TooLarge,
+    /// The body broke off, or broke HTTP (a bad chunk size).
+    Unreadable,
     /// The upload route's scan result.
-    Upload(Result<FilePart, MultipartError>),
+    Upload(Result<FilePart, UploadError>),
 }
 
 /// Answers a request: 404 / 405 / 401 / 413 checks, then the route's handler.
@@ -170,20 +192,24 @@ pub(crate) fn dispatch(ctx: &Ctx, resolved: Option<&(Route, &'static [&'static s
     };
     if !methods.contains(&ctx.method) {
         return ctx
-            .error(405, "method_not_allowed", &format!("method {} not allowed here", ctx.method))
+            .error(405, "invalid_request", &format!("Method {} not allowed here", ctx.method))
             .with_header("Allow", &methods.join(", "));
     }
     if !ctx.authorized(route) {
-        return match (route.auth(), ctx.header("X-Api-Key")) {
-            (Auth::Admin, _) => ctx.error(401, "unauthorized", "missing or invalid X-Admin-Token"),
-            (_, None) => ctx.error(401, "missing_api_key", "Missing API key: send it in X-Api-Key"),
-            (_, Some(_)) => ctx.error(401, "invalid_api_key", "Invalid API key: it is wrong or disabled"),
+        return match (route.auth(), ctx.header("X-Api-Key"), ctx.header("X-Admin-Token")) {
+            (Auth::Admin, _, None) => {
+                ctx.error(401, "missing_api_key", "Missing admin token: send it in X-Admin-Token")
+            }
+            (Auth::Admin, _, Some(_)) => ctx.error(401, "invalid_api_key", "Invalid admin token"),
+            (_, None, _) => ctx.error(401, "missing_api_key", "Missing API key: send it in X-Api-Key"),
+            (_, Some(_), _) => ctx.error(401, "invalid_api_key", "Invalid API key: it is wrong or disabled"),
         };
     }
     let bytes = match body {
         Body::TooLarge => {
-            return ctx.error(413, "payload_too_large", &format!("the body exceeds {MAX_JSON_BODY} bytes"))
+            return ctx.bad_request(&format!("Request body too large: a JSON body is at most {MAX_JSON_BODY} bytes"))
         }
+        Body::Unreadable => return ctx.bad_request(crate::simulator::uploads::UNREADABLE),
         Body::Upload(result) => return uploads::upload(ctx, result),
         Body::Bytes(b) => b,
     };
@@ -193,8 +219,9 @@ pub(crate) fn dispatch(ctx: &Ctx, resolved: Option<&(Route, &'static [&'static s
         Route::Pricing => misc::pricing(),
         Route::Download(id) => misc::download(ctx, id),
         Route::Output(file) => misc::output(ctx, file),
-        Route::UploadedFile(n) => uploads::serve(ctx, n),
-        Route::Uploads => uploads::upload(ctx, Err(MultipartError::NotMultipart)),
+        Route::UploadedFile(id, token) => uploads::serve(ctx, id, token),
+        Route::Uploads | Route::LegacyUpload => uploads::upload(ctx, Err(UploadError::NotMultipart)),
+        Route::LegacyProcess => jobs::legacy_process(ctx, &bytes),
         Route::Jobs if post => jobs::create(ctx, &bytes),
         Route::Jobs => jobs::list(ctx),
         Route::Job(id) => jobs::get(ctx, id),

@@ -1,16 +1,17 @@
-//! `POST /v1/uploads`: answers from the streaming scan the server already made, applying the
-//! documented limits (size, and the four accepted video types).
+//! `POST /v1/uploads` (and the legacy `POST /api/upload`): answers from the streaming scan the
+//! server already made, applying the documented limits (size, and the four accepted video
+//! types); and the uploads' `video_url`s.
 
 use serde_json::json;
 
 use super::Ctx;
-use crate::simulator::multipart::{FilePart, MultipartError};
 use crate::simulator::reply::Reply;
 use crate::simulator::reply::ReplyBody;
-use crate::simulator::state::{lock, Upload};
+use crate::simulator::state::lock;
+use crate::simulator::uploads::{random_hex, video_length, FilePart, Upload, UploadError};
 
-/// Answers an upload from its scan result.
-pub(super) fn upload(ctx: &Ctx, scanned: Result<FilePart, MultipartError>) -> Reply {
+/// Answers an upload (`POST /v1/uploads`, or the legacy `POST /api/upload`) from its scan.
+pub(super) fn upload(ctx: &Ctx, scanned: Result<FilePart, UploadError>) -> Reply {
     let part = match scanned {
         Ok(p) => p,
         Err(e) => return ctx.bad_request(&e.message()),
@@ -31,37 +32,47 @@ pub(super) fn upload(ctx: &Ctx, scanned: Result<FilePart, MultipartError>) -> Re
         .filter(|t| t != "application/octet-stream")
         .or_else(|| type_by_name(&filename).map(str::to_owned))
         .unwrap_or_else(|| "application/octet-stream".to_owned());
-    let n = {
-        let mut st = lock(&ctx.shared.state);
-        st.uploads.push(Upload { bytes: part.bytes.map(std::sync::Arc::new), content_type });
-        st.uploads.len()
-    };
-    let video_url = format!("{}/uploads/{n}/{}", ctx.shared.base_url, encode_segment(&filename));
+    let duration = part.bytes.as_deref().and_then(video_length);
+    // Ids and tokens are random: no upload's address can be derived from another's.
+    let id = format!("vid_{}", random_hex(8));
+    let token = random_hex(16);
+    let video_url = format!("{}/uploads/{id}/{token}/{}", ctx.shared.base_url, encode_segment(&filename));
+    let upload = Upload { token, bytes: part.bytes.map(std::sync::Arc::new), content_type, duration };
+    lock(&ctx.shared.state).uploads.add(id.clone(), upload, ctx.shared.config.bounds.upload_budget);
     Reply::ok(&json!({
         "success": true,
-        "video_id": format!("vid_{n}"),
+        "video_id": id,
         "video_url": video_url,
         "filename": filename,
         "size": part.size,
     }))
 }
 
-/// `GET /uploads/{n}/{name}`: the uploaded bytes, as a storage link serves them (no key).
-pub(super) fn serve(ctx: &Ctx, n: &str) -> Reply {
-    let upload = n.parse::<usize>().ok().and_then(|n| lock(&ctx.shared.state).uploads.get(n.checked_sub(1)?).cloned());
-    match upload {
-        Some(Upload { bytes: Some(bytes), content_type }) => Reply {
+/// `GET /uploads/{id}/{token}/{name}`: the uploaded bytes, as a storage link serves them: no
+/// key, but the upload's own token.
+pub(super) fn serve(ctx: &Ctx, id: &str, token: &str) -> Reply {
+    let found = lock(&ctx.shared.state).uploads.get(id, token).map(|u| (u.bytes.clone(), u.content_type.clone()));
+    match found {
+        Some((Some(bytes), content_type)) => Reply {
             status: 200,
             headers: vec![("Content-Type".to_owned(), content_type)],
             body: ReplyBody::Shared(bytes),
         },
-        Some(Upload { bytes: None, .. }) => ctx.not_found(&format!(
-            "upload {n} is larger than the {} bytes the simulator keeps, so it is not served [{}]",
-            ctx.shared.config.keep_uploads,
+        Some((None, _)) => ctx.not_found(&format!(
+            "upload {id} is no longer kept: uploads beyond the simulator's budget of {} bytes are dropped, oldest first [{}]",
+            ctx.shared.config.bounds.upload_budget,
             super::STRICTER
         )),
-        None => ctx.not_found(&format!("no upload {n}")),
+        None => ctx.not_found("no such upload"),
     }
+}
+
+/// The length of the uploaded video a `video_url` of this simulator names, when it was read.
+pub(super) fn uploaded_length(ctx: &Ctx, video_url: &str) -> Option<std::time::Duration> {
+    let rest = video_url.strip_prefix(&ctx.shared.base_url)?.strip_prefix("/uploads/")?;
+    let mut segments = rest.split('/');
+    let (id, token) = (segments.next()?, segments.next()?);
+    lock(&ctx.shared.state).uploads.get(id, token)?.duration
 }
 
 /// The media type a file name's extension stands for, among the accepted ones.

@@ -1,0 +1,393 @@
+//! The simulator as a server people run in CI (issue #26): bounded connections, logs and
+//! uploads; upload links that need their token; webhooks concurrent across receivers and in
+//! order for each; credentials that cannot be empty; the documented legacy routes, codes and
+//! shapes; HTTP framing left to hyper.
+//!
+//! No test sleeps: a `ManualClock` moves time, channels say when a receiver saw something, and
+//! a closed connection is seen as the end of its stream.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use removebgvideo::clock::ManualClock;
+use removebgvideo::simulator::{output_asset, Fault, FaultRule, Simulator};
+use reqwest::blocking::multipart;
+use serde_json::{json, Value};
+
+/// A guard against a hung test, never a timing assertion.
+const GUARD: Duration = Duration::from_secs(10);
+
+/// One client for the module (building one loads the TLS roots, which takes a while).
+fn http() -> &'static reqwest::blocking::Client {
+    static CLIENT: std::sync::OnceLock<reqwest::blocking::Client> = std::sync::OnceLock::new();
+    CLIENT.get_or_init(|| reqwest::blocking::Client::builder().no_proxy().build().expect("http client"))
+}
+
+fn address(sim: &Simulator) -> String {
+    sim.base_url().trim_start_matches("http://").to_owned()
+}
+
+fn call(sim: &Simulator, method: &str, path: &str, key: Option<&str>, body: Option<&Value>) -> (u16, Value) {
+    let mut request = http().request(method.parse().expect("method"), format!("{}{path}", sim.base_url()));
+    if let Some(key) = key {
+        request = request.header("X-Api-Key", key);
+    }
+    if let Some(body) = body {
+        request = request.json(body);
+    }
+    let answer = request.send().expect("send");
+    let status = answer.status().as_u16();
+    (status, answer.json().unwrap_or(Value::Null))
+}
+
+fn upload(sim: &Simulator, path: &str, key: Option<&str>, bytes: Vec<u8>, name: &str) -> (u16, Value) {
+    let part = multipart::Part::bytes(bytes).file_name(name.to_owned()).mime_str("video/mp4").expect("mime");
+    let mut request =
+        http().post(format!("{}{path}", sim.base_url())).multipart(multipart::Form::new().part("file", part));
+    if let Some(key) = key {
+        request = request.header("X-Api-Key", key);
+    }
+    let answer = request.send().expect("send");
+    let status = answer.status().as_u16();
+    (status, answer.json().unwrap_or(Value::Null))
+}
+
+fn fetch(url: &str) -> (u16, Vec<u8>) {
+    let answer = http().get(url).send().expect("send");
+    (answer.status().as_u16(), answer.bytes().expect("bytes").to_vec())
+}
+
+/// Sends raw bytes on a new connection and reads until the server closes it.
+fn raw(sim: &Simulator, request: &str) -> String {
+    let mut stream = TcpStream::connect(address(sim)).expect("connect");
+    stream.set_read_timeout(Some(GUARD)).expect("guard");
+    stream.write_all(request.as_bytes()).expect("write");
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+/// One answer read from a kept-alive connection: its status line.
+fn exchange(stream: &mut BufReader<TcpStream>, request: &str) -> String {
+    stream.get_mut().write_all(request.as_bytes()).expect("write");
+    let mut status = String::new();
+    stream.read_line(&mut status).expect("status");
+    let mut length = 0;
+    loop {
+        let mut line = String::new();
+        stream.read_line(&mut line).expect("header");
+        if line == "\r\n" {
+            break;
+        }
+        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+            length = v.trim().parse().expect("length");
+        }
+    }
+    let mut body = vec![0; length];
+    stream.read_exact(&mut body).expect("body");
+    status.trim().to_owned()
+}
+
+#[test]
+fn an_idle_connection_is_closed_after_the_idle_timeout() {
+    let sim = Simulator::builder().idle_timeout(Duration::from_millis(50)).start().expect("simulator");
+    let stream = TcpStream::connect(address(&sim)).expect("connect");
+    stream.set_read_timeout(Some(GUARD)).expect("guard");
+    let mut stream = BufReader::new(stream);
+    let get = format!("GET /health HTTP/1.1\r\nHost: {}\r\n\r\n", address(&sim));
+    assert_eq!(exchange(&mut stream, &get), "HTTP/1.1 200 OK");
+    // Kept alive, then idle: the server closes it (a hung read would fail on the guard).
+    let mut rest = Vec::new();
+    stream.read_to_end(&mut rest).expect("closed by the server, not timed out here");
+}
+
+#[test]
+fn a_connection_past_the_cap_is_answered_503_and_closed() {
+    let sim = Simulator::builder().max_connections(2).start().expect("simulator");
+    let get = format!("GET /health HTTP/1.1\r\nHost: {}\r\n\r\n", address(&sim));
+    // Two idle keep-alive connections hold both places.
+    let held: Vec<BufReader<TcpStream>> = (0..2)
+        .map(|_| {
+            let mut stream = BufReader::new(TcpStream::connect(address(&sim)).expect("connect"));
+            assert_eq!(exchange(&mut stream, &get), "HTTP/1.1 200 OK");
+            stream
+        })
+        .collect();
+    let refused = raw(&sim, &get);
+    assert!(refused.starts_with("HTTP/1.1 503"), "{refused}");
+    assert!(refused.contains("\"internal_error\""), "{refused}");
+    drop(held);
+}
+
+#[test]
+fn the_request_and_delivery_logs_keep_only_the_newest_entries() {
+    let sim = Simulator::builder().request_log(3).delivery_log(2).polls_to_complete(0).start().expect("simulator");
+    for n in 0..5 {
+        assert_eq!(call(&sim, "GET", &format!("/health?n={n}"), None, None).0, 200);
+    }
+    let kept: Vec<Option<String>> = sim.requests().iter().map(|r| r.query_param("n")).collect();
+    assert_eq!(kept, [Some("2".into()), Some("3".into()), Some("4".into())]);
+
+    // Deliveries to a host that is not loopback are refused (and logged) without any network.
+    for _ in 0..2 {
+        let body = json!({"video_url": "https://x/a.mp4", "webhook_url": "http://203.0.113.1/hook"});
+        assert_eq!(call(&sim, "POST", "/v1/jobs", Some(sim.api_key()), Some(&body)).0, 200);
+    }
+    sim.settle();
+    let deliveries = sim.webhook_deliveries();
+    let kept: Vec<(&str, &str)> = deliveries.iter().map(|d| (d.event.as_str(), &d.delivery_id[..6])).collect();
+    assert_eq!(kept, [("job.started", "whd_3_"), ("job.completed", "whd_4_")], "four made, the newest two kept");
+}
+
+#[test]
+fn uploads_beyond_the_budget_are_dropped_oldest_first() {
+    let sim = Simulator::builder().upload_budget(250).start().expect("simulator");
+    let urls: Vec<String> = (0..3u8)
+        .map(|n| {
+            let (status, answer) = upload(&sim, "/v1/uploads", Some(sim.api_key()), vec![n; 100], "a.mp4");
+            assert_eq!(status, 200, "{answer}");
+            answer["video_url"].as_str().expect("video_url").to_owned()
+        })
+        .collect();
+    assert_eq!(sim.upload_count(), 3);
+    assert_eq!(sim.upload_bytes_kept(), 200);
+    assert_eq!(fetch(&urls[0]).0, 404, "the oldest was dropped");
+    assert_eq!(fetch(&urls[1]), (200, vec![1; 100]));
+    assert_eq!(fetch(&urls[2]), (200, vec![2; 100]));
+
+    // A file larger than the whole budget is accepted and counted, never kept.
+    let (status, answer) = upload(&sim, "/v1/uploads", Some(sim.api_key()), vec![9; 300], "big.mp4");
+    assert_eq!((status, answer["size"].as_u64()), (200, Some(300)));
+    assert_eq!(fetch(answer["video_url"].as_str().expect("url")).0, 404);
+    assert_eq!(sim.upload_bytes_kept(), 200);
+}
+
+#[test]
+fn an_upload_is_served_only_with_its_token_and_ids_reveal_nothing() {
+    let sim = Simulator::start().expect("simulator");
+    let admin = sim.admin_client().expect("admin");
+    let other = admin.create_key(&removebgvideo::models::CreateKey::new("other")).expect("key");
+    let (_, mine) = upload(&sim, "/v1/uploads", Some(sim.api_key()), b"mine".to_vec(), "a.mp4");
+    let (_, theirs) = upload(&sim, "/v1/uploads", Some(other.api_key.expose()), b"theirs".to_vec(), "a.mp4");
+    let url = mine["video_url"].as_str().expect("url");
+    assert_eq!(fetch(url), (200, b"mine".to_vec()), "the link itself needs no key");
+
+    let (my_id, their_id) = (mine["video_id"].as_str().expect("id"), theirs["video_id"].as_str().expect("id"));
+    assert_ne!(my_id, their_id);
+    assert!(![my_id, their_id].contains(&"vid_1") && ![my_id, their_id].contains(&"vid_2"), "not sequential");
+    let token = url.rsplit('/').nth(1).expect("token");
+    let mut forged = token.to_owned();
+    forged.replace_range(..1, if token.starts_with('0') { "1" } else { "0" });
+    let base = sim.base_url();
+    for wrong in [
+        url.replace(token, &forged),
+        format!("{base}/uploads/{their_id}/{token}/a.mp4"),
+        format!("{base}/uploads/1/a.mp4"),
+        format!("{base}/uploads/{my_id}/a.mp4"),
+    ] {
+        assert_eq!(fetch(&wrong).0, 404, "{wrong}");
+    }
+}
+
+/// A webhook receiver on 127.0.0.1: answers the statuses of `script` in turn (then 200) and
+/// sends each event it receives on a channel.
+fn receiver(script: &[u16]) -> (String, mpsc::Receiver<String>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}/hook", listener.local_addr().expect("address"));
+    let (tx, rx) = mpsc::channel();
+    let mut script: Vec<u16> = script.iter().rev().copied().collect();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { return };
+            let mut reader = BufReader::new(stream);
+            let (mut length, mut event) = (0usize, String::new());
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                let (name, value) = line.split_once(':').unwrap_or((&line, ""));
+                match name.to_ascii_lowercase().as_str() {
+                    "content-length" => length = value.trim().parse().unwrap_or(0),
+                    "x-webhook-event" => event = value.trim().to_owned(),
+                    _ => {}
+                }
+            }
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            let status = script.pop().unwrap_or(200);
+            let _ = reader
+                .get_mut()
+                .write_all(format!("HTTP/1.1 {status} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").as_bytes());
+            if tx.send(event).is_err() {
+                return;
+            }
+        }
+    });
+    (url, rx)
+}
+
+#[test]
+fn a_receiver_that_never_answers_does_not_hold_up_another_receivers_events() {
+    let sim = Simulator::builder().polls_to_complete(0).start().expect("simulator");
+    // The dead receiver accepts, reads, and never answers.
+    let dead = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let dead_url = format!("http://{}/hook", dead.local_addr().expect("address"));
+    let (reached_tx, reached) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in dead.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let _ = stream.read(&mut [0; 1024]);
+            held.push(stream);
+            if reached_tx.send(()).is_err() {
+                return;
+            }
+        }
+    });
+    let (live_url, live) = receiver(&[]);
+
+    let body = json!({"video_url": "https://x/a.mp4", "webhook_url": dead_url});
+    assert_eq!(call(&sim, "POST", "/v1/jobs", Some(sim.api_key()), Some(&body)).0, 200);
+    reached.recv_timeout(GUARD).expect("the dead receiver's delivery is under way");
+
+    let body = json!({"video_url": "https://x/b.mp4", "webhook_url": live_url});
+    assert_eq!(call(&sim, "POST", "/v1/jobs", Some(sim.api_key()), Some(&body)).0, 200);
+    let first = live.recv_timeout(GUARD).expect("job.started");
+    let second = live.recv_timeout(GUARD).expect("job.completed");
+    assert_eq!([first.as_str(), second.as_str()], ["job.started", "job.completed"]);
+    // Meanwhile the dead receiver's first delivery is still waiting for its answer.
+    assert!(sim.webhook_deliveries().iter().all(|d| d.url == live_url), "{:?}", sim.webhook_deliveries());
+}
+
+#[test]
+fn a_receiver_down_for_a_minute_gets_every_event_in_order_with_the_defaults() {
+    let clock = ManualClock::new();
+    let sim = Simulator::builder().clock(clock.clone()).job_seconds(0.0).start().expect("simulator");
+    // Down: six refusals (at 0, 1, 3, 7, 15 and 31 s), up again by the try at 61 s.
+    let (url, seen) = receiver(&[503; 6]);
+    let body = json!({"video_url": "https://x/a.mp4", "webhook_url": url});
+    let (_, created) = call(&sim, "POST", "/v1/jobs", Some(sim.api_key()), Some(&body));
+    sim.settle();
+    for _ in 0..70 {
+        clock.advance(Duration::from_secs(1));
+        sim.settle();
+    }
+    let events: Vec<String> = seen.try_iter().collect();
+    let mut expected = vec!["job.started"; 7];
+    expected.push("job.completed");
+    assert_eq!(events, expected, "job.completed only after job.started got through");
+    let id = created["id"].as_str().expect("id");
+    let (_, job) = call(&sim, "GET", &format!("/v1/jobs/{id}"), Some(sim.api_key()), None);
+    assert_eq!(job["webhook_events"], json!({"job.started": "sent", "job.completed": "sent"}));
+}
+
+#[test]
+fn empty_credentials_are_refused_at_start() {
+    for builder in [Simulator::builder().api_key(""), Simulator::builder().admin_token("  ")] {
+        let error = builder.start().expect_err("an empty credential lets anyone in");
+        assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput);
+        assert!(error.to_string().contains("is empty"), "{error}");
+    }
+}
+
+#[test]
+fn the_legacy_upload_and_process_routes_work_without_a_key() {
+    let sim = Simulator::builder().credits(100.0).start().expect("simulator");
+    let (status, uploaded) = upload(&sim, "/api/upload", None, b"legacy".to_vec(), "old.mp4");
+    assert_eq!(status, 200, "{uploaded}");
+    assert_eq!((uploaded["success"].as_bool(), uploaded["size"].as_u64()), (Some(true), Some(6)));
+    let video_url = uploaded["video_url"].as_str().expect("video_url");
+    assert_eq!(fetch(video_url), (200, b"legacy".to_vec()));
+
+    let (status, processed) = call(&sim, "POST", "/api/process", None, Some(&json!({"video_url": video_url})));
+    assert_eq!(status, 200, "{processed}");
+    let id = processed["job_id"].as_str().expect("job_id");
+    assert_eq!((processed["id"].as_str(), processed["status"].as_str()), (Some(id), Some("processing")));
+    // The job is the configured account's: it sees it, and paid for it (10 s of `original`).
+    let (status, job) = call(&sim, "GET", &format!("/v1/jobs/{id}"), Some(sim.api_key()), None);
+    assert_eq!((status, job["video_url"].as_str()), (200, Some(video_url)));
+    assert_eq!(sim.credits_remaining(), 90.0);
+    assert_eq!(call(&sim, "POST", "/api/process", None, Some(&json!({}))).0, 400);
+}
+
+#[test]
+fn a_job_on_an_uploaded_video_lasts_and_costs_what_the_video_lasts() {
+    let sim = Simulator::builder().credits(100.0).start().expect("simulator");
+    let clip = output_asset("mp4").expect("a real mp4").to_vec();
+    let (_, uploaded) = upload(&sim, "/v1/uploads", Some(sim.api_key()), clip, "clip.mp4");
+    let video_url = uploaded["video_url"].as_str().expect("video_url");
+    let (_, created) = call(&sim, "POST", "/v1/jobs", Some(sim.api_key()), Some(&json!({"video_url": video_url})));
+    let id = created["id"].as_str().expect("id");
+    let (_, job) = call(&sim, "GET", &format!("/v1/jobs/{id}"), Some(sim.api_key()), None);
+    assert_eq!(job["duration_seconds"].as_f64(), Some(0.5), "the clip's own half second");
+    assert_eq!(sim.credits_remaining(), 99.5, "60 credits a minute for half a second");
+
+    // Any other URL: the configured length.
+    let (_, created) =
+        call(&sim, "POST", "/v1/jobs", Some(sim.api_key()), Some(&json!({"video_url": "https://x/a.mp4"})));
+    let (_, job) =
+        call(&sim, "GET", &format!("/v1/jobs/{}", created["id"].as_str().expect("id")), Some(sim.api_key()), None);
+    assert_eq!(job["duration_seconds"].as_f64(), Some(10.0));
+}
+
+#[test]
+fn pricing_names_the_documented_packages_and_errors_use_documented_codes() {
+    let sim = Simulator::start().expect("simulator");
+    let (_, pricing) = call(&sim, "GET", "/api/pricing", None, None);
+    let names: Vec<&str> =
+        pricing["packages"].as_array().expect("packages").iter().filter_map(|p| p["name"].as_str()).collect();
+    assert_eq!(names, ["Starter", "Pro", "Business"]);
+
+    sim.inject(FaultRule::new(Fault::Timeout).path_prefix("/v1/jobs"));
+    sim.inject("status=503,path=/v1/jobs".parse().expect("rule"));
+    sim.inject("timeout,path=/v1/jobs".parse().expect("rule"));
+    let mut codes = Vec::new();
+    for _ in 0..3 {
+        let (status, answer) = call(&sim, "GET", "/v1/jobs", Some(sim.api_key()), None);
+        codes.push((status, answer["error"]["code"].as_str().unwrap_or_default().to_owned()));
+    }
+    assert_eq!(codes, [(504, "timeout".into()), (503, "internal_error".into()), (504, "timeout".into())]);
+
+    let documented = ["invalid_request", "missing_api_key", "invalid_api_key", "not_found"];
+    let answers = [
+        call(&sim, "DELETE", "/v1/jobs", Some(sim.api_key()), None),
+        call(&sim, "GET", "/v1/admin/keys", None, None),
+        call(&sim, "GET", "/v1/jobs", Some("wrong"), None),
+        call(&sim, "GET", "/v1/nothing", None, None),
+    ];
+    for (answer, code) in answers.iter().zip(documented) {
+        assert_eq!(answer.1["error"]["code"], code, "{answer:?}");
+    }
+}
+
+#[test]
+fn the_list_has_no_maximum_limit() {
+    let sim = Simulator::builder().polls_to_complete(0).start().expect("simulator");
+    for n in 0..120 {
+        let body = json!({"video_url": format!("https://x/{n}.mp4")});
+        assert_eq!(call(&sim, "POST", "/v1/jobs", Some(sim.api_key()), Some(&body)).0, 200);
+    }
+    let (status, listed) = call(&sim, "GET", "/v1/jobs?limit=1000000", Some(sim.api_key()), None);
+    assert_eq!(status, 200);
+    assert_eq!((listed["items"].as_array().map(Vec::len), listed["total"].as_u64()), (Some(120), Some(120)));
+}
+
+#[test]
+fn only_a_final_chunked_encoding_is_chunked_and_a_bad_chunk_size_answers_400() {
+    let sim = Simulator::start().expect("simulator");
+    let head = |encoding: &str| {
+        format!(
+            "POST /v1/jobs HTTP/1.1\r\nHost: {}\r\nX-Api-Key: {}\r\nContent-Type: application/json\r\nTransfer-Encoding: {encoding}\r\n\r\n",
+            address(&sim),
+            sim.api_key()
+        )
+    };
+    let bad_size = raw(&sim, &format!("{}zz\r\n{{}}\r\n0\r\n\r\n", head("chunked")));
+    assert!(bad_size.starts_with("HTTP/1.1 400"), "{bad_size}");
+    let not_final = raw(&sim, &format!("{}2\r\n{{}}\r\n0\r\n\r\n", head("chunked, identity")));
+    assert!(not_final.starts_with("HTTP/1.1 400"), "{not_final}");
+    assert_eq!(sim.job_count(), 0);
+}
