@@ -17,7 +17,7 @@ mod transfer;
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use http::{HeaderValue, Method};
 use serde::de::DeserializeOwned;
@@ -224,20 +224,26 @@ impl Transport {
     }
 
     /// The retry loop: the one place that decides whether to try again and how long to wait.
+    ///
+    /// What a caller does not use costs nothing: with no back-off pending, no in-flight cap
+    /// and no attempt observer, an attempt reads no clock and takes no lock.
     async fn send(&self, call: &Call<'_>, policy: &RetryPolicy) -> Result<Answer, Error> {
         let mut retries_done = 0u32;
         loop {
-            self.pass_gate(policy).await?;
+            if self.shared.gate.is_pending() {
+                self.pass_gate(policy).await?;
+            }
             let attempt = retries_done.saturating_add(1);
             let trace = AttemptTrace::start(call, attempt);
-            let started = self.shared.clock.now();
-            let outcome = {
+            // The start is read only for the observer, the one user of an attempt's duration.
+            let started = self.shared.on_attempt.as_ref().map(|_| self.shared.clock.now());
+            let outcome = match &self.shared.in_flight {
                 // Held for the attempt only, not across the pauses between attempts.
-                let _permit = match &self.shared.in_flight {
-                    Some(in_flight) => in_flight.acquire().await.ok(),
-                    None => None,
-                };
-                self.attempt(call).await
+                Some(in_flight) => {
+                    let _permit = in_flight.acquire().await.ok();
+                    self.attempt(call).await
+                }
+                None => self.attempt(call).await,
             };
             trace.finish(outcome.as_ref().ok().map(|answer| (answer.status, &answer.headers)));
             self.record(call, attempt, started, &outcome);
@@ -268,6 +274,9 @@ impl Transport {
 
     /// How long the client's shared back-off still holds every call.
     pub(crate) fn backoff_remaining(&self) -> Duration {
+        if !self.shared.gate.is_pending() {
+            return Duration::ZERO;
+        }
         self.shared.gate.remaining(self.shared.clock.now())
     }
 
@@ -275,7 +284,7 @@ impl Transport {
     /// policy waits out by itself ends the call at once.
     async fn pass_gate(&self, policy: &RetryPolicy) -> Result<(), Error> {
         loop {
-            let left = self.shared.gate.remaining(self.shared.clock.now());
+            let left = self.backoff_remaining();
             if left.is_zero() {
                 return Ok(());
             }
@@ -286,20 +295,24 @@ impl Transport {
         }
     }
 
-    /// Tells the gate and the attempt observer how an attempt went.
-    fn record(&self, call: &Call<'_>, attempt: u32, started: std::time::Instant, outcome: &Result<Answer, Error>) {
-        let now = self.shared.clock.now();
-        let (gate, policy) = (&self.shared.gate, &self.shared.retry);
+    /// Tells the gate and the attempt observer how an attempt went. The clock is read once,
+    /// and only when the gate closes or an observer wants the attempt's duration.
+    fn record(&self, call: &Call<'_>, attempt: u32, started: Option<Instant>, outcome: &Result<Answer, Error>) {
+        let (gate, policy, clock) = (&self.shared.gate, &self.shared.retry, &self.shared.clock);
+        let mut read = None;
+        let mut now = || *read.get_or_insert_with(|| clock.now());
         match outcome {
             Ok(answer) if answer.status == http::StatusCode::TOO_MANY_REQUESTS => {
-                gate.rate_limited(now, retry::retry_after(&answer.headers, SystemTime::now()), policy);
+                gate.rate_limited(now(), retry::retry_after(&answer.headers, SystemTime::now()), policy);
             }
-            Ok(answer) if answer.status.is_server_error() => gate.server_error(now, policy),
-            Ok(_) => gate.success(),
+            Ok(answer) if answer.status.is_server_error() => gate.server_error(now(), policy),
+            // Nothing to reset unless a pause or a run is pending.
+            Ok(_) if gate.is_pending() => gate.success(now()),
+            Ok(_) => {}
             // No answer says nothing of the server's load: a network fault is each call's own.
             Err(_) => {}
         }
-        if let Some(observer) = &self.shared.on_attempt {
+        if let (Some(observer), Some(started)) = (&self.shared.on_attempt, started) {
             let (status, error) = attempt::outcome_of(outcome);
             (observer.0)(&AttemptInfo {
                 method: call.method.clone(),
@@ -307,7 +320,7 @@ impl Transport {
                 status,
                 error,
                 attempt,
-                duration: now.saturating_duration_since(started),
+                duration: now().saturating_duration_since(started),
                 request_id: attempt::request_id(outcome),
             });
         }
@@ -318,14 +331,24 @@ impl Transport {
     async fn attempt(&self, call: &Call<'_>) -> Result<Answer, Error> {
         let url = self.url(call);
         let request = self.request(call, &url);
-        let Body::File(file) = &call.body else {
-            let limit = self.timeout();
-            let exchange = async {
-                let response = request.send().await.map_err(|error| transport(error, &url))?;
-                answer::read_bounded(response, &url).await
-            };
-            return within(limit, &url, exchange).await;
+        if let Body::File(file) = &call.body {
+            // Boxed: an upload's state is large, and an API call's future need not carry it.
+            return Box::pin(self.upload_attempt(file, request, &url)).await;
+        }
+        let exchange = async {
+            let response = request.send().await.map_err(|error| transport(error, &url))?;
+            answer::read_bounded(response, &url).await
         };
+        within(self.timeout(), &url, exchange).await
+    }
+
+    /// One attempt of an upload, bounded by the stall and transfer timeouts.
+    async fn upload_attempt(
+        &self,
+        file: &FilePart,
+        request: reqwest::RequestBuilder,
+        url: &url::Url,
+    ) -> Result<Answer, Error> {
         let stall = self.shared.stall_timeout;
         let reader = file.open()?;
         let activity = Activity::new();
@@ -338,19 +361,19 @@ impl Transport {
         let request = request.multipart(reqwest::multipart::Form::new().part("file", part));
         let exchange = async {
             let sent = transfer::unless_stalled(request.send(), &activity, stall).await?;
-            let response = sent.map_err(|error| transport(error, &url))?;
-            match tokio::time::timeout(stall, answer::read_bounded(response, &url)).await {
+            let response = sent.map_err(|error| transport(error, url))?;
+            match tokio::time::timeout(stall, answer::read_bounded(response, url)).await {
                 Ok(outcome) => outcome,
                 Err(_) => Err(Error::Stalled { transfer: Transfer::Upload, stalled_for: stall }),
             }
         };
         let outcome = match self.shared.transfer_timeout {
-            Some(limit) => within(limit, &url, exchange).await,
+            Some(limit) => within(limit, url, exchange).await,
             None => exchange.await,
         };
         // The source failed: that is the caller's file, not the network.
         match (outcome, failure.take()) {
-            (Err(_), Some(source)) => Err(Error::Io { action: "could not read", path: file.io_path(), source }),
+            (Err(_), Some(source)) => Err(Error::Io { action: "read", path: file.io_path(), source }),
             (outcome, _) => outcome,
         }
     }
@@ -358,7 +381,10 @@ impl Transport {
     fn url(&self, call: &Call<'_>) -> url::Url {
         let base = &self.shared.base;
         let mut url = base.clone();
-        url.set_path(&format!("{}{}", base.path().trim_end_matches('/'), call.path));
+        match base.path().trim_end_matches('/') {
+            "" => url.set_path(&call.path),
+            prefix => url.set_path(&format!("{prefix}{}", call.path)),
+        }
         if !call.query.is_empty() {
             url.query_pairs_mut().extend_pairs(call.query.iter().map(|(name, value)| (*name, value.as_str())));
         }
