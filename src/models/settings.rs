@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::background::{check_rgb, check_url};
-use super::invalid::{invalid, Invalid};
+use super::invalid::{invalid, InvalidInput};
 use super::{Background, BgType, Model, OutputFormat};
 
 /// The settings every way of running a job accepts. Each is `None` until set; what an unset
@@ -34,7 +34,7 @@ pub(crate) struct JobSettings {
 impl JobSettings {
     /// Every check of the shared settings. `bg_image_url` is `create_job`'s own flat background
     /// field, which cannot meet the `background` object either.
-    pub(crate) fn check(&self, bg_image_url: Option<&str>) -> Result<(), Invalid> {
+    pub(crate) fn check(&self, bg_image_url: Option<&str>) -> Result<(), InvalidInput> {
         if self.text_prompt.as_deref().is_some_and(|prompt| prompt.trim().is_empty()) {
             return Err(invalid("text_prompt", "must not be empty when set"));
         }

@@ -137,7 +137,7 @@ impl TransportConfig {
         }
         let http = self.http_client(&base, user_agent(self.user_agent_suffix.as_deref())?)?;
         let retry = match self.max_retries {
-            Some(max_retries) => self.retry.max_retries(max_retries),
+            Some(max_retries) => self.retry.with_max_retries(max_retries),
             None => self.retry,
         };
         Ok(Transport {
