@@ -138,9 +138,10 @@ mod tests {
 
     use super::super::{Background, BgType, CreateJob, Extra, Model, OutputFormat, StartJob};
 
-    // Byte for byte, field order included: the bodies 0.2 sent, before the settings were shared.
+    // Byte for byte, field order included: the bodies the API receives, whatever the code that
+    // writes them.
     #[test]
-    fn the_request_bodies_are_byte_identical_to_0_2() {
+    fn the_request_bodies_keep_their_bytes_and_field_order() {
         assert_eq!(
             json(&CreateJob::new("https://x/in.mp4")),
             r#"{"video_url":"https://x/in.mp4","model":"original","bg_type":"green","output_format":"webm","auto_start":true}"#

@@ -31,6 +31,7 @@ pub use attempt::AttemptInfo;
 pub(crate) use attempt::AttemptObserver;
 #[cfg(any(feature = "rustls", feature = "native-tls"))]
 pub(crate) use config::Certificate;
+use config::LONGEST;
 #[cfg(feature = "test-util")]
 pub(crate) use config::MAX_UPLOAD_BYTES;
 pub(crate) use config::{credential_header, TransportConfig};
@@ -214,7 +215,9 @@ impl Transport {
 
     /// Sends a call, retrying as the policy allows, and decodes its 2xx answer.
     pub(crate) async fn json<T: DeserializeOwned>(&self, call: &Call<'_>) -> Result<T, Error> {
-        self.send(call, self.retry_policy()).await?.decode(self.hidden(call), call.reveals_secret)
+        // Boxed once here: the retry loop's state is large, and every future above it (the
+        // call's, the caller's) would otherwise carry and copy it.
+        Box::pin(self.send(call, self.retry_policy())).await?.decode(self.hidden(call), call.reveals_secret)
     }
 
     /// Sends a call once, with no retries (for callers that run their own loop), and decodes
@@ -335,11 +338,17 @@ impl Transport {
             // Boxed: an upload's state is large, and an API call's future need not carry it.
             return Box::pin(self.upload_attempt(file, request, &url)).await;
         }
+        // The HTTP library's own limit, over the answer's head and body: the same timer bare
+        // reqwest runs, and no second one around it.
+        let limit = self.timeout();
         let exchange = async {
-            let response = request.send().await.map_err(|error| transport(error, &url))?;
+            let response = request.timeout(limit.min(LONGEST)).send().await.map_err(|error| transport(error, &url))?;
             answer::read_bounded(response, &url).await
         };
-        within(self.timeout(), &url, exchange).await
+        exchange.await.map_err(|error| match error {
+            Error::Transport(error) => Error::Transport(error.timed_out_after(limit)),
+            error => error,
+        })
     }
 
     /// One attempt of an upload, bounded by the stall and transfer timeouts.
