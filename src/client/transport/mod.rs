@@ -341,12 +341,17 @@ impl Transport {
         // The HTTP library's own limit, over the answer's head and body: the same timer bare
         // reqwest runs, and no second one around it.
         let limit = self.timeout();
-        let exchange = async {
-            let response = request.timeout(limit.min(LONGEST)).send().await.map_err(|error| transport(error, &url))?;
-            answer::read_bounded(response, &url).await
-        };
-        exchange.await.map_err(|error| match error {
-            Error::Transport(error) => Error::Transport(error.timed_out_after(limit)),
+        // A timeout names this limit, unless it was the connect timeout's.
+        let named = |error: TransportError| Error::Transport(error.timed_out_after(limit));
+        let response = request.timeout(limit.min(LONGEST)).send().await.map_err(|error| {
+            if error.is_connect() {
+                transport(error, &url)
+            } else {
+                named(TransportError::from_http(error).at(&url))
+            }
+        })?;
+        answer::read_bounded(response, &url).await.map_err(|error| match error {
+            Error::Transport(error) => named(error),
             error => error,
         })
     }
