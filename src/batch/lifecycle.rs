@@ -358,9 +358,9 @@ impl<'a> Lifecycle<'a> {
         let io = |action, path: &Path, source| Error::Io { action, path: path.to_owned(), source };
         let saved =
             self.batch.client.download_output(job).and_then(|download| download.to_path(&own)).and_then(|size| {
-                fs::File::open(&own).and_then(|file| file.sync_all()).map_err(|e| io("could not sync", &own, e))?;
+                fs::File::open(&own).and_then(|file| file.sync_all()).map_err(|e| io("sync", &own, e))?;
                 if own != path {
-                    fs::rename(&own, &path).map_err(|e| io("could not move the download to", &path, e))?;
+                    fs::rename(&own, &path).map_err(|e| io("move the download to", &path, e))?;
                 }
                 sync_folder(&path);
                 Ok(size)

@@ -5,12 +5,10 @@
 //! customers use the dashboard); the official SDKs still ship an admin client, so this crate
 //! keeps one.
 
-use std::fmt;
-
 use http::HeaderValue;
 use serde::Serialize;
 
-use crate::client::builder::ClientBuilder;
+use crate::client::builder::client_constructors;
 use crate::client::error::invalid;
 use crate::client::runtime::CrateRuntime;
 use crate::client::transport::{credential_header, Call, Transport, ADMIN_TOKEN_HEADER};
@@ -66,47 +64,30 @@ struct Fingerprint<'a> {
     key_fingerprint: &'a str,
 }
 
+client_constructors!(
+    AsyncAdminClient,
+    a_client: "An admin client",
+    credential: admin_token,
+    what: "token",
+    env: "REMOVEBGVIDEO_ADMIN_TOKEN",
+    debug_field: "token",
+    inner: transport,
+);
+
+client_constructors!(
+    AdminClient,
+    a_client: "An admin client",
+    credential: admin_token,
+    what: "token",
+    env: "REMOVEBGVIDEO_ADMIN_TOKEN",
+    debug_field: "token",
+    inner: inner,
+);
+
 impl AsyncAdminClient {
-    /// An admin client for the production API with this token and the default settings.
-    ///
-    /// # Errors
-    /// [`Error::InvalidInput`] when the token is empty; [`Error::Config`] when it cannot go in
-    /// a header.
-    pub fn new(admin_token: impl Into<Secret>) -> Result<Self, Error> {
-        Self::builder(admin_token).build()
-    }
-
-    /// An admin client configured from the environment: the token from
-    /// `REMOVEBGVIDEO_ADMIN_TOKEN`, the base URL from `REMOVEBGVIDEO_BASE_URL` when set.
-    ///
-    /// # Errors
-    /// [`Error::Config`] naming the variable when the token is not set.
-    pub fn from_env() -> Result<Self, Error> {
-        Self::builder_from_env()?.build()
-    }
-
-    /// A builder to set the base URL, timeouts, retries and more.
-    pub fn builder(admin_token: impl Into<Secret>) -> ClientBuilder<Self> {
-        ClientBuilder::new(admin_token.into())
-    }
-
-    /// A builder that starts from the environment; its setters override what was read.
-    ///
-    /// # Errors
-    /// [`Error::Config`] naming the variable when the token is not set.
-    pub fn builder_from_env() -> Result<ClientBuilder<Self>, Error> {
-        ClientBuilder::from_env()
-    }
-
     pub(crate) fn from_transport(transport: Transport, token: &Secret) -> Result<Self, Error> {
         let token = credential_header("admin_token", "admin token", token)?;
         Ok(Self { transport: transport.hiding(&token), token })
-    }
-
-    /// The base URL calls go to, without a trailing `/`.
-    #[must_use]
-    pub fn base_url(&self) -> &str {
-        self.transport.base_url()
     }
 
     fn authed<'a>(&'a self, call: Call<'a>) -> Call<'a> {
@@ -135,7 +116,7 @@ impl AsyncAdminClient {
     /// # Errors
     /// [`Error::InvalidInput`] for an empty client id; [`Error::Api`] for the API's refusal.
     pub async fn create_key(&self, request: &CreateKey) -> Result<CreatedKey, Error> {
-        request.validate()?;
+        request.check()?;
         let call = Call::post_json("/v1/admin/keys", "/v1/admin/keys".to_owned(), request)?.reveals_secret();
         self.transport.json(&self.authed(call)).await
     }
@@ -166,45 +147,8 @@ impl AsyncAdminClient {
 }
 
 impl AdminClient {
-    /// An admin client for the production API with this token and the default settings.
-    ///
-    /// # Errors
-    /// [`Error::InvalidInput`] when the token is empty; [`Error::Config`] when it cannot go in
-    /// a header.
-    pub fn new(admin_token: impl Into<Secret>) -> Result<Self, Error> {
-        Self::builder(admin_token).build()
-    }
-
-    /// An admin client configured from the environment: the token from
-    /// `REMOVEBGVIDEO_ADMIN_TOKEN`, the base URL from `REMOVEBGVIDEO_BASE_URL` when set.
-    ///
-    /// # Errors
-    /// [`Error::Config`] naming the variable when the token is not set.
-    pub fn from_env() -> Result<Self, Error> {
-        Self::builder_from_env()?.build()
-    }
-
-    /// A builder to set the base URL, timeouts, retries and more.
-    pub fn builder(admin_token: impl Into<Secret>) -> ClientBuilder<Self> {
-        ClientBuilder::new(admin_token.into())
-    }
-
-    /// A builder that starts from the environment; its setters override what was read.
-    ///
-    /// # Errors
-    /// [`Error::Config`] naming the variable when the token is not set.
-    pub fn builder_from_env() -> Result<ClientBuilder<Self>, Error> {
-        ClientBuilder::from_env()
-    }
-
     pub(crate) fn from_parts(inner: AsyncAdminClient, runtime: CrateRuntime) -> Self {
         Self { inner, runtime }
-    }
-
-    /// The base URL calls go to, without a trailing `/`.
-    #[must_use]
-    pub fn base_url(&self) -> &str {
-        self.inner.base_url()
     }
 
     /// The service configuration (`GET /v1/admin/config`).
@@ -251,17 +195,5 @@ impl AdminClient {
     pub fn enable_key(&self, key_fingerprint: &str) -> Result<KeyStatusChange, Error> {
         let (inner, key_fingerprint) = (self.inner.clone(), key_fingerprint.to_owned());
         self.runtime.run(async move { inner.enable_key(&key_fingerprint).await })
-    }
-}
-
-impl fmt::Debug for AsyncAdminClient {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AsyncAdminClient").field("base_url", &self.base_url()).field("token", &"[redacted]").finish()
-    }
-}
-
-impl fmt::Debug for AdminClient {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AdminClient").field("base_url", &self.base_url()).field("token", &"[redacted]").finish()
     }
 }

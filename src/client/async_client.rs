@@ -1,11 +1,9 @@
 //! [`AsyncClient`]: the public API calls, as `async fn`s. The blocking [`Client`](crate::Client)
 //! runs these same calls; every check, route and answer type lives here once.
 
-use std::fmt;
-
 use http::HeaderValue;
 
-use crate::client::builder::ClientBuilder;
+use crate::client::builder::client_constructors;
 use crate::client::error::invalid;
 use crate::client::transport::{credential_header, segment, Call, Transport, API_KEY_HEADER};
 use crate::models::{DownloadLink, Health, JobList, JobSubmission, ListJobs, Pricing, UsageEvents, UsageSummary};
@@ -44,39 +42,17 @@ pub struct AsyncClient {
     api_key: HeaderValue,
 }
 
+client_constructors!(
+    AsyncClient,
+    a_client: "A client",
+    credential: api_key,
+    what: "key",
+    env: "REMOVEBGVIDEO_API_KEY",
+    debug_field: "api_key",
+    inner: transport,
+);
+
 impl AsyncClient {
-    /// A client for the production API with this key and the default settings.
-    ///
-    /// # Errors
-    /// [`Error::InvalidInput`] when the key is empty; [`Error::Config`] when it cannot go in a
-    /// header.
-    pub fn new(api_key: impl Into<Secret>) -> Result<Self, Error> {
-        Self::builder(api_key).build()
-    }
-
-    /// A client configured from the environment: the key from `REMOVEBGVIDEO_API_KEY`, the
-    /// base URL from `REMOVEBGVIDEO_BASE_URL` when set.
-    ///
-    /// # Errors
-    /// [`Error::Config`] naming the variable when the key is not set.
-    pub fn from_env() -> Result<Self, Error> {
-        Self::builder_from_env()?.build()
-    }
-
-    /// A builder to set the base URL, timeouts, retries and more.
-    pub fn builder(api_key: impl Into<Secret>) -> ClientBuilder<Self> {
-        ClientBuilder::new(api_key.into())
-    }
-
-    /// A builder that starts from the environment, as [`from_env`](Self::from_env) reads it;
-    /// its setters override what was read.
-    ///
-    /// # Errors
-    /// [`Error::Config`] naming the variable when the key is not set.
-    pub fn builder_from_env() -> Result<ClientBuilder<Self>, Error> {
-        ClientBuilder::from_env()
-    }
-
     pub(crate) fn from_transport(transport: Transport, api_key: &Secret) -> Result<Self, Error> {
         let api_key = credential_header("api_key", "API key", api_key)?;
         Ok(Self { transport: transport.hiding(&api_key), api_key })
@@ -96,12 +72,6 @@ impl AsyncClient {
         AsyncAdminClient::from_transport(self.transport.clone(), &admin_token.into())
     }
 
-    /// The base URL calls go to, without a trailing `/`.
-    #[must_use]
-    pub fn base_url(&self) -> &str {
-        self.transport.base_url()
-    }
-
     pub(crate) fn authed<'a>(&'a self, call: Call<'a>) -> Call<'a> {
         call.credential(API_KEY_HEADER, &self.api_key)
     }
@@ -114,7 +84,7 @@ impl AsyncClient {
     /// [`Error::InvalidInput`] for a request the API would refuse (see [`CreateJob`]);
     /// [`Error::Api`] for the API's refusal (for example 400 or 402).
     pub async fn create_job(&self, request: &CreateJob) -> Result<JobSubmission, Error> {
-        request.validate()?;
+        request.check()?;
         self.transport.json(&self.authed(Call::post_json("/v1/jobs", "/v1/jobs".to_owned(), request)?)).await
     }
 
@@ -125,7 +95,7 @@ impl AsyncClient {
     /// [`Error::InvalidInput`] for an empty or over-long id; [`Error::Api`] with 404 for an
     /// unknown job.
     pub async fn start_job(&self, job_id: &str, overrides: &StartJob) -> Result<JobSubmission, Error> {
-        overrides.validate()?;
+        overrides.check()?;
         let path = format!("/v1/jobs/{}/start", segment("job_id", job_id)?);
         self.transport.json(&self.authed(Call::post_json("/v1/jobs/{id}/start", path, overrides)?)).await
     }
@@ -149,7 +119,7 @@ impl AsyncClient {
     /// # Errors
     /// [`Error::InvalidInput`] for a zero limit.
     pub async fn list_jobs(&self, query: &ListJobs) -> Result<JobList, Error> {
-        query.validate()?;
+        query.check()?;
         let mut call =
             Call::get("/v1/jobs", "/v1/jobs".to_owned()).query("limit", query.limit).query("offset", query.offset);
         if let Some(status) = &query.status {
@@ -210,11 +180,5 @@ impl AsyncClient {
     pub async fn download_link(&self, job_id: &str) -> Result<DownloadLink, Error> {
         let path = format!("/api/download/{}", segment("job_id", job_id)?);
         self.transport.json(&self.authed(Call::get("/api/download/{id}", path))).await
-    }
-}
-
-impl fmt::Debug for AsyncClient {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AsyncClient").field("base_url", &self.base_url()).field("api_key", &"[redacted]").finish()
     }
 }

@@ -2,9 +2,7 @@
 //! task on the crate's own runtime and waits for it (see `runtime.rs`), so no call, check or
 //! answer type exists twice; the arguments are copied into the task, as small as they are.
 
-use std::fmt;
-
-use crate::client::builder::ClientBuilder;
+use crate::client::builder::client_constructors;
 use crate::client::runtime::CrateRuntime;
 use crate::models::{DownloadLink, Health, JobList, JobSubmission, ListJobs, Pricing, UsageEvents, UsageSummary};
 use crate::{AdminClient, AsyncClient, CreateJob, Error, Job, Secret, StartJob};
@@ -41,39 +39,17 @@ pub struct Client {
     pub(crate) runtime: CrateRuntime,
 }
 
+client_constructors!(
+    Client,
+    a_client: "A client",
+    credential: api_key,
+    what: "key",
+    env: "REMOVEBGVIDEO_API_KEY",
+    debug_field: "api_key",
+    inner: inner,
+);
+
 impl Client {
-    /// A client for the production API with this key and the default settings.
-    ///
-    /// # Errors
-    /// [`Error::InvalidInput`] when the key is empty; [`Error::Config`] when it cannot go in a
-    /// header.
-    pub fn new(api_key: impl Into<Secret>) -> Result<Self, Error> {
-        Self::builder(api_key).build()
-    }
-
-    /// A client configured from the environment: the key from `REMOVEBGVIDEO_API_KEY`, the
-    /// base URL from `REMOVEBGVIDEO_BASE_URL` when set.
-    ///
-    /// # Errors
-    /// [`Error::Config`] naming the variable when the key is not set.
-    pub fn from_env() -> Result<Self, Error> {
-        Self::builder_from_env()?.build()
-    }
-
-    /// A builder to set the base URL, timeouts, retries and more.
-    pub fn builder(api_key: impl Into<Secret>) -> ClientBuilder<Client> {
-        ClientBuilder::new(api_key.into())
-    }
-
-    /// A builder that starts from the environment, as [`from_env`](Self::from_env) reads it;
-    /// its setters override what was read.
-    ///
-    /// # Errors
-    /// [`Error::Config`] naming the variable when the key is not set.
-    pub fn builder_from_env() -> Result<ClientBuilder<Client>, Error> {
-        ClientBuilder::from_env()
-    }
-
     pub(crate) fn from_parts(inner: AsyncClient, runtime: CrateRuntime) -> Self {
         Self { inner, runtime }
     }
@@ -92,12 +68,6 @@ impl Client {
     #[must_use]
     pub fn as_async(&self) -> &AsyncClient {
         &self.inner
-    }
-
-    /// The base URL calls go to, without a trailing `/`.
-    #[must_use]
-    pub fn base_url(&self) -> &str {
-        self.inner.base_url()
     }
 
     /// Creates a job (`POST /v1/jobs`).
@@ -183,11 +153,5 @@ impl Client {
     pub fn download_link(&self, job_id: &str) -> Result<DownloadLink, Error> {
         let (inner, job_id) = (self.inner.clone(), job_id.to_owned());
         self.runtime.run(async move { inner.download_link(&job_id).await })
-    }
-}
-
-impl fmt::Debug for Client {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Client").field("base_url", &self.base_url()).field("api_key", &"[redacted]").finish()
     }
 }

@@ -275,6 +275,76 @@ impl<C> fmt::Debug for ClientBuilder<C> {
     }
 }
 
+/// The constructors (`new`, `from_env`, `builder`, `builder_from_env`), the `base_url` getter
+/// and the `Debug` that hides the credential, for one of the four clients: each client invokes
+/// this once, so they and their documentation exist once.
+///
+/// `$client`: the type; `$a_client`: how its docs name it ("A client"); `$credential`: the
+/// argument (`api_key`, `admin_token`) and `$what`: its name in words ("key", "token");
+/// `$env`: the variable `from_env` reads it from; `$debug_field`: its field in `Debug`;
+/// `$inner`: the field whose `base_url` this one's is.
+macro_rules! client_constructors {
+    (
+        $client:ident,
+        a_client: $a_client:literal,
+        credential: $credential:ident,
+        what: $what:literal,
+        env: $env:literal,
+        debug_field: $debug_field:literal,
+        inner: $inner:ident $(,)?
+    ) => {
+        impl $client {
+            #[doc = concat!($a_client, " for the production API with this ", $what, " and the default settings.")]
+            ///
+            /// # Errors
+            #[doc = concat!("[`Error::InvalidInput`](crate::Error::InvalidInput) when the ", $what, " is empty;")]
+            /// [`Error::Config`](crate::Error::Config) when it cannot go in a header.
+            pub fn new($credential: impl Into<$crate::Secret>) -> Result<Self, $crate::Error> {
+                Self::builder($credential).build()
+            }
+
+            #[doc = concat!($a_client, " configured from the environment: the ", $what, " from `", $env, "`,")]
+            /// the base URL from `REMOVEBGVIDEO_BASE_URL` when set.
+            ///
+            /// # Errors
+            #[doc = concat!("[`Error::Config`](crate::Error::Config) naming the variable when the ", $what, " is not set.")]
+            pub fn from_env() -> Result<Self, $crate::Error> {
+                Self::builder_from_env()?.build()
+            }
+
+            /// A builder to set the base URL, timeouts, retries and more.
+            pub fn builder($credential: impl Into<$crate::Secret>) -> $crate::client::ClientBuilder<Self> {
+                $crate::client::ClientBuilder::new($credential.into())
+            }
+
+            /// A builder that starts from the environment, as [`from_env`](Self::from_env) reads it;
+            /// its setters override what was read.
+            ///
+            /// # Errors
+            #[doc = concat!("[`Error::Config`](crate::Error::Config) naming the variable when the ", $what, " is not set.")]
+            pub fn builder_from_env() -> Result<$crate::client::ClientBuilder<Self>, $crate::Error> {
+                $crate::client::ClientBuilder::from_env()
+            }
+
+            /// The base URL calls go to, without a trailing `/`.
+            #[must_use]
+            pub fn base_url(&self) -> &str {
+                self.$inner.base_url()
+            }
+        }
+
+        impl ::std::fmt::Debug for $client {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct(stringify!($client))
+                    .field("base_url", &self.base_url())
+                    .field($debug_field, &"[redacted]")
+                    .finish()
+            }
+        }
+    };
+}
+pub(crate) use client_constructors;
+
 /// Reads a variable that must be set, naming it when it is not.
 fn required_env(name: &'static str) -> Result<String, Error> {
     match std::env::var_os(name) {

@@ -187,7 +187,7 @@ where
 {
     let mut body = transport.open_download(url, 0).await?;
     let total = body.total();
-    let write_error = |source| io_error("could not write the download to", label, source);
+    let write_error = |source| io_error("write the download to", label, source);
     let mut done = 0u64;
     while let Some(chunk) = body.chunk().await? {
         if chunk.is_empty() {
@@ -220,7 +220,7 @@ where
     let transport = &client.transport;
     let mut url = checked_url(&url)?;
     let partial = PartFile { path: partial_path(path), keep: false };
-    fs::File::create(&partial.path).map_err(|source| io_error("could not create", &partial.path, source))?;
+    fs::File::create(&partial.path).map_err(|source| io_error("create", &partial.path, source))?;
     let policy = transport.retry_policy().clone();
     let (mut on_disk, mut failures, mut refreshed) = (0u64, 0u32, false);
     let written = loop {
@@ -248,14 +248,14 @@ where
         } else if !error.is_retryable() {
             return Err(error);
         }
-        if failures >= policy.get_max_retries() {
+        if failures >= policy.max_retries() {
             return Err(error);
         }
         failures += 1;
         let pause = policy.pause(failures).max(error.retry_after().unwrap_or_default());
         transport.clock().sleep(pause).await;
     };
-    fs::rename(&partial.path, path).map_err(|source| io_error("could not move the download to", path, source))?;
+    fs::rename(&partial.path, path).map_err(|source| io_error("move the download to", path, source))?;
     partial.kept();
     Ok(written)
 }
@@ -286,7 +286,7 @@ where
         Ok(file) => wrap(file),
         Err(error) => return (0, Err(error)),
     };
-    let write_error = |source| io_error("could not write the download to", part, source);
+    let write_error = |source| io_error("write the download to", part, source);
     let mut done = start;
     let mut outcome = Ok(());
     loop {
@@ -319,10 +319,9 @@ where
 /// The `.part` file, cut to `length` bytes and positioned at its end.
 fn open_at(part: &Path, length: u64) -> Result<fs::File, Error> {
     use std::io::Seek;
-    let mut file =
-        fs::OpenOptions::new().write(true).open(part).map_err(|source| io_error("could not open", part, source))?;
-    file.set_len(length).map_err(|source| io_error("could not truncate", part, source))?;
-    file.seek(io::SeekFrom::Start(length)).map_err(|source| io_error("could not seek in", part, source))?;
+    let mut file = fs::OpenOptions::new().write(true).open(part).map_err(|source| io_error("open", part, source))?;
+    file.set_len(length).map_err(|source| io_error("truncate", part, source))?;
+    file.seek(io::SeekFrom::Start(length)).map_err(|source| io_error("seek in", part, source))?;
     Ok(file)
 }
 

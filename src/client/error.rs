@@ -75,10 +75,13 @@ pub enum Error {
     #[error("the call was cancelled before it finished: the client's runtime shut down")]
     Cancelled,
 
-    /// A local file or reader could not be read or written (also during an upload).
-    #[error("{action} {}", path.display())]
+    /// A local file or reader could not be read or written (also during an upload). Its
+    /// message is "could not {action} {path}"; the operating system's error is its source,
+    /// never repeated in the message.
+    #[error("could not {action} {}", path.display())]
     Io {
-        /// What the crate was doing, such as "could not read".
+        /// What the crate was doing, as a verb phrase that takes the path: "read", "create",
+        /// "move the download to".
         action: &'static str,
         /// The file (for a reader, the file name it was uploaded as).
         path: PathBuf,
@@ -412,6 +415,21 @@ impl Error {
             Self::WaitTimeout { last_seen, .. } => last_seen.as_deref(),
             _ => None,
         }
+    }
+}
+
+/// A request the models refused: the same field and reason.
+impl From<crate::models::InvalidInput> for Error {
+    fn from(refusal: crate::models::InvalidInput) -> Self {
+        Error::InvalidInput { field: refusal.field, reason: refusal.reason }
+    }
+}
+
+impl crate::CreateJob {
+    /// The request's own checks, as the client's error: for callers (the batch) that check
+    /// before they record a create.
+    pub(crate) fn validate(&self) -> Result<(), Error> {
+        Ok(self.check()?)
     }
 }
 

@@ -4,7 +4,8 @@
 //!   every call, check and rule lives there once, as an `async fn`.
 //! - [`Client`] (`blocking.rs`) and [`AdminClient`] are the blocking face: each call runs the
 //!   async one on the crate's own runtime (`runtime.rs`) and waits for it.
-//! - `builder.rs` builds all four; `transport/` sends every request (retries, timeouts,
+//! - `builder.rs` builds all four and writes their constructors once (`client_constructors!`);
+//!   `transport/` sends every request (retries, timeouts,
 //!   credentials, redirects, the shared back-off, the attempt observer); `options.rs` gives
 //!   calls other settings (`with_options`); `upload.rs`, `download.rs`, `wait.rs`,
 //!   `tracker.rs` (waits ended by webhooks), `process.rs` (file to output in one call) and

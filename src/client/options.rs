@@ -35,7 +35,7 @@ const RESERVED: [&str; 8] = [
 /// let patient = client.with_options(
 ///     RequestOptions::new()
 ///         .timeout(Duration::from_secs(120))
-///         .retry_policy(RetryPolicy::default().max_retries(5))
+///         .retry_policy(RetryPolicy::default().with_max_retries(5))
 ///         .header("X-Correlation-Id", "order-1234"),
 /// )?;
 /// # let _ = patient;
@@ -99,7 +99,7 @@ impl RequestOptions {
         let retry = match (&self.retry, self.max_retries) {
             (None, None) => None,
             (policy, Some(max_retries)) => {
-                Some(policy.clone().unwrap_or_else(|| base.clone()).max_retries(max_retries))
+                Some(policy.clone().unwrap_or_else(|| base.clone()).with_max_retries(max_retries))
             }
             (Some(policy), None) => Some(policy.clone()),
         };
@@ -185,9 +185,9 @@ mod tests {
 
     #[test]
     fn max_retries_applies_over_the_clients_policy() {
-        let base = RetryPolicy::default().max_backoff(Duration::from_secs(3));
+        let base = RetryPolicy::default().with_max_backoff(Duration::from_secs(3));
         let overrides = RequestOptions::new().max_retries(7).overrides(&base).unwrap();
-        assert_eq!(overrides.retry, Some(base.max_retries(7)));
+        assert_eq!(overrides.retry, Some(base.with_max_retries(7)));
         assert!(RequestOptions::new().timeout(Duration::ZERO).overrides(&RetryPolicy::default()).is_err());
     }
 }

@@ -148,7 +148,7 @@ impl AsyncClient {
             .map(|name| name.to_string_lossy().into_owned())
             .ok_or_else(|| invalid("path", format!("{} has no file name", path.display())))?;
         // Read once up front so a missing file fails before any request.
-        let io_error = |source| Error::Io { action: "could not read", path: path.to_owned(), source };
+        let io_error = |source| Error::Io { action: "read", path: path.to_owned(), source };
         // On the blocking pool, like the file's reads: a slow disk never holds a runtime thread.
         let metadata = tokio::fs::metadata(path).await.map_err(io_error)?;
         if !metadata.is_file() {

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::invalid::{invalid, Invalid};
+use super::invalid::{invalid, InvalidInput};
 
 /// What replaces the removed background, sent as the docs' `background` object:
 /// `{"type":"transparent"}`, `{"type":"color","color":"#00FF00"}`,
@@ -70,7 +70,7 @@ impl Background {
         Self::Image { image_url: image_url.into() }
     }
 
-    pub(crate) fn check(&self) -> Result<(), Invalid> {
+    pub(crate) fn check(&self) -> Result<(), InvalidInput> {
         match self {
             Self::Transparent => Ok(()),
             Self::Color { color: Color::Hex(hex) } => check_hex(hex),
@@ -81,7 +81,7 @@ impl Background {
 }
 
 /// `#RGB` or `#RRGGBB`.
-fn check_hex(hex: &str) -> Result<(), Invalid> {
+fn check_hex(hex: &str) -> Result<(), InvalidInput> {
     let digits = hex.strip_prefix('#').unwrap_or("");
     if matches!(digits.len(), 3 | 6) && digits.bytes().all(|byte| byte.is_ascii_hexdigit()) {
         Ok(())
@@ -91,7 +91,7 @@ fn check_hex(hex: &str) -> Result<(), Invalid> {
 }
 
 /// Three finite components in 0..=1; a value that looks like 0..=255 gets the division spelled out.
-pub(crate) fn check_rgb(field: &'static str, rgb: &[f64; 3]) -> Result<(), Invalid> {
+pub(crate) fn check_rgb(field: &'static str, rgb: &[f64; 3]) -> Result<(), InvalidInput> {
     for &component in rgb {
         if !component.is_finite() {
             return Err(invalid(field, format!("components must be finite numbers in 0..=1, got {component}")));
@@ -111,7 +111,7 @@ pub(crate) fn check_rgb(field: &'static str, rgb: &[f64; 3]) -> Result<(), Inval
     Ok(())
 }
 
-pub(crate) fn check_url(field: &'static str, url: &str) -> Result<(), Invalid> {
+pub(crate) fn check_url(field: &'static str, url: &str) -> Result<(), InvalidInput> {
     if url.trim().is_empty() {
         Err(invalid(field, "must not be empty"))
     } else {

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::invalid::{invalid, Invalid};
+use super::invalid::{invalid, InvalidInput};
 use crate::string_enum::string_enum;
 
 /// Places the foreground on an output canvas (`guides/composition-json`), sent as
@@ -119,7 +119,7 @@ impl Composition {
         self
     }
 
-    pub(crate) fn check(&self) -> Result<(), Invalid> {
+    pub(crate) fn check(&self) -> Result<(), InvalidInput> {
         if self.canvas.width == 0 || self.canvas.height == 0 {
             return Err(invalid(
                 "composition.canvas",

@@ -2,7 +2,7 @@
 
 use serde::{Serialize, Serializer};
 
-use super::invalid::{invalid, Invalid};
+use super::invalid::{invalid, InvalidInput};
 use super::lenient::Extra;
 use super::settings::{job_settings_setters, JobSettings};
 use super::{Background, BgType, Model, OutputFormat};
@@ -144,15 +144,10 @@ impl CreateJob {
         &self.video_url
     }
 
-    pub(crate) fn check(&self) -> Result<(), Invalid> {
+    pub(crate) fn check(&self) -> Result<(), InvalidInput> {
         if self.video_url.trim().is_empty() {
             return Err(invalid("video_url", "must not be empty"));
         }
         self.settings.check(self.bg_image_url.as_deref())
-    }
-
-    #[cfg(feature = "client")]
-    pub(crate) fn validate(&self) -> Result<(), crate::Error> {
-        self.check().map_err(Into::into)
     }
 }

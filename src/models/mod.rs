@@ -32,6 +32,7 @@ pub use composition::{Anchor, Canvas, Composition, Foreground, Offset};
 pub use create_job::CreateJob;
 pub use enums::{BgType, BillingStatus, HealthStatus, JobStatus, Model, OutputFormat};
 pub use error_code::ErrorCode;
+pub(crate) use invalid::InvalidInput;
 pub use job::{Job, JobSubmission};
 pub use lenient::Extra;
 pub use pricing::Pricing;

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::invalid::{invalid, Invalid};
+use super::invalid::{invalid, InvalidInput};
 use super::JobStatus;
 
 /// The query of `list_jobs`: `limit` (default 20) and `offset` (default 0) are always sent,
@@ -53,16 +53,11 @@ impl ListJobs {
         self
     }
 
-    pub(crate) fn check(&self) -> Result<(), Invalid> {
+    pub(crate) fn check(&self) -> Result<(), InvalidInput> {
         if self.limit == 0 {
             return Err(invalid("limit", "must be at least 1"));
         }
         Ok(())
-    }
-
-    #[cfg(feature = "client")]
-    pub(crate) fn validate(&self) -> Result<(), crate::Error> {
-        self.check().map_err(Into::into)
     }
 }
 
@@ -87,15 +82,10 @@ impl CreateKey {
         self
     }
 
-    pub(crate) fn check(&self) -> Result<(), Invalid> {
+    pub(crate) fn check(&self) -> Result<(), InvalidInput> {
         if self.client_id.trim().is_empty() {
             return Err(invalid("client_id", "must not be empty"));
         }
         Ok(())
-    }
-
-    #[cfg(feature = "client")]
-    pub(crate) fn validate(&self) -> Result<(), crate::Error> {
-        self.check().map_err(Into::into)
     }
 }

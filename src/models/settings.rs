@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::background::{check_rgb, check_url};
-use super::invalid::{invalid, Invalid};
+use super::invalid::{invalid, InvalidInput};
 use super::{Background, BgType, Model, OutputFormat};
 
 /// The settings every way of running a job accepts. Each is `None` until set; what an unset
@@ -34,7 +34,7 @@ pub(crate) struct JobSettings {
 impl JobSettings {
     /// Every check of the shared settings. `bg_image_url` is `create_job`'s own flat background
     /// field, which cannot meet the `background` object either.
-    pub(crate) fn check(&self, bg_image_url: Option<&str>) -> Result<(), Invalid> {
+    pub(crate) fn check(&self, bg_image_url: Option<&str>) -> Result<(), InvalidInput> {
         if self.text_prompt.as_deref().is_some_and(|prompt| prompt.trim().is_empty()) {
             return Err(invalid("text_prompt", "must not be empty when set"));
         }
@@ -138,9 +138,10 @@ mod tests {
 
     use super::super::{Background, BgType, CreateJob, Extra, Model, OutputFormat, StartJob};
 
-    // Byte for byte, field order included: the bodies 0.2 sent, before the settings were shared.
+    // Byte for byte, field order included: the bodies the API receives, whatever the code that
+    // writes them.
     #[test]
-    fn the_request_bodies_are_byte_identical_to_0_2() {
+    fn the_request_bodies_keep_their_bytes_and_field_order() {
         assert_eq!(
             json(&CreateJob::new("https://x/in.mp4")),
             r#"{"video_url":"https://x/in.mp4","model":"original","bg_type":"green","output_format":"webm","auto_start":true}"#

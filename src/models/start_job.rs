@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde::{Serialize, Serializer};
 
-use super::invalid::{invalid, Invalid};
+use super::invalid::{invalid, InvalidInput};
 use super::settings::{job_settings_setters, JobSettings};
 use super::Composition;
 
@@ -60,7 +60,7 @@ impl StartJob {
         self
     }
 
-    pub(crate) fn check(&self) -> Result<(), Invalid> {
+    pub(crate) fn check(&self) -> Result<(), InvalidInput> {
         self.settings.check(None)?;
         if let Some(composition) = &self.composition {
             composition.check()?;
@@ -69,11 +69,6 @@ impl StartJob {
             return Err(invalid("preview_duration", "must be above zero"));
         }
         Ok(())
-    }
-
-    #[cfg(feature = "client")]
-    pub(crate) fn validate(&self) -> Result<(), crate::Error> {
-        self.check().map_err(Into::into)
     }
 }
 

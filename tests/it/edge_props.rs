@@ -83,9 +83,9 @@ proptest! {
         max_retry_after in any_duration(),
     ) {
         let policy = RetryPolicy::default()
-            .initial_backoff(initial_backoff)
-            .max_backoff(max_backoff)
-            .max_retry_after(max_retry_after);
+            .with_initial_backoff(initial_backoff)
+            .with_max_backoff(max_backoff)
+            .with_max_retry_after(max_retry_after);
         let built = Client::builder("key")
             .base_url(server())
             .max_retries(max_retries)
@@ -123,7 +123,7 @@ proptest! {
     fn any_retry_policy_gives_a_bounded_backoff(
         initial in any_duration(), max in any_duration(), retry in any::<u32>(),
     ) {
-        let range = RetryPolicy::default().initial_backoff(initial).max_backoff(max).backoff_range(retry);
+        let range = RetryPolicy::default().with_initial_backoff(initial).with_max_backoff(max).backoff_range(retry);
         prop_assert!(range.start() <= range.end());
         prop_assert!(*range.end() <= max);
         prop_assert!(*range.end() <= initial.saturating_mul(2u32.saturating_pow(retry.saturating_sub(1))));

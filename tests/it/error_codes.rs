@@ -15,7 +15,7 @@ fn api_error(status: usize, body: &str, content_type: &str) -> ApiError {
         .create();
     let client = Client::builder("sk_test_key")
         .base_url(server.url())
-        .retry_policy(RetryPolicy::default().initial_backoff(std::time::Duration::from_millis(1)))
+        .retry_policy(RetryPolicy::default().with_initial_backoff(std::time::Duration::from_millis(1)))
         .max_retries(2)
         .build()
         .expect("client");

@@ -340,3 +340,47 @@ fn max_in_flight_zero_is_refused() {
     let err = Client::builder(KEY).max_in_flight(0).build().unwrap_err();
     assert!(matches!(err, Error::InvalidInput { field: "max_in_flight", .. }), "{err}");
 }
+
+/// A clock that counts its reads.
+#[derive(Debug, Clone, Default)]
+struct CountingClock {
+    reads: Arc<AtomicUsize>,
+    inner: ManualClock,
+}
+
+impl Clock for CountingClock {
+    fn now(&self) -> Instant {
+        self.reads.fetch_add(1, Ordering::SeqCst);
+        self.inner.now()
+    }
+
+    fn sleep(&self, duration: Duration) -> Sleep {
+        self.inner.sleep(duration)
+    }
+}
+
+#[tokio::test]
+async fn a_call_with_no_back_off_cap_or_observer_never_reads_the_clock() {
+    let server = serve(Arc::new(ManualClock::new()), |n| match n {
+        0..=2 => (200, vec![], RUNNING.to_owned()),
+        _ => (503, vec![], r#"{"error":"busy"}"#.to_owned()),
+    });
+    let clock = CountingClock::default();
+    let plain = AsyncClient::builder(KEY).base_url(&server.url).clock(clock.clone()).build().unwrap();
+    for _ in 0..3 {
+        plain.get_job("job_1").await.unwrap();
+    }
+    assert_eq!(clock.reads.load(Ordering::SeqCst), 0, "nothing to time, nothing read");
+
+    // An observer wants each attempt's duration: its start and its end.
+    let observed_clock = CountingClock::default();
+    let observed = AsyncClient::builder(KEY)
+        .base_url(&server.url)
+        .clock(observed_clock.clone())
+        .max_retries(0)
+        .on_attempt(|_| {})
+        .build()
+        .unwrap();
+    assert!(observed.get_job("job_1").await.is_err(), "the 503");
+    assert_eq!(observed_clock.reads.load(Ordering::SeqCst), 2, "one attempt, read at its start and end");
+}

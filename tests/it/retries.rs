@@ -183,7 +183,7 @@ fn the_retry_after_cap_is_configurable() {
     let limited =
         server.mock("GET", "/v1/jobs/j").with_status(429).with_header("retry-after", "120").expect(1).create();
     let success = ok(&mut server, "GET", "/v1/jobs/j", JOB);
-    let policy = RetryPolicy::default().max_retry_after(Duration::from_secs(300));
+    let policy = RetryPolicy::default().with_max_retry_after(Duration::from_secs(300));
     let (client, clock) = with_policy(&server, policy);
     client.get_job("j").unwrap();
     limited.assert();
@@ -203,8 +203,8 @@ fn max_retries_zero_sends_one_request() {
     failing.assert();
     never.assert();
     assert!(clock.sleeps().is_empty());
-    assert_eq!(RetryPolicy::none().get_max_retries(), 0);
-    assert_eq!(RetryPolicy::default().get_max_retries(), 2);
+    assert_eq!(RetryPolicy::none().max_retries(), 0);
+    assert_eq!(RetryPolicy::default().max_retries(), 2);
 }
 
 #[test]
@@ -232,7 +232,7 @@ fn api_message(err: &Error) -> &str {
 fn backoff_doubles_within_equal_jitter_bounds_up_to_the_max() {
     let mut server = mockito::Server::new();
     let failing = answer(&mut server, "GET", "/v1/jobs/j", 500, 8);
-    let (client, clock) = with_policy(&server, RetryPolicy::default().max_retries(7));
+    let (client, clock) = with_policy(&server, RetryPolicy::default().with_max_retries(7));
     client.get_job("j").unwrap_err();
     failing.assert();
     let sleeps = clock.sleeps();
@@ -251,9 +251,9 @@ fn a_custom_backoff_is_followed() {
     let mut server = mockito::Server::new();
     answer(&mut server, "GET", "/v1/jobs/j", 502, 4);
     let policy = RetryPolicy::default()
-        .max_retries(3)
-        .initial_backoff(Duration::from_secs(2))
-        .max_backoff(Duration::from_secs(3));
+        .with_max_retries(3)
+        .with_initial_backoff(Duration::from_secs(2))
+        .with_max_backoff(Duration::from_secs(3));
     let (client, clock) = with_policy(&server, policy);
     client.get_job("j").unwrap_err();
     let sleeps = clock.sleeps();
@@ -296,7 +296,7 @@ fn retry_non_idempotent_retries_a_post_after_a_5xx() {
     let mut server = mockito::Server::new();
     let failing = answer(&mut server, "POST", "/v1/jobs", 503, 1);
     let success = ok(&mut server, "POST", "/v1/jobs", SUBMITTED);
-    let (client, clock) = with_policy(&server, RetryPolicy::default().retry_non_idempotent(true));
+    let (client, clock) = with_policy(&server, RetryPolicy::default().with_retry_non_idempotent(true));
     client.create_job(&CreateJob::new("https://x/y.mp4")).unwrap();
     failing.assert();
     success.assert();
@@ -339,7 +339,7 @@ fn client_errors_are_never_retried() {
         let mut server = mockito::Server::new();
         let get = answer(&mut server, "GET", "/v1/jobs/j", status, 1);
         let post = answer(&mut server, "POST", "/v1/jobs", status, 1);
-        let (client, clock) = with_policy(&server, RetryPolicy::default().retry_non_idempotent(true));
+        let (client, clock) = with_policy(&server, RetryPolicy::default().with_retry_non_idempotent(true));
         assert_eq!(client.get_job("j").unwrap_err().status().map(|s| s.as_u16()), Some(status as u16));
         client.create_job(&CreateJob::new("https://x/y.mp4")).unwrap_err();
         get.assert();
@@ -430,7 +430,7 @@ fn max_retries_wins_over_the_policy_whichever_is_set_first() {
     for max_retries_first in [true, false] {
         let mut server = mockito::Server::new();
         let failing = answer(&mut server, "GET", "/v1/jobs/j", 503, 2);
-        let policy = RetryPolicy::default().max_retries(7);
+        let policy = RetryPolicy::default().with_max_retries(7);
         let builder = Client::builder(KEY).base_url(server.url()).clock(ManualClock::new());
         let builder = if max_retries_first {
             builder.max_retries(1).retry_policy(policy)

@@ -25,7 +25,7 @@ const MAX_API_REDIRECTS: usize = 10;
 
 /// The longest duration handed to the HTTP library and the OS (a year): longer limits mean
 /// "no limit" in practice, and some socket options hold only 32 bits of milliseconds.
-const LONGEST: Duration = Duration::from_secs(365 * 86_400);
+pub(crate) const LONGEST: Duration = Duration::from_secs(365 * 86_400);
 
 #[derive(Clone)]
 pub(crate) struct TransportConfig {
@@ -137,7 +137,7 @@ impl TransportConfig {
         }
         let http = self.http_client(&base, user_agent(self.user_agent_suffix.as_deref())?)?;
         let retry = match self.max_retries {
-            Some(max_retries) => self.retry.max_retries(max_retries),
+            Some(max_retries) => self.retry.with_max_retries(max_retries),
             None => self.retry,
         };
         Ok(Transport {

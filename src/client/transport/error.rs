@@ -66,6 +66,14 @@ impl TransportError {
         self
     }
 
+    /// The same error, the limit that ran out named when it was a timeout of unknown limit.
+    pub(crate) fn timed_out_after(mut self, limit: std::time::Duration) -> Self {
+        if self.kind == Kind::Timeout(None) {
+            self.kind = Kind::Timeout(Some(limit));
+        }
+        self
+    }
+
     /// Whether no connection could be made: the request never reached the server.
     #[must_use]
     pub fn is_connect(&self) -> bool {

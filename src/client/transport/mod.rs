@@ -17,7 +17,7 @@ mod transfer;
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use http::{HeaderValue, Method};
 use serde::de::DeserializeOwned;
@@ -31,6 +31,7 @@ pub use attempt::AttemptInfo;
 pub(crate) use attempt::AttemptObserver;
 #[cfg(any(feature = "rustls", feature = "native-tls"))]
 pub(crate) use config::Certificate;
+use config::LONGEST;
 #[cfg(feature = "test-util")]
 pub(crate) use config::MAX_UPLOAD_BYTES;
 pub(crate) use config::{credential_header, TransportConfig};
@@ -214,7 +215,9 @@ impl Transport {
 
     /// Sends a call, retrying as the policy allows, and decodes its 2xx answer.
     pub(crate) async fn json<T: DeserializeOwned>(&self, call: &Call<'_>) -> Result<T, Error> {
-        self.send(call, self.retry_policy()).await?.decode(self.hidden(call), call.reveals_secret)
+        // Boxed once here: the retry loop's state is large, and every future above it (the
+        // call's, the caller's) would otherwise carry and copy it.
+        Box::pin(self.send(call, self.retry_policy())).await?.decode(self.hidden(call), call.reveals_secret)
     }
 
     /// Sends a call once, with no retries (for callers that run their own loop), and decodes
@@ -224,20 +227,26 @@ impl Transport {
     }
 
     /// The retry loop: the one place that decides whether to try again and how long to wait.
+    ///
+    /// What a caller does not use costs nothing: with no back-off pending, no in-flight cap
+    /// and no attempt observer, an attempt reads no clock and takes no lock.
     async fn send(&self, call: &Call<'_>, policy: &RetryPolicy) -> Result<Answer, Error> {
         let mut retries_done = 0u32;
         loop {
-            self.pass_gate(policy).await?;
+            if self.shared.gate.is_pending() {
+                self.pass_gate(policy).await?;
+            }
             let attempt = retries_done.saturating_add(1);
             let trace = AttemptTrace::start(call, attempt);
-            let started = self.shared.clock.now();
-            let outcome = {
+            // The start is read only for the observer, the one user of an attempt's duration.
+            let started = self.shared.on_attempt.as_ref().map(|_| self.shared.clock.now());
+            let outcome = match &self.shared.in_flight {
                 // Held for the attempt only, not across the pauses between attempts.
-                let _permit = match &self.shared.in_flight {
-                    Some(in_flight) => in_flight.acquire().await.ok(),
-                    None => None,
-                };
-                self.attempt(call).await
+                Some(in_flight) => {
+                    let _permit = in_flight.acquire().await.ok();
+                    self.attempt(call).await
+                }
+                None => self.attempt(call).await,
             };
             trace.finish(outcome.as_ref().ok().map(|answer| (answer.status, &answer.headers)));
             self.record(call, attempt, started, &outcome);
@@ -268,6 +277,9 @@ impl Transport {
 
     /// How long the client's shared back-off still holds every call.
     pub(crate) fn backoff_remaining(&self) -> Duration {
+        if !self.shared.gate.is_pending() {
+            return Duration::ZERO;
+        }
         self.shared.gate.remaining(self.shared.clock.now())
     }
 
@@ -275,7 +287,7 @@ impl Transport {
     /// policy waits out by itself ends the call at once.
     async fn pass_gate(&self, policy: &RetryPolicy) -> Result<(), Error> {
         loop {
-            let left = self.shared.gate.remaining(self.shared.clock.now());
+            let left = self.backoff_remaining();
             if left.is_zero() {
                 return Ok(());
             }
@@ -286,20 +298,24 @@ impl Transport {
         }
     }
 
-    /// Tells the gate and the attempt observer how an attempt went.
-    fn record(&self, call: &Call<'_>, attempt: u32, started: std::time::Instant, outcome: &Result<Answer, Error>) {
-        let now = self.shared.clock.now();
-        let (gate, policy) = (&self.shared.gate, &self.shared.retry);
+    /// Tells the gate and the attempt observer how an attempt went. The clock is read once,
+    /// and only when the gate closes or an observer wants the attempt's duration.
+    fn record(&self, call: &Call<'_>, attempt: u32, started: Option<Instant>, outcome: &Result<Answer, Error>) {
+        let (gate, policy, clock) = (&self.shared.gate, &self.shared.retry, &self.shared.clock);
+        let mut read = None;
+        let mut now = || *read.get_or_insert_with(|| clock.now());
         match outcome {
             Ok(answer) if answer.status == http::StatusCode::TOO_MANY_REQUESTS => {
-                gate.rate_limited(now, retry::retry_after(&answer.headers, SystemTime::now()), policy);
+                gate.rate_limited(now(), retry::retry_after(&answer.headers, SystemTime::now()), policy);
             }
-            Ok(answer) if answer.status.is_server_error() => gate.server_error(now, policy),
-            Ok(_) => gate.success(),
+            Ok(answer) if answer.status.is_server_error() => gate.server_error(now(), policy),
+            // Nothing to reset unless a pause or a run is pending.
+            Ok(_) if gate.is_pending() => gate.success(now()),
+            Ok(_) => {}
             // No answer says nothing of the server's load: a network fault is each call's own.
             Err(_) => {}
         }
-        if let Some(observer) = &self.shared.on_attempt {
+        if let (Some(observer), Some(started)) = (&self.shared.on_attempt, started) {
             let (status, error) = attempt::outcome_of(outcome);
             (observer.0)(&AttemptInfo {
                 method: call.method.clone(),
@@ -307,7 +323,7 @@ impl Transport {
                 status,
                 error,
                 attempt,
-                duration: now.saturating_duration_since(started),
+                duration: now().saturating_duration_since(started),
                 request_id: attempt::request_id(outcome),
             });
         }
@@ -318,14 +334,35 @@ impl Transport {
     async fn attempt(&self, call: &Call<'_>) -> Result<Answer, Error> {
         let url = self.url(call);
         let request = self.request(call, &url);
-        let Body::File(file) = &call.body else {
-            let limit = self.timeout();
-            let exchange = async {
-                let response = request.send().await.map_err(|error| transport(error, &url))?;
-                answer::read_bounded(response, &url).await
-            };
-            return within(limit, &url, exchange).await;
-        };
+        if let Body::File(file) = &call.body {
+            // Boxed: an upload's state is large, and an API call's future need not carry it.
+            return Box::pin(self.upload_attempt(file, request, &url)).await;
+        }
+        // The HTTP library's own limit, over the answer's head and body: the same timer bare
+        // reqwest runs, and no second one around it.
+        let limit = self.timeout();
+        // A timeout names this limit, unless it was the connect timeout's.
+        let named = |error: TransportError| Error::Transport(error.timed_out_after(limit));
+        let response = request.timeout(limit.min(LONGEST)).send().await.map_err(|error| {
+            if error.is_connect() {
+                transport(error, &url)
+            } else {
+                named(TransportError::from_http(error).at(&url))
+            }
+        })?;
+        answer::read_bounded(response, &url).await.map_err(|error| match error {
+            Error::Transport(error) => named(error),
+            error => error,
+        })
+    }
+
+    /// One attempt of an upload, bounded by the stall and transfer timeouts.
+    async fn upload_attempt(
+        &self,
+        file: &FilePart,
+        request: reqwest::RequestBuilder,
+        url: &url::Url,
+    ) -> Result<Answer, Error> {
         let stall = self.shared.stall_timeout;
         let reader = file.open()?;
         let activity = Activity::new();
@@ -338,19 +375,19 @@ impl Transport {
         let request = request.multipart(reqwest::multipart::Form::new().part("file", part));
         let exchange = async {
             let sent = transfer::unless_stalled(request.send(), &activity, stall).await?;
-            let response = sent.map_err(|error| transport(error, &url))?;
-            match tokio::time::timeout(stall, answer::read_bounded(response, &url)).await {
+            let response = sent.map_err(|error| transport(error, url))?;
+            match tokio::time::timeout(stall, answer::read_bounded(response, url)).await {
                 Ok(outcome) => outcome,
                 Err(_) => Err(Error::Stalled { transfer: Transfer::Upload, stalled_for: stall }),
             }
         };
         let outcome = match self.shared.transfer_timeout {
-            Some(limit) => within(limit, &url, exchange).await,
+            Some(limit) => within(limit, url, exchange).await,
             None => exchange.await,
         };
         // The source failed: that is the caller's file, not the network.
         match (outcome, failure.take()) {
-            (Err(_), Some(source)) => Err(Error::Io { action: "could not read", path: file.io_path(), source }),
+            (Err(_), Some(source)) => Err(Error::Io { action: "read", path: file.io_path(), source }),
             (outcome, _) => outcome,
         }
     }
@@ -358,7 +395,10 @@ impl Transport {
     fn url(&self, call: &Call<'_>) -> url::Url {
         let base = &self.shared.base;
         let mut url = base.clone();
-        url.set_path(&format!("{}{}", base.path().trim_end_matches('/'), call.path));
+        match base.path().trim_end_matches('/') {
+            "" => url.set_path(&call.path),
+            prefix => url.set_path(&format!("{prefix}{}", call.path)),
+        }
         if !call.query.is_empty() {
             url.query_pairs_mut().extend_pairs(call.query.iter().map(|(name, value)| (*name, value.as_str())));
         }

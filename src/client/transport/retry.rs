@@ -21,15 +21,19 @@ use crate::client::api_error::is_retryable_status;
 /// timeouts. Calls that create or change something (`create_job`, `start_job`, `upload`, the
 /// key calls) are retried only where the server certainly did not act: a 429, or a connection
 /// that failed before the request was sent. A blind retry after a 5xx or a timeout could create
-/// a second job and spend credits twice; [`retry_non_idempotent`](Self::retry_non_idempotent)
+/// a second job and spend credits twice; [`with_retry_non_idempotent`](Self::with_retry_non_idempotent)
 /// opts in to that anyway.
+///
+/// Its settings are read with the plain name (`max_retries()`) and set with `with_` (as
+/// [`Verifier`](crate::webhook::Verifier)'s tolerance): the policy is a value callers both
+/// build and read.
 ///
 /// ```
 /// use std::time::Duration;
 /// use removebgvideo::RetryPolicy;
 ///
-/// let policy = RetryPolicy::default().max_retries(4).max_backoff(Duration::from_secs(4));
-/// # let _ = policy;
+/// let policy = RetryPolicy::default().with_max_retries(4).with_max_backoff(Duration::from_secs(4));
+/// assert_eq!(policy.max_retries(), 4);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[must_use]
@@ -74,46 +78,70 @@ pub(crate) enum Verdict {
 impl RetryPolicy {
     /// No retries at all.
     pub fn none() -> Self {
-        Self::default().max_retries(0)
+        Self::default().with_max_retries(0)
     }
 
     /// How many times a call is repeated after its first attempt (default 2; 0 turns retries off).
-    pub fn max_retries(mut self, max_retries: u32) -> Self {
+    pub fn with_max_retries(mut self, max_retries: u32) -> Self {
         self.max_retries = max_retries;
         self
     }
 
     /// The step of the first retry (default 2 s, so a pause of 1–2 s); it doubles on each retry.
-    pub fn initial_backoff(mut self, initial_backoff: Duration) -> Self {
+    pub fn with_initial_backoff(mut self, initial_backoff: Duration) -> Self {
         self.initial_backoff = initial_backoff;
         self
     }
 
     /// The largest step between retries (default 16 s, so a pause of at most 8–16 s).
-    pub fn max_backoff(mut self, max_backoff: Duration) -> Self {
+    pub fn with_max_backoff(mut self, max_backoff: Duration) -> Self {
         self.max_backoff = max_backoff;
         self
     }
 
     /// The longest `Retry-After` the client waits out by itself (default 30 s). A longer one
     /// ends the call with the error, its [`retry_after`](crate::Error::retry_after) set.
-    pub fn max_retry_after(mut self, max_retry_after: Duration) -> Self {
+    pub fn with_max_retry_after(mut self, max_retry_after: Duration) -> Self {
         self.max_retry_after = max_retry_after;
         self
     }
 
     /// Also retry calls that create or change something after a 5xx or a timeout (default
     /// `false`). Only turn this on if a duplicate job or key is harmless to you.
-    pub fn retry_non_idempotent(mut self, retry: bool) -> Self {
+    pub fn with_retry_non_idempotent(mut self, retry: bool) -> Self {
         self.retry_non_idempotent = retry;
         self
     }
 
-    /// The number of retries set with [`max_retries`](Self::max_retries). (Named `get_` as
-    /// `std::process::Command::get_args` is: the setter has the plain name.)
+    /// How many times a call is repeated after its first attempt.
     #[must_use]
-    pub fn get_max_retries(&self) -> u32 {
+    pub fn max_retries(&self) -> u32 {
         self.max_retries
+    }
+
+    /// The step of the first retry.
+    #[must_use]
+    pub fn initial_backoff(&self) -> Duration {
+        self.initial_backoff
+    }
+
+    /// The largest step between retries.
+    #[must_use]
+    pub fn max_backoff(&self) -> Duration {
+        self.max_backoff
+    }
+
+    /// The longest `Retry-After` the client waits out by itself.
+    #[must_use]
+    pub fn max_retry_after(&self) -> Duration {
+        self.max_retry_after
+    }
+
+    /// Whether calls that create or change something are also retried after a 5xx or a
+    /// timeout.
+    #[must_use]
+    pub fn retries_non_idempotent(&self) -> bool {
+        self.retry_non_idempotent
     }
 
     /// After an answer with a non-2xx `status`.

@@ -71,11 +71,8 @@ impl FilePart {
     pub(crate) fn open(&self) -> Result<Box<dyn Read + Send>, Error> {
         match &self.source {
             UploadSource::Path { path, progress } => {
-                let file = File::open(path).map_err(|source| Error::Io {
-                    action: "could not read",
-                    path: path.clone(),
-                    source,
-                })?;
+                let file =
+                    File::open(path).map_err(|source| Error::Io { action: "read", path: path.clone(), source })?;
                 Ok(Box::new(ProgressReader::new(file, Some(self.length), progress.clone())))
             }
             UploadSource::Reader(reader) => reader

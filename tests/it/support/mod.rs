@@ -16,7 +16,7 @@ pub const TOKEN: &str = "adm_test_LEAKCHECK_91bc42";
 
 /// The default retry policy, with backoffs of a millisecond or two.
 pub fn fast_retries() -> RetryPolicy {
-    RetryPolicy::default().initial_backoff(Duration::from_millis(1)).max_backoff(Duration::from_millis(2))
+    RetryPolicy::default().with_initial_backoff(Duration::from_millis(1)).with_max_backoff(Duration::from_millis(2))
 }
 
 /// A client for `server` with fast retries.
