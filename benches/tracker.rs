@@ -90,9 +90,9 @@ async fn track(tracker: &JobTracker, ids: &[String]) -> Vec<tokio::task::JoinHan
         .iter()
         .map(|id| {
             let (tracker, id) = (tracker.clone(), id.clone());
-            tokio::spawn(
-                async move { tracker.wait(&id, WaitOptions::default()).await.is_ok_and(|job| job.is_completed()) },
-            )
+            tokio::spawn(async move {
+                tracker.wait_async(&id, WaitOptions::default()).await.is_ok_and(|job| job.is_completed())
+            })
         })
         .collect();
     while tracker.len() < ids.len() {
@@ -125,7 +125,7 @@ async fn scenario(jobs: usize, webhooks: bool) -> (f64, usize, Duration) {
     let sim =
         Simulator::builder().clock(clock.clone()).job_seconds(JOB_SECONDS).worker_threads(8).start().expect("sim");
     let client = sim.async_client_builder().clock(clock.clone()).build().expect("client");
-    let tracker = JobTracker::new(&client);
+    let tracker = JobTracker::new_async(&client);
     let verifier = Verifier::new(sim.webhook_secret().expect("the simulator signs")).expect("verifier");
     let url = receiver(verifier, tracker.clone()).await;
     let ids = create(&client, jobs, webhooks.then_some(url.as_str())).await;
@@ -144,7 +144,7 @@ async fn many(waits: usize) -> (usize, Option<u64>, Option<u64>) {
     let clock = ManualClock::new();
     let sim = Simulator::builder().clock(clock.clone()).job_seconds(JOB_SECONDS).start().expect("sim");
     let client = sim.async_client_builder().clock(clock.clone()).build().expect("client");
-    let tracker = JobTracker::new(&client);
+    let tracker = JobTracker::new_async(&client);
     let before = peak_rss_kib();
     // Waits on ids the tracker has not heard of: nothing is due until the clock moves, so this
     // measures what pending waits hold (each a task here, plus a map entry in the tracker).

@@ -126,7 +126,7 @@ async fn job_status(State(state): State<AppState>, Path(id): Path<String>) -> Re
 /// Waits (up to 10 min) for the job to finish. Thousands of these can wait at once: each is
 /// this request's own future, and the tracker they share holds a map entry per job.
 async fn job_result(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
-    let job = state.tracker.wait(&id, WaitOptions::default()).await?;
+    let job = state.tracker.wait_async(&id, WaitOptions::default()).await?;
     Ok(Json(json!({"id": job.id, "status": job.status, "output_url": job.output_url})))
 }
 
@@ -208,7 +208,7 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
         let verifier = Verifier::new(simulator.webhook_secret().unwrap_or("sim_webhook_secret"))?;
         (Some(simulator), client, verifier)
     };
-    let tracker = JobTracker::new(&client);
+    let tracker = JobTracker::new_async(&client);
     let state = AppState { client, tracker, verifier, public_url, events: Arc::default() };
     let listener = tokio::net::TcpListener::bind(address).await?;
     println!("Listening on http://{address}: POST /jobs, GET /jobs/{{id}}, POST {WEBHOOK_PATH}");

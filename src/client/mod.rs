@@ -13,6 +13,13 @@
 //!   as the clients see it; `error.rs` and `api_error.rs` are the errors every call returns,
 //!   and `redact.rs` is what of a server's words they may show.
 //!
+//! **One naming rule for the two faces.** The blocking face owns the plain name. Where each
+//! face has its own type, the async type is `Async` + that name, with the same method names on
+//! both ([`Client`] / [`AsyncClient`], [`Download`] / [`AsyncDownload`]). Where one type
+//! serves both faces, its async method has the `_async` suffix ([`JobTracker::wait`] /
+//! [`JobTracker::wait_async`], `Composer::run` / `run_async`, `Simulator::settle` /
+//! `settle_async`).
+//!
 //! This folder is the `client` feature: lib.rs gates it once, and nothing outside it needs
 //! reqwest or tokio. It may use `models` and `Secret`; `batch` and `simulator` sit on top of
 //! it, never the reverse, and `webhook` stays independent of it (a webhook-only build has no

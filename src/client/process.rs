@@ -271,7 +271,7 @@ impl AsyncClient {
             options.report(stage, Some(&job.id), job.progress, None);
         });
         let waited = match &options.tracker {
-            Some(tracker) => tracker.wait(&job_id, wait).await,
+            Some(tracker) => tracker.wait_async(&job_id, wait).await,
             None => self.wait_for_completion(&job_id, wait).await,
         };
         let job = waited.map_err(fail(Stage::Processing, Some(&job_id)))?;

@@ -28,8 +28,9 @@ const REMEMBERED_JOBS: usize = 100_000;
 /// object per service.
 ///
 /// Feed it every verified delivery with [`observe`](Self::observe) (from the axum extractor
-/// or a [`Verifier`](crate::webhook::Verifier)), and wait with [`wait`](Self::wait). A wait
-/// ends:
+/// or a [`Verifier`](crate::webhook::Verifier)), and wait with [`wait`](Self::wait) (a tracker
+/// made with [`new`](Self::new) from a [`Client`]) or [`wait_async`](Self::wait_async) (one made
+/// with [`new_async`](Self::new_async) from an [`AsyncClient`]). A wait ends:
 /// - when the job's terminal webhook (`job.completed`, `job.failed`) arrives: then the job is
 ///   fetched once, for its authoritative state and a fresh `output_url`;
 /// - or when reconciliation polling finds the job done: the first poll comes after a quiet
@@ -49,13 +50,13 @@ const REMEMBERED_JOBS: usize = 100_000;
 /// use removebgvideo::{AsyncClient, CreateJob, WaitOptions};
 ///
 /// let client = AsyncClient::from_env()?;
-/// let tracker = JobTracker::new(&client);
+/// let tracker = JobTracker::new_async(&client);
 /// // In the webhook handler: tracker.observe(&event);
 /// # tracker.observe(&event);
 /// let job = client
 ///     .create_job(&CreateJob::new("https://example.com/in.mp4").webhook_url("https://me.example/hooks"))
 ///     .await?;
-/// let done = tracker.wait(&job.id, WaitOptions::default()).await?;
+/// let done = tracker.wait_async(&job.id, WaitOptions::default()).await?;
 /// # let _ = done;
 /// # Ok(()) }
 /// ```
@@ -69,7 +70,7 @@ struct Inner {
     /// Told of every jump of a clock that moves only when told (a `ManualClock`): waits then
     /// wake on it instead of sleeping, since such a clock's sleep would jump it.
     ticks: Option<Ticks>,
-    /// The blocking client's runtime, for [`JobTracker::wait_blocking`].
+    /// The blocking client's runtime, for [`JobTracker::wait`].
     runtime: Option<CrateRuntime>,
     schedule: Schedule,
     state: Mutex<State>,
@@ -132,18 +133,19 @@ pub enum Observed {
 }
 
 impl JobTracker {
-    /// A tracker waiting through `client` (its calls, retries, back-off and clock), with the
-    /// default schedule: first poll 30 s after the wait starts with no webhook, then every
-    /// 15 s growing by half up to 2 min.
+    /// A tracker waiting through the blocking `client` (its calls, retries, back-off and
+    /// clock), to wait with [`wait`](Self::wait), with the default schedule: first poll 30 s
+    /// after the wait starts with no webhook, then every 15 s growing by half up to 2 min.
     #[must_use]
-    pub fn new(client: &AsyncClient) -> Self {
-        Self::build(client.clone(), None)
+    pub fn new(client: &Client) -> Self {
+        Self::build(client.inner.clone(), Some(client.runtime.clone()))
     }
 
-    /// A tracker for a blocking client, to wait with [`wait_blocking`](Self::wait_blocking).
+    /// A tracker waiting through the async `client`, to wait with
+    /// [`wait_async`](Self::wait_async); otherwise as [`new`](Self::new).
     #[must_use]
-    pub fn for_blocking(client: &Client) -> Self {
-        Self::build(client.inner.clone(), Some(client.runtime.clone()))
+    pub fn new_async(client: &AsyncClient) -> Self {
+        Self::build(client.clone(), None)
     }
 
     fn build(client: AsyncClient, runtime: Option<CrateRuntime>) -> Self {
@@ -231,7 +233,7 @@ impl JobTracker {
     /// # Errors
     /// [`Error::JobFailed`] once the job failed; [`Error::WaitTimeout`] at the deadline;
     /// [`Error::Api`] for a 401, 402 or 404 (at once); [`Error::InvalidInput`] for an empty id.
-    pub async fn wait(&self, job_id: &str, mut options: WaitOptions<'_>) -> Result<Job, Error> {
+    pub async fn wait_async(&self, job_id: &str, mut options: WaitOptions<'_>) -> Result<Job, Error> {
         let call = self.inner.client.get_job_call(job_id)?;
         let transport = &self.inner.client.transport;
         let clock = transport.clock();
@@ -295,18 +297,18 @@ impl JobTracker {
         }
     }
 
-    /// [`wait`](Self::wait) for a tracker made with [`for_blocking`](Self::for_blocking),
-    /// blocking the calling thread.
+    /// [`wait_async`](Self::wait_async) for a tracker made with [`new`](Self::new), blocking
+    /// the calling thread.
     ///
     /// # Errors
-    /// As [`wait`](Self::wait); [`Error::InvalidInput`] for a tracker made from an
-    /// [`AsyncClient`] (await [`wait`](Self::wait) instead).
-    pub fn wait_blocking(&self, job_id: &str, options: WaitOptions<'_>) -> Result<Job, Error> {
+    /// As [`wait_async`](Self::wait_async); [`Error::InvalidInput`] for a tracker made with
+    /// [`new_async`](Self::new_async) (await [`wait_async`](Self::wait_async) instead).
+    pub fn wait(&self, job_id: &str, options: WaitOptions<'_>) -> Result<Job, Error> {
         match &self.inner.runtime {
-            Some(runtime) => runtime.block_on(self.wait(job_id, options)),
+            Some(runtime) => runtime.block_on(self.wait_async(job_id, options)),
             None => Err(crate::client::error::invalid(
                 "tracker",
-                "was made from an AsyncClient: await `wait` instead, or make it with `for_blocking`",
+                "was made from an AsyncClient: await `wait_async` instead, or make it with `new`",
             )),
         }
     }

@@ -20,7 +20,7 @@ async fn start_service(sim: &Simulator) -> (SocketAddr, AppState) {
     let verifier = Verifier::new(sim.webhook_secret().expect("the simulator signs")).expect("verifier");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let address = listener.local_addr().expect("address");
-    let tracker = removebgvideo::client::JobTracker::new(&client);
+    let tracker = removebgvideo::client::JobTracker::new_async(&client);
     let state = AppState { client, tracker, verifier, public_url: format!("http://{address}"), events: Arc::default() };
     let app = service::app(state.clone());
     tokio::spawn(async move { axum::serve(listener, app).await });

@@ -59,13 +59,13 @@ fn client(server: &mockito::ServerGuard, clock: &ManualClock) -> AsyncClient {
 async fn a_terminal_webhook_ends_the_wait_with_one_fetch() {
     let (server, mocks) = api(&[(200, "completed")]).await;
     let clock = ManualClock::new();
-    let tracker = JobTracker::new(&client(&server, &clock));
+    let tracker = JobTracker::new_async(&client(&server, &clock));
     assert_eq!(tracker.observe(&event("job.started", "job_1", "d1")), Observed::Applied);
     assert_eq!(tracker.observe(&event("job.completed", "job_1", "d2")), Observed::Applied);
     assert_eq!(tracker.observe(&event("job.completed", "job_1", "d2")), Observed::Duplicate);
     assert_eq!(tracker.observe(&event("job.started", "job_1", "d3")), Observed::Stale);
 
-    let job = tracker.wait("job_1", WaitOptions::default()).await.unwrap();
+    let job = tracker.wait_async("job_1", WaitOptions::default()).await.unwrap();
     assert!(job.is_completed());
     mocks[0].assert();
     assert!(clock.sleeps().is_empty(), "no poll schedule was needed");
@@ -76,10 +76,10 @@ async fn a_terminal_webhook_ends_the_wait_with_one_fetch() {
 async fn a_webhook_during_the_wait_wakes_it() {
     let (server, mocks) = api(&[(200, "completed")]).await;
     let clock = ManualClock::new();
-    let tracker = JobTracker::new(&client(&server, &clock));
+    let tracker = JobTracker::new_async(&client(&server, &clock));
     let waiting = tokio::spawn({
         let tracker = tracker.clone();
-        async move { tracker.wait("job_1", WaitOptions::default().timeout(Duration::MAX)).await }
+        async move { tracker.wait_async("job_1", WaitOptions::default().timeout(Duration::MAX)).await }
     });
     // On a manual clock nothing is due until the clock moves: only the webhook ends the wait.
     registered(&tracker).await;
@@ -95,12 +95,12 @@ async fn with_every_webhook_lost_polling_after_the_quiet_period_finds_the_job() 
     let (server, mocks) = api(&[(200, "processing"), (200, "processing"), (200, "completed")]).await;
     let clock = HeldClock::new();
     let client = AsyncClient::builder("sk_tracker").base_url(server.url()).clock(clock.clone()).build().unwrap();
-    let tracker = JobTracker::new(&client);
+    let tracker = JobTracker::new_async(&client);
     let updates = Arc::new(Mutex::new(Vec::new()));
     let seen = Arc::clone(&updates);
     let waiting = tokio::spawn(async move {
         let options = WaitOptions::default().on_update(move |job| seen.lock().unwrap().push(job.status.clone()));
-        tracker.wait("job_1", options).await
+        tracker.wait_async("job_1", options).await
     });
 
     // Each pause the wait asks for, the clock gives it: the quiet period, then slow back-off.
@@ -123,10 +123,10 @@ async fn with_every_webhook_lost_polling_after_the_quiet_period_finds_the_job() 
 async fn a_404_ends_the_wait_at_once_and_the_deadline_ends_it_with_wait_timeout() {
     let (server, _mocks) = api(&[(404, "unknown")]).await;
     let clock = ManualClock::new();
-    let tracker = JobTracker::new(&client(&server, &clock));
+    let tracker = JobTracker::new_async(&client(&server, &clock));
     let waiting = tokio::spawn({
         let tracker = tracker.clone();
-        async move { tracker.wait("job_1", WaitOptions::default()).await }
+        async move { tracker.wait_async("job_1", WaitOptions::default()).await }
     });
     registered(&tracker).await;
     clock.advance(Duration::from_secs(30));
@@ -135,10 +135,10 @@ async fn a_404_ends_the_wait_at_once_and_the_deadline_ends_it_with_wait_timeout(
 
     let (server, _mocks) = api(&[(200, "processing")]).await;
     let clock = ManualClock::new();
-    let tracker = JobTracker::new(&client(&server, &clock));
+    let tracker = JobTracker::new_async(&client(&server, &clock));
     let waiting = tokio::spawn({
         let tracker = tracker.clone();
-        async move { tracker.wait("job_1", WaitOptions::default().timeout(Duration::from_secs(40))).await }
+        async move { tracker.wait_async("job_1", WaitOptions::default().timeout(Duration::from_secs(40))).await }
     });
     registered(&tracker).await;
     clock.advance(Duration::from_secs(30));
