@@ -8,7 +8,8 @@
 //!   `transport/` sends every request (retries, timeouts,
 //!   credentials, redirects, the shared back-off, the attempt observer); `options.rs` gives
 //!   calls other settings (`with_options`); `upload.rs`, `download.rs`, `wait.rs`,
-//!   `tracker.rs` (waits ended by webhooks), `process.rs` (file to output in one call) and
+//!   `tracker.rs` (waits ended by webhooks), [`process`] (file to output in one call, with its
+//!   own `Input`, `Stage` and options) and
 //!   `paging.rs` are the calls that are more than one request; `progress.rs` reports transfers; `clock.rs` is time
 //!   as the clients see it; `error.rs` and `api_error.rs` are the errors every call returns,
 //!   and `redact.rs` is what of a server's words they may show.
@@ -38,7 +39,7 @@ pub(crate) mod download;
 pub(crate) mod error;
 pub(crate) mod options;
 pub(crate) mod paging;
-pub(crate) mod process;
+pub mod process;
 pub(crate) mod progress;
 pub(crate) mod redact;
 pub(crate) mod runtime;
@@ -56,7 +57,6 @@ pub use download::{AsyncDownload, Download};
 pub use error::{ConfigError, Error, JsonError, Transfer, TransportError};
 pub use options::RequestOptions;
 pub use paging::{AllJobs, AsyncAllJobs};
-pub use process::{Input, ProcessError, ProcessOptions, ProcessProgress, Processed, Stage};
 pub use progress::TransferProgress;
 pub use tracker::{JobTracker, Observed};
 pub use transport::{AttemptInfo, RetryPolicy};

@@ -1,5 +1,6 @@
 //! `process`: from a local file or a URL to an output file in one call (upload, create, wait,
-//! download), with one progress callback and errors that say at which stage they happened.
+//! download), with one progress callback and errors that say at which stage they happened:
+//! [`Client::process`] and [`AsyncClient::process`], and the types they take and return.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -100,7 +101,7 @@ type ProgressCallback = Arc<dyn Fn(&ProcessProgress) + Send + Sync>;
 ///
 /// ```
 /// use std::time::Duration;
-/// use removebgvideo::client::ProcessOptions;
+/// use removebgvideo::client::process::ProcessOptions;
 /// use removebgvideo::{BgType, Model};
 ///
 /// let options = ProcessOptions::new()
@@ -219,7 +220,7 @@ impl AsyncClient {
     ///
     /// ```no_run
     /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-    /// use removebgvideo::client::ProcessOptions;
+    /// use removebgvideo::client::process::ProcessOptions;
     /// use removebgvideo::{AsyncClient, Model};
     ///
     /// let client = AsyncClient::from_env()?;

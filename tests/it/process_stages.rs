@@ -3,7 +3,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use removebgvideo::client::{ProcessOptions, ProcessProgress, Stage};
+use removebgvideo::client::process::{ProcessOptions, ProcessProgress, Stage};
 use removebgvideo::clock::ManualClock;
 
 use crate::support::batch::{sim_builder, SAMPLE};

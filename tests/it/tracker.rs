@@ -4,7 +4,8 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use removebgvideo::client::{JobTracker, Observed, ProcessOptions, Stage};
+use removebgvideo::client::process::{ProcessOptions, Stage};
+use removebgvideo::client::{JobTracker, Observed};
 use removebgvideo::clock::ManualClock;
 use removebgvideo::simulator::Simulator;
 use removebgvideo::webhook::{self, Verifier, WebhookEvent};

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use removebgvideo::batch::Event;
-use removebgvideo::client::{Stage, TransferProgress};
+use removebgvideo::client::process::Stage;
+use removebgvideo::client::TransferProgress;
 use removebgvideo::JobStatus;
 
 /// One video's bar: a stage at a time, in order, each moving only forward. Transfers show

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use removebgvideo::client::{ProcessOptions, ProcessProgress, Stage};
+use removebgvideo::client::process::{ProcessOptions, ProcessProgress, Stage};
 use removebgvideo::{BgType, Client, Error, Job, JobStatus, OutputFormat, WaitOptions};
 
 use crate::checks::{self, output_path, Input};
@@ -153,8 +153,8 @@ fn process(
             shown.show(progress.stage, progress.percent, progress.bytes);
         });
     let request = match input {
-        Input::File(path) => removebgvideo::client::Input::File(path.clone()),
-        Input::Url(url) => removebgvideo::client::Input::Url(url.clone()),
+        Input::File(path) => removebgvideo::client::process::Input::File(path.clone()),
+        Input::Url(url) => removebgvideo::client::process::Input::Url(url.clone()),
     };
     match client.process(request, &options, out) {
         Ok(done) => Ok((done.job, done.path, done.bytes)),
