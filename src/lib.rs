@@ -196,6 +196,9 @@ mod timestamp;
 #[cfg(feature = "client")]
 #[cfg_attr(docsrs, doc(cfg(feature = "client")))]
 pub mod client;
+#[cfg(feature = "client")]
+#[cfg_attr(docsrs, doc(cfg(feature = "client")))]
+pub mod clock;
 pub mod models;
 pub mod webhook;
 
@@ -211,9 +214,7 @@ pub mod simulator;
 
 // The types almost every user touches; everything else lives under its module.
 #[cfg(feature = "client")]
-pub use client::{
-    clock, AdminClient, ApiError, AsyncAdminClient, AsyncClient, Client, Error, RetryPolicy, WaitOptions,
-};
+pub use client::{AdminClient, ApiError, AsyncAdminClient, AsyncClient, Client, Error, RetryPolicy, WaitOptions};
 pub use models::{
     Background, BgType, Composition, CreateJob, ErrorCode, Job, JobStatus, Model, OutputFormat, StartJob,
 };

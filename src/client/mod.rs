@@ -9,10 +9,10 @@
 //!   credentials, redirects, the shared back-off, the attempt observer); `options.rs` gives
 //!   calls other settings (`with_options`); `upload.rs`, `download.rs`, `wait.rs`,
 //!   `tracker.rs` (waits ended by webhooks), [`process`] (file to output in one call, with its
-//!   own `Input`, `Stage` and options) and
-//!   `paging.rs` are the calls that are more than one request; `progress.rs` reports transfers; `clock.rs` is time
-//!   as the clients see it; `error.rs` and `api_error.rs` are the errors every call returns,
-//!   and `redact.rs` is what of a server's words they may show.
+//!   own `Input`, `Stage` and options) and `paging.rs` are the calls that are more than one
+//!   request; `progress.rs` reports transfers; `error.rs` and `api_error.rs` are the errors
+//!   every call returns, and `redact.rs` is what of a server's words they may show. Time as
+//!   the clients see it is [`crate::clock`], one level down.
 //!
 //! **One naming rule for the two faces.** The blocking face owns the plain name. Where each
 //! face has its own type, the async type is `Async` + that name, with the same method names on
@@ -34,7 +34,6 @@ pub(crate) mod api_error;
 pub(crate) mod async_client;
 pub(crate) mod blocking;
 pub(crate) mod builder;
-pub mod clock;
 pub(crate) mod download;
 pub(crate) mod error;
 pub(crate) mod options;

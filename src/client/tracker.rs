@@ -10,10 +10,10 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
-use crate::client::clock::deadline;
 use crate::client::runtime::CrateRuntime;
 use crate::client::wait::timed_out;
 use crate::client::WaitOptions;
+use crate::clock::deadline;
 use crate::webhook::{EventKind, WebhookEvent};
 use crate::{AsyncClient, Client, Error, Job, JobStatus};
 
