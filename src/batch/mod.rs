@@ -134,7 +134,7 @@ mod lifecycle;
 mod lookup;
 mod pace;
 #[cfg(feature = "postgres")]
-pub mod queue;
+mod queue;
 mod report;
 mod run;
 mod shard;
