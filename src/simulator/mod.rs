@@ -6,8 +6,9 @@
 //! credits, listing, usage, admin keys, the legacy `/api/*` routes, real output files standing in
 //! for the CDN, and signed webhook deliveries with retries. Point a client at
 //! [`Simulator::base_url`], use [`Simulator::api_key`], and assert on what the server saw with
-//! [`Simulator::requests`]. `cargo run --example simulator -- --help` serves it standalone, for
-//! a client in any language.
+//! [`Simulator::requests`]. `removebgvideo simulator --help` (the command, feature `cli`) serves
+//! it standalone, for a client in any language; `cargo run --example simulator` is a small
+//! example of serving it.
 //!
 //! # Enabling
 //!

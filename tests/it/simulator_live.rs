@@ -7,7 +7,7 @@
 
 // The flags are tested here; serving them is tested through the command (`tests/it/cli.rs`).
 #[allow(dead_code)]
-#[path = "../../examples/simulator/flags.rs"]
+#[path = "../../src/bin/removebgvideo/simulator/flags.rs"]
 mod flags;
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -383,7 +383,7 @@ fn stricter_checks_say_they_are_the_simulators_own() {
     assert!(message.contains("the simulator's own check"), "{message}");
 }
 
-/// The standalone simulator's command line: the example's own flags, parsed as its `main` does.
+/// The standalone simulator's command line: the command's own flags, parsed as its `main` does.
 #[derive(Debug, Parser)]
 struct Args {
     #[command(flatten)]

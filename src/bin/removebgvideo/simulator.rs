@@ -1,9 +1,8 @@
-//! `simulator`: the built-in API simulator, served as the `simulator` example serves it, with
-//! the same flags (defined once, in `examples/simulator/flags.rs`).
+//! `simulator`: the built-in API simulator, served standalone; its flags are in
+//! `simulator/flags.rs`.
 
 use crate::Failure;
 
-#[path = "../../../examples/simulator/flags.rs"]
 mod flags;
 
 /// `removebgvideo simulator`.

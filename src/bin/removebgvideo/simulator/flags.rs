@@ -1,5 +1,5 @@
-//! The standalone simulator's settings as command-line flags, defined once: the example includes
-//! this file, and so does the `removebgvideo simulator` command (with `#[path]`).
+//! The standalone simulator's settings as the `removebgvideo simulator` command's flags (its
+//! tests in `tests/it/simulator_live.rs` parse them too).
 
 use std::path::PathBuf;
 use std::time::Duration;
