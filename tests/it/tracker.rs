@@ -185,3 +185,29 @@ fn a_process_error_names_its_stage_and_job() {
     assert_eq!((err.stage, err.job_id.as_deref()), (Stage::Uploading, None));
     assert!(matches!(err.error, Error::Io { .. }), "{:?}", err.error);
 }
+
+#[test]
+fn the_blocking_face_waits_through_new_and_wait_and_an_async_tracker_is_refused() {
+    let mut server = mockito::Server::new();
+    let fetched = server
+        .mock("GET", "/v1/jobs/job_1")
+        .with_body(r#"{"id":"job_1","status":"completed","output_url":"https://cdn.example/o.webm"}"#)
+        .expect(1)
+        .create();
+    let clock = ManualClock::new();
+    let client =
+        removebgvideo::Client::builder("sk_tracker").base_url(server.url()).clock(clock.clone()).build().unwrap();
+    let tracker = JobTracker::new(&client);
+    assert_eq!(tracker.observe(&event("job.completed", "job_1", "d1")), Observed::Applied);
+    let job = tracker.wait("job_1", WaitOptions::default()).unwrap();
+    assert!(job.is_completed());
+    fetched.assert();
+    assert!(clock.sleeps().is_empty(), "the webhook ended the wait");
+
+    let async_tracker = JobTracker::new_async(
+        &AsyncClient::builder("sk_tracker").base_url(server.url()).clock(clock.clone()).build().unwrap(),
+    );
+    let err = async_tracker.wait("job_1", WaitOptions::default()).unwrap_err();
+    assert!(matches!(&err, Error::InvalidInput { field, .. } if *field == "tracker"), "{err:?}");
+    assert!(err.to_string().contains("wait_async"), "{err}");
+}
