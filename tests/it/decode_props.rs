@@ -7,8 +7,8 @@
 //! answer whatever order the tests run in, and one client serves them all (building a client
 //! per case would cost more than the calls).
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::Write;
+use std::net::TcpStream;
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
@@ -16,6 +16,8 @@ use proptest::prelude::*;
 use removebgvideo::models::{JobList, ListJobs, UsageSummary};
 use removebgvideo::{Client, Error, Job, Model, OutputFormat};
 use serde_json::{json, Map, Value};
+
+use crate::support::wire::{Request, WireServer};
 
 // ---------------------------------------------------------------------------------------------
 // The stub server
@@ -30,7 +32,7 @@ struct Case {
 }
 
 struct Stub {
-    url: String,
+    server: WireServer,
     cases: Mutex<Vec<Case>>,
 }
 
@@ -38,16 +40,7 @@ struct Stub {
 /// long as the process.
 fn stub() -> &'static Stub {
     static STUB: OnceLock<Stub> = OnceLock::new();
-    STUB.get_or_init(|| {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let url = format!("http://{}", listener.local_addr().expect("addr"));
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                std::thread::spawn(move || answer(stream));
-            }
-        });
-        Stub { url, cases: Mutex::new(Vec::new()) }
-    })
+    STUB.get_or_init(|| Stub { server: WireServer::serve(answer), cases: Mutex::new(Vec::new()) })
 }
 
 /// Stores a case and returns its index.
@@ -62,7 +55,7 @@ fn client() -> &'static Client {
     static CLIENT: OnceLock<Client> = OnceLock::new();
     CLIENT.get_or_init(|| {
         Client::builder("sk_props")
-            .base_url(&stub().url)
+            .base_url(stub().server.url())
             .max_retries(0)
             .timeout(Duration::from_secs(10))
             .build()
@@ -83,7 +76,7 @@ fn list_jobs(n: usize) -> Result<JobList, Error> {
 /// `usage_summary`, answered with case `n` (carried in a base-URL prefix: `days` is 1..=90).
 fn usage_summary(n: usize) -> Result<UsageSummary, Error> {
     let client = Client::builder("sk_props")
-        .base_url(format!("{}/usage{n}", stub().url))
+        .base_url(format!("{}/usage{n}", stub().server.url()))
         .max_retries(0)
         .timeout(Duration::from_secs(10))
         .build()
@@ -104,20 +97,8 @@ fn case_index(target: &str) -> Option<usize> {
     }
 }
 
-fn answer(mut stream: TcpStream) {
-    let mut head = Vec::new();
-    let mut buf = [0u8; 4096];
-    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-        match stream.read(&mut buf) {
-            Ok(0) | Err(_) => return,
-            Ok(n) => head.extend_from_slice(&buf[..n]),
-        }
-        if head.len() > 64 * 1024 {
-            return;
-        }
-    }
-    let head = String::from_utf8_lossy(&head);
-    let target = head.lines().next().and_then(|line| line.split_whitespace().nth(1)).unwrap_or("");
+fn answer(request: &Request, stream: &mut TcpStream) {
+    let target = request.target();
     let case = case_index(target).and_then(|index| stub().cases.lock().expect("cases").get(index).cloned());
     let Some(case) = case else {
         let _ = stream.write_all(b"HTTP/1.1 500 No Case\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");

@@ -2,8 +2,7 @@
 //! policy or the wait options is accepted or refused with a typed error, and a client built
 //! from any accepted settings makes a call. Proptest picks the values, extremes included.
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
+use std::io::Write;
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -11,42 +10,25 @@ use proptest::prelude::*;
 use removebgvideo::clock::ManualClock;
 use removebgvideo::{Client, Error, RetryPolicy, WaitOptions};
 
+use crate::support::wire::WireServer;
+
 /// A keep-alive server that answers every request with a completed job, or a 503 for paths
 /// with `busy` in them.
 fn server() -> &'static str {
-    static URL: OnceLock<String> = OnceLock::new();
-    URL.get_or_init(|| {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                std::thread::spawn(move || {
-                    let mut reader = BufReader::new(stream.try_clone().unwrap());
-                    let mut writer = stream;
-                    loop {
-                        let mut request_line = String::new();
-                        if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
-                            return;
-                        }
-                        let mut line = String::new();
-                        while reader.read_line(&mut line).unwrap_or(0) > 2 {
-                            line.clear();
-                        }
-                        let (status, body) = if request_line.contains("busy") {
-                            ("503 Service Unavailable", r#"{"error":{"message":"busy"}}"#)
-                        } else {
-                            ("200 OK", r#"{"id":"job_1","status":"completed","progress":100}"#)
-                        };
-                        let answer = format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\n\r\n{body}", body.len());
-                        if writer.write_all(answer.as_bytes()).is_err() {
-                            return;
-                        }
-                    }
-                });
-            }
-        });
-        url
-    })
+    static SERVER: OnceLock<WireServer> = OnceLock::new();
+    SERVER
+        .get_or_init(|| {
+            WireServer::builder().keep_alive().serve(|request, stream| {
+                let (status, body) = if request.target().contains("busy") {
+                    ("503 Service Unavailable", r#"{"error":{"message":"busy"}}"#)
+                } else {
+                    ("200 OK", r#"{"id":"job_1","status":"completed","progress":100}"#)
+                };
+                let answer = format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\n\r\n{body}", body.len());
+                let _ = stream.write_all(answer.as_bytes());
+            })
+        })
+        .url()
 }
 
 fn any_duration() -> impl Strategy<Value = Duration> {

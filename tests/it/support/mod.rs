@@ -59,3 +59,4 @@ pub mod batch;
 #[cfg(all(unix, feature = "cli"))]
 pub mod command;
 pub mod webhook_receiver;
+pub mod wire;
