@@ -58,5 +58,6 @@ pub fn job(id: &str, status: &str, progress: Option<f64>) -> String {
 pub mod batch;
 #[cfg(all(unix, feature = "cli"))]
 pub mod command;
+pub mod held_clock;
 pub mod webhook_receiver;
 pub mod wire;
