@@ -245,6 +245,7 @@ mod any_object {
     }
 
     proptest! {
+        #![proptest_config(crate::support::props(256, "proptest-regressions/it/answers.txt"))]
         #[test]
         fn any_health_pricing_usage_or_link_object_decodes(
             health in answer(&["status", "checks"]),

@@ -304,11 +304,7 @@ fn simulator_serves_with_the_examples_flags_until_its_input_ends() {
 
 #[test]
 fn compose_draws_a_transparent_output_on_a_colour_locally() {
-    let ffmpeg = match removebgvideo::compose::Ffmpeg::locate() {
-        Ok(ffmpeg) => ffmpeg,
-        Err(error) if std::env::var_os("CI").is_some() => panic!("CI is set but {error}"),
-        Err(error) => return eprintln!("skipped, no ffmpeg: {error}"),
-    };
+    let Some(ffmpeg) = crate::support::require("ffmpeg", removebgvideo::compose::Ffmpeg::locate()) else { return };
     let dir = tempfile::tempdir().unwrap();
     let foreground = dir.path().join("fg.webm");
     let made = Command::new(ffmpeg.program())

@@ -94,7 +94,7 @@ fn an_output_folder_that_takes_no_files_is_refused_before_the_upload() {
     std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o555)).unwrap();
     if std::fs::write(locked.join("probe"), b"").is_ok() {
         // Root writes anywhere: there is no folder this user cannot write to.
-        return eprintln!("skipped: this user can write to a read-only folder (root)");
+        return crate::support::skipped("this user can write to a read-only folder (root)");
     }
     let done = run(&sim, &["run", SAMPLE, "-o", locked.join("x.webm").to_str().unwrap()]);
     assert_eq!(done.status.code(), Some(2), "{}", text(&done.stderr));

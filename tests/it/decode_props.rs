@@ -387,7 +387,7 @@ fn assert_job(got: &Job, expected: &Expected, sent: &Value) -> Result<(), TestCa
 // The properties
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 128, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(crate::support::props(128, "proptest-regressions/it/decode_props.txt"))]
 
     #[test]
     fn any_status_and_body_gives_a_typed_result(

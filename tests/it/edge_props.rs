@@ -50,7 +50,7 @@ fn any_size() -> impl Strategy<Value = Option<u64>> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(crate::support::props(48, "proptest-regressions/it/edge_props.txt"))]
 
     #[test]
     fn any_builder_settings_build_or_are_refused_and_a_built_client_calls(

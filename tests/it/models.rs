@@ -223,6 +223,7 @@ mod properties {
     use serde_json::json;
 
     proptest! {
+        #![proptest_config(crate::support::props(256, "proptest-regressions/it/models.txt"))]
         #[test]
         fn any_status_text_survives_a_round_trip(status in "[a-z_]{1,20}") {
             let decoded: Job = serde_json::from_value(json!({"id": "j", "status": status})).unwrap();

@@ -208,7 +208,7 @@ fn status() -> impl Strategy<Value = u16> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    #![proptest_config(crate::support::props(64, "proptest-regressions/it/secret_props.txt"))]
 
     #[test]
     fn no_error_of_any_call_shows_a_secret(

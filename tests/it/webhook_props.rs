@@ -46,7 +46,7 @@ fn any_tolerance() -> impl Strategy<Value = Duration> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
+    #![proptest_config(crate::support::props(512, "proptest-regressions/it/webhook_props.txt"))]
 
     /// Arbitrary header text and body bytes are refused with an error, never a panic, and never
     /// accepted (a random string is not a valid MAC).
