@@ -281,4 +281,16 @@ mod any_object {
             prop_assert!(serde_json::from_value::<Upload>(upload.clone()).is_ok(), "{upload}");
         }
     }
+
+    /// The soak run (`cargo test -- --ignored`): the properties above again, each round with
+    /// fresh random cases.
+    #[test]
+    #[ignore = "soak run: cargo test -- --ignored"]
+    fn soak() {
+        for _ in 0..crate::support::SOAK_ROUNDS {
+            any_health_pricing_usage_or_link_object_decodes();
+            any_new_job_field_value_decodes();
+            an_upload_with_any_other_fields_decodes();
+        }
+    }
 }

@@ -31,6 +31,13 @@ fn server() -> &'static str {
         .url()
 }
 
+/// One client for every wait case (building one per case would cost more than the waits): its
+/// pauses go to a ManualClock, so none is slept.
+fn waiting_client() -> &'static Client {
+    static CLIENT: OnceLock<Client> = OnceLock::new();
+    CLIENT.get_or_init(|| Client::builder("key").base_url(server()).clock(ManualClock::new()).build().unwrap())
+}
+
 fn any_duration() -> impl Strategy<Value = Duration> {
     prop_oneof![
         Just(Duration::ZERO),
@@ -119,7 +126,7 @@ proptest! {
         max_interval in any_duration(),
         with_backoff in any::<bool>(),
     ) {
-        let client = Client::builder("key").base_url(server()).clock(ManualClock::new()).build().unwrap();
+        let client = waiting_client();
         let mut options = WaitOptions::default().interval(interval).timeout(timeout);
         if with_backoff {
             options = options.backoff(factor, max_interval);
@@ -130,5 +137,17 @@ proptest! {
             Err(Error::InvalidInput { .. }) => prop_assert!(refused),
             Err(other) => prop_assert!(false, "unexpected {:?}", other),
         }
+    }
+}
+
+/// The soak run (`cargo test -- --ignored`): the properties above again, each round with
+/// fresh random cases.
+#[test]
+#[ignore = "soak run: cargo test -- --ignored"]
+fn soak() {
+    for _ in 0..crate::support::SOAK_ROUNDS {
+        any_builder_settings_build_or_are_refused_and_a_built_client_calls();
+        any_retry_policy_gives_a_bounded_backoff();
+        any_wait_options_poll_or_are_refused();
     }
 }

@@ -239,6 +239,17 @@ mod properties {
             prop_assert_eq!(decoded.id, id.to_string());
         }
     }
+
+    /// The soak run (`cargo test -- --ignored`): the properties above again, each round with
+    /// fresh random cases.
+    #[test]
+    #[ignore = "soak run: cargo test -- --ignored"]
+    fn soak() {
+        for _ in 0..crate::support::SOAK_ROUNDS {
+            any_status_text_survives_a_round_trip();
+            any_numeric_id_decodes_to_its_digits();
+        }
+    }
 }
 
 #[test]

@@ -131,7 +131,9 @@ fn an_upload_past_its_transfer_timeout_is_a_timeout() {
     assert!(error.is_timeout(), "{error:?}");
 }
 
-#[tokio::test]
+// A worker beside the test's thread polls the async face's connections, so that the simulator,
+// dropped at the end on the test's thread, sees them close at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
 async fn a_blocking_client_lends_its_async_face_to_async_code() {
     let sim = Simulator::start().expect("simulator");
     let client = sim.client().expect("client");

@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use removebgvideo::clock::ManualClock;
 use removebgvideo::{Client, Error, Job};
-use sha2::{Digest, Sha256};
 
 use crate::support::wire::WireServer;
 
@@ -126,10 +125,6 @@ fn sample(len: usize, mut seed: u64) -> Vec<u8> {
     data
 }
 
-fn sha256(bytes: &[u8]) -> Vec<u8> {
-    Sha256::digest(bytes).to_vec()
-}
-
 fn client(base_url: &str) -> Client {
     Client::builder(KEY).base_url(base_url).clock(ManualClock::new()).build().unwrap()
 }
@@ -161,7 +156,8 @@ fn a_download_cut_off_ten_times_resumes_to_the_same_bytes() {
     let written = client(&server.url).download(&format!("{}/out.webm?sig=secret", server.url)).to_path(&out).unwrap();
 
     assert_eq!(written, SIZE as u64);
-    assert_eq!(sha256(&std::fs::read(&out).unwrap()), sha256(&data), "byte-identical");
+    // Compared whole (a digest of 64 MiB costs seconds in a debug build).
+    assert!(std::fs::read(&out).unwrap() == *data, "byte-identical");
     assert!(!part_of(&out).exists());
     let served = server.served();
     assert_eq!(served.len(), 11, "ten cut-offs, then the rest: {served:?}");

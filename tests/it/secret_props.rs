@@ -230,6 +230,16 @@ proptest! {
     }
 }
 
+/// The soak run (`cargo test -- --ignored`): the properties above again, each round with
+/// fresh random cases.
+#[test]
+#[ignore = "soak run: cargo test -- --ignored"]
+fn soak() {
+    for _ in 0..crate::support::SOAK_ROUNDS {
+        no_error_of_any_call_shows_a_secret();
+    }
+}
+
 /// The clients, the stub and a file to upload, built once for the whole property.
 struct Fixture {
     client: Client,

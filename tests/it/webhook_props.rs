@@ -166,3 +166,18 @@ proptest! {
         prop_assert_eq!(result, Ok(()), "{}", text);
     }
 }
+
+/// The soak run (`cargo test -- --ignored`): the properties above again, each round with
+/// fresh random cases.
+#[test]
+#[ignore = "soak run: cargo test -- --ignored"]
+fn soak() {
+    for _ in 0..crate::support::SOAK_ROUNDS {
+        arbitrary_headers_and_bodies_never_panic();
+        near_miss_headers_are_refused();
+        a_correctly_signed_random_body_always_verifies();
+        signed_arbitrary_bodies_parse_or_fail_cleanly();
+        no_timestamp_tolerance_or_clock_panics();
+        whatever_the_signer_writes_the_verifier_reads();
+    }
+}

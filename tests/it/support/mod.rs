@@ -93,6 +93,11 @@ pub fn props(cases: u32, file: &'static str) -> proptest::test_runner::Config {
     Config { cases, failure_persistence: Some(Box::new(FileFailurePersistence::Direct(file))), ..Config::default() }
 }
 
+/// How many times the soak run (`cargo test -- --ignored`) repeats each property test, each time
+/// with fresh random cases: the default run keeps the case counts that find bugs, the soak run
+/// only repeats them.
+pub const SOAK_ROUNDS: u32 = 20;
+
 pub mod batch;
 #[cfg(all(unix, feature = "cli"))]
 pub mod command;
