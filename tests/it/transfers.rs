@@ -367,7 +367,7 @@ fn a_download_cut_off_mid_body_names_the_host_and_leaves_no_file() {
     let err = client.download(&format!("{}/o.webm?X-Amz-Signature=SIGNED", cdn.url())).to_path(&path).unwrap_err();
     assert!(matches!(&err, Error::Transport(inner) if inner.is_body()), "{err:?}");
     let message = err.to_string();
-    assert!(message.contains("broke off") && message.contains(&cdn.url()), "{message}");
+    assert!(message.contains("broke off") && message.contains(cdn.url()), "{message}");
     assert!(!format!("{message} {err:?}").contains("SIGNED"), "{err:?}");
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "neither the file nor its .part");
 }

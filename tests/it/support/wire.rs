@@ -4,8 +4,8 @@
 //!
 //! A server runs a script of [`Act`]s, one per connection in the order they arrive
 //! ([`WireServer::script`]), or serves every connection with one closure
-//! ([`WireServer::serve`]). It reads each request with one reader ([`read_head`] and the body by
-//! its `Content-Length` or chunks) and logs it ([`WireServer::requests`]) before it acts, so a
+//! ([`WireServer::serve`]). It reads each request with one reader (the head, then the body by
+//! its `Content-Length` or its chunks) and logs it ([`WireServer::requests`]) before it acts, so a
 //! client never sees an answer to a request the log does not hold yet. It listens on 127.0.0.1
 //! only; dropping it releases every connection it still holds.
 #![allow(dead_code)]
@@ -124,9 +124,12 @@ pub fn closed_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("address").port()
 }
 
-/// Reads a request line and headers: the request line, the lower-cased head and the headers as
-/// sent. `None` when the connection closes first or the head is not text.
-pub fn read_head(reader: &mut impl BufRead) -> Option<(String, String, Vec<(String, String)>)> {
+/// A request's line as sent, its head lower-cased, and its headers as sent.
+type Head = (String, String, Vec<(String, String)>);
+
+/// Reads a request line and headers. `None` when the connection closes first or the head is not
+/// text.
+fn read_head(reader: &mut impl BufRead) -> Option<Head> {
     let mut head = String::new();
     let mut first = String::new();
     let mut headers = Vec::new();
