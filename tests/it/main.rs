@@ -28,10 +28,10 @@ mod edge_props;
 mod error_codes;
 mod errors;
 mod faults;
-mod in_production;
 mod models;
 mod one_stack;
 mod process_stages;
+mod production_client;
 // The PostgreSQL queue with worker processes of the command.
 #[cfg(all(unix, feature = "cli", feature = "postgres"))]
 mod queue;
