@@ -63,6 +63,17 @@ pub enum BatchError {
         source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
 
+    /// The queue's database server (feature `postgres`) presented a certificate that failed a
+    /// check its `sslmode` asks for: nothing was sent to it.
+    #[cfg(feature = "postgres")]
+    #[error("queue: the certificate of {server} was refused: {check}")]
+    QueueCertificate {
+        /// The server, as `host:port`.
+        server: String,
+        /// The check that failed.
+        check: crate::batch::queue::CertificateCheck,
+    },
+
     /// A call needed before the run (the pricing for an estimate, the job list when looking
     /// for lost creates) failed.
     #[error(transparent)]

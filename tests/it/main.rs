@@ -30,6 +30,9 @@ mod one_stack;
 // The PostgreSQL queue with worker processes of the command.
 #[cfg(all(unix, feature = "cli", feature = "postgres"))]
 mod queue;
+// The queue on TLS servers, behind PgBouncer, through blips, as a read-only role.
+#[cfg(all(unix, feature = "cli", feature = "postgres"))]
+mod queue_net;
 mod request_options;
 mod resumable_download;
 mod retries;

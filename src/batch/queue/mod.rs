@@ -7,7 +7,8 @@
 //! use removebgvideo::batch::{Batch, Item, Queue};
 //! use removebgvideo::Client;
 //!
-//! let queue = Queue::connect("postgres://batch@db.internal/videos")?;
+//! // The password comes from PGPASSWORD or ~/.pgpass, never the URL (or the command line).
+//! let queue = Queue::connect("postgres://batch@db.example.com/videos?sslmode=verify-full&sslrootcert=system")?;
 //! let batch = Batch::new(Client::from_env()?, "/mnt/shared/out").concurrency(8);
 //! // On one machine, once (enqueuing the same items again adds nothing):
 //! let added = batch.enqueue(&queue, vec![Item::url("promo", "https://cdn.example.com/promo.mp4")])?;
@@ -40,51 +41,190 @@
 //!   several machines, `<out>` and the input files must be at the same paths on each (a shared
 //!   volume).
 //!
+//! # Connections
+//!
+//! A process keeps one small pool ([`QueueBuilder::pool_size`], default 4) shared by all its
+//! worker threads: each statement borrows a connection for its one round trip, so four serve
+//! sixteen threads whose jobs take seconds. A connect is bounded by `connect_timeout` (10 s
+//! unless the URL sets it), from the first packet to the first statement, and TCP keepalives
+//! notice a vanished server in about a minute. A statement whose connection was lost (a
+//! failover, a restart, `pg_terminate_backend`, an idle-connection reaper) is sent again on a
+//! new connection after a pause ([`QueueBuilder::reconnect_for`], default 2 minutes): every
+//! statement has the same effect sent twice, so a blip costs a pause, never a lease the worker
+//! still holds.
+//!
+//! **TLS** follows libpq: `sslmode` is `disable`, `allow`, `prefer` (the default: encrypted
+//! when the server offers it, the certificate unchecked), `require` (encrypted, the
+//! certificate unchecked unless `sslrootcert` is given, then as `verify-ca`), `verify-ca` (a
+//! trusted authority signed it) or `verify-full` (and it names the host: what a managed
+//! database needs). `sslrootcert` is a PEM file of trusted authorities, or `system` for the
+//! platform's trust store (then `verify-full`). A certificate that fails is
+//! [`BatchError::QueueCertificate`], naming the [`CertificateCheck`].
+//!
+//! **PgBouncer** in transaction mode works: statements go as unnamed statements with their
+//! types (one round trip, no server-side state between statements), the schema is written in
+//! each statement rather than set on the session, and migrations run in one transaction.
+//!
+//! # Tables
+//!
 //! The tables (`removebgvideo_queue_items`, `removebgvideo_queue_schema`) are created and
-//! versioned by the crate on [`Queue::connect`], in the connection's schema: use one database,
-//! or one schema (`?options=-csearch_path%3Dmy_batch`), per batch. The connection is not
-//! encrypted (`NoTls`): keep the database on a private network or a local socket tunnel.
+//! versioned by the crate on [`Queue::connect`], in the connection's default schema or the one
+//! given (`schema=` in the URL, [`QueueBuilder::schema`]): one database, or one schema, per
+//! batch. Connecting to tables already at this build's version only reads, so a role with
+//! row rights alone can work and report; [`QueueBuilder::migrate`]`(false)` never writes DDL.
 
+mod config;
+mod pool;
 mod schema;
 mod store;
+mod tls;
 mod worker;
 
 use std::fmt;
-use std::sync::{Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
-use store::Connection;
+use pool::{Connection, Shared};
+pub use tls::CertificateCheck;
 
 use super::report::{BatchReport, ItemStatus, Outcome};
 use super::{Batch, BatchError, Item};
+use crate::clock::Clock;
 
 /// A batch's work queue in PostgreSQL (feature `postgres`).
 ///
 /// See the [module documentation](self) for what a queue guarantees.
 pub struct Queue {
-    url: String,
+    shared: Arc<Shared>,
     lease: Duration,
-    conn: Mutex<Connection>,
 }
 
 impl fmt::Debug for Queue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // The URL may carry a password.
+        // The URL may carry a password: it is not kept.
         f.debug_struct("Queue").field("lease", &self.lease).finish_non_exhaustive()
     }
 }
 
-impl Queue {
-    /// Connects to the database at `url` (`postgres://user:password@host:port/db`, or the
-    /// key=value form) and creates or upgrades the queue's tables.
+/// How to connect to a [`Queue`] (feature `postgres`): [`Queue::builder`].
+#[must_use]
+pub struct QueueBuilder {
+    url: String,
+    pool_size: u32,
+    schema: Option<String>,
+    migrate: bool,
+    reconnect_for: Duration,
+    clock: Arc<dyn Clock>,
+}
+
+impl fmt::Debug for QueueBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("QueueBuilder")
+            .field("pool_size", &self.pool_size)
+            .field("schema", &self.schema)
+            .field("migrate", &self.migrate)
+            .field("reconnect_for", &self.reconnect_for)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The pool's size unless set: enough for a handful of worker threads, each statement holding
+/// a connection for one round trip.
+pub const DEFAULT_POOL_SIZE: u32 = 4;
+
+impl QueueBuilder {
+    /// How many connections this process opens at most, shared by all its worker threads
+    /// (default [`DEFAULT_POOL_SIZE`], from 1 to 64). A statement holds one for its round trip
+    /// only, so 4 serve 16 threads whose jobs take seconds.
+    pub fn pool_size(mut self, size: u32) -> Self {
+        self.pool_size = size;
+        self
+    }
+
+    /// The schema of the queue's tables (letters, digits and `_`), instead of the connection's
+    /// default (also `schema=` in the URL): one schema per batch on a shared database. It is
+    /// written in every statement, so it works behind PgBouncer in transaction mode.
+    pub fn schema(mut self, schema: &str) -> Self {
+        self.schema = Some(schema.to_owned());
+        self
+    }
+
+    /// Whether to create or upgrade the queue's tables (default `true`). With `false`,
+    /// connecting only reads (a role without DDL rights can work and report), and tables
+    /// missing or at an older version are an error.
+    pub fn migrate(mut self, migrate: bool) -> Self {
+        self.migrate = migrate;
+        self
+    }
+
+    /// How long a statement whose connection was lost is tried again on a new one (default
+    /// 2 minutes; pauses from 0.1 s to 5 s), before the worker stops with the error.
+    pub fn reconnect_for(mut self, patience: Duration) -> Self {
+        self.reconnect_for = patience;
+        self
+    }
+
+    /// The clock the reconnection pauses are taken on (default: the real one).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Connects (one connection at once, so that a wrong address, password or certificate
+    /// fails here), checks the tables' version with one `SELECT`, and creates or upgrades
+    /// them when needed and allowed.
     ///
     /// # Errors
-    /// [`BatchError::Queue`] when the database cannot be reached, or its tables were made by a
-    /// newer release of the crate.
+    /// [`BatchError::InvalidInput`] for a URL or setting that cannot be used (an unknown
+    /// `sslmode`, `verify-full` without `sslrootcert`, a pool size out of range);
+    /// [`BatchError::QueueCertificate`] when the server's certificate fails a check;
+    /// [`BatchError::Io`] when `sslrootcert` cannot be read; [`BatchError::Queue`] when the
+    /// database cannot be reached within `connect_timeout` (10 s unless the URL sets it), or
+    /// its tables were made by a newer release, or are not current and `migrate` is off.
+    pub fn connect(self) -> Result<Queue, BatchError> {
+        if !(1..=64).contains(&self.pool_size) {
+            return Err(super::error::invalid(format!("the pool size must be from 1 to 64 (got {})", self.pool_size)));
+        }
+        let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
+        let mut target = config::parse(&self.url, home.as_deref())?;
+        if let Some(schema) = &self.schema {
+            target.schema = Some(config::schema(schema)?);
+        }
+        let schema = target.schema.clone();
+        let (shared, mut first) = Shared::open(target, self.pool_size, self.clock, self.reconnect_for)?;
+        schema::prepare(&shared, &mut first, self.migrate, schema.as_deref())?;
+        Ok(Queue { shared, lease: Duration::from_secs(30) })
+    }
+}
+
+impl Queue {
+    /// Connects to the database at `url` with the default settings (see [`Queue::builder`])
+    /// and creates or upgrades the queue's tables.
+    ///
+    /// `url` is a `postgres://user@host:port/db?sslmode=verify-full&sslrootcert=system` URL or
+    /// the `key=value` form, with libpq's meanings of `sslmode` (`disable`, `allow`, `prefer`
+    /// (the default), `require`, `verify-ca`, `verify-full`), `sslrootcert` (a PEM file, or
+    /// `system` for the platform's trust store), `connect_timeout` (default 10 s) and the TCP
+    /// keepalive settings (default: a dead peer is noticed in about a minute), and the crate's
+    /// own `schema`. Keep the password out of it: the password comes from `PGPASSWORD`, or a
+    /// password file (`passfile=`, `PGPASSFILE`, `~/.pgpass`) as with `psql`.
+    ///
+    /// # Errors
+    /// As [`QueueBuilder::connect`].
     pub fn connect(url: &str) -> Result<Queue, BatchError> {
-        let mut conn = connect(url)?;
-        schema::migrate(&mut conn)?;
-        Ok(Queue { url: url.to_owned(), lease: Duration::from_secs(30), conn: Mutex::new(conn) })
+        Queue::builder(url).connect()
+    }
+
+    /// The settings of a connection to `url` (see [`Queue::connect`] for its form).
+    pub fn builder(url: &str) -> QueueBuilder {
+        QueueBuilder {
+            url: url.to_owned(),
+            pool_size: DEFAULT_POOL_SIZE,
+            schema: None,
+            migrate: true,
+            reconnect_for: Duration::from_secs(120),
+            clock: crate::clock::system(),
+        }
     }
 
     /// How long a claimed item stays a worker's without renewal (default 30 s, from 100 ms to an
@@ -102,12 +242,12 @@ impl Queue {
 
     /// Every item of the queue, in the order enqueued, as it stands now: `completed` (with
     /// its output), `failed`, `uncertain`, or `unfinished` (waiting, or being worked). The
-    /// outcome is [`Outcome::InProgress`] while any item is unfinished.
+    /// outcome is [`Outcome::InProgress`] while any item is unfinished. Reads only.
     ///
     /// # Errors
     /// [`BatchError::Queue`] when the database cannot be read.
     pub fn report(&self) -> Result<BatchReport, BatchError> {
-        let items = store::report(&mut self.lock())?;
+        let items = store::report(&mut self.open()?)?;
         let outcome = if items.iter().any(|item| item.status == ItemStatus::Unfinished) {
             Outcome::InProgress
         } else {
@@ -116,18 +256,17 @@ impl Queue {
         Ok(BatchReport { outcome, items })
     }
 
-    /// A new connection for one worker thread.
+    /// How many connections this process holds to the database now (at most the pool size).
+    pub fn connections(&self) -> u32 {
+        self.shared.connections()
+    }
+
+    /// A handle on the pool for one worker thread (connections are opened when a statement
+    /// needs one, so this does not fail; the `Result` keeps the worker's call site).
+    #[allow(clippy::unnecessary_wraps)]
     fn open(&self) -> Result<Connection, BatchError> {
-        connect(&self.url)
+        Ok(Connection::new(Arc::clone(&self.shared)))
     }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
-        self.conn.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-fn connect(url: &str) -> Result<Connection, BatchError> {
-    Connection::connect(url)
 }
 
 impl Batch {
@@ -141,7 +280,7 @@ impl Batch {
     pub fn enqueue(&self, queue: &Queue, items: Vec<Item>) -> Result<u64, BatchError> {
         self.check()?;
         let planned = self.select(items)?;
-        store::enqueue(&mut queue.lock(), &planned)
+        store::enqueue(&mut queue.open()?, &planned)
     }
 
     /// Works the queue's items with this batch's client, output folder, concurrency, poll

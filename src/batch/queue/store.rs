@@ -1,14 +1,12 @@
 //! Every statement the queue sends: enqueue, claim, one committed step per action, lease
 //! renewal, the report. Each is one round trip in autocommit, so a step is durable before the
-//! worker acts on it.
+//! worker acts on it; and each has the same effect sent twice (the pool sends a statement
+//! again when its connection was lost and its answer with it).
 
 use std::path::PathBuf;
 
-use std::collections::HashMap;
-
-use postgres::types::ToSql;
-use postgres::{NoTls, Row, Statement};
 use serde::{Deserialize, Serialize};
+use tokio_postgres::types::{ToSql, Type};
 
 use crate::batch::item::{JobOptions, Planned, Source};
 use crate::batch::report::{ItemError, ItemReport, ItemStatus, Stage};
@@ -59,61 +57,7 @@ impl Step {
     }
 }
 
-/// One connection, with each statement prepared once: a step then costs one round trip, not
-/// a prepare and an execute.
-pub(crate) struct Connection {
-    client: postgres::Client,
-    prepared: HashMap<String, Statement>,
-}
-
-type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
-
-impl Connection {
-    pub(crate) fn connect(url: &str) -> Result<Connection, BatchError> {
-        let client = postgres::Client::connect(url, NoTls)
-            .map_err(|e| queue_error("could not connect to the queue's database", e))?;
-        Ok(Connection { client, prepared: HashMap::new() })
-    }
-
-    /// The connection itself, for the schema's transaction.
-    pub(crate) fn raw(&mut self) -> &mut postgres::Client {
-        &mut self.client
-    }
-
-    fn statement(&mut self, sql: &str) -> Result<Statement, postgres::Error> {
-        if let Some(statement) = self.prepared.get(sql) {
-            return Ok(statement.clone());
-        }
-        let statement = self.client.prepare(sql)?;
-        self.prepared.insert(sql.to_owned(), statement.clone());
-        Ok(statement)
-    }
-
-    fn execute(&mut self, sql: &str, params: Params<'_>) -> Result<u64, postgres::Error> {
-        let statement = self.statement(sql)?;
-        self.client.execute(&statement, params)
-    }
-
-    fn query(&mut self, sql: &str, params: Params<'_>) -> Result<Vec<Row>, postgres::Error> {
-        let statement = self.statement(sql)?;
-        self.client.query(&statement, params)
-    }
-
-    fn query_one(&mut self, sql: &str, params: Params<'_>) -> Result<Row, postgres::Error> {
-        let statement = self.statement(sql)?;
-        self.client.query_one(&statement, params)
-    }
-
-    fn query_opt(&mut self, sql: &str, params: Params<'_>) -> Result<Option<Row>, postgres::Error> {
-        let statement = self.statement(sql)?;
-        self.client.query_opt(&statement, params)
-    }
-}
-
-/// A queue error from a database error.
-pub(crate) fn queue_error(reason: impl Into<String>, source: postgres::Error) -> BatchError {
-    BatchError::Queue { reason: reason.into(), source: Some(Box::new(source)) }
-}
+pub(crate) use super::pool::Connection;
 
 /// An item's options as the row keeps them (the library's types, in their API spelling).
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -194,14 +138,14 @@ pub(crate) fn enqueue(conn: &mut Connection, items: &[Planned]) -> Result<u64, B
     }
     // `WITH ORDINALITY` keeps the manifest's order in `seq`.
     conn.execute(
+        "could not enqueue the items",
         "INSERT INTO removebgvideo_queue_items (item, source_kind, source, options)
          SELECT item, kind, source, options
          FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS t(item, kind, source, options, n)
          ORDER BY n
          ON CONFLICT (item) DO NOTHING",
-        &[&ids, &kinds, &sources, &options],
+        &[(&ids, Type::TEXT_ARRAY), (&kinds, Type::TEXT_ARRAY), (&sources, Type::TEXT_ARRAY), (&options, Type::TEXT_ARRAY)],
     )
-    .map_err(|e| queue_error("could not enqueue the items", e))
 }
 
 /// An item as claimed: what it is and its last committed step.
@@ -227,18 +171,28 @@ pub(crate) fn claim(
     lease_secs: f64,
     worker: &str,
 ) -> Result<Option<Claimed>, BatchError> {
+    // Sent twice (an answer lost with its connection), it returns the item the first one
+    // claimed under this token rather than claim a second.
     let sql = format!(
-        "UPDATE removebgvideo_queue_items AS i
-         SET lease_token = $1, lease_until = now() + make_interval(secs => $2), worker = $3, updated_at = now()
-         FROM (SELECT item FROM removebgvideo_queue_items
-               WHERE stage NOT IN ('completed', 'failed', 'uncertain')
+        "WITH mine AS (SELECT item FROM removebgvideo_queue_items
+                       WHERE lease_token = $1 AND stage NOT IN ('completed', 'failed', 'uncertain')),
+         c AS (SELECT item FROM removebgvideo_queue_items
+               WHERE NOT EXISTS (SELECT 1 FROM mine)
+                 AND stage NOT IN ('completed', 'failed', 'uncertain')
                  AND (lease_until IS NULL OR lease_until < now())
-               ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED) AS c
-         WHERE i.item = c.item
+               ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED)
+         UPDATE removebgvideo_queue_items AS i
+         SET lease_token = $1, lease_until = now() + make_interval(secs => $2), worker = $3, updated_at = now(),
+             claimed_at = CASE WHEN i.lease_token = $1 THEN i.claimed_at ELSE now() END,
+             takeovers = i.takeovers + CASE WHEN i.lease_token IS NOT NULL AND i.lease_token <> $1 THEN 1 ELSE 0 END
+         WHERE i.item IN (SELECT item FROM mine UNION ALL SELECT item FROM c)
          RETURNING {CLAIMED_COLUMNS}"
     );
-    let row =
-        conn.query_opt(&sql, &[&token, &lease_secs, &worker]).map_err(|e| queue_error("could not claim an item", e))?;
+    let row = conn.row(
+        "could not claim an item",
+        &sql,
+        &[(&token, Type::INT8), (&lease_secs, Type::FLOAT8), (&worker, Type::TEXT)],
+    )?;
     let Some(row) = row else { return Ok(None) };
     let id: String = row.get(0);
     let kind: String = row.get(1);
@@ -296,117 +250,143 @@ pub(crate) fn record(
     write: &Write<'_>,
 ) -> Result<bool, BatchError> {
     const KEEP: &str = "lease_until = now() + make_interval(secs => $3), updated_at = now()";
-    const RELEASE: &str = "lease_token = NULL, lease_until = NULL, updated_at = now()";
-    let key: [&(dyn ToSql + Sync); 3] = [&item, &token, &lease_secs];
+    // An item at its end keeps the token of the worker that ended it, so that the same
+    // statement sent again still finds it (no claim looks at an ended item).
+    const RELEASE: &str = "lease_until = NULL, updated_at = now()";
+    let what = format!("could not record a step of item {item:?}");
+    let key: [(&(dyn ToSql + Sync), Type); 3] =
+        [(&item, Type::TEXT), (&token, Type::INT8), (&lease_secs, Type::FLOAT8)];
     let rows = match write {
         Write::Uploaded { video_url } => conn.execute(
+            &what,
             &format!("UPDATE removebgvideo_queue_items SET stage = 'uploaded', video_url = $4, {KEEP} WHERE item = $1 AND lease_token = $2"),
-            &[key[0], key[1], key[2], video_url],
+            &with(&key, &[(video_url, Type::TEXT)]),
         ),
         Write::CreateSent { attempt, video_url, at } => {
             let attempt = i32::try_from(*attempt).unwrap_or(i32::MAX);
             let at = i64::try_from(*at).unwrap_or(i64::MAX);
             conn.execute(
+                &what,
                 &format!(
                     "UPDATE removebgvideo_queue_items SET stage = 'create_sent', attempt = $4, video_url = $5, sent_at = $6,
                      job_id = NULL, {KEEP} WHERE item = $1 AND lease_token = $2"
                 ),
-                &[key[0], key[1], key[2], &attempt, video_url, &at],
+                &with(&key, &[(&attempt, Type::INT4), (video_url, Type::TEXT), (&at, Type::INT8)]),
             )
         }
         Write::CreateRefused => conn.execute(
+            &what,
             &format!("UPDATE removebgvideo_queue_items SET stage = 'uploaded', {KEEP} WHERE item = $1 AND lease_token = $2"),
             &key,
         ),
         Write::Created { job_id } => conn.execute(
+            &what,
             &format!(
-                "UPDATE removebgvideo_queue_items SET stage = 'created', job_id = $4, job_ids = array_append(job_ids, $4),
+                "UPDATE removebgvideo_queue_items SET stage = 'created', job_id = $4,
+                 job_ids = CASE WHEN $4 = ANY(job_ids) THEN job_ids ELSE array_append(job_ids, $4) END,
                  {KEEP} WHERE item = $1 AND lease_token = $2"
             ),
-            &[key[0], key[1], key[2], job_id],
+            &with(&key, &[(job_id, Type::TEXT)]),
         ),
         Write::Finished => conn.execute(
+            &what,
             &format!("UPDATE removebgvideo_queue_items SET stage = 'finished', {KEEP} WHERE item = $1 AND lease_token = $2"),
             &key,
         ),
         Write::Completed { path, size } => {
             let size = i64::try_from(*size).unwrap_or(i64::MAX);
             conn.execute(
+                &what,
                 &format!(
                     "UPDATE removebgvideo_queue_items SET stage = 'completed', output = $4, output_size = $5, error_stage = NULL,
                      error_status = NULL, error_code = NULL, error_message = NULL, request_id = NULL, {RELEASE}
                      WHERE item = $1 AND lease_token = $2 AND $3::float8 IS NOT NULL"
                 ),
-                &[key[0], key[1], key[2], path, &size],
+                &with(&key, &[(path, Type::TEXT), (&size, Type::INT8)]),
             )
         }
         Write::Failed(error) | Write::Uncertain(error) => {
             let stage = if matches!(write, Write::Failed(_)) { "failed" } else { "uncertain" };
             let status = error.status.map(i32::from);
             let code = error.code.as_ref().map(ErrorCode::as_str);
+            let error_stage = error.stage.as_str();
             conn.execute(
+                &what,
                 &format!(
                     "UPDATE removebgvideo_queue_items SET stage = '{stage}', error_stage = $4, error_status = $5,
                      error_code = $6, error_message = $7, request_id = $8, {RELEASE}
                      WHERE item = $1 AND lease_token = $2 AND $3::float8 IS NOT NULL"
                 ),
-                &[key[0], key[1], key[2], &error.stage.as_str(), &status, &code, &error.message, &error.request_id],
+                &with(&key, &[
+                    (&error_stage, Type::TEXT),
+                    (&status, Type::INT4),
+                    (&code, Type::TEXT),
+                    (&error.message, Type::TEXT),
+                    (&error.request_id, Type::TEXT),
+                ]),
             )
         }
-    }
-    .map_err(|e| queue_error(format!("could not record a step of item {item:?}"), e))?;
+    }?;
     Ok(rows == 1)
+}
+
+/// The item's key parameters followed by a step's own.
+fn with<'a>(
+    key: &[(&'a (dyn ToSql + Sync), Type)],
+    extra: &[(&'a (dyn ToSql + Sync), Type)],
+) -> Vec<(&'a (dyn ToSql + Sync), Type)> {
+    key.iter().chain(extra).cloned().collect()
 }
 
 /// Gives an item back without a step (the worker stops): another worker may take it at once.
 pub(crate) fn release(conn: &mut Connection, item: &str, token: i64) -> Result<(), BatchError> {
     conn.execute(
+        "could not release an item",
         "UPDATE removebgvideo_queue_items SET lease_token = NULL, lease_until = NULL WHERE item = $1 AND lease_token = $2",
-        &[&item, &token],
+        &[(&item, Type::TEXT), (&token, Type::INT8)],
     )
     .map(drop)
-    .map_err(|e| queue_error("could not release an item", e))
 }
 
 /// Renews every lease held under `tokens`.
 pub(crate) fn renew(conn: &mut Connection, tokens: &[i64], lease_secs: f64) -> Result<u64, BatchError> {
     conn.execute(
+        "could not renew the leases",
         "UPDATE removebgvideo_queue_items SET lease_until = now() + make_interval(secs => $2)
-         WHERE lease_token = ANY($1)",
-        &[&tokens, &lease_secs],
+         WHERE lease_token = ANY($1) AND stage NOT IN ('completed', 'failed', 'uncertain')",
+        &[(&tokens, Type::INT8_ARRAY), (&lease_secs, Type::FLOAT8)],
     )
-    .map_err(|e| queue_error("could not renew the leases", e))
 }
 
 /// How many items are not at an end yet, and how many of those no live lease holds.
 pub(crate) fn open_items(conn: &mut Connection) -> Result<(i64, i64), BatchError> {
-    let row = conn
-        .query_one(
-            "SELECT count(*), count(*) FILTER (WHERE lease_until IS NULL OR lease_until < now())
-             FROM removebgvideo_queue_items WHERE stage NOT IN ('completed', 'failed', 'uncertain')",
-            &[],
-        )
-        .map_err(|e| queue_error("could not count the open items", e))?;
-    Ok((row.get(0), row.get(1)))
+    let row = conn.row(
+        "could not count the open items",
+        "SELECT count(*), count(*) FILTER (WHERE lease_until IS NULL OR lease_until < now())
+         FROM removebgvideo_queue_items WHERE stage NOT IN ('completed', 'failed', 'uncertain')",
+        &[],
+    )?;
+    Ok(row.map_or((0, 0), |row| (row.get(0), row.get(1))))
 }
 
 /// Every job id any item of the queue has had: a lost create never adopts one of them.
 pub(crate) fn known_jobs(conn: &mut Connection) -> Result<std::collections::HashSet<String>, BatchError> {
-    let rows = conn
-        .query("SELECT DISTINCT unnest(job_ids) FROM removebgvideo_queue_items", &[])
-        .map_err(|e| queue_error("could not read the known jobs", e))?;
+    let rows = conn.rows(
+        "could not read the known jobs",
+        "SELECT DISTINCT unnest(job_ids) FROM removebgvideo_queue_items",
+        &[],
+    )?;
     Ok(rows.into_iter().filter_map(|row| row.get::<_, Option<String>>(0)).collect())
 }
 
 /// One line per item, in the order enqueued.
 pub(crate) fn report(conn: &mut Connection) -> Result<Vec<ItemReport>, BatchError> {
-    let rows = conn
-        .query(
-            "SELECT item, stage, job_id, output, error_stage, error_status, error_code, error_message, request_id
-             FROM removebgvideo_queue_items ORDER BY seq",
-            &[],
-        )
-        .map_err(|e| queue_error("could not read the queue", e))?;
+    let rows = conn.rows(
+        "could not read the queue",
+        "SELECT item, stage, job_id, output, error_stage, error_status, error_code, error_message, request_id
+         FROM removebgvideo_queue_items ORDER BY seq",
+        &[],
+    )?;
     let mut items = Vec::with_capacity(rows.len());
     for row in rows {
         let stage: String = row.get(1);

@@ -56,8 +56,11 @@ pub(crate) struct Args {
     /// The longest pause between two polls of a job, in seconds.
     #[arg(long, value_name = "SECONDS")]
     poll_max: Option<f64>,
-    /// Share the batch through this PostgreSQL database (postgres://user:password@host/db):
-    /// --enqueue loads items, --report shows the batch, otherwise work until it is done.
+    /// Share the batch through this PostgreSQL database
+    /// (postgres://user@host/db?sslmode=verify-full&sslrootcert=system): --enqueue loads items,
+    /// --report shows the batch, otherwise work until it is done. Keep the password out of
+    /// the command line (every user's `ps` shows it): set REMOVEBGVIDEO_QUEUE_URL instead of
+    /// this flag, and PGPASSWORD or a ~/.pgpass file for the password.
     #[arg(long, env = "REMOVEBGVIDEO_QUEUE_URL", hide_env_values = true, value_name = "URL")]
     queue: Option<String>,
     /// With --queue: add this manifest's items (and the inputs') to the queue; an item already
@@ -74,6 +77,15 @@ pub(crate) struct Args {
     /// a dead worker's items are taken over after this.
     #[arg(long, default_value_t = 30.0, value_name = "SECONDS")]
     lease: f64,
+    /// With --queue: the most connections this process opens, shared by its worker threads.
+    #[arg(long, default_value_t = removebgvideo::batch::queue::DEFAULT_POOL_SIZE, value_name = "N")]
+    pool_size: u32,
+    /// With --queue: the schema of the queue's tables (one per batch on a shared database).
+    #[arg(long, requires = "queue", value_name = "NAME")]
+    queue_schema: Option<String>,
+    /// With --queue: never create or upgrade the queue's tables (for a role without DDL rights).
+    #[arg(long, requires = "queue")]
+    no_migrate: bool,
 }
 
 fn seconds(value: f64, what: &str) -> Result<Duration, Failure> {
@@ -83,7 +95,13 @@ fn seconds(value: f64, what: &str) -> Result<Duration, Failure> {
 
 pub(crate) fn main(args: &Args) -> Result<u8, Failure> {
     let queue = match &args.queue {
-        Some(url) => Some(Queue::connect(url)?.lease(seconds(args.lease, "--lease")?)?),
+        Some(url) => {
+            let mut builder = Queue::builder(url).pool_size(args.pool_size).migrate(!args.no_migrate);
+            if let Some(schema) = &args.queue_schema {
+                builder = builder.schema(schema);
+            }
+            Some(builder.connect()?.lease(seconds(args.lease, "--lease")?)?)
+        }
         None => None,
     };
     if let (Some(queue), true) = (&queue, args.report) {
