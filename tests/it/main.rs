@@ -33,6 +33,9 @@ mod queue;
 // The queue on TLS servers, behind PgBouncer, through blips, as a read-only role.
 #[cfg(all(unix, feature = "cli", feature = "postgres"))]
 mod queue_net;
+// Operating a queue: stats, cancel, the cap on lost workers, failed items put back.
+#[cfg(all(unix, feature = "cli", feature = "postgres"))]
+mod queue_ops;
 mod request_options;
 mod resumable_download;
 mod retries;

@@ -188,7 +188,7 @@ fn a_role_that_may_only_read_runs_the_report_and_connecting_runs_no_ddl() {
     admin
         .batch_execute(&format!(
             "CREATE ROLE {role} LOGIN; GRANT USAGE ON SCHEMA public TO {role};
-             GRANT SELECT ON removebgvideo_queue_items, removebgvideo_queue_schema TO {role};
+             GRANT SELECT ON removebgvideo_queue_items, removebgvideo_queue_schema, removebgvideo_queue_control TO {role};
              REVOKE CREATE ON SCHEMA public FROM PUBLIC"
         ))
         .unwrap();

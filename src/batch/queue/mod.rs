@@ -76,6 +76,7 @@
 mod config;
 mod pool;
 mod schema;
+mod stats;
 mod store;
 mod tls;
 mod worker;
@@ -85,6 +86,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use pool::{Connection, Shared};
+pub use stats::{ItemState, QueueStats, QueueStep};
 pub use tls::CertificateCheck;
 
 use super::report::{BatchReport, ItemStatus, Outcome};
@@ -256,6 +258,57 @@ impl Queue {
         Ok(BatchReport { outcome, items })
     }
 
+    /// Where every item stands: its step, the worker holding it and since when, its attempts,
+    /// how many times it lost its worker, its last error; and the batch-wide settings. Reads
+    /// only.
+    ///
+    /// # Errors
+    /// [`BatchError::Queue`] when the database cannot be read.
+    pub fn stats(&self) -> Result<QueueStats, BatchError> {
+        let mut conn = self.open()?;
+        let items = store::stats(&mut conn)?;
+        let (cancelled, max_lost_workers) = store::control(&mut conn)?;
+        Ok(QueueStats { items, cancelled, max_lost_workers })
+    }
+
+    /// Cancels the batch, for every worker on every machine: no item is created any more;
+    /// the jobs already made are followed to their end and downloaded, then the workers stop
+    /// (their report's outcome is [`Outcome::Cancelled`]). [`resume`](Queue::resume) undoes it.
+    ///
+    /// # Errors
+    /// [`BatchError::Queue`] when the database cannot be written.
+    pub fn cancel(&self) -> Result<(), BatchError> {
+        store::set_cancelled(&mut self.open()?, true)
+    }
+
+    /// Lets a cancelled batch create again.
+    ///
+    /// # Errors
+    /// [`BatchError::Queue`] when the database cannot be written.
+    pub fn resume(&self) -> Result<(), BatchError> {
+        store::set_cancelled(&mut self.open()?, false)
+    }
+
+    /// Puts every failed item back to be worked again (a failed job costs a new one; an
+    /// uploaded file is not uploaded again) and returns how many. Run it from one place: an
+    /// item that fails afterwards stays failed.
+    ///
+    /// # Errors
+    /// [`BatchError::Queue`] when the database cannot be written.
+    pub fn retry_failed(&self) -> Result<u64, BatchError> {
+        store::retry_failed(&mut self.open()?)
+    }
+
+    /// Sets, for the whole batch, how many times an item may lose its worker (its worker
+    /// died or stalled past its lease and another took it over) before it is failed and
+    /// reported instead of taken over again; `None` (the default) sets no cap.
+    ///
+    /// # Errors
+    /// [`BatchError::Queue`] when the database cannot be written.
+    pub fn set_max_lost_workers(&self, cap: Option<u32>) -> Result<(), BatchError> {
+        store::set_max_takeovers(&mut self.open()?, cap)
+    }
+
     /// How many connections this process holds to the database now (at most the pool size).
     pub fn connections(&self) -> u32 {
         self.shared.connections()
@@ -299,9 +352,11 @@ impl Batch {
         self.check()?;
         let ended = worker::work(self, queue)?;
         let mut report = queue.report()?;
+        // Items left because the batch was cancelled (here, or for the whole queue).
+        let cancelled = ended == worker::Ended::Cancelled || store::control(&mut queue.open()?)?.0;
         report.outcome = match ended {
             worker::Ended::OutOfCredits => Outcome::StoppedForCredits,
-            worker::Ended::Cancelled if report.outcome == Outcome::InProgress => Outcome::Cancelled,
+            _ if cancelled && report.outcome == Outcome::InProgress => Outcome::Cancelled,
             _ => report.outcome,
         };
         Ok(report)

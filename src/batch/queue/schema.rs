@@ -13,7 +13,8 @@ use crate::batch::BatchError;
 pub(crate) const VERSION: i32 = 2;
 
 /// The queue's tables, as the statements name them (the schema is put in front of them).
-pub(crate) const TABLES: [&str; 2] = ["removebgvideo_queue_items", "removebgvideo_queue_schema"];
+pub(crate) const TABLES: [&str; 3] =
+    ["removebgvideo_queue_items", "removebgvideo_queue_schema", "removebgvideo_queue_control"];
 
 /// Any fixed number: the advisory lock that serialises migrations.
 const MIGRATION_LOCK: i64 = 0x7262_7676_7175_6575; // "rbvvqueu"
@@ -47,10 +48,17 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX removebgvideo_queue_open ON removebgvideo_queue_items (seq)
         WHERE stage NOT IN ('completed', 'failed', 'uncertain');",
-    // 2: since when the worker holds the item, and how many times it lost its worker.
+    // 2: since when the worker holds the item, how many times it lost its worker; the
+    // batch-wide settings (one row): cancelled, and the cap on lost workers.
     "ALTER TABLE removebgvideo_queue_items
         ADD COLUMN claimed_at timestamptz,
-        ADD COLUMN takeovers integer NOT NULL DEFAULT 0;",
+        ADD COLUMN takeovers integer NOT NULL DEFAULT 0;
+    CREATE TABLE removebgvideo_queue_control (
+        one boolean PRIMARY KEY DEFAULT true CHECK (one),
+        cancelled boolean NOT NULL DEFAULT false,
+        max_takeovers integer
+    );
+    INSERT INTO removebgvideo_queue_control DEFAULT VALUES;",
 ];
 
 /// Checks the tables' version with one `SELECT`; creates or upgrades them when `migrate`,

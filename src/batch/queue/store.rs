@@ -163,6 +163,10 @@ pub(crate) struct Claimed {
 const CLAIMED_COLUMNS: &str =
     "i.item, i.source_kind, i.source, i.options, i.stage, i.video_url, i.attempt, i.sent_at, i.job_id";
 
+/// The items a cancelled batch leaves alone: those whose job is not created yet.
+const NOT_NOW: &str = "stage IN ('pending', 'uploaded')
+    AND coalesce((SELECT cancelled FROM removebgvideo_queue_control), false)";
+
 /// Claims the oldest open item whose lease is free or expired, under a new lease `token`.
 /// Rows another worker is claiming at this instant are skipped, not waited for.
 pub(crate) fn claim(
@@ -172,7 +176,9 @@ pub(crate) fn claim(
     worker: &str,
 ) -> Result<Option<Claimed>, BatchError> {
     // Sent twice (an answer lost with its connection), it returns the item the first one
-    // claimed under this token rather than claim a second.
+    // claimed under this token rather than claim a second. A cancelled batch gives out no
+    // item still to create. An item taken from a lost worker more times than the batch's cap
+    // is failed (and returned so) instead of tried again.
     let sql = format!(
         "WITH mine AS (SELECT item FROM removebgvideo_queue_items
                        WHERE lease_token = $1 AND stage NOT IN ('completed', 'failed', 'uncertain')),
@@ -180,12 +186,30 @@ pub(crate) fn claim(
                WHERE NOT EXISTS (SELECT 1 FROM mine)
                  AND stage NOT IN ('completed', 'failed', 'uncertain')
                  AND (lease_until IS NULL OR lease_until < now())
-               ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED)
+                 AND NOT ({NOT_NOW})
+               ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED),
+         f AS (SELECT t.item, t.lease_token IS NOT NULL AND t.lease_token <> $1 AS taken,
+                      t.lease_token IS NOT NULL AND t.lease_token <> $1
+                        AND t.takeovers + 1 > (SELECT max_takeovers FROM removebgvideo_queue_control) AS over
+               FROM removebgvideo_queue_items AS t
+               WHERE t.item IN (SELECT item FROM mine UNION ALL SELECT item FROM c))
          UPDATE removebgvideo_queue_items AS i
-         SET lease_token = $1, lease_until = now() + make_interval(secs => $2), worker = $3, updated_at = now(),
+         SET lease_token = $1, worker = $3, updated_at = now(),
+             lease_until = CASE WHEN f.over THEN NULL ELSE now() + make_interval(secs => $2) END,
              claimed_at = CASE WHEN i.lease_token = $1 THEN i.claimed_at ELSE now() END,
-             takeovers = i.takeovers + CASE WHEN i.lease_token IS NOT NULL AND i.lease_token <> $1 THEN 1 ELSE 0 END
-         WHERE i.item IN (SELECT item FROM mine UNION ALL SELECT item FROM c)
+             takeovers = i.takeovers + CASE WHEN f.taken THEN 1 ELSE 0 END,
+             stage = CASE WHEN f.over THEN 'failed' ELSE i.stage END,
+             error_stage = CASE WHEN NOT f.over THEN i.error_stage
+                 WHEN i.stage = 'pending' THEN 'upload' WHEN i.stage = 'created' THEN 'poll'
+                 WHEN i.stage = 'finished' THEN 'download' ELSE 'create' END,
+             error_message = CASE WHEN f.over THEN format(
+                 'the item lost its worker %s times, more than the batch allows (%s); it is reported instead of tried again',
+                 i.takeovers + 1, (SELECT max_takeovers FROM removebgvideo_queue_control)) ELSE i.error_message END,
+             error_status = CASE WHEN f.over THEN NULL ELSE i.error_status END,
+             error_code = CASE WHEN f.over THEN NULL ELSE i.error_code END,
+             request_id = CASE WHEN f.over THEN NULL ELSE i.request_id END
+         FROM f
+         WHERE i.item = f.item
          RETURNING {CLAIMED_COLUMNS}"
     );
     let row = conn.row(
@@ -265,11 +289,16 @@ pub(crate) fn record(
         Write::CreateSent { attempt, video_url, at } => {
             let attempt = i32::try_from(*attempt).unwrap_or(i32::MAX);
             let at = i64::try_from(*at).unwrap_or(i64::MAX);
+            // Cancelled, no create goes: the item is given back and the worker told its lease
+            // is gone (the statement's count is the outer update's).
             conn.execute(
                 &what,
                 &format!(
-                    "UPDATE removebgvideo_queue_items SET stage = 'create_sent', attempt = $4, video_url = $5, sent_at = $6,
-                     job_id = NULL, {KEEP} WHERE item = $1 AND lease_token = $2"
+                    "WITH cancelled AS (SELECT coalesce((SELECT cancelled FROM removebgvideo_queue_control), false) AS yes),
+                     given_back AS (UPDATE removebgvideo_queue_items SET lease_token = NULL, lease_until = NULL
+                                    WHERE item = $1 AND lease_token = $2 AND (SELECT yes FROM cancelled) RETURNING 1)
+                     UPDATE removebgvideo_queue_items SET stage = 'create_sent', attempt = $4, video_url = $5, sent_at = $6,
+                     job_id = NULL, {KEEP} WHERE item = $1 AND lease_token = $2 AND NOT (SELECT yes FROM cancelled)"
                 ),
                 &with(&key, &[(&attempt, Type::INT4), (video_url, Type::TEXT), (&at, Type::INT8)]),
             )
@@ -362,8 +391,10 @@ pub(crate) fn renew(conn: &mut Connection, tokens: &[i64], lease_secs: f64) -> R
 pub(crate) fn open_items(conn: &mut Connection) -> Result<(i64, i64), BatchError> {
     let row = conn.row(
         "could not count the open items",
-        "SELECT count(*), count(*) FILTER (WHERE lease_until IS NULL OR lease_until < now())
-         FROM removebgvideo_queue_items WHERE stage NOT IN ('completed', 'failed', 'uncertain')",
+        &format!(
+            "SELECT count(*), count(*) FILTER (WHERE lease_until IS NULL OR lease_until < now())
+         FROM removebgvideo_queue_items WHERE stage NOT IN ('completed', 'failed', 'uncertain') AND NOT ({NOT_NOW})"
+        ),
         &[],
     )?;
     Ok(row.map_or((0, 0), |row| (row.get(0), row.get(1))))
@@ -409,6 +440,89 @@ pub(crate) fn report(conn: &mut Connection) -> Result<Vec<ItemReport>, BatchErro
             status,
             job_id: row.get(2),
             output: row.get::<_, Option<String>>(3).map(PathBuf::from),
+            error,
+        });
+    }
+    Ok(items)
+}
+
+/// The batch-wide settings: whether the batch is cancelled, and the cap on lost workers.
+pub(crate) fn control(conn: &mut Connection) -> Result<(bool, Option<u32>), BatchError> {
+    let row = conn.row(
+        "could not read the batch's settings",
+        "SELECT cancelled, max_takeovers FROM removebgvideo_queue_control",
+        &[],
+    )?;
+    Ok(row.map_or((false, None), |row| {
+        (row.get(0), row.get::<_, Option<i32>>(1).and_then(|cap| u32::try_from(cap).ok()))
+    }))
+}
+
+/// Sets or clears the batch's cancel.
+pub(crate) fn set_cancelled(conn: &mut Connection, cancelled: bool) -> Result<(), BatchError> {
+    conn.execute(
+        "could not change the batch's cancel",
+        "UPDATE removebgvideo_queue_control SET cancelled = $1",
+        &[(&cancelled, Type::BOOL)],
+    )
+    .map(drop)
+}
+
+/// Sets or clears the cap on how many times an item may lose its worker.
+pub(crate) fn set_max_takeovers(conn: &mut Connection, cap: Option<u32>) -> Result<(), BatchError> {
+    let cap = cap.map(|cap| i32::try_from(cap).unwrap_or(i32::MAX));
+    conn.execute(
+        "could not change the batch's cap on lost workers",
+        "UPDATE removebgvideo_queue_control SET max_takeovers = $1",
+        &[(&cap, Type::INT4)],
+    )
+    .map(drop)
+}
+
+/// Puts the failed items back to be created again (from their upload, when they have one);
+/// returns how many.
+pub(crate) fn retry_failed(conn: &mut Connection) -> Result<u64, BatchError> {
+    conn.execute(
+        "could not put the failed items back",
+        "UPDATE removebgvideo_queue_items
+         SET stage = CASE WHEN video_url IS NULL OR source_kind = 'url' THEN 'pending' ELSE 'uploaded' END,
+             job_id = NULL, error_stage = NULL, error_status = NULL, error_code = NULL, error_message = NULL,
+             request_id = NULL, lease_token = NULL, lease_until = NULL, worker = NULL, claimed_at = NULL,
+             takeovers = 0, updated_at = now()
+         WHERE stage = 'failed'",
+        &[],
+    )
+}
+
+/// Each item's state for [`Queue::stats`](super::Queue::stats), in the order enqueued.
+pub(crate) fn stats(conn: &mut Connection) -> Result<Vec<super::stats::ItemState>, BatchError> {
+    let rows = conn.rows(
+        "could not read the queue",
+        "SELECT item, stage, lease_until > now(), worker, claimed_at, attempt, takeovers, job_id,
+                error_stage, error_status, error_code, error_message, request_id
+         FROM removebgvideo_queue_items ORDER BY seq",
+        &[],
+    )?;
+    let mut items = Vec::with_capacity(rows.len());
+    for row in rows {
+        let step = Step::parse(&row.get::<_, String>(1))?;
+        let held = row.get::<_, Option<bool>>(2).unwrap_or(false);
+        let error_stage: Option<String> = row.get(8);
+        let error = error_stage.map(|stage| ItemError {
+            stage: Stage::parse(&stage).unwrap_or(Stage::Job),
+            status: row.get::<_, Option<i32>>(9).and_then(|status| u16::try_from(status).ok()),
+            code: row.get::<_, Option<String>>(10).map(|code| ErrorCode::from(code.as_str())),
+            message: row.get::<_, Option<String>>(11).unwrap_or_default(),
+            request_id: row.get(12),
+        });
+        items.push(super::stats::ItemState {
+            item: row.get(0),
+            step: step.into(),
+            worker: if held { row.get(3) } else { None },
+            held_since: if held { row.get(4) } else { None },
+            attempts: u32::try_from(row.get::<_, i32>(5)).unwrap_or(0),
+            lost_workers: u32::try_from(row.get::<_, i32>(6)).unwrap_or(0),
+            job_id: row.get(7),
             error,
         });
     }

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use removebgvideo::batch::queue::{ItemState, QueueStats, QueueStep};
 use removebgvideo::batch::{Batch, BatchReport, Item, ItemStatus, Outcome, Queue, Shard};
 use removebgvideo::Client;
 
@@ -37,8 +38,9 @@ pub(crate) struct Args {
     /// List the items with their durations and estimated credits; send nothing else.
     #[arg(long)]
     dry_run: bool,
-    /// Retry the items the journal records as failed (a failed job costs a new one).
-    #[arg(long, conflicts_with = "queue")]
+    /// Retry the items the journal records as failed (a failed job costs a new one). With
+    /// --queue: put the queue's failed items back, then work (give it to one worker).
+    #[arg(long)]
     retry_failed: bool,
     /// Create again the items whose create answer was lost and whose job cannot be found.
     #[arg(long)]
@@ -86,6 +88,18 @@ pub(crate) struct Args {
     /// With --queue: never create or upgrade the queue's tables (for a role without DDL rights).
     #[arg(long, requires = "queue")]
     no_migrate: bool,
+    /// With --queue: cancel the batch for every worker (no new creates; jobs already made are
+    /// finished and downloaded), then exit. --resume undoes it.
+    #[arg(long, requires = "queue", conflicts_with_all = ["enqueue", "report", "resume"])]
+    cancel: bool,
+    /// With --queue: let a cancelled batch create again, then exit.
+    #[arg(long, requires = "queue", conflicts_with_all = ["enqueue", "report"])]
+    resume: bool,
+    /// With --queue: how many times an item may lose its worker (a worker died or stalled past
+    /// its lease) before it is failed and reported instead of taken over again; 0 removes the
+    /// cap. Kept in the database for the whole batch.
+    #[arg(long, requires = "queue", value_name = "N")]
+    max_lost_workers: Option<u32>,
 }
 
 fn seconds(value: f64, what: &str) -> Result<Duration, Failure> {
@@ -104,8 +118,23 @@ pub(crate) fn main(args: &Args) -> Result<u8, Failure> {
         }
         None => None,
     };
-    if let (Some(queue), true) = (&queue, args.report) {
-        return show_report(&queue.report()?, args.json);
+    if let Some(queue) = &queue {
+        if let Some(cap) = args.max_lost_workers {
+            queue.set_max_lost_workers(Some(cap).filter(|cap| *cap > 0))?;
+        }
+        if args.cancel || args.resume {
+            if args.cancel {
+                queue.cancel()?;
+                println!("cancelled: workers create nothing more, and stop once the jobs already made are downloaded");
+            } else {
+                queue.resume()?;
+                println!("resumed: workers started now work the rest of the batch");
+            }
+            return Ok(0);
+        }
+        if args.report {
+            return show_report(&queue.report()?, &queue.stats()?, args.json);
+        }
     }
     // Enqueuing only writes to the database: no API, and no simulator to start.
     let connection = if queue.is_some() && args.enqueue.is_some() {
@@ -151,6 +180,9 @@ pub(crate) fn main(args: &Args) -> Result<u8, Failure> {
         }
         if !items.is_empty() {
             return Err(Failure::usage("with --queue, load items with --enqueue MANIFEST; a worker takes none"));
+        }
+        if args.retry_failed {
+            println!("{} failed items put back", queue.retry_failed()?);
         }
         return work(args, batch, queue);
     }
@@ -222,14 +254,27 @@ fn finish(args: &Args, report: &BatchReport) -> Result<u8, Failure> {
     Ok(exit_status(report))
 }
 
-fn show_report(report: &BatchReport, json: bool) -> Result<u8, Failure> {
+/// A time as RFC 3339, for the report.
+fn rfc3339(at: std::time::SystemTime) -> String {
+    jiff::Timestamp::try_from(at).map(|at| at.to_string()).unwrap_or_default()
+}
+
+fn show_report(report: &BatchReport, stats: &QueueStats, json: bool) -> Result<u8, Failure> {
+    let states: std::collections::HashMap<&str, &ItemState> =
+        stats.items.iter().map(|state| (state.item.as_str(), state)).collect();
     if json {
         let items: Vec<serde_json::Value> = report
             .items
             .iter()
             .map(|item| {
                 let error = item.error.as_ref();
+                let state = states.get(item.item.as_str());
                 serde_json::json!({
+                    "step": state.map(|state| state.step.as_str()),
+                    "worker": state.and_then(|state| state.worker.as_deref()),
+                    "held_since": state.and_then(|state| state.held_since).map(rfc3339),
+                    "attempts": state.map(|state| state.attempts),
+                    "lost_workers": state.map(|state| state.lost_workers),
                     "item": item.item,
                     "status": item.status,
                     "job_id": item.job_id,
@@ -241,10 +286,15 @@ fn show_report(report: &BatchReport, json: bool) -> Result<u8, Failure> {
                 })
             })
             .collect();
+        let steps: serde_json::Map<String, serde_json::Value> =
+            QueueStep::ALL.iter().map(|step| (step.as_str().to_owned(), stats.count(*step).into())).collect();
         print_json(&serde_json::json!({
             "outcome": report.outcome,
             "total": report.items.len(),
             "counts": counts(report).into_iter().collect::<serde_json::Map<_, _>>(),
+            "steps": steps,
+            "cancelled": stats.cancelled,
+            "max_lost_workers": stats.max_lost_workers,
             "items": items,
         }))?;
     } else {
@@ -254,9 +304,37 @@ fn show_report(report: &BatchReport, json: bool) -> Result<u8, Failure> {
             if report.outcome == Outcome::Finished { ", done" } else { ", in progress" }
         );
         print_counts(report);
+        print_queue(stats);
         print_problems(report);
     }
     Ok(0)
+}
+
+/// The queue's own view: items by step, who holds what since when, lost workers.
+fn print_queue(stats: &QueueStats) {
+    if stats.cancelled {
+        println!("  cancelled: no new creates");
+    }
+    let steps: Vec<String> = QueueStep::ALL
+        .iter()
+        .filter(|step| stats.count(**step) > 0)
+        .map(|step| format!("{} {}", step.as_str(), stats.count(*step)))
+        .collect();
+    println!("  by step: {}", steps.join(", "));
+    for state in stats.held() {
+        println!(
+            "  {} {} held by {} since {} (attempts {}, lost workers {})",
+            state.item,
+            state.step.as_str(),
+            state.worker.as_deref().unwrap_or_default(),
+            state.held_since.map(rfc3339).unwrap_or_default(),
+            state.attempts,
+            state.lost_workers,
+        );
+    }
+    for state in stats.items.iter().filter(|state| state.lost_workers > 0 && state.worker.is_none()) {
+        println!("  {} {}: lost its worker {} times", state.item, state.step.as_str(), state.lost_workers);
+    }
 }
 
 fn counts(report: &BatchReport) -> Vec<(String, serde_json::Value)> {
