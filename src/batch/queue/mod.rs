@@ -74,6 +74,7 @@
 //! row rights alone can work and report; [`QueueBuilder::migrate`]`(false)` never writes DDL.
 
 mod config;
+mod idle;
 mod pool;
 mod schema;
 mod stats;
@@ -99,6 +100,8 @@ use crate::clock::Clock;
 pub struct Queue {
     shared: Arc<Shared>,
     lease: Duration,
+    /// The process's one idle poller.
+    idle: idle::Idle,
 }
 
 impl fmt::Debug for Queue {
@@ -195,7 +198,7 @@ impl QueueBuilder {
         let schema = target.schema.clone();
         let (shared, mut first) = Shared::open(target, self.pool_size, self.clock, self.reconnect_for)?;
         schema::prepare(&shared, &mut first, self.migrate, schema.as_deref())?;
-        Ok(Queue { shared, lease: Duration::from_secs(30) })
+        Ok(Queue { shared, lease: Duration::from_secs(30), idle: idle::Idle::default() })
     }
 }
 

@@ -135,15 +135,16 @@ impl Work<'_> {
                 }
                 Ok(None) => {
                     self.held().remove(&token);
-                    match store::open_items(&mut conn) {
-                        Ok((0, _)) => return,
-                        // Other workers hold the rest: they may finish them, or die and leave them.
-                        Ok(_) => {
-                            let pause = (self.lease / 4).clamp(Duration::from_millis(50), Duration::from_secs(2));
-                            if !self.real.sleep(pause, self.batch.cancel.flag()) {
-                                return;
-                            }
-                        }
+                    // Other workers hold the rest: they may finish them, or die and leave them.
+                    // One thread of the process polls for that; the others wait for its word.
+                    let pause = (self.lease / 4).clamp(Duration::from_millis(50), Duration::from_secs(2));
+                    match self
+                        .queue
+                        .idle
+                        .wait(&mut conn, || self.real.sleep(pause, self.batch.cancel.flag()) && !self.stopping())
+                    {
+                        Ok(true) => {}
+                        Ok(false) => return,
                         Err(error) => return self.halt(error),
                     }
                 }
