@@ -155,3 +155,45 @@ fn retry_failed_puts_the_queues_failed_items_back_and_works_them() {
     assert_eq!(report.count(ItemStatus::Completed), 3);
     assert!(report.items.iter().all(|item| item.error.is_none()));
 }
+
+#[test]
+fn a_budget_kept_in_the_database_stops_the_creates_that_would_pass_it() {
+    let Some(db) = database() else { return };
+    let sim = simulator();
+    let dir = tempfile::tempdir().unwrap();
+    // Four copies of the sample video, whose duration gives each an estimate.
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/assets/sample.mp4");
+    let mut lines = String::new();
+    for i in 0..4 {
+        let copy = dir.path().join(format!("v{i}.mp4"));
+        std::fs::copy(&sample, &copy).unwrap();
+        lines.push_str(&format!("{{\"id\": \"f{i}\", \"input\": {:?}}}\n", copy.to_str().unwrap()));
+    }
+    let manifest = dir.path().join("files.jsonl");
+    std::fs::write(&manifest, lines).unwrap();
+    let out = dir.path().join("out");
+    let out = out.to_str().unwrap();
+    let enqueued =
+        run(&sim, &["batch", "--queue", &db, "--enqueue", manifest.to_str().unwrap(), "--max-credits", "1000"]);
+    assert_eq!(enqueued.status.code(), Some(0), "{}", text(&enqueued.stderr));
+    let mut conn = postgres::Client::connect(&db, postgres::NoTls).unwrap();
+    let each: f64 =
+        conn.query_one("SELECT credits FROM removebgvideo_queue_items WHERE item = 'f0'", &[]).unwrap().get(0);
+    assert!(each > 0.0);
+
+    // Room for two and a half items: two are created, the third would pass the budget.
+    let queue = Queue::connect(&db).unwrap();
+    queue.set_max_credits(Some(each * 2.5)).unwrap();
+    run(&sim, &worker_args(&db, out, "1", "60", "0.05"));
+    assert_eq!(sim.job_count(), 2);
+    let stats = queue.stats().unwrap();
+    assert_eq!(stats.count(QueueStep::Completed), 2);
+    assert!((stats.committed_credits - each * 2.0).abs() < 1e-9, "{}", stats.committed_credits);
+    let shown = text(&run(&sim, &["batch", "--queue", &db, "--report"]).stdout);
+    assert!(shown.contains("budget:"), "{shown}");
+
+    queue.set_max_credits(None).unwrap();
+    run(&sim, &worker_args(&db, out, "1", "60", "0.05"));
+    assert_eq!(sim.job_count(), 4);
+    assert_eq!(queue.report().unwrap().count(ItemStatus::Completed), 4);
+}

@@ -270,8 +270,14 @@ impl Queue {
     pub fn stats(&self) -> Result<QueueStats, BatchError> {
         let mut conn = self.open()?;
         let items = store::stats(&mut conn)?;
-        let (cancelled, max_lost_workers) = store::control(&mut conn)?;
-        Ok(QueueStats { items, cancelled, max_lost_workers })
+        let control = store::control(&mut conn)?;
+        Ok(QueueStats {
+            items,
+            cancelled: control.cancelled,
+            max_lost_workers: control.max_takeovers,
+            max_credits: control.max_credits,
+            committed_credits: control.committed_credits,
+        })
     }
 
     /// Cancels the batch, for every worker on every machine: no item is created any more;
@@ -312,6 +318,24 @@ impl Queue {
         store::set_max_takeovers(&mut self.open()?, cap)
     }
 
+    /// Sets, for the whole batch, the most credits its creates may commit (`None`: no
+    /// budget): workers create no item whose estimate (made when it was enqueued by a batch
+    /// with [`Batch::max_credits`]) would take the estimates of the items already sent past
+    /// it, and stop when only such items are left. Items enqueued without an estimate count
+    /// as 0. Creates in flight at once may pass it by their own estimates.
+    ///
+    /// # Errors
+    /// [`BatchError::InvalidInput`] for a budget that is not a finite number of credits, at
+    /// least 0; [`BatchError::Queue`] when the database cannot be written.
+    pub fn set_max_credits(&self, max: Option<f64>) -> Result<(), BatchError> {
+        if let Some(max) = max.filter(|max| !max.is_finite() || *max < 0.0) {
+            return Err(super::error::invalid(format!(
+                "max_credits must be a finite number of credits, at least 0 (got {max})"
+            )));
+        }
+        store::set_max_credits(&mut self.open()?, max)
+    }
+
     /// How many connections this process holds to the database now (at most the pool size).
     pub fn connections(&self) -> u32 {
         self.shared.connections()
@@ -328,20 +352,35 @@ impl Queue {
 impl Batch {
     /// Adds the items (ids and options resolved as [`run`](Batch::run) does, the shard
     /// applied) to the queue, and returns how many were new: an item whose id is already
-    /// there is left as it is, so enqueuing the same list again adds nothing.
+    /// there is left as it is, so enqueuing the same list again adds nothing. With
+    /// [`max_credits`](Batch::max_credits), each item's estimate is kept with it (the pricing
+    /// is read) and the budget set for the whole batch (see [`Queue::set_max_credits`]).
     ///
     /// # Errors
-    /// [`BatchError::InvalidInput`] for bad items; [`BatchError::Queue`] when the database
-    /// cannot be written (nothing is added then).
+    /// [`BatchError::InvalidInput`] for bad items; [`BatchError::Api`] when the pricing cannot
+    /// be read; [`BatchError::Queue`] when the database cannot be written (nothing is added
+    /// then).
     pub fn enqueue(&self, queue: &Queue, items: Vec<Item>) -> Result<u64, BatchError> {
         self.check()?;
         let planned = self.select(items)?;
-        store::enqueue(&mut queue.open()?, &planned)
+        let mut conn = queue.open()?;
+        let credits: Vec<Option<f64>> = match self.max_credits {
+            Some(max) => {
+                let pricing = self.client.pricing()?;
+                let estimate = super::estimate::estimate(&planned.iter().collect::<Vec<_>>(), &pricing);
+                store::set_max_credits(&mut conn, Some(max))?;
+                estimate.items.iter().map(|item| item.credits).collect()
+            }
+            None => vec![None; planned.len()],
+        };
+        store::enqueue(&mut conn, &planned, &credits)
     }
 
     /// Works the queue's items with this batch's client, output folder, concurrency, poll
-    /// schedule, back-off, `max_attempts` and `recreate_uncertain` (the journal, `retry_failed`,
-    /// `max_credits` and the shard are the file journal's and do not apply), until no item is
+    /// schedule, back-off, `max_attempts` and `recreate_uncertain` (the journal, `retry_failed`
+    /// and the shard are the file journal's and do not apply; see [`Queue::retry_failed`]);
+    /// `max_credits`, when set, becomes the whole batch's budget ([`Queue::set_max_credits`]),
+    /// until no item is
     /// left open (items other workers hold are
     /// waited for: their workers may die), then reports on the whole queue. Out of credits, it
     /// claims no new item and ends with [`Outcome::StoppedForCredits`]; cancelled, it gives
@@ -353,10 +392,13 @@ impl Batch {
     /// committed); [`BatchError::Io`] when the output folder cannot be created.
     pub fn work(&self, queue: &Queue) -> Result<BatchReport, BatchError> {
         self.check()?;
+        if let Some(max) = self.max_credits {
+            queue.set_max_credits(Some(max))?;
+        }
         let ended = worker::work(self, queue)?;
         let mut report = queue.report()?;
         // Items left because the batch was cancelled (here, or for the whole queue).
-        let cancelled = ended == worker::Ended::Cancelled || store::control(&mut queue.open()?)?.0;
+        let cancelled = ended == worker::Ended::Cancelled || store::control(&mut queue.open()?)?.cancelled;
         report.outcome = match ended {
             worker::Ended::OutOfCredits => Outcome::StoppedForCredits,
             _ if cancelled && report.outcome == Outcome::InProgress => Outcome::Cancelled,

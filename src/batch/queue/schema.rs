@@ -48,15 +48,18 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX removebgvideo_queue_open ON removebgvideo_queue_items (seq)
         WHERE stage NOT IN ('completed', 'failed', 'uncertain');",
-    // 2: since when the worker holds the item, how many times it lost its worker; the
-    // batch-wide settings (one row): cancelled, and the cap on lost workers.
+    // 2: since when the worker holds the item, how many times it lost its worker, its
+    // estimated credits; the batch-wide settings (one row): cancelled, the cap on lost
+    // workers, the budget.
     "ALTER TABLE removebgvideo_queue_items
         ADD COLUMN claimed_at timestamptz,
-        ADD COLUMN takeovers integer NOT NULL DEFAULT 0;
+        ADD COLUMN takeovers integer NOT NULL DEFAULT 0,
+        ADD COLUMN credits float8;
     CREATE TABLE removebgvideo_queue_control (
         one boolean PRIMARY KEY DEFAULT true CHECK (one),
         cancelled boolean NOT NULL DEFAULT false,
-        max_takeovers integer
+        max_takeovers integer,
+        max_credits float8
     );
     INSERT INTO removebgvideo_queue_control DEFAULT VALUES;",
 ];

@@ -107,6 +107,10 @@ pub struct QueueStats {
     /// How many times an item may lose its worker before it is failed instead of taken over
     /// again (`None`: no cap).
     pub max_lost_workers: Option<u32>,
+    /// The batch's budget, in credits ([`Queue::set_max_credits`](super::Queue::set_max_credits)).
+    pub max_credits: Option<f64>,
+    /// The estimates of the items whose create was sent, in credits.
+    pub committed_credits: f64,
 }
 
 impl QueueStats {

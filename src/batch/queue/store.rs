@@ -114,7 +114,7 @@ fn options_of(text: &str) -> Result<JobOptions, BatchError> {
 }
 
 /// Adds the items not in the queue yet, in one statement; returns how many were added.
-pub(crate) fn enqueue(conn: &mut Connection, items: &[Planned]) -> Result<u64, BatchError> {
+pub(crate) fn enqueue(conn: &mut Connection, items: &[Planned], credits: &[Option<f64>]) -> Result<u64, BatchError> {
     let mut ids = Vec::with_capacity(items.len());
     let mut kinds = Vec::with_capacity(items.len());
     let mut sources = Vec::with_capacity(items.len());
@@ -139,12 +139,19 @@ pub(crate) fn enqueue(conn: &mut Connection, items: &[Planned]) -> Result<u64, B
     // `WITH ORDINALITY` keeps the manifest's order in `seq`.
     conn.execute(
         "could not enqueue the items",
-        "INSERT INTO removebgvideo_queue_items (item, source_kind, source, options)
-         SELECT item, kind, source, options
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS t(item, kind, source, options, n)
+        "INSERT INTO removebgvideo_queue_items (item, source_kind, source, options, credits)
+         SELECT item, kind, source, options, credits
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::float8[])
+              WITH ORDINALITY AS t(item, kind, source, options, credits, n)
          ORDER BY n
          ON CONFLICT (item) DO NOTHING",
-        &[(&ids, Type::TEXT_ARRAY), (&kinds, Type::TEXT_ARRAY), (&sources, Type::TEXT_ARRAY), (&options, Type::TEXT_ARRAY)],
+        &[
+            (&ids, Type::TEXT_ARRAY),
+            (&kinds, Type::TEXT_ARRAY),
+            (&sources, Type::TEXT_ARRAY),
+            (&options, Type::TEXT_ARRAY),
+            (&credits, Type::FLOAT8_ARRAY),
+        ],
     )
 }
 
@@ -163,9 +170,20 @@ pub(crate) struct Claimed {
 const CLAIMED_COLUMNS: &str =
     "i.item, i.source_kind, i.source, i.options, i.stage, i.video_url, i.attempt, i.sent_at, i.job_id";
 
-/// The items a cancelled batch leaves alone: those whose job is not created yet.
-const NOT_NOW: &str = "stage IN ('pending', 'uploaded')
-    AND coalesce((SELECT cancelled FROM removebgvideo_queue_control), false)";
+/// The credits the batch has committed: the estimates of the items whose create was sent.
+const COMMITTED: &str = "(SELECT coalesce(sum(credits), 0) FROM removebgvideo_queue_items
+    WHERE stage IN ('create_sent', 'created', 'finished', 'completed') OR (stage IN ('failed', 'uncertain') AND attempt > 0))";
+
+/// The items a worker leaves alone, their job not created yet: all of them when the batch is
+/// cancelled, and those whose estimate would take the batch past its budget.
+const NOT_NOW: &str = "stage IN ('pending', 'uploaded') AND (
+    coalesce((SELECT cancelled FROM removebgvideo_queue_control), false)
+    OR coalesce({COMMITTED} + coalesce(credits, 0) > (SELECT max_credits FROM removebgvideo_queue_control), false))";
+
+/// [`NOT_NOW`] with the committed credits written in.
+fn not_now() -> String {
+    NOT_NOW.replace("{COMMITTED}", COMMITTED)
+}
 
 /// Claims the oldest open item whose lease is free or expired, under a new lease `token`.
 /// Rows another worker is claiming at this instant are skipped, not waited for.
@@ -186,7 +204,7 @@ pub(crate) fn claim(
                WHERE NOT EXISTS (SELECT 1 FROM mine)
                  AND stage NOT IN ('completed', 'failed', 'uncertain')
                  AND (lease_until IS NULL OR lease_until < now())
-                 AND NOT ({NOT_NOW})
+                 AND NOT ({not_now})
                ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED),
          f AS (SELECT t.item, t.lease_token IS NOT NULL AND t.lease_token <> $1 AS taken,
                       t.lease_token IS NOT NULL AND t.lease_token <> $1
@@ -210,7 +228,8 @@ pub(crate) fn claim(
              request_id = CASE WHEN f.over THEN NULL ELSE i.request_id END
          FROM f
          WHERE i.item = f.item
-         RETURNING {CLAIMED_COLUMNS}"
+         RETURNING {CLAIMED_COLUMNS}",
+        not_now = not_now()
     );
     let row = conn.row(
         "could not claim an item",
@@ -289,12 +308,14 @@ pub(crate) fn record(
         Write::CreateSent { attempt, video_url, at } => {
             let attempt = i32::try_from(*attempt).unwrap_or(i32::MAX);
             let at = i64::try_from(*at).unwrap_or(i64::MAX);
-            // Cancelled, no create goes: the item is given back and the worker told its lease
-            // is gone (the statement's count is the outer update's).
+            // Cancelled, or over the budget, no create goes: the item is given back and the
+            // worker told its lease is gone (the statement's count is the outer update's).
             conn.execute(
                 &what,
                 &format!(
-                    "WITH cancelled AS (SELECT coalesce((SELECT cancelled FROM removebgvideo_queue_control), false) AS yes),
+                    "WITH cancelled AS (SELECT coalesce((SELECT cancelled FROM removebgvideo_queue_control), false)
+                                          OR coalesce({COMMITTED} + coalesce((SELECT credits FROM removebgvideo_queue_items WHERE item = $1), 0)
+                                             > (SELECT max_credits FROM removebgvideo_queue_control), false) AS yes),
                      given_back AS (UPDATE removebgvideo_queue_items SET lease_token = NULL, lease_until = NULL
                                     WHERE item = $1 AND lease_token = $2 AND (SELECT yes FROM cancelled) RETURNING 1)
                      UPDATE removebgvideo_queue_items SET stage = 'create_sent', attempt = $4, video_url = $5, sent_at = $6,
@@ -393,7 +414,8 @@ pub(crate) fn open_items(conn: &mut Connection) -> Result<(i64, i64), BatchError
         "could not count the open items",
         &format!(
             "SELECT count(*), count(*) FILTER (WHERE lease_until IS NULL OR lease_until < now())
-         FROM removebgvideo_queue_items WHERE stage NOT IN ('completed', 'failed', 'uncertain') AND NOT ({NOT_NOW})"
+         FROM removebgvideo_queue_items WHERE stage NOT IN ('completed', 'failed', 'uncertain') AND NOT ({})",
+            not_now()
         ),
         &[],
     )?;
@@ -446,16 +468,38 @@ pub(crate) fn report(conn: &mut Connection) -> Result<Vec<ItemReport>, BatchErro
     Ok(items)
 }
 
-/// The batch-wide settings: whether the batch is cancelled, and the cap on lost workers.
-pub(crate) fn control(conn: &mut Connection) -> Result<(bool, Option<u32>), BatchError> {
+/// The batch-wide settings.
+#[derive(Debug, Default)]
+pub(crate) struct Control {
+    pub(crate) cancelled: bool,
+    pub(crate) max_takeovers: Option<u32>,
+    pub(crate) max_credits: Option<f64>,
+    pub(crate) committed_credits: f64,
+}
+
+/// The batch-wide settings, and the credits committed so far.
+pub(crate) fn control(conn: &mut Connection) -> Result<Control, BatchError> {
     let row = conn.row(
         "could not read the batch's settings",
-        "SELECT cancelled, max_takeovers FROM removebgvideo_queue_control",
+        &format!("SELECT cancelled, max_takeovers, max_credits, {COMMITTED} FROM removebgvideo_queue_control"),
         &[],
     )?;
-    Ok(row.map_or((false, None), |row| {
-        (row.get(0), row.get::<_, Option<i32>>(1).and_then(|cap| u32::try_from(cap).ok()))
+    Ok(row.map_or_else(Control::default, |row| Control {
+        cancelled: row.get(0),
+        max_takeovers: row.get::<_, Option<i32>>(1).and_then(|cap| u32::try_from(cap).ok()),
+        max_credits: row.get(2),
+        committed_credits: row.get(3),
     }))
+}
+
+/// Sets or clears the batch's budget.
+pub(crate) fn set_max_credits(conn: &mut Connection, max: Option<f64>) -> Result<(), BatchError> {
+    conn.execute(
+        "could not change the batch's budget",
+        "UPDATE removebgvideo_queue_control SET max_credits = $1",
+        &[(&max, Type::FLOAT8)],
+    )
+    .map(drop)
 }
 
 /// Sets or clears the batch's cancel.

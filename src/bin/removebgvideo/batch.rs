@@ -49,7 +49,9 @@ pub(crate) struct Args {
     #[arg(long)]
     shard: Option<Shard>,
     /// Refuse to start when the items still to create are estimated above this many credits.
-    #[arg(long, conflicts_with = "queue")]
+    /// With --queue: the whole batch's budget, kept in the database (give it with --enqueue,
+    /// which keeps each item's estimate): workers create nothing that would pass it.
+    #[arg(long)]
     max_credits: Option<f64>,
     /// The first poll of a job this many seconds after its create, growing by half up to
     /// --poll-max (the API's advice: 2 and 10).
@@ -136,8 +138,9 @@ pub(crate) fn main(args: &Args) -> Result<u8, Failure> {
             return show_report(&queue.report()?, &queue.stats()?, args.json);
         }
     }
-    // Enqueuing only writes to the database: no API, and no simulator to start.
-    let connection = if queue.is_some() && args.enqueue.is_some() {
+    // Enqueuing only writes to the database: no API, and no simulator to start (with a budget,
+    // the pricing is read for the estimates).
+    let connection = if queue.is_some() && args.enqueue.is_some() && args.max_credits.is_none() {
         Connection { client: Client::new("unused-enqueuing-sends-no-request")?, simulator: None }
     } else {
         connect(2)?
@@ -295,6 +298,8 @@ fn show_report(report: &BatchReport, stats: &QueueStats, json: bool) -> Result<u
             "steps": steps,
             "cancelled": stats.cancelled,
             "max_lost_workers": stats.max_lost_workers,
+            "max_credits": stats.max_credits,
+            "committed_credits": stats.committed_credits,
             "items": items,
         }))?;
     } else {
@@ -314,6 +319,9 @@ fn show_report(report: &BatchReport, stats: &QueueStats, json: bool) -> Result<u
 fn print_queue(stats: &QueueStats) {
     if stats.cancelled {
         println!("  cancelled: no new creates");
+    }
+    if let Some(max) = stats.max_credits {
+        println!("  budget: {:.1} of {max} credits committed (estimates)", stats.committed_credits);
     }
     let steps: Vec<String> = QueueStep::ALL
         .iter()
