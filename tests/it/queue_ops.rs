@@ -197,3 +197,46 @@ fn a_budget_kept_in_the_database_stops_the_creates_that_would_pass_it() {
     assert_eq!(sim.job_count(), 4);
     assert_eq!(queue.report().unwrap().count(ItemStatus::Completed), 4);
 }
+
+#[test]
+fn tables_made_by_0_3_are_upgraded_in_place_and_their_items_worked() {
+    let Some(db) = database() else { return };
+    let mut conn = postgres::Client::connect(&db, postgres::NoTls).unwrap();
+    // 0.3's tables (version 1), with one item waiting.
+    conn.batch_execute(
+        "CREATE TABLE removebgvideo_queue_schema (version integer NOT NULL);
+         INSERT INTO removebgvideo_queue_schema VALUES (1);
+         CREATE TABLE removebgvideo_queue_items (
+             seq bigserial NOT NULL, item text PRIMARY KEY, source_kind text NOT NULL, source text NOT NULL,
+             options text NOT NULL, stage text NOT NULL DEFAULT 'pending', video_url text,
+             attempt integer NOT NULL DEFAULT 0, sent_at bigint, job_id text, job_ids text[] NOT NULL DEFAULT '{}',
+             output text, output_size bigint, error_stage text, error_status integer, error_code text,
+             error_message text, request_id text, lease_token bigint, lease_until timestamptz, worker text,
+             updated_at timestamptz NOT NULL DEFAULT now());
+         INSERT INTO removebgvideo_queue_items (item, source_kind, source, options)
+             VALUES ('old', 'url', 'https://videos.example/old.mp4', '{}');",
+    )
+    .unwrap();
+    // A role that may not run DDL is told to upgrade first.
+    let refused = Queue::builder(&db).migrate(false).connect().unwrap_err().to_string();
+    assert!(refused.contains("at version 1") && refused.contains("needs version 2"), "{refused}");
+
+    let sim = simulator();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let worked = run(&sim, &worker_args(&db, out.to_str().unwrap(), "1", "60", "0.05"));
+    assert_eq!(worked.status.code(), Some(0), "{}", text(&worked.stderr));
+    let version: i32 = conn.query_one("SELECT version FROM removebgvideo_queue_schema", &[]).unwrap().get(0);
+    assert_eq!(version, 2);
+    assert_eq!(Queue::connect(&db).unwrap().report().unwrap().count(ItemStatus::Completed), 1);
+}
+
+#[test]
+fn no_debug_form_of_a_queue_or_its_settings_shows_the_password() {
+    let builder = Queue::builder("postgres://batch:s3cr3t-pw@db.example/videos?sslmode=require");
+    let shown = format!("{builder:?}");
+    assert!(!shown.contains("s3cr3t-pw") && shown.contains("pool_size"), "{shown}");
+    let Some(db) = database() else { return };
+    let queue = Queue::connect(&db.replacen("postgres://postgres@", "postgres://postgres:s3cr3t-pw@", 1)).unwrap();
+    assert!(!format!("{queue:?}").contains("s3cr3t-pw"));
+}

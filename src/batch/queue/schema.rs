@@ -50,7 +50,7 @@ const MIGRATIONS: &[&str] = &[
         WHERE stage NOT IN ('completed', 'failed', 'uncertain');",
     // 2: since when the worker holds the item, how many times it lost its worker, its
     // estimated credits; the batch-wide settings (one row): cancelled, the cap on lost
-    // workers, the budget.
+    // workers, the budget; the leases by token (a claim sent again, a renewal).
     "ALTER TABLE removebgvideo_queue_items
         ADD COLUMN claimed_at timestamptz,
         ADD COLUMN takeovers integer NOT NULL DEFAULT 0,
@@ -61,7 +61,8 @@ const MIGRATIONS: &[&str] = &[
         max_takeovers integer,
         max_credits float8
     );
-    INSERT INTO removebgvideo_queue_control DEFAULT VALUES;",
+    INSERT INTO removebgvideo_queue_control DEFAULT VALUES;
+    CREATE INDEX removebgvideo_queue_lease ON removebgvideo_queue_items (lease_token) WHERE lease_token IS NOT NULL;",
 ];
 
 /// Checks the tables' version with one `SELECT`; creates or upgrades them when `migrate`,

@@ -175,10 +175,12 @@ const COMMITTED: &str = "(SELECT coalesce(sum(credits), 0) FROM removebgvideo_qu
     WHERE stage IN ('create_sent', 'created', 'finished', 'completed') OR (stage IN ('failed', 'uncertain') AND attempt > 0))";
 
 /// The items a worker leaves alone, their job not created yet: all of them when the batch is
-/// cancelled, and those whose estimate would take the batch past its budget.
+/// cancelled, and those whose estimate would take the batch past its budget (the estimates are
+/// summed, a scan of the table, only when there is a budget).
 const NOT_NOW: &str = "stage IN ('pending', 'uploaded') AND (
     coalesce((SELECT cancelled FROM removebgvideo_queue_control), false)
-    OR coalesce({COMMITTED} + coalesce(credits, 0) > (SELECT max_credits FROM removebgvideo_queue_control), false))";
+    OR CASE WHEN (SELECT max_credits FROM removebgvideo_queue_control) IS NULL THEN false
+       ELSE {COMMITTED} + coalesce(credits, 0) > (SELECT max_credits FROM removebgvideo_queue_control) END)";
 
 /// [`NOT_NOW`] with the committed credits written in.
 fn not_now() -> String {
@@ -314,8 +316,9 @@ pub(crate) fn record(
                 &what,
                 &format!(
                     "WITH cancelled AS (SELECT coalesce((SELECT cancelled FROM removebgvideo_queue_control), false)
-                                          OR coalesce({COMMITTED} + coalesce((SELECT credits FROM removebgvideo_queue_items WHERE item = $1), 0)
-                                             > (SELECT max_credits FROM removebgvideo_queue_control), false) AS yes),
+                         OR CASE WHEN (SELECT max_credits FROM removebgvideo_queue_control) IS NULL THEN false
+                            ELSE {COMMITTED} + coalesce((SELECT credits FROM removebgvideo_queue_items WHERE item = $1), 0)
+                                 > (SELECT max_credits FROM removebgvideo_queue_control) END AS yes),
                      given_back AS (UPDATE removebgvideo_queue_items SET lease_token = NULL, lease_until = NULL
                                     WHERE item = $1 AND lease_token = $2 AND (SELECT yes FROM cancelled) RETURNING 1)
                      UPDATE removebgvideo_queue_items SET stage = 'create_sent', attempt = $4, video_url = $5, sent_at = $6,
