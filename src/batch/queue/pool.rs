@@ -152,7 +152,7 @@ fn lost(error: &tokio_postgres::Error, client: &Client) -> bool {
         // 57P03 cannot_connect_now, 08xxx connection exceptions.
         Some(db) => matches!(db.code().code(), "57P01" | "57P02" | "57P03") || db.code().code().starts_with("08"),
         // No answer at all: the connection broke under the statement.
-        None => error.code().is_none() && std::error::Error::source(error).is_some(),
+        None => std::error::Error::source(error).is_some_and(|source| source.is::<std::io::Error>()),
     }
 }
 

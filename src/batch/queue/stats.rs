@@ -3,8 +3,7 @@
 
 use std::time::SystemTime;
 
-use super::store::Step;
-use crate::batch::ItemError;
+use crate::batch::{BatchError, ItemError};
 
 /// An item's last committed step in a [`Queue`](super::Queue) (feature `postgres`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -58,18 +57,13 @@ impl QueueStep {
     }
 }
 
-impl From<Step> for QueueStep {
-    fn from(step: Step) -> QueueStep {
-        match step {
-            Step::Pending => QueueStep::Pending,
-            Step::Uploaded => QueueStep::Uploaded,
-            Step::CreateSent => QueueStep::CreateSent,
-            Step::Created => QueueStep::Created,
-            Step::Finished => QueueStep::Finished,
-            Step::Completed => QueueStep::Completed,
-            Step::Failed => QueueStep::Failed,
-            Step::Uncertain => QueueStep::Uncertain,
-        }
+impl QueueStep {
+    /// The step a row names; an unknown one is an error (the table was edited).
+    pub(crate) fn parse(text: &str) -> Result<QueueStep, BatchError> {
+        QueueStep::ALL.into_iter().find(|step| step.as_str() == text).ok_or_else(|| BatchError::Queue {
+            reason: format!("an item is at the unknown stage {text:?}; was the table edited?"),
+            source: None,
+        })
     }
 }
 

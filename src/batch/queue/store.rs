@@ -16,46 +16,7 @@ use crate::models::Extra;
 use crate::{Background, BgType, ErrorCode, Model, OutputFormat};
 
 /// The stages an item goes through in the queue, as stored in its row.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Step {
-    /// Nothing done yet.
-    Pending,
-    /// The file is uploaded (`video_url` set).
-    Uploaded,
-    /// A create is about to go, or went and its answer was not recorded.
-    CreateSent,
-    /// The job exists (`job_id` set).
-    Created,
-    /// The job completed; its output is still to download.
-    Finished,
-    /// The output is on disk.
-    Completed,
-    /// The item failed (the error columns say why).
-    Failed,
-    /// The create's answer was lost and no job matches it.
-    Uncertain,
-}
-
-impl Step {
-    fn parse(text: &str) -> Result<Step, BatchError> {
-        Ok(match text {
-            "pending" => Step::Pending,
-            "uploaded" => Step::Uploaded,
-            "create_sent" => Step::CreateSent,
-            "created" => Step::Created,
-            "finished" => Step::Finished,
-            "completed" => Step::Completed,
-            "failed" => Step::Failed,
-            "uncertain" => Step::Uncertain,
-            other => {
-                return Err(BatchError::Queue {
-                    reason: format!("an item is at the unknown stage {other:?}; was the table edited?"),
-                    source: None,
-                })
-            }
-        })
-    }
-}
+pub(crate) use super::stats::QueueStep as Step;
 
 pub(crate) use super::pool::Connection;
 
@@ -564,7 +525,7 @@ pub(crate) fn stats(conn: &mut Connection) -> Result<Vec<super::stats::ItemState
         });
         items.push(super::stats::ItemState {
             item: row.get(0),
-            step: step.into(),
+            step,
             worker: if held { row.get(3) } else { None },
             held_since: if held { row.get(4) } else { None },
             attempts: u32::try_from(row.get::<_, i32>(5)).unwrap_or(0),
