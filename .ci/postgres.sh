@@ -88,6 +88,10 @@ start_postgres() {
 }
 
 start_postgres_tls() {
+    if ! command -v openssl >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        echo "== installing Debian's openssl package"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl >/dev/null
+    fi
     local dir port
     new_dir
     dir=$NEW_DIR
