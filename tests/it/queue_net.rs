@@ -222,3 +222,21 @@ fn two_batches_share_a_database_in_schemas_of_their_own() {
     let first = Queue::builder(&db).schema("batch_a").connect().unwrap();
     assert_eq!(first.report().unwrap().items.len(), 2);
 }
+
+#[test]
+fn allow_tries_without_tls_then_with_it_when_the_server_refuses() {
+    let Some((url, _, _)) = tls("sslmode=allow") else { return };
+    Queue::connect(&url).expect("the tls_only role is refused without TLS, then taken with it");
+}
+
+#[test]
+fn settings_that_cannot_work_are_refused_before_any_connection() {
+    // Port 9 (discard) on 127.0.0.1: nothing is ever sent there.
+    let unreadable = Queue::connect("postgres://u@127.0.0.1:9/d?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem");
+    let error = unreadable.unwrap_err();
+    assert!(matches!(&error, BatchError::Io { path, .. } if path.ends_with("ca.pem")), "{error:?}");
+    let error = Queue::builder("postgres://u@127.0.0.1:9/d").pool_size(0).connect().unwrap_err().to_string();
+    assert!(error.contains("pool size must be from 1 to 64"), "{error}");
+    let error = Queue::connect("postgres://u@127.0.0.1:9/d?sslmode=verify-all").unwrap_err().to_string();
+    assert!(error.contains("sslmode \"verify-all\" is not one of"), "{error}");
+}
