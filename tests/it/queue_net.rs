@@ -240,3 +240,19 @@ fn settings_that_cannot_work_are_refused_before_any_connection() {
     let error = Queue::connect("postgres://u@127.0.0.1:9/d?sslmode=verify-all").unwrap_err().to_string();
     assert!(error.contains("sslmode \"verify-all\" is not one of"), "{error}");
 }
+
+/// The same checks through the platform's TLS (OpenSSL here).
+#[cfg(feature = "postgres-native-tls")]
+#[test]
+fn the_platform_tls_checks_certificates_as_rustls_does() {
+    let Some((url, ca, wrong)) = tls("sslmode=verify-full") else { return };
+    let connect = |url: &str| Queue::builder(url).platform_tls(true).connect();
+    connect(&format!("{url}&sslrootcert={ca}")).expect("verify-full with the server's CA");
+    let error = connect(&format!("{url}&sslrootcert={wrong}")).unwrap_err();
+    assert!(matches!(error, BatchError::QueueCertificate { check: CertificateCheck::UnknownIssuer, .. }), "{error:?}");
+    let other = format!("{url}&sslrootcert={ca}&hostaddr=127.0.0.1").replace("@127.0.0.1:", "@db.invalid:");
+    let error = connect(&other).unwrap_err();
+    assert!(matches!(error, BatchError::QueueCertificate { check: CertificateCheck::NameMismatch, .. }), "{error:?}");
+    connect(&other.replace("verify-full", "verify-ca")).expect("verify-ca checks the chain, not the name");
+    connect(&url.replace("verify-full", "require")).expect("require encrypts without checking");
+}

@@ -137,6 +137,7 @@ pub struct QueueBuilder {
     migrate: bool,
     reconnect_for: Duration,
     clock: Arc<dyn Clock>,
+    platform_tls: bool,
 }
 
 impl fmt::Debug for QueueBuilder {
@@ -146,6 +147,7 @@ impl fmt::Debug for QueueBuilder {
             .field("schema", &self.schema)
             .field("migrate", &self.migrate)
             .field("reconnect_for", &self.reconnect_for)
+            .field("platform_tls", &self.platform_tls)
             .finish_non_exhaustive()
     }
 }
@@ -186,6 +188,17 @@ impl QueueBuilder {
         self
     }
 
+    /// Whether to connect through the platform's TLS (OpenSSL on Linux, Secure Transport on
+    /// macOS, SChannel on Windows, and their trust stores for `sslrootcert=system`) instead
+    /// of rustls (default `false`); feature `postgres-native-tls`. `sslmode` and
+    /// `sslrootcert` mean the same; a refused certificate's check is read from the platform's
+    /// message.
+    #[cfg(feature = "postgres-native-tls")]
+    pub fn platform_tls(mut self, platform: bool) -> Self {
+        self.platform_tls = platform;
+        self
+    }
+
     /// The clock the reconnection pauses are taken on (default: the real one).
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
@@ -213,7 +226,8 @@ impl QueueBuilder {
             target.schema = Some(config::schema(schema)?);
         }
         let schema = target.schema.clone();
-        let (shared, mut first) = Shared::open(target, self.pool_size, self.clock, self.reconnect_for)?;
+        let (shared, mut first) =
+            Shared::open(target, self.pool_size, self.clock, self.reconnect_for, self.platform_tls)?;
         schema::prepare(&shared, &mut first, self.migrate, schema.as_deref())?;
         Ok(Queue { shared, lease: Duration::from_secs(30), idle: idle::Idle::default() })
     }
@@ -246,6 +260,7 @@ impl Queue {
             migrate: true,
             reconnect_for: Duration::from_secs(120),
             clock: crate::clock::system(),
+            platform_tls: false,
         }
     }
 

@@ -11,12 +11,13 @@
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use tokio_postgres::tls::{MakeTlsConnect, TlsConnect};
 use tokio_postgres::types::{ToSql, Type};
+use tokio_postgres::Socket;
 use tokio_postgres::{Client, Row};
-use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::config::{SslMode, Target};
-use super::tls;
+use super::tls::{self, Connector};
 use crate::batch::BatchError;
 use crate::clock::Clock;
 
@@ -48,7 +49,7 @@ pub(crate) struct Pooled {
 
 struct Manager {
     target: Target,
-    tls: MakeRustlsConnect,
+    tls: Connector,
     handle: tokio::runtime::Handle,
     /// The last failed connect, with whether trying again may help: r2d2 keeps only a message.
     last: Arc<LastFailure>,
@@ -94,17 +95,12 @@ impl r2d2::ManageConnection for Manager {
 
 /// Opens one connection, bounded by `connect_timeout` from the first packet to the last. The
 /// error says whether trying again may help.
-async fn open(target: &Target, tls: &MakeRustlsConnect) -> Result<Client, (BatchError, bool)> {
+async fn open(target: &Target, tls: &Connector) -> Result<Client, (BatchError, bool)> {
     let attempt = async {
-        let first = target.pg.connect(tls.clone()).await;
-        match (target.ssl, first) {
-            // `allow`: without TLS first, then with it when the server refused.
-            (SslMode::Allow, Err(error)) if error.as_db_error().is_some() => {
-                let mut pg = target.pg.clone();
-                pg.ssl_mode(tokio_postgres::config::SslMode::Require);
-                pg.connect(tls.clone()).await
-            }
-            (_, other) => other,
+        match tls {
+            Connector::Rustls(tls) => connect_with(target, tls).await,
+            #[cfg(feature = "postgres-native-tls")]
+            Connector::Platform(tls) => connect_with(target, tls).await,
         }
     };
     let server = &target.server;
@@ -119,12 +115,7 @@ async fn open(target: &Target, tls: &MakeRustlsConnect) -> Result<Client, (Batch
             },
             true,
         )),
-        Ok(Ok((client, connection))) => {
-            tokio::spawn(async move {
-                let _ = connection.await;
-            });
-            Ok(client)
-        }
+        Ok(Ok(client)) => Ok(client),
         Ok(Err(error)) => {
             if let Some(check) = tls::refused_check(&error) {
                 return Err((BatchError::QueueCertificate { server: server.clone(), check }, false));
@@ -134,6 +125,30 @@ async fn open(target: &Target, tls: &MakeRustlsConnect) -> Result<Client, (Batch
             Err((queue_error(format!("could not connect to {server}"), error), transient))
         }
     }
+}
+
+/// Connects through `tls` (`allow`: without TLS first, then with it when the server refused)
+/// and drives the connection on the runtime.
+async fn connect_with<T>(target: &Target, tls: &T) -> Result<Client, tokio_postgres::Error>
+where
+    T: MakeTlsConnect<Socket> + Clone,
+    T::Stream: Send + 'static,
+    T::TlsConnect: Send,
+    <T::TlsConnect as TlsConnect<Socket>>::Future: Send,
+{
+    let first = target.pg.connect(tls.clone()).await;
+    let (client, connection) = match (target.ssl, first) {
+        (SslMode::Allow, Err(error)) if error.as_db_error().is_some() => {
+            let mut pg = target.pg.clone();
+            pg.ssl_mode(tokio_postgres::config::SslMode::Require);
+            pg.connect(tls.clone()).await?
+        }
+        (_, other) => other?,
+    };
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    Ok(client)
 }
 
 /// A queue error from a database error.
@@ -164,6 +179,7 @@ impl Shared {
         size: u32,
         clock: Arc<dyn Clock>,
         patience: Duration,
+        platform_tls: bool,
     ) -> Result<(Arc<Shared>, Client), BatchError> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
@@ -175,7 +191,7 @@ impl Shared {
                 path: std::path::PathBuf::new(),
                 source,
             })?;
-        let tls = tls::connector(&target)?;
+        let tls = tls::connector(&target, platform_tls)?;
         let first = runtime.block_on(open(&target, &tls)).map_err(|(error, _)| error)?;
         let prefix = target.schema.as_ref().map(|schema| format!("\"{schema}\".")).unwrap_or_default();
         let last = Arc::new(Mutex::new(None));

@@ -54,8 +54,27 @@ fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::aws_lc_rs::default_provider())
 }
 
-/// The TLS connector for `target`'s `sslmode` and `sslrootcert`.
-pub(crate) fn connector(target: &Target) -> Result<MakeRustlsConnect, BatchError> {
+/// The TLS stack a queue connects through.
+#[derive(Clone)]
+pub(crate) enum Connector {
+    Rustls(MakeRustlsConnect),
+    /// The platform's TLS (feature `postgres-native-tls`).
+    #[cfg(feature = "postgres-native-tls")]
+    Platform(postgres_native_tls::MakeTlsConnector),
+}
+
+/// The TLS connector for `target`'s `sslmode` and `sslrootcert`, through rustls or, with
+/// `platform`, the platform's TLS.
+pub(crate) fn connector(target: &Target, platform: bool) -> Result<Connector, BatchError> {
+    #[cfg(feature = "postgres-native-tls")]
+    if platform {
+        return native::connector(target).map(Connector::Platform);
+    }
+    let _ = platform;
+    rustls_connector(target).map(Connector::Rustls)
+}
+
+fn rustls_connector(target: &Target) -> Result<MakeRustlsConnect, BatchError> {
     let provider = provider();
     let verifier: Arc<dyn ServerCertVerifier> = match (target.verify, &target.roots) {
         (Verify::Nothing, _) | (_, None) => Arc::new(AnyCertificate(Arc::clone(&provider))),
@@ -115,6 +134,10 @@ fn pem_error(path: &std::path::Path, error: rustls::pki_types::pem::Error) -> Ba
 pub(crate) fn refused_check(error: &(dyn std::error::Error + 'static)) -> Option<CertificateCheck> {
     let mut next = Some(error);
     while let Some(error) = next {
+        #[cfg(feature = "postgres-native-tls")]
+        if let Some(check) = native::refused_check(error) {
+            return Some(check);
+        }
         let rustls_error = error.downcast_ref::<rustls::Error>().or_else(|| {
             error
                 .downcast_ref::<std::io::Error>()
@@ -221,5 +244,91 @@ impl ServerCertVerifier for AnyName {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.0.supported_verify_schemes()
+    }
+}
+
+/// The platform's TLS (feature `postgres-native-tls`): OpenSSL on Linux, Secure Transport on
+/// macOS, SChannel on Windows, with the same meanings of `sslmode` and `sslrootcert`.
+#[cfg(feature = "postgres-native-tls")]
+mod native {
+    use super::CertificateCheck;
+    use crate::batch::queue::config::{Roots, Target, Verify};
+    use crate::batch::BatchError;
+
+    pub(super) fn connector(target: &Target) -> Result<postgres_native_tls::MakeTlsConnector, BatchError> {
+        let mut builder = native_tls::TlsConnector::builder();
+        match target.verify {
+            Verify::Nothing => {
+                builder.danger_accept_invalid_certs(true);
+            }
+            Verify::Chain => {
+                builder.danger_accept_invalid_hostnames(true);
+            }
+            Verify::Full => {}
+        }
+        if let (Verify::Chain | Verify::Full, Some(Roots::File(path))) = (target.verify, &target.roots) {
+            let pem = std::fs::read(path).map_err(|source| BatchError::Io {
+                action: "could not read the sslrootcert",
+                path: path.clone(),
+                source,
+            })?;
+            let mut found = false;
+            let text = String::from_utf8_lossy(&pem);
+            for cert in
+                text.split("-----END CERTIFICATE-----").filter(|part| part.contains("-----BEGIN CERTIFICATE-----"))
+            {
+                let cert = format!("{cert}-----END CERTIFICATE-----\n");
+                let cert = native_tls::Certificate::from_pem(cert.as_bytes()).map_err(|e| {
+                    crate::batch::error::invalid(format!("sslrootcert {} is not a PEM file: {e}", path.display()))
+                })?;
+                builder.add_root_certificate(cert);
+                found = true;
+            }
+            if !found {
+                return Err(crate::batch::error::invalid(format!(
+                    "sslrootcert {} holds no PEM certificate",
+                    path.display()
+                )));
+            }
+            builder.disable_built_in_roots(true);
+        }
+        let connector = builder.build().map_err(|e| BatchError::Queue {
+            reason: "could not set up the platform's TLS".into(),
+            source: Some(Box::new(e)),
+        })?;
+        Ok(postgres_native_tls::MakeTlsConnector::new(connector))
+    }
+
+    /// The check a platform TLS error names, read from its message (the platforms give no
+    /// more).
+    pub(super) fn refused_check(error: &(dyn std::error::Error + 'static)) -> Option<CertificateCheck> {
+        let native = error.downcast_ref::<native_tls::Error>().or_else(|| {
+            error
+                .downcast_ref::<std::io::Error>()
+                .and_then(|io| io.get_ref())
+                .and_then(|inner| inner.downcast_ref::<native_tls::Error>())
+        })?;
+        let text = native.to_string();
+        let lower = text.to_lowercase();
+        let check = if lower.contains("unable to get local issuer")
+            || lower.contains("self-signed certificate")
+            || lower.contains("self signed certificate")
+            || lower.contains("unable to get issuer")
+        {
+            CertificateCheck::UnknownIssuer
+        } else if lower.contains("hostname mismatch") || lower.contains("ip address mismatch") {
+            CertificateCheck::NameMismatch
+        } else if lower.contains("certificate has expired") {
+            CertificateCheck::Expired
+        } else if lower.contains("certificate is not yet valid") {
+            CertificateCheck::NotYetValid
+        } else if lower.contains("certificate revoked") {
+            CertificateCheck::Revoked
+        } else if lower.contains("certificate verify failed") {
+            CertificateCheck::Other(text)
+        } else {
+            return None;
+        };
+        Some(check)
     }
 }
