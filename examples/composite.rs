@@ -128,7 +128,9 @@ fn preview(transparent: Option<PathBuf>) -> Result<(), ComposeError> {
             .ffmpeg(ffmpeg.clone())
             .background(background)
             .composition(layout())
-            .quality(Quality::Draft);
+            .quality(Quality::Draft)
+            // The example's own preview files, replaced from run to run.
+            .overwrite(true);
         let written = composer.run_with_progress(|progress| {
             if let Some(fraction) = progress.fraction() {
                 print!("\rpreviewing {name}: {:3.0} %", fraction * 100.0);

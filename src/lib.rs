@@ -183,7 +183,7 @@
 //! | `test-util` | no | `simulator`, `clock::ManualClock` |
 //! | `postgres` | no | `batch::Queue`: one batch worked by many processes and machines through PostgreSQL |
 //! | `postgres-native-tls` | no | the queue through the platform's TLS (`QueueBuilder::platform_tls`) instead of rustls |
-//! | `cli` | no | the `removebgvideo` command (`cargo install removebgvideo --features cli`) |
+//! | `cli` | no | the `removebgvideo` command (`cargo install removebgvideo --locked --features cli`) |
 #![deny(missing_docs)]
 // The crate docs link the clients, which a webhook-only build (no `client` feature) leaves out.
 #![cfg_attr(not(feature = "client"), allow(rustdoc::broken_intra_doc_links))]

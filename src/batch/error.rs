@@ -9,8 +9,40 @@ use std::path::PathBuf;
 #[non_exhaustive]
 pub enum BatchError {
     /// An item or an option was refused before anything was sent.
-    #[error("invalid batch input: {0}")]
-    InvalidInput(String),
+    #[error("invalid {field}: {reason}")]
+    InvalidInput {
+        /// The item, option or setting refused.
+        field: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// Another run holds the journal (a second run on one journal would create every job
+    /// twice). Nothing was sent. Wait for it, or ask to wait with
+    /// [`Batch::wait_for_lock`](super::Batch::wait_for_lock).
+    #[error(
+        "the journal {path} is in use by {holder}; nothing was sent (wait for that run to end, or ask to wait for it)"
+    )]
+    JournalLocked {
+        /// The journal file.
+        path: PathBuf,
+        /// Who holds it, as it wrote itself down (process id and host).
+        holder: String,
+    },
+
+    /// The API refused the batch's key (401, or a disabled key): the run stopped at the first
+    /// such answer, and no item was marked failed by it. Run again with the right key to carry
+    /// on.
+    #[error("the API refused the key; check the API key (the run stopped; no item was marked failed)")]
+    Unauthorized(#[source] crate::Error),
+
+    /// Enqueuing found items already in the queue with another input or other options
+    /// (feature `postgres`); nothing was added. Enqueue them under other ids, or replace them.
+    #[error("{} already in the queue with another input or other options: {}; nothing was added", plural(ids.len()), list(ids))]
+    Conflict {
+        /// The ids of those items.
+        ids: Vec<String>,
+    },
 
     /// The estimate is above [`Batch::max_credits`](super::Batch::max_credits): nothing was
     /// uploaded or created.
@@ -41,9 +73,9 @@ pub enum BatchError {
     },
 
     /// A local file or folder could not be read or written.
-    #[error("{action} {path}: {source}")]
+    #[error("could not {action} {path}")]
     Io {
-        /// What the batch was doing.
+        /// What the batch was doing (`create the output folder`, `write`, …).
         action: &'static str,
         /// The file or folder.
         path: PathBuf,
@@ -74,10 +106,10 @@ pub enum BatchError {
         check: crate::batch::queue::CertificateCheck,
     },
 
-    /// A call needed before the run (the pricing for an estimate, the job list when looking
-    /// for lost creates) failed.
+    /// A call of the client needed before the run (the pricing for an estimate or a budget,
+    /// the job list when looking for lost creates) failed: any of the client's errors.
     #[error(transparent)]
-    Api(#[from] crate::Error),
+    Client(#[from] crate::Error),
 }
 
 fn unknown_note(unknown: usize) -> String {
@@ -88,8 +120,25 @@ fn unknown_note(unknown: usize) -> String {
     }
 }
 
-pub(crate) fn invalid(reason: impl Into<String>) -> BatchError {
-    BatchError::InvalidInput(reason.into())
+fn plural(count: usize) -> String {
+    match count {
+        1 => "one item is".to_owned(),
+        n => format!("{n} items are"),
+    }
+}
+
+/// The first ids, quoted, and how many more.
+fn list(ids: &[String]) -> String {
+    const SHOWN: usize = 10;
+    let mut text = ids.iter().take(SHOWN).map(|id| format!("{id:?}")).collect::<Vec<_>>().join(", ");
+    if ids.len() > SHOWN {
+        text.push_str(&format!(" and {} more", ids.len() - SHOWN));
+    }
+    text
+}
+
+pub(crate) fn invalid(field: &'static str, reason: impl Into<String>) -> BatchError {
+    BatchError::InvalidInput { field, reason: reason.into() }
 }
 
 pub(crate) fn journal_error(

@@ -187,14 +187,19 @@ pub(crate) fn resolve(items: Vec<Item>, defaults: &JobOptions) -> Result<Vec<Pla
         if let Some(id) = &item.id {
             check_id(id)?;
             if !taken.insert(id.clone()) {
-                return Err(invalid(format!("two items have the id {id:?}; ids must be unique")));
+                return Err(invalid("item", format!("two items have the id {id:?}; ids must be unique")));
             }
         }
         match &item.source {
             Source::Url(url) if url.trim().is_empty() => {
-                return Err(invalid(format!("item {:?} has an empty URL", item.id.as_deref().unwrap_or_default())))
+                return Err(invalid(
+                    "item",
+                    format!("item {:?} has an empty URL", item.id.as_deref().unwrap_or_default()),
+                ))
             }
-            Source::File(path) if path.as_os_str().is_empty() => return Err(invalid("an item has an empty file path")),
+            Source::File(path) if path.as_os_str().is_empty() => {
+                return Err(invalid("item", "an item has an empty file path"))
+            }
             _ => {}
         }
     }
@@ -204,7 +209,7 @@ pub(crate) fn resolve(items: Vec<Item>, defaults: &JobOptions) -> Result<Vec<Pla
             Some(id) => id,
             None => {
                 let Source::File(path) = &item.source else {
-                    return Err(invalid("a URL item needs an id"));
+                    return Err(invalid("item", "a URL item needs an id"));
                 };
                 let base = file_id(path)?;
                 let mut candidate = base.clone();
@@ -224,10 +229,11 @@ pub(crate) fn resolve(items: Vec<Item>, defaults: &JobOptions) -> Result<Vec<Pla
 
 /// A file's default id: its name without the extension.
 fn file_id(path: &Path) -> Result<String, BatchError> {
-    let stem =
-        path.file_stem().ok_or_else(|| invalid(format!("{} has no file name to take an id from", path.display())))?;
+    let stem = path
+        .file_stem()
+        .ok_or_else(|| invalid("item", format!("{} has no file name to take an id from", path.display())))?;
     let stem = stem.to_str().ok_or_else(|| {
-        invalid(format!("the file name of {} is not UTF-8; give the item an id with Item::id", path.display()))
+        invalid("item", format!("the file name of {} is not UTF-8; give the item an id with Item::id", path.display()))
     })?;
     check_id(stem)?;
     Ok(stem.to_owned())
@@ -249,7 +255,7 @@ fn check_id(id: &str) -> Result<(), BatchError> {
         None
     };
     match problem {
-        Some(problem) => Err(invalid(format!("the item id {id:?} {problem}; ids name the output files"))),
+        Some(problem) => Err(invalid("item id", format!("the item id {id:?} {problem}; ids name the output files"))),
         None => Ok(()),
     }
 }
@@ -296,10 +302,10 @@ mod tests {
     #[test]
     fn duplicate_explicit_ids_and_unsafe_ids_are_refused() {
         let dup = resolve(vec![Item::url("a", "https://x/1"), Item::url("a", "https://x/2")], &JobOptions::new());
-        assert!(matches!(dup, Err(BatchError::InvalidInput(m)) if m.contains("\"a\"")));
+        assert!(matches!(dup, Err(BatchError::InvalidInput { reason: m, .. }) if m.contains("\"a\"")));
         for bad in ["", "..", "a/b", "a\\b", "a\nb", &"x".repeat(201)] {
             let got = resolve(vec![Item::url(bad, "https://x/1")], &JobOptions::new());
-            assert!(matches!(got, Err(BatchError::InvalidInput(_))), "{bad:?}");
+            assert!(matches!(got, Err(BatchError::InvalidInput { .. })), "{bad:?}");
         }
     }
 

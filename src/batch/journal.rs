@@ -125,37 +125,102 @@ impl ItemState {
     }
 }
 
-/// The journal file, open for appending.
+/// How every journal line starts (the item comes first).
+const LINE_START: &[u8] = b"{\"item\":";
+
+/// The journal file, open for appending, and the lock that makes it this run's alone.
 #[derive(Debug)]
 pub(crate) struct Journal {
     path: PathBuf,
     file: Mutex<File>,
+    _lock: Holder,
+}
+
+/// The exclusive lock on a journal: an advisory lock (`flock` on unix) on the file beside it,
+/// `<journal>.lock`, which also names its holder (process id and host) for the error a second
+/// run gets. The operating system drops the lock when the process ends, however it ends
+/// (`kill -9` included), so a lock is never stale; the file's stale text is rewritten by the
+/// next holder.
+#[derive(Debug)]
+pub(crate) struct Holder {
+    _file: File,
+}
+
+impl Holder {
+    fn take(journal: &Path, wait: bool) -> Result<Holder, BatchError> {
+        let mut name = journal.as_os_str().to_owned();
+        name.push(".lock");
+        let path = PathBuf::from(name);
+        let mut file = open_no_follow(OpenOptions::new().read(true).write(true).create(true), &path)
+            .map_err(|e| journal_error(journal, format!("could not open its lock file {}", path.display()), Some(e)))?;
+        match fs4::FileExt::try_lock(&file) {
+            Ok(()) => {}
+            Err(fs4::TryLockError::WouldBlock) => {
+                let mut holder = String::new();
+                let _ = (&file).take(200).read_to_string(&mut holder);
+                let holder = holder.trim();
+                let holder = if holder.is_empty() { "another run".to_owned() } else { holder.to_owned() };
+                if !wait {
+                    return Err(BatchError::JournalLocked { path: journal.to_owned(), holder });
+                }
+                fs4::FileExt::lock(&file)
+                    .map_err(|e| journal_error(journal, "could not wait for its lock", Some(e)))?;
+            }
+            Err(fs4::TryLockError::Error(e)) => {
+                return Err(journal_error(journal, "could not lock it", Some(e)));
+            }
+        }
+        let holder = format!("process {} on {}\n", std::process::id(), hostname());
+        file.set_len(0).and_then(|()| file.write_all(holder.as_bytes())).map_err(|e| {
+            journal_error(journal, format!("could not write its lock file {}", path.display()), Some(e))
+        })?;
+        Ok(Holder { _file: file })
+    }
+}
+
+/// This machine's name, as far as it can be told (for messages that name a holder).
+pub(crate) fn hostname() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| fs::read_to_string("/etc/hostname").ok().map(|name| name.trim().to_owned()))
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "an unnamed host".to_owned())
+}
+
+/// Opens `path` with `options`, never through a symlink at `path` itself (unix: `O_NOFOLLOW`).
+pub(crate) fn open_no_follow(options: &mut OpenOptions, path: &Path) -> std::io::Result<File> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW);
+    }
+    #[cfg(not(unix))]
+    {
+        if fs::symlink_metadata(path).is_ok_and(|meta| meta.file_type().is_symlink()) {
+            return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, "it is a symlink"));
+        }
+    }
+    options.open(path)
 }
 
 impl Journal {
-    /// Opens (or creates) the journal at `path` and reads what it holds. A last line without
-    /// its newline is a write the previous run did not finish: it is cut off and ignored.
+    /// Opens (or creates) the journal at `path`, holding it exclusively (see [`Holder`]), and
+    /// reads what it holds. A last line without its newline is a write the previous run did
+    /// not finish: it is cut off and ignored, once every complete line has been read as a
+    /// journal line (a file that is not a journal is refused before a byte of it changes).
     ///
     /// Any other line that cannot be read is an error: the batch would otherwise forget a step.
-    pub(crate) fn open(path: &Path) -> Result<(Journal, HashMap<String, ItemState>), BatchError> {
+    pub(crate) fn open(path: &Path, wait_for_lock: bool) -> Result<(Journal, HashMap<String, ItemState>), BatchError> {
         if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
             fs::create_dir_all(parent).map_err(|e| journal_error(path, "could not create its folder", Some(e)))?;
         }
+        let lock = Holder::take(path, wait_for_lock)?;
         let existed = path.exists();
-        let mut file = OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
-            .open(path)
-            .map_err(|e| journal_error(path, "could not open it", Some(e)))?;
+        let mut file = open_no_follow(OpenOptions::new().read(true).append(true).create(true), path)
+            .map_err(|e| journal_error(path, "could not open it (a symlink is not followed)", Some(e)))?;
         let mut text = Vec::new();
         file.read_to_end(&mut text).map_err(|e| journal_error(path, "could not read it", Some(e)))?;
         let complete = text.iter().rposition(|byte| *byte == b'\n').map_or(0, |last| last + 1);
-        if complete < text.len() {
-            file.set_len(complete as u64)
-                .map_err(|e| journal_error(path, "could not cut off a torn last line", Some(e)))?;
-            file.sync_data().map_err(|e| journal_error(path, "could not sync it", Some(e)))?;
-        }
         let mut states: HashMap<String, ItemState> = HashMap::new();
         for (number, line) in text[..complete].split(|byte| *byte == b'\n').enumerate() {
             if line.iter().all(u8::is_ascii_whitespace) {
@@ -164,16 +229,32 @@ impl Journal {
             let line: Line = serde_json::from_slice(line).map_err(|e| {
                 journal_error(
                     path,
-                    format!("line {} is not a journal line ({e}); was the file edited?", number + 1),
+                    format!(
+                        "line {} is not a journal line ({e}); was the file edited, or is it not a journal?",
+                        number + 1
+                    ),
                     None,
                 )
             })?;
             states.entry(line.item).or_default().apply(line.step);
         }
+        if complete < text.len() {
+            // Every line is written whole, starting so: anything else is not a torn journal line.
+            if !text[complete..].starts_with(LINE_START) {
+                return Err(journal_error(
+                    path,
+                    "its last line is not a journal line; was the file edited, or is it not a journal?",
+                    None,
+                ));
+            }
+            file.set_len(complete as u64)
+                .map_err(|e| journal_error(path, "could not cut off a torn last line", Some(e)))?;
+            file.sync_data().map_err(|e| journal_error(path, "could not sync it", Some(e)))?;
+        }
         if !existed {
             sync_folder(path);
         }
-        Ok((Journal { path: path.to_owned(), file: Mutex::new(file) }, states))
+        Ok((Journal { path: path.to_owned(), file: Mutex::new(file), _lock: lock }, states))
     }
 
     /// Appends one step and syncs it to disk before returning.
@@ -207,7 +288,7 @@ mod tests {
     fn steps_round_trip_and_a_torn_last_line_is_cut_off() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("j/journal.jsonl");
-        let (journal, states) = Journal::open(&path).unwrap();
+        let (journal, states) = Journal::open(&path, false).unwrap();
         assert!(states.is_empty());
         journal.record("a", Step::Uploaded { video_url: "https://u/1".into() }).unwrap();
         journal.record("a", Step::CreateSent { attempt: 1, video_url: "https://u/1".into(), at: 5 }).unwrap();
@@ -217,7 +298,7 @@ mod tests {
         file.write_all(br#"{"item":"a","event":"crea"#).unwrap();
         drop(file);
 
-        let (journal, states) = Journal::open(&path).unwrap();
+        let (journal, states) = Journal::open(&path, false).unwrap();
         let a = &states["a"];
         assert_eq!(a.open_create, Some(OpenCreate { attempt: 1, video_url: "https://u/1".into(), at: 5 }));
         assert_eq!(states["b"].video_url.as_deref(), Some("https://u/2"));
@@ -226,7 +307,7 @@ mod tests {
         let text = fs::read_to_string(&path).unwrap();
         assert!(text.ends_with("\"job_id\":\"job_1\"}\n"), "{text}");
         assert_eq!(text.lines().count(), 4);
-        let (_, states) = Journal::open(&path).unwrap();
+        let (_, states) = Journal::open(&path, false).unwrap();
         assert_eq!(states["a"].job_id.as_deref(), Some("job_1"));
         assert_eq!(states["a"].open_create, None);
     }
@@ -236,7 +317,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("journal.jsonl");
         fs::write(&path, "{\"item\":\"a\",\"event\":\"created\",\"job_id\":\"j\"}\nnot json\n").unwrap();
-        let err = Journal::open(&path).unwrap_err();
+        let err = Journal::open(&path, false).unwrap_err();
         assert!(err.to_string().contains("line 2"), "{err}");
     }
 }

@@ -38,11 +38,19 @@
 //! - **Out of credits.** A 402 on a create stops every later create at once: items not yet
 //!   created are [`NotStarted`](ItemStatus::NotStarted), the jobs already running are still
 //!   polled and downloaded, and the run ends with [`Outcome::StoppedForCredits`].
+//! - **A wrong key stops the run.** A 401 (a wrong, missing or disabled key) on any call stops
+//!   the run at once with [`BatchError::Unauthorized`]; no item is marked failed by it, so a
+//!   run with the right key carries on.
 //! - **Failures stay local.** Any other failure ends that item only, listed with its stage,
 //!   status, code, message and request id.
 //! - **Outputs** go to `<out>/<item id>.<ext>` (the extension of the output URL, else of the
-//!   output format), written to `<name>.part` first, renamed into place once complete, then
-//!   synced to disk before the journal records it.
+//!   output format), written to `<name>.part` first (a later run resumes it), renamed into
+//!   place once complete, then synced to disk, before the journal records it.
+//!
+//! The steps of an item (upload, create and the search for a lost create, the reading of a
+//! polled job, download) and what each failure means for it are written once, for the journal
+//! and for the PostgreSQL `Queue` (feature `postgres`) alike: the same answer gives the same status
+//! with either.
 //!
 //! # The journal and what it guarantees
 //!
@@ -84,10 +92,23 @@
 //!    anywhere else stops the run with [`BatchError::Journal`] rather than guess. When a
 //!    journal line cannot be written, the run stops at once with that error.
 //!
-//! What it does **not** guarantee: the journal is one process's: two runs sharing one journal
-//! at the same time are not detected (give each machine its own, see [`Shard`]). A job created
-//! by a lost create on a server that neither echoes `video_url` nor lists the job cannot be
-//! found. The journal records upload URLs as the API returned them.
+//! 6. **A journal is one run's at a time.** A run holds an advisory lock on it (`flock` on
+//!    `<journal>.lock`, which names the holder's process id and host) from before its first
+//!    request to its end; the operating system drops the lock when the process ends, however
+//!    it ends, so a lock is never stale. A second run on the same journal (a cron overlap, a
+//!    retried CI job) is refused with [`BatchError::JournalLocked`] before it sends anything,
+//!    or waits for the lock with [`wait_for_lock`](Batch::wait_for_lock). The lock is
+//!    advisory: it holds between runs of this crate on one machine, or on a network file
+//!    system whose locks reach every machine (for many machines, use a [`Shard`] each, or the
+//!    queue).
+//! 7. **Files that are not the batch's are left alone.** The journal is opened without
+//!    following a symlink at its path; a file whose complete lines are not journal lines (a
+//!    manifest given as the journal by mistake) is refused before a byte of it changes;
+//!    [`BatchReport::write_jsonl`] writes a new file and renames it over the old one.
+//!
+//! What it does **not** guarantee: a job created by a lost create on a server that neither
+//! echoes `video_url` nor lists the job cannot be found. The journal records upload URLs as
+//! the API returned them.
 //!
 //! # Before spending
 //!
@@ -109,6 +130,7 @@ mod event;
 mod gate;
 mod item;
 mod journal;
+mod lifecycle;
 mod lookup;
 mod pace;
 #[cfg(feature = "postgres")]
@@ -159,8 +181,7 @@ pub struct Batch {
     pub(crate) shard: Option<Shard>,
     pub(crate) first_poll: Duration,
     pub(crate) max_poll: Duration,
-    pub(crate) backoff: Duration,
-    pub(crate) max_backoff: Duration,
+    pub(crate) wait_for_lock: bool,
     pub(crate) max_attempts: u32,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) on_event: Option<EventSink>,
@@ -191,8 +212,7 @@ impl Batch {
             shard: None,
             first_poll: Duration::from_secs(2),
             max_poll: Duration::from_secs(10),
-            backoff: Duration::from_secs(1),
-            max_backoff: Duration::from_secs(16),
+            wait_for_lock: false,
             max_attempts: 5,
             on_event: None,
             cancel: CancelHandle::default(),
@@ -253,19 +273,11 @@ impl Batch {
         self
     }
 
-    /// Was the batch's own shared back-off. Since 0.3 the back-off is the client's, shared by
-    /// every call through it and its clones, and paced by its retry policy
-    /// ([`RetryPolicy::initial_backoff`](crate::RetryPolicy::initial_backoff) and
-    /// [`max_backoff`](crate::RetryPolicy::max_backoff)). With a file journal these values are
-    /// only checked; a PostgreSQL queue worker still paces its own tries of one item with them
-    /// (doubling from `backoff` up to `max_backoff`, or the server's `Retry-After`).
-    #[deprecated(
-        since = "0.3.0",
-        note = "the shared back-off is the client's: set it with `ClientBuilder::retry_policy`"
-    )]
-    pub fn backoff(mut self, base: Duration, max: Duration) -> Self {
-        self.backoff = base;
-        self.max_backoff = max;
+    /// When another run holds the journal, wait for it to end instead of refusing at once
+    /// with [`BatchError::JournalLocked`] (default `false`). Nothing is sent while waiting, and
+    /// the wait is the operating system's: a cancel is seen once it is over.
+    pub fn wait_for_lock(mut self, wait: bool) -> Self {
+        self.wait_for_lock = wait;
         self
     }
 
@@ -300,7 +312,7 @@ impl Batch {
     /// credits. Sends only `GET /api/pricing`.
     ///
     /// # Errors
-    /// [`BatchError::InvalidInput`] for bad items or settings; [`BatchError::Api`] when the
+    /// [`BatchError::InvalidInput`] for bad items or settings; [`BatchError::Client`] when the
     /// pricing cannot be read.
     pub fn estimate(&self, items: Vec<Item>) -> Result<Estimate, BatchError> {
         self.check()?;
@@ -312,10 +324,13 @@ impl Batch {
     /// Runs the items to an end and reports on each (see the [module documentation](self)).
     ///
     /// # Errors
-    /// [`BatchError::InvalidInput`] for bad items or settings, [`BatchError::OverBudget`] and
-    /// [`BatchError::Api`] (pricing) before anything is sent; [`BatchError::Journal`] when the
-    /// journal cannot be read or written (the run stops at once); [`BatchError::Io`] when the
-    /// output folder cannot be created. One item's failure is never an error: see the report.
+    /// [`BatchError::InvalidInput`] for bad items or settings, [`BatchError::JournalLocked`]
+    /// when another run holds the journal, [`BatchError::OverBudget`] and
+    /// [`BatchError::Client`] (pricing) before anything is sent; [`BatchError::Journal`] when
+    /// the journal cannot be read or written (the run stops at once);
+    /// [`BatchError::Unauthorized`] when the API refuses the key (the run stops at once);
+    /// [`BatchError::Io`] when the output folder cannot be created. One item's failure is never
+    /// an error: see the report.
     pub fn run(&self, items: Vec<Item>) -> Result<BatchReport, BatchError> {
         self.check()?;
         let planned = self.select(items)?;
@@ -340,24 +355,27 @@ impl Batch {
     fn check(&self) -> Result<(), BatchError> {
         use error::invalid;
         if !(1..=MAX_CONCURRENCY).contains(&self.concurrency) {
-            return Err(invalid(format!("concurrency must be from 1 to {MAX_CONCURRENCY} (got {})", self.concurrency)));
+            return Err(invalid(
+                "concurrency",
+                format!("concurrency must be from 1 to {MAX_CONCURRENCY} (got {})", self.concurrency),
+            ));
         }
         if self.max_attempts == 0 {
-            return Err(invalid("max_attempts must be at least 1"));
+            return Err(invalid("max_attempts", "max_attempts must be at least 1"));
         }
         if let Some(max) = self.max_credits {
             if !max.is_finite() || max < 0.0 {
-                return Err(invalid(format!("max_credits must be a finite number of credits, at least 0 (got {max})")));
+                return Err(invalid(
+                    "max_credits",
+                    format!("max_credits must be a finite number of credits, at least 0 (got {max})"),
+                ));
             }
         }
-        for (name, value) in [
-            ("the first poll interval", self.first_poll),
-            ("the longest poll interval", self.max_poll),
-            ("the back-off", self.backoff),
-            ("the longest back-off", self.max_backoff),
-        ] {
+        for (name, value) in
+            [("the first poll interval", self.first_poll), ("the longest poll interval", self.max_poll)]
+        {
             if value > MAX_INTERVAL {
-                return Err(invalid(format!("{name} must be at most an hour (got {value:?})")));
+                return Err(invalid("poll_interval", format!("{name} must be at most an hour (got {value:?})")));
             }
         }
         Ok(())

@@ -1,6 +1,6 @@
 //! [`BatchReport`]: how each item ended, and how the run ended.
 
-use std::fs::File;
+use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
@@ -147,6 +147,9 @@ pub struct BatchReport {
     pub outcome: Outcome,
     /// One line per item, in the order given.
     pub items: Vec<ItemReport>,
+    /// How many of the [`Failed`](ItemStatus::Failed) items failed in an earlier run and were
+    /// not tried again ([`Batch::retry_failed`](super::Batch::retry_failed) tries them again).
+    pub earlier_failures: usize,
 }
 
 impl BatchReport {
@@ -169,14 +172,30 @@ impl BatchReport {
     }
 
     /// Writes one JSON line per item to `path`: `item`, `status`, `job_id`, `output`,
-    /// `error_code`, `error_message`, `request_id`.
+    /// `error_code`, `error_message`, `request_id`. The lines go to a new file beside `path`,
+    /// which is then renamed over it: a reader never sees half a report, and a symlink at
+    /// `path` is replaced, its target left untouched.
     ///
     /// # Errors
     /// [`BatchError::Io`] when the file cannot be written.
     pub fn write_jsonl(&self, path: impl AsRef<Path>) -> Result<(), BatchError> {
         let path = path.as_ref();
-        let io = |action, source| BatchError::Io { action, path: path.to_owned(), source };
-        let mut out = BufWriter::new(File::create(path).map_err(|e| io("could not create", e))?);
+        let mut name = path.as_os_str().to_owned();
+        name.push(format!(".{}.tmp", std::process::id()));
+        let temp = PathBuf::from(name);
+        let io = |action, path: &Path, source| BatchError::Io { action, path: path.to_owned(), source };
+        // `create_new` neither follows nor reuses anything already at the temporary name.
+        let _ = std::fs::remove_file(&temp);
+        let file = OpenOptions::new().write(true).create_new(true).open(&temp).map_err(|e| io("create", &temp, e))?;
+        let written = self.write_lines(BufWriter::new(file)).map_err(|e| io("write", &temp, e));
+        let renamed = written.and_then(|()| std::fs::rename(&temp, path).map_err(|e| io("replace", path, e)));
+        if renamed.is_err() {
+            let _ = std::fs::remove_file(&temp);
+        }
+        renamed
+    }
+
+    fn write_lines(&self, mut out: BufWriter<File>) -> std::io::Result<()> {
         for item in &self.items {
             let error = item.error.as_ref();
             let line = ReportLine {
@@ -188,9 +207,9 @@ impl BatchReport {
                 error_message: error.map(|e| e.message.as_str()),
                 request_id: error.and_then(|e| e.request_id.as_deref()),
             };
-            serde_json::to_writer(&mut out, &line).map_err(|e| io("could not write", e.into()))?;
-            out.write_all(b"\n").map_err(|e| io("could not write", e))?;
+            serde_json::to_writer(&mut out, &line)?;
+            out.write_all(b"\n")?;
         }
-        out.flush().map_err(|e| io("could not write", e))
+        out.into_inner().map_err(std::io::IntoInnerError::into_error)?.sync_all()
     }
 }

@@ -1,26 +1,23 @@
 //! The engine of a run: a plan per item from the journal, the workers, the poller.
 
 use std::collections::{HashSet, VecDeque};
-use std::fs::{self, File};
+use std::fs;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use http::StatusCode;
-
 use super::error::BatchError;
 use super::estimate;
 use super::event::Event;
-use super::gate::Gate;
 use super::item::{Planned, Source};
-use super::journal::{sync_folder, ItemState, Journal, OpenCreate, Step};
+use super::journal::{ItemState, Journal, OpenCreate, Step};
+use super::lifecycle::{is_unauthorized, job_error, Attempt, Created, Lifecycle, Lost, Polled, Record};
 use super::lookup::{self, Wanted};
 use super::pace::Pace;
 use super::report::{BatchReport, ItemError, ItemReport, ItemStatus, Outcome, Stage};
 use super::Batch;
-use crate::client::download::without_query;
-use crate::{Error, Job};
+use crate::Job;
 
 /// The shortest pause of the poller, so that a zero interval does not spin.
 const MIN_TICK: Duration = Duration::from_millis(1);
@@ -89,7 +86,7 @@ struct Engine<'a> {
     items: Vec<Planned>,
     journal: Journal,
     pace: Pace,
-    gate: Gate,
+    life: Lifecycle<'a>,
     board: Arc<Board>,
     credits_out: AtomicBool,
     fatal: Mutex<Option<BatchError>>,
@@ -99,11 +96,11 @@ struct Engine<'a> {
 
 pub(crate) fn run(batch: &Batch, items: Vec<Planned>) -> Result<BatchReport, BatchError> {
     fs::create_dir_all(&batch.out_dir).map_err(|source| BatchError::Io {
-        action: "could not create the output folder",
+        action: "create the output folder",
         path: batch.out_dir.clone(),
         source,
     })?;
-    let (journal, states) = Journal::open(&batch.journal_path())?;
+    let (journal, states) = Journal::open(&batch.journal_path(), batch.wait_for_lock)?;
     let plans: Vec<Plan> = items.iter().map(|item| plan(item, states.get(&item.id), batch.retry_failed)).collect();
     if let Some(max_credits) = batch.max_credits {
         check_budget(batch, &items, &plans, max_credits)?;
@@ -111,7 +108,7 @@ pub(crate) fn run(batch: &Batch, items: Vec<Planned>) -> Result<BatchReport, Bat
     let pace = Pace::new(Arc::clone(&batch.clock), batch.client.runtime.clone());
     let engine = Engine {
         batch,
-        gate: Gate::new(&batch.client),
+        life: Lifecycle::new(batch, batch.client.clone(), Duration::ZERO),
         pace,
         journal,
         board: Arc::default(),
@@ -150,9 +147,7 @@ fn plan(item: &Planned, state: Option<&ItemState>, retry_failed: bool) -> Plan {
     }
     if let Some(finished) = state.finished.as_ref().filter(|finished| !finished.completed) {
         if !retry_failed {
-            let message = finished.error.clone().unwrap_or_else(|| "the job failed; the service gave no reason".into());
-            let error = ItemError { stage: Stage::Job, status: None, code: None, message, request_id: None };
-            return Plan::Failed { error, job_id: state.job_id.clone() };
+            return Plan::Failed { error: job_error(finished.error.clone()), job_id: state.job_id.clone() };
         }
         return fresh(item, state.video_url.as_deref());
     }
@@ -200,43 +195,20 @@ fn check_budget(batch: &Batch, items: &[Planned], plans: &[Plan], max_credits: f
     Ok(())
 }
 
-/// Why an item is uncertain: the create's own error when it failed, else that its answer was
-/// lost and no job of the account matches the item.
-pub(crate) fn uncertain_create_error(error: Option<&Error>) -> ItemError {
-    match error {
-        Some(error) => item_error(Stage::Create, error),
-        None => ItemError {
-            stage: Stage::Create,
-            status: None,
-            code: None,
-            message: "the create's answer was lost and no job of the account matches it".into(),
-            request_id: None,
-        },
-    }
-}
-
-/// An item error from a call's error.
-pub(crate) fn item_error(stage: Stage, error: &Error) -> ItemError {
-    let api = error.api_error();
-    ItemError {
-        stage,
-        status: error.status().map(|status| status.as_u16()),
-        code: api.and_then(|api| api.code()).cloned(),
-        message: api.map_or_else(|| error.to_string(), |api| api.message().to_owned()),
-        request_id: error.request_id().map(str::to_owned),
-    }
-}
-
-impl Engine<'_> {
+impl<'a> Engine<'a> {
     fn start(&self, plans: Vec<Plan>) -> Result<BatchReport, BatchError> {
         let mut lookups = Vec::new();
+        let mut earlier_failures = 0;
         for (idx, plan) in plans.into_iter().enumerate() {
             match plan {
                 Plan::Done { path, job_id } => {
                     self.emit(Event::Skipped { item: self.id(idx).to_owned() });
                     self.settle(idx, ItemStatus::AlreadyCompleted, job_id, Some(path), None);
                 }
-                Plan::Failed { error, job_id } => self.settle(idx, ItemStatus::Failed, job_id, None, Some(error)),
+                Plan::Failed { error, job_id } => {
+                    earlier_failures += 1;
+                    self.settle(idx, ItemStatus::Failed, job_id, None, Some(error));
+                }
                 Plan::Poll { job_id } => {
                     self.begin(idx);
                     self.follow(idx, job_id, Duration::ZERO);
@@ -269,7 +241,7 @@ impl Engine<'_> {
             spawned.push(poller.spawn_scoped(scope, || self.poller()));
             if let Some(Err(error)) = spawned.into_iter().find(Result::is_err) {
                 self.halt(BatchError::Io {
-                    action: "could not start a thread for",
+                    action: "start a thread for",
                     path: self.batch.out_dir.clone(),
                     source: error,
                 });
@@ -307,10 +279,10 @@ impl Engine<'_> {
         } else {
             Outcome::Finished
         };
-        Ok(BatchReport { outcome, items })
+        Ok(BatchReport { outcome, items, earlier_failures })
     }
 
-    /// Looks for the jobs of creates whose answers the journal does not have.
+    /// Looks for the jobs of creates whose answers the journal does not have, in one listing.
     fn recover(&self, lookups: Vec<(usize, OpenCreate)>) {
         if lookups.is_empty() {
             return;
@@ -324,20 +296,23 @@ impl Engine<'_> {
                 sent_at: open.at,
             })
             .collect();
-        let found = lookup::find_jobs(&self.batch.client, &wanted, &self.known());
+        let found = match lookup::find_jobs(&self.batch.client, &wanted, &self.known()) {
+            Err(error) if is_unauthorized(&error) => return self.halt(BatchError::Unauthorized(error)),
+            found => found,
+        };
         for (n, (idx, open)) in lookups.into_iter().enumerate() {
-            match &found {
-                Ok(found) if found.contains_key(&n) => {
-                    if let Some(job_id) = found.get(&n) {
-                        self.begin(idx);
-                        self.created(idx, job_id.clone());
-                    }
-                }
-                _ if self.batch.recreate_uncertain => {
-                    self.push(Task::Create { idx, video_url: open.video_url, tries: 0 });
-                }
-                Ok(_) => self.uncertain(idx, None),
-                Err(error) => self.uncertain(idx, Some(error)),
+            let found = match &found {
+                Ok(found) => Ok(found.get(&n).cloned()),
+                Err(error) => Err(error),
+            };
+            if matches!(found, Ok(Some(_))) {
+                self.begin(idx);
+            }
+            match self.life.lost(&mut self.rec(idx), self.id(idx), found) {
+                Lost::Adopted(job_id) => self.follow(idx, job_id, self.batch.first_poll),
+                Lost::Recreate => self.push(Task::Create { idx, video_url: open.video_url, tries: 0 }),
+                Lost::Uncertain(error) => self.settle(idx, ItemStatus::Uncertain, None, None, Some(error)),
+                Lost::Stopped => {}
             }
         }
     }
@@ -378,30 +353,21 @@ impl Engine<'_> {
             Source::File(path) => path,
             Source::Url(url) => return self.create(idx, url.clone(), 0),
         };
-        if !self.gate.wait(self.batch.cancel.flag()) {
-            return;
-        }
-        match self.batch.client.upload(path).send() {
-            Ok(upload) => {
-                if self.record(idx, Step::Uploaded { video_url: upload.video_url.clone() }) {
-                    self.emit(Event::Uploaded { item: self.id(idx).to_owned() });
-                    self.create(idx, upload.video_url, 0);
-                }
-            }
-            Err(error) if self.transient(&error) && tries + 1 < self.batch.max_attempts => {
-                self.push(Task::Upload { idx, tries: tries + 1 });
-            }
-            Err(error) => self.fail(idx, Stage::Upload, &error, None),
+        match self.life.upload(&mut self.rec(idx), self.id(idx), path, tries) {
+            Attempt::Done(video_url) => self.create(idx, video_url, 0),
+            Attempt::Again => self.push(Task::Upload { idx, tries: tries + 1 }),
+            Attempt::Failed(error) => self.settle(idx, ItemStatus::Failed, None, None, Some(error)),
+            Attempt::Unauthorized(error) => self.halt(BatchError::Unauthorized(error)),
+            Attempt::Stopped => {}
         }
     }
 
     fn create(&self, idx: usize, video_url: String, tries: u32) {
-        let item = &self.items[idx];
         if self.credits_out.load(Ordering::SeqCst) {
             return self.not_started(idx, None);
         }
         self.begin(idx);
-        if self.stopping() || !self.gate.wait(self.batch.cancel.flag()) {
+        if self.stopping() || !self.life.gate() {
             return;
         }
         if self.credits_out.load(Ordering::SeqCst) {
@@ -413,82 +379,17 @@ impl Engine<'_> {
             slot.attempts = slot.attempts.saturating_add(1);
             slot.attempts
         };
-        let request = item.options.create_job(&video_url, &item.id, attempt);
-        if let Err(error) = request.validate() {
-            return self.fail(idx, Stage::Create, &error, None);
-        }
-        let at = Pace::wall_seconds();
-        if !self.record(idx, Step::CreateSent { attempt, video_url: video_url.clone(), at }) {
-            return;
-        }
-        self.emit(Event::CreateSent { item: item.id.clone() });
-        let error = match self.batch.client.create_job(&request) {
-            Ok(submission) => {
-                return self.created(idx, submission.id);
+        match self.life.create(&mut self.rec(idx), &self.items[idx], &video_url, attempt, tries) {
+            Created::Job(job_id) => self.follow(idx, job_id, self.batch.first_poll),
+            Created::Again => self.push(Task::Create { idx, video_url, tries: tries + 1 }),
+            Created::Failed(error) => self.settle(idx, ItemStatus::Failed, None, None, Some(error)),
+            Created::OutOfCredits(error) => {
+                self.out_of_credits();
+                self.not_started(idx, Some(error));
             }
-            Err(error) => error,
-        };
-        let status = error.api_error().map(crate::ApiError::status);
-        let out_of_credits = error.is_insufficient_credits();
-        match status {
-            Some(_) if out_of_credits => {
-                if self.refused(idx, &error) {
-                    self.out_of_credits();
-                    self.not_started(idx, Some(item_error(Stage::Create, &error)));
-                }
-            }
-            Some(StatusCode::TOO_MANY_REQUESTS) => {
-                if self.refused(idx, &error) {
-                    self.retry_create(idx, video_url, tries, &error);
-                }
-            }
-            Some(status) if !status.is_server_error() => {
-                if self.refused(idx, &error) {
-                    self.fail(idx, Stage::Create, &error, None);
-                }
-            }
-            // A 5xx answer, or no usable answer at all: the server may have made the job.
-            answered => {
-                let wanted = [Wanted { item: item.id.clone(), attempt, video_url: video_url.clone(), sent_at: at }];
-                match lookup::find_jobs(&self.batch.client, &wanted, &self.known()) {
-                    Ok(found) if found.contains_key(&0) => {
-                        if let Some(job_id) = found.get(&0) {
-                            self.created(idx, job_id.clone());
-                        }
-                    }
-                    // It answered, and lists no such job: it made none.
-                    Ok(_) if answered.is_some() => {
-                        if self.refused(idx, &error) {
-                            self.retry_create(idx, video_url, tries, &error);
-                        }
-                    }
-                    _ if self.batch.recreate_uncertain => self.retry_create(idx, video_url, tries, &error),
-                    _ => self.uncertain(idx, Some(&error)),
-                }
-            }
-        }
-    }
-
-    fn retry_create(&self, idx: usize, video_url: String, tries: u32, error: &Error) {
-        if tries + 1 < self.batch.max_attempts {
-            self.push(Task::Create { idx, video_url, tries: tries + 1 });
-        } else {
-            self.fail(idx, Stage::Create, error, None);
-        }
-    }
-
-    /// Records that the server answered a create with an error (so it made no job).
-    fn refused(&self, idx: usize, error: &Error) -> bool {
-        let status = error.status().map_or(0, |status| status.as_u16());
-        let code = error.api_error().and_then(|api| api.code_str()).map(str::to_owned);
-        self.record(idx, Step::CreateRefused { status, code })
-    }
-
-    fn created(&self, idx: usize, job_id: String) {
-        self.known_jobs.lock().unwrap_or_else(PoisonError::into_inner).insert(job_id.clone());
-        if self.record(idx, Step::Created { job_id: job_id.clone() }) {
-            self.emit(Event::Created { item: self.id(idx).to_owned(), job_id: job_id.clone() });
-            self.follow(idx, job_id, self.batch.first_poll);
+            Created::Unauthorized(error) => self.halt(BatchError::Unauthorized(error)),
+            Created::Uncertain(error) => self.settle(idx, ItemStatus::Uncertain, None, None, Some(error)),
+            Created::Stopped => {}
         }
     }
 
@@ -536,7 +437,7 @@ impl Engine<'_> {
                 }
                 continue;
             }
-            if !self.gate.wait(self.batch.cancel.flag()) {
+            if !self.life.gate() {
                 return;
             }
             let flight = flights.swap_remove(next);
@@ -549,68 +450,42 @@ impl Engine<'_> {
     /// Polls one job; gives the flight back while the job runs.
     fn poll(&self, mut flight: Flight) -> Option<Flight> {
         let idx = flight.idx;
-        match self.batch.client.get_job(&flight.job_id) {
-            Ok(job) if job.is_completed() => {
-                let step = Step::Finished {
-                    job_id: job.id.clone(),
-                    status: job.status.to_string(),
-                    output_url: job.output_url.as_deref().map(|url| without_query(url).to_owned()),
-                    error: None,
-                };
-                if self.record(idx, step) {
-                    self.emit(Event::Finished {
-                        item: self.id(idx).to_owned(),
-                        job_id: job.id.clone(),
-                        completed: true,
-                    });
-                    let mut sched = self.lock();
-                    sched.downloads.push_back(Task::Download { idx, job: Box::new(job), tries: 0 });
-                    drop(sched);
-                    self.board.wake.notify_all();
+        let polled = match self.batch.client.get_job(&flight.job_id) {
+            Ok(job) => self.life.polled(&mut self.rec(idx), self.id(idx), job),
+            Err(error) => match self.life.poll_failed(&mut self.rec(idx), self.id(idx), error, flight.errors) {
+                Attempt::Again => {
+                    flight.errors += 1;
+                    flight.due = self.after(flight.pause);
+                    return Some(flight);
                 }
+                Attempt::Failed(error) => {
+                    self.settle(idx, ItemStatus::Failed, None, None, Some(error));
+                    return None;
+                }
+                Attempt::Unauthorized(error) => {
+                    self.halt(BatchError::Unauthorized(error));
+                    return None;
+                }
+                Attempt::Done(()) | Attempt::Stopped => return None,
+            },
+        };
+        match polled {
+            Polled::Completed(job) => {
+                self.lock().downloads.push_back(Task::Download { idx, job, tries: 0 });
+                self.board.wake.notify_all();
                 None
             }
-            Ok(job) if job.is_failed() => {
-                let message = job.error.clone().unwrap_or_else(|| "the job failed; the service gave no reason".into());
-                let step = Step::Finished {
-                    job_id: job.id.clone(),
-                    status: job.status.to_string(),
-                    output_url: None,
-                    error: job.error.clone(),
-                };
-                if self.record(idx, step) {
-                    self.emit(Event::Finished {
-                        item: self.id(idx).to_owned(),
-                        job_id: job.id.clone(),
-                        completed: false,
-                    });
-                    let error = ItemError { stage: Stage::Job, status: None, code: None, message, request_id: None };
-                    self.emit(Event::Failed { item: self.id(idx).to_owned(), error: error.clone() });
-                    self.settle(idx, ItemStatus::Failed, Some(job.id), None, Some(error));
-                }
+            Polled::Failed(error) => {
+                self.settle(idx, ItemStatus::Failed, None, None, Some(error));
                 None
             }
-            Ok(job) => {
-                self.emit(Event::Progress {
-                    item: self.id(idx).to_owned(),
-                    job_id: job.id.clone(),
-                    status: job.status.clone(),
-                    progress: job.progress,
-                });
+            Polled::Running => {
                 flight.errors = 0;
                 flight.due = self.after(flight.pause);
                 flight.pause = self.batch.schedule().next_interval(flight.pause);
                 Some(flight)
             }
-            Err(error) if self.transient(&error) && flight.errors + 1 < self.batch.max_attempts => {
-                flight.errors += 1;
-                flight.due = self.after(flight.pause);
-                Some(flight)
-            }
-            Err(error) => {
-                self.fail(idx, Stage::Poll, &error, Some(flight.job_id));
-                None
-            }
+            Polled::Stopped => None,
         }
     }
 
@@ -620,40 +495,17 @@ impl Engine<'_> {
     }
 
     fn download(&self, idx: usize, job: Job, tries: u32) {
-        if !self.gate.wait(self.batch.cancel.flag()) {
-            return;
-        }
-        let path =
-            self.batch.out_dir.join(format!("{}.{}", self.id(idx), output_extension(&job, &self.items[idx].options)));
-        let saved =
-            self.batch.client.download_output(&job).and_then(|download| download.to_path(&path)).and_then(|size| {
-                // The journal says "downloaded" only once the bytes are on disk.
-                File::open(&path).and_then(|file| file.sync_all()).map_err(|source| Error::Io {
-                    action: "could not sync",
-                    path: path.clone(),
-                    source,
-                })?;
-                sync_folder(&path);
-                Ok(size)
-            });
-        match saved {
-            Ok(size) => {
-                if self.record(idx, Step::Downloaded { path: path.clone(), size }) {
-                    self.emit(Event::Downloaded { item: self.id(idx).to_owned(), path: path.clone(), size });
-                    self.settle(idx, ItemStatus::Completed, Some(job.id), Some(path), None);
-                }
-            }
-            Err(error) if self.transient(&error) && tries + 1 < self.batch.max_attempts => {
+        let item = &self.items[idx];
+        match self.life.download(&mut self.rec(idx), &item.id, &item.options, &job, tries) {
+            Attempt::Done((path, _)) => self.settle(idx, ItemStatus::Completed, None, Some(path), None),
+            Attempt::Again => {
                 self.lock().downloads.push_back(Task::Download { idx, job: Box::new(job), tries: tries + 1 });
                 self.board.wake.notify_all();
             }
-            Err(error) => self.fail(idx, Stage::Download, &error, Some(job.id)),
+            Attempt::Failed(error) => self.settle(idx, ItemStatus::Failed, None, None, Some(error)),
+            Attempt::Unauthorized(error) => self.halt(BatchError::Unauthorized(error)),
+            Attempt::Stopped => {}
         }
-    }
-
-    /// Whether a failure may pass. (The client's shared back-off has already counted it.)
-    fn transient(&self, error: &Error) -> bool {
-        error.is_retryable()
     }
 
     /// Stops every later create: the account is out of credits.
@@ -665,27 +517,6 @@ impl Engine<'_> {
                 self.not_started(idx, None);
             }
         }
-    }
-
-    fn fail(&self, idx: usize, stage: Stage, error: &Error, job_id: Option<String>) {
-        let error = item_error(stage, error);
-        let step = Step::Failed {
-            stage: error.stage,
-            status: error.status,
-            code: error.code.as_ref().map(|code| code.as_str().to_owned()),
-            message: error.message.clone(),
-            request_id: error.request_id.clone(),
-        };
-        if self.record(idx, step) {
-            self.emit(Event::Failed { item: self.id(idx).to_owned(), error: error.clone() });
-            self.settle(idx, ItemStatus::Failed, job_id, None, Some(error));
-        }
-    }
-
-    fn uncertain(&self, idx: usize, error: Option<&Error>) {
-        self.emit(Event::Uncertain { item: self.id(idx).to_owned() });
-        let error = uncertain_create_error(error);
-        self.settle(idx, ItemStatus::Uncertain, None, None, Some(error));
     }
 
     fn not_started(&self, idx: usize, error: Option<ItemError>) {
@@ -705,6 +536,7 @@ impl Engine<'_> {
         let mut sched = self.lock();
         let slot = &mut sched.slots[idx];
         if slot.result.is_none() {
+            let job_id = job_id.or_else(|| slot.job.clone());
             slot.result = Some(ItemReport { item: self.id(idx).to_owned(), status, job_id, output, error });
             sched.unresolved = sched.unresolved.saturating_sub(1);
         }
@@ -727,6 +559,11 @@ impl Engine<'_> {
         self.fatal.lock().unwrap_or_else(PoisonError::into_inner).get_or_insert(error);
         self.batch.cancel.cancel();
         self.board.wake.notify_all();
+    }
+
+    /// The item's steps, recorded in the journal.
+    fn rec(&self, idx: usize) -> JournalItem<'_, 'a> {
+        JournalItem { engine: self, idx }
     }
 
     fn known(&self) -> HashSet<String> {
@@ -774,20 +611,21 @@ impl Drop for StopOnPanic<'_, '_> {
     }
 }
 
-/// The output file's extension: the output URL's, else the output format's.
-pub(crate) fn output_extension(job: &Job, options: &super::JobOptions) -> String {
-    let from_url = job.output_url.as_deref().map(without_query).and_then(|url| {
-        let name = url.rsplit('/').next()?;
-        let (_, ext) = name.rsplit_once('.')?;
-        (!ext.is_empty() && ext.len() <= 10 && ext.bytes().all(|b| b.is_ascii_alphanumeric()))
-            .then(|| ext.to_ascii_lowercase())
-    });
-    from_url.unwrap_or_else(|| {
-        let format = job.output_format.clone().or_else(|| options.settings.output_format.clone()).unwrap_or_default();
-        match format.as_str() {
-            "png_sequence" => "zip".to_owned(),
-            other if !other.is_empty() && other.bytes().all(|b| b.is_ascii_alphanumeric()) => other.to_owned(),
-            _ => "bin".to_owned(),
+/// One item's steps, as journal lines.
+struct JournalItem<'e, 'a> {
+    engine: &'e Engine<'a>,
+    idx: usize,
+}
+
+impl Record for JournalItem<'_, '_> {
+    fn record(&mut self, step: Step) -> bool {
+        if let Step::Created { job_id } = &step {
+            self.engine.known_jobs.lock().unwrap_or_else(PoisonError::into_inner).insert(job_id.clone());
         }
-    })
+        self.engine.record(self.idx, step)
+    }
+
+    fn known_jobs(&mut self) -> Option<HashSet<String>> {
+        Some(self.engine.known())
+    }
 }

@@ -36,13 +36,16 @@ impl Shard {
     /// `number` is above `count`.
     pub fn new(number: u32, count: u32) -> Result<Self, BatchError> {
         if count == 0 {
-            return Err(invalid("a shard count must be at least 1"));
+            return Err(invalid("shard", "a shard count must be at least 1"));
         }
         if number == 0 {
-            return Err(invalid(format!("shard 0/{count}: shards count from 1, as in 1/{count} … {count}/{count}")));
+            return Err(invalid(
+                "shard",
+                format!("shard 0/{count}: shards count from 1, as in 1/{count} … {count}/{count}"),
+            ));
         }
         if number > count {
-            return Err(invalid(format!("shard {number}/{count}: the part must be from 1 to {count}")));
+            return Err(invalid("shard", format!("shard {number}/{count}: the part must be from 1 to {count}")));
         }
         Ok(Self { index: number - 1, count })
     }
@@ -80,7 +83,7 @@ impl FromStr for Shard {
 
     /// Reads `I/N` counted from 1, for example `1/4`.
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let bad = || invalid(format!("shard {text:?} is not I/N counted from 1 (for example 1/4)"));
+        let bad = || invalid("shard", format!("shard {text:?} is not I/N counted from 1 (for example 1/4)"));
         let (index, count) = text.split_once('/').ok_or_else(bad)?;
         let index = index.trim().parse().map_err(|_| bad())?;
         let count = count.trim().parse().map_err(|_| bad())?;

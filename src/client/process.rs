@@ -50,8 +50,9 @@ impl From<String> for Input {
     }
 }
 
-/// The stage a [`process`](AsyncClient::process) call is at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The stage a [`process`](AsyncClient::process) call is at, in the order a call goes through
+/// them: the stages a call reports never go back to an earlier one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[non_exhaustive]
 pub enum Stage {
     /// Sending the local file.
@@ -150,7 +151,9 @@ impl ProcessOptions {
     }
 
     /// Called at each stage, with the job's percentage while it runs and the bytes while
-    /// uploading or downloading.
+    /// uploading or downloading. The stages come in order and never go back: once the job has
+    /// been seen processing (or finished), later polls are reported as
+    /// [`Stage::Processing`], whatever status they show, until the download starts.
     pub fn on_progress(mut self, on_progress: impl Fn(&ProcessProgress) + Send + Sync + 'static) -> Self {
         self.on_progress = Some(Arc::new(on_progress));
         self
@@ -260,8 +263,11 @@ impl AsyncClient {
         let submission = self.create_job(&request).await.map_err(fail(Stage::Creating, None))?;
         let job_id = submission.id;
         options.report(Stage::Queued, Some(&job_id), None, None);
-        let wait = WaitOptions::default().timeout(options.timeout).on_update(|job| {
-            let stage = if job.status == JobStatus::Processing { Stage::Processing } else { Stage::Queued };
+        // Queued until the job is seen running or finished; never queued again after that.
+        let mut started = false;
+        let wait = WaitOptions::default().timeout(options.timeout).on_update(move |job| {
+            started |= matches!(job.status, JobStatus::Processing | JobStatus::Completed | JobStatus::Failed);
+            let stage = if started { Stage::Processing } else { Stage::Queued };
             options.report(stage, Some(&job.id), job.progress, None);
         });
         let waited = match &options.tracker {

@@ -7,6 +7,7 @@ use crate::models::{Background, Color};
 
 use super::error::{invalid, ComposeError};
 use super::input::extension;
+use super::location::check_url;
 
 /// Image files a backdrop takes (anything ffmpeg's image readers know).
 const IMAGE_EXTENSIONS: &[&str] = &["png", "jpg", "jpeg", "webp", "bmp", "tif", "tiff"];
@@ -17,8 +18,15 @@ const VIDEO_EXTENSIONS: &[&str] = &["mp4", "mov", "m4v", "mkv", "webm", "avi", "
 ///
 /// Parses from the command line's `--background` values: `#RRGGBB` or `#RGB`, normalized RGB
 /// `r,g,b` (each 0..=1, as the API's [`Color::Rgb`]), `none` or `transparent`, or the path of an
-/// image or a video (told apart by extension). The API's own [`Background`] converts too, so a
-/// preview can use the settings a job is started with.
+/// image or a video (told apart by extension), each a local file or an `http`/`https` URL. The
+/// API's own [`Background`] converts too, so a preview can use the settings a job is started
+/// with; its `image_url` must then be an `http` or `https` URL (a local path, `file:` or any
+/// other scheme is refused), because a job's settings may come from anyone.
+///
+/// A URL background is fetched by ffmpeg from the machine that composes, with the `http`,
+/// `https`, `tcp` and `tls` protocols only: it can reach whatever that machine can reach, such
+/// as addresses inside its network, so take URLs only from those you would let make requests
+/// from there. A local file is read with the `file` protocol only.
 ///
 /// ```
 /// use removebgvideo::compose::Backdrop;
@@ -39,10 +47,10 @@ pub enum Backdrop {
     Transparent,
     /// A solid colour, red, green and blue in 0..=255.
     Color([u8; 3]),
-    /// An image (a file, or any URL ffmpeg reads), scaled to cover the canvas and cropped
+    /// An image (a local file, or an `http`/`https` URL), scaled to cover the canvas and cropped
     /// around its centre.
     Image(PathBuf),
-    /// A video (a file or URL), scaled to cover the canvas and cropped around its centre, with
+    /// A video (a local file, or an `http`/`https` URL), scaled to cover the canvas and cropped around its centre, with
     /// its frame rate changed to the foreground's.
     Video {
         /// The video.
@@ -82,7 +90,7 @@ impl Backdrop {
     ///
     /// # Errors
     ///
-    /// [`ComposeError::Invalid`] for anything else.
+    /// [`ComposeError::InvalidInput`] for anything else.
     pub fn hex(hex: &str) -> Result<Self, ComposeError> {
         parse_hex(hex).map(Self::Color)
     }
@@ -91,7 +99,7 @@ impl Backdrop {
     ///
     /// # Errors
     ///
-    /// [`ComposeError::Invalid`] for a component that is not a finite number in 0..=1.
+    /// [`ComposeError::InvalidInput`] for a component that is not a finite number in 0..=1.
     pub fn rgb(rgb: [f64; 3]) -> Result<Self, ComposeError> {
         if let Some(bad) = rgb.iter().find(|component| !(0.0..=1.0).contains(*component)) {
             return Err(invalid(
@@ -107,13 +115,15 @@ impl Backdrop {
 impl TryFrom<&Background> for Backdrop {
     type Error = ComposeError;
 
-    /// The API's background as a local one; an image URL is handed to ffmpeg as it is.
+    /// The API's background as a local one; an image URL must be `http` or `https`.
     fn try_from(background: &Background) -> Result<Self, ComposeError> {
         match background {
             Background::Transparent => Ok(Self::Transparent),
             Background::Color { color: Color::Hex(hex) } => Self::hex(hex),
             Background::Color { color: Color::Rgb(rgb) } => Self::rgb(*rgb),
-            Background::Image { image_url } => Ok(Self::Image(PathBuf::from(image_url))),
+            Background::Image { image_url } => {
+                Ok(Self::Image(PathBuf::from(check_url(image_url, "background.image_url")?)))
+            }
         }
     }
 }
@@ -184,6 +194,21 @@ mod tests {
         );
         for bad in ["#12", "#ggg", "#ééé", "0,300,0", "1,2", "bg.txt", "", "#"] {
             assert!(bad.parse::<Backdrop>().is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_jobs_image_background_must_be_a_web_url() {
+        use crate::models::Background;
+
+        let url = "https://cdn.example.com/bg.png?sig=1";
+        assert_eq!(Backdrop::try_from(&Background::image(url)).unwrap(), Backdrop::image(url));
+        for local in ["/etc/secret.png", "file:/etc/secret.png", "concat:a.png|b.png", "secret.png", "ftp://h/x.png"] {
+            let refused = Backdrop::try_from(&Background::image(local)).unwrap_err();
+            assert!(
+                matches!(refused, super::ComposeError::InvalidInput { field: "background.image_url", .. }),
+                "{local}: {refused:?}"
+            );
         }
     }
 }

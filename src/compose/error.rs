@@ -39,9 +39,11 @@ pub enum ComposeError {
         needed_for: &'static str,
     },
 
-    /// A setting that cannot work, refused before ffmpeg runs.
+    /// A setting or an input that cannot work or is refused (a local path given as a job's
+    /// background URL, a zip over its limits, a canvas over its pixel cap, a foreground without
+    /// alpha, an output that exists), refused before ffmpeg runs.
     #[error("invalid {field}: {reason}")]
-    Invalid {
+    InvalidInput {
         /// The setting.
         field: &'static str,
         /// Why it is refused.
@@ -77,14 +79,29 @@ pub enum ComposeError {
         source: Box<dyn std::error::Error + Send + Sync>,
     },
 
-    /// ffmpeg could not read a foreground's size or frame rate.
-    #[error("ffmpeg could not read {}: {reason}; ffmpeg said: {stderr_tail}", path.display())]
+    /// ffprobe could not read a foreground or a background: no video stream, no size, no frame
+    /// it can decode, or no answer in time.
+    #[error("ffprobe could not read {}: {reason}{}", path.display(), said("ffprobe", stderr_tail))]
     Probe {
-        /// The foreground.
+        /// The foreground or background.
         path: PathBuf,
         /// What was missing.
         reason: String,
-        /// The end of ffmpeg's description of the file.
+        /// The end of ffprobe's error output (may be empty).
+        stderr_tail: String,
+    },
+
+    /// ffmpeg wrote no new frame for the stall limit ([`Limits::stall`](super::Limits::stall));
+    /// it was stopped and the partial output removed.
+    #[error(
+        "ffmpeg wrote no new frame for {} s, so it was stopped and the partial output removed{}",
+        after.as_secs_f64(),
+        said("ffmpeg", stderr_tail)
+    )]
+    Stalled {
+        /// The stall limit that ran out.
+        after: std::time::Duration,
+        /// The last lines ffmpeg wrote to stderr.
         stderr_tail: String,
     },
 
@@ -103,8 +120,17 @@ pub enum ComposeError {
     Cancelled,
 }
 
+/// `; ffmpeg said: …`, or nothing when it said nothing.
+fn said(tool: &str, stderr_tail: &str) -> String {
+    if stderr_tail.trim().is_empty() {
+        String::new()
+    } else {
+        format!("; {tool} said: {stderr_tail}")
+    }
+}
+
 pub(crate) fn invalid(field: &'static str, reason: impl Into<String>) -> ComposeError {
-    ComposeError::Invalid { field, reason: reason.into() }
+    ComposeError::InvalidInput { field, reason: reason.into() }
 }
 
 pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> ComposeError {

@@ -1,4 +1,5 @@
-//! Finding ffmpeg and asking it once which decoders and encoders it has.
+//! Finding ffmpeg (and the ffprobe beside it), asking it once which decoders and encoders it
+//! has, and starting both so that they never outlive the process that started them.
 
 use std::collections::HashSet;
 use std::ffi::OsString;
@@ -9,7 +10,12 @@ use std::sync::{Arc, OnceLock};
 
 use super::error::ComposeError;
 
-/// The ffmpeg program a composition runs: found on `PATH` or set by the user.
+/// The ffmpeg program a composition runs, found on `PATH` or set by the user, and the ffprobe
+/// that reads its inputs (beside ffmpeg unless set with [`with_ffprobe`](Ffmpeg::with_ffprobe)).
+///
+/// On Linux both run in a process group of their own (a terminal's Ctrl-C reaches the program
+/// that started them, which stops them) and are killed by the kernel when the thread that started
+/// them ends, so even a `kill -9` of that program leaves no encoder running.
 ///
 /// Cheap to clone; the clones share what ffmpeg said it can do (asked once, on first need).
 ///
@@ -28,6 +34,7 @@ pub struct Ffmpeg {
 
 struct Inner {
     program: PathBuf,
+    ffprobe: PathBuf,
     codecs: OnceLock<Codecs>,
 }
 
@@ -39,7 +46,10 @@ struct Codecs {
 
 impl fmt::Debug for Ffmpeg {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Ffmpeg").field("program", &self.inner.program).finish_non_exhaustive()
+        f.debug_struct("Ffmpeg")
+            .field("program", &self.inner.program)
+            .field("ffprobe", &self.inner.ffprobe)
+            .finish_non_exhaustive()
     }
 }
 
@@ -59,16 +69,45 @@ impl Ffmpeg {
             .ok_or_else(|| ComposeError::FfmpegNotFound { searched: format!("no {name} in any folder of PATH") })
     }
 
-    /// The ffmpeg at `program`; nothing is checked until it is used.
+    /// The ffmpeg at `program`, with the ffprobe beside it (`/opt/ff/ffmpeg-6` → `/opt/ff/ffprobe-6`);
+    /// nothing is checked until it is used.
     #[must_use]
     pub fn at(program: impl Into<PathBuf>) -> Self {
-        Self { inner: Arc::new(Inner { program: program.into(), codecs: OnceLock::new() }) }
+        let program = program.into();
+        let name = program.file_name().and_then(|name| name.to_str()).unwrap_or_default();
+        let ffprobe = if name.contains("ffmpeg") {
+            name.replacen("ffmpeg", "ffprobe", 1)
+        } else if cfg!(windows) {
+            "ffprobe.exe".to_owned()
+        } else {
+            "ffprobe".to_owned()
+        };
+        let ffprobe = program.with_file_name(ffprobe);
+        Self { inner: Arc::new(Inner { program, ffprobe, codecs: OnceLock::new() }) }
+    }
+
+    /// The same ffmpeg with the ffprobe at `ffprobe`.
+    #[must_use]
+    pub fn with_ffprobe(self, ffprobe: impl Into<PathBuf>) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                program: self.inner.program.clone(),
+                ffprobe: ffprobe.into(),
+                codecs: OnceLock::new(),
+            }),
+        }
     }
 
     /// The program that runs.
     #[must_use]
     pub fn program(&self) -> &Path {
         &self.inner.program
+    }
+
+    /// The ffprobe that reads the inputs.
+    #[must_use]
+    pub fn ffprobe(&self) -> &Path {
+        &self.inner.ffprobe
     }
 
     /// The first line of `ffmpeg -version`, such as `ffmpeg version 5.1.6-0+deb12u1 …`.
@@ -105,11 +144,14 @@ impl Ffmpeg {
         }
     }
 
-    /// A command for this ffmpeg with no window of its own and nothing read from the terminal.
+    /// A command for this ffmpeg, reading nothing from the terminal, that dies with its starter.
     pub(crate) fn command(&self) -> Command {
-        let mut command = Command::new(&self.inner.program);
-        command.stdin(Stdio::null());
-        command
+        tool(&self.inner.program)
+    }
+
+    /// The same for ffprobe.
+    pub(crate) fn ffprobe_command(&self) -> Command {
+        tool(&self.inner.ffprobe)
     }
 
     fn codecs(&self) -> Result<&Codecs, ComposeError> {
@@ -147,6 +189,40 @@ impl Ffmpeg {
 
     fn unusable(&self, reason: String) -> ComposeError {
         ComposeError::FfmpegUnusable { path: self.inner.program.clone(), source: std::io::Error::other(reason) }
+    }
+}
+
+/// A command for `program` with standard input closed; on Linux in a process group of its own,
+/// and sent SIGKILL by the kernel when the thread that started it ends (`PR_SET_PDEATHSIG`).
+fn tool(program: &Path) -> Command {
+    let mut command = Command::new(program);
+    command.stdin(Stdio::null());
+    #[cfg(target_os = "linux")]
+    die_with_parent(&mut command);
+    command
+}
+
+#[cfg(target_os = "linux")]
+fn die_with_parent(command: &mut Command) {
+    use std::os::unix::process::CommandExt;
+
+    // A terminal's Ctrl-C goes to the starter alone, which stops ffmpeg (and removes what it
+    // wrote) rather than racing it.
+    command.process_group(0);
+    let parent = std::process::id();
+    // SAFETY: the closure runs in the child between fork and exec and calls only `prctl` and
+    // `getppid`, both async-signal-safe; it allocates nothing.
+    unsafe {
+        command.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // The starter died between fork and prctl: there is no one left to die with.
+            if u32::try_from(libc::getppid()).ok() != Some(parent) {
+                return Err(std::io::Error::from_raw_os_error(libc::ESRCH));
+            }
+            Ok(())
+        });
     }
 }
 

@@ -47,7 +47,7 @@ impl Input {
     ///
     /// # Errors
     ///
-    /// [`ComposeError::Invalid`] for any other extension.
+    /// [`ComposeError::InvalidInput`] for any other extension.
     pub fn detect(path: impl Into<PathBuf>) -> Result<Self, ComposeError> {
         let path = path.into();
         if path.is_dir() {
@@ -93,6 +93,20 @@ impl Input {
         match self {
             Self::Webm(path) | Self::Mov(path) | Self::Gif(path) | Self::Webp(path) => path,
             Self::PngFrames { path, .. } => path,
+        }
+    }
+}
+
+impl Input {
+    /// The only demuxer ffmpeg may read this kind with (`-format_whitelist`), so that a file
+    /// that is really a playlist (HLS, concat) never makes ffmpeg open other files or URLs.
+    pub(crate) fn demuxers(&self) -> &'static str {
+        match self {
+            Self::Webm(_) => "matroska",
+            Self::Mov(_) => "mov",
+            Self::Gif(_) => "gif",
+            Self::Webp(_) => "webp_pipe",
+            Self::PngFrames { .. } => "image2",
         }
     }
 }

@@ -40,20 +40,34 @@
 //!
 //! # What ffmpeg needs
 //!
-//! ffmpeg (tested with 5.1, Debian 12's), found on `PATH` or set with [`Ffmpeg::at`], with the decoders and
+//! ffmpeg and ffprobe (tested with 5.1, Debian 12's), found on `PATH` or set with [`Ffmpeg::at`], with the decoders and
 //! encoders the job uses: `libvpx-vp9` to read WebM with alpha (ffmpeg's own VP9 decoder drops
 //! the alpha channel without a word), `libx264` for MP4, `libvpx-vp9` for WebM, `prores_ks` for
 //! MOV, `png` for frames. Debian's and Homebrew's `ffmpeg` packages have them all. A missing one
 //! is a [`ComposeError::Missing`] naming it, before anything runs.
+//!
+//! # Untrusted input
+//!
+//! A job's settings and the files a service composes may come from anyone. A job's
+//! [`Background`](crate::Background) converts to a [`Backdrop`] only with an `http`/`https` URL,
+//! which ffmpeg fetches from the machine that composes (with the `http,https,tcp,tls` protocols
+//! only: it reaches what that machine reaches). Local inputs and outputs reach ffmpeg as `file:`
+//! and an absolute path with `-protocol_whitelist file`, never as a protocol or a pattern. Inputs
+//! are read from ffprobe's JSON and PNG headers, their first frame decoded before a run; zips,
+//! pixels and stalls are bounded by [`Limits`]; a foreground without alpha is refused unless
+//! [`Composer::allow_opaque`]; an existing output is kept unless [`Composer::overwrite`].
 
 mod backdrop;
 mod error;
 mod ffmpeg;
 mod frames;
 mod input;
+mod limits;
+mod location;
 mod output;
 mod placement;
 mod plan;
+mod png;
 mod probe;
 mod progress;
 mod run;
@@ -61,11 +75,13 @@ mod run;
 mod run_async;
 mod spec;
 mod temp;
+mod zipped;
 
 pub use backdrop::{Backdrop, VideoFit};
 pub use error::ComposeError;
 pub use ffmpeg::Ffmpeg;
 pub use input::Input;
+pub use limits::Limits;
 pub use output::{Output, Quality};
 pub use placement::Placement;
 pub use plan::{AudioFrom, Composer};

@@ -48,7 +48,7 @@ impl Placement {
     ///
     /// # Errors
     ///
-    /// [`ComposeError::Invalid`] for an empty canvas or foreground, or a scale that is not a
+    /// [`ComposeError::InvalidInput`] for an empty canvas or foreground, or a scale that is not a
     /// finite number above 0 or makes a side larger than 16384 pixels;
     /// [`ComposeError::UnknownAnchor`] for an [`Anchor::Other`].
     pub fn of(composition: &Composition, width: u32, height: u32) -> Result<Self, ComposeError> {

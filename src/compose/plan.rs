@@ -11,12 +11,20 @@ use super::error::{invalid, io, ComposeError};
 use super::ffmpeg::Ffmpeg;
 use super::frames;
 use super::input::Input;
+use super::limits::Limits;
+use super::location::{escape_percent, file_arg, Location, FILE_PROTOCOLS};
 use super::output::{Output, Quality};
 use super::placement::Placement;
+use super::png::{self, PngHeader};
 use super::probe::{probe, Media};
 use super::progress::Progress;
-use super::run::Rendering;
+use super::run::{exists, Rendering};
 use super::temp::TempDir;
+use super::zipped;
+
+/// The demuxers a background video may be read with (MP4, MOV, M4V; MKV, WebM; AVI; GIF; MPEG;
+/// MPEG-TS): never a playlist (HLS, concat) that would make ffmpeg open other files or URLs.
+const VIDEO_DEMUXERS: &str = "mov,matroska,avi,gif,mpeg,mpegts";
 
 /// The frame rate of a canvas when the foreground states none.
 const FALLBACK_FRAME_RATE: &str = "25";
@@ -68,14 +76,19 @@ pub struct Composer {
     quality: Quality,
     audio: AudioFrom,
     ffmpeg: Option<Ffmpeg>,
+    limits: Limits,
+    overwrite: bool,
+    opaque: bool,
 }
 
 /// Everything a run needs, made by [`Composer::plan`].
 pub(crate) struct Plan {
     pub(crate) ffmpeg: Ffmpeg,
-    /// The arguments after the program's name.
+    /// The arguments after the program's name, up to the output's target (and without `-y`).
     pub(crate) args: Vec<OsString>,
     pub(crate) output: Output,
+    pub(crate) overwrite: bool,
+    pub(crate) stall: Duration,
     pub(crate) total: Option<Duration>,
     /// Frames unpacked from a zip; they must outlive ffmpeg.
     pub(crate) unpacked: Option<TempDir>,
@@ -87,8 +100,17 @@ struct ForegroundArgs {
     unpacked: Option<TempDir>,
     /// Ending in `-i FILE`.
     args: Vec<OsString>,
+    /// Its first video stream.
+    media: Media,
     /// How many PNG frames.
     frame_count: Option<u64>,
+}
+
+/// Whether a plan is for a dry run (which unpacks nothing) or a run.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Dry,
+    Run,
 }
 
 impl Composer {
@@ -106,6 +128,9 @@ impl Composer {
             quality: Quality::Standard,
             audio: AudioFrom::Nothing,
             ffmpeg: None,
+            limits: Limits::default(),
+            overwrite: false,
+            opaque: false,
         }
     }
 
@@ -179,19 +204,45 @@ impl Composer {
         self
     }
 
-    /// The exact command [`run`](Composer::run) would start, program first, without running
-    /// it. The foreground is read to learn its size and frame rate (a zip of frames is
-    /// unpacked to a temporary folder and removed again, so that folder's name differs from
-    /// run to run).
+    /// The bounds on zips, pixels and stalls (default [`Limits::default`]).
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Whether an existing output file is replaced (default `false`: it is refused with
+    /// [`ComposeError::InvalidInput`] before ffmpeg runs, and never replaced by a run). A folder
+    /// of PNG frames must be new or empty either way.
+    pub fn overwrite(mut self, overwrite: bool) -> Self {
+        self.overwrite = overwrite;
+        self
+    }
+
+    /// Whether a foreground without an alpha channel is intended (default `false`: it is refused,
+    /// because it would hide the background entirely).
+    pub fn allow_opaque(mut self, opaque: bool) -> Self {
+        self.opaque = opaque;
+        self
+    }
+
+    /// The command [`run`](Composer::run) would start, program first, without running it,
+    /// writing straight to the output (a run writes to a partial name first) with `-n` (or
+    /// `-y` with [`overwrite`](Composer::overwrite)). The inputs are read as for a run (by
+    /// ffprobe, and a zip of frames by its directory and its first frame's header only: nothing
+    /// is unpacked, so the command names the temporary folder a run would unpack to).
     ///
     /// # Errors
     ///
-    /// As [`run`](Composer::run), except [`ComposeError::Failed`] and
-    /// [`ComposeError::Cancelled`].
+    /// As [`run`](Composer::run), except [`ComposeError::Failed`], [`ComposeError::Stalled`]
+    /// and [`ComposeError::Cancelled`].
     pub fn dry_run(&self) -> Result<Vec<OsString>, ComposeError> {
-        let plan = self.plan()?;
+        let plan = self.plan(Mode::Dry)?;
+        let target =
+            std::path::absolute(plan.output.path()).map_err(io("find the absolute path of", plan.output.path()))?;
         let mut argv = vec![plan.ffmpeg.program().as_os_str().to_owned()];
+        argv.push(if self.overwrite { "-y" } else { "-n" }.into());
         argv.extend(plan.args);
+        argv.extend(plan.output.target_args(&target));
         Ok(argv)
     }
 
@@ -199,20 +250,21 @@ impl Composer {
     ///
     /// # Errors
     ///
-    /// [`ComposeError::FfmpegNotFound`], [`ComposeError::Missing`] (a decoder or encoder this
-    /// composition needs), [`ComposeError::Invalid`] and [`ComposeError::UnknownAnchor`] (a
-    /// setting that cannot work), [`ComposeError::Probe`] (an unreadable foreground),
-    /// [`ComposeError::Zip`] and [`ComposeError::Io`].
+    /// [`ComposeError::FfmpegNotFound`] (ffmpeg or ffprobe), [`ComposeError::Missing`] (a
+    /// decoder or encoder this composition needs), [`ComposeError::InvalidInput`] and
+    /// [`ComposeError::UnknownAnchor`] (a setting or input that cannot work or is refused: see
+    /// [`Limits`]), [`ComposeError::Probe`] (a foreground or background ffprobe cannot read or
+    /// ffmpeg cannot decode), [`ComposeError::Zip`] and [`ComposeError::Io`].
     pub fn spawn(&self) -> Result<Rendering, ComposeError> {
-        Rendering::start(self.plan()?)
+        Rendering::start(self.plan(Mode::Run)?)
     }
 
     /// Composes, blocking until ffmpeg is done, and returns the output's path.
     ///
     /// # Errors
     ///
-    /// As [`spawn`](Composer::spawn), plus [`ComposeError::Failed`] with the end of ffmpeg's
-    /// error output.
+    /// As [`spawn`](Composer::spawn), plus those of [`Rendering::wait`]:
+    /// [`ComposeError::Failed`] with the end of ffmpeg's error output, [`ComposeError::Stalled`].
     pub fn run(&self) -> Result<PathBuf, ComposeError> {
         self.spawn()?.wait()
     }
@@ -226,8 +278,8 @@ impl Composer {
         self.spawn()?.wait_with_progress(on_progress)
     }
 
-    /// Checks the settings against each other, reads the foreground, and builds the command.
-    pub(crate) fn plan(&self) -> Result<Plan, ComposeError> {
+    /// Checks the settings against each other, reads the inputs, and builds the command.
+    fn plan(&self, mode: Mode) -> Result<Plan, ComposeError> {
         self.check_settings()?;
         let ffmpeg = match &self.ffmpeg {
             Some(ffmpeg) => ffmpeg.clone(),
@@ -241,8 +293,17 @@ impl Composer {
             }
         }
 
-        let ForegroundArgs { unpacked, args: input_args, frame_count } = self.input_args()?;
-        let media = probe(&ffmpeg, &input_args, self.input.path())?;
+        let ForegroundArgs { unpacked, args: input_args, media, frame_count } = self.foreground(&ffmpeg, mode)?;
+        self.check_pixels("foreground", media.width, media.height)?;
+        if !media.alpha && !self.opaque {
+            return Err(invalid(
+                "foreground",
+                format!(
+                    "{} has no alpha channel, so it would hide the background; give the transparent output of a job, or allow an opaque foreground if that is intended",
+                    self.input.path().display()
+                ),
+            ));
+        }
         let input_args = self.with_decoder(&ffmpeg, &media, input_args)?;
         let (frame_rate, total) = match (&self.input, frame_count) {
             (Input::PngFrames { frame_rate, .. }, Some(count)) => {
@@ -254,20 +315,23 @@ impl Composer {
         let composition = self.layout(media.width, media.height);
         let place = Placement::of(&composition, media.width, media.height)?;
         let canvas = composition.canvas;
+        self.check_pixels("composition.canvas", canvas.width, canvas.height)?;
+        self.check_pixels("composition.foreground.scale", place.width, place.height)?;
         if matches!(self.output, Output::Mp4(_)) && (canvas.width % 2 == 1 || canvas.height % 2 == 1) {
             return Err(invalid(
                 "composition.canvas",
                 format!("H.264 MP4 needs an even width and height, got {}x{}", canvas.width, canvas.height),
             ));
         }
+        let backdrop_args = self.backdrop_input(&ffmpeg, &frame_rate)?;
 
         let mut args: Vec<OsString> = ["-hide_banner", "-nostdin", "-nostats", "-loglevel", "warning"]
             .into_iter()
-            .chain(["-progress", "pipe:1", "-y"])
+            .chain(["-progress", "pipe:1"])
             .map(OsString::from)
             .collect();
         args.extend(input_args);
-        args.extend(self.backdrop_input(&frame_rate));
+        args.extend(backdrop_args);
         args.push("-filter_complex".into());
         args.push(self.graph(&frame_rate, canvas.width, canvas.height, place).into());
         args.extend(["-map", "[out]"].map(OsString::from));
@@ -279,7 +343,26 @@ impl Composer {
             }
         }
         args.extend(self.output.args(self.quality));
-        Ok(Plan { ffmpeg, args, output: self.output.clone(), total, unpacked })
+        Ok(Plan {
+            ffmpeg,
+            args,
+            output: self.output.clone(),
+            overwrite: self.overwrite,
+            stall: self.limits.stall,
+            total,
+            unpacked,
+        })
+    }
+
+    /// Refuses a `width` × `height` over [`Limits::pixels`].
+    fn check_pixels(&self, field: &'static str, width: u32, height: u32) -> Result<(), ComposeError> {
+        if u64::from(width) * u64::from(height) > self.limits.pixels {
+            return Err(invalid(
+                field,
+                format!("{width}x{height} is more than {} pixels (Limits::pixels)", self.limits.pixels),
+            ));
+        }
+        Ok(())
     }
 
     /// Refuses settings that cannot go together, before anything runs.
@@ -301,6 +384,7 @@ impl Composer {
                 return Err(invalid("frame rate", format!("must be above 0 and at most 1000, got {frame_rate}")));
             }
         }
+        let path = self.output.path();
         if let Output::PngFrames(folder) = &self.output {
             if let Ok(mut entries) = std::fs::read_dir(folder) {
                 if entries.next().is_some() {
@@ -310,8 +394,10 @@ impl Composer {
                     ));
                 }
             }
+        } else if !self.overwrite && path.symlink_metadata().is_ok() {
+            return Err(exists(path));
         }
-        if let Some(parent) = self.output.path().parent().filter(|parent| !parent.as_os_str().is_empty()) {
+        if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
             if !parent.is_dir() {
                 return Err(invalid("output", format!("the folder {} does not exist", parent.display())));
             }
@@ -319,21 +405,35 @@ impl Composer {
         Ok(())
     }
 
-    /// The foreground's input arguments (ending in `-i FILE`).
-    fn input_args(&self) -> Result<ForegroundArgs, ComposeError> {
+    /// The foreground's input arguments (ending in `-i FILE`) and what it is.
+    fn foreground(&self, ffmpeg: &Ffmpeg, mode: Mode) -> Result<ForegroundArgs, ComposeError> {
         let Input::PngFrames { path, frame_rate } = &self.input else {
-            let args = vec!["-i".into(), self.input.path().as_os_str().to_owned()];
-            return Ok(ForegroundArgs { unpacked: None, args, frame_count: None });
+            let location = Location::of(self.input.path(), "foreground")?;
+            let mut args = location.whitelist().to_vec();
+            args.extend(["-format_whitelist".into(), self.input.demuxers().into(), "-i".into(), location.arg()]);
+            let media = probe(ffmpeg, &args, self.input.path(), self.limits.stall)?;
+            return Ok(ForegroundArgs { unpacked: None, args, media, frame_count: None });
         };
-        let (unpacked, folder) = if path.is_dir() {
-            (None, path.clone())
+        let (unpacked, folder, frames, header) = if path.is_dir() {
+            let frames = frames::scan(path)?;
+            let header = frame_header(&path.join(&frames.first))?;
+            (None, std::path::absolute(path).map_err(io("find the absolute path of", path))?, frames, header)
+        } else if mode == Mode::Dry {
+            let (frames, header) = zipped::inspect(path, &self.limits)?;
+            (None, std::env::temp_dir().join("removebgvideo-frames-of-a-run"), frames, header)
         } else {
-            let unpacked = unzip_frames(path)?;
+            let unpacked = zipped::unpack(path, &self.limits)?;
+            let frames = frames::scan(unpacked.path())?;
+            let header = frame_header(&unpacked.path().join(&frames.first))?;
             let folder = unpacked.path().to_owned();
-            (Some(unpacked), folder)
+            (Some(unpacked), folder, frames, header)
         };
-        let frames = frames::scan(&folder)?;
+        let mut pattern = escape_percent(folder.as_os_str());
+        pattern.push(std::path::MAIN_SEPARATOR_STR);
+        pattern.push(&frames.pattern);
         let args = [
+            OsStr::new("-protocol_whitelist"),
+            OsStr::new(FILE_PROTOCOLS),
             OsStr::new("-f"),
             OsStr::new("image2"),
             OsStr::new("-pattern_type"),
@@ -343,10 +443,18 @@ impl Composer {
             OsStr::new("-start_number"),
             OsStr::new(&frames.start.to_string()),
             OsStr::new("-i"),
-            frames.pattern.as_os_str(),
+            &file_arg(Path::new(&pattern)),
         ]
         .map(OsStr::to_owned);
-        Ok(ForegroundArgs { unpacked, args: args.to_vec(), frame_count: Some(frames.count) })
+        let media = Media {
+            width: header.width,
+            height: header.height,
+            frame_rate: None,
+            duration: None,
+            codec: "png".to_owned(),
+            alpha: header.alpha,
+        };
+        Ok(ForegroundArgs { unpacked, args: args.to_vec(), media, frame_count: Some(frames.count) })
     }
 
     /// Puts the decoder that keeps alpha before a WebM's `-i`, and checks that ffmpeg can
@@ -374,26 +482,33 @@ impl Composer {
         Ok(args)
     }
 
-    /// The background's input arguments (input 1), if it is a file.
-    fn backdrop_input(&self, frame_rate: &str) -> Vec<OsString> {
-        let args: Vec<&OsStr> = match &self.backdrop {
-            Backdrop::Transparent | Backdrop::Color(_) => vec![],
-            Backdrop::Image(path) => {
-                vec![
-                    "-loop".as_ref(),
-                    "1".as_ref(),
-                    "-framerate".as_ref(),
-                    frame_rate.as_ref(),
-                    "-i".as_ref(),
-                    path.as_ref(),
-                ]
-            }
-            Backdrop::Video { path, fit: VideoFit::Loop } => {
-                vec!["-stream_loop".as_ref(), "-1".as_ref(), "-i".as_ref(), path.as_ref()]
-            }
-            Backdrop::Video { path, fit: VideoFit::Cut } => vec!["-i".as_ref(), path.as_ref()],
+    /// The background's input arguments (input 1), if it is a file or URL, once ffprobe has
+    /// read it and ffmpeg decoded its first frame.
+    fn backdrop_input(&self, ffmpeg: &Ffmpeg, frame_rate: &str) -> Result<Vec<OsString>, ComposeError> {
+        let (path, image, fit) = match &self.backdrop {
+            Backdrop::Transparent | Backdrop::Color(_) => return Ok(vec![]),
+            Backdrop::Image(path) => (path, true, VideoFit::Cut),
+            Backdrop::Video { path, fit } => (path, false, *fit),
         };
-        args.into_iter().map(OsStr::to_owned).collect()
+        let location = Location::of(path, "background")?;
+        let mut read = location.whitelist().to_vec();
+        if image {
+            // One image, its name never read as a pattern (`%d`, a URL's `%20`).
+            read.extend(["-f", "image2", "-pattern_type", "none"].map(OsString::from));
+        } else {
+            read.extend(["-format_whitelist", VIDEO_DEMUXERS].map(OsString::from));
+        }
+        read.extend(["-i".into(), location.arg()]);
+        let media = probe(ffmpeg, &read, path, self.limits.stall)?;
+        self.check_pixels("background", media.width, media.height)?;
+        let repeat: &[&str] = match (image, fit) {
+            (true, _) => &["-loop", "1", "-framerate", frame_rate],
+            (false, VideoFit::Loop) => &["-stream_loop", "-1"],
+            (false, VideoFit::Cut) => &[],
+        };
+        let mut args: Vec<OsString> = repeat.iter().map(OsString::from).collect();
+        args.extend(read);
+        Ok(args)
     }
 
     /// The filter graph: a canvas `[bg]`, the placed foreground `[fg]`, and `[out]`.
@@ -401,22 +516,29 @@ impl Composer {
         let size = format!("{width}x{height}");
         let cover =
             format!("scale={width}:{height}:force_original_aspect_ratio=increase,crop={width}:{height},setsar=1");
+        // 4:2:0 outputs blend in 4:2:0 (as ffmpeg's overlay does by default), unless the
+        // quality asks for RGB's exact edges; the others blend in RGB.
+        let (opaque, alpha, blend) = if self.output.blends_in_yuv(self.quality) {
+            ("yuv420p", "yuva420p", "yuv420")
+        } else {
+            ("rgba", "rgba", "rgb")
+        };
         let canvas = match &self.backdrop {
-            Backdrop::Transparent => format!("color=c=black@0.0:s={size}:r={frame_rate},format=rgba"),
+            Backdrop::Transparent => format!("color=c=black@0.0:s={size}:r={frame_rate},format={alpha}"),
             Backdrop::Color([r, g, b]) => {
-                format!("color=c=0x{r:02X}{g:02X}{b:02X}:s={size}:r={frame_rate},format=rgba")
+                format!("color=c=0x{r:02X}{g:02X}{b:02X}:s={size}:r={frame_rate},format={opaque}")
             }
-            Backdrop::Image(_) => format!("[1:v]{cover},format=rgba"),
+            Backdrop::Image(_) => format!("[1:v]{cover},format={opaque}"),
             Backdrop::Video { fit, .. } => {
                 // A cut video holds its last frame, so that the canvas outlasts the foreground.
                 let hold = if *fit == VideoFit::Cut { ",tpad=stop=-1:stop_mode=clone" } else { "" };
-                format!("[1:v]setpts=PTS-STARTPTS,fps={frame_rate},{cover},format=rgba{hold}")
+                format!("[1:v]setpts=PTS-STARTPTS,fps={frame_rate},{cover},format={opaque}{hold}")
             }
         };
         let scale = format!(",scale={}:{}", place.width, place.height);
         format!(
-            "{canvas}[bg];[0:v]setpts=PTS-STARTPTS,format=rgba{scale}[fg];\
-             [bg][fg]overlay=x={}:y={}:format=rgb:shortest=1,format={}[out]",
+            "{canvas}[bg];[0:v]setpts=PTS-STARTPTS,format={alpha}{scale}[fg];\
+             [bg][fg]overlay=x={}:y={}:format={blend}:shortest=1,format={}[out]",
             place.x,
             place.y,
             self.output.pixel_format()
@@ -424,32 +546,9 @@ impl Composer {
     }
 }
 
-/// Unpacks the `.png` entries of a zip into a temporary folder, each under its own file name
-/// (folders inside the zip are flattened, so no entry can write outside the folder).
-fn unzip_frames(path: &Path) -> Result<TempDir, ComposeError> {
-    let zip_error =
-        |source: zip::result::ZipError| ComposeError::Zip { path: path.to_owned(), source: Box::new(source) };
-    let file = std::fs::File::open(path).map_err(io("open", path))?;
-    let mut archive = zip::ZipArchive::new(std::io::BufReader::new(file)).map_err(zip_error)?;
-    let unpacked = TempDir::new("frames")?;
-    for index in 0..archive.len() {
-        let mut entry = archive.by_index(index).map_err(zip_error)?;
-        let name = entry.name().replace('\\', "/");
-        let Some(file_name) = name.rsplit('/').next().filter(|file_name| !file_name.is_empty()) else { continue };
-        // macOS's Finder adds `__MACOSX/._0001.png` resource forks beside the real frames.
-        if entry.is_dir() || name.starts_with("__MACOSX/") || file_name.starts_with("._") {
-            continue;
-        }
-        if !file_name.to_ascii_lowercase().ends_with(".png") {
-            continue;
-        }
-        let target = unpacked.path().join(file_name);
-        let mut out = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&target)
-            .map_err(io("unpack a frame (two entries with one name?) to", &target))?;
-        std::io::copy(&mut entry, &mut out).map_err(io("unpack a frame to", &target))?;
-    }
-    Ok(unpacked)
+/// The header of a frame in a folder: its size and whether it has alpha.
+fn frame_header(path: &Path) -> Result<PngHeader, ComposeError> {
+    let file = std::fs::File::open(path).map_err(io("open the frame", path))?;
+    png::header(std::io::BufReader::new(file))
+        .map_err(|reason| invalid("foreground frames", format!("{}: {reason}", path.display())))
 }

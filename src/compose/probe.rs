@@ -1,98 +1,165 @@
-//! What a foreground is: size, frame rate, length and codec, read from ffmpeg's description of
-//! its input (`ffmpeg -i FILE` with no output), so that no `ffprobe` is needed.
+//! What an input is: size, frame rate, length, codec and alpha, read from ffprobe's JSON
+//! (`ffprobe -print_format json -show_streams -show_format`), never from a human-readable log,
+//! with its first frame decoded so that an input ffmpeg cannot decode is refused before a run.
 
+use std::collections::HashMap;
 use std::ffi::OsString;
+use std::io::Read;
 use std::path::Path;
 use std::process::Stdio;
+use std::sync::mpsc;
 use std::time::Duration;
+
+use serde::Deserialize;
 
 use super::error::ComposeError;
 use super::ffmpeg::Ffmpeg;
-use super::run::tail;
+use super::run::read_tail;
 
-/// A foreground's first video stream.
+/// The most bytes of ffprobe's answer read (a normal one is a few KiB).
+const MAX_ANSWER: u64 = 1 << 20;
+
+/// An input's first video stream.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Media {
     pub(crate) width: u32,
     pub(crate) height: u32,
-    /// As ffmpeg takes it in `r=` (`25`, `30000/1001`), when the stream says.
+    /// As ffmpeg takes it in `r=` (`25/1`, `30000/1001`), when the stream says.
     pub(crate) frame_rate: Option<String>,
     pub(crate) duration: Option<Duration>,
-    /// The codec's name as ffmpeg prints it (`vp9`, `prores`, `gif`, …).
+    /// The codec's name as ffprobe gives it (`vp9`, `prores`, `gif`, …).
     pub(crate) codec: String,
+    /// Whether it carries alpha (a pixel format with alpha, or WebM's `alpha_mode` 1).
+    pub(crate) alpha: bool,
 }
 
-/// Runs `ffmpeg -hide_banner <input_args>` (which end with `-i FILE`) and reads the description.
-pub(crate) fn probe(ffmpeg: &Ffmpeg, input_args: &[OsString], path: &Path) -> Result<Media, ComposeError> {
-    let output = ffmpeg
-        .command()
-        .arg("-hide_banner")
-        .args(input_args)
-        .stdout(Stdio::null())
-        .output()
-        .map_err(|source| ComposeError::FfmpegUnusable { path: ffmpeg.program().to_owned(), source })?;
-    let text = String::from_utf8_lossy(&output.stderr);
-    describe(&text).map_err(|reason| ComposeError::Probe {
-        path: path.to_owned(),
-        reason: reason.to_owned(),
-        stderr_tail: tail(&text),
-    })
+#[derive(Debug, Deserialize)]
+struct Answer {
+    #[serde(default)]
+    streams: Vec<Stream>,
+    #[serde(default)]
+    frames: Vec<Frame>,
+    format: Option<Format>,
 }
 
-/// Reads ffmpeg's description of its first input.
-pub(crate) fn describe(text: &str) -> Result<Media, &'static str> {
-    let video = text
-        .lines()
-        .find(|line| line.trim_start().starts_with("Stream #0:") && line.contains(": Video: "))
-        .ok_or("no video stream")?;
-    let after = &video[video.find(": Video: ").ok_or("no video stream")? + ": Video: ".len()..];
-    let codec = after.split([' ', ',']).next().unwrap_or_default().to_owned();
-    let words: Vec<&str> = after.split([' ', ',', '[', ']']).filter(|word| !word.is_empty()).collect();
-    let (width, height) = words.iter().find_map(|word| size(word)).ok_or("no frame size")?;
-    let frame_rate = words
-        .windows(2)
-        .find(|pair| pair[1] == "fps")
-        .or_else(|| words.windows(2).find(|pair| pair[1] == "tbr"))
-        .and_then(|pair| rate(pair[0]));
-    let duration = text
-        .lines()
-        .find_map(|line| line.trim_start().strip_prefix("Duration: "))
-        .and_then(|rest| clock(rest.split(',').next().unwrap_or_default()));
-    Ok(Media { width, height, frame_rate, duration, codec })
+#[derive(Debug, Deserialize)]
+struct Stream {
+    codec_type: Option<String>,
+    codec_name: Option<String>,
+    width: Option<u32>,
+    height: Option<u32>,
+    pix_fmt: Option<String>,
+    avg_frame_rate: Option<String>,
+    r_frame_rate: Option<String>,
+    duration: Option<String>,
+    #[serde(default)]
+    tags: HashMap<String, String>,
 }
 
-/// `1280x720` → (1280, 720).
-fn size(word: &str) -> Option<(u32, u32)> {
-    let (w, h) = word.split_once('x')?;
-    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    (all_digits(w) && all_digits(h)).then_some(())?;
-    let size = (w.parse().ok()?, h.parse().ok()?);
-    (size.0 > 0 && size.1 > 0).then_some(size)
+#[derive(Debug, Deserialize)]
+struct Frame {
+    pix_fmt: Option<String>,
 }
 
-/// ffmpeg prints NTSC rates rounded (`29.97`); the exact fraction keeps a long composition in step.
-fn rate(word: &str) -> Option<String> {
-    let value: f64 = word.trim_end_matches('k').parse().ok()?;
-    if !value.is_finite() || value <= 0.0 || word.ends_with('k') {
-        return None;
+#[derive(Debug, Deserialize)]
+struct Format {
+    duration: Option<String>,
+}
+
+/// Runs ffprobe on `input` (its options, such as `-protocol_whitelist`, then `-i URL`), giving
+/// it `limit` to answer, and reads its first video stream. `shown` names the input in errors.
+pub(crate) fn probe(ffmpeg: &Ffmpeg, input: &[OsString], shown: &Path, limit: Duration) -> Result<Media, ComposeError> {
+    let mut command = ffmpeg.ffprobe_command();
+    command
+        .args(["-hide_banner", "-v", "error", "-print_format", "json", "-show_streams", "-show_format"])
+        .args(["-select_streams", "v:0", "-show_frames", "-read_intervals", "%+#1"])
+        .args(["-show_entries", "frame=pix_fmt"])
+        .args(input)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().map_err(|source| {
+        if source.kind() == std::io::ErrorKind::NotFound {
+            ComposeError::FfmpegNotFound {
+                searched: format!("no ffprobe at {} (beside ffmpeg)", ffmpeg.ffprobe().display()),
+            }
+        } else {
+            ComposeError::FfmpegUnusable { path: ffmpeg.ffprobe().to_owned(), source }
+        }
+    })?;
+    let failed =
+        |reason: String, stderr_tail: String| ComposeError::Probe { path: shown.to_owned(), reason, stderr_tail };
+    let (stdout, stderr) = (child.stdout.take(), child.stderr.take());
+    let stderr = std::thread::spawn(move || stderr.map(read_tail).unwrap_or_default());
+    let (answered, answer) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut text = Vec::new();
+        if let Some(mut stdout) = stdout {
+            let _ = (&mut stdout).take(MAX_ANSWER).read_to_end(&mut text);
+            // The rest is read and dropped, so that ffprobe never blocks on a full pipe.
+            let _ = std::io::copy(&mut stdout, &mut std::io::sink());
+        }
+        let _ = answered.send(text);
+    });
+    let text = answer.recv_timeout(limit);
+    if text.is_err() {
+        let _ = child.kill();
     }
-    let exact = match word {
-        "23.98" => "24000/1001",
-        "29.97" => "30000/1001",
-        "47.95" => "48000/1001",
-        "59.94" => "60000/1001",
-        "119.88" => "120000/1001",
-        other => other,
+    let status = child.wait();
+    let stderr_tail = stderr.join().unwrap_or_default();
+    let Ok(text) = text else {
+        return Err(failed(format!("no answer in {} s (Limits::stall)", limit.as_secs_f64()), stderr_tail));
     };
-    Some(exact.to_owned())
+    match status {
+        Ok(status) if status.success() => {}
+        Ok(status) => return Err(failed(format!("ffprobe ended with {status}"), stderr_tail)),
+        Err(source) => return Err(ComposeError::FfmpegUnusable { path: ffmpeg.ffprobe().to_owned(), source }),
+    }
+    describe(&text).map_err(|reason| failed(reason.to_owned(), stderr_tail))
 }
 
-/// `00:01:02.50` → 62.5 s; `N/A` → none.
-fn clock(text: &str) -> Option<Duration> {
-    let mut parts = text.trim().split(':');
-    let (h, m, s) = (parts.next()?, parts.next()?, parts.next()?);
-    let seconds = h.parse::<f64>().ok()? * 3600.0 + m.parse::<f64>().ok()? * 60.0 + s.parse::<f64>().ok()?;
-    Duration::try_from_secs_f64(seconds).ok().filter(|length| !length.is_zero())
+/// Reads ffprobe's JSON answer.
+pub(crate) fn describe(text: &[u8]) -> Result<Media, &'static str> {
+    let answer: Answer = serde_json::from_slice(text).map_err(|_| "ffprobe's answer is not the JSON it writes")?;
+    let stream =
+        answer.streams.iter().find(|stream| stream.codec_type.as_deref() == Some("video")).ok_or("no video stream")?;
+    let (width, height) = match (stream.width, stream.height) {
+        (Some(width), Some(height)) if width > 0 && height > 0 => (width, height),
+        _ => return Err("no frame size"),
+    };
+    let frame = answer.frames.first().ok_or("no frame ffmpeg can decode")?;
+    let frame_rate = [&stream.avg_frame_rate, &stream.r_frame_rate]
+        .into_iter()
+        .find_map(|rate| rate.as_deref().and_then(valid_rate));
+    let duration = [stream.duration.as_deref(), answer.format.as_ref().and_then(|format| format.duration.as_deref())]
+        .into_iter()
+        .flatten()
+        .find_map(seconds);
+    let alpha = [stream.pix_fmt.as_deref(), frame.pix_fmt.as_deref()].into_iter().flatten().any(has_alpha)
+        || stream.tags.iter().any(|(key, value)| key.eq_ignore_ascii_case("alpha_mode") && value.trim() == "1");
+    let codec = stream.codec_name.clone().ok_or("no codec name")?;
+    Ok(Media { width, height, frame_rate, duration, codec, alpha })
+}
+
+/// `30000/1001` when both numbers are above 0 and the rate at most 1000 frames a second.
+fn valid_rate(rate: &str) -> Option<String> {
+    let (num, den) = rate.split_once('/')?;
+    let (num, den): (u64, u64) = (num.parse().ok()?, den.parse().ok()?);
+    (num > 0 && den > 0 && num <= den.saturating_mul(1000)).then(|| format!("{num}/{den}"))
+}
+
+/// `62.500000` → 62.5 s; `N/A` or 0 → none.
+fn seconds(text: &str) -> Option<Duration> {
+    Duration::try_from_secs_f64(text.trim().parse().ok()?).ok().filter(|length| !length.is_zero())
+}
+
+/// Whether ffmpeg's pixel format `name` has an alpha channel (`yuva420p`, `rgba`, `argb`,
+/// `ya8`, `gbrap`, `pal8`, …).
+fn has_alpha(name: &str) -> bool {
+    name.starts_with("yuva")
+        || name.starts_with("ya")
+        || name.starts_with("gbrap")
+        || name == "pal8"
+        || ["rgba", "bgra", "argb", "abgr"].iter().any(|with_alpha| name.starts_with(with_alpha))
 }
 
 #[cfg(test)]
@@ -102,22 +169,23 @@ mod tests {
     use super::describe;
 
     #[test]
-    fn a_webm_description_is_read() {
-        let text = "Input #0, matroska,webm, from 'fg.webm':\n  Metadata:\n    ENCODER         : Lavf59.27.100\n  Duration: 00:00:02.50, start: 0.000000, bitrate: 14 kb/s\n  Stream #0:0: Video: vp9 (Profile 0), yuv420p(tv, progressive), 64x48, SAR 1:1 DAR 4:3, 29.97 fps, 29.97 tbr, 1k tbn\n    Metadata:\n      ALPHA_MODE      : 1\nAt least one output file must be specified\n";
-        let media = describe(text).unwrap();
-        assert_eq!((media.width, media.height), (64, 48));
+    fn ffprobes_json_is_read_and_an_undecodable_input_is_refused() {
+        let webm = br#"{"frames":[{"pix_fmt":"yuv420p"}],"streams":[{"codec_type":"video","codec_name":"vp9","width":64,"height":48,"pix_fmt":"yuv420p","avg_frame_rate":"30000/1001","r_frame_rate":"30/1","tags":{"alpha_mode":"1"}}],"format":{"duration":"2.500000"}}"#;
+        let media = describe(webm).unwrap();
+        assert_eq!((media.width, media.height, media.codec.as_str()), (64, 48, "vp9"));
         assert_eq!(media.frame_rate.as_deref(), Some("30000/1001"));
         assert_eq!(media.duration, Some(Duration::from_millis(2500)));
-        assert_eq!(media.codec, "vp9");
-    }
-
-    #[test]
-    fn a_still_image_has_no_length_and_garbage_is_refused() {
-        let text = "Input #0, webp_pipe, from 'a.webp':\n  Duration: N/A, bitrate: N/A\n  Stream #0:0: Video: webp, yuv420p(tv, bt470bg), 320x240 [SAR 1:1 DAR 4:3], 25 tbr, 25 tbn\n";
-        let media = describe(text).unwrap();
-        assert_eq!((media.width, media.height, media.duration), (320, 240, None));
-        assert_eq!(media.frame_rate.as_deref(), Some("25"));
-        assert!(describe("no such file").is_err());
-        assert!(describe("  Stream #0:0: Video: h264, 0x0").is_err());
+        assert!(media.alpha);
+        let opaque = br#"{"frames":[{"pix_fmt":"gbrp"}],"streams":[{"codec_type":"video","codec_name":"vp9","width":64,"height":48,"avg_frame_rate":"0/0","r_frame_rate":"25/1"}]}"#;
+        let media = describe(opaque).unwrap();
+        assert!(!media.alpha);
+        assert_eq!((media.frame_rate.as_deref(), media.duration), (Some("25/1"), None));
+        // A PNG header with nothing after it: a stream of no size, no frame decoded.
+        let header_only =
+            br#"{"frames":[],"streams":[{"codec_type":"video","codec_name":"png","width":0,"height":0}]}"#;
+        assert_eq!(describe(header_only).unwrap_err(), "no frame size");
+        let no_frame = br#"{"frames":[],"streams":[{"codec_type":"video","codec_name":"png","width":9,"height":9}]}"#;
+        assert_eq!(describe(no_frame).unwrap_err(), "no frame ffmpeg can decode");
+        assert!(describe(b"Stream #0:0: Video: h264, 9000x9000").is_err());
     }
 }

@@ -1,5 +1,5 @@
-//! How far a composition is, read from ffmpeg's `-progress` lines (`out_time_us=…`,
-//! `progress=continue|end`).
+//! How far a composition is, read from ffmpeg's machine-readable `-progress` lines
+//! (`frame=…`, `out_time_us=…`, `progress=continue|end`).
 
 use std::time::Duration;
 
@@ -13,6 +13,8 @@ pub struct Progress {
     pub total: Option<Duration>,
     /// Whether ffmpeg has written its last progress block.
     pub finished: bool,
+    /// Frames written so far.
+    pub frames: u64,
 }
 
 impl Progress {
@@ -29,17 +31,24 @@ impl Progress {
 pub(crate) struct ProgressReader {
     done: Duration,
     total: Option<Duration>,
+    frames: u64,
 }
 
 impl ProgressReader {
     pub(crate) fn new(total: Option<Duration>) -> Self {
-        Self { done: Duration::ZERO, total }
+        Self { done: Duration::ZERO, total, frames: 0 }
     }
 
     /// Reads one line; a block's closing `progress=` line yields its [`Progress`].
     pub(crate) fn line(&mut self, line: &str) -> Option<Progress> {
         let (key, value) = line.trim().split_once('=')?;
         match key {
+            "frame" => {
+                if let Ok(frames) = value.parse() {
+                    self.frames = frames;
+                }
+                None
+            }
             // ffmpeg names it `_ms` for historical reasons; both are microseconds. A value of
             // `N/A` (nothing written yet) keeps the last one.
             "out_time_us" | "out_time_ms" => {
@@ -54,7 +63,7 @@ impl ProgressReader {
                     (true, Some(total)) => total.max(self.done),
                     _ => self.done,
                 };
-                Some(Progress { done, total: self.total, finished })
+                Some(Progress { done, total: self.total, finished, frames: self.frames })
             }
             _ => None,
         }
@@ -73,7 +82,7 @@ mod tests {
         let lines = ["frame=10", "out_time_us=N/A", "out_time_us=1000000", "garbage", "progress=continue"];
         let seen: Vec<_> = lines.iter().filter_map(|line| reader.line(line)).collect();
         assert_eq!(seen.len(), 1);
-        assert_eq!(seen[0].fraction(), Some(0.25));
+        assert_eq!((seen[0].fraction(), seen[0].frames), (Some(0.25), 10));
         let end = reader.line("progress=end").unwrap();
         assert!(end.finished);
         assert_eq!(end.fraction(), Some(1.0));

@@ -4,14 +4,15 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::io::{BufRead, BufReader, Read};
-use std::path::PathBuf;
-use std::process::{Child, ChildStdout, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use super::error::{io, ComposeError};
+use super::error::{invalid, io, ComposeError};
 use super::output::Output;
 use super::plan::Plan;
 use super::progress::{Progress, ProgressReader};
@@ -26,7 +27,8 @@ const TAIL_CHARS: usize = 2_000;
 ///
 /// Wait for it with [`wait`](Rendering::wait) or [`wait_with_progress`](Rendering::wait_with_progress);
 /// stop it from anywhere with a [`Canceller`]. Dropping it before it has finished stops
-/// ffmpeg and removes the partial output.
+/// ffmpeg and removes the partial output. While it is waited on, ffmpeg that writes no new
+/// frame for [`Limits::stall`](super::Limits::stall) is stopped.
 ///
 /// ```no_run
 /// use removebgvideo::compose::{Composer, ComposeError, Input, Output};
@@ -44,12 +46,16 @@ const TAIL_CHARS: usize = 2_000;
 pub struct Rendering {
     child: Arc<Mutex<Child>>,
     cancelled: Arc<AtomicBool>,
-    stdout: Option<ChildStdout>,
+    /// Each progress report, with when it was read.
+    progress: Option<mpsc::Receiver<(Instant, Progress)>>,
     stderr: Option<JoinHandle<String>>,
+    started: Instant,
+    stall: Duration,
     total: Option<Duration>,
     output: Output,
-    /// Set once the output is in place (or already removed): nothing is left for `drop`.
-    settled: bool,
+    overwrite: bool,
+    /// `None` once the output is in place or removed: nothing is left for `drop`.
+    partial: Option<Partial>,
     _unpacked: Option<TempDir>,
 }
 
@@ -85,49 +91,83 @@ impl Canceller {
 
 impl Rendering {
     pub(crate) fn start(plan: Plan) -> Result<Self, ComposeError> {
-        let partial = plan.output.partial();
-        if let Output::PngFrames(_) = plan.output {
-            // A frames folder left by a crashed run is this composer's own: start it afresh.
-            let _ = std::fs::remove_dir_all(&partial);
-            std::fs::create_dir(&partial).map_err(io("create the frames folder", &partial))?;
-        }
-        let spawned = plan
-            .ffmpeg
-            .command()
+        let partial = Partial::create(&plan.output)?;
+        let mut command = plan.ffmpeg.command();
+        command
+            .arg("-y")
             .args(&plan.args)
+            .args(plan.output.target_args(&partial.path))
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|source| ComposeError::FfmpegUnusable { path: plan.ffmpeg.program().to_owned(), source });
-        let mut child = match spawned {
-            Ok(child) => child,
-            Err(error) => {
-                remove_partial(&plan.output);
-                return Err(error);
+            .stderr(Stdio::piped());
+        // ffmpeg is started by the thread that reads its stderr, which lives as long as ffmpeg
+        // does: on Linux ffmpeg dies with the thread that started it (see `Ffmpeg`).
+        let (started, child) = mpsc::channel();
+        let stderr =
+            std::thread::Builder::new().name("removebgvideo-ffmpeg".into()).spawn(move || match command.spawn() {
+                Ok(mut child) => {
+                    let stderr = child.stderr.take();
+                    let _ = started.send(Ok(child));
+                    stderr.map(read_tail).unwrap_or_default()
+                }
+                Err(error) => {
+                    let _ = started.send(Err(error));
+                    String::new()
+                }
+            });
+        let stderr = match stderr {
+            Ok(stderr) => stderr,
+            Err(source) => {
+                partial.remove();
+                return Err(io("start a thread to run ffmpeg for", plan.output.path())(source));
             }
         };
-        let stdout = child.stdout.take();
-        let stderr = child.stderr.take().map(|stderr| {
-            std::thread::Builder::new().name("removebgvideo-ffmpeg".into()).spawn(move || read_tail(stderr))
-        });
-        let mut rendering = Self {
+        let mut child = match child.recv() {
+            Ok(Ok(child)) => child,
+            Ok(Err(source)) => {
+                partial.remove();
+                return Err(ComposeError::FfmpegUnusable { path: plan.ffmpeg.program().to_owned(), source });
+            }
+            Err(_) => {
+                partial.remove();
+                let source = std::io::Error::other("the thread starting ffmpeg ended");
+                return Err(ComposeError::FfmpegUnusable { path: plan.ffmpeg.program().to_owned(), source });
+            }
+        };
+        let (reported, progress) = mpsc::channel();
+        if let Some(stdout) = child.stdout.take() {
+            let total = plan.total;
+            // Ends when ffmpeg exits or is killed (its end of the pipe closes). Every byte is
+            // read, so ffmpeg never blocks on a full pipe.
+            let reader = std::thread::Builder::new().name("removebgvideo-ffmpeg-progress".into()).spawn(move || {
+                let mut reader = ProgressReader::new(total);
+                for line in BufReader::new(stdout).split(b'\n') {
+                    let Ok(line) = line else { break };
+                    if let Some(progress) = reader.line(&String::from_utf8_lossy(&line)) {
+                        // Read on when no one listens any more, so that ffmpeg never blocks.
+                        let _ = reported.send((Instant::now(), progress));
+                    }
+                }
+            });
+            if let Err(source) = reader {
+                let _ = child.kill();
+                let _ = child.wait();
+                partial.remove();
+                return Err(io("start a thread to read ffmpeg's progress for", plan.output.path())(source));
+            }
+        }
+        Ok(Self {
             child: Arc::new(Mutex::new(child)),
             cancelled: Arc::new(AtomicBool::new(false)),
-            stdout,
-            stderr: None,
+            progress: Some(progress),
+            stderr: Some(stderr),
+            started: Instant::now(),
+            stall: plan.stall,
             total: plan.total,
             output: plan.output,
-            settled: false,
+            overwrite: plan.overwrite,
+            partial: Some(partial),
             _unpacked: plan.unpacked,
-        };
-        match stderr {
-            Some(Ok(reader)) => rendering.stderr = Some(reader),
-            Some(Err(source)) => {
-                return Err(io("start a thread to read ffmpeg's errors for", rendering.output.path())(source))
-            }
-            None => {}
-        }
-        Ok(rendering)
+        })
     }
 
     /// A handle that stops this composition from elsewhere.
@@ -147,8 +187,10 @@ impl Rendering {
     /// # Errors
     ///
     /// [`ComposeError::Failed`] with the end of ffmpeg's error output,
-    /// [`ComposeError::Cancelled`], or [`ComposeError::Io`] when the output cannot be moved into
-    /// place. In every case the partial output is gone.
+    /// [`ComposeError::Stalled`] when ffmpeg wrote no new frame for the stall limit,
+    /// [`ComposeError::Cancelled`], [`ComposeError::InvalidInput`] when the output appeared
+    /// meanwhile and may not be replaced, or [`ComposeError::Io`] when the output cannot be
+    /// moved into place. In every case but success the partial output is gone.
     pub fn wait(self) -> Result<PathBuf, ComposeError> {
         self.wait_with_progress(|_| {})
     }
@@ -160,14 +202,24 @@ impl Rendering {
     ///
     /// As [`wait`](Rendering::wait).
     pub fn wait_with_progress(mut self, mut on_progress: impl FnMut(Progress)) -> Result<PathBuf, ComposeError> {
-        if let Some(stdout) = self.stdout.take() {
-            let mut reader = ProgressReader::new(self.total);
-            // Ends when ffmpeg exits or is killed (its end of the pipe closes). Every byte is
-            // read, so ffmpeg never blocks on a full pipe while this side waits for it below.
-            for line in BufReader::new(stdout).split(b'\n') {
-                let Ok(line) = line else { break };
-                if let Some(progress) = reader.line(&String::from_utf8_lossy(&line)) {
-                    on_progress(progress);
+        let mut stalled = false;
+        if let Some(progress) = self.progress.take() {
+            let (mut frames, mut moved) = (0, self.started);
+            loop {
+                let left = (moved + self.stall).saturating_duration_since(Instant::now());
+                match progress.recv_timeout(left) {
+                    Ok((at, report)) => {
+                        if report.frames > frames {
+                            (frames, moved) = (report.frames, at);
+                        }
+                        on_progress(report);
+                    }
+                    Err(RecvTimeoutError::Timeout) => {
+                        stalled = true;
+                        let _ = self.child.lock().unwrap_or_else(PoisonError::into_inner).kill();
+                        break;
+                    }
+                    Err(RecvTimeoutError::Disconnected) => break,
                 }
             }
         }
@@ -184,21 +236,23 @@ impl Rendering {
             self.discard();
             return Err(ComposeError::Cancelled);
         }
+        if stalled {
+            self.discard();
+            return Err(ComposeError::Stalled { after: self.stall, stderr_tail });
+        }
         if !status.success() {
             self.discard();
             return Err(ComposeError::Failed { status: status.to_string(), stderr_tail });
         }
-        let (partial, path) = (self.output.partial(), self.output.path().to_owned());
-        if let Output::PngFrames(_) = self.output {
-            // An empty folder may stand where the frames go (checked before the run).
-            let _ = std::fs::remove_dir(&path);
+        let Some(partial) = self.partial.take() else { return Err(ComposeError::Cancelled) };
+        let path = self.output.path().to_owned();
+        match partial.settle(&self.output, self.overwrite) {
+            Ok(()) => Ok(path),
+            Err(error) => {
+                partial.remove();
+                Err(error)
+            }
         }
-        let moved = std::fs::rename(&partial, &path).map_err(io("move the finished output to", &path));
-        if moved.is_err() {
-            self.discard();
-        }
-        self.settled = true;
-        moved.map(|()| path)
     }
 
     /// Stops ffmpeg if it still runs and removes the partial output.
@@ -207,30 +261,94 @@ impl Rendering {
         let _ = child.kill();
         let _ = child.wait();
         drop(child);
-        remove_partial(&self.output);
-        self.settled = true;
+        if let Some(partial) = self.partial.take() {
+            partial.remove();
+        }
     }
 }
 
 impl Drop for Rendering {
     fn drop(&mut self) {
-        if !self.settled {
+        if self.partial.is_some() {
             self.cancelled.store(true, Ordering::SeqCst);
             self.discard();
         }
     }
 }
 
-fn remove_partial(output: &Output) {
-    let partial = output.partial();
-    let _ = match output {
-        Output::PngFrames(_) => std::fs::remove_dir_all(&partial),
-        _ => std::fs::remove_file(&partial),
-    };
+/// Where ffmpeg writes until it has finished: a hidden file or folder beside the output, created
+/// here under a name no one else holds, so removing it never removes anyone's data.
+#[derive(Debug)]
+struct Partial {
+    path: PathBuf,
+    folder: bool,
+}
+
+impl Partial {
+    fn create(output: &Output) -> Result<Self, ComposeError> {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let path = output.path();
+        let name = path.file_name().map_or_else(|| "output".into(), |name| name.to_string_lossy().into_owned());
+        let folder = matches!(output, Output::PngFrames(_));
+        loop {
+            let n = NEXT.fetch_add(1, Ordering::Relaxed);
+            let partial = path.with_file_name(format!(".{name}.removebgvideo-{}-{n}.part", std::process::id()));
+            let created = if folder {
+                std::fs::create_dir(&partial)
+            } else {
+                std::fs::OpenOptions::new().write(true).create_new(true).open(&partial).map(drop)
+            };
+            match created {
+                Ok(()) => return Ok(Self { path: std::path::absolute(&partial).unwrap_or(partial), folder }),
+                Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(error) => return Err(io("create the partial output", partial)(error)),
+            }
+        }
+    }
+
+    /// Moves the finished output into place, replacing an existing one only when `overwrite`
+    /// (an empty folder stands in for frames in any case).
+    fn settle(&self, output: &Output, overwrite: bool) -> Result<(), ComposeError> {
+        let path = output.path();
+        let moved = if self.folder {
+            // Only an empty folder is removed (remove_dir refuses any other).
+            let _ = std::fs::remove_dir(path);
+            std::fs::rename(&self.path, path)
+        } else if overwrite {
+            std::fs::rename(&self.path, path)
+        } else {
+            // A link fails when the output exists, so nothing written meanwhile is replaced.
+            match std::fs::hard_link(&self.path, path) {
+                Ok(()) => std::fs::remove_file(&self.path),
+                Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Err(error),
+                // A file system without hard links: look, then move.
+                Err(_) if path.symlink_metadata().is_ok() => {
+                    Err(std::io::Error::from(std::io::ErrorKind::AlreadyExists))
+                }
+                Err(_) => std::fs::rename(&self.path, path),
+            }
+        };
+        moved.map_err(|source| {
+            if source.kind() == std::io::ErrorKind::AlreadyExists {
+                exists(path)
+            } else {
+                io("move the finished output to", path)(source)
+            }
+        })
+    }
+
+    fn remove(self) {
+        let _ = if self.folder { std::fs::remove_dir_all(&self.path) } else { std::fs::remove_file(&self.path) };
+    }
+}
+
+/// The refusal of an output that exists.
+pub(crate) fn exists(path: &Path) -> ComposeError {
+    invalid("output", format!("{} exists; allow overwriting to replace it", path.display()))
 }
 
 /// Reads ffmpeg's stderr to the end (so that it never blocks on a full pipe), keeping the end.
-fn read_tail(stderr: impl Read) -> String {
+pub(crate) fn read_tail(stderr: impl Read) -> String {
     let mut last: VecDeque<String> = VecDeque::with_capacity(TAIL_LINES);
     for line in BufReader::new(stderr).split(b'\n') {
         let Ok(line) = line else { break };

@@ -203,8 +203,8 @@ fn dry_run_estimates_durations_and_the_budget_refuses_before_sending_anything() 
     assert!(sim.requests().iter().all(|r| r.method == "GET" && r.path == "/api/pricing"), "only pricing was read");
     assert_eq!(std::fs::read_to_string(journal(&out)).unwrap_or_default(), "");
 
-    assert!(matches!(batch(&sim, &out).max_credits(f64::NAN).run(items.clone()), Err(BatchError::InvalidInput(_))));
-    assert!(matches!(batch(&sim, &out).concurrency(0).run(items.clone()), Err(BatchError::InvalidInput(_))));
+    assert!(matches!(batch(&sim, &out).max_credits(f64::NAN).run(items.clone()), Err(BatchError::InvalidInput { .. })));
+    assert!(matches!(batch(&sim, &out).concurrency(0).run(items.clone()), Err(BatchError::InvalidInput { .. })));
     let report = batch(&sim, &out).max_credits(5.0).run(items).unwrap();
     assert_eq!(report.count(ItemStatus::Completed), 4, "{report:#?}");
 }

@@ -111,7 +111,7 @@ fn ctrl_c_stops_a_batch_cleanly_and_a_rerun_finishes() {
     assert!(sent.success());
     let stopped = first.wait_with_output().unwrap();
     let stdout = text(&stopped.stdout);
-    assert_eq!(stopped.status.code(), Some(1), "{stdout}");
+    assert_eq!(stopped.status.code(), Some(130), "a clean stop by Ctrl-C: {stdout}");
     assert!(stdout.contains("cancelled; run again"), "{stdout}");
     let report = std::fs::read_to_string(out.join("report.jsonl")).unwrap();
     assert!(report.contains("\"status\":\"unfinished\""), "{report}");
@@ -171,7 +171,13 @@ fn run_takes_one_video_end_to_end() {
     let out = dir.path().join("clip.webm");
     let done = run(&sim, &["run", SAMPLE, "-o", out.to_str().unwrap(), "--model", "human", "--json"]);
     assert_eq!(done.status.code(), Some(0), "{}", text(&done.stderr));
-    let answer: serde_json::Value = serde_json::from_slice(&done.stdout).unwrap();
+    // JSON lines: the job as soon as it exists, then the outcome.
+    let lines: Vec<serde_json::Value> =
+        text(&done.stdout).lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert_eq!((lines[0]["event"].as_str(), lines[0]["job_id"].as_str()), (Some("created"), Some("job_1")));
+    let answer = &lines[1];
+    assert_eq!(answer["event"], "completed");
     assert_eq!(answer["job"]["status"], "completed");
     assert_eq!(answer["size"], OUTPUT_SIZE);
     assert_eq!(std::fs::metadata(&out).unwrap().len(), OUTPUT_SIZE as u64);
@@ -179,8 +185,8 @@ fn run_takes_one_video_end_to_end() {
     assert_eq!(sim.upload_count(), 1);
 
     let missing = run(&sim, &["run", "/no/such/video.mp4"]);
-    assert_ne!(missing.status.code(), Some(0));
-    assert!(!text(&missing.stderr).is_empty());
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(text(&missing.stderr).contains("/no/such/video.mp4"));
 }
 
 #[test]

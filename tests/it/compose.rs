@@ -15,14 +15,14 @@ use removebgvideo::models::Anchor;
 use removebgvideo::{Background, Composition};
 
 /// The foreground: 32x24, 10 frames at 10 fps, transparent but for a red 16x12 square at (8, 6).
-const FG: (u32, u32) = (32, 24);
-const SQUARE: (u32, u32, u32, u32) = (8, 6, 16, 12);
-const RED: [u8; 3] = [255, 0, 0];
-const BLUE: [u8; 3] = [0, 0, 255];
-const GREEN: [u8; 3] = [0, 255, 0];
+pub(crate) const FG: (u32, u32) = (32, 24);
+pub(crate) const SQUARE: (u32, u32, u32, u32) = (8, 6, 16, 12);
+pub(crate) const RED: [u8; 3] = [255, 0, 0];
+pub(crate) const BLUE: [u8; 3] = [0, 0, 255];
+pub(crate) const GREEN: [u8; 3] = [0, 255, 0];
 
 /// The ffmpeg on PATH; `None` (test skipped) only outside CI.
-fn ffmpeg() -> Option<Ffmpeg> {
+pub(crate) fn ffmpeg() -> Option<Ffmpeg> {
     match Ffmpeg::locate() {
         Ok(ffmpeg) => Some(ffmpeg),
         Err(error) if std::env::var_os("CI").is_some() => panic!("CI is set but {error}"),
@@ -34,7 +34,7 @@ fn ffmpeg() -> Option<Ffmpeg> {
 }
 
 /// Runs ffmpeg (test plumbing, not the code under test) and returns its stdout.
-fn sh(ffmpeg: &Ffmpeg, args: &[&str]) -> Vec<u8> {
+pub(crate) fn sh(ffmpeg: &Ffmpeg, args: &[&str]) -> Vec<u8> {
     let output =
         Command::new(ffmpeg.program()).args(["-hide_banner", "-v", "error", "-y"]).args(args).output().unwrap();
     assert!(output.status.success(), "ffmpeg {args:?}: {}", String::from_utf8_lossy(&output.stderr));
@@ -42,7 +42,7 @@ fn sh(ffmpeg: &Ffmpeg, args: &[&str]) -> Vec<u8> {
 }
 
 /// The foreground graph, ending in `[fg]` as RGBA.
-fn foreground_graph(seconds: u32) -> String {
+pub(crate) fn foreground_graph(seconds: u32) -> String {
     let (w, h) = FG;
     let (x, y, sw, sh) = SQUARE;
     format!(
@@ -52,11 +52,11 @@ fn foreground_graph(seconds: u32) -> String {
 }
 
 /// Writes the synthetic foreground as `kind` into `dir` and returns its path.
-fn foreground(ffmpeg: &Ffmpeg, dir: &Path, kind: &str) -> PathBuf {
+pub(crate) fn foreground(ffmpeg: &Ffmpeg, dir: &Path, kind: &str) -> PathBuf {
     foreground_of(ffmpeg, dir, kind, 1)
 }
 
-fn foreground_of(ffmpeg: &Ffmpeg, dir: &Path, kind: &str, seconds: u32) -> PathBuf {
+pub(crate) fn foreground_of(ffmpeg: &Ffmpeg, dir: &Path, kind: &str, seconds: u32) -> PathBuf {
     let graph = foreground_graph(seconds);
     let path = dir.join(format!("fg.{kind}"));
     let out = path.to_str().unwrap();
@@ -88,7 +88,7 @@ fn foreground_of(ffmpeg: &Ffmpeg, dir: &Path, kind: &str, seconds: u32) -> PathB
 }
 
 /// Decodes the first frame of `path` to RGBA.
-fn first_frame(ffmpeg: &Ffmpeg, path: &Path) -> Vec<u8> {
+pub(crate) fn first_frame(ffmpeg: &Ffmpeg, path: &Path) -> Vec<u8> {
     let decoder: &[&str] =
         if path.extension().is_some_and(|ext| ext == "webm") { &["-c:v", "libvpx-vp9"] } else { &[] };
     let mut args = decoder.to_vec();
@@ -103,7 +103,7 @@ fn frame_count(ffmpeg: &Ffmpeg, path: &Path, (w, h): (u32, u32)) -> usize {
 }
 
 /// Where the square lands: the placed foreground, and the square inside it at the same scale.
-fn square_on_canvas(layout: &Composition) -> (f64, f64, f64, f64) {
+pub(crate) fn square_on_canvas(layout: &Composition) -> (f64, f64, f64, f64) {
     let place = Placement::of(layout, FG.0, FG.1).unwrap();
     let (sx, sy) = (f64::from(place.width) / f64::from(FG.0), f64::from(place.height) / f64::from(FG.1));
     let (x, y, w, h) = SQUARE;
@@ -118,7 +118,7 @@ fn near(pixel: &[u8], colour: [u8; 3]) -> bool {
 
 /// Inside the square (1 px in from its edges): red. Outside it (1 px out): `background`, or
 /// alpha 0 when `background` is `None`.
-fn assert_square(
+pub(crate) fn assert_square(
     frame: &[u8],
     canvas: (u32, u32),
     square: (f64, f64, f64, f64),
@@ -219,7 +219,7 @@ fn a_webm_foreground_keeps_its_alpha_on_a_colour_in_mp4() {
     assert_eq!(Backdrop::try_from(&Background::rgb([0.0, 0.0, 1.0])).unwrap(), Backdrop::Color(BLUE));
     // ffmpeg's native VP9 decoder would have made the transparent part black.
     assert_square(&first_frame(&ffmpeg, &out), (64, 48), square_on_canvas(&layout), Some(BLUE), "webm → mp4");
-    assert!(!dir.path().join("out.mp4.part").exists());
+    assert_eq!(leftovers(dir.path()), ["fg.webm", "out.mp4"], "no partial output left");
 }
 
 #[test]
@@ -343,16 +343,19 @@ fn dry_run_is_the_exact_command_and_running_it_by_hand_gives_the_same_output() {
     let argv = composer.dry_run().unwrap();
     assert_eq!(argv[0], ffmpeg.program().as_os_str());
     let at = argv.iter().position(|arg| arg == "-i").unwrap();
+    let file = format!("file:{}", webm.to_str().unwrap());
     assert_eq!(
-        argv[at - 2..=at + 1],
-        ["-c:v", "libvpx-vp9", "-i", webm.to_str().unwrap()].map(std::ffi::OsString::from)
+        argv[at - 6..=at + 1],
+        ["-c:v", "libvpx-vp9", "-protocol_whitelist", "file", "-format_whitelist", "matroska", "-i", &file]
+            .map(std::ffi::OsString::from)
     );
     assert!(!out.exists(), "a dry run writes nothing");
 
+    // The dry run's command writes the output itself.
     let status = Command::new(&argv[0]).args(&argv[1..]).stdout(std::process::Stdio::null()).status().unwrap();
     assert!(status.success());
     let by_hand = dir.path().join("by_hand.webm");
-    std::fs::rename(dir.path().join("out.webm.part"), &by_hand).unwrap();
+    std::fs::rename(&out, &by_hand).unwrap();
     let by_hand = first_frame(&ffmpeg, &by_hand);
     composer.run().unwrap();
     let composed = first_frame(&ffmpeg, &out);
@@ -401,17 +404,27 @@ fn cancelling_or_dropping_stops_ffmpeg_and_leaves_nothing_behind() {
     });
     assert!(matches!(result, Err(ComposeError::Cancelled)), "{result:?}");
     assert!(reports >= 1);
-    assert!(!out.exists() && !dir.path().join("big.mov.part").exists());
+    assert_eq!(leftovers(dir.path()), ["fg.webm"], "no output, no partial output");
 
     let rendering = composer.spawn().unwrap();
     drop(rendering);
-    assert!(!out.exists() && !dir.path().join("big.mov.part").exists());
+    assert_eq!(leftovers(dir.path()), ["fg.webm"]);
 
     // Cancelled before waiting: the same.
     let rendering = composer.spawn().unwrap();
     rendering.canceller().cancel();
     assert!(matches!(rendering.wait(), Err(ComposeError::Cancelled)));
-    assert!(!dir.path().join("big.mov.part").exists());
+    assert_eq!(leftovers(dir.path()), ["fg.webm"]);
+}
+
+/// The names left in `dir`, sorted (hidden partial outputs included).
+pub(crate) fn leftovers(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
 }
 
 #[test]
@@ -430,7 +443,7 @@ fn what_cannot_work_is_a_typed_error_that_says_what_to_do() {
         .audio(AudioFrom::Foreground)
         .dry_run()
         .unwrap_err();
-    assert!(matches!(no_sound, ComposeError::Invalid { field: "audio", .. }), "{no_sound:?}");
+    assert!(matches!(no_sound, ComposeError::InvalidInput { field: "audio", .. }), "{no_sound:?}");
     assert!(Input::detect("fg.mp4").is_err() && Output::detect("out.avi").is_err());
 
     let Some(ffmpeg) = ffmpeg() else { return };
@@ -451,9 +464,9 @@ fn what_cannot_work_is_a_typed_error_that_says_what_to_do() {
     assert!(odd.to_string().contains("even"), "{odd}");
 
     let failed = composer().background(Backdrop::video(dir.path().join("missing.mp4"))).run().unwrap_err();
-    let ComposeError::Failed { stderr_tail, .. } = &failed else { panic!("{failed:?}") };
-    assert!(stderr_tail.contains("missing.mp4"), "{stderr_tail}");
-    assert!(!dir.path().join("out.webm.part").exists() && !dir.path().join("out.webm").exists());
+    let ComposeError::Probe { path, stderr_tail, .. } = &failed else { panic!("{failed:?}") };
+    assert!(path.ends_with("missing.mp4") && stderr_tail.contains("missing.mp4"), "{failed}");
+    assert_eq!(leftovers(dir.path()), ["fg.webm"]);
 
     let garbage = dir.path().join("garbage.webm");
     std::fs::write(&garbage, b"not a video").unwrap();
@@ -478,11 +491,14 @@ fn an_ffmpeg_without_the_libvpx_decoder_is_refused_with_what_to_install() {
          case \"$*\" in\n\
          *-decoders*) printf ' V..... = Video\\n ------\\n V....D vp9   Google VP9\\n' ;;\n\
          *-encoders*) printf ' V..... = Video\\n ------\\n V....D libvpx-vp9   libvpx VP9\\n' ;;\n\
-         *) echo '  Stream #0:0: Video: vp9 (Profile 0), yuv420p, 64x48, 25 fps' >&2; exit 1 ;;\n\
+         *) exit 1 ;;\n\
          esac\n",
     )
     .unwrap();
     std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let ffprobe = dir.path().join("ffprobe");
+    std::fs::write(&ffprobe, format!("#!/bin/sh\nprintf '%s' '{}'\n", r#"{"frames":[{"pix_fmt":"yuv420p"}],"streams":[{"codec_type":"video","codec_name":"vp9","width":64,"height":48,"avg_frame_rate":"25/1","tags":{"alpha_mode":"1"}}]}"#)).unwrap();
+    std::fs::set_permissions(&ffprobe, std::fs::Permissions::from_mode(0o755)).unwrap();
     let error = Composer::new(Input::Webm(dir.path().join("fg.webm")), Output::Webm(dir.path().join("out.webm")))
         .ffmpeg(Ffmpeg::at(&fake))
         .dry_run()
@@ -531,7 +547,7 @@ async fn the_async_face_runs_and_dropping_its_future_stops_ffmpeg() {
     }
     // The future is gone: ffmpeg is stopped and the task ends.
     tokio::task::spawn_blocking(move || assert!(run_over.recv().is_err())).await.unwrap();
-    assert!(!out.exists() && !dir.path().join("big.mov.part").exists());
+    assert_eq!(leftovers(dir.path()), ["fg.webm", "small.webm"]);
 }
 
 #[test]

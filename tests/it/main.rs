@@ -11,11 +11,15 @@ mod async_runtime;
 mod async_service;
 mod batch;
 mod batch_resume;
+mod batch_safety;
 mod calls;
 // The command, through the binary cargo builds for the tests (feature `cli`).
 #[cfg(all(unix, feature = "cli"))]
 mod cli;
+#[cfg(all(unix, feature = "cli"))]
+mod cli_run;
 mod compose;
+mod compose_safety;
 mod concurrency;
 mod credentials;
 mod decode_props;
@@ -27,6 +31,7 @@ mod faults;
 mod in_production;
 mod models;
 mod one_stack;
+mod process_stages;
 // The PostgreSQL queue with worker processes of the command.
 #[cfg(all(unix, feature = "cli", feature = "postgres"))]
 mod queue;

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use crate::support::batch::*;
 use crate::support::command::{command, text};
 use removebgvideo::batch::{ItemStatus, Outcome, Queue};
-use removebgvideo::simulator::Simulator;
+use removebgvideo::simulator::{Fault, FaultRule, Simulator};
 
 const URL_ENV: &str = "REMOVEBGVIDEO_TEST_POSTGRES_URL";
 
@@ -178,6 +178,16 @@ fn a_create_lost_before_it_reached_the_server_is_uncertain_and_not_created() {
 
     let report = Queue::connect(&db).unwrap().report().unwrap();
     assert_eq!(report.items[0].status, ItemStatus::Uncertain);
+
+    // Asked to, a worker reaches the item the queue already holds as uncertain: it looks the
+    // job up once more, finds none, and creates it.
+    let mut args = worker_args(&db, out, "1", "0.5", "0.02");
+    args.push("--recreate-uncertain");
+    let recreated = run(&sim, &args);
+    assert_eq!(recreated.status.code(), Some(0), "{}{}", text(&recreated.stdout), text(&recreated.stderr));
+    assert_eq!(sim.job_count(), 1);
+    let report = Queue::connect(&db).unwrap().report().unwrap();
+    assert_eq!(report.items[0].status, ItemStatus::Completed);
 }
 
 #[test]
@@ -289,4 +299,146 @@ fn a_lease_is_renewed_while_its_worker_works_so_no_other_worker_takes_the_item()
     let polls = sim.requests().iter().filter(|r| r.method == "GET" && r.path.starts_with("/v1/jobs/")).count();
     assert_eq!(polls, 30, "only the worker holding the lease polled the job");
     assert_eq!(sim.job_count(), 1);
+}
+
+#[test]
+fn a_402_leaves_the_items_not_started_in_the_queue_as_with_a_journal_and_a_top_up_carries_on() {
+    let Some(db) = database() else { return };
+    let sim = simulator();
+    let dir = tempfile::tempdir().unwrap();
+    sim.inject(FaultRule::new(Fault::Status(402)).method("POST").path_prefix("/v1/jobs").times(u32::MAX));
+
+    let journaled = batch(&sim, &dir.path().join("journal")).run(url_items(3)).unwrap();
+    let queue = Queue::connect(&db).unwrap();
+    let out = dir.path().join("queue");
+    batch(&sim, &out).enqueue(&queue, url_items(3)).unwrap();
+    let queued = batch(&sim, &out).work(&queue).unwrap();
+    for report in [&journaled, &queued] {
+        assert_eq!(report.outcome, Outcome::StoppedForCredits);
+        assert_eq!(report.count(ItemStatus::NotStarted), 3, "{report:#?}");
+    }
+    assert_eq!(sim.job_count(), 0);
+
+    sim.clear_faults();
+    let topped_up = batch(&sim, &out).work(&queue).unwrap();
+    assert!(topped_up.all_succeeded(), "{topped_up:#?}");
+    assert_eq!(sim.job_count(), 3);
+}
+
+#[test]
+fn an_id_queued_with_another_input_is_refused_unless_replaced() {
+    let Some(db) = database() else { return };
+    let sim = simulator();
+    let dir = tempfile::tempdir().unwrap();
+    let first = manifest(dir.path(), 3);
+    let first = first.to_str().unwrap();
+    assert_eq!(run(&sim, &["batch", "--queue", &db, "--enqueue", first]).status.code(), Some(0));
+
+    let other = dir.path().join("other.jsonl");
+    std::fs::write(
+        &other,
+        "{\"id\": \"q001\", \"input\": \"https://videos.example/another.mp4\"}\n\
+         {\"id\": \"q002\", \"input\": \"https://videos.example/2.mp4\", \"model\": \"pro\"}\n\
+         {\"id\": \"new\", \"input\": \"https://videos.example/new.mp4\"}\n",
+    )
+    .unwrap();
+    let other = other.to_str().unwrap();
+    let refused = run(&sim, &["batch", "--queue", &db, "--enqueue", other]);
+    let stderr = text(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("\"q001\", \"q002\"") && !stderr.contains("\"new\""), "{stderr}");
+    assert!(stderr.contains("--replace"), "{stderr}");
+    assert_eq!(Queue::connect(&db).unwrap().report().unwrap().items.len(), 3, "nothing added");
+
+    let again = run(&sim, &["batch", "--queue", &db, "--enqueue", first]);
+    assert!(text(&again.stdout).starts_with("0 of 3 items added"), "identical items stay idempotent");
+
+    let replaced = run(&sim, &["batch", "--queue", &db, "--enqueue", other, "--replace"]);
+    assert_eq!(replaced.status.code(), Some(0), "{}", text(&replaced.stderr));
+    let mut conn = postgres::Client::connect(&db, postgres::NoTls).unwrap();
+    let source: String =
+        conn.query_one("SELECT source FROM removebgvideo_queue_items WHERE item = 'q001'", &[]).unwrap().get(0);
+    assert_eq!(source, "https://videos.example/another.mp4");
+    assert_eq!(Queue::connect(&db).unwrap().report().unwrap().items.len(), 4);
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_worker_frozen_after_create_sent_never_sends_its_create_once_another_has_the_item() {
+    for recreate in [false, true] {
+        let Some(db) = database() else { return };
+        let sim = simulator();
+        let dir = tempfile::tempdir().unwrap();
+        let manifest = manifest(dir.path(), 1);
+        let out = dir.path().join("out");
+        let out = out.to_str().unwrap();
+        run(&sim, &["batch", "--queue", &db, "--enqueue", manifest.to_str().unwrap()]);
+        let mut args = worker_args(&db, out, "1", "0.5", "0.02");
+        if recreate {
+            args.push("--recreate-uncertain");
+        }
+
+        // A commits `create_sent`, then its process freezes (a VM pause, a laptop lid) past
+        // its lease, before the create leaves.
+        let mut frozen = command(&sim, &args).env("REMOVEBGVIDEO_TEST_FREEZE_AT", "create_sent").spawn().unwrap();
+        let _guard = watchdog(frozen.id(), Duration::from_secs(20));
+        wait_until_stopped(&mut frozen);
+        // B takes the item over once the lease has run out, and ends it.
+        let taken = run(&sim, &args);
+        let expected = if recreate { 0 } else { 1 };
+        assert_eq!(taken.status.code(), Some(expected), "{}{}", text(&taken.stdout), text(&taken.stderr));
+        // A wakes up: its lease is gone, so its create never goes.
+        signal(&frozen, "-CONT");
+        let woke = frozen.wait_with_output().unwrap();
+        assert!(woke.status.code().is_some(), "the frozen worker ended by itself: {}", text(&woke.stderr));
+
+        let report = Queue::connect(&db).unwrap().report().unwrap();
+        let by_item = jobs_by_item(&sim);
+        if recreate {
+            assert_eq!(sim.job_count(), 1, "one job, made by the worker that took the item over");
+            assert_eq!(report.items[0].status, ItemStatus::Completed);
+            assert_eq!(report.items[0].job_id.as_ref(), Some(&by_item["q000"][0]), "the report names it");
+        } else {
+            assert_eq!(sim.job_count(), 0, "no job is charged while the report says none matches");
+            assert_eq!(report.items[0].status, ItemStatus::Uncertain);
+        }
+    }
+}
+
+#[test]
+fn a_create_answered_after_its_call_timeout_is_found_not_made_again() {
+    let Some(db) = database() else { return };
+    let sim = simulator();
+    let dir = tempfile::tempdir().unwrap();
+    // A 2 s lease: each create has a second; its answer comes after 1.2 s, when the worker
+    // has stopped waiting for it. The job exists all the same.
+    let queue = Queue::connect(&db).unwrap().lease(Duration::from_secs(2)).unwrap();
+    sim.inject(
+        FaultRule::new(Fault::Delay(Duration::from_millis(1200))).method("POST").path_prefix("/v1/jobs").times(1),
+    );
+    let batch = batch(&sim, dir.path()).recreate_uncertain(true);
+    batch.enqueue(&queue, url_items(1)).unwrap();
+    let report = batch.work(&queue).unwrap();
+    assert!(report.all_succeeded(), "{report:#?}");
+    assert_eq!(sim.job_count(), 1, "the late job was found, not made again");
+    assert_eq!(creates_sent(&sim), 1);
+}
+
+#[test]
+fn a_wrong_key_stops_a_worker_without_failing_any_item() {
+    let Some(db) = database() else { return };
+    let sim = simulator();
+    let dir = tempfile::tempdir().unwrap();
+    let queue = Queue::connect(&db).unwrap();
+    batch(&sim, dir.path()).enqueue(&queue, url_items(3)).unwrap();
+
+    let client = removebgvideo::Client::builder("rbv_wrong_key").base_url(sim.base_url()).build().unwrap();
+    let stopped = removebgvideo::batch::Batch::new(client, dir.path()).concurrency(1).work(&queue).unwrap_err();
+    assert!(matches!(stopped, removebgvideo::batch::BatchError::Unauthorized(_)), "{stopped}");
+    let report = queue.report().unwrap();
+    assert_eq!(report.count(ItemStatus::Unfinished), 3, "{report:#?}");
+
+    let fixed = batch(&sim, dir.path()).work(&queue).unwrap();
+    assert!(fixed.all_succeeded(), "{fixed:#?}");
+    assert_eq!(sim.job_count(), 3);
 }

@@ -236,7 +236,7 @@ fn settings_that_cannot_work_are_refused_before_any_connection() {
     let error = unreadable.unwrap_err();
     assert!(matches!(&error, BatchError::Io { path, .. } if path.ends_with("ca.pem")), "{error:?}");
     let error = Queue::builder("postgres://u@127.0.0.1:9/d").pool_size(0).connect().unwrap_err().to_string();
-    assert!(error.contains("pool size must be from 1 to 64"), "{error}");
+    assert!(error.contains("invalid pool size: must be from 1 to 64"), "{error}");
     let error = Queue::connect("postgres://u@127.0.0.1:9/d?sslmode=verify-all").unwrap_err().to_string();
     assert!(error.contains("sslmode \"verify-all\" is not one of"), "{error}");
 }

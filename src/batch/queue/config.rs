@@ -185,7 +185,7 @@ pub(crate) fn parse(url: &str, home: Option<&Path>) -> Result<Target, BatchError
 }
 
 fn invalid(reason: impl Into<String>) -> BatchError {
-    crate::batch::error::invalid(format!("queue URL: {}", reason.into()))
+    crate::batch::error::invalid("queue URL", reason)
 }
 
 /// A schema name as the crate writes it in its statements: letters, digits and `_`, not

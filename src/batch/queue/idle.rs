@@ -25,10 +25,15 @@ struct State {
 }
 
 impl Idle {
-    /// Waits until an item may be claimed (`true`) or none is left open, or `pause` returned
-    /// `false` (`false`: the thread stops). `pause` waits between two polls and says whether
-    /// to go on.
-    pub(crate) fn wait(&self, conn: &mut Connection, pause: impl Fn() -> bool) -> Result<bool, BatchError> {
+    /// Waits until an item may be claimed (`true`) or none is left open (uncertain ones
+    /// counted when `uncertain` is set), or `pause` returned `false` (`false`: the thread
+    /// stops). `pause` waits between two polls and says whether to go on.
+    pub(crate) fn wait(
+        &self,
+        conn: &mut Connection,
+        uncertain: bool,
+        pause: impl Fn() -> bool,
+    ) -> Result<bool, BatchError> {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         if state.polling {
             let seen = state.news;
@@ -40,7 +45,7 @@ impl Idle {
         state.polling = true;
         drop(state);
         let found = loop {
-            match store::open_items(conn) {
+            match store::open_items(conn, uncertain) {
                 Ok((0, _)) => break Ok(false),
                 Ok((_, free)) if free > 0 => break Ok(true),
                 Ok(_) if pause() => {}

@@ -24,15 +24,18 @@
 //! workers never wait on, or take, the same row), renewed a third of a lease apart while it
 //! works. Every step (`uploaded`, `create_sent`, `created`, `finished`, `completed`, `failed`,
 //! `uncertain`) is committed, under a check that the lease is still this worker's, **before**
-//! the worker acts on it; a worker whose lease was taken stops touching the item. So, as with
-//! the file journal:
+//! the worker acts on it; a worker whose lease was taken stops touching the item. The steps
+//! themselves are the file journal's, written once for both, so the same answer gives the
+//! same status (a 402 leaves an item not started, a 401 stops the worker without failing any
+//! item). So, as with the file journal:
 //!
-//! - **No item is created twice.** A create is sent only once its `create_sent` step is
-//!   committed. A worker that finds an item at `create_sent` (its sender died before recording
-//!   the answer) looks for the job among the account's jobs, by the `video_url`, item id and
-//!   attempt number the batch puts in `metadata`, and adopts it; when none matches, the item
-//!   is `uncertain` and is not created again, unless
-//!   [`recreate_uncertain`](Batch::recreate_uncertain) is set.
+//! - **No item is created twice** unless you ask (see the fenced create below). A create is
+//!   sent only once its `create_sent` step is committed. A worker that finds an item at
+//!   `create_sent` (its sender died, or stalled, before recording the answer) looks for the
+//!   job among the account's jobs, by the `video_url`, item id and attempt number the batch
+//!   puts in `metadata`, and adopts it; when none matches, the item is `uncertain` and is not
+//!   created again, unless [`recreate_uncertain`](Batch::recreate_uncertain) is set, which
+//!   also reaches the items already `uncertain` (looked up once more, then created).
 //! - **A dead worker's items are taken over** once its leases expire (default 30 s), from their
 //!   last committed step: a created job is polled, not created again; a finished one is
 //!   downloaded.
@@ -40,6 +43,40 @@
 //!   renamed into place, so a file under its final name is always whole. With workers on
 //!   several machines, `<out>` and the input files must be at the same paths on each (a shared
 //!   volume).
+//! - **One id, one item.** Enqueuing an id the queue holds with another input or other options
+//!   is [`BatchError::Conflict`] (nothing is added) unless you replace it
+//!   ([`Batch::enqueue_replacing`]); identical items are left as they are.
+//!
+//! # The fenced create
+//!
+//! The database's writes are fenced by the lease token; the API's create is not (the API has
+//! no idempotency key), so the worker fences it in time. With a lease of `L`, a create's call
+//! has a timeout `T = L/2` and is sent once, without the client's own retries; `M = L/4` is a
+//! margin, and `B = T + M`:
+//!
+//! 1. Right before the create leaves, after its `create_sent` is committed, the worker checks
+//!    that its lease surely has more than `B` left, measured from the sending of the last
+//!    statement that renewed it (on the monotonic clock and the wall clock, the shorter). If
+//!    not, it renews the lease first, on its own connection, under its token; if the token is
+//!    no longer the row's (another worker took the item), the create is not sent.
+//! 2. So a create is only ever under way while its sender's lease is valid: it leaves with more
+//!    than `T + M` of lease left and is over, answered or abandoned, `T` later. Another worker
+//!    can claim the item only once the lease has expired, hence only after every create of
+//!    the previous holder has ended.
+//! 3. The worker that takes the item over at `create_sent` waits, on the database's clock,
+//!    until `B` has passed since `create_sent` was committed before it looks the job up; a
+//!    worker whose own create got no answer also waits until `B` has passed since it sent it.
+//!    A server applies a create within `B` of its sending or not at all (the assumption the
+//!    lookup rests on), so a job that exists is listed by then and adopted.
+//! 4. Hence, for one item, a second create can only follow a lookup that found nothing after
+//!    every earlier create had ended and been applied or dropped: with
+//!    [`recreate_uncertain`](Batch::recreate_uncertain) off, an item that may have a job is
+//!    never created again; with it on, only an item whose job truly does not exist is.
+//!
+//! What this does not cover: a process frozen for longer than `M` in the few instructions
+//! between the check of step 1 and its request leaving (the check cannot be atomic with the
+//! send), and clocks that run at different rates by more than `M` over a lease. A lease far
+//! longer than a create needs makes `M` long.
 //!
 //! # Connections
 //!
@@ -218,7 +255,7 @@ impl QueueBuilder {
     /// its tables were made by a newer release, or are not current and `migrate` is off.
     pub fn connect(self) -> Result<Queue, BatchError> {
         if !(1..=64).contains(&self.pool_size) {
-            return Err(super::error::invalid(format!("the pool size must be from 1 to 64 (got {})", self.pool_size)));
+            return Err(super::error::invalid("pool size", format!("must be from 1 to 64 (got {})", self.pool_size)));
         }
         let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
         let mut target = config::parse(&self.url, home.as_deref())?;
@@ -265,13 +302,18 @@ impl Queue {
     }
 
     /// How long a claimed item stays a worker's without renewal (default 30 s, from 100 ms to an
-    /// hour): a dead worker's items are taken over this long after its last renewal.
+    /// hour): a dead worker's items are taken over this long after its last renewal. It also
+    /// bounds each create: its call times out after half the lease (see the fenced create in
+    /// the [module documentation](self)), so keep it well above the time a create takes.
     ///
     /// # Errors
     /// [`BatchError::InvalidInput`] outside that range.
     pub fn lease(mut self, lease: Duration) -> Result<Queue, BatchError> {
         if !(Duration::from_millis(100)..=Duration::from_secs(3600)).contains(&lease) {
-            return Err(super::error::invalid(format!("the lease must be from 100 ms to an hour (got {lease:?})")));
+            return Err(super::error::invalid(
+                "lease",
+                format!("the lease must be from 100 ms to an hour (got {lease:?})"),
+            ));
         }
         self.lease = lease;
         Ok(self)
@@ -290,7 +332,7 @@ impl Queue {
         } else {
             Outcome::Finished
         };
-        Ok(BatchReport { outcome, items })
+        Ok(BatchReport { outcome, items, earlier_failures: 0 })
     }
 
     /// Where every item stands: its step, the worker holding it and since when, its attempts,
@@ -361,9 +403,10 @@ impl Queue {
     /// least 0; [`BatchError::Queue`] when the database cannot be written.
     pub fn set_max_credits(&self, max: Option<f64>) -> Result<(), BatchError> {
         if let Some(max) = max.filter(|max| !max.is_finite() || *max < 0.0) {
-            return Err(super::error::invalid(format!(
-                "max_credits must be a finite number of credits, at least 0 (got {max})"
-            )));
+            return Err(super::error::invalid(
+                "max_credits",
+                format!("must be a finite number of credits, at least 0 (got {max})"),
+            ));
         }
         store::set_max_credits(&mut self.open()?, max)
     }
@@ -383,16 +426,31 @@ impl Queue {
 
 impl Batch {
     /// Adds the items (ids and options resolved as [`run`](Batch::run) does, the shard
-    /// applied) to the queue, and returns how many were new: an item whose id is already
-    /// there is left as it is, so enqueuing the same list again adds nothing. With
-    /// [`max_credits`](Batch::max_credits), each item's estimate is kept with it (the pricing
-    /// is read) and the budget set for the whole batch (see [`Queue::set_max_credits`]).
+    /// applied) to the queue, and returns how many were new: an item already there with the
+    /// same input and options is left as it is, so enqueuing the same list again adds nothing.
+    /// With [`max_credits`](Batch::max_credits), each item's estimate is kept with it (the
+    /// pricing is read) and the budget set for the whole batch (see [`Queue::set_max_credits`]).
     ///
     /// # Errors
-    /// [`BatchError::InvalidInput`] for bad items; [`BatchError::Api`] when the pricing cannot
-    /// be read; [`BatchError::Queue`] when the database cannot be written (nothing is added
-    /// then).
+    /// [`BatchError::Conflict`] naming the ids already in the queue with another input or
+    /// other options (two batches sharing one queue and one id); [`BatchError::InvalidInput`]
+    /// for bad items; [`BatchError::Client`] when the pricing cannot be read;
+    /// [`BatchError::Queue`] when the database cannot be written. Nothing is added then.
     pub fn enqueue(&self, queue: &Queue, items: Vec<Item>) -> Result<u64, BatchError> {
+        self.enqueue_with(queue, items, false)
+    }
+
+    /// As [`enqueue`](Batch::enqueue), but an item already in the queue with another input or
+    /// other options is replaced: it starts again from nothing with the new ones (a job its
+    /// old input already has is not followed any more, and still costs its credits).
+    ///
+    /// # Errors
+    /// As [`enqueue`](Batch::enqueue), without [`BatchError::Conflict`].
+    pub fn enqueue_replacing(&self, queue: &Queue, items: Vec<Item>) -> Result<u64, BatchError> {
+        self.enqueue_with(queue, items, true)
+    }
+
+    fn enqueue_with(&self, queue: &Queue, items: Vec<Item>, replace: bool) -> Result<u64, BatchError> {
         self.check()?;
         let planned = self.select(items)?;
         let mut conn = queue.open()?;
@@ -405,23 +463,25 @@ impl Batch {
             }
             None => vec![None; planned.len()],
         };
-        store::enqueue(&mut conn, &planned, &credits)
+        store::enqueue(&mut conn, &planned, &credits, replace)
     }
 
     /// Works the queue's items with this batch's client, output folder, concurrency, poll
-    /// schedule, back-off, `max_attempts` and `recreate_uncertain` (the journal, `retry_failed`
-    /// and the shard are the file journal's and do not apply; see [`Queue::retry_failed`]);
-    /// `max_credits`, when set, becomes the whole batch's budget ([`Queue::set_max_credits`]),
-    /// until no item is
-    /// left open (items other workers hold are
-    /// waited for: their workers may die), then reports on the whole queue. Out of credits, it
-    /// claims no new item and ends with [`Outcome::StoppedForCredits`]; cancelled, it gives
-    /// its items back and ends with [`Outcome::Cancelled`].
+    /// schedule, `max_attempts` and `recreate_uncertain` (which also reaches the items the
+    /// queue already holds as uncertain; the journal, `retry_failed` and the shard are the
+    /// file journal's and do not apply; see [`Queue::retry_failed`]); `max_credits`, when set,
+    /// becomes the whole batch's budget ([`Queue::set_max_credits`]), until no item is left
+    /// open (items other workers hold are waited for: their workers may die), then reports on
+    /// the whole queue. Out of credits, it claims no new item and ends with
+    /// [`Outcome::StoppedForCredits`], the items not yet created
+    /// [`NotStarted`](ItemStatus::NotStarted) as with a journal; cancelled, it gives its items
+    /// back and ends with [`Outcome::Cancelled`].
     ///
     /// # Errors
     /// [`BatchError::InvalidInput`] for bad settings; [`BatchError::Queue`] when the database
     /// cannot be reached or written (the run stops: it cannot promise what it has not
-    /// committed); [`BatchError::Io`] when the output folder cannot be created.
+    /// committed); [`BatchError::Unauthorized`] when the API refuses the key (the run stops,
+    /// no item is failed by it); [`BatchError::Io`] when the output folder cannot be created.
     pub fn work(&self, queue: &Queue) -> Result<BatchReport, BatchError> {
         self.check()?;
         if let Some(max) = self.max_credits {
@@ -431,6 +491,13 @@ impl Batch {
         let mut report = queue.report()?;
         // Items left because the batch was cancelled (here, or for the whole queue).
         let cancelled = ended == worker::Ended::Cancelled || store::control(&mut queue.open()?)?.cancelled;
+        if ended == worker::Ended::OutOfCredits {
+            for item in &mut report.items {
+                if item.status == ItemStatus::Unfinished && item.job_id.is_none() {
+                    item.status = ItemStatus::NotStarted;
+                }
+            }
+        }
         report.outcome = match ended {
             worker::Ended::OutOfCredits => Outcome::StoppedForCredits,
             _ if cancelled && report.outcome == Outcome::InProgress => Outcome::Cancelled,

@@ -186,10 +186,9 @@ impl Shared {
             .thread_name("removebgvideo-queue")
             .enable_all()
             .build()
-            .map_err(|source| BatchError::Io {
-                action: "could not start the queue's runtime",
-                path: std::path::PathBuf::new(),
-                source,
+            .map_err(|source| BatchError::Queue {
+                reason: "could not start the queue's runtime".to_owned(),
+                source: Some(Box::new(source)),
             })?;
         let tls = tls::connector(&target, platform_tls)?;
         let first = runtime.block_on(open(&target, &tls)).map_err(|(error, _)| error)?;

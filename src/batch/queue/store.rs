@@ -74,8 +74,16 @@ fn options_of(text: &str) -> Result<JobOptions, BatchError> {
     })
 }
 
-/// Adds the items not in the queue yet, in one statement; returns how many were added.
-pub(crate) fn enqueue(conn: &mut Connection, items: &[Planned], credits: &[Option<f64>]) -> Result<u64, BatchError> {
+/// Adds the items not in the queue yet, in one statement; returns how many were added. An
+/// item already there with the same input and options is left as it is; one with another input
+/// or other options is a conflict: nothing is added ([`BatchError::Conflict`]) unless
+/// `replace`, which starts it again from nothing under the new input.
+pub(crate) fn enqueue(
+    conn: &mut Connection,
+    items: &[Planned],
+    credits: &[Option<f64>],
+    replace: bool,
+) -> Result<u64, BatchError> {
     let mut ids = Vec::with_capacity(items.len());
     let mut kinds = Vec::with_capacity(items.len());
     let mut sources = Vec::with_capacity(items.len());
@@ -87,7 +95,7 @@ pub(crate) fn enqueue(conn: &mut Connection, items: &[Planned], credits: &[Optio
                 // Workers on other machines read the same path: keep it whole.
                 let path = std::path::absolute(path).unwrap_or_else(|_| path.clone());
                 let text = path.to_str().ok_or_else(|| {
-                    crate::batch::error::invalid(format!("the path of item {:?} is not UTF-8", item.id))
+                    crate::batch::error::invalid("item", format!("the path of item {:?} is not UTF-8", item.id))
                 })?;
                 ("file", text.to_owned())
             }
@@ -97,23 +105,50 @@ pub(crate) fn enqueue(conn: &mut Connection, items: &[Planned], credits: &[Optio
         sources.push(source);
         options.push(options_text(&item.options)?);
     }
-    // `WITH ORDINALITY` keeps the manifest's order in `seq`.
-    conn.execute(
+    // One statement, so that the conflicts are read and acted on in one snapshot, and the
+    // whole sent twice has the effect of once (the second finds the items as the first left
+    // them: equal, no conflict). `WITH ORDINALITY` keeps the manifest's order in `seq`. A
+    // replaced item keeps its attempt count and its past job ids (a lost create is never
+    // mistaken for a new one).
+    let row = conn.row(
         "could not enqueue the items",
-        "INSERT INTO removebgvideo_queue_items (item, source_kind, source, options, credits)
-         SELECT item, kind, source, options, credits
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::float8[])
-              WITH ORDINALITY AS t(item, kind, source, options, credits, n)
-         ORDER BY n
-         ON CONFLICT (item) DO NOTHING",
+        "WITH t AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::float8[])
+                    WITH ORDINALITY AS t(item, kind, source, options, credits, n)),
+         conflicts AS (SELECT t.item, t.n FROM removebgvideo_queue_items AS i JOIN t ON t.item = i.item
+                       WHERE (i.source_kind, i.source, i.options) IS DISTINCT FROM (t.kind, t.source, t.options)),
+         added AS (INSERT INTO removebgvideo_queue_items (item, source_kind, source, options, credits)
+                   SELECT item, kind, source, options, credits FROM t
+                   WHERE $6 OR NOT EXISTS (SELECT 1 FROM conflicts)
+                   ORDER BY n
+                   ON CONFLICT (item) DO NOTHING
+                   RETURNING 1),
+         replaced AS (UPDATE removebgvideo_queue_items AS i
+                      SET source_kind = t.kind, source = t.source, options = t.options, credits = t.credits,
+                          stage = 'pending', video_url = NULL, sent_at = NULL, job_id = NULL, output = NULL,
+                          output_size = NULL, error_stage = NULL, error_status = NULL, error_code = NULL,
+                          error_message = NULL, request_id = NULL, lease_token = NULL, lease_until = NULL,
+                          worker = NULL, claimed_at = NULL, takeovers = 0, updated_at = now()
+                      FROM t
+                      WHERE $6 AND t.item = i.item AND t.item IN (SELECT item FROM conflicts)
+                      RETURNING 1)
+         SELECT (SELECT count(*) FROM added),
+                ARRAY(SELECT item FROM conflicts ORDER BY n),
+                (SELECT count(*) FROM replaced)",
         &[
             (&ids, Type::TEXT_ARRAY),
             (&kinds, Type::TEXT_ARRAY),
             (&sources, Type::TEXT_ARRAY),
             (&options, Type::TEXT_ARRAY),
             (&credits, Type::FLOAT8_ARRAY),
+            (&replace, Type::BOOL),
         ],
-    )
+    )?;
+    let Some(row) = row else { return Ok(0) };
+    let conflicts: Vec<String> = row.get(1);
+    if !conflicts.is_empty() && !replace {
+        return Err(BatchError::Conflict { ids: conflicts });
+    }
+    Ok(u64::try_from(row.get::<_, i64>(0)).unwrap_or(0))
 }
 
 /// An item as claimed: what it is and its last committed step.
@@ -125,20 +160,28 @@ pub(crate) struct Claimed {
     pub(crate) attempt: u32,
     pub(crate) sent_at: u64,
     pub(crate) job_id: Option<String>,
+    /// At `create_sent`: how long, on the database's clock, until the create it records is
+    /// older than the fence bound (zero once it is).
+    pub(crate) fence_wait: std::time::Duration,
+    /// Why the item failed, when the claim found it failed (over the cap on lost workers).
+    pub(crate) error: Option<ItemError>,
 }
 
-/// The columns a claim returns, in this order.
+/// The columns a claim returns, in this order ($5 is the fence bound in seconds).
 const CLAIMED_COLUMNS: &str =
-    "i.item, i.source_kind, i.source, i.options, i.stage, i.video_url, i.attempt, i.sent_at, i.job_id";
+    "i.item, i.source_kind, i.source, i.options, i.stage, i.video_url, i.attempt, i.sent_at, i.job_id,
+     GREATEST(0, COALESCE(i.sent_at + $5::float8 - extract(epoch FROM now())::float8, 0))::float8,
+     i.error_stage, i.error_message";
 
 /// The credits the batch has committed: the estimates of the items whose create was sent.
 const COMMITTED: &str = "(SELECT coalesce(sum(credits), 0) FROM removebgvideo_queue_items
     WHERE stage IN ('create_sent', 'created', 'finished', 'completed') OR (stage IN ('failed', 'uncertain') AND attempt > 0))";
 
-/// The items a worker leaves alone, their job not created yet: all of them when the batch is
-/// cancelled, and those whose estimate would take the batch past its budget (the estimates are
-/// summed, a scan of the table, only when there is a budget).
-const NOT_NOW: &str = "stage IN ('pending', 'uploaded') AND (
+/// The items a worker leaves alone, their job not created yet (or left uncertain, to be
+/// created again): all of them when the batch is cancelled, and those whose estimate would take
+/// the batch past its budget (the estimates are summed, a scan of the table, only when there is
+/// a budget).
+const NOT_NOW: &str = "stage IN ('pending', 'uploaded', 'uncertain') AND (
     coalesce((SELECT cancelled FROM removebgvideo_queue_control), false)
     OR CASE WHEN (SELECT max_credits FROM removebgvideo_queue_control) IS NULL THEN false
        ELSE {COMMITTED} + coalesce(credits, 0) > (SELECT max_credits FROM removebgvideo_queue_control) END)";
@@ -148,13 +191,16 @@ fn not_now() -> String {
     NOT_NOW.replace("{COMMITTED}", COMMITTED)
 }
 
-/// Claims the oldest open item whose lease is free or expired, under a new lease `token`.
-/// Rows another worker is claiming at this instant are skipped, not waited for.
+/// Claims the oldest open item whose lease is free or expired, under a new lease `token`
+/// (items left uncertain too when `uncertain` is set). Rows another worker is claiming at
+/// this instant are skipped, not waited for.
 pub(crate) fn claim(
     conn: &mut Connection,
     token: i64,
     lease_secs: f64,
     worker: &str,
+    uncertain: bool,
+    fence_secs: f64,
 ) -> Result<Option<Claimed>, BatchError> {
     // Sent twice (an answer lost with its connection), it returns the item the first one
     // claimed under this token rather than claim a second. A cancelled batch gives out no
@@ -162,10 +208,11 @@ pub(crate) fn claim(
     // is failed (and returned so) instead of tried again.
     let sql = format!(
         "WITH mine AS (SELECT item FROM removebgvideo_queue_items
-                       WHERE lease_token = $1 AND stage NOT IN ('completed', 'failed', 'uncertain')),
+                       WHERE lease_token = $1 AND stage NOT IN ('completed', 'failed')
+                         AND (stage <> 'uncertain' OR $4)),
          c AS (SELECT item FROM removebgvideo_queue_items
                WHERE NOT EXISTS (SELECT 1 FROM mine)
-                 AND stage NOT IN ('completed', 'failed', 'uncertain')
+                 AND stage NOT IN ('completed', 'failed') AND (stage <> 'uncertain' OR $4)
                  AND (lease_until IS NULL OR lease_until < now())
                  AND NOT ({not_now})
                ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED),
@@ -197,7 +244,13 @@ pub(crate) fn claim(
     let row = conn.row(
         "could not claim an item",
         &sql,
-        &[(&token, Type::INT8), (&lease_secs, Type::FLOAT8), (&worker, Type::TEXT)],
+        &[
+            (&token, Type::INT8),
+            (&lease_secs, Type::FLOAT8),
+            (&worker, Type::TEXT),
+            (&uncertain, Type::BOOL),
+            (&fence_secs, Type::FLOAT8),
+        ],
     )?;
     let Some(row) = row else { return Ok(None) };
     let id: String = row.get(0);
@@ -211,13 +264,23 @@ pub(crate) fn claim(
         "file" => Source::File(PathBuf::from(source)),
         _ => Source::Url(source),
     };
+    let step = Step::parse(&stage)?;
+    let error = (step == Step::Failed).then(|| ItemError {
+        stage: row.get::<_, Option<String>>(10).and_then(|stage| Stage::parse(&stage)).unwrap_or(Stage::Job),
+        status: None,
+        code: None,
+        message: row.get::<_, Option<String>>(11).unwrap_or_default(),
+        request_id: None,
+    });
     Ok(Some(Claimed {
         item: Planned { id, source, options: options_of(&options)? },
-        step: Step::parse(&stage)?,
+        step,
         video_url: row.get(5),
         attempt: u32::try_from(attempt).unwrap_or(0),
         sent_at: sent_at.and_then(|at| u64::try_from(at).ok()).unwrap_or(0),
         job_id: row.get(8),
+        fence_wait: std::time::Duration::try_from_secs_f64(row.get::<_, f64>(9)).unwrap_or_default(),
+        error,
     }))
 }
 
@@ -230,7 +293,6 @@ pub(crate) enum Write<'a> {
     CreateSent {
         attempt: u32,
         video_url: &'a str,
-        at: u64,
     },
     /// The server answered the create with an error: back to "ready to create".
     CreateRefused,
@@ -268,24 +330,29 @@ pub(crate) fn record(
             &format!("UPDATE removebgvideo_queue_items SET stage = 'uploaded', video_url = $4, {KEEP} WHERE item = $1 AND lease_token = $2"),
             &with(&key, &[(video_url, Type::TEXT)]),
         ),
-        Write::CreateSent { attempt, video_url, at } => {
+        Write::CreateSent { attempt, video_url } => {
             let attempt = i32::try_from(*attempt).unwrap_or(i32::MAX);
-            let at = i64::try_from(*at).unwrap_or(i64::MAX);
             // Cancelled, or over the budget, no create goes: the item is given back and the
-            // worker told its lease is gone (the statement's count is the outer update's).
+            // worker told its lease is gone (the statement's count is the outer update's). The
+            // same statement sent again finds its own `create_sent` already counted, and goes
+            // on. `sent_at` is on the database's clock (rounded up): the fence bound is
+            // measured on it.
             conn.execute(
                 &what,
                 &format!(
-                    "WITH cancelled AS (SELECT coalesce((SELECT cancelled FROM removebgvideo_queue_control), false)
+                    "WITH cancelled AS (SELECT NOT EXISTS (SELECT 1 FROM removebgvideo_queue_items
+                                WHERE item = $1 AND lease_token = $2 AND stage = 'create_sent' AND attempt = $4)
+                         AND (coalesce((SELECT cancelled FROM removebgvideo_queue_control), false)
                          OR CASE WHEN (SELECT max_credits FROM removebgvideo_queue_control) IS NULL THEN false
                             ELSE {COMMITTED} + coalesce((SELECT credits FROM removebgvideo_queue_items WHERE item = $1), 0)
-                                 > (SELECT max_credits FROM removebgvideo_queue_control) END AS yes),
+                                 > (SELECT max_credits FROM removebgvideo_queue_control) END) AS yes),
                      given_back AS (UPDATE removebgvideo_queue_items SET lease_token = NULL, lease_until = NULL
                                     WHERE item = $1 AND lease_token = $2 AND (SELECT yes FROM cancelled) RETURNING 1)
-                     UPDATE removebgvideo_queue_items SET stage = 'create_sent', attempt = $4, video_url = $5, sent_at = $6,
-                     job_id = NULL, {KEEP} WHERE item = $1 AND lease_token = $2 AND NOT (SELECT yes FROM cancelled)"
+                     UPDATE removebgvideo_queue_items SET stage = 'create_sent', attempt = $4, video_url = $5,
+                     sent_at = ceil(extract(epoch FROM now()))::bigint, job_id = NULL, {KEEP}
+                     WHERE item = $1 AND lease_token = $2 AND NOT (SELECT yes FROM cancelled)"
                 ),
-                &with(&key, &[(&attempt, Type::INT4), (video_url, Type::TEXT), (&at, Type::INT8)]),
+                &with(&key, &[(&attempt, Type::INT4), (video_url, Type::TEXT)]),
             )
         }
         Write::CreateRefused => conn.execute(
@@ -362,26 +429,31 @@ pub(crate) fn release(conn: &mut Connection, item: &str, token: i64) -> Result<(
     .map(drop)
 }
 
-/// Renews every lease held under `tokens`.
-pub(crate) fn renew(conn: &mut Connection, tokens: &[i64], lease_secs: f64) -> Result<u64, BatchError> {
-    conn.execute(
+/// Renews every lease held under `tokens`; returns the tokens still held (and renewed). An
+/// ended item keeps its token but is not renewed.
+pub(crate) fn renew(conn: &mut Connection, tokens: &[i64], lease_secs: f64) -> Result<Vec<i64>, BatchError> {
+    let rows = conn.rows(
         "could not renew the leases",
         "UPDATE removebgvideo_queue_items SET lease_until = now() + make_interval(secs => $2)
-         WHERE lease_token = ANY($1) AND stage NOT IN ('completed', 'failed', 'uncertain')",
+         WHERE lease_token = ANY($1) AND stage NOT IN ('completed', 'failed', 'uncertain')
+         RETURNING lease_token",
         &[(&tokens, Type::INT8_ARRAY), (&lease_secs, Type::FLOAT8)],
-    )
+    )?;
+    Ok(rows.into_iter().map(|row| row.get(0)).collect())
 }
 
-/// How many items are not at an end yet, and how many of those no live lease holds.
-pub(crate) fn open_items(conn: &mut Connection) -> Result<(i64, i64), BatchError> {
+/// How many items are not at an end yet (uncertain ones too when `uncertain` is set), and how
+/// many of those no live lease holds.
+pub(crate) fn open_items(conn: &mut Connection, uncertain: bool) -> Result<(i64, i64), BatchError> {
     let row = conn.row(
         "could not count the open items",
         &format!(
             "SELECT count(*), count(*) FILTER (WHERE lease_until IS NULL OR lease_until < now())
-         FROM removebgvideo_queue_items WHERE stage NOT IN ('completed', 'failed', 'uncertain') AND NOT ({})",
+         FROM removebgvideo_queue_items
+         WHERE stage NOT IN ('completed', 'failed') AND (stage <> 'uncertain' OR $1) AND NOT ({})",
             not_now()
         ),
-        &[],
+        &[(&uncertain, Type::BOOL)],
     )?;
     Ok(row.map_or((0, 0), |row| (row.get(0), row.get(1))))
 }

@@ -90,21 +90,21 @@ fn rustls_connector(target: &Target) -> Result<MakeRustlsConnect, BatchError> {
             for cert in certs {
                 let cert = cert.map_err(|e| pem_error(path, e))?;
                 store.add(cert).map_err(|e| {
-                    crate::batch::error::invalid(format!(
-                        "sslrootcert {}: a certificate is not usable: {e}",
-                        path.display()
-                    ))
+                    crate::batch::error::invalid(
+                        "sslrootcert",
+                        format!("{}: a certificate is not usable: {e}", path.display()),
+                    )
                 })?;
             }
             if store.is_empty() {
-                return Err(crate::batch::error::invalid(format!(
-                    "sslrootcert {} holds no PEM certificate",
-                    path.display()
-                )));
+                return Err(crate::batch::error::invalid(
+                    "sslrootcert",
+                    format!("{} holds no PEM certificate", path.display()),
+                ));
             }
             let full = WebPkiServerVerifier::builder_with_provider(Arc::new(store), Arc::clone(&provider))
                 .build()
-                .map_err(|e| crate::batch::error::invalid(format!("sslrootcert {}: {e}", path.display())))?;
+                .map_err(|e| crate::batch::error::invalid("sslrootcert", format!("{}: {e}", path.display())))?;
             if verify == Verify::Full {
                 full
             } else {
@@ -124,9 +124,9 @@ fn rustls_connector(target: &Target) -> Result<MakeRustlsConnect, BatchError> {
 fn pem_error(path: &std::path::Path, error: rustls::pki_types::pem::Error) -> BatchError {
     match error {
         rustls::pki_types::pem::Error::Io(source) => {
-            BatchError::Io { action: "could not read the sslrootcert", path: path.to_owned(), source }
+            BatchError::Io { action: "read the sslrootcert", path: path.to_owned(), source }
         }
-        other => crate::batch::error::invalid(format!("sslrootcert {} is not a PEM file: {other}", path.display())),
+        other => crate::batch::error::invalid("sslrootcert", format!("{} is not a PEM file: {other}", path.display())),
     }
 }
 
@@ -268,7 +268,7 @@ mod native {
         }
         if let (Verify::Chain | Verify::Full, Some(Roots::File(path))) = (target.verify, &target.roots) {
             let pem = std::fs::read(path).map_err(|source| BatchError::Io {
-                action: "could not read the sslrootcert",
+                action: "read the sslrootcert",
                 path: path.clone(),
                 source,
             })?;
@@ -279,16 +279,16 @@ mod native {
             {
                 let cert = format!("{cert}-----END CERTIFICATE-----\n");
                 let cert = native_tls::Certificate::from_pem(cert.as_bytes()).map_err(|e| {
-                    crate::batch::error::invalid(format!("sslrootcert {} is not a PEM file: {e}", path.display()))
+                    crate::batch::error::invalid("sslrootcert", format!("{} is not a PEM file: {e}", path.display()))
                 })?;
                 builder.add_root_certificate(cert);
                 found = true;
             }
             if !found {
-                return Err(crate::batch::error::invalid(format!(
-                    "sslrootcert {} holds no PEM certificate",
-                    path.display()
-                )));
+                return Err(crate::batch::error::invalid(
+                    "sslrootcert",
+                    format!("{} holds no PEM certificate", path.display()),
+                ));
             }
             builder.disable_built_in_roots(true);
         }

@@ -1,13 +1,14 @@
 //! `usage` and `pricing`.
 
 use crate::connect::connect;
+use crate::ui::credits;
 use crate::{print_json, Failure};
 
 /// `removebgvideo usage`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct UsageArgs {
-    /// Over how many days.
-    #[arg(long, default_value_t = 30)]
+    /// Over how many days (1 to 90).
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=90))]
     days: u32,
     /// Print the answer as JSON.
     #[arg(long)]
@@ -32,7 +33,7 @@ pub(crate) fn usage(args: &UsageArgs) -> Result<u8, Failure> {
         println!("last {} days", args.days);
         println!("  jobs created    {}", count(usage.total_jobs));
         println!("  jobs completed  {}", count(usage.completed_jobs));
-        println!("  credits used    {}", usage.credits_used.map_or_else(|| "?".to_owned(), |c| format!("{c:.2}")));
+        println!("  credits used    {}", usage.credits_used.map_or_else(|| "?".to_owned(), credits));
     }
     Ok(0)
 }
@@ -48,7 +49,7 @@ pub(crate) fn pricing(args: &PricingArgs) -> Result<u8, Failure> {
             println!("{model:<12} {credits:>18}");
         }
         if let Some(cents) = pricing.price_per_second_cents {
-            println!("price per second: {cents} cents");
+            println!("price per second: {cents} {}", if cents == 1.0 { "cent" } else { "cents" });
         }
     }
     Ok(0)

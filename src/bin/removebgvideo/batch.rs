@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use removebgvideo::batch::queue::{ItemState, QueueStats, QueueStep};
-use removebgvideo::batch::{Batch, BatchReport, Item, ItemStatus, Outcome, Queue, Shard};
+use removebgvideo::batch::{Batch, BatchError, BatchReport, ItemStatus, Outcome, Queue, Shard};
 use removebgvideo::Client;
 
 use crate::connect::{connect, Connection};
@@ -14,12 +14,12 @@ use crate::manifest::{input_items, read_manifest, JobFlags};
 use crate::progress::Progress;
 use crate::{estimate, print_json, Failure};
 
-const SAMPLE_VIDEO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/assets/sample.mp4");
-
 /// `removebgvideo batch`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// Video files, or folders searched for videos (by extension).
+    /// Video files, or folders searched for videos (by extension); or give --manifest, or
+    /// --queue.
+    #[arg(required_unless_present_any = ["manifest", "queue"])]
     inputs: Vec<PathBuf>,
     /// A JSON-lines manifest: one {"id", "input", ...job options} per line.
     #[arg(long)]
@@ -68,13 +68,21 @@ pub(crate) struct Args {
     #[arg(long, env = "REMOVEBGVIDEO_QUEUE_URL", hide_env_values = true, value_name = "URL")]
     queue: Option<String>,
     /// With --queue: add this manifest's items (and the inputs') to the queue; an item already
-    /// there is left as it is.
+    /// there with the same input and options is left as it is, one with others is an error.
     #[arg(long, requires = "queue", value_name = "MANIFEST")]
     enqueue: Option<PathBuf>,
+    /// With --enqueue: replace the items already queued under these ids with another input or
+    /// other options (they start again from nothing).
+    #[arg(long, requires = "enqueue")]
+    replace: bool,
+    /// When another run holds the journal, wait for it to end instead of refusing.
+    #[arg(long, conflicts_with = "queue")]
+    wait_for_lock: bool,
     /// With --queue: show the whole batch, from any machine.
     #[arg(long, requires = "queue", conflicts_with = "enqueue")]
     report: bool,
-    /// With --report: as JSON.
+    /// Print the outcome as JSON on standard output: the report (at the end of a run, or
+    /// with --report), the estimate (with --dry-run), the count added (with --enqueue).
     #[arg(long)]
     json: bool,
     /// With --queue: how long a worker's claim on an item lasts without renewal, in seconds;
@@ -110,6 +118,7 @@ fn seconds(value: f64, what: &str) -> Result<Duration, Failure> {
 }
 
 pub(crate) fn main(args: &Args) -> Result<u8, Failure> {
+    crate::values::refuse_lost_alpha(args.job.bg_type.as_ref(), args.job.output_format.as_ref())?;
     let queue = match &args.queue {
         Some(url) => {
             let mut builder = Queue::builder(url).pool_size(args.pool_size).migrate(!args.no_migrate);
@@ -135,7 +144,7 @@ pub(crate) fn main(args: &Args) -> Result<u8, Failure> {
             return Ok(0);
         }
         if args.report {
-            return show_report(&queue.report()?, &queue.stats()?, args.json);
+            return show_report(&queue.report()?, Some(&queue.stats()?), args.json);
         }
     }
     // Enqueuing only writes to the database: no API, and no simulator to start (with a budget,
@@ -149,7 +158,8 @@ pub(crate) fn main(args: &Args) -> Result<u8, Failure> {
         .concurrency(args.concurrency)
         .options(args.job.options())
         .retry_failed(args.retry_failed)
-        .recreate_uncertain(args.recreate_uncertain);
+        .recreate_uncertain(args.recreate_uncertain)
+        .wait_for_lock(args.wait_for_lock);
     if let Some(journal) = &args.journal {
         batch = batch.journal(journal);
     }
@@ -177,8 +187,13 @@ pub(crate) fn main(args: &Args) -> Result<u8, Failure> {
         if let Some(manifest) = &args.enqueue {
             items.extend(read_manifest(manifest)?);
             let total = items.len();
-            let added = batch.enqueue(queue, items)?;
-            println!("{added} of {total} items added to the queue ({} already there)", total as u64 - added);
+            let added = if args.replace { batch.enqueue_replacing(queue, items) } else { batch.enqueue(queue, items) };
+            let added = added.map_err(hinted)?;
+            if args.json {
+                print_json(&serde_json::json!({ "added": added, "total": total }))?;
+            } else {
+                println!("{added} of {total} items added to the queue ({} already there)", total as u64 - added);
+            }
             return Ok(0);
         }
         if !items.is_empty() {
@@ -190,10 +205,6 @@ pub(crate) fn main(args: &Args) -> Result<u8, Failure> {
         return work(args, batch, queue);
     }
 
-    if items.is_empty() && args.inputs.is_empty() && args.manifest.is_none() && connection.offline() {
-        eprintln!("No inputs given: processing the sample video {SAMPLE_VIDEO}.");
-        items.push(Item::file(SAMPLE_VIDEO));
-    }
     if items.is_empty() {
         return Err(Failure::usage("no videos found in the inputs given"));
     }
@@ -210,9 +221,23 @@ pub(crate) fn main(args: &Args) -> Result<u8, Failure> {
     stop_on_ctrl_c(&batch);
     let progress = Progress::new(items.len() as u64);
     let shown = Arc::clone(&progress);
-    let report = batch.on_event(move |event| shown.show(event)).run(items)?;
+    let report = batch.on_event(move |event| shown.show(event)).run(items).map_err(hinted)?;
     progress.finish();
     finish(args, &report)
+}
+
+/// The error, with the flag that answers it where there is one.
+fn hinted(error: BatchError) -> Failure {
+    let hint = match &error {
+        BatchError::JournalLocked { .. } => Some("--wait-for-lock waits for it"),
+        BatchError::Conflict { .. } => Some("--replace replaces them"),
+        _ => None,
+    };
+    let mut failure = Failure::from(error);
+    if let Some(hint) = hint {
+        failure.0 = format!("{} ({hint})", failure.0);
+    }
+    failure
 }
 
 /// Works the queue until the batch is done.
@@ -253,7 +278,11 @@ fn stop_on_ctrl_c(batch: &Batch) {
 fn finish(args: &Args, report: &BatchReport) -> Result<u8, Failure> {
     let report_path = args.out.join("report.jsonl");
     report.write_jsonl(&report_path)?;
-    print_summary(report, &report_path);
+    if args.json {
+        show_report(report, None, true)?;
+    } else {
+        print_summary(report, &report_path);
+    }
     Ok(exit_status(report))
 }
 
@@ -262,22 +291,17 @@ fn rfc3339(at: std::time::SystemTime) -> String {
     jiff::Timestamp::try_from(at).map(|at| at.to_string()).unwrap_or_default()
 }
 
-fn show_report(report: &BatchReport, stats: &QueueStats, json: bool) -> Result<u8, Failure> {
+/// The report; with a queue's `stats`, each item's step and holder, and the batch's settings.
+fn show_report(report: &BatchReport, stats: Option<&QueueStats>, json: bool) -> Result<u8, Failure> {
     let states: std::collections::HashMap<&str, &ItemState> =
-        stats.items.iter().map(|state| (state.item.as_str(), state)).collect();
+        stats.iter().flat_map(|stats| &stats.items).map(|state| (state.item.as_str(), state)).collect();
     if json {
         let items: Vec<serde_json::Value> = report
             .items
             .iter()
             .map(|item| {
                 let error = item.error.as_ref();
-                let state = states.get(item.item.as_str());
-                serde_json::json!({
-                    "step": state.map(|state| state.step.as_str()),
-                    "worker": state.and_then(|state| state.worker.as_deref()),
-                    "held_since": state.and_then(|state| state.held_since).map(rfc3339),
-                    "attempts": state.map(|state| state.attempts),
-                    "lost_workers": state.map(|state| state.lost_workers),
+                let mut line = serde_json::json!({
                     "item": item.item,
                     "status": item.status,
                     "job_id": item.job_id,
@@ -286,22 +310,33 @@ fn show_report(report: &BatchReport, stats: &QueueStats, json: bool) -> Result<u
                     "error_code": error.and_then(|e| e.code.as_ref()).map(|code| code.as_str()),
                     "error_message": error.map(|e| e.message.as_str()),
                     "request_id": error.and_then(|e| e.request_id.as_deref()),
-                })
+                });
+                if let (Some(state), Some(line)) = (states.get(item.item.as_str()), line.as_object_mut()) {
+                    line.insert("step".into(), state.step.as_str().into());
+                    line.insert("worker".into(), state.worker.as_deref().into());
+                    line.insert("held_since".into(), state.held_since.map(rfc3339).into());
+                    line.insert("attempts".into(), state.attempts.into());
+                    line.insert("lost_workers".into(), state.lost_workers.into());
+                }
+                line
             })
             .collect();
-        let steps: serde_json::Map<String, serde_json::Value> =
-            QueueStep::ALL.iter().map(|step| (step.as_str().to_owned(), stats.count(*step).into())).collect();
-        print_json(&serde_json::json!({
+        let mut shown = serde_json::json!({
             "outcome": report.outcome,
             "total": report.items.len(),
             "counts": counts(report).into_iter().collect::<serde_json::Map<_, _>>(),
-            "steps": steps,
-            "cancelled": stats.cancelled,
-            "max_lost_workers": stats.max_lost_workers,
-            "max_credits": stats.max_credits,
-            "committed_credits": stats.committed_credits,
             "items": items,
-        }))?;
+        });
+        if let (Some(stats), Some(shown)) = (stats, shown.as_object_mut()) {
+            let steps: serde_json::Map<String, serde_json::Value> =
+                QueueStep::ALL.iter().map(|step| (step.as_str().to_owned(), stats.count(*step).into())).collect();
+            shown.insert("steps".into(), steps.into());
+            shown.insert("cancelled".into(), stats.cancelled.into());
+            shown.insert("max_lost_workers".into(), stats.max_lost_workers.into());
+            shown.insert("max_credits".into(), stats.max_credits.into());
+            shown.insert("committed_credits".into(), stats.committed_credits.into());
+        }
+        print_json(&shown)?;
     } else {
         println!(
             "{} items{}",
@@ -309,7 +344,9 @@ fn show_report(report: &BatchReport, stats: &QueueStats, json: bool) -> Result<u
             if report.outcome == Outcome::Finished { ", done" } else { ", in progress" }
         );
         print_counts(report);
-        print_queue(stats);
+        if let Some(stats) = stats {
+            print_queue(stats);
+        }
         print_problems(report);
     }
     Ok(0)
@@ -379,14 +416,17 @@ fn print_counts(report: &BatchReport) {
 fn print_problems(report: &BatchReport) {
     for item in report.items.iter().filter(|item| matches!(item.status, ItemStatus::Failed | ItemStatus::Uncertain)) {
         let error = item.error.as_ref();
-        println!(
-            "  {} {:?}: {} [{}{}]",
-            item.item,
-            item.status,
-            error.map_or("", |e| e.message.as_str()),
-            error.and_then(|e| e.code.as_ref()).map_or("no code", |code| code.as_str()),
-            error.and_then(|e| e.request_id.as_deref()).map(|id| format!(", request {id}")).unwrap_or_default(),
-        );
+        // The API's code and request id, when it gave them: `[code, request id]`.
+        let tags: Vec<String> = [
+            error.and_then(|e| e.code.as_ref()).map(|code| code.as_str().to_owned()),
+            error.and_then(|e| e.request_id.as_deref()).map(|id| format!("request {id}")),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let tags = if tags.is_empty() { String::new() } else { format!(" [{}]", tags.join(", ")) };
+        let status = labels().into_iter().find(|(status, _)| *status == item.status).map_or("", |(_, label)| label);
+        println!("  {} {status}: {}{tags}", item.item, error.map_or("", |e| e.message.as_str()));
     }
 }
 
@@ -399,12 +439,18 @@ fn print_summary(report: &BatchReport, report_path: &Path) {
     }
     print_counts(report);
     print_problems(report);
+    match report.earlier_failures {
+        0 => {}
+        1 => println!("1 item failed in an earlier run; --retry-failed retries it"),
+        n => println!("{n} items failed in an earlier run; --retry-failed retries them"),
+    }
     println!("report: {}", report_path.display());
 }
 
 fn exit_status(report: &BatchReport) -> u8 {
     match report.outcome {
         Outcome::StoppedForCredits => 3,
+        Outcome::Cancelled => 130,
         _ if report.all_succeeded() => 0,
         _ => 1,
     }

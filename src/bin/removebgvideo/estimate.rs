@@ -6,6 +6,7 @@ use removebgvideo::batch::{Batch, Estimate, Item, JobOptions, Source};
 use removebgvideo::Model;
 
 use crate::connect::connect;
+use crate::ui::{count, credits};
 use crate::{print_json, Failure};
 
 /// `removebgvideo estimate`.
@@ -14,9 +15,9 @@ pub(crate) struct Args {
     /// Video files (mp4 or mov).
     #[arg(required = true)]
     files: Vec<PathBuf>,
-    /// The model: original, light, pro or human.
-    #[arg(long)]
-    model: Option<String>,
+    /// The model.
+    #[arg(long, value_parser = crate::values::model())]
+    model: Option<Model>,
     /// Print the estimate as JSON.
     #[arg(long)]
     json: bool,
@@ -26,7 +27,7 @@ pub(crate) fn main(args: &Args) -> Result<u8, Failure> {
     let connection = connect(1)?;
     let mut options = JobOptions::new();
     if let Some(model) = &args.model {
-        options = options.model(Model::from(model.as_str()));
+        options = options.model(model.clone());
     }
     let items = args.files.iter().map(Item::file).collect();
     let estimate = Batch::new(connection.client.clone(), ".").options(options).estimate(items)?;
@@ -63,7 +64,7 @@ pub(crate) fn print(estimate: &Estimate) {
     println!("{:<24} {:<8} {:>10} {:>10}  source", "item", "model", "duration", "credits");
     for item in &estimate.items {
         let duration = item.duration.map_or_else(|| "?".to_owned(), |d| format!("{:.1} s", d.as_secs_f64()));
-        let credits = item.credits.map_or_else(|| "?".to_owned(), |c| format!("{c:.2}"));
+        let credits = item.credits.map_or_else(|| "?".to_owned(), credits);
         let source = match &item.source {
             Source::File(path) => path.display().to_string(),
             Source::Url(url) => url.split('?').next().unwrap_or_default().to_owned(),
@@ -76,11 +77,12 @@ pub(crate) fn print(estimate: &Estimate) {
     }
     println!();
     println!(
-        "{} items, estimated {:.2} credits{}",
-        estimate.items.len(),
-        estimate.total_credits,
+        "{}, estimated {} credits{}",
+        count(estimate.items.len() as u64, "item", "items"),
+        credits(estimate.total_credits),
         match estimate.unknown_items {
             0 => String::new(),
+            1 => ", plus 1 item whose cost is unknown".to_owned(),
             n => format!(", plus {n} items whose cost is unknown"),
         }
     );

@@ -1,20 +1,23 @@
-//! `jobs list`, `jobs get`, `jobs wait`.
+//! `jobs list`, `jobs get`, `jobs wait`, `jobs download`.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use removebgvideo::models::ListJobs;
 use removebgvideo::{Job, JobStatus, WaitOptions};
 
 use crate::connect::connect;
-use crate::{print_json, Failure};
+use crate::progress::StageBar;
+use crate::ui::{self, Interrupted};
+use crate::{print_json, run, Failure};
 
 /// `removebgvideo jobs …`.
 #[derive(Debug, clap::Subcommand)]
 pub(crate) enum Command {
     /// The newest jobs of the account.
     List {
-        /// How many.
-        #[arg(long, default_value_t = 20)]
+        /// How many (1 to 100).
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=100))]
         limit: u32,
         /// Skip this many first.
         #[arg(long, default_value_t = 0)]
@@ -45,11 +48,30 @@ pub(crate) enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Download a completed job's output (resuming after breaks); creates nothing.
+    Download {
+        /// The job id.
+        job_id: String,
+        /// Where the output goes: a file, or a folder for `<job id>-nobg.<ext>` (default: that
+        /// name in the current folder).
+        #[arg(short, long = "output", value_name = "OUT")]
+        output: Option<PathBuf>,
+        /// Overwrite OUT when it exists.
+        #[arg(long)]
+        force: bool,
+        /// Wait for a job still running first, for at most this many seconds.
+        #[arg(long, value_name = "SECONDS")]
+        wait: Option<u64>,
+        /// Print the job, the output's path and its size as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 pub(crate) fn main(command: &Command) -> Result<u8, Failure> {
     let connection = connect(3)?;
     let client = &connection.client;
+    ui::exit_on_ctrl_c();
     match command {
         Command::List { limit, offset, status, json } => {
             let mut query = ListJobs::new().limit(*limit).offset(*offset);
@@ -78,8 +100,43 @@ pub(crate) fn main(command: &Command) -> Result<u8, Failure> {
             show(&job, *json)?;
             Ok(0)
         }
+        Command::Download { job_id, output, force, wait, json } => {
+            ui::on_interrupt(Interrupted {
+                message: format!("stopped; job {job_id} is unchanged: run this command again to fetch it"),
+                json: None,
+            });
+            let bar = StageBar::new();
+            let done = match wait {
+                Some(timeout) => run::wait_and_download(client, job_id, output.as_deref(), *force, *timeout, &bar),
+                None => client.get_job(job_id).map_err(Failure::from).and_then(|job| {
+                    if job.status != JobStatus::Completed {
+                        return Err(Failure(
+                            format!("job {job_id} is {}, not completed: add --wait to wait for it", job.status),
+                            1,
+                        ));
+                    }
+                    let (path, size) = run::download(client, &job, output.as_deref(), *force, &bar)?;
+                    Ok((job, path, size))
+                }),
+            };
+            bar.finish();
+            let (job, path, size) = done?;
+            if *json {
+                print_json(&serde_json::json!({ "job": job, "output": path, "size": size }))?;
+            } else {
+                println!("{} downloaded: {} ({size} bytes)", job.id, path.display());
+            }
+            Ok(0)
+        }
         Command::Wait { job_id, timeout, json } => {
-            let quiet = *json;
+            ui::on_interrupt(Interrupted {
+                message: format!(
+                    "stopped waiting; job {job_id} carries on: `removebgvideo run --job {job_id}` waits for it and \
+                     downloads its output"
+                ),
+                json: None,
+            });
+            let quiet = *json || ui::quiet();
             let options = WaitOptions::default().timeout(Duration::from_secs(*timeout)).on_update(move |job: &Job| {
                 if !quiet {
                     let percent = job.progress.map(|p| format!(" {p:.0}%")).unwrap_or_default();
@@ -95,7 +152,11 @@ pub(crate) fn main(command: &Command) -> Result<u8, Failure> {
                     show(&job, *json)?;
                     Ok(1)
                 }
-                Err(error) => Err(error.into()),
+                Err(error) => {
+                    let hint = run::after_failure(&error, job_id, None);
+                    let Failure(message, status) = Failure::from(error);
+                    Err(Failure(format!("{message}{hint}"), status))
+                }
             }
         }
     }

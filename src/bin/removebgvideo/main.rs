@@ -7,10 +7,12 @@
 //! and says so (on standard error, so that `--json` output stays clean).
 //!
 //! Exit statuses: 0 success, 1 a failure (some items failed, are uncertain or unfinished; a
-//! call failed), 2 bad usage or configuration, 3 stopped for credits.
+//! call failed), 2 bad usage or configuration (nothing was sent), 3 stopped for credits, 130
+//! stopped by Ctrl-C.
 
 mod account;
 mod batch;
+mod checks;
 mod compose;
 mod connect;
 mod estimate;
@@ -19,16 +21,26 @@ mod manifest;
 mod progress;
 mod run;
 mod simulator;
+mod ui;
+mod values;
 mod webhook;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 /// Remove the background of videos with the RemoveBGVideo API.
 #[derive(Debug, Parser)]
 #[command(name = "removebgvideo", version, about, propagate_version = true)]
+#[command(after_help = "Exit status: 0 success, 1 a failure, 2 bad usage (nothing was sent), 3 out of credits, \
+                        130 stopped by Ctrl-C.")]
 struct Cli {
+    /// Print only errors and what a stop leaves behind: no progress, no notes.
+    #[arg(long, short, global = true)]
+    quiet: bool,
+    /// No colours (as does setting NO_COLOR).
+    #[arg(long, global = true)]
+    no_color: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -57,6 +69,12 @@ enum Command {
     /// Draw a transparent output on a colour, an image or a video with the system's ffmpeg,
     /// locally, spending no credits.
     Compose(compose::Args),
+    /// Print the completion script for a shell (e.g. `removebgvideo completions bash >
+    /// ~/.local/share/bash-completion/completions/removebgvideo`).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
 }
 
 /// A failure: the message and the exit status.
@@ -70,20 +88,38 @@ impl Failure {
     }
 }
 
+/// Runs a command that has nothing to clean up on Ctrl-C: it exits with status 130.
+fn with_ctrl_c(command: impl FnOnce() -> Result<u8, Failure>) -> Result<u8, Failure> {
+    ui::exit_on_ctrl_c();
+    command()
+}
+
+/// The exit status of a call's error: 2 for what was refused before sending, else 1.
+pub(crate) fn status_of(error: &removebgvideo::Error) -> u8 {
+    match error {
+        removebgvideo::Error::Config(_) | removebgvideo::Error::InvalidInput { .. } => 2,
+        _ => 1,
+    }
+}
+
 impl From<removebgvideo::Error> for Failure {
     fn from(error: removebgvideo::Error) -> Self {
-        let status = match error {
-            removebgvideo::Error::Config(_) | removebgvideo::Error::InvalidInput { .. } => 2,
-            _ => 1,
-        };
-        Failure(error_chain(&error), status)
+        Failure(error_chain(&error), status_of(&error))
     }
 }
 
 impl From<removebgvideo::batch::BatchError> for Failure {
     fn from(error: removebgvideo::batch::BatchError) -> Self {
         use removebgvideo::batch::BatchError;
-        let status = if matches!(error, BatchError::InvalidInput(_) | BatchError::OverBudget { .. }) { 2 } else { 1 };
+        let status = match &error {
+            BatchError::InvalidInput { .. }
+            | BatchError::OverBudget { .. }
+            | BatchError::JournalLocked { .. }
+            | BatchError::Unauthorized(_)
+            | BatchError::Conflict { .. } => 2,
+            BatchError::Client(error) => status_of(error),
+            _ => 1,
+        };
         Failure(error_chain(&error), status)
     }
 }
@@ -94,17 +130,14 @@ impl From<removebgvideo::webhook::WebhookError> for Failure {
     }
 }
 
-/// The error and each source it keeps, once each (a message that already quotes its source is
-/// not followed by it again).
+/// The error and each source it keeps, joined by ": " (each error's message names only
+/// itself, so each source appears once).
 pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
-        let line = cause.to_string();
-        if !text.contains(&line) {
-            text.push_str(": ");
-            text.push_str(&line);
-        }
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
         source = cause.source();
     }
     text
@@ -118,17 +151,28 @@ pub(crate) fn print_json(value: &impl serde::Serialize) -> Result<(), Failure> {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let no_color = ui::no_color(std::env::args_os().any(|arg| arg == "--no-color"));
+    let mut definition = Cli::command();
+    if no_color {
+        definition = definition.color(clap::ColorChoice::Never);
+    }
+    let cli = Cli::from_arg_matches(&definition.clone().get_matches())
+        .unwrap_or_else(|error| error.format(&mut definition).exit());
+    ui::set_quiet(cli.quiet);
     let result = match cli.command {
         Command::Run(args) => run::main(&args),
         Command::Batch(args) => batch::main(&args),
         Command::Jobs(command) => jobs::main(&command),
-        Command::Usage(args) => account::usage(&args),
-        Command::Pricing(args) => account::pricing(&args),
-        Command::Estimate(args) => estimate::main(&args),
-        Command::Webhook(command) => webhook::main(&command),
+        Command::Usage(args) => with_ctrl_c(|| account::usage(&args)),
+        Command::Pricing(args) => with_ctrl_c(|| account::pricing(&args)),
+        Command::Estimate(args) => with_ctrl_c(|| estimate::main(&args)),
+        Command::Webhook(command) => with_ctrl_c(|| webhook::main(&command)),
         Command::Simulator(args) => simulator::main(&args),
         Command::Compose(args) => compose::main(&args),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "removebgvideo", &mut std::io::stdout());
+            Ok(0)
+        }
     };
     match result {
         Ok(status) => ExitCode::from(status),

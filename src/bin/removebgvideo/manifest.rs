@@ -1,6 +1,7 @@
 //! What a batch processes: files, folders searched for videos, and JSON-lines manifests; and
 //! the job options given on the command line.
 
+use std::collections::HashSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -12,42 +13,52 @@ use crate::Failure;
 /// The file extensions a folder is searched for.
 const VIDEO_EXTENSIONS: &[&str] = &["mp4", "mov", "m4v", "webm", "avi", "mkv"];
 
-/// The job options every command that creates jobs takes.
+/// The job options every command that creates jobs takes, parsed into the crate's types (an
+/// unknown value is a usage error before anything is sent).
 #[derive(Debug, Clone, Default, clap::Args)]
 pub(crate) struct JobFlags {
-    /// The model: original, light, pro or human.
-    #[arg(long)]
-    pub(crate) model: Option<String>,
-    /// The output format: webm, mov, mp4, gif, webp or png_sequence.
-    #[arg(long)]
-    pub(crate) output_format: Option<String>,
-    /// The background: transparent, green, white, black, blue or custom.
-    #[arg(long)]
-    pub(crate) bg_type: Option<String>,
+    /// The model.
+    #[arg(long, value_parser = crate::values::model())]
+    pub(crate) model: Option<Model>,
+    /// The output format.
+    #[arg(long, value_parser = crate::values::output_format())]
+    pub(crate) output_format: Option<OutputFormat>,
+    /// The background.
+    #[arg(long, value_parser = crate::values::bg_type())]
+    pub(crate) bg_type: Option<BgType>,
     /// A prompt naming what to keep.
     #[arg(long)]
     pub(crate) text_prompt: Option<String>,
-    /// Where the service sends the job's webhook events.
-    #[arg(long)]
+    /// Where the service sends the job's webhook events (an http or https URL).
+    #[arg(long, value_parser = crate::values::HttpUrl)]
     pub(crate) webhook_url: Option<String>,
 }
 
 impl JobFlags {
     pub(crate) fn options(&self) -> JobOptions {
-        job_options(self.model.as_deref(), self.output_format.as_deref(), self.bg_type.as_deref())
-            .apply_text(self.text_prompt.clone(), self.webhook_url.clone())
+        let mut options = JobOptions::new();
+        if let Some(model) = &self.model {
+            options = options.model(model.clone());
+        }
+        if let Some(format) = &self.output_format {
+            options = options.output_format(format.clone());
+        }
+        if let Some(bg_type) = &self.bg_type {
+            options = options.bg_type(bg_type.clone());
+        }
+        options.apply_text(self.text_prompt.clone(), self.webhook_url.clone())
     }
 
     /// These options set on `request`.
     pub(crate) fn apply(&self, mut request: CreateJob) -> CreateJob {
         if let Some(model) = &self.model {
-            request = request.model(Model::from(model.as_str()));
+            request = request.model(model.clone());
         }
         if let Some(format) = &self.output_format {
-            request = request.output_format(OutputFormat::from(format.as_str()));
+            request = request.output_format(format.clone());
         }
         if let Some(bg_type) = &self.bg_type {
-            request = request.bg_type(BgType::from(bg_type.as_str()));
+            request = request.bg_type(bg_type.clone());
         }
         if let Some(prompt) = &self.text_prompt {
             request = request.text_prompt(prompt.clone());
@@ -89,14 +100,22 @@ fn job_options(model: Option<&str>, output_format: Option<&str>, bg_type: Option
     options
 }
 
-/// The items of `inputs` (files, or folders searched for videos), in order.
+/// The items of `inputs` (files, or folders searched for videos), in order. A file reached
+/// twice (named twice, or through two links) is one item: the first path that reaches it.
 pub(crate) fn input_items(inputs: &[PathBuf]) -> Result<Vec<Item>, Failure> {
     let mut items = Vec::new();
+    let mut seen = HashSet::new();
+    let mut add = |path: PathBuf| {
+        let real = fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+        if seen.insert(real) {
+            items.push(Item::file(path));
+        }
+    };
     for input in inputs {
         if input.is_dir() {
-            items.extend(videos_in(input)?.into_iter().map(Item::file));
+            videos_in(input)?.into_iter().for_each(&mut add);
         } else if input.is_file() {
-            items.push(Item::file(input));
+            add(input.clone());
         } else {
             return Err(Failure::usage(format!("{} is neither a file nor a folder", input.display())));
         }
@@ -104,20 +123,25 @@ pub(crate) fn input_items(inputs: &[PathBuf]) -> Result<Vec<Item>, Failure> {
     Ok(items)
 }
 
-/// The videos under `folder`, recursively, sorted so that ids are the same on every run.
+/// The videos under `folder`, recursively, sorted so that ids are the same on every run. A
+/// symlink to a folder is not followed (one `ln -s . again` would repeat every video, and a
+/// loop never end); a symlink to a video file is a video.
 fn videos_in(folder: &Path) -> Result<Vec<PathBuf>, Failure> {
     let mut found = Vec::new();
     let mut pending = vec![folder.to_owned()];
     while let Some(dir) = pending.pop() {
         let unreadable = |e: std::io::Error| Failure::usage(format!("could not read {}: {e}", dir.display()));
         for entry in fs::read_dir(&dir).map_err(unreadable)? {
-            let path = entry.map_err(unreadable)?.path();
-            if path.is_dir() {
+            let entry = entry.map_err(unreadable)?;
+            let path = entry.path();
+            let kind = entry.file_type().map_err(unreadable)?;
+            if kind.is_dir() {
                 pending.push(path);
-            } else if path
-                .extension()
-                .and_then(|ext| ext.to_str())
-                .is_some_and(|ext| VIDEO_EXTENSIONS.contains(&ext.to_ascii_lowercase().as_str()))
+            } else if (kind.is_file() || (kind.is_symlink() && path.is_file()))
+                && path
+                    .extension()
+                    .and_then(|ext| ext.to_str())
+                    .is_some_and(|ext| VIDEO_EXTENSIONS.contains(&ext.to_ascii_lowercase().as_str()))
             {
                 found.push(path);
             }

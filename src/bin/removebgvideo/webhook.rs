@@ -3,11 +3,18 @@
 
 use std::io::Read;
 use std::path::PathBuf;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use removebgvideo::webhook::{self, Verifier};
 
+use crate::values::{shown_url, HttpUrl};
 use crate::{error_chain, Failure};
+
+/// The largest delivery body `verify` reads.
+const BODY_LIMIT: u64 = 1 << 20;
+
+/// The most of a receiver's answer read and printed.
+const ANSWER_LIMIT: usize = 4096;
 
 /// `removebgvideo webhook …`.
 #[derive(Debug, clap::Subcommand)]
@@ -23,7 +30,11 @@ pub(crate) enum Command {
         /// The job id in the body.
         #[arg(long, default_value = "job_test_0001")]
         job_id: String,
-        /// The receiver's URL.
+        /// Give up when the receiver has not answered within this many seconds.
+        #[arg(long, default_value_t = 30.0, value_name = "SECONDS", value_parser = seconds)]
+        timeout: f64,
+        /// The receiver's URL (http or https).
+        #[arg(value_parser = HttpUrl)]
         url: String,
     },
     /// Verify a delivery: exit status 0 and "valid", or 1 and why not.
@@ -45,12 +56,22 @@ pub(crate) enum Command {
 
 pub(crate) fn main(command: &Command) -> Result<u8, Failure> {
     match command {
-        Command::Send { secret, event, job_id, url } => send(secret, event, job_id, url),
+        Command::Send { secret, event, job_id, timeout, url } => {
+            send(secret, event, job_id, Duration::from_secs_f64(*timeout), url)
+        }
         Command::Verify { secret, headers, body, ignore_age } => verify(secret, headers, body, *ignore_age),
     }
 }
 
-fn send(secret: &str, event: &str, job_id: &str, url: &str) -> Result<u8, Failure> {
+/// A timeout in seconds: more than 0, at most a day.
+fn seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(value) if value > 0.0 && value <= 86_400.0 => Ok(value),
+        _ => Err("a number of seconds above 0, at most 86400, is needed".to_owned()),
+    }
+}
+
+fn send(secret: &str, event: &str, job_id: &str, timeout: Duration, url: &str) -> Result<u8, Failure> {
     let status = match event {
         "job.completed" => "completed",
         "job.failed" => "failed",
@@ -75,20 +96,37 @@ fn send(secret: &str, event: &str, job_id: &str, url: &str) -> Result<u8, Failur
         .build()
         .map_err(|e| Failure(format!("could not start a runtime: {e}"), 1))?;
     let answer = runtime.block_on(async {
-        let client = reqwest::Client::builder().build()?;
+        // A redirect is the receiver's answer, shown as it is: a delivery is not forwarded.
+        let client = reqwest::Client::builder().timeout(timeout).redirect(reqwest::redirect::Policy::none()).build()?;
         let mut request = client.post(url).header("Content-Type", "application/json").body(body);
         for (name, value) in &headers {
             request = request.header(*name, value);
         }
-        let response = request.send().await?;
+        let mut response = request.send().await?;
         let status = response.status();
-        let text = response.text().await.unwrap_or_default();
-        Ok::<_, reqwest::Error>((status, text))
+        // At most ANSWER_LIMIT bytes of the answer are read: the rest is never fetched.
+        let mut answer = Vec::new();
+        while answer.len() < ANSWER_LIMIT {
+            match response.chunk().await {
+                Ok(Some(chunk)) => answer.extend_from_slice(&chunk[..chunk.len().min(ANSWER_LIMIT - answer.len())]),
+                Ok(None) | Err(_) => break,
+            }
+        }
+        Ok::<_, reqwest::Error>((status, answer))
     });
-    let (status, text) = answer.map_err(|e| Failure(format!("could not deliver to {url}: {}", error_chain(&e)), 1))?;
+    let (status, answer) = answer.map_err(|error| {
+        // reqwest's messages quote the whole URL (a password, a signed query): say where
+        // without them, and why from reqwest's own sources.
+        let why = if error.is_timeout() {
+            format!("no answer within {} s (--timeout)", timeout.as_secs_f64())
+        } else {
+            std::error::Error::source(&error).map_or_else(|| "the request failed".to_owned(), error_chain)
+        };
+        Failure(format!("could not deliver to {}: {why}", shown_url(url)), 1)
+    })?;
     println!("{} {}", status.as_u16(), status.canonical_reason().unwrap_or(""));
-    if !text.is_empty() {
-        println!("{}", text.chars().take(2000).collect::<String>());
+    if !answer.is_empty() {
+        println!("{}", String::from_utf8_lossy(&answer));
     }
     Ok(if status.is_success() { 0 } else { 1 })
 }
@@ -103,11 +141,18 @@ fn verify(secrets: &[String], headers: &[String], body: &PathBuf, ignore_age: bo
     }
     let mut bytes = Vec::new();
     let read = if body.as_os_str() == "-" {
-        std::io::stdin().read_to_end(&mut bytes).map(drop)
+        std::io::stdin().take(BODY_LIMIT + 1).read_to_end(&mut bytes).map(drop)
     } else {
-        std::fs::File::open(body).and_then(|mut file| file.read_to_end(&mut bytes)).map(drop)
+        std::fs::File::open(body).and_then(|file| file.take(BODY_LIMIT + 1).read_to_end(&mut bytes)).map(drop)
     };
     read.map_err(|e| Failure::usage(format!("could not read the body {}: {e}", body.display())))?;
+    if bytes.len() as u64 > BODY_LIMIT {
+        return Err(Failure::usage(format!(
+            "the body {} is over {} MiB, larger than any delivery",
+            body.display(),
+            BODY_LIMIT >> 20
+        )));
+    }
     let verifier = Verifier::with_secrets(secrets.iter().map(String::as_str))?;
     let verdict =
         if ignore_age { verifier.verify_ignoring_age(&pairs, &bytes) } else { verifier.verify(&pairs, &bytes) };

@@ -4,7 +4,11 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+#[cfg(target_os = "linux")]
+use std::process::{Child, Command};
 use std::time::Duration;
+#[cfg(target_os = "linux")]
+use std::time::Instant;
 
 use removebgvideo::batch::{Batch, Item};
 use removebgvideo::clock::ManualClock;
@@ -59,9 +63,9 @@ pub fn files(dir: &Path) -> BTreeMap<String, u64> {
         .collect()
 }
 
-/// The outputs in `dir`: every file but the journal and the report.
+/// The outputs in `dir`: every file but the journal, its lock file and the report.
 pub fn outputs(dir: &Path) -> BTreeMap<String, u64> {
-    files(dir).into_iter().filter(|(name, _)| !name.ends_with(".jsonl")).collect()
+    files(dir).into_iter().filter(|(name, _)| !name.ends_with(".jsonl") && !name.ends_with(".jsonl.lock")).collect()
 }
 
 /// The journal of a batch writing into `out`.
@@ -72,4 +76,42 @@ pub fn journal(out: &Path) -> PathBuf {
 /// How many `POST /v1/jobs` the simulator received.
 pub fn creates_sent(sim: &Simulator) -> usize {
     sim.requests().iter().filter(|r| r.method == "POST" && r.path == "/v1/jobs").count()
+}
+
+/// Waits until process `child` has stopped itself (`SIGSTOP` at a test hook), as
+/// `/proc/<pid>/stat` shows.
+#[cfg(target_os = "linux")]
+pub fn wait_until_stopped(child: &mut Child) {
+    let deadline = Instant::now() + Duration::from_secs(8);
+    let stat = format!("/proc/{}/stat", child.id());
+    loop {
+        let text = std::fs::read_to_string(&stat).unwrap_or_default();
+        // The state follows the command name in parentheses.
+        if text.rsplit_once(") ").is_some_and(|(_, rest)| rest.starts_with('T')) {
+            return;
+        }
+        assert!(child.try_wait().unwrap().is_none(), "the process ended instead of stopping");
+        assert!(Instant::now() < deadline, "the process did not stop at its hook");
+        std::thread::yield_now();
+    }
+}
+
+/// Kills process `pid` (`SIGKILL`, which ends a stopped process too) unless the returned
+/// guard is dropped within `limit`: a test that goes wrong fails instead of hanging on a
+/// process stopped for good.
+#[cfg(target_os = "linux")]
+pub fn watchdog(pid: u32, limit: Duration) -> std::sync::mpsc::Sender<()> {
+    let (done, wait) = std::sync::mpsc::channel::<()>();
+    std::thread::spawn(move || {
+        if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = wait.recv_timeout(limit) {
+            let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+        }
+    });
+    done
+}
+
+#[cfg(target_os = "linux")]
+pub fn signal(child: &Child, signal: &str) {
+    let sent = Command::new("kill").args([signal, &child.id().to_string()]).status().expect("run kill");
+    assert!(sent.success());
 }
