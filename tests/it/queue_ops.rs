@@ -7,7 +7,7 @@ use std::path::Path;
 use crate::support::batch::*;
 use crate::support::command::{command, text};
 use removebgvideo::batch::queue::QueueStep;
-use removebgvideo::batch::{ItemStatus, Outcome, Queue};
+use removebgvideo::batch::{Event, ItemStatus, Outcome, Queue};
 use removebgvideo::models::CreateJob;
 
 use super::queue::{database, final_outputs, manifest, run, worker_args};
@@ -239,4 +239,64 @@ fn no_debug_form_of_a_queue_or_its_settings_shows_the_password() {
     let Some(db) = database() else { return };
     let queue = Queue::connect(&db.replacen("postgres://postgres@", "postgres://postgres:s3cr3t-pw@", 1)).unwrap();
     assert!(!format!("{queue:?}").contains("s3cr3t-pw"));
+}
+
+#[test]
+fn an_uncertain_item_is_not_created_again_while_the_batch_is_cancelled() {
+    let Some(db) = database() else { return };
+    let sim = simulator();
+    let dir = tempfile::tempdir().unwrap();
+    let queue = Queue::connect(&db).unwrap();
+    let batch = batch(&sim, dir.path()).concurrency(2).recreate_uncertain(true);
+    batch.enqueue(&queue, url_items(1)).unwrap();
+    // Its create was sent long ago and no job matches: recreating it is asked for.
+    let mut conn = postgres::Client::connect(&db, postgres::NoTls).unwrap();
+    conn.execute(
+        "UPDATE removebgvideo_queue_items SET stage = 'uncertain', attempt = 1, sent_at = 1,
+         video_url = 'https://videos.example/0.mp4' WHERE item = 'u000'",
+        &[],
+    )
+    .unwrap();
+
+    queue.cancel().unwrap();
+    batch.work(&queue).unwrap();
+    assert_eq!(sim.job_count(), 0, "a cancelled batch creates nothing, not even again");
+    assert_eq!(queue.report().unwrap().items[0].status, ItemStatus::Uncertain);
+
+    queue.resume().unwrap();
+    let report = batch.work(&queue).unwrap();
+    assert!(report.all_succeeded(), "{report:#?}");
+    assert_eq!(sim.job_count(), 1);
+}
+
+#[test]
+fn an_item_failed_by_its_claim_is_reported_failed_and_never_started() {
+    let Some(db) = database() else { return };
+    let sim = simulator();
+    let dir = tempfile::tempdir().unwrap();
+    let queue = Queue::connect(&db).unwrap();
+    queue.set_max_lost_workers(Some(1)).unwrap();
+    let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = std::sync::Arc::clone(&events);
+    let batch = batch(&sim, dir.path()).on_event(move |event| seen.lock().unwrap().push(event.clone()));
+    batch.enqueue(&queue, url_items(1)).unwrap();
+    // A dead worker's lease at `create_sent`, the item having lost a worker once already.
+    let mut conn = postgres::Client::connect(&db, postgres::NoTls).unwrap();
+    conn.execute(
+        "UPDATE removebgvideo_queue_items SET stage = 'create_sent', attempt = 1, sent_at = 1, takeovers = 1,
+         video_url = 'https://videos.example/0.mp4', lease_token = 7, lease_until = now() - interval '1 second'",
+        &[],
+    )
+    .unwrap();
+
+    let report = batch.work(&queue).unwrap();
+    assert_eq!(report.items[0].status, ItemStatus::Failed, "{report:#?}");
+    let events = events.lock().unwrap();
+    assert!(!events.iter().any(|event| matches!(event, Event::Started { .. })), "{events:?}");
+    assert!(
+        events.iter().any(|event| matches!(event, Event::Failed { item, error }
+            if item == "u000" && error.message.contains("more than the batch allows"))),
+        "{events:?}"
+    );
+    assert_eq!(sim.job_count(), 0);
 }
