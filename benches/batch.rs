@@ -7,7 +7,11 @@
 //! ```
 //!
 //! With the `cli` feature and a PostgreSQL URL in `REMOVEBGVIDEO_TEST_POSTGRES_URL` (a user
-//! that may create databases), it then runs the queue: 1, 2 and 3 worker processes of the
+//! that may create databases), it then runs the queue. First one worker process at
+//! `--concurrency 1` (`BENCH_QUEUE_SMALL` items, default 12) and at `--concurrency 16` (ten
+//! times as many items), on jobs of 2 s: items per second of each (the target is at least 12×),
+//! the most connections the process held at once (sampled from `pg_stat_activity`, against the
+//! pool of 4), and round trips per item. Then 1, 2 and 3 worker processes of the
 //! `removebgvideo` command (`BENCH_QUEUE_CONCURRENCY` threads each, default 16) on
 //! `BENCH_QUEUE_ITEMS` items (default 600) whose jobs take 2 s on the simulator's clock, and
 //! prints items per second (and the speed-up against one worker; the target is at least 2.5×
@@ -124,12 +128,22 @@ mod queue {
             println!("queue: skipped (set REMOVEBGVIDEO_TEST_POSTGRES_URL)");
             return;
         };
+        let small = env_number("BENCH_QUEUE_SMALL", 12);
+        println!("one worker process, jobs of 2 s, a pool of 4 connections:");
+        let (one, _, trips, most) = measure(&url, small, 1, 1);
+        println!("  --concurrency 1: {one:.2} items/s ({small} items), {trips:.1} round trips per item, at most {most} connections");
+        let (sixteen, _, trips, most) = measure(&url, small * 10, 1, 16);
+        println!(
+            "  --concurrency 16: {sixteen:.2} items/s ({} items, {:.1}x --concurrency 1), {trips:.1} round trips per item, at most {most} connections",
+            small * 10,
+            sixteen / one
+        );
         let items = env_number("BENCH_QUEUE_ITEMS", 600);
         let threads = env_number("BENCH_QUEUE_CONCURRENCY", 16);
         println!("queue of {items} items with 2 s jobs, {threads} threads per worker process");
         let mut one = None;
         for workers in 1..=3 {
-            let (rate, polls, trips) = measure(&url, items, workers, threads);
+            let (rate, polls, trips, _) = measure(&url, items, workers, threads);
             let speedup = rate / *one.get_or_insert(rate);
             println!(
                 "  {workers} worker(s): {rate:.1} items/s ({speedup:.2}x one worker), {polls:.2} polls per job, {trips:.1} database round trips per item"
@@ -137,8 +151,9 @@ mod queue {
         }
     }
 
-    /// Items per second, polls per job, round trips per item.
-    fn measure(url: &str, items: usize, workers: usize, threads: usize) -> (f64, f64, f64) {
+    /// Items per second, polls per job, round trips per item, and the most connections to the
+    /// batch's database seen at once while the workers ran.
+    fn measure(url: &str, items: usize, workers: usize, threads: usize) -> (f64, f64, f64, i64) {
         let sim = simulator();
         let mut admin = postgres::Client::connect(url, postgres::NoTls).expect("connect to PostgreSQL");
         let name = format!("rbv_bench_{:016x}", fastrand::u64(..));
@@ -178,7 +193,16 @@ mod queue {
             // job's 2 s so that most jobs take one poll.
             ["batch", "--queue", &db, "--out", out.to_str().unwrap(), "--concurrency", &threads, "--poll-first", "2.2"];
         let started = Instant::now();
-        let children: Vec<_> = (0..workers).map(|_| command(&args).spawn().expect("start a worker")).collect();
+        let mut children: Vec<_> = (0..workers).map(|_| command(&args).spawn().expect("start a worker")).collect();
+        let mut most = 0;
+        while children.iter_mut().any(|child| child.try_wait().expect("a worker").is_none()) {
+            let now: i64 = admin
+                .query_one("SELECT count(*) FROM pg_stat_activity WHERE datname = $1", &[&name])
+                .map(|row| row.get(0))
+                .unwrap_or(0);
+            most = most.max(now);
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
         for mut child in children {
             assert!(child.wait().expect("a worker").success(), "a worker failed");
         }
@@ -189,7 +213,7 @@ mod queue {
         let polls = sim.requests().iter().filter(|r| r.method == "GET" && r.path.starts_with("/v1/jobs/")).count();
         assert_eq!(sim.job_count(), items, "one job per item");
         drop(admin);
-        (items as f64 / elapsed, polls as f64 / items as f64, trips)
+        (items as f64 / elapsed, polls as f64 / items as f64, trips, most)
     }
 
     /// A simulator whose jobs take 2 s of real time.

@@ -182,6 +182,7 @@
 //! | `tracing` | no | one `tracing` span per HTTP attempt: method, route, status, attempt, duration, request id; never a credential |
 //! | `test-util` | no | `simulator`, `clock::ManualClock` |
 //! | `postgres` | no | `batch::Queue`: one batch worked by many processes and machines through PostgreSQL |
+//! | `postgres-native-tls` | no | the queue through the platform's TLS (`QueueBuilder::platform_tls`) instead of rustls |
 //! | `cli` | no | the `removebgvideo` command (`cargo install removebgvideo --locked --features cli`) |
 #![deny(missing_docs)]
 // The crate docs link the clients, which a webhook-only build (no `client` feature) leaves out.

@@ -95,8 +95,19 @@ pub enum BatchError {
         source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
 
-    /// A call of the client needed before the run (the pricing for an estimate or a budget)
-    /// failed: any of the client's errors.
+    /// The queue's database server (feature `postgres`) presented a certificate that failed a
+    /// check its `sslmode` asks for: nothing was sent to it.
+    #[cfg(feature = "postgres")]
+    #[error("queue: the certificate of {server} was refused: {check}")]
+    QueueCertificate {
+        /// The server, as `host:port`.
+        server: String,
+        /// The check that failed.
+        check: crate::batch::queue::CertificateCheck,
+    },
+
+    /// A call of the client needed before the run (the pricing for an estimate or a budget,
+    /// the job list when looking for lost creates) failed: any of the client's errors.
     #[error(transparent)]
     Client(#[from] crate::Error),
 }

@@ -462,9 +462,23 @@ pub(crate) fn item_error(stage: Stage, error: &Error) -> ItemError {
         stage,
         status: error.status().map(|status| status.as_u16()),
         code: api.and_then(|api| api.code()).cloned(),
-        message: api.map_or_else(|| error.to_string(), |api| api.message().to_owned()),
+        message: api.map_or_else(|| with_sources(error), |api| api.message().to_owned()),
         request_id: error.request_id().map(str::to_owned),
     }
+}
+
+/// The error and each of its sources once, on one line: a report keeps a string, not the chain,
+/// and an error's own message never repeats its source ("could not move the download to
+/// out/a.webm: Is a directory").
+fn with_sources(error: &Error) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 /// The output file's extension: the output URL's, else the output format's.
@@ -507,3 +521,19 @@ fn test_hook(step: &str) {
 
 #[cfg(not(feature = "test-util"))]
 fn test_hook(_step: &str) {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_item_error_keeps_the_operating_systems_reason() {
+        let error = Error::Io {
+            action: "move the download to",
+            path: PathBuf::from("out/a.webm"),
+            source: std::io::Error::new(std::io::ErrorKind::IsADirectory, "Is a directory"),
+        };
+        let item = item_error(Stage::Download, &error);
+        assert_eq!(item.message, "could not move the download to out/a.webm: Is a directory");
+    }
+}

@@ -150,7 +150,7 @@ pub use estimate::{Estimate, ItemEstimate};
 pub use event::Event;
 pub use item::{Item, JobOptions, Source};
 #[cfg(feature = "postgres")]
-pub use queue::Queue;
+pub use queue::{CertificateCheck, ItemState, Queue, QueueBuilder, QueueStats, QueueStep, DEFAULT_POOL_SIZE};
 pub use report::{BatchReport, ItemError, ItemReport, ItemStatus, Outcome, Stage};
 pub use shard::Shard;
 

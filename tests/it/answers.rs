@@ -245,6 +245,7 @@ mod any_object {
     }
 
     proptest! {
+        #![proptest_config(crate::support::props(256, "proptest-regressions/it/answers.txt"))]
         #[test]
         fn any_health_pricing_usage_or_link_object_decodes(
             health in answer(&["status", "checks"]),
@@ -278,6 +279,18 @@ mod any_object {
             let mut upload = fields;
             upload["video_url"] = json!("https://storage.example.com/u/in.mp4");
             prop_assert!(serde_json::from_value::<Upload>(upload.clone()).is_ok(), "{upload}");
+        }
+    }
+
+    /// The soak run (`cargo test -- --ignored`): the properties above again, each round with
+    /// fresh random cases.
+    #[test]
+    #[ignore = "soak run: cargo test -- --ignored"]
+    fn soak() {
+        for _ in 0..crate::support::SOAK_ROUNDS {
+            any_health_pricing_usage_or_link_object_decodes();
+            any_new_job_field_value_decodes();
+            an_upload_with_any_other_fields_decodes();
         }
     }
 }

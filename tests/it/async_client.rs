@@ -1,15 +1,16 @@
 //! The async face: `AsyncClient` and `AsyncAdminClient` in tokio tasks, their futures `Send`,
 //! uploads from disk, downloads to disk that leave nothing behind when dropped, the wait loop,
-//! and paging. Servers: the simulator and raw sockets on 127.0.0.1.
+//! and paging. Servers: the simulator and the wire-level test server.
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
+use std::io::Write;
 use std::time::Duration;
 
 use removebgvideo::clock::ManualClock;
 use removebgvideo::models::{CreateKey, ListJobs};
 use removebgvideo::simulator::{expected_output, Fault, FaultRule, Simulator};
 use removebgvideo::{AsyncAdminClient, AsyncClient, CreateJob, Error, JobStatus, StartJob, WaitOptions};
+
+use crate::support::wire::{wait_for_hangup, WireServer};
 
 /// Asserts at compile time that a value (a client, a future) can cross into `tokio::spawn`.
 fn assert_send<T: Send>(_: &T) {}
@@ -157,21 +158,13 @@ async fn an_upload_from_disk_and_a_download_to_disk_round_trip() {
 
 #[tokio::test]
 async fn a_download_dropped_half_way_leaves_no_file_behind() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/o.webm", listener.local_addr().unwrap());
-    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
-    let server = std::thread::spawn(move || {
-        let (mut stream, _) = listener.accept().unwrap();
-        let mut reader = BufReader::new(stream.try_clone().unwrap());
-        let mut line = String::new();
-        while reader.read_line(&mut line).unwrap() > 2 {
-            line.clear();
-        }
-        // Half of the announced body, then nothing until the test says so.
-        stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2000000\r\n\r\n").unwrap();
-        stream.write_all(&vec![1u8; 1_000_000]).unwrap();
-        let _ = release_rx.recv();
+    // Half of the announced body, then nothing until the client hangs up.
+    let server = WireServer::serve(|_, stream| {
+        let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2000000\r\n\r\n");
+        let _ = stream.write_all(&vec![1u8; 1_000_000]);
+        wait_for_hangup(stream);
     });
+    let url = format!("{}/o.webm", server.url());
     let client = AsyncClient::new("key").unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("out.webm");
@@ -196,8 +189,6 @@ async fn a_download_dropped_half_way_leaves_no_file_behind() {
 
     assert!(!partial.exists(), "the .part file is removed with the future");
     assert!(!path.exists());
-    release_tx.send(()).unwrap();
-    server.join().unwrap();
 }
 
 #[tokio::test]

@@ -3,12 +3,14 @@
 //! statuses, `--shard` from 1, and the other subcommands against the simulator.
 
 use std::ffi::OsStr;
+use std::io::Write;
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::support::batch::*;
 use crate::support::command::{command, text, EXE};
+use crate::support::wire::{self, WireServer};
 use removebgvideo::simulator::{Fault, FaultRule, Simulator};
 use removebgvideo::webhook::Verifier;
 
@@ -245,17 +247,10 @@ fn without_a_key_it_runs_offline_and_says_so() {
 
 #[test]
 fn webhook_send_signs_as_the_api_does_and_verify_checks_a_delivery() {
-    let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/hook", server.server_addr().to_ip().unwrap());
-    let receiver = std::thread::spawn(move || {
-        let mut request = server.recv().unwrap();
-        let headers: Vec<(String, String)> =
-            request.headers().iter().map(|h| (h.field.to_string(), h.value.to_string())).collect();
-        let mut body = Vec::new();
-        request.as_reader().read_to_end(&mut body).unwrap();
-        request.respond(tiny_http::Response::from_string("ok")).unwrap();
-        (headers, body)
+    let server = WireServer::serve(|_, stream| {
+        let _ = stream.write_all(&wire::answer("200 OK", "Content-Length: 2\r\n", "ok"));
     });
+    let url = format!("{}/hook", server.url());
     let sent = Command::new(EXE)
         .args(["webhook", "send", "--secret", "whsec_cli", "--event", "job.failed", "--job-id", "job_9", &url])
         .env_remove("REMOVEBGVIDEO_WEBHOOK_SECRET")
@@ -264,7 +259,9 @@ fn webhook_send_signs_as_the_api_does_and_verify_checks_a_delivery() {
         .unwrap();
     assert_eq!(sent.status.code(), Some(0), "{}{}", text(&sent.stdout), text(&sent.stderr));
     assert!(text(&sent.stdout).starts_with("200"), "{}", text(&sent.stdout));
-    let (headers, body) = receiver.join().unwrap();
+    let requests = server.requests();
+    assert_eq!(requests.len(), 1, "one delivery");
+    let (headers, body) = (requests[0].headers.clone(), requests[0].body.clone());
     let event = Verifier::new("whsec_cli").unwrap().construct_event(&headers, &body).unwrap();
     assert_eq!(event.job_id.as_deref(), Some("job_9"));
 
@@ -307,11 +304,7 @@ fn simulator_serves_with_the_examples_flags_until_its_input_ends() {
 
 #[test]
 fn compose_draws_a_transparent_output_on_a_colour_locally() {
-    let ffmpeg = match removebgvideo::compose::Ffmpeg::locate() {
-        Ok(ffmpeg) => ffmpeg,
-        Err(error) if std::env::var_os("CI").is_some() => panic!("CI is set but {error}"),
-        Err(error) => return eprintln!("skipped, no ffmpeg: {error}"),
-    };
+    let Some(ffmpeg) = crate::support::require("ffmpeg", removebgvideo::compose::Ffmpeg::locate()) else { return };
     let dir = tempfile::tempdir().unwrap();
     let foreground = dir.path().join("fg.webm");
     let made = Command::new(ffmpeg.program())
@@ -411,7 +404,7 @@ fn the_simulator_commands_help_lists_every_flag_and_the_fault_syntax() {
 
 #[test]
 fn the_simulator_command_takes_its_port_keys_credits_upload_limit_and_faults_from_flags() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = wire::closed_port();
     let port_text = port.to_string();
     let served = serve_simulator(&[
         "--port",
@@ -460,10 +453,13 @@ fn the_simulator_command_takes_its_port_keys_credits_upload_limit_and_faults_fro
 
 #[test]
 fn the_simulator_command_signs_with_its_webhook_secret_and_holds_jobs_beyond_its_concurrency() {
-    use std::io::{BufRead as _, Read as _, Write as _};
-
-    let receiver = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let hook = format!("http://{}/hook", receiver.local_addr().unwrap());
+    let (delivered, deliveries) = std::sync::mpsc::channel();
+    let delivered = std::sync::Mutex::new(delivered);
+    let receiver = WireServer::serve(move |request, stream| {
+        let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        let _ = delivered.lock().unwrap().send(request.clone());
+    });
+    let hook = format!("{}/hook", receiver.url());
     let served = serve_simulator(&["--webhook-secret", "whsec_flag", "--job-seconds", "600", "--concurrency", "1"]);
     let base_url = served.base_url.clone();
     let client = removebgvideo::Client::builder("sim_test_key").base_url(&base_url).max_retries(0).build().unwrap();
@@ -474,26 +470,8 @@ fn the_simulator_command_signs_with_its_webhook_secret_and_holds_jobs_beyond_its
     let second = client.create_job(&removebgvideo::CreateJob::new("https://example.com/b.mp4")).unwrap();
 
     // --webhook-secret: the first delivery (the first job starting) verifies with it only.
-    let (stream, _) = receiver.accept().unwrap();
-    let mut reader = std::io::BufReader::new(stream);
-    let mut headers = Vec::new();
-    let mut length = 0;
-    loop {
-        let mut line = String::new();
-        reader.read_line(&mut line).unwrap();
-        if line == "\r\n" || line.is_empty() {
-            break;
-        }
-        if let Some((name, value)) = line.trim_end().split_once(':') {
-            if name.eq_ignore_ascii_case("content-length") {
-                length = value.trim().parse().unwrap();
-            }
-            headers.push((name.trim().to_owned(), value.trim().to_owned()));
-        }
-    }
-    let mut body = vec![0u8; length];
-    reader.read_exact(&mut body).unwrap();
-    let _ = reader.get_mut().write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    let delivery = deliveries.recv_timeout(Duration::from_secs(10)).expect("the first delivery");
+    let (headers, body) = (delivery.headers, delivery.body);
     Verifier::new("whsec_flag").unwrap().verify(&headers, &body).expect("signed with --webhook-secret");
     assert!(Verifier::new("whsec_other").unwrap().verify(&headers, &body).is_err());
     assert!(text(&body).contains(&first.id));

@@ -3,7 +3,6 @@
 //! how to carry on, `run --job` that creates nothing, a download that resumes.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Output, Stdio};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
@@ -13,6 +12,7 @@ use removebgvideo::simulator::{ProcessingTime, Simulator};
 
 use crate::support::batch::*;
 use crate::support::command::{command, text, EXE};
+use crate::support::wire::{self, wait_for_hangup, Act, WireServer};
 
 fn run(sim: &Simulator, args: &[&str]) -> Output {
     command(sim, args).output().expect("run the command")
@@ -94,7 +94,7 @@ fn an_output_folder_that_takes_no_files_is_refused_before_the_upload() {
     std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o555)).unwrap();
     if std::fs::write(locked.join("probe"), b"").is_ok() {
         // Root writes anywhere: there is no folder this user cannot write to.
-        return eprintln!("skipped: this user can write to a read-only folder (root)");
+        return crate::support::skipped("this user can write to a read-only folder (root)");
     }
     let done = run(&sim, &["run", SAMPLE, "-o", locked.join("x.webm").to_str().unwrap()]);
     assert_eq!(done.status.code(), Some(2), "{}", text(&done.stderr));
@@ -196,78 +196,52 @@ fn a_run_that_times_out_names_the_command_that_carries_on() {
 /// request's `Range` start.
 /// With `stall`, the first answer stops halfway without closing (until the command hangs
 /// up), and `half_sent` hears when it has.
-fn cutting_api(data: Arc<Vec<u8>>, stall: bool) -> (String, Arc<Mutex<Vec<u64>>>, mpsc::Receiver<()>) {
+fn cutting_api(data: Arc<Vec<u8>>, stall: bool) -> (WireServer, Arc<Mutex<Vec<u64>>>, mpsc::Receiver<()>) {
     let (half_sent, heard) = mpsc::channel();
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
+    let half_sent = Mutex::new(half_sent);
     let ranges = Arc::new(Mutex::new(Vec::new()));
-    let (log, url) = (Arc::clone(&ranges), base.clone());
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(stream) = stream else { return };
-            let (path, from) = request_head(&stream);
-            let mut stream = stream;
-            if path.starts_with("/v1/jobs/job_cut") {
-                let job = serde_json::json!({
-                    "id": "job_cut", "status": "completed", "progress": 100, "output_format": "webm",
-                    "output_url": format!("{url}/outputs/job_cut.webm"),
-                })
-                .to_string();
-                let head = format!(
-                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                    job.len()
-                );
-                let _ = stream.write_all(head.as_bytes()).and_then(|()| stream.write_all(job.as_bytes()));
-                continue;
-            }
-            let first = {
-                let mut log = log.lock().unwrap();
-                log.push(from);
-                log.len() == 1
-            };
-            let total = data.len() as u64;
-            let head = if from == 0 {
-                format!(
-                    "HTTP/1.1 200 OK\r\nContent-Length: {total}\r\nAccept-Ranges: bytes\r\nConnection: close\r\n\r\n"
-                )
-            } else {
-                format!(
-                    "HTTP/1.1 206 Partial Content\r\nContent-Length: {}\r\nContent-Range: bytes {from}-{}/{total}\r\nConnection: close\r\n\r\n",
-                    total - from,
-                    total - 1
-                )
-            };
-            let body = if first { &data[..data.len() / 2] } else { &data[from as usize..] };
-            let _ = stream.write_all(head.as_bytes()).and_then(|()| stream.write_all(body));
-            if first {
-                let _ = half_sent.send(());
-                if stall {
-                    let _ = stream.read_to_end(&mut Vec::new());
-                }
-            }
-            // Closing here cuts the first answer short of its Content-Length.
+    let log = Arc::clone(&ranges);
+    let server = WireServer::serve(move |request, stream| {
+        if request.target().starts_with("/v1/jobs/job_cut") {
+            let host = request.header("host").unwrap_or_default();
+            let job = serde_json::json!({
+                "id": "job_cut", "status": "completed", "progress": 100, "output_format": "webm",
+                "output_url": format!("http://{host}/outputs/job_cut.webm"),
+            })
+            .to_string();
+            let _ = stream.write_all(&wire::json(&job));
+            return;
         }
+        let from: u64 = request
+            .header("range")
+            .and_then(|range| range.strip_prefix("bytes=")?.trim_end_matches('-').parse().ok())
+            .unwrap_or(0);
+        let first = {
+            let mut log = log.lock().unwrap();
+            log.push(from);
+            log.len() == 1
+        };
+        let total = data.len() as u64;
+        let head = if from == 0 {
+            format!("HTTP/1.1 200 OK\r\nContent-Length: {total}\r\nAccept-Ranges: bytes\r\nConnection: close\r\n\r\n")
+        } else {
+            format!(
+                "HTTP/1.1 206 Partial Content\r\nContent-Length: {}\r\nContent-Range: bytes {from}-{}/{total}\r\nConnection: close\r\n\r\n",
+                total - from,
+                total - 1
+            )
+        };
+        let body = if first { &data[..data.len() / 2] } else { &data[from as usize..] };
+        let _ = stream.write_all(head.as_bytes()).and_then(|()| stream.write_all(body));
+        if first {
+            let _ = half_sent.lock().unwrap().send(());
+            if stall {
+                wait_for_hangup(stream);
+            }
+        }
+        // Closing here cuts the first answer short of its Content-Length.
     });
-    (base, ranges, heard)
-}
-
-/// The path of a request and the start of its `Range`, if any.
-fn request_head(stream: &TcpStream) -> (String, u64) {
-    let mut reader = BufReader::new(stream);
-    let mut line = String::new();
-    reader.read_line(&mut line).unwrap();
-    let path = line.split_whitespace().nth(1).unwrap_or_default().to_owned();
-    let mut from = 0;
-    loop {
-        let mut header = String::new();
-        if reader.read_line(&mut header).unwrap_or(0) == 0 || header == "\r\n" {
-            break;
-        }
-        if let Some(range) = header.to_ascii_lowercase().strip_prefix("range: bytes=") {
-            from = range.trim().trim_end_matches('-').parse().unwrap();
-        }
-    }
-    (path, from)
+    (server, ranges, heard)
 }
 
 /// `jobs download job_cut -o out` against the stand-in API at `base`.
@@ -285,9 +259,10 @@ fn download_from(base: &str, out: &std::path::Path) -> Command {
 #[test]
 fn jobs_download_resumes_a_cut_download() {
     let data: Arc<Vec<u8>> = Arc::new((0..300_000u32).map(|i| (i * 7 % 251) as u8).collect());
-    let (base, ranges, _) = cutting_api(Arc::clone(&data), false);
+    let (server, ranges, _) = cutting_api(Arc::clone(&data), false);
+    let base = server.url();
     let dir = tempfile::tempdir().unwrap();
-    let done = download_from(&base, dir.path()).output().unwrap();
+    let done = download_from(base, dir.path()).output().unwrap();
     assert_eq!(done.status.code(), Some(0), "{}", text(&done.stderr));
     let path = dir.path().join("job_cut-nobg.webm");
     assert!(text(&done.stdout).contains(&path.display().to_string()), "{}", text(&done.stdout));
@@ -295,17 +270,18 @@ fn jobs_download_resumes_a_cut_download() {
     assert_eq!(*ranges.lock().unwrap(), vec![0, data.len() as u64 / 2], "the second request resumed at the cut");
 
     // Fetched again: the output is there, and is not overwritten without --force.
-    let again = download_from(&base, &path).output().unwrap();
+    let again = download_from(base, &path).output().unwrap();
     assert_eq!(again.status.code(), Some(2), "{}", text(&again.stderr));
 }
 
 #[test]
 fn ctrl_c_during_a_download_leaves_no_partial_file() {
     let data: Arc<Vec<u8>> = Arc::new(vec![7u8; 600_000]);
-    let (base, _, half_sent) = cutting_api(Arc::clone(&data), true);
+    let (server, _, half_sent) = cutting_api(Arc::clone(&data), true);
+    let base = server.url();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("clip.webm");
-    let child = download_from(&base, &out).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let child = download_from(base, &out).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     half_sent.recv().unwrap();
     let partial = dir.path().join("clip.webm.part");
     assert!(partial.exists(), "the download is under way");
@@ -357,17 +333,11 @@ fn completions_generate_for_bash_zsh_and_fish() {
     assert_eq!(unknown.status.code(), Some(2));
 }
 
-/// Accepts connections on 127.0.0.1 and never answers.
-fn silent_receiver() -> (String, std::thread::JoinHandle<()>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let held = std::thread::spawn(move || {
-        let (mut stream, _) = listener.accept().unwrap();
-        // Read until the command gives up and closes the connection.
-        let mut sink = Vec::new();
-        let _ = stream.read_to_end(&mut sink);
-    });
-    (format!("http://hook-user:hook-password@127.0.0.1:{port}/hook?token=signed-secret"), held)
+/// Accepts connections on 127.0.0.1 and never answers; the URL to it carries secrets.
+fn silent_receiver() -> (String, WireServer) {
+    let server = WireServer::script(vec![Act::Silent]);
+    let port = server.url().rsplit(':').next().unwrap().to_owned();
+    (format!("http://hook-user:hook-password@127.0.0.1:{port}/hook?token=signed-secret"), server)
 }
 
 #[test]
@@ -386,7 +356,8 @@ fn webhook_send_gives_up_on_a_silent_receiver_and_never_prints_a_urls_secrets() 
     for secret in ["hook-user", "hook-password", "signed-secret", "token"] {
         assert!(!stderr.contains(secret), "{secret} in {stderr}");
     }
-    held.join().unwrap();
+    // The command hung up: the connection is over.
+    held.wait_finished(1, Duration::from_secs(10));
 
     let bad = Command::new(EXE)
         .args(["webhook", "send", "--secret", "s", "http://user:pw@hooks example/in"])
@@ -399,22 +370,13 @@ fn webhook_send_gives_up_on_a_silent_receiver_and_never_prints_a_urls_secrets() 
 #[test]
 fn webhook_send_reads_only_the_start_of_a_huge_answer() {
     const ANNOUNCED: u64 = 1 << 30;
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    let server = std::thread::spawn(move || {
-        let (stream, _) = listener.accept().unwrap();
-        let _ = request_head(&stream);
-        let mut stream = stream;
-        let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {ANNOUNCED}\r\nConnection: close\r\n\r\n");
-        stream.write_all(head.as_bytes()).unwrap();
-        // Writes until the command hangs up; what it never read stays in socket buffers.
-        let chunk = vec![b'a'; 64 * 1024];
-        let mut written = 0u64;
-        while written < ANNOUNCED && stream.write_all(&chunk).is_ok() {
-            written += chunk.len() as u64;
-        }
-        written
-    });
+    // Writes until the command hangs up; what it never read stays in socket buffers.
+    let server = WireServer::script(vec![Act::Endless {
+        head: format!("HTTP/1.1 200 OK\r\nContent-Length: {ANNOUNCED}\r\nConnection: close\r\n\r\n").into_bytes(),
+        chunked: false,
+        limit: ANNOUNCED,
+    }]);
+    let url = format!("{}/hook", server.url());
     let done = Command::new(EXE)
         .args(["webhook", "send", "--secret", "whsec_cli", &url])
         .env_remove("REMOVEBGVIDEO_WEBHOOK_SECRET")
@@ -425,7 +387,8 @@ fn webhook_send_reads_only_the_start_of_a_huge_answer() {
     let stdout = text(&done.stdout);
     assert!(stdout.starts_with("200 OK\n"), "{stdout}");
     assert!(stdout.len() <= 4096 + 16, "{} bytes printed", stdout.len());
-    let written = server.join().unwrap();
+    server.wait_finished(1, Duration::from_secs(10));
+    let written = server.written();
     assert!(written < 64 << 20, "the command read {written} bytes of a 1 GiB answer");
 }
 

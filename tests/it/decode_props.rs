@@ -3,19 +3,22 @@
 //!
 //! One stub server on 127.0.0.1 plays every case. A case (status, headers, body) is stored in a
 //! shared table, and its index travels in the request itself (the job id of `get_job`, the
-//! `offset` of `list_jobs`, the `days` of `usage_summary`), so every request finds its own
+//! `offset` of `list_jobs`, an `X-Case` header on `usage_summary`), so every request finds its own
 //! answer whatever order the tests run in, and one client serves them all (building a client
 //! per case would cost more than the calls).
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::Write;
+use std::net::TcpStream;
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use proptest::prelude::*;
+use removebgvideo::client::RequestOptions;
 use removebgvideo::models::{JobList, ListJobs, UsageSummary};
 use removebgvideo::{Client, Error, Job, Model, OutputFormat};
 use serde_json::{json, Map, Value};
+
+use crate::support::wire::{Request, WireServer};
 
 // ---------------------------------------------------------------------------------------------
 // The stub server
@@ -30,7 +33,7 @@ struct Case {
 }
 
 struct Stub {
-    url: String,
+    server: WireServer,
     cases: Mutex<Vec<Case>>,
 }
 
@@ -38,16 +41,7 @@ struct Stub {
 /// long as the process.
 fn stub() -> &'static Stub {
     static STUB: OnceLock<Stub> = OnceLock::new();
-    STUB.get_or_init(|| {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let url = format!("http://{}", listener.local_addr().expect("addr"));
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                std::thread::spawn(move || answer(stream));
-            }
-        });
-        Stub { url, cases: Mutex::new(Vec::new()) }
-    })
+    STUB.get_or_init(|| Stub { server: WireServer::serve(answer), cases: Mutex::new(Vec::new()) })
 }
 
 /// Stores a case and returns its index.
@@ -57,12 +51,14 @@ fn add_case(case: Case) -> usize {
     cases.len() - 1
 }
 
-/// The one client, with no retries.
+/// The one client, with no retries; the shared back-off after a 429 or a run of 5xx pauses on
+/// a ManualClock, not for real.
 fn client() -> &'static Client {
     static CLIENT: OnceLock<Client> = OnceLock::new();
     CLIENT.get_or_init(|| {
         Client::builder("sk_props")
-            .base_url(&stub().url)
+            .base_url(stub().server.url())
+            .clock(removebgvideo::clock::ManualClock::new())
             .max_retries(0)
             .timeout(Duration::from_secs(10))
             .build()
@@ -80,45 +76,28 @@ fn list_jobs(n: usize) -> Result<JobList, Error> {
     client().list_jobs(&ListJobs::new().offset(u32::try_from(n).expect("index")))
 }
 
-/// `usage_summary`, answered with case `n` (carried in a base-URL prefix: `days` is 1..=90).
+/// `usage_summary`, answered with case `n` (carried in a header: `days` is 1..=90).
 fn usage_summary(n: usize) -> Result<UsageSummary, Error> {
-    let client = Client::builder("sk_props")
-        .base_url(format!("{}/usage{n}", stub().url))
-        .max_retries(0)
-        .timeout(Duration::from_secs(10))
-        .build()
-        .expect("client");
+    let client = client().with_options(RequestOptions::new().header("X-Case", n.to_string())).expect("options");
     client.usage_summary(7)
 }
 
 /// The case index a request carries (see [`get_job`], [`list_jobs`], [`usage_summary`]).
-fn case_index(target: &str) -> Option<usize> {
+fn case_index(request: &Request) -> Option<usize> {
+    let target = request.target();
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
     let param = |name: &str| {
         query.split('&').find_map(|pair| pair.strip_prefix(name)?.strip_prefix('=')?.parse::<usize>().ok())
     };
     match path {
         "/v1/jobs" => param("offset"),
-        _ if path.starts_with("/usage") => path.strip_prefix("/usage")?.strip_suffix("/v1/usage/summary")?.parse().ok(),
+        "/v1/usage/summary" => request.header("x-case")?.parse().ok(),
         _ => path.strip_prefix("/v1/jobs/case")?.parse().ok(),
     }
 }
 
-fn answer(mut stream: TcpStream) {
-    let mut head = Vec::new();
-    let mut buf = [0u8; 4096];
-    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-        match stream.read(&mut buf) {
-            Ok(0) | Err(_) => return,
-            Ok(n) => head.extend_from_slice(&buf[..n]),
-        }
-        if head.len() > 64 * 1024 {
-            return;
-        }
-    }
-    let head = String::from_utf8_lossy(&head);
-    let target = head.lines().next().and_then(|line| line.split_whitespace().nth(1)).unwrap_or("");
-    let case = case_index(target).and_then(|index| stub().cases.lock().expect("cases").get(index).cloned());
+fn answer(request: &Request, stream: &mut TcpStream) {
+    let case = case_index(request).and_then(|index| stub().cases.lock().expect("cases").get(index).cloned());
     let Some(case) = case else {
         let _ = stream.write_all(b"HTTP/1.1 500 No Case\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
         return;
@@ -406,7 +385,7 @@ fn assert_job(got: &Job, expected: &Expected, sent: &Value) -> Result<(), TestCa
 // The properties
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 128, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(crate::support::props(128, "proptest-regressions/it/decode_props.txt"))]
 
     #[test]
     fn any_status_and_body_gives_a_typed_result(
@@ -496,6 +475,20 @@ proptest! {
             (_, Ok(summary)) => prop_assert!(false, "{sent} decoded as {summary:?}"),
             (_, Err(_)) => {}
         }
+    }
+}
+
+/// The soak run (`cargo test -- --ignored`): the properties above again, each round with
+/// fresh random cases.
+#[test]
+#[ignore = "soak run: cargo test -- --ignored"]
+fn soak() {
+    for _ in 0..crate::support::SOAK_ROUNDS {
+        any_status_and_body_gives_a_typed_result();
+        a_structured_error_body_gives_its_code_message_and_request_id();
+        a_job_like_object_decodes_exactly_as_documented();
+        a_list_decodes_when_every_row_does();
+        any_json_object_is_a_usage_summary_and_nothing_else_is();
     }
 }
 

@@ -2,8 +2,7 @@
 //! policy or the wait options is accepted or refused with a typed error, and a client built
 //! from any accepted settings makes a call. Proptest picks the values, extremes included.
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
+use std::io::Write;
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -11,42 +10,32 @@ use proptest::prelude::*;
 use removebgvideo::clock::ManualClock;
 use removebgvideo::{Client, Error, RetryPolicy, WaitOptions};
 
+use crate::support::wire::WireServer;
+
 /// A keep-alive server that answers every request with a completed job, or a 503 for paths
 /// with `busy` in them.
 fn server() -> &'static str {
-    static URL: OnceLock<String> = OnceLock::new();
-    URL.get_or_init(|| {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                std::thread::spawn(move || {
-                    let mut reader = BufReader::new(stream.try_clone().unwrap());
-                    let mut writer = stream;
-                    loop {
-                        let mut request_line = String::new();
-                        if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
-                            return;
-                        }
-                        let mut line = String::new();
-                        while reader.read_line(&mut line).unwrap_or(0) > 2 {
-                            line.clear();
-                        }
-                        let (status, body) = if request_line.contains("busy") {
-                            ("503 Service Unavailable", r#"{"error":{"message":"busy"}}"#)
-                        } else {
-                            ("200 OK", r#"{"id":"job_1","status":"completed","progress":100}"#)
-                        };
-                        let answer = format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\n\r\n{body}", body.len());
-                        if writer.write_all(answer.as_bytes()).is_err() {
-                            return;
-                        }
-                    }
-                });
-            }
-        });
-        url
-    })
+    static SERVER: OnceLock<WireServer> = OnceLock::new();
+    SERVER
+        .get_or_init(|| {
+            WireServer::builder().keep_alive().serve(|request, stream| {
+                let (status, body) = if request.target().contains("busy") {
+                    ("503 Service Unavailable", r#"{"error":{"message":"busy"}}"#)
+                } else {
+                    ("200 OK", r#"{"id":"job_1","status":"completed","progress":100}"#)
+                };
+                let answer = format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\n\r\n{body}", body.len());
+                let _ = stream.write_all(answer.as_bytes());
+            })
+        })
+        .url()
+}
+
+/// One client for every wait case (building one per case would cost more than the waits): its
+/// pauses go to a ManualClock, so none is slept.
+fn waiting_client() -> &'static Client {
+    static CLIENT: OnceLock<Client> = OnceLock::new();
+    CLIENT.get_or_init(|| Client::builder("key").base_url(server()).clock(ManualClock::new()).build().unwrap())
 }
 
 fn any_duration() -> impl Strategy<Value = Duration> {
@@ -68,7 +57,7 @@ fn any_size() -> impl Strategy<Value = Option<u64>> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(crate::support::props(48, "proptest-regressions/it/edge_props.txt"))]
 
     #[test]
     fn any_builder_settings_build_or_are_refused_and_a_built_client_calls(
@@ -137,7 +126,7 @@ proptest! {
         max_interval in any_duration(),
         with_backoff in any::<bool>(),
     ) {
-        let client = Client::builder("key").base_url(server()).clock(ManualClock::new()).build().unwrap();
+        let client = waiting_client();
         let mut options = WaitOptions::default().interval(interval).timeout(timeout);
         if with_backoff {
             options = options.backoff(factor, max_interval);
@@ -148,5 +137,17 @@ proptest! {
             Err(Error::InvalidInput { .. }) => prop_assert!(refused),
             Err(other) => prop_assert!(false, "unexpected {:?}", other),
         }
+    }
+}
+
+/// The soak run (`cargo test -- --ignored`): the properties above again, each round with
+/// fresh random cases.
+#[test]
+#[ignore = "soak run: cargo test -- --ignored"]
+fn soak() {
+    for _ in 0..crate::support::SOAK_ROUNDS {
+        any_builder_settings_build_or_are_refused_and_a_built_client_calls();
+        any_retry_policy_gives_a_bounded_backoff();
+        any_wait_options_poll_or_are_refused();
     }
 }

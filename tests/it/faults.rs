@@ -13,6 +13,8 @@ use removebgvideo::models::{CreateKey, ListJobs};
 use removebgvideo::simulator::{Fault, FaultRule, RecordedRequest, Simulator};
 use removebgvideo::{AdminClient, Client, CreateJob, Error, JobStatus, StartJob, WaitOptions};
 
+use crate::support::wire::{Act, WireServer};
+
 const VIDEO: &str = "https://cdn.example.com/in.mp4";
 
 fn start() -> Simulator {
@@ -696,35 +698,11 @@ fn an_upload_whose_answer_never_comes_ends_at_the_stall_limit() {
     assert!(matches!(error, Error::Stalled { transfer: Transfer::Upload, .. }), "{error:?}");
 }
 
-/// Serves one download of `chunks` × 1000 bytes, pausing `pause` between chunks: a transfer that
-/// keeps moving but takes longer in all than any single pause.
-fn slow_cdn(chunks: usize, pause: Duration) -> (String, std::thread::JoinHandle<()>) {
-    use std::io::{Read, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let url = format!("http://{}/outputs/job_1.webm", listener.local_addr().expect("addr"));
-    let thread = std::thread::spawn(move || {
-        let Ok((mut stream, _)) = listener.accept() else { return };
-        let mut head = Vec::new();
-        let mut buf = [0u8; 1024];
-        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-            match stream.read(&mut buf) {
-                Ok(0) | Err(_) => return,
-                Ok(n) => head.extend_from_slice(&buf[..n]),
-            }
-        }
-        let header = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", chunks * 1000);
-        if stream.write_all(header.as_bytes()).is_err() {
-            return;
-        }
-        for _ in 0..chunks {
-            // Pacing the stream, not synchronising the test.
-            std::thread::sleep(pause);
-            if stream.write_all(&[7u8; 1000]).and_then(|()| stream.flush()).is_err() {
-                return;
-            }
-        }
-    });
-    (url, thread)
+/// Serves one download of `chunks` × 1000 bytes, pausing `pause` before each chunk: a transfer
+/// that keeps moving but takes longer in all than any single pause.
+fn slow_cdn(chunks: usize, pause: Duration) -> WireServer {
+    let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", chunks * 1000);
+    WireServer::script(vec![Act::Drip { head: head.into_bytes(), body: vec![7u8; chunks * 1000], piece: 1000, pause }])
 }
 
 /// The stall limit bounds each pause of a download, as documented, not the whole download: with
@@ -732,13 +710,13 @@ fn slow_cdn(chunks: usize, pause: Duration) -> (String, std::thread::JoinHandle<
 #[test]
 fn a_download_that_keeps_moving_is_not_cut_off_by_the_stall_limit() {
     // 10 pauses of 100 ms: about 1 s in all, never 400 ms without a byte.
-    let (url, server) = slow_cdn(10, Duration::from_millis(100));
+    let cdn = slow_cdn(10, Duration::from_millis(100));
+    let url = format!("{}/outputs/job_1.webm", cdn.url());
     let sim = start();
     let client = sim.client_builder().stall_timeout(Duration::from_millis(400)).build().expect("client");
 
     let mut out = Vec::new();
     let result = client.download(&url).to_writer(&mut out);
-    let _ = server.join();
 
     assert_eq!(result.expect("a moving download completes"), 10_000);
     assert_eq!(out, vec![7u8; 10_000]);

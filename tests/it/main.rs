@@ -28,13 +28,19 @@ mod edge_props;
 mod error_codes;
 mod errors;
 mod faults;
-mod in_production;
 mod models;
 mod one_stack;
 mod process_stages;
+mod production_client;
 // The PostgreSQL queue with worker processes of the command.
 #[cfg(all(unix, feature = "cli", feature = "postgres"))]
 mod queue;
+// The queue on TLS servers, behind PgBouncer, through blips, as a read-only role.
+#[cfg(all(unix, feature = "cli", feature = "postgres"))]
+mod queue_net;
+// Operating a queue: stats, cancel, the cap on lost workers, failed items put back.
+#[cfg(all(unix, feature = "cli", feature = "postgres"))]
+mod queue_ops;
 mod request_options;
 mod resumable_download;
 mod retries;

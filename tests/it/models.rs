@@ -223,6 +223,7 @@ mod properties {
     use serde_json::json;
 
     proptest! {
+        #![proptest_config(crate::support::props(256, "proptest-regressions/it/models.txt"))]
         #[test]
         fn any_status_text_survives_a_round_trip(status in "[a-z_]{1,20}") {
             let decoded: Job = serde_json::from_value(json!({"id": "j", "status": status})).unwrap();
@@ -236,6 +237,17 @@ mod properties {
         fn any_numeric_id_decodes_to_its_digits(id in any::<u64>()) {
             let decoded: Job = serde_json::from_value(json!({"id": id, "status": "pending"})).unwrap();
             prop_assert_eq!(decoded.id, id.to_string());
+        }
+    }
+
+    /// The soak run (`cargo test -- --ignored`): the properties above again, each round with
+    /// fresh random cases.
+    #[test]
+    #[ignore = "soak run: cargo test -- --ignored"]
+    fn soak() {
+        for _ in 0..crate::support::SOAK_ROUNDS {
+            any_status_text_survives_a_round_trip();
+            any_numeric_id_decodes_to_its_digits();
         }
     }
 }

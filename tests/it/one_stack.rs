@@ -2,14 +2,15 @@
 //! runtime's own threads without a panic; the call timeout bounding the whole answer; uploads
 //! with a transfer timeout. Servers on 127.0.0.1.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::Read;
 use std::time::Duration;
 
 use removebgvideo::clock::ManualClock;
 use removebgvideo::models::{CreateKey, ListJobs};
 use removebgvideo::simulator::Simulator;
 use removebgvideo::{AdminClient, Client, CreateJob, Error, JobStatus, WaitOptions};
+
+use crate::support::wire::{Act, WireServer};
 
 /// Everything a blocking client does, called straight from an async test's thread.
 fn use_everything(sim: &Simulator) {
@@ -65,39 +66,27 @@ fn a_client_built_and_never_called_is_dropped_inside_a_runtime_without_a_panic()
     });
 }
 
-/// A server that answers one request with headers and then a byte every `every`, for ever
-/// (until the client goes away).
-fn dribbling_server(every: Duration) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            std::thread::spawn(move || dribble(stream, every));
-        }
-    });
-    url
-}
-
-fn dribble(mut stream: TcpStream, every: Duration) {
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
-    let mut line = String::new();
-    while reader.read_line(&mut line).unwrap_or(0) > 2 {
-        line.clear();
-    }
-    if stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n{").is_err() {
-        return;
-    }
-    // Pacing of the server, not a synchronisation: the test waits on the client's answer.
-    while stream.write_all(b" ").is_ok() {
-        std::thread::sleep(every);
-    }
+/// A server that answers each request with headers and then a byte every `every` (until the
+/// client goes away or 100 000 bytes are sent).
+fn dribbling_server(every: Duration) -> WireServer {
+    let act = Act::Drip {
+        head: b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n{".to_vec(),
+        body: vec![b' '; 99_999],
+        piece: 1,
+        pause: every,
+    };
+    WireServer::script(vec![act])
 }
 
 #[test]
 fn the_call_timeout_bounds_a_body_that_keeps_dribbling() {
-    let url = dribbling_server(Duration::from_millis(20));
-    let client =
-        Client::builder("key").base_url(url).timeout(Duration::from_millis(400)).max_retries(0).build().unwrap();
+    let server = dribbling_server(Duration::from_millis(20));
+    let client = Client::builder("key")
+        .base_url(server.url())
+        .timeout(Duration::from_millis(400))
+        .max_retries(0)
+        .build()
+        .unwrap();
     let error = client.get_job("job_1").unwrap_err();
     assert!(error.is_timeout(), "{error:?}");
     assert!(matches!(&error, Error::Transport(inner) if inner.is_timeout()), "{error:?}");
@@ -106,9 +95,9 @@ fn the_call_timeout_bounds_a_body_that_keeps_dribbling() {
 
 #[tokio::test]
 async fn the_async_call_timeout_bounds_a_body_that_keeps_dribbling() {
-    let url = dribbling_server(Duration::from_millis(20));
+    let server = dribbling_server(Duration::from_millis(20));
     let client = removebgvideo::AsyncClient::builder("key")
-        .base_url(url)
+        .base_url(server.url())
         .timeout(Duration::from_millis(400))
         .max_retries(0)
         .build()
@@ -131,27 +120,20 @@ fn an_upload_with_a_transfer_timeout_works() {
 #[test]
 fn an_upload_past_its_transfer_timeout_is_a_timeout() {
     // A server that reads the head and then nothing: the body cannot all be sent.
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
-    std::thread::spawn(move || {
-        let (stream, _) = listener.accept().unwrap();
-        let mut head = [0u8; 512];
-        let _ = (&stream).read(&mut head);
-        let _ = release_rx.recv();
-    });
+    let server = WireServer::script(vec![Act::Stall]);
     let client = Client::builder("key")
-        .base_url(url)
+        .base_url(server.url())
         .transfer_timeout(Duration::from_millis(300))
         .stall_timeout(Duration::from_secs(60))
         .build()
         .unwrap();
     let error = client.upload_reader(std::io::repeat(1).take(64 << 20), 64 << 20, "big.mp4").unwrap_err();
     assert!(error.is_timeout(), "{error:?}");
-    drop(release_tx);
 }
 
-#[tokio::test]
+// A worker beside the test's thread polls the async face's connections, so that the simulator,
+// dropped at the end on the test's thread, sees them close at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
 async fn a_blocking_client_lends_its_async_face_to_async_code() {
     let sim = Simulator::start().expect("simulator");
     let client = sim.client().expect("client");

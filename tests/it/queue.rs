@@ -21,7 +21,7 @@ const URL_ENV: &str = "REMOVEBGVIDEO_TEST_POSTGRES_URL";
 
 /// A fresh database on the test server, as a URL; `None` (skip) when no server is configured
 /// outside CI.
-fn database() -> Option<String> {
+pub(crate) fn database() -> Option<String> {
     let Some(url) = std::env::var(URL_ENV).ok().filter(|url| !url.is_empty()) else {
         assert!(
             std::env::var_os("CI").is_none(),
@@ -38,7 +38,7 @@ fn database() -> Option<String> {
 }
 
 /// A manifest of `n` URL items `q000`, `q001`, ...
-fn manifest(dir: &Path, n: usize) -> std::path::PathBuf {
+pub(crate) fn manifest(dir: &Path, n: usize) -> std::path::PathBuf {
     let path = dir.join("manifest.jsonl");
     let lines: String =
         (0..n).map(|i| format!("{{\"id\": \"q{i:03}\", \"input\": \"https://videos.example/{i}.mp4\"}}\n")).collect();
@@ -46,13 +46,19 @@ fn manifest(dir: &Path, n: usize) -> std::path::PathBuf {
     path
 }
 
-fn run(sim: &Simulator, args: &[&str]) -> Output {
+pub(crate) fn run(sim: &Simulator, args: &[&str]) -> Output {
     command(sim, args).output().expect("run the command")
 }
 
 /// A worker on `db` writing into `out` with `threads` threads, polling every `poll` seconds or
 /// so, with a short lease.
-fn worker_args<'a>(db: &'a str, out: &'a str, threads: &'a str, lease: &'a str, poll: &'a str) -> Vec<&'a str> {
+pub(crate) fn worker_args<'a>(
+    db: &'a str,
+    out: &'a str,
+    threads: &'a str,
+    lease: &'a str,
+    poll: &'a str,
+) -> Vec<&'a str> {
     vec![
         "batch",
         "--queue",
@@ -71,12 +77,12 @@ fn worker_args<'a>(db: &'a str, out: &'a str, threads: &'a str, lease: &'a str, 
 }
 
 /// The final outputs in `out` by item: a worker's own download names start with a dot.
-fn final_outputs(out: &Path) -> BTreeMap<String, u64> {
+pub(crate) fn final_outputs(out: &Path) -> BTreeMap<String, u64> {
     outputs(out).into_iter().filter(|(name, _)| !name.starts_with('.')).collect()
 }
 
 /// Each item's job, from the simulator's list (`metadata` carries the item id).
-fn jobs_by_item(sim: &Simulator) -> BTreeMap<String, Vec<String>> {
+pub(crate) fn jobs_by_item(sim: &Simulator) -> BTreeMap<String, Vec<String>> {
     let client = sim.client().unwrap();
     let mut by_item: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for job in client.list_all_jobs(&removebgvideo::models::ListJobs::new().limit(100)) {
@@ -265,7 +271,7 @@ fn the_crate_creates_and_versions_its_tables_and_refuses_a_newer_schema() {
     Queue::connect(&db).expect("connecting again finds the tables at their version");
     let mut conn = postgres::Client::connect(&db, postgres::NoTls).unwrap();
     let version: i32 = conn.query_one("SELECT version FROM removebgvideo_queue_schema", &[]).unwrap().get(0);
-    assert_eq!(version, 1);
+    assert_eq!(version, 2);
     conn.execute("UPDATE removebgvideo_queue_schema SET version = 99", &[]).unwrap();
     let err = Queue::connect(&db).unwrap_err().to_string();
     assert!(err.contains("version 99") && err.contains("newer"), "{err}");

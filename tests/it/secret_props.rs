@@ -8,8 +8,8 @@
 //! One stub server on 127.0.0.1 answers every request with the current case; the one property
 //! test runs its cases one after another, so a case is never answered to another's call.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::Write;
+use std::net::TcpStream;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -17,6 +17,8 @@ use proptest::prelude::*;
 use removebgvideo::models::{CreateKey, ListJobs};
 use removebgvideo::{AdminClient, Client, CreateJob, Error, StartJob, WaitOptions};
 use serde_json::{json, Value};
+
+use crate::support::wire::WireServer;
 
 const KEY: &str = "sk_live_KEYSECRET0123456789";
 const TOKEN: &str = "adm_TOKENSECRET9876543210";
@@ -27,52 +29,16 @@ struct Case {
     body: Vec<u8>,
 }
 
-/// Starts the stub: it answers each request with the case in `current`.
-fn start_stub(current: Arc<Mutex<Case>>) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let url = format!("http://{}", listener.local_addr().expect("addr"));
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let case = current.lock().expect("case").clone();
-            std::thread::spawn(move || answer(stream, &case));
-        }
-    });
-    url
+/// Starts the stub: it answers each request, once read whole (so that the client sees the
+/// answer, not a reset), with the case in `current`.
+fn start_stub(current: Arc<Mutex<Case>>) -> WireServer {
+    WireServer::serve(move |_, stream| {
+        let case = current.lock().expect("case").clone();
+        answer(stream, &case);
+    })
 }
 
-/// Reads the whole request (so that the client sees the answer, not a reset), then answers.
-fn answer(mut stream: TcpStream, case: &Case) {
-    let mut request = Vec::new();
-    let mut buf = [0u8; 8192];
-    let head_end = loop {
-        if let Some(end) = request.windows(4).position(|w| w == b"\r\n\r\n") {
-            break end + 4;
-        }
-        match stream.read(&mut buf) {
-            Ok(0) | Err(_) => return,
-            Ok(n) => request.extend_from_slice(&buf[..n]),
-        }
-    };
-    let head = String::from_utf8_lossy(&request[..head_end]).to_ascii_lowercase();
-    let length = head
-        .lines()
-        .find_map(|line| line.strip_prefix("content-length:"))
-        .and_then(|value| value.trim().parse::<usize>().ok());
-    let chunked = head.contains("transfer-encoding: chunked");
-    loop {
-        let body = &request[head_end..];
-        let done = match length {
-            Some(length) => body.len() >= length,
-            None => !chunked || body.ends_with(b"0\r\n\r\n"),
-        };
-        if done {
-            break;
-        }
-        match stream.read(&mut buf) {
-            Ok(0) | Err(_) => return,
-            Ok(n) => request.extend_from_slice(&buf[..n]),
-        }
-    }
+fn answer(stream: &mut TcpStream, case: &Case) {
     let mut reply = format!(
         "HTTP/1.1 {} Case\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         case.status,
@@ -242,7 +208,7 @@ fn status() -> impl Strategy<Value = u16> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    #![proptest_config(crate::support::props(64, "proptest-regressions/it/secret_props.txt"))]
 
     #[test]
     fn no_error_of_any_call_shows_a_secret(
@@ -264,11 +230,22 @@ proptest! {
     }
 }
 
+/// The soak run (`cargo test -- --ignored`): the properties above again, each round with
+/// fresh random cases.
+#[test]
+#[ignore = "soak run: cargo test -- --ignored"]
+fn soak() {
+    for _ in 0..crate::support::SOAK_ROUNDS {
+        no_error_of_any_call_shows_a_secret();
+    }
+}
+
 /// The clients, the stub and a file to upload, built once for the whole property.
 struct Fixture {
     client: Client,
     admin: AdminClient,
     base: String,
+    _stub: WireServer,
     /// The case the stub answers with.
     current: Arc<Mutex<Case>>,
     upload: tempfile::NamedTempFile,
@@ -278,7 +255,8 @@ fn fixture() -> &'static Fixture {
     static FIXTURE: std::sync::OnceLock<Fixture> = std::sync::OnceLock::new();
     FIXTURE.get_or_init(|| {
         let current = Arc::new(Mutex::new(Case { status: 500, body: Vec::new() }));
-        let base = start_stub(current.clone());
+        let stub = start_stub(current.clone());
+        let base = stub.url().to_owned();
         // The client's shared back-off (after a 429 or a run of 5xx) pauses on this clock,
         // not for real.
         let clock = removebgvideo::clock::ManualClock::new();
@@ -292,6 +270,6 @@ fn fixture() -> &'static Fixture {
         let admin = AdminClient::builder(TOKEN).base_url(&base).clock(clock).max_retries(0).build().expect("admin");
         let mut upload = tempfile::NamedTempFile::with_suffix(".mp4").expect("file");
         upload.write_all(b"not really a video").expect("write");
-        Fixture { client, admin, base, current, upload }
+        Fixture { client, admin, base, _stub: stub, current, upload }
     })
 }

@@ -11,7 +11,7 @@ use removebgvideo::simulator::Simulator;
 use removebgvideo::webhook::{self, Verifier, WebhookEvent};
 use removebgvideo::{AsyncClient, Error, WaitOptions};
 
-use crate::in_production::HeldClock;
+use crate::support::held_clock::HeldClock;
 
 const SECRET: &str = "whsec_tracker_test";
 

@@ -1,100 +1,20 @@
 //! Uploads and downloads on the transfer path: long downloads that keep moving, downloads that
 //! stall, redirects, large multi-chunk uploads, calls from inside an async runtime, and a
-//! user's own HTTP client. A raw TCP server on 127.0.0.1 plays each server.
+//! user's own HTTP client. The wire-level test server plays each server.
 
 use crate::support;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::{Read, Write};
 use std::sync::{Arc, Mutex};
-use std::thread;
 use std::time::Duration;
 
 use removebgvideo::client::{Transfer, TransferProgress};
 use removebgvideo::{Client, Error};
+use support::wire::{self, wait_for_hangup, Act, WireServer};
 use support::KEY;
 
-/// One request as the raw server read it.
-#[derive(Clone)]
-struct Request {
-    /// The request line and headers, lower-cased.
-    head: String,
-    body: Vec<u8>,
-}
-
-type Handler = dyn Fn(&Request, &mut TcpStream) + Send + Sync;
-
-/// Serves every connection on its own thread with `handler`, one request per connection, and
-/// keeps each request it read.
-struct RawServer {
-    url: String,
-    seen: Arc<Mutex<Vec<Request>>>,
-}
-
-impl RawServer {
-    fn start(handler: impl Fn(&Request, &mut TcpStream) + Send + Sync + 'static) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
-        let url = format!("http://{}", listener.local_addr().expect("local addr"));
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let handler: Arc<Handler> = Arc::new(handler);
-        let log = Arc::clone(&seen);
-        thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(mut stream) = stream else { return };
-                let (handler, log) = (Arc::clone(&handler), Arc::clone(&log));
-                thread::spawn(move || {
-                    // Bounded, so that no server thread outlives a broken test by much.
-                    let _ = stream.set_read_timeout(Some(Duration::from_secs(20)));
-                    let Some(request) = read_request(&stream) else { return };
-                    // Logged before the answer, so the client never sees an answer to a
-                    // request the log does not hold yet.
-                    log.lock().unwrap().push(request.clone());
-                    handler(&request, &mut stream);
-                });
-            }
-        });
-        Self { url, seen }
-    }
-
-    fn requests(&self) -> usize {
-        self.seen.lock().unwrap().len()
-    }
-
-    fn heads(&self) -> Vec<String> {
-        self.seen.lock().unwrap().iter().map(|request| request.head.clone()).collect()
-    }
-}
-
-fn read_request(stream: &TcpStream) -> Option<Request> {
-    let mut reader = BufReader::new(stream.try_clone().ok()?);
-    let mut head = String::new();
-    let mut length = 0u64;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).ok()? == 0 {
-            return None;
-        }
-        if line == "\r\n" {
-            break;
-        }
-        let line = line.to_ascii_lowercase();
-        if let Some(value) = line.strip_prefix("content-length:") {
-            length = value.trim().parse().ok()?;
-        }
-        head.push_str(&line);
-    }
-    let mut body = Vec::new();
-    reader.take(length).read_to_end(&mut body).ok()?;
-    Some(Request { head, body })
-}
-
-/// Waits until the client closes the connection (or the read timeout passes).
-fn wait_for_hangup(stream: &mut TcpStream) {
-    let _ = stream.read_to_end(&mut Vec::new());
-}
-
 fn head(status: &str, headers: &str) -> Vec<u8> {
-    format!("HTTP/1.1 {status}\r\nConnection: close\r\n{headers}\r\n").into_bytes()
+    wire::answer(status, headers, "")
 }
 
 fn pattern(length: usize) -> Vec<u8> {
@@ -119,21 +39,16 @@ fn a_download_longer_than_the_stall_timeout_succeeds_while_it_keeps_moving() {
     const DRIPS: usize = 24;
     const DRIP: usize = 1000;
     let body = pattern(DRIPS * DRIP);
-    let served = body.clone();
-    let cdn = RawServer::start(move |_, stream| {
-        let _ = stream.write_all(&head("200 OK", &format!("Content-Length: {}\r\n", served.len())));
-        for drip in served.chunks(DRIP) {
-            // Pacing the server, not synchronising the test.
-            thread::sleep(Duration::from_millis(50));
-            if stream.write_all(drip).and_then(|()| stream.flush()).is_err() {
-                return;
-            }
-        }
-    });
+    let cdn = WireServer::script(vec![Act::Drip {
+        head: head("200 OK", &format!("Content-Length: {}\r\n", body.len())),
+        body: body.clone(),
+        piece: DRIP,
+        pause: Duration::from_millis(50),
+    }]);
     let client = client_with_stall("http://127.0.0.1:9", Duration::from_millis(500));
     let (seen, on_progress) = recorder();
     let mut received = Vec::new();
-    let written = client.download(&format!("{}/slow.webm", cdn.url)).progress(on_progress).to_writer(&mut received);
+    let written = client.download(&format!("{}/slow.webm", cdn.url())).progress(on_progress).to_writer(&mut received);
     assert_eq!(written.unwrap(), body.len() as u64);
     assert_eq!(received, body);
     let seen = seen.lock().unwrap();
@@ -143,7 +58,7 @@ fn a_download_longer_than_the_stall_timeout_succeeds_while_it_keeps_moving() {
 
 #[test]
 fn a_download_that_stalls_mid_body_fails_with_a_timeout_and_leaves_no_file() {
-    let cdn = RawServer::start(|_, stream| {
+    let cdn = WireServer::serve(|_, stream| {
         let _ = stream.write_all(&head("200 OK", "Content-Length: 100000\r\n"));
         let _ = stream.write_all(&pattern(1000));
         let _ = stream.flush();
@@ -152,7 +67,7 @@ fn a_download_that_stalls_mid_body_fails_with_a_timeout_and_leaves_no_file() {
     let client = client_with_stall("http://127.0.0.1:9", Duration::from_millis(300));
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("out.webm");
-    let err = client.download(&format!("{}/stuck.webm", cdn.url)).to_path(&target).unwrap_err();
+    let err = client.download(&format!("{}/stuck.webm", cdn.url())).to_path(&target).unwrap_err();
     // The same variant as a stalled upload.
     assert!(matches!(err, Error::Stalled { transfer: Transfer::Download, .. }), "{err:?}");
     assert!(err.is_timeout(), "{err:?}");
@@ -162,41 +77,41 @@ fn a_download_that_stalls_mid_body_fails_with_a_timeout_and_leaves_no_file() {
 
 #[test]
 fn a_download_whose_answer_never_starts_fails_with_a_timeout() {
-    let cdn = RawServer::start(|_, stream| wait_for_hangup(stream));
+    let cdn = WireServer::script(vec![Act::Silent]);
     let client = client_with_stall("http://127.0.0.1:9", Duration::from_millis(300));
-    let err = client.download(&format!("{}/silent.webm", cdn.url)).to_writer(Vec::new()).unwrap_err();
+    let err = client.download(&format!("{}/silent.webm", cdn.url())).to_writer(Vec::new()).unwrap_err();
     assert!(matches!(err, Error::Stalled { transfer: Transfer::Download, .. }), "{err:?}");
     assert!(err.is_timeout(), "{err:?}");
 }
 
 #[test]
 fn a_download_redirected_in_a_loop_stops_after_ten_redirects() {
-    let cdn = RawServer::start(|request, stream| {
+    let cdn = WireServer::serve(|request, stream| {
         // Relative locations are resolved against the current URL.
         let hop: u32 =
             request.head.split(' ').nth(1).and_then(|path| path.strip_prefix("/hop/")?.parse().ok()).unwrap();
         let _ = stream.write_all(&head("302 Found", &format!("Location: /hop/{}\r\nContent-Length: 0\r\n", hop + 1)));
     });
     let client = client_with_stall("http://127.0.0.1:9", Duration::from_secs(10));
-    let err = client.download(&format!("{}/hop/0", cdn.url)).to_writer(Vec::new()).unwrap_err();
+    let err = client.download(&format!("{}/hop/0", cdn.url())).to_writer(Vec::new()).unwrap_err();
     assert!(matches!(err, Error::InvalidInput { field: "output_url", .. }), "{err:?}");
     assert!(err.to_string().contains("more than 10"), "{err}");
-    assert_eq!(cdn.requests(), 11, "the first request and ten redirects");
+    assert_eq!(cdn.count(), 11, "the first request and ten redirects");
 }
 
 #[test]
 fn a_download_redirected_to_another_scheme_is_refused() {
-    let cdn = RawServer::start(|_, stream| {
+    let cdn = WireServer::serve(|_, stream| {
         let _ = stream.write_all(&head("302 Found", "Location: file:///etc/passwd\r\nContent-Length: 0\r\n"));
     });
     let client = client_with_stall("http://127.0.0.1:9", Duration::from_secs(10));
-    let err = client.download(&format!("{}/o", cdn.url)).to_writer(Vec::new()).unwrap_err();
+    let err = client.download(&format!("{}/o", cdn.url())).to_writer(Vec::new()).unwrap_err();
     assert!(matches!(err, Error::InvalidInput { field: "output_url", .. }), "{err:?}");
 }
 
 /// An API that takes uploads: answers with the size of the body it read.
-fn upload_api() -> RawServer {
-    RawServer::start(|request, stream| {
+fn upload_api() -> WireServer {
+    WireServer::serve(|request, stream| {
         let json = format!(r#"{{"video_url":"https://cdn.example.com/u.mp4","size":{}}}"#, request.body.len());
         let _ = stream.write_all(&head(
             "200 OK",
@@ -218,11 +133,11 @@ fn a_large_upload_arrives_whole_in_one_part_with_the_credential_and_progress() {
     let path = dir.path().join("big.mp4");
     std::fs::write(&path, &content).unwrap();
     let api = upload_api();
-    let client = client_with_stall(&api.url, Duration::from_secs(10));
+    let client = client_with_stall(api.url(), Duration::from_secs(10));
     let (seen, on_progress) = recorder();
     let upload = client.upload(&path).progress(on_progress).send().unwrap();
     assert_eq!(upload.video_url, "https://cdn.example.com/u.mp4");
-    let requests = api.seen.lock().unwrap();
+    let requests = api.requests();
     let request = &requests[0];
     assert!(request.head.starts_with("post /v1/uploads "), "{}", request.head);
     assert!(request.head.contains(&format!("x-api-key: {}", KEY.to_ascii_lowercase())), "{}", request.head);
@@ -240,49 +155,15 @@ fn a_large_upload_arrives_whole_in_one_part_with_the_credential_and_progress() {
 /// longer than a stall timeout in all while never pausing for one; the last `fast_tail` bytes
 /// are read at once, so that what the socket buffers still hold when the client has handed
 /// over its last chunk (at most a few MiB) drains in moments, not at the slow pace.
-fn slow_reading_upload_api(piece: usize, pause: Duration, fast_tail: usize) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
-    // A small, fixed receive buffer (accepted sockets inherit it): what the kernel holds
-    // unread stays small, so the client's last chunk is read soon after it is taken.
-    socket2::SockRef::from(&listener).set_recv_buffer_size(256 * 1024).expect("SO_RCVBUF");
-    let url = format!("http://{}", listener.local_addr().expect("local addr"));
-    thread::spawn(move || {
-        let Ok((stream, _)) = listener.accept() else { return };
-        let mut reader = BufReader::new(stream);
-        let mut length = 0usize;
-        loop {
-            let mut line = String::new();
-            if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                return;
-            }
-            if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                length = value.trim().parse().unwrap_or(0);
-            }
-            if line == "\r\n" {
-                break;
-            }
-        }
-        let mut buffer = vec![0u8; piece];
-        let mut left = length;
-        while left > 0 {
-            if left > fast_tail {
-                // Pacing the reads, not synchronising the test.
-                thread::sleep(pause);
-            }
-            match reader.read(&mut buffer[..piece.min(left)]) {
-                Ok(0) | Err(_) => return,
-                Ok(read) => left -= read,
-            }
-        }
-        let json = r#"{"video_url":"https://cdn.example.com/slow.mp4"}"#;
-        let mut stream = reader.into_inner();
-        let _ = stream.write_all(&head(
-            "200 OK",
-            &format!("Content-Type: application/json\r\nContent-Length: {}\r\n", json.len()),
-        ));
-        let _ = stream.write_all(json.as_bytes());
-    });
-    url
+fn slow_reading_upload_api(piece: usize, pause: Duration, fast_tail: usize) -> WireServer {
+    // A small, fixed receive buffer: what the kernel holds unread stays small, so the
+    // client's last chunk is read soon after it is taken.
+    WireServer::builder().recv_buffer(256 * 1024).script(vec![Act::ReadSlowly {
+        piece,
+        pause,
+        fast_tail,
+        answer: wire::json(r#"{"video_url":"https://cdn.example.com/slow.mp4"}"#),
+    }])
 }
 
 #[test]
@@ -297,9 +178,9 @@ fn an_upload_longer_than_the_stall_timeout_succeeds_while_it_keeps_moving() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("slow.mp4");
     std::fs::write(&path, pattern(64 * 1024 * 1024)).unwrap();
-    let url = slow_reading_upload_api(64 * 1024, Duration::from_millis(4), 8 * 1024 * 1024);
+    let api = slow_reading_upload_api(64 * 1024, Duration::from_millis(4), 8 * 1024 * 1024);
     let client =
-        Client::builder(KEY).base_url(url).stall_timeout(Duration::from_secs(3)).max_retries(0).build().unwrap();
+        Client::builder(KEY).base_url(api.url()).stall_timeout(Duration::from_secs(3)).max_retries(0).build().unwrap();
 
     let upload = client.upload(&path).send().expect("an upload that keeps moving is not cut off");
 
@@ -309,7 +190,7 @@ fn an_upload_longer_than_the_stall_timeout_succeeds_while_it_keeps_moving() {
 #[test]
 fn a_reader_shorter_than_its_announced_length_is_an_io_error() {
     let api = upload_api();
-    let client = client_with_stall(&api.url, Duration::from_secs(10));
+    let client = client_with_stall(api.url(), Duration::from_secs(10));
     let err = client.upload_reader(std::io::Cursor::new(vec![7u8; 100]), 1000, "short.mp4").unwrap_err();
     assert!(
         matches!(&err, Error::Io { path, source, .. } if path.as_os_str() == "short.mp4" && source.kind() == std::io::ErrorKind::UnexpectedEof),
@@ -337,7 +218,7 @@ impl Read for FailingReader {
 #[test]
 fn a_reader_that_fails_mid_upload_is_an_io_error_with_its_cause() {
     let api = upload_api();
-    let client = client_with_stall(&api.url, Duration::from_secs(10));
+    let client = client_with_stall(api.url(), Duration::from_secs(10));
     let err = client.upload_reader(FailingReader { good: 3 << 20 }, 8 << 20, "big.mp4").unwrap_err();
     match &err {
         Error::Io { source, .. } => assert_eq!(source.to_string(), "disk on fire"),
@@ -352,11 +233,11 @@ fn transfers_called_from_inside_an_async_runtime_work_instead_of_panicking() {
     // are made and dropped outside the runtime: reqwest's own blocking client panics when
     // dropped inside one in debug builds.
     let api = upload_api();
-    let cdn = RawServer::start(|_, stream| {
+    let cdn = WireServer::serve(|_, stream| {
         let _ = stream.write_all(&head("200 OK", "Content-Length: 5\r\n"));
         let _ = stream.write_all(b"VIDEO");
     });
-    let client = client_with_stall(&api.url, Duration::from_secs(10));
+    let client = client_with_stall(api.url(), Duration::from_secs(10));
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("in.mp4");
     std::fs::write(&path, b"input").unwrap();
@@ -368,7 +249,7 @@ fn transfers_called_from_inside_an_async_runtime_work_instead_of_panicking() {
         let (upload, downloaded) = runtime.block_on(async {
             let upload = client.upload(&path).send().unwrap();
             let mut buffer = Vec::new();
-            client.download(&format!("{}/o.webm", cdn.url)).to_writer(&mut buffer).unwrap();
+            client.download(&format!("{}/o.webm", cdn.url())).to_writer(&mut buffer).unwrap();
             (upload, buffer)
         });
         assert_eq!(upload.video_url, "https://cdn.example.com/u.mp4");
@@ -385,13 +266,13 @@ fn transfers_called_from_inside_an_async_runtime_work_instead_of_panicking() {
 
 #[test]
 fn the_last_client_dropped_inside_an_async_task_does_not_panic() {
-    let cdn = RawServer::start(|_, stream| {
+    let cdn = WireServer::serve(|_, stream| {
         let _ = stream.write_all(&head("200 OK", "Content-Length: 2\r\n"));
         let _ = stream.write_all(b"ok");
     });
     let client = client_with_stall("http://127.0.0.1:9", Duration::from_secs(10));
     // A transfer first, so that the client's own runtime is running when it is dropped.
-    client.download(&format!("{}/o", cdn.url)).to_writer(Vec::new()).unwrap();
+    client.download(&format!("{}/o", cdn.url())).to_writer(Vec::new()).unwrap();
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
     // The one and only client moves into a task and is dropped there: dropping a runtime
     // inside a task panics unless the crate shuts it down in the background. The task's
@@ -402,7 +283,7 @@ fn the_last_client_dropped_inside_an_async_task_does_not_panic() {
 
 #[test]
 fn a_proxy_carries_every_request_and_its_password_is_never_shown() {
-    let proxy = RawServer::start(|request, stream| {
+    let proxy = WireServer::serve(|request, stream| {
         let body = if request.head.starts_with("post") {
             r#"{"video_url":"https://s/u"}"#.to_owned()
         } else if request.head.contains("/v1/jobs/") {
@@ -413,7 +294,7 @@ fn a_proxy_carries_every_request_and_its_password_is_never_shown() {
         let _ = stream.write_all(&head("200 OK", &format!("Content-Length: {}\r\n", body.len())));
         let _ = stream.write_all(body.as_bytes());
     });
-    let proxy_url = proxy.url.replace("http://", "http://user:PROXYPASS@");
+    let proxy_url = proxy.url().replace("http://", "http://user:PROXYPASS@");
     let builder = Client::builder(KEY)
         .base_url("http://api.example.test")
         .allow_insecure_http(true)
@@ -454,18 +335,18 @@ fn a_proxy_that_is_not_a_url_is_refused_at_build_without_quoting_it() {
 
 #[test]
 fn no_credential_reaches_any_hop_of_a_download() {
-    let origin = RawServer::start(|_, stream| {
+    let origin = WireServer::serve(|_, stream| {
         let _ = stream.write_all(&head("200 OK", "Content-Length: 4\r\n"));
         let _ = stream.write_all(b"DATA");
     });
-    let target = format!("{}/final", origin.url);
-    let cdn = RawServer::start(move |_, stream| {
+    let target = format!("{}/final", origin.url());
+    let cdn = WireServer::serve(move |_, stream| {
         let _ =
             stream.write_all(&head("307 Temporary Redirect", &format!("Location: {target}\r\nContent-Length: 0\r\n")));
     });
     let client = client_with_stall("http://127.0.0.1:9", Duration::from_secs(10));
     let mut buffer = Vec::new();
-    client.download(&format!("{}/start", cdn.url)).to_writer(&mut buffer).unwrap();
+    client.download(&format!("{}/start", cdn.url())).to_writer(&mut buffer).unwrap();
     assert_eq!(buffer, b"DATA");
     for head in cdn.heads().iter().chain(origin.heads().iter()) {
         assert!(!head.contains("x-api-key") && !head.contains("x-admin-token"), "{head}");
@@ -475,7 +356,7 @@ fn no_credential_reaches_any_hop_of_a_download() {
 
 #[test]
 fn a_download_cut_off_mid_body_names_the_host_and_leaves_no_file() {
-    let cdn = RawServer::start(|_, stream| {
+    let cdn = WireServer::serve(|_, stream| {
         let _ = stream.write_all(&head("200 OK", "Content-Length: 100000\r\n"));
         let _ = stream.write_all(&[5u8; 1000]);
         // The handler returns: the connection closes with most of the body unsent.
@@ -483,10 +364,10 @@ fn a_download_cut_off_mid_body_names_the_host_and_leaves_no_file() {
     let client = client_with_stall("http://127.0.0.1:9", Duration::from_secs(10));
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("out.webm");
-    let err = client.download(&format!("{}/o.webm?X-Amz-Signature=SIGNED", cdn.url)).to_path(&path).unwrap_err();
+    let err = client.download(&format!("{}/o.webm?X-Amz-Signature=SIGNED", cdn.url())).to_path(&path).unwrap_err();
     assert!(matches!(&err, Error::Transport(inner) if inner.is_body()), "{err:?}");
     let message = err.to_string();
-    assert!(message.contains("broke off") && message.contains(&cdn.url), "{message}");
+    assert!(message.contains("broke off") && message.contains(cdn.url()), "{message}");
     assert!(!format!("{message} {err:?}").contains("SIGNED"), "{err:?}");
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "neither the file nor its .part");
 }

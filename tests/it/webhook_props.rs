@@ -46,7 +46,7 @@ fn any_tolerance() -> impl Strategy<Value = Duration> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
+    #![proptest_config(crate::support::props(512, "proptest-regressions/it/webhook_props.txt"))]
 
     /// Arbitrary header text and body bytes are refused with an error, never a panic, and never
     /// accepted (a random string is not a valid MAC).
@@ -164,5 +164,20 @@ proptest! {
         let headers = webhook::signed_headers_with(SECRET, "job.started", "dlv", &text, b"{}").unwrap();
         let result = verifier().with_tolerance(Duration::MAX).verify_at(&headers, b"{}", time);
         prop_assert_eq!(result, Ok(()), "{}", text);
+    }
+}
+
+/// The soak run (`cargo test -- --ignored`): the properties above again, each round with
+/// fresh random cases.
+#[test]
+#[ignore = "soak run: cargo test -- --ignored"]
+fn soak() {
+    for _ in 0..crate::support::SOAK_ROUNDS {
+        arbitrary_headers_and_bodies_never_panic();
+        near_miss_headers_are_refused();
+        a_correctly_signed_random_body_always_verifies();
+        signed_arbitrary_bodies_parse_or_fail_cleanly();
+        no_timestamp_tolerance_or_clock_panics();
+        whatever_the_signer_writes_the_verifier_reads();
     }
 }

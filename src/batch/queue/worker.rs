@@ -61,7 +61,7 @@ struct Work<'a> {
     real: Pace,
     lease: Duration,
     /// A create goes only while its lease surely has more than this left: the create's call
-    /// timeout plus a margin (see the fenced create in the module documentation).
+    /// timeout plus a margin (see the fenced create in `Queue`'s documentation).
     fence: Duration,
     /// The lease tokens this process holds now, with their last renewal: the renewal thread
     /// keeps them alive.
@@ -273,15 +273,13 @@ impl Work<'_> {
                 }
                 Ok(None) => {
                     self.held().remove(&token);
-                    match store::open_items(&mut conn, uncertain) {
-                        Ok((0, _)) => return,
-                        // Other workers hold the rest: they may finish them, or die and leave them.
-                        Ok(_) => {
-                            let pause = (self.lease / 4).clamp(Duration::from_millis(50), Duration::from_secs(2));
-                            if !self.real.sleep(pause, self.batch.cancel.flag()) {
-                                return;
-                            }
-                        }
+                    // Other workers hold the rest: they may finish them, or die and leave them.
+                    // One thread of the process polls for that; the others wait for its word.
+                    let pause = (self.lease / 4).clamp(Duration::from_millis(50), Duration::from_secs(2));
+                    let go_on = || self.real.sleep(pause, self.batch.cancel.flag()) && !self.stopping();
+                    match self.queue.idle.wait(&mut conn, uncertain, go_on) {
+                        Ok(true) => {}
+                        Ok(false) => return,
                         Err(error) => return self.halt(error),
                     }
                 }
@@ -307,6 +305,14 @@ impl Work<'_> {
         // A job created here is first polled one interval after its create, as the file
         // journal's poller does; an adopted one at once.
         let mut just_created = false;
+        // Failed by the claim itself (it lost its worker more times than the batch allows):
+        // reported, nothing done.
+        if step == Stage::Failed {
+            if let Some(error) = claimed.error.clone() {
+                self.emit(Event::Failed { item: id.to_owned(), error });
+            }
+            return Ok(());
+        }
         self.emit(Event::Started { item: id.to_owned() });
         loop {
             // Out of credits, the jobs already made are still followed to their end.

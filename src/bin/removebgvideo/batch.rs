@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use removebgvideo::batch::{Batch, BatchError, BatchReport, ItemStatus, Outcome, Queue, Shard};
+use removebgvideo::batch::{ItemState, QueueStats, QueueStep};
 use removebgvideo::Client;
 
 use crate::connect::{connect, Connection};
@@ -37,8 +38,9 @@ pub(crate) struct Args {
     /// List the items with their durations and estimated credits; send nothing else.
     #[arg(long)]
     dry_run: bool,
-    /// Retry the items the journal records as failed (a failed job costs a new one).
-    #[arg(long, conflicts_with = "queue")]
+    /// Retry the items the journal records as failed (a failed job costs a new one). With
+    /// --queue: put the queue's failed items back, then work (give it to one worker).
+    #[arg(long)]
     retry_failed: bool,
     /// Create again the items whose create answer was lost and whose job cannot be found.
     #[arg(long)]
@@ -47,7 +49,9 @@ pub(crate) struct Args {
     #[arg(long)]
     shard: Option<Shard>,
     /// Refuse to start when the items still to create are estimated above this many credits.
-    #[arg(long, conflicts_with = "queue")]
+    /// With --queue: the whole batch's budget, kept in the database (give it with --enqueue,
+    /// which keeps each item's estimate): workers create nothing that would pass it.
+    #[arg(long)]
     max_credits: Option<f64>,
     /// The first poll of a job this many seconds after its create, growing by half up to
     /// --poll-max (the API's advice: 2 and 10).
@@ -56,8 +60,11 @@ pub(crate) struct Args {
     /// The longest pause between two polls of a job, in seconds.
     #[arg(long, value_name = "SECONDS")]
     poll_max: Option<f64>,
-    /// Share the batch through this PostgreSQL database (postgres://user:password@host/db):
-    /// --enqueue loads items, --report shows the batch, otherwise work until it is done.
+    /// Share the batch through this PostgreSQL database
+    /// (postgres://user@host/db?sslmode=verify-full&sslrootcert=system): --enqueue loads items,
+    /// --report shows the batch, otherwise work until it is done. Keep the password out of
+    /// the command line (every user's `ps` shows it): set REMOVEBGVIDEO_QUEUE_URL instead of
+    /// this flag, and PGPASSWORD or a ~/.pgpass file for the password.
     #[arg(long, env = "REMOVEBGVIDEO_QUEUE_URL", hide_env_values = true, value_name = "URL")]
     queue: Option<String>,
     /// With --queue: add this manifest's items (and the inputs') to the queue; an item already
@@ -82,6 +89,27 @@ pub(crate) struct Args {
     /// a dead worker's items are taken over after this.
     #[arg(long, default_value_t = 30.0, value_name = "SECONDS")]
     lease: f64,
+    /// With --queue: the most connections this process opens, shared by its worker threads.
+    #[arg(long, default_value_t = removebgvideo::batch::DEFAULT_POOL_SIZE, value_name = "N")]
+    pool_size: u32,
+    /// With --queue: the schema of the queue's tables (one per batch on a shared database).
+    #[arg(long, requires = "queue", value_name = "NAME")]
+    queue_schema: Option<String>,
+    /// With --queue: never create or upgrade the queue's tables (for a role without DDL rights).
+    #[arg(long, requires = "queue")]
+    no_migrate: bool,
+    /// With --queue: cancel the batch for every worker (no new creates; jobs already made are
+    /// finished and downloaded), then exit. --resume undoes it.
+    #[arg(long, requires = "queue", conflicts_with_all = ["enqueue", "report", "resume"])]
+    cancel: bool,
+    /// With --queue: let a cancelled batch create again, then exit.
+    #[arg(long, requires = "queue", conflicts_with_all = ["enqueue", "report"])]
+    resume: bool,
+    /// With --queue: how many times an item may lose its worker (a worker died or stalled past
+    /// its lease) before it is failed and reported instead of taken over again; 0 removes the
+    /// cap. Kept in the database for the whole batch.
+    #[arg(long, requires = "queue", value_name = "N")]
+    max_lost_workers: Option<u32>,
 }
 
 fn seconds(value: f64, what: &str) -> Result<Duration, Failure> {
@@ -92,14 +120,36 @@ fn seconds(value: f64, what: &str) -> Result<Duration, Failure> {
 pub(crate) fn main(args: &Args) -> Result<u8, Failure> {
     crate::values::refuse_lost_alpha(args.job.bg_type.as_ref(), args.job.output_format.as_ref())?;
     let queue = match &args.queue {
-        Some(url) => Some(Queue::connect(url)?.lease(seconds(args.lease, "--lease")?)?),
+        Some(url) => {
+            let mut builder = Queue::builder(url).pool_size(args.pool_size).migrate(!args.no_migrate);
+            if let Some(schema) = &args.queue_schema {
+                builder = builder.schema(schema);
+            }
+            Some(builder.connect()?.lease(seconds(args.lease, "--lease")?)?)
+        }
         None => None,
     };
-    if let (Some(queue), true) = (&queue, args.report) {
-        return show_report(&queue.report()?, args.json);
+    if let Some(queue) = &queue {
+        if let Some(cap) = args.max_lost_workers {
+            queue.set_max_lost_workers(Some(cap).filter(|cap| *cap > 0))?;
+        }
+        if args.cancel || args.resume {
+            if args.cancel {
+                queue.cancel()?;
+                println!("cancelled: workers create nothing more, and stop once the jobs already made are downloaded");
+            } else {
+                queue.resume()?;
+                println!("resumed: workers started now work the rest of the batch");
+            }
+            return Ok(0);
+        }
+        if args.report {
+            return show_report(&queue.report()?, Some(&queue.stats()?), args.json);
+        }
     }
-    // Enqueuing only writes to the database: no API, and no simulator to start.
-    let connection = if queue.is_some() && args.enqueue.is_some() {
+    // Enqueuing only writes to the database: no API, and no simulator to start (with a budget,
+    // the pricing is read for the estimates).
+    let connection = if queue.is_some() && args.enqueue.is_some() && args.max_credits.is_none() {
         Connection { client: Client::new("unused-enqueuing-sends-no-request")?, simulator: None }
     } else {
         connect(2)?
@@ -148,6 +198,9 @@ pub(crate) fn main(args: &Args) -> Result<u8, Failure> {
         }
         if !items.is_empty() {
             return Err(Failure::usage("with --queue, load items with --enqueue MANIFEST; a worker takes none"));
+        }
+        if args.retry_failed {
+            println!("{} failed items put back", queue.retry_failed()?);
         }
         return work(args, batch, queue);
     }
@@ -226,21 +279,29 @@ fn finish(args: &Args, report: &BatchReport) -> Result<u8, Failure> {
     let report_path = args.out.join("report.jsonl");
     report.write_jsonl(&report_path)?;
     if args.json {
-        show_report(report, true)?;
+        show_report(report, None, true)?;
     } else {
         print_summary(report, &report_path);
     }
     Ok(exit_status(report))
 }
 
-fn show_report(report: &BatchReport, json: bool) -> Result<u8, Failure> {
+/// A time as RFC 3339, for the report.
+fn rfc3339(at: std::time::SystemTime) -> String {
+    jiff::Timestamp::try_from(at).map(|at| at.to_string()).unwrap_or_default()
+}
+
+/// The report; with a queue's `stats`, each item's step and holder, and the batch's settings.
+fn show_report(report: &BatchReport, stats: Option<&QueueStats>, json: bool) -> Result<u8, Failure> {
+    let states: std::collections::HashMap<&str, &ItemState> =
+        stats.iter().flat_map(|stats| &stats.items).map(|state| (state.item.as_str(), state)).collect();
     if json {
         let items: Vec<serde_json::Value> = report
             .items
             .iter()
             .map(|item| {
                 let error = item.error.as_ref();
-                serde_json::json!({
+                let mut line = serde_json::json!({
                     "item": item.item,
                     "status": item.status,
                     "job_id": item.job_id,
@@ -249,15 +310,33 @@ fn show_report(report: &BatchReport, json: bool) -> Result<u8, Failure> {
                     "error_code": error.and_then(|e| e.code.as_ref()).map(|code| code.as_str()),
                     "error_message": error.map(|e| e.message.as_str()),
                     "request_id": error.and_then(|e| e.request_id.as_deref()),
-                })
+                });
+                if let (Some(state), Some(line)) = (states.get(item.item.as_str()), line.as_object_mut()) {
+                    line.insert("step".into(), state.step.as_str().into());
+                    line.insert("worker".into(), state.worker.as_deref().into());
+                    line.insert("held_since".into(), state.held_since.map(rfc3339).into());
+                    line.insert("attempts".into(), state.attempts.into());
+                    line.insert("lost_workers".into(), state.lost_workers.into());
+                }
+                line
             })
             .collect();
-        print_json(&serde_json::json!({
+        let mut shown = serde_json::json!({
             "outcome": report.outcome,
             "total": report.items.len(),
             "counts": counts(report).into_iter().collect::<serde_json::Map<_, _>>(),
             "items": items,
-        }))?;
+        });
+        if let (Some(stats), Some(shown)) = (stats, shown.as_object_mut()) {
+            let steps: serde_json::Map<String, serde_json::Value> =
+                QueueStep::ALL.iter().map(|step| (step.as_str().to_owned(), stats.count(*step).into())).collect();
+            shown.insert("steps".into(), steps.into());
+            shown.insert("cancelled".into(), stats.cancelled.into());
+            shown.insert("max_lost_workers".into(), stats.max_lost_workers.into());
+            shown.insert("max_credits".into(), stats.max_credits.into());
+            shown.insert("committed_credits".into(), stats.committed_credits.into());
+        }
+        print_json(&shown)?;
     } else {
         println!(
             "{} items{}",
@@ -265,9 +344,42 @@ fn show_report(report: &BatchReport, json: bool) -> Result<u8, Failure> {
             if report.outcome == Outcome::Finished { ", done" } else { ", in progress" }
         );
         print_counts(report);
+        if let Some(stats) = stats {
+            print_queue(stats);
+        }
         print_problems(report);
     }
     Ok(0)
+}
+
+/// The queue's own view: items by step, who holds what since when, lost workers.
+fn print_queue(stats: &QueueStats) {
+    if stats.cancelled {
+        println!("  cancelled: no new creates");
+    }
+    if let Some(max) = stats.max_credits {
+        println!("  budget: {:.1} of {max} credits committed (estimates)", stats.committed_credits);
+    }
+    let steps: Vec<String> = QueueStep::ALL
+        .iter()
+        .filter(|step| stats.count(**step) > 0)
+        .map(|step| format!("{} {}", step.as_str(), stats.count(*step)))
+        .collect();
+    println!("  by step: {}", steps.join(", "));
+    for state in stats.held() {
+        println!(
+            "  {} {} held by {} since {} (attempts {}, lost workers {})",
+            state.item,
+            state.step.as_str(),
+            state.worker.as_deref().unwrap_or_default(),
+            state.held_since.map(rfc3339).unwrap_or_default(),
+            state.attempts,
+            state.lost_workers,
+        );
+    }
+    for state in stats.items.iter().filter(|state| state.lost_workers > 0 && state.worker.is_none()) {
+        println!("  {} {}: lost its worker {} times", state.item, state.step.as_str(), state.lost_workers);
+    }
 }
 
 fn counts(report: &BatchReport) -> Vec<(String, serde_json::Value)> {

@@ -2,6 +2,8 @@
 //! and waits that never really sleep.
 #![allow(dead_code)]
 
+use std::fmt::Display;
+use std::io::Write;
 use std::time::Duration;
 
 use mockito::{Matcher, ServerGuard};
@@ -55,7 +57,50 @@ pub fn job(id: &str, status: &str, progress: Option<f64>) -> String {
     job.to_string()
 }
 
+/// Says loudly, on the real standard error (past the test harness's capture, so `cargo test`
+/// shows it), that the running test checked nothing: `SKIPPED: <test>: <reason>`.
+pub fn skipped(reason: impl Display) {
+    let current = std::thread::current();
+    let test = current.name().unwrap_or("a test");
+    let _ = writeln!(std::io::stderr(), "SKIPPED: {test}: {reason}");
+}
+
+/// A component a test needs from the machine (ffmpeg, PostgreSQL), as `found` says: `Some` when
+/// found; when not, a failure in CI (the `CI` variable set: a skip there would count as a
+/// pass) and elsewhere `None` after a [`skipped`] line naming the component, so the test returns
+/// at once:
+///
+/// ```ignore
+/// let Some(ffmpeg) = support::require("ffmpeg", Ffmpeg::locate()) else { return };
+/// ```
+pub fn require<T, E: Display>(component: &str, found: Result<T, E>) -> Option<T> {
+    match found {
+        Ok(found) => Some(found),
+        Err(error) if std::env::var_os("CI").is_some() => panic!("CI is set but {component} is missing: {error}"),
+        Err(error) => {
+            skipped(format_args!("needs {component}: {error}"));
+            None
+        }
+    }
+}
+
+/// The settings of a property test of this suite: `cases` cases, and its saved failing cases
+/// read from and written to `file` in the crate's one `proptest-regressions` folder
+/// (`proptest-regressions/it/<module>.txt`, relative to the crate root, where cargo runs the
+/// tests).
+pub fn props(cases: u32, file: &'static str) -> proptest::test_runner::Config {
+    use proptest::test_runner::{Config, FileFailurePersistence};
+    Config { cases, failure_persistence: Some(Box::new(FileFailurePersistence::Direct(file))), ..Config::default() }
+}
+
+/// How many times the soak run (`cargo test -- --ignored`) repeats each property test, each time
+/// with fresh random cases: the default run keeps the case counts that find bugs, the soak run
+/// only repeats them.
+pub const SOAK_ROUNDS: u32 = 20;
+
 pub mod batch;
 #[cfg(all(unix, feature = "cli"))]
 pub mod command;
+pub mod held_clock;
 pub mod webhook_receiver;
+pub mod wire;

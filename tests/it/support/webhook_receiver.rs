@@ -1,7 +1,8 @@
 //! A webhook endpoint on 127.0.0.1 for the tests: it answers 200 and keeps every request.
 
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
+use std::io::Write;
+
+use super::wire::WireServer;
 
 /// One webhook request as the receiver got it.
 #[derive(Debug, Clone)]
@@ -23,47 +24,24 @@ impl Delivery {
 pub struct WebhookReceiver {
     /// The URL to give as a job's `webhook_url`.
     pub url: String,
-    received: Arc<Mutex<Vec<Delivery>>>,
-    server: Arc<tiny_http::Server>,
-    thread: Option<JoinHandle<()>>,
+    server: WireServer,
 }
 
 impl WebhookReceiver {
     /// Binds a free port and starts answering.
     pub fn start() -> Self {
-        let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("bind"));
-        let port = server.server_addr().to_ip().expect("an IP address").port();
-        let received = Arc::new(Mutex::new(Vec::new()));
-        let thread = {
-            let (server, received) = (Arc::clone(&server), Arc::clone(&received));
-            std::thread::spawn(move || {
-                while let Ok(mut request) = server.recv() {
-                    let headers = request
-                        .headers()
-                        .iter()
-                        .map(|h| (h.field.as_str().to_string(), h.value.as_str().to_owned()))
-                        .collect();
-                    let mut body = Vec::new();
-                    let _ = request.as_reader().read_to_end(&mut body);
-                    received.lock().expect("lock").push(Delivery { headers, body });
-                    let _ = request.respond(tiny_http::Response::empty(200));
-                }
-            })
-        };
-        Self { url: format!("http://127.0.0.1:{port}/webhooks/removebgvideo"), received, server, thread: Some(thread) }
+        let server = WireServer::serve(|_, stream| {
+            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        });
+        Self { url: format!("{}/webhooks/removebgvideo", server.url()), server }
     }
 
     /// Every request received so far, in order.
     pub fn received(&self) -> Vec<Delivery> {
-        self.received.lock().expect("lock").clone()
-    }
-}
-
-impl Drop for WebhookReceiver {
-    fn drop(&mut self) {
-        self.server.unblock();
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
+        self.server
+            .requests()
+            .into_iter()
+            .map(|request| Delivery { headers: request.headers, body: request.body })
+            .collect()
     }
 }

@@ -1,216 +1,41 @@
-//! Production glue: per-call options, one back-off for every caller, the attempt observer.
+//! A client in production: per-call options, one back-off shared by every caller, the attempt
+//! observer, the in-flight cap.
 
-use std::future::Future;
-use std::pin::Pin;
+use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc, Condvar, Mutex, PoisonError};
-use std::task::{Context, Poll, Waker};
-use std::thread;
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use removebgvideo::client::{AttemptInfo, RequestOptions};
 use removebgvideo::clock::{Clock, ManualClock, Sleep};
 use removebgvideo::{AsyncClient, Client, Error, RetryPolicy};
 
+use crate::support::held_clock::HeldClock;
+use crate::support::wire::WireServer;
+
 const KEY: &str = "sk_test_production";
 const RUNNING: &str = r#"{"id":"job_1","status":"processing","progress":40}"#;
-
-/// A clock whose pauses last until the test moves it: with it a test can see which tasks are
-/// held, and that no request goes before the clock is moved.
-#[derive(Debug, Clone)]
-pub(crate) struct HeldClock(Arc<HeldState>);
-
-#[derive(Debug)]
-struct HeldState {
-    start: Instant,
-    inner: Mutex<Held>,
-    changed: Condvar,
-}
-
-#[derive(Debug, Default)]
-struct Held {
-    elapsed: Duration,
-    /// Every pause asked for, in order.
-    asked: Vec<Duration>,
-    sleepers: usize,
-    wakers: Vec<Waker>,
-}
-
-impl HeldClock {
-    pub(crate) fn new() -> Self {
-        Self(Arc::new(HeldState { start: Instant::now(), inner: Mutex::default(), changed: Condvar::new() }))
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Held> {
-        self.0.inner.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    pub(crate) fn advance(&self, by: Duration) {
-        let wakers = {
-            let mut held = self.lock();
-            held.elapsed += by;
-            std::mem::take(&mut held.wakers)
-        };
-        wakers.into_iter().for_each(Waker::wake);
-        self.0.changed.notify_all();
-    }
-
-    /// Waits (30 s at most, a bound against a hang, not a synchronisation) until `count` pauses
-    /// are pending; false when they never are.
-    fn until_sleeping(&self, count: usize) -> bool {
-        let held = self.lock();
-        let (held, _) = self
-            .0
-            .changed
-            .wait_timeout_while(held, Duration::from_secs(10), |held| held.sleepers < count)
-            .unwrap_or_else(PoisonError::into_inner);
-        held.sleepers >= count
-    }
-
-    fn sleepers(&self) -> usize {
-        self.lock().sleepers
-    }
-
-    /// Waits (30 s at most) until `count` pauses were asked for in all, and returns them.
-    pub(crate) fn until_asked(&self, count: usize) -> Vec<Duration> {
-        let held = self.lock();
-        let (held, _) = self
-            .0
-            .changed
-            .wait_timeout_while(held, Duration::from_secs(30), |held| held.asked.len() < count)
-            .unwrap_or_else(PoisonError::into_inner);
-        held.asked.clone()
-    }
-}
-
-struct HeldSleep {
-    clock: HeldClock,
-    until: Instant,
-    counted: bool,
-}
-
-impl Future for HeldSleep {
-    type Output = ();
-
-    fn poll(mut self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<()> {
-        let this = &mut *self;
-        let mut held = this.clock.lock();
-        if this.clock.0.start + held.elapsed >= this.until {
-            if this.counted {
-                held.sleepers -= 1;
-                this.counted = false;
-            }
-            return Poll::Ready(());
-        }
-        held.wakers.push(context.waker().clone());
-        if !this.counted {
-            held.sleepers += 1;
-            this.counted = true;
-            drop(held);
-            this.clock.0.changed.notify_all();
-        }
-        Poll::Pending
-    }
-}
-
-impl Drop for HeldSleep {
-    fn drop(&mut self) {
-        if self.counted {
-            self.clock.lock().sleepers -= 1;
-        }
-    }
-}
-
-impl Clock for HeldClock {
-    fn now(&self) -> Instant {
-        self.0.start + self.lock().elapsed
-    }
-
-    fn sleep(&self, duration: Duration) -> Sleep {
-        // The end is fixed with the pause recorded, under one lock: a test that moves the clock
-        // as soon as it sees the pause moves it past this end.
-        let until = {
-            let mut held = self.lock();
-            held.asked.push(duration);
-            let now = self.0.start + held.elapsed;
-            now.checked_add(duration).unwrap_or_else(|| now + Duration::from_secs(1 << 40))
-        };
-        self.0.changed.notify_all();
-        Box::pin(HeldSleep { clock: self.clone(), until, counted: false })
-    }
-}
-
-/// A request as the test server saw it.
-#[derive(Debug, Clone)]
-struct Seen {
-    at: Instant,
-    headers: Vec<(String, String)>,
-}
 
 /// A server on 127.0.0.1 answering the n-th request (0-based) with `answer(n)` (status,
 /// headers, body), a thread per connection and one request per connection, recording each
 /// request at `clock`'s time.
-struct TestServer {
-    url: String,
-    seen: Arc<Mutex<Vec<Seen>>>,
+fn serve(clock: Arc<dyn Clock>, answer: impl Fn(usize) -> Answer + Send + Sync + 'static) -> WireServer {
+    WireServer::builder().clock(clock).serve(move |request, stream| {
+        let (status, extra, body) = answer(request.index);
+        let mut reply = format!(
+            "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n",
+            body.len()
+        );
+        for (name, value) in extra {
+            reply.push_str(&format!("{name}: {value}\r\n"));
+        }
+        reply.push_str("\r\n");
+        reply.push_str(&body);
+        let _ = stream.write_all(reply.as_bytes()).and_then(|()| stream.flush());
+    })
 }
 
 type Answer = (u16, Vec<(&'static str, String)>, String);
-
-fn serve(clock: Arc<dyn Clock>, answer: impl Fn(usize) -> Answer + Send + Sync + 'static) -> TestServer {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let url = format!("http://{}", listener.local_addr().expect("address"));
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let log = Arc::clone(&seen);
-    let answer = Arc::new(answer);
-    thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let (clock, log, answer) = (Arc::clone(&clock), Arc::clone(&log), Arc::clone(&answer));
-            thread::spawn(move || respond(stream, &*clock, &log, &*answer));
-        }
-    });
-    TestServer { url, seen }
-}
-
-fn respond(
-    mut stream: std::net::TcpStream,
-    clock: &dyn Clock,
-    log: &Mutex<Vec<Seen>>,
-    answer: &dyn Fn(usize) -> Answer,
-) {
-    use std::io::{BufRead, BufReader, Write};
-    let mut reader = BufReader::new(&stream);
-    let mut headers = Vec::new();
-    let mut line = String::new();
-    if reader.read_line(&mut line).unwrap_or(0) == 0 {
-        return;
-    }
-    loop {
-        let mut header = String::new();
-        if reader.read_line(&mut header).unwrap_or(0) == 0 || header.trim().is_empty() {
-            break;
-        }
-        if let Some((name, value)) = header.split_once(':') {
-            headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
-        }
-    }
-    let n = {
-        let mut log = log.lock().unwrap();
-        log.push(Seen { at: clock.now(), headers });
-        log.len() - 1
-    };
-    let (status, extra, body) = answer(n);
-    let mut reply = format!(
-        "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n",
-        body.len()
-    );
-    for (name, value) in extra {
-        reply.push_str(&format!("{name}: {value}\r\n"));
-    }
-    reply.push_str("\r\n");
-    reply.push_str(&body);
-    let _ = stream.write_all(reply.as_bytes()).and_then(|()| stream.flush());
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn one_429_pauses_every_task_of_the_client_then_all_complete() {
@@ -222,7 +47,7 @@ async fn one_429_pauses_every_task_of_the_client_then_all_complete() {
     let (saw_429, limited) = mpsc::channel();
     let saw_429 = Mutex::new(saw_429);
     let client = AsyncClient::builder(KEY)
-        .base_url(&server.url)
+        .base_url(server.url())
         .clock(clock.clone())
         .on_attempt(move |info| {
             // Told once the client's back-off is set.
@@ -248,13 +73,13 @@ async fn one_429_pauses_every_task_of_the_client_then_all_complete() {
 
     // Every task is held: the first before its retry, the others before their first call.
     assert!(clock.until_sleeping(64), "only {} of 64 tasks were held", clock.sleepers());
-    assert_eq!(server.seen.lock().unwrap().len(), 1, "no request went while the back-off held");
+    assert_eq!(server.count(), 1, "no request went while the back-off held");
     clock.advance(Duration::from_secs(2));
     for task in tasks {
         task.await.unwrap().unwrap();
     }
 
-    let seen = server.seen.lock().unwrap().clone();
+    let seen = server.requests();
     assert_eq!(seen.len(), 1 + 64 * 2, "the 429, then two calls per task");
     for request in &seen[1..] {
         assert!(request.at - start >= Duration::from_secs(2), "a request {:?} into the pause", request.at - start);
@@ -265,13 +90,13 @@ async fn one_429_pauses_every_task_of_the_client_then_all_complete() {
 fn extra_headers_go_to_api_calls_and_never_replace_the_key() {
     let clock = ManualClock::new();
     let server = serve(Arc::new(clock.clone()), |_| (200, vec![], RUNNING.to_owned()));
-    let client = Client::builder(KEY).base_url(&server.url).clock(clock).build().unwrap();
+    let client = Client::builder(KEY).base_url(server.url()).clock(clock).build().unwrap();
     let traced = client.with_options(RequestOptions::new().header("X-Correlation-Id", "order-7")).unwrap();
     traced.get_job("job_1").unwrap();
     client.get_job("job_1").unwrap();
 
-    let seen = server.seen.lock().unwrap().clone();
-    let header = |n: usize, name: &str| seen[n].headers.iter().find(|(h, _)| h == name).map(|(_, v)| v.clone());
+    let seen = server.requests();
+    let header = |n: usize, name: &str| seen[n].header(name).map(str::to_owned);
     assert_eq!(header(0, "x-correlation-id").as_deref(), Some("order-7"));
     assert_eq!(header(0, "x-api-key").as_deref(), Some(KEY));
     assert_eq!(header(1, "x-correlation-id"), None, "the original client is unchanged");
@@ -294,7 +119,7 @@ fn per_call_retry_policy_and_the_attempt_observer() {
     let attempts = Arc::new(Mutex::new(Vec::<AttemptInfo>::new()));
     let log = Arc::clone(&attempts);
     let client = Client::builder(KEY)
-        .base_url(&server.url)
+        .base_url(server.url())
         .clock(clock.clone())
         .on_attempt(move |info| log.lock().unwrap().push(info.clone()))
         .build()
@@ -366,7 +191,7 @@ async fn a_call_with_no_back_off_cap_or_observer_never_reads_the_clock() {
         _ => (503, vec![], r#"{"error":"busy"}"#.to_owned()),
     });
     let clock = CountingClock::default();
-    let plain = AsyncClient::builder(KEY).base_url(&server.url).clock(clock.clone()).build().unwrap();
+    let plain = AsyncClient::builder(KEY).base_url(server.url()).clock(clock.clone()).build().unwrap();
     for _ in 0..3 {
         plain.get_job("job_1").await.unwrap();
     }
@@ -375,7 +200,7 @@ async fn a_call_with_no_back_off_cap_or_observer_never_reads_the_clock() {
     // An observer wants each attempt's duration: its start and its end.
     let observed_clock = CountingClock::default();
     let observed = AsyncClient::builder(KEY)
-        .base_url(&server.url)
+        .base_url(server.url())
         .clock(observed_clock.clone())
         .max_retries(0)
         .on_attempt(|_| {})

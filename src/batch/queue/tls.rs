@@ -1,0 +1,334 @@
+//! TLS for the queue's connections, through rustls (the provider reqwest uses), with libpq's
+//! meanings: `prefer`, `allow` and `require` encrypt without checking the certificate (unless
+//! `require` has an `sslrootcert`), `verify-ca` checks that a trusted authority signed it,
+//! `verify-full` also that it names the host. A refused certificate becomes a
+//! [`CertificateCheck`] saying which check failed.
+
+use std::fmt;
+use std::sync::Arc;
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::WebPkiServerVerifier;
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use tokio_postgres_rustls::MakeRustlsConnect;
+
+use super::config::{Roots, Target, Verify};
+use crate::batch::BatchError;
+
+/// Which check the queue's database server's certificate failed (feature `postgres`), in
+/// [`BatchError::QueueCertificate`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CertificateCheck {
+    /// No trusted authority (`sslrootcert`) signed it.
+    UnknownIssuer,
+    /// It does not name the host connected to (`sslmode=verify-full`).
+    NameMismatch,
+    /// It has expired.
+    Expired,
+    /// It is not valid yet.
+    NotYetValid,
+    /// Its authority revoked it.
+    Revoked,
+    /// Another check, as the TLS library names it.
+    Other(String),
+}
+
+impl fmt::Display for CertificateCheck {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CertificateCheck::UnknownIssuer => f.write_str("no trusted authority (sslrootcert) signed it"),
+            CertificateCheck::NameMismatch => f.write_str("it does not name the host connected to"),
+            CertificateCheck::Expired => f.write_str("it has expired"),
+            CertificateCheck::NotYetValid => f.write_str("it is not valid yet"),
+            CertificateCheck::Revoked => f.write_str("it is revoked"),
+            CertificateCheck::Other(check) => write!(f, "it failed the check {check}"),
+        }
+    }
+}
+
+fn provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::aws_lc_rs::default_provider())
+}
+
+/// The TLS stack a queue connects through.
+#[derive(Clone)]
+pub(crate) enum Connector {
+    Rustls(MakeRustlsConnect),
+    /// The platform's TLS (feature `postgres-native-tls`).
+    #[cfg(feature = "postgres-native-tls")]
+    Platform(postgres_native_tls::MakeTlsConnector),
+}
+
+/// The TLS connector for `target`'s `sslmode` and `sslrootcert`, through rustls or, with
+/// `platform`, the platform's TLS.
+pub(crate) fn connector(target: &Target, platform: bool) -> Result<Connector, BatchError> {
+    #[cfg(feature = "postgres-native-tls")]
+    if platform {
+        return native::connector(target).map(Connector::Platform);
+    }
+    let _ = platform;
+    rustls_connector(target).map(Connector::Rustls)
+}
+
+fn rustls_connector(target: &Target) -> Result<MakeRustlsConnect, BatchError> {
+    let provider = provider();
+    let verifier: Arc<dyn ServerCertVerifier> = match (target.verify, &target.roots) {
+        (Verify::Nothing, _) | (_, None) => Arc::new(AnyCertificate(Arc::clone(&provider))),
+        (Verify::Full, Some(Roots::System)) | (Verify::Chain, Some(Roots::System)) => {
+            Arc::new(rustls_platform_verifier::Verifier::new(Arc::clone(&provider)).map_err(|e| BatchError::Queue {
+                reason: "could not load the platform's trusted authorities".into(),
+                source: Some(Box::new(e)),
+            })?)
+        }
+        (verify, Some(Roots::File(path))) => {
+            let mut store = RootCertStore::empty();
+            let certs = CertificateDer::pem_file_iter(path).map_err(|e| pem_error(path, e))?;
+            for cert in certs {
+                let cert = cert.map_err(|e| pem_error(path, e))?;
+                store.add(cert).map_err(|e| {
+                    crate::batch::error::invalid(
+                        "sslrootcert",
+                        format!("{}: a certificate is not usable: {e}", path.display()),
+                    )
+                })?;
+            }
+            if store.is_empty() {
+                return Err(crate::batch::error::invalid(
+                    "sslrootcert",
+                    format!("{} holds no PEM certificate", path.display()),
+                ));
+            }
+            let full = WebPkiServerVerifier::builder_with_provider(Arc::new(store), Arc::clone(&provider))
+                .build()
+                .map_err(|e| crate::batch::error::invalid("sslrootcert", format!("{}: {e}", path.display())))?;
+            if verify == Verify::Full {
+                full
+            } else {
+                Arc::new(AnyName(full))
+            }
+        }
+    };
+    let config = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| BatchError::Queue { reason: "could not set up TLS".into(), source: Some(Box::new(e)) })?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_no_client_auth();
+    Ok(MakeRustlsConnect::new(config))
+}
+
+fn pem_error(path: &std::path::Path, error: rustls::pki_types::pem::Error) -> BatchError {
+    match error {
+        rustls::pki_types::pem::Error::Io(source) => {
+            BatchError::Io { action: "read the sslrootcert", path: path.to_owned(), source }
+        }
+        other => crate::batch::error::invalid("sslrootcert", format!("{} is not a PEM file: {other}", path.display())),
+    }
+}
+
+/// Which check a certificate failed, when `error` (a connect's) is a refused certificate.
+pub(crate) fn refused_check(error: &(dyn std::error::Error + 'static)) -> Option<CertificateCheck> {
+    let mut next = Some(error);
+    while let Some(error) = next {
+        #[cfg(feature = "postgres-native-tls")]
+        if let Some(check) = native::refused_check(error) {
+            return Some(check);
+        }
+        let rustls_error = error.downcast_ref::<rustls::Error>().or_else(|| {
+            error
+                .downcast_ref::<std::io::Error>()
+                .and_then(|io| io.get_ref())
+                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        });
+        if let Some(rustls::Error::InvalidCertificate(check)) = rustls_error {
+            return Some(match check {
+                CertificateError::UnknownIssuer => CertificateCheck::UnknownIssuer,
+                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
+                    CertificateCheck::NameMismatch
+                }
+                CertificateError::Expired | CertificateError::ExpiredContext { .. } => CertificateCheck::Expired,
+                CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
+                    CertificateCheck::NotYetValid
+                }
+                CertificateError::Revoked => CertificateCheck::Revoked,
+                other => CertificateCheck::Other(format!("{other:?}")),
+            });
+        }
+        next = error.source();
+    }
+    None
+}
+
+/// `prefer`, `allow`, `require` without a root: encrypted, any certificate. The handshake's
+/// signatures are still checked (the server holds the key of the certificate it sent).
+#[derive(Debug)]
+struct AnyCertificate(Arc<CryptoProvider>);
+
+impl ServerCertVerifier for AnyCertificate {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// `verify-ca`: the chain is checked, the name is not.
+#[derive(Debug)]
+struct AnyName(Arc<WebPkiServerVerifier>);
+
+impl ServerCertVerifier for AnyName {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        match self.0.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now) {
+            Err(rustls::Error::InvalidCertificate(
+                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
+            )) => Ok(ServerCertVerified::assertion()),
+            other => other,
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.supported_verify_schemes()
+    }
+}
+
+/// The platform's TLS (feature `postgres-native-tls`): OpenSSL on Linux, Secure Transport on
+/// macOS, SChannel on Windows, with the same meanings of `sslmode` and `sslrootcert`.
+#[cfg(feature = "postgres-native-tls")]
+mod native {
+    use super::CertificateCheck;
+    use crate::batch::queue::config::{Roots, Target, Verify};
+    use crate::batch::BatchError;
+
+    pub(super) fn connector(target: &Target) -> Result<postgres_native_tls::MakeTlsConnector, BatchError> {
+        let mut builder = native_tls::TlsConnector::builder();
+        match target.verify {
+            Verify::Nothing => {
+                builder.danger_accept_invalid_certs(true);
+            }
+            Verify::Chain => {
+                builder.danger_accept_invalid_hostnames(true);
+            }
+            Verify::Full => {}
+        }
+        if let (Verify::Chain | Verify::Full, Some(Roots::File(path))) = (target.verify, &target.roots) {
+            let pem = std::fs::read(path).map_err(|source| BatchError::Io {
+                action: "read the sslrootcert",
+                path: path.clone(),
+                source,
+            })?;
+            let mut found = false;
+            let text = String::from_utf8_lossy(&pem);
+            for cert in
+                text.split("-----END CERTIFICATE-----").filter(|part| part.contains("-----BEGIN CERTIFICATE-----"))
+            {
+                let cert = format!("{cert}-----END CERTIFICATE-----\n");
+                let cert = native_tls::Certificate::from_pem(cert.as_bytes()).map_err(|e| {
+                    crate::batch::error::invalid("sslrootcert", format!("{} is not a PEM file: {e}", path.display()))
+                })?;
+                builder.add_root_certificate(cert);
+                found = true;
+            }
+            if !found {
+                return Err(crate::batch::error::invalid(
+                    "sslrootcert",
+                    format!("{} holds no PEM certificate", path.display()),
+                ));
+            }
+            builder.disable_built_in_roots(true);
+        }
+        let connector = builder.build().map_err(|e| BatchError::Queue {
+            reason: "could not set up the platform's TLS".into(),
+            source: Some(Box::new(e)),
+        })?;
+        Ok(postgres_native_tls::MakeTlsConnector::new(connector))
+    }
+
+    /// The check a platform TLS error names, read from its message (the platforms give no
+    /// more).
+    pub(super) fn refused_check(error: &(dyn std::error::Error + 'static)) -> Option<CertificateCheck> {
+        let native = error.downcast_ref::<native_tls::Error>().or_else(|| {
+            error
+                .downcast_ref::<std::io::Error>()
+                .and_then(|io| io.get_ref())
+                .and_then(|inner| inner.downcast_ref::<native_tls::Error>())
+        })?;
+        let text = native.to_string();
+        let lower = text.to_lowercase();
+        let check = if lower.contains("unable to get local issuer")
+            || lower.contains("self-signed certificate")
+            || lower.contains("self signed certificate")
+            || lower.contains("unable to get issuer")
+        {
+            CertificateCheck::UnknownIssuer
+        } else if lower.contains("hostname mismatch") || lower.contains("ip address mismatch") {
+            CertificateCheck::NameMismatch
+        } else if lower.contains("certificate has expired") {
+            CertificateCheck::Expired
+        } else if lower.contains("certificate is not yet valid") {
+            CertificateCheck::NotYetValid
+        } else if lower.contains("certificate revoked") {
+            CertificateCheck::Revoked
+        } else if lower.contains("certificate verify failed") {
+            CertificateCheck::Other(text)
+        } else {
+            return None;
+        };
+        Some(check)
+    }
+}

@@ -1,0 +1,258 @@
+//! The PostgreSQL queue on the databases teams run: TLS with libpq's `sslmode`, PgBouncer in
+//! transaction mode, a server that never answers, backends ended under a running batch, a role
+//! that may only read.
+//!
+//! The servers come from `.ci/postgres.sh` (started by `.ci/run`): the plain cluster
+//! (`REMOVEBGVIDEO_TEST_POSTGRES_URL`), a cluster with `ssl=on` whose role `tls_only` may
+//! connect only over TLS (`REMOVEBGVIDEO_TEST_POSTGRES_TLS_URL`, its CA in
+//! `REMOVEBGVIDEO_TEST_POSTGRES_CA`, an unrelated CA in `REMOVEBGVIDEO_TEST_POSTGRES_WRONG_CA`),
+//! and pgbouncer in front of the plain one (`REMOVEBGVIDEO_TEST_PGBOUNCER_URL`). Without them
+//! the tests are skipped, except under CI, where they fail.
+
+use std::io::Read;
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::Child;
+use std::time::{Duration, Instant};
+
+use crate::support::batch::*;
+use crate::support::command::{command, text};
+use removebgvideo::batch::CertificateCheck;
+use removebgvideo::batch::{BatchError, ItemStatus, Outcome, Queue};
+
+use super::queue::{database, final_outputs, jobs_by_item, manifest, run, worker_args};
+
+/// The environment variable `name`, or `None` (skip) outside CI.
+fn server(name: &str) -> Option<String> {
+    match std::env::var(name).ok().filter(|value| !value.is_empty()) {
+        Some(value) => Some(value),
+        None => {
+            assert!(std::env::var_os("CI").is_none(), "{name} is not set: under CI .ci/run starts the servers");
+            eprintln!("skipped: {name} is not set (source .ci/postgres.sh && start_all_postgres)");
+            None
+        }
+    }
+}
+
+/// The TLS server's URL with a schema of the test's own and `params`, and its CA files.
+fn tls(params: &str) -> Option<(String, String, String)> {
+    let url = server("REMOVEBGVIDEO_TEST_POSTGRES_TLS_URL")?;
+    let ca = server("REMOVEBGVIDEO_TEST_POSTGRES_CA")?;
+    let wrong = server("REMOVEBGVIDEO_TEST_POSTGRES_WRONG_CA")?;
+    let schema = format!("t_{:016x}", fastrand::u64(..));
+    Some((format!("{url}?schema={schema}&{params}"), ca, wrong))
+}
+
+#[test]
+fn require_encrypts_and_the_tls_only_role_is_refused_without_it() {
+    let Some((url, _, _)) = tls("sslmode=require") else { return };
+    let queue = Queue::connect(&url).expect("sslmode=require connects over TLS");
+    assert_eq!(queue.report().unwrap().items.len(), 0);
+    // The same role without TLS: the server's pg_hba refuses it, so the connect above was TLS.
+    let plain = Queue::connect(&url.replace("sslmode=require", "sslmode=disable")).unwrap_err().to_string();
+    assert!(plain.contains("could not connect to 127.0.0.1:"), "{plain}");
+    // prefer (the default) takes TLS when the server offers it.
+    Queue::connect(&url.replace("sslmode=require", "")).expect("prefer uses the server's TLS");
+}
+
+#[test]
+fn verify_full_with_the_servers_ca_connects() {
+    let Some((url, ca, _)) = tls("sslmode=verify-full") else { return };
+    let queue = Queue::connect(&format!("{url}&sslrootcert={ca}")).expect("the certificate names 127.0.0.1");
+    assert_eq!(queue.report().unwrap().outcome, Outcome::Finished);
+}
+
+#[test]
+fn verify_full_with_a_wrong_ca_is_refused_as_an_unknown_issuer() {
+    let Some((url, _, wrong)) = tls("sslmode=verify-full") else { return };
+    let error = Queue::connect(&format!("{url}&sslrootcert={wrong}")).unwrap_err();
+    assert!(
+        matches!(&error, BatchError::QueueCertificate { check: CertificateCheck::UnknownIssuer, server } if server.starts_with("127.0.0.1:")),
+        "{error:?}"
+    );
+    let message = error.to_string();
+    assert!(message.contains("no trusted authority (sslrootcert) signed it"), "{message}");
+    // require with a root certificate checks the chain too, as libpq.
+    let error = Queue::connect(&format!("{url}&sslrootcert={wrong}").replace("verify-full", "require")).unwrap_err();
+    assert!(matches!(error, BatchError::QueueCertificate { check: CertificateCheck::UnknownIssuer, .. }), "{error:?}");
+}
+
+#[test]
+fn verify_ca_takes_a_certificate_for_another_name_and_verify_full_refuses_it() {
+    // Connecting to 127.0.0.1 under a name the certificate does not carry.
+    let Some((url, ca, _)) = tls("sslmode=verify-ca") else { return };
+    let url = format!("{url}&sslrootcert={ca}&hostaddr=127.0.0.1").replace("@127.0.0.1:", "@db.invalid:");
+    Queue::connect(&url).expect("verify-ca checks the chain, not the name");
+    let error = Queue::connect(&url.replace("verify-ca", "verify-full")).unwrap_err();
+    assert!(matches!(error, BatchError::QueueCertificate { check: CertificateCheck::NameMismatch, .. }), "{error:?}");
+    assert!(error.to_string().contains("it does not name the host connected to"), "{error}");
+}
+
+#[test]
+fn a_server_that_accepts_and_never_answers_fails_the_report_at_connect_timeout() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    // Accepts every connection and reads it, answering nothing.
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            std::thread::spawn(move || {
+                let mut sink = [0; 256];
+                while matches!(stream.read(&mut sink), Ok(n) if n > 0) {}
+            });
+        }
+    });
+    let sim = simulator();
+    let url = format!("postgres://someone:s3cr3t-pw@127.0.0.1:{port}/db?connect_timeout=1");
+    let shown = run(&sim, &["batch", "--queue", &url, "--report"]);
+    assert_ne!(shown.status.code(), Some(0));
+    let stderr = text(&shown.stderr);
+    assert!(stderr.contains(&format!("could not connect to 127.0.0.1:{port}: no answer within 1 s")), "{stderr}");
+    assert!(!stderr.contains("s3cr3t-pw") && !text(&shown.stdout).contains("s3cr3t-pw"), "{stderr}");
+
+    let error = Queue::connect(&url).unwrap_err();
+    assert!(!format!("{error} {error:?}").contains("s3cr3t-pw"), "{error:?}");
+}
+
+#[test]
+fn a_batch_works_through_pgbouncer_in_transaction_mode() {
+    let (Some(db), Some(bouncer)) = (database(), server("REMOVEBGVIDEO_TEST_PGBOUNCER_URL")) else { return };
+    // The same database, through pgbouncer.
+    let name = db.rsplit_once('/').unwrap().1;
+    let url = format!("{}/{name}", bouncer.rsplit_once('/').unwrap().0);
+    let sim = simulator();
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = manifest(dir.path(), 12);
+    let out = dir.path().join("out");
+    let out = out.to_str().unwrap();
+    let enqueued = run(&sim, &["batch", "--queue", &url, "--enqueue", manifest.to_str().unwrap()]);
+    assert_eq!(enqueued.status.code(), Some(0), "{}", text(&enqueued.stderr));
+    let worked = run(&sim, &worker_args(&url, out, "4", "5", "0.05"));
+    assert_eq!(worked.status.code(), Some(0), "{}{}", text(&worked.stdout), text(&worked.stderr));
+    let report = Queue::connect(&url).unwrap().report().unwrap();
+    assert_eq!(report.count(ItemStatus::Completed), 12);
+    assert_eq!(sim.job_count(), 12);
+    assert_eq!(final_outputs(Path::new(out)).len(), 12);
+}
+
+#[test]
+fn backends_ended_under_a_running_batch_cost_a_pause_and_each_item_is_made_once() {
+    const ITEMS: usize = 24;
+    let Some(db) = database() else { return };
+    let sim = sim_builder().job_seconds(0.3).worker_threads(12).start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = manifest(dir.path(), ITEMS);
+    let out = dir.path().join("out");
+    let out = out.to_str().unwrap();
+    run(&sim, &["batch", "--queue", &db, "--enqueue", manifest.to_str().unwrap()]);
+    let mut worker: Child = command(&sim, &worker_args(&db, out, "8", "5", "0.1")).spawn().unwrap();
+
+    let name = db.rsplit_once('/').unwrap().1.to_owned();
+    let admin_url = std::env::var("REMOVEBGVIDEO_TEST_POSTGRES_URL").unwrap();
+    let mut admin = postgres::Client::connect(&admin_url, postgres::NoTls).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut ended = 0;
+    while worker.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "the batch did not finish in 60 s");
+        // The chaos schedule, not a synchronisation: every backend of the batch's database
+        // ended every 0.5 s, as a failover or an idle-connection reaper would.
+        std::thread::sleep(Duration::from_millis(500));
+        let rows = admin
+            .query(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+                &[&name],
+            )
+            .unwrap();
+        ended += rows.len();
+    }
+    let done = worker.wait_with_output().unwrap();
+    assert_eq!(done.status.code(), Some(0), "{}{}", text(&done.stdout), text(&done.stderr));
+    eprintln!("{ended} backends ended mid-batch");
+    assert!(ended >= 3, "backends were ended mid-batch ({ended})");
+    assert_eq!(sim.job_count(), ITEMS, "one job per item");
+    assert!(jobs_by_item(&sim).values().all(|jobs| jobs.len() == 1));
+    let report = Queue::connect(&db).unwrap().report().unwrap();
+    assert_eq!(report.count(ItemStatus::Completed), ITEMS);
+    assert_eq!(final_outputs(Path::new(out)).len(), ITEMS);
+}
+
+#[test]
+fn a_role_that_may_only_read_runs_the_report_and_connecting_runs_no_ddl() {
+    let Some(db) = database() else { return };
+    let sim = simulator();
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = manifest(dir.path(), 3);
+    run(&sim, &["batch", "--queue", &db, "--enqueue", manifest.to_str().unwrap()]);
+    let role = format!("reader_{:08x}", fastrand::u32(..));
+    let mut admin = postgres::Client::connect(&db, postgres::NoTls).unwrap();
+    admin
+        .batch_execute(&format!(
+            "CREATE ROLE {role} LOGIN; GRANT USAGE ON SCHEMA public TO {role};
+             GRANT SELECT ON removebgvideo_queue_items, removebgvideo_queue_schema, removebgvideo_queue_control TO {role};
+             REVOKE CREATE ON SCHEMA public FROM PUBLIC"
+        ))
+        .unwrap();
+    let reader = db.replacen("postgres://postgres@", &format!("postgres://{role}@"), 1);
+    let queue = Queue::connect(&reader).expect("tables at their version: connecting only reads");
+    assert_eq!(queue.report().unwrap().items.len(), 3);
+    let shown = run(&sim, &["batch", "--queue", &reader, "--no-migrate", "--report", "--json"]);
+    assert_eq!(shown.status.code(), Some(0), "{}", text(&shown.stderr));
+    let shown: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    assert_eq!(shown["counts"]["unfinished"], 3);
+}
+
+#[test]
+fn without_migrations_missing_tables_are_an_error_that_says_so() {
+    let Some(db) = database() else { return };
+    let error = Queue::builder(&db).migrate(false).connect().unwrap_err().to_string();
+    assert!(error.contains("version 0 (0: not created)") && error.contains("needs version"), "{error}");
+}
+
+#[test]
+fn two_batches_share_a_database_in_schemas_of_their_own() {
+    let Some(db) = database() else { return };
+    let sim = simulator();
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = manifest(dir.path(), 2);
+    let manifest = manifest.to_str().unwrap();
+    let first = run(&sim, &["batch", "--queue", &db, "--queue-schema", "batch_a", "--enqueue", manifest]);
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+    let second = Queue::connect(&format!("{db}?schema=batch_b")).unwrap();
+    assert_eq!(second.report().unwrap().items.len(), 0, "another schema, another queue");
+    let first = Queue::builder(&db).schema("batch_a").connect().unwrap();
+    assert_eq!(first.report().unwrap().items.len(), 2);
+}
+
+#[test]
+fn allow_tries_without_tls_then_with_it_when_the_server_refuses() {
+    let Some((url, _, _)) = tls("sslmode=allow") else { return };
+    Queue::connect(&url).expect("the tls_only role is refused without TLS, then taken with it");
+}
+
+#[test]
+fn settings_that_cannot_work_are_refused_before_any_connection() {
+    // Port 9 (discard) on 127.0.0.1: nothing is ever sent there.
+    let unreadable = Queue::connect("postgres://u@127.0.0.1:9/d?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem");
+    let error = unreadable.unwrap_err();
+    assert!(matches!(&error, BatchError::Io { path, .. } if path.ends_with("ca.pem")), "{error:?}");
+    let error = Queue::builder("postgres://u@127.0.0.1:9/d").pool_size(0).connect().unwrap_err().to_string();
+    assert!(error.contains("invalid pool size: must be from 1 to 64"), "{error}");
+    let error = Queue::connect("postgres://u@127.0.0.1:9/d?sslmode=verify-all").unwrap_err().to_string();
+    assert!(error.contains("sslmode \"verify-all\" is not one of"), "{error}");
+}
+
+/// The same checks through the platform's TLS (OpenSSL here).
+#[cfg(feature = "postgres-native-tls")]
+#[test]
+fn the_platform_tls_checks_certificates_as_rustls_does() {
+    let Some((url, ca, wrong)) = tls("sslmode=verify-full") else { return };
+    let connect = |url: &str| Queue::builder(url).platform_tls(true).connect();
+    connect(&format!("{url}&sslrootcert={ca}")).expect("verify-full with the server's CA");
+    let error = connect(&format!("{url}&sslrootcert={wrong}")).unwrap_err();
+    assert!(matches!(error, BatchError::QueueCertificate { check: CertificateCheck::UnknownIssuer, .. }), "{error:?}");
+    let other = format!("{url}&sslrootcert={ca}&hostaddr=127.0.0.1").replace("@127.0.0.1:", "@db.invalid:");
+    let error = connect(&other).unwrap_err();
+    assert!(matches!(error, BatchError::QueueCertificate { check: CertificateCheck::NameMismatch, .. }), "{error:?}");
+    connect(&other.replace("verify-full", "verify-ca")).expect("verify-ca checks the chain, not the name");
+    connect(&url.replace("verify-full", "require")).expect("require encrypts without checking");
+}
