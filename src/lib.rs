@@ -4,7 +4,7 @@
 //!
 //! ```toml
 //! [dependencies]
-//! removebgvideo = "0.3"
+//! removebgvideo = "0.4"
 //! ```
 //!
 //! # The whole flow, both ways

@@ -16,7 +16,7 @@ use removebgvideo::models::Anchor;
 use removebgvideo::{Background, Composition};
 
 use crate::compose::{
-    assert_square, ffmpeg, first_frame, foreground, foreground_of, leftovers, sh, square_on_canvas, BLUE, FG, GREEN,
+    assert_square, ffmpeg, first_frame, foreground, leftovers, sh, square_on_canvas, BLUE, FG, GREEN,
 };
 
 /// A one-frame PNG of `colour`, `w`x`h`, at `path`.
@@ -375,7 +375,8 @@ mod command {
     use std::process::{Child, Command, Stdio};
     use std::time::{Duration, Instant};
 
-    use super::{ffmpeg, foreground, foreground_of, leftovers};
+    use super::{ffmpeg, foreground, leftovers};
+    use crate::compose::foreground_of;
 
     const EXE: &str = env!("CARGO_BIN_EXE_removebgvideo");
 
