@@ -30,8 +30,8 @@
 //!   transition queues its webhook when it happens. With a
 //!   [`ManualClock`](crate::clock::ManualClock), `clock.advance(d)` moves every job before it
 //!   returns, and [`Simulator::settle`] waits for the deliveries that made due: no test sleeps.
-//! - **Poll pacing** ([`SimulatorBuilder::polls_to_complete`], the library's default with 3,
-//!   kept from 0.2): the `n`th `GET /v1/jobs/{id}` also finishes a processing job
+//! - **Poll pacing** ([`SimulatorBuilder::polls_to_complete`], 3 by default in the library):
+//!   the `n`th `GET /v1/jobs/{id}` also finishes a processing job
 //!   (0 → 33 → 66 → completed), if its time (5 s by default) has not already. Listing does not
 //!   poll. Setting a processing time turns poll pacing off. The standalone simulator paces by
 //!   real time only.
