@@ -21,16 +21,9 @@ pub(crate) const RED: [u8; 3] = [255, 0, 0];
 pub(crate) const BLUE: [u8; 3] = [0, 0, 255];
 pub(crate) const GREEN: [u8; 3] = [0, 255, 0];
 
-/// The ffmpeg on PATH; `None` (test skipped) only outside CI.
+/// The ffmpeg on PATH; `None` (a visible skip) only outside CI.
 pub(crate) fn ffmpeg() -> Option<Ffmpeg> {
-    match Ffmpeg::locate() {
-        Ok(ffmpeg) => Some(ffmpeg),
-        Err(error) if std::env::var_os("CI").is_some() => panic!("CI is set but {error}"),
-        Err(error) => {
-            eprintln!("skipped, no ffmpeg: {error}");
-            None
-        }
-    }
+    crate::support::require("ffmpeg", Ffmpeg::locate())
 }
 
 /// Runs ffmpeg (test plumbing, not the code under test) and returns its stdout.

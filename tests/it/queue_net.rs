@@ -22,16 +22,13 @@ use removebgvideo::batch::{BatchError, ItemStatus, Outcome, Queue};
 
 use super::queue::{database, final_outputs, jobs_by_item, manifest, run, worker_args};
 
-/// The environment variable `name`, or `None` (skip) outside CI.
+/// The environment variable `name`, or `None` (a visible skip) outside CI.
 fn server(name: &str) -> Option<String> {
-    match std::env::var(name).ok().filter(|value| !value.is_empty()) {
-        Some(value) => Some(value),
-        None => {
-            assert!(std::env::var_os("CI").is_none(), "{name} is not set: under CI .ci/run starts the servers");
-            eprintln!("skipped: {name} is not set (source .ci/postgres.sh && start_all_postgres)");
-            None
-        }
-    }
+    let set = std::env::var(name).ok().filter(|value| !value.is_empty());
+    crate::support::require(
+        "a PostgreSQL test server",
+        set.ok_or_else(|| format!("{name} is not set (source .ci/postgres.sh && start_all_postgres)")),
+    )
 }
 
 /// The TLS server's URL with a schema of the test's own and `params`, and its CA files.
