@@ -133,6 +133,11 @@ pub(crate) fn invalid(field: &'static str, reason: impl Into<String>) -> Compose
     ComposeError::InvalidInput { field, reason: reason.into() }
 }
 
+/// The refusal of an output that exists.
+pub(crate) fn exists(path: &std::path::Path) -> ComposeError {
+    invalid("output", format!("{} exists; allow overwriting to replace it", path.display()))
+}
+
 pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> ComposeError {
     let path = path.into();
     move |source| ComposeError::Io { action, path, source }

@@ -8,6 +8,10 @@
 //! [`std::process::Command`] only. With the `client` feature (which brings tokio) there is also
 //! `Composer::run_async`, a thin layer over the blocking run.
 //!
+//! One direction through the tool, as ffmpeg-sidecar: `plan` (the [`Composer`] builder and the
+//! argument list) uses `probe` and `run`; `run` (a started ffmpeg) and `probe` (ffprobe) use
+//! `ffmpeg` (finding the programs) and `tail` (the end of their stderr); nothing points back.
+//!
 //! ```no_run
 //! use removebgvideo::compose::{Backdrop, Composer, Input, Output};
 //! use removebgvideo::models::Anchor;
@@ -74,6 +78,7 @@ mod run;
 #[cfg(feature = "client")]
 mod run_async;
 mod spec;
+mod tail;
 mod temp;
 mod zipped;
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::models::{Anchor, Canvas, Composition, Offset};
 
 use super::backdrop::{Backdrop, VideoFit};
-use super::error::{invalid, io, ComposeError};
+use super::error::{exists, invalid, io, ComposeError};
 use super::ffmpeg::Ffmpeg;
 use super::frames;
 use super::input::Input;
@@ -18,7 +18,7 @@ use super::placement::Placement;
 use super::png::{self, PngHeader};
 use super::probe::{probe, Media};
 use super::progress::Progress;
-use super::run::{exists, Rendering};
+use super::run::{Plan, Rendering};
 use super::temp::TempDir;
 use super::zipped;
 
@@ -79,19 +79,6 @@ pub struct Composer {
     limits: Limits,
     overwrite: bool,
     opaque: bool,
-}
-
-/// Everything a run needs, made by [`Composer::plan`].
-pub(crate) struct Plan {
-    pub(crate) ffmpeg: Ffmpeg,
-    /// The arguments after the program's name, up to the output's target (and without `-y`).
-    pub(crate) args: Vec<OsString>,
-    pub(crate) output: Output,
-    pub(crate) overwrite: bool,
-    pub(crate) stall: Duration,
-    pub(crate) total: Option<Duration>,
-    /// Frames unpacked from a zip; they must outlive ffmpeg.
-    pub(crate) unpacked: Option<TempDir>,
 }
 
 /// The foreground's input arguments, with what they need.

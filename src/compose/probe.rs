@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use super::error::ComposeError;
 use super::ffmpeg::Ffmpeg;
-use super::run::read_tail;
+use super::tail::read_tail;
 
 /// The most bytes of ffprobe's answer read (a normal one is a few KiB).
 const MAX_ANSWER: u64 = 1 << 20;

@@ -1,10 +1,10 @@
 //! A running ffmpeg: progress from its stdout, the tail of its stderr, cancellation, and the
 //! partial output moved into place on success or removed otherwise.
 
-use std::collections::VecDeque;
+use std::ffi::OsString;
 use std::fmt;
-use std::io::{BufRead, BufReader, Read};
-use std::path::{Path, PathBuf};
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
 use std::process::{Child, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
@@ -12,16 +12,25 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::error::{invalid, io, ComposeError};
+use super::error::{exists, io, ComposeError};
+use super::ffmpeg::Ffmpeg;
 use super::output::Output;
-use super::plan::Plan;
 use super::progress::{Progress, ProgressReader};
+use super::tail::read_tail;
 use super::temp::TempDir;
 
-/// How many of ffmpeg's last stderr lines an error quotes.
-const TAIL_LINES: usize = 12;
-/// How many characters of them at most.
-const TAIL_CHARS: usize = 2_000;
+/// Everything a run needs, made by `Composer::plan`.
+pub(crate) struct Plan {
+    pub(crate) ffmpeg: Ffmpeg,
+    /// The arguments after the program's name, up to the output's target (and without `-y`).
+    pub(crate) args: Vec<OsString>,
+    pub(crate) output: Output,
+    pub(crate) overwrite: bool,
+    pub(crate) stall: Duration,
+    pub(crate) total: Option<Duration>,
+    /// Frames unpacked from a zip; they must outlive ffmpeg.
+    pub(crate) unpacked: Option<TempDir>,
+}
 
 /// A composition in progress, from [`Composer::spawn`](super::Composer::spawn).
 ///
@@ -339,54 +348,5 @@ impl Partial {
 
     fn remove(self) {
         let _ = if self.folder { std::fs::remove_dir_all(&self.path) } else { std::fs::remove_file(&self.path) };
-    }
-}
-
-/// The refusal of an output that exists.
-pub(crate) fn exists(path: &Path) -> ComposeError {
-    invalid("output", format!("{} exists; allow overwriting to replace it", path.display()))
-}
-
-/// Reads ffmpeg's stderr to the end (so that it never blocks on a full pipe), keeping the end.
-pub(crate) fn read_tail(stderr: impl Read) -> String {
-    let mut last: VecDeque<String> = VecDeque::with_capacity(TAIL_LINES);
-    for line in BufReader::new(stderr).split(b'\n') {
-        let Ok(line) = line else { break };
-        let line = String::from_utf8_lossy(&line).trim_end().to_owned();
-        if line.is_empty() {
-            continue;
-        }
-        if last.len() == TAIL_LINES {
-            last.pop_front();
-        }
-        last.push_back(line);
-    }
-    tail(&Vec::from(last).join("\n"))
-}
-
-/// The last lines of `text`, at most [`TAIL_CHARS`] characters.
-pub(crate) fn tail(text: &str) -> String {
-    let lines: Vec<&str> = text.lines().filter(|line| !line.trim().is_empty()).collect();
-    let kept = lines[lines.len().saturating_sub(TAIL_LINES)..].join("\n");
-    let chars = kept.chars().count();
-    if chars <= TAIL_CHARS {
-        kept
-    } else {
-        let cut: String = kept.chars().skip(chars - TAIL_CHARS).collect();
-        format!("…{cut}")
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{read_tail, tail};
-
-    #[test]
-    fn the_tail_keeps_the_last_lines_and_bounds_their_length() {
-        let text: String = (0..30).map(|n| format!("line {n}\n")).collect();
-        let kept = read_tail(text.as_bytes());
-        assert!(kept.starts_with("line 18\n") && kept.ends_with("line 29"));
-        let long = "x".repeat(5_000);
-        assert_eq!(tail(&long).chars().count(), 2_001);
     }
 }
