@@ -10,7 +10,8 @@ use removebgvideo::batch::{ItemState, QueueStats, QueueStep};
 use removebgvideo::Client;
 
 use crate::connect::{connect, Connection};
-use crate::manifest::{input_items, read_manifest, JobFlags};
+use crate::flags::JobFlags;
+use crate::manifest::{input_items, read_manifest};
 use crate::progress::Progress;
 use crate::{estimate, print_json, Failure};
 

@@ -16,6 +16,7 @@ mod checks;
 mod compose;
 mod connect;
 mod estimate;
+mod flags;
 mod jobs;
 mod manifest;
 mod progress;

@@ -13,7 +13,7 @@ use removebgvideo::{BgType, Client, Error, Job, JobStatus, OutputFormat, WaitOpt
 
 use crate::checks::{self, output_path, Input};
 use crate::connect::connect;
-use crate::manifest::JobFlags;
+use crate::flags::JobFlags;
 use crate::progress::StageBar;
 use crate::ui::{self, Interrupted};
 use crate::values::refuse_lost_alpha;
@@ -85,11 +85,6 @@ pub(crate) fn main(args: &Args) -> Result<u8, Failure> {
     bar.finish();
     let (job, path, size) = failed_as_json(done, args.json)?;
     report(&job, &path, size, args.json)
-}
-
-/// Whether an input is a URL rather than a local file.
-pub(crate) fn is_url(input: &str) -> bool {
-    input.starts_with("http://") || input.starts_with("https://")
 }
 
 /// The run's job settings: the command's defaults (transparent, WebM) where none is given,

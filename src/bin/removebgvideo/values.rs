@@ -95,6 +95,11 @@ pub(crate) fn shown_url(text: &str) -> String {
     }
 }
 
+/// Whether an input is a URL rather than a local file.
+pub(crate) fn is_url(input: &str) -> bool {
+    input.starts_with("http://") || input.starts_with("https://")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
