@@ -1,8 +1,8 @@
 //! `usage` and `pricing`.
 
 use crate::connect::connect;
+use crate::failure::{print_json, Failure};
 use crate::ui::credits;
-use crate::{print_json, Failure};
 
 /// `removebgvideo usage`.
 #[derive(Debug, clap::Args)]

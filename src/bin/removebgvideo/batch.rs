@@ -10,10 +10,11 @@ use removebgvideo::batch::{ItemState, QueueStats, QueueStep};
 use removebgvideo::Client;
 
 use crate::connect::{connect, Connection};
+use crate::estimate;
+use crate::failure::{print_json, Failure};
 use crate::flags::JobFlags;
 use crate::manifest::{input_items, read_manifest};
 use crate::progress::Progress;
-use crate::{estimate, print_json, Failure};
 
 /// `removebgvideo batch`.
 #[derive(Debug, clap::Args)]

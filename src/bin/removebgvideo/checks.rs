@@ -6,8 +6,8 @@ use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use crate::failure::Failure;
 use crate::values::http_url;
-use crate::Failure;
 
 /// Where an output goes: `given` (a file, or a folder that gets `name`), else `name` in the
 /// current folder. The folder must exist and take a new file; an existing file is refused

@@ -12,7 +12,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use removebgvideo::compose::{AudioFrom, Backdrop, Canceller, ComposeError, Composer, Input, Output, Quality};
 use removebgvideo::models::{Anchor, Canvas, Offset};
 
-use crate::{error_chain, ui, Failure};
+use crate::failure::{error_chain, Failure};
+use crate::ui;
 
 /// The exit status of a composition stopped by SIGINT or SIGTERM (128 + SIGINT, as shells do).
 const INTERRUPTED: u8 = 130;

@@ -5,8 +5,8 @@ use removebgvideo::client::API_KEY_ENV;
 use removebgvideo::simulator::Simulator;
 use removebgvideo::Client;
 
+use crate::failure::Failure;
 use crate::ui::note;
-use crate::Failure;
 
 /// A client, and the simulator it talks to when running offline (kept alive as long as it).
 pub(crate) struct Connection {

@@ -6,8 +6,8 @@ use removebgvideo::batch::{Batch, Estimate, Item, JobOptions, Source};
 use removebgvideo::Model;
 
 use crate::connect::connect;
+use crate::failure::{print_json, Failure};
 use crate::ui::{count, credits};
-use crate::{print_json, Failure};
 
 /// `removebgvideo estimate`.
 #[derive(Debug, clap::Args)]

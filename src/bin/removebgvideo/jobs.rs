@@ -7,9 +7,10 @@ use removebgvideo::models::ListJobs;
 use removebgvideo::{Job, JobStatus, WaitOptions};
 
 use crate::connect::connect;
+use crate::failure::{print_json, Failure};
 use crate::progress::StageBar;
+use crate::run;
 use crate::ui::{self, Interrupted};
-use crate::{print_json, run, Failure};
 
 /// `removebgvideo jobs …`.
 #[derive(Debug, clap::Subcommand)]

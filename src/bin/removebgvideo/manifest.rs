@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use removebgvideo::batch::{Item, JobOptions};
 use removebgvideo::{BgType, Model, OutputFormat};
 
+use crate::failure::Failure;
 use crate::flags::ApplyText;
-use crate::Failure;
 
 /// The file extensions a folder is searched for.
 const VIDEO_EXTENSIONS: &[&str] = &["mp4", "mov", "m4v", "webm", "avi", "mkv"];

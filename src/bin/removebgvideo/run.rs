@@ -13,11 +13,11 @@ use removebgvideo::{BgType, Client, Error, Job, JobStatus, OutputFormat, WaitOpt
 
 use crate::checks::{self, output_path, Input};
 use crate::connect::connect;
+use crate::failure::{error_chain, print_json, status_of, Failure};
 use crate::flags::JobFlags;
 use crate::progress::StageBar;
 use crate::ui::{self, Interrupted};
 use crate::values::refuse_lost_alpha;
-use crate::{error_chain, print_json, status_of, Failure};
 
 const DEFAULTS: &str = "\
 Defaults: a transparent background (--bg-type transparent) in a WebM with alpha (--output-format \

@@ -1,7 +1,7 @@
 //! `simulator`: the built-in API simulator, served standalone; its flags are in
 //! `simulator/flags.rs`.
 
-use crate::Failure;
+use crate::failure::Failure;
 
 mod flags;
 

@@ -4,7 +4,7 @@
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use removebgvideo::{BgType, Model, OutputFormat};
 
-use crate::Failure;
+use crate::failure::Failure;
 
 /// The output formats that keep a transparent background (all but mp4).
 const ALPHA_FORMATS: &str = "webm, mov, gif, webp or png_sequence";

@@ -7,8 +7,8 @@ use std::time::{Duration, SystemTime};
 
 use removebgvideo::webhook::{self, Verifier};
 
+use crate::failure::{error_chain, Failure};
 use crate::values::{shown_url, HttpUrl};
-use crate::{error_chain, Failure};
 
 /// The largest delivery body `verify` reads.
 const BODY_LIMIT: u64 = 1 << 20;
