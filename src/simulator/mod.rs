@@ -161,9 +161,12 @@
 //! `clock` (so that a `ManualClock` moves its jobs) and the
 //! client's limits so that both sides agree, and nothing in the client uses it.
 
+mod accepted;
 mod builder;
 mod faults;
+mod lock;
 mod output;
+mod query;
 mod record;
 mod reply;
 mod routes;
@@ -183,7 +186,8 @@ pub use record::RecordedRequest;
 pub use webhooks::WebhookDelivery;
 
 use builder::Bounds;
-use state::{fingerprint, lock, now_secs, ApiKey, Pacing, State};
+use lock::lock;
+use state::{fingerprint, now_secs, ApiKey, Pacing, State};
 
 /// The settings the running server uses.
 #[derive(Debug)]

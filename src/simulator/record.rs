@@ -39,6 +39,6 @@ impl RecordedRequest {
     /// The value of the query parameter `name`, percent-decoded.
     #[must_use]
     pub fn query_param(&self, name: &str) -> Option<String> {
-        super::routes::query_param(self.query.as_deref(), name)
+        super::query::param(self.query.as_deref(), name)
     }
 }

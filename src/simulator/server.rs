@@ -17,11 +17,11 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 
 use super::faults::{self, Fault};
+use super::lock::lock;
 use super::output::OutputReader;
 use super::record::{RecordedRequest, CAPTURE_LIMIT};
 use super::reply::{Reply, ReplyBody};
 use super::routes::{self, Body, Ctx, Route, MAX_JSON_BODY};
-use super::state::lock;
 use super::uploads::{FilePart, UploadError};
 use super::Shared;
 

@@ -2,7 +2,6 @@
 //! the webhook outbox, behind one mutex; and the clock-driven lifecycle of jobs.
 
 use std::collections::VecDeque;
-use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Map, Value};
@@ -29,11 +28,6 @@ pub(crate) const REFUNDED: &str = "refunded";
 /// Unix time in seconds.
 pub(crate) fn now_secs() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
-}
-
-/// Locks a mutex, recovering the data if a thread panicked while holding it.
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// A job's lifecycle state.
@@ -634,7 +628,7 @@ pub(crate) fn credits_per_minute(model: &str) -> f64 {
 /// The answer of `GET /api/pricing`, in the docs' shape.
 pub(crate) fn pricing() -> Value {
     let mut models = Map::new();
-    for m in super::routes::MODELS {
+    for m in super::accepted::MODELS {
         models.insert((*m).to_owned(), Value::from(credits_per_minute(m)));
     }
     json!({

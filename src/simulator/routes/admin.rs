@@ -3,8 +3,9 @@
 use serde_json::{json, Value};
 
 use super::{json_object, opt_string, Ctx, BG_TYPES, MAX_JSON_BODY, MODELS, OUTPUT_FORMATS};
+use crate::simulator::lock::lock;
 use crate::simulator::reply::Reply;
-use crate::simulator::state::{fingerprint, lock, now_secs, ApiKey};
+use crate::simulator::state::{fingerprint, now_secs, ApiKey};
 
 /// `GET /v1/admin/config`.
 pub(super) fn config(ctx: &Ctx) -> Reply {

@@ -3,9 +3,10 @@
 use serde_json::{json, Value};
 
 use super::{int_param, Ctx};
+use crate::simulator::lock::lock;
 use crate::simulator::output;
 use crate::simulator::reply::{Reply, ReplyBody};
-use crate::simulator::state::{self, lock, JobStatus};
+use crate::simulator::state::{self, JobStatus};
 
 /// `GET /health`, in the docs' shape.
 pub(super) fn health() -> Reply {

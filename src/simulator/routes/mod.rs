@@ -12,17 +12,13 @@ use serde_json::{Map, Value};
 
 use subtle::ConstantTimeEq;
 
+use super::lock::lock;
 use super::reply::Reply;
-use super::state::{fingerprint, lock};
+use super::state::fingerprint;
 use super::uploads::{FilePart, UploadError};
 use super::Shared;
 
-/// Accepted `model` values.
-pub(crate) const MODELS: &[&str] = &["original", "light", "pro", "human"];
-/// Accepted `bg_type` values.
-pub(crate) const BG_TYPES: &[&str] = &["transparent", "green", "white", "black", "blue", "custom", "color", "image"];
-/// Accepted `output_format` values.
-pub(crate) const OUTPUT_FORMATS: &[&str] = &["webm", "mov", "mp4", "gif", "webp", "png_sequence"];
+pub(crate) use super::accepted::{BG_TYPES, MODELS, OUTPUT_FORMATS};
 /// What the message of a refusal stricter than the documented API ends with.
 pub(crate) const STRICTER: &str = "the simulator's own check, stricter than the documented API";
 /// Largest JSON body accepted.
@@ -141,7 +137,7 @@ impl Ctx<'_> {
     }
 
     pub(crate) fn param(&self, name: &str) -> Option<String> {
-        query_param(self.query, name)
+        super::query::param(self.query, name)
     }
 
     /// The tenant (key fingerprint) of the request's enabled API key, if any.
@@ -271,42 +267,6 @@ pub(crate) fn opt_choice(
         }
         v => Ok(v),
     }
-}
-
-/// The value of query parameter `name`, percent-decoded (`+` is a space).
-pub(crate) fn query_param(query: Option<&str>, name: &str) -> Option<String> {
-    query?.split('&').find_map(|pair| {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        let k = String::from_utf8_lossy(&percent_decode(k, true)).into_owned();
-        (k == name).then(|| String::from_utf8_lossy(&percent_decode(v, true)).into_owned())
-    })
-}
-
-/// Decodes `%XX` escapes (and `+` as space when `plus` is set); bad escapes stay as they are.
-pub(crate) fn percent_decode(s: &str, plus: bool) -> Vec<u8> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'%' if i + 2 < b.len() => match (hex(b[i + 1]), hex(b[i + 2])) {
-                (Some(h), Some(l)) => {
-                    out.push(h * 16 + l);
-                    i += 3;
-                    continue;
-                }
-                _ => out.push(b'%'),
-            },
-            b'+' if plus => out.push(b' '),
-            c => out.push(c),
-        }
-        i += 1;
-    }
-    out
-}
-
-fn hex(c: u8) -> Option<u8> {
-    (c as char).to_digit(16).and_then(|d| u8::try_from(d).ok())
 }
 
 /// A numeric query parameter within `range`, `default` when absent.

@@ -5,9 +5,9 @@
 use serde_json::json;
 
 use super::Ctx;
+use crate::simulator::lock::lock;
 use crate::simulator::reply::Reply;
 use crate::simulator::reply::ReplyBody;
-use crate::simulator::state::lock;
 use crate::simulator::uploads::{random_hex, video_length, FilePart, Upload, UploadError};
 
 /// Answers an upload (`POST /v1/uploads`, or the legacy `POST /api/upload`) from its scan.
