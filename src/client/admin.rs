@@ -12,8 +12,9 @@ use crate::client::builder::client_constructors;
 use crate::client::error::invalid;
 use crate::client::runtime::CrateRuntime;
 use crate::client::transport::{credential_header, Call, Transport, ADMIN_TOKEN_HEADER};
+use crate::client::Error;
 use crate::models::{AdminConfig, CreateKey, CreatedKey, KeyList, KeyStatusChange};
-use crate::{Error, Secret};
+use crate::secret::Secret;
 
 /// An async client of the admin API. Cheap to clone, `Send + Sync`, its futures `Send`.
 ///

@@ -7,7 +7,7 @@ use http::{HeaderMap, StatusCode};
 use serde_json::Value;
 
 use crate::client::redact::{self, SNIPPET_CHARS};
-use crate::ErrorCode;
+use crate::models::ErrorCode;
 
 /// A non-2xx answer from the API: `{"error": {"code", "message", "request_id"}}`, a
 /// message-only body, or a proxy's HTML or empty page.

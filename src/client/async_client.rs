@@ -6,8 +6,10 @@ use http::HeaderValue;
 use crate::client::builder::client_constructors;
 use crate::client::error::invalid;
 use crate::client::transport::{credential_header, segment, Call, Transport, API_KEY_HEADER};
+use crate::client::{AsyncAdminClient, Error};
+use crate::models::{CreateJob, Job, StartJob};
 use crate::models::{DownloadLink, Health, JobList, JobSubmission, ListJobs, Pricing, UsageEvents, UsageSummary};
-use crate::{AsyncAdminClient, CreateJob, Error, Job, Secret, StartJob};
+use crate::secret::Secret;
 
 /// The days `usage_summary` accepts.
 pub(crate) const USAGE_DAYS: std::ops::RangeInclusive<u32> = 1..=90;

@@ -4,8 +4,10 @@
 
 use crate::client::builder::client_constructors;
 use crate::client::runtime::CrateRuntime;
+use crate::client::{AdminClient, AsyncClient, Error};
+use crate::models::{CreateJob, Job, StartJob};
 use crate::models::{DownloadLink, Health, JobList, JobSubmission, ListJobs, Pricing, UsageEvents, UsageSummary};
-use crate::{AdminClient, AsyncClient, CreateJob, Error, Job, Secret, StartJob};
+use crate::secret::Secret;
 
 /// The environment variable that holds the API key.
 pub const API_KEY_ENV: &str = "REMOVEBGVIDEO_API_KEY";

@@ -8,8 +8,9 @@ use std::time::Duration;
 use crate::client::error::ConfigError;
 use crate::client::transport::{Transport, TransportConfig};
 use crate::client::BASE_URL_ENV;
+use crate::client::{AdminClient, AsyncAdminClient, AsyncClient, Client, Error, RetryPolicy};
 use crate::clock::Clock;
-use crate::{AdminClient, AsyncAdminClient, AsyncClient, Client, Error, RetryPolicy, Secret};
+use crate::secret::Secret;
 
 /// Configures a client: [`Client`], [`AdminClient`], [`AsyncClient`] or [`AsyncAdminClient`]
 /// (from their `builder` or `builder_from_env`). Every setting is checked in

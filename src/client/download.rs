@@ -13,7 +13,8 @@ use tokio::io::{AsyncWrite, AsyncWriteExt};
 use crate::client::error::invalid;
 use crate::client::transport::Transport;
 use crate::client::TransferProgress;
-use crate::{AsyncClient, Client, Error, Job};
+use crate::client::{AsyncClient, Client, Error};
+use crate::models::Job;
 
 /// The write buffer of a download to a file.
 const WRITE_BUFFER_BYTES: usize = 256 * 1024;

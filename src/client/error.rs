@@ -8,7 +8,8 @@ use http::StatusCode;
 
 use crate::client::redact;
 pub use crate::client::transport::TransportError;
-use crate::{ApiError, Job};
+use crate::client::ApiError;
+use crate::models::Job;
 
 /// Everything that can go wrong in a call. Match on the variant to decide what to do; the
 /// helpers ([`status`](Error::status), [`request_id`](Error::request_id),

@@ -8,7 +8,7 @@ use http::{HeaderName, HeaderValue};
 
 use crate::client::error::invalid;
 use crate::client::transport::Overrides;
-use crate::{AsyncClient, Client, Error, RetryPolicy};
+use crate::client::{AsyncClient, Client, Error, RetryPolicy};
 
 /// Headers an extra header may not set: the credentials, and what the crate sets for each body
 /// or connection itself.

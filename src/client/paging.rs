@@ -3,8 +3,9 @@
 use std::collections::VecDeque;
 use std::fmt;
 
+use crate::client::{AsyncClient, Client, Error};
+use crate::models::Job;
 use crate::models::ListJobs;
-use crate::{AsyncClient, Client, Error, Job};
 
 /// All jobs matching a query, fetched a page at a time as they are read, from
 /// [`AsyncClient::list_all_jobs`]. Read it with [`next`](Self::next). It owns a clone of the

@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::client::{AsyncClient, Client, Error, WaitOptions};
 use crate::client::{JobTracker, TransferProgress};
-use crate::{AsyncClient, Client, CreateJob, Error, Job, JobStatus, WaitOptions};
+use crate::models::{CreateJob, Job, JobStatus};
 
 /// What [`AsyncClient::process`] starts from: a local video (uploaded first) or a URL the API
 /// can fetch. A `&str` or `String` that starts with `http://` or `https://` is a URL, anything

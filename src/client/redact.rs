@@ -9,7 +9,7 @@
 
 use serde_json::Value;
 
-use crate::Job;
+use crate::models::Job;
 
 /// What a hidden value is replaced with.
 pub(crate) const REDACTED: &str = "[redacted]";

@@ -13,9 +13,10 @@ use tokio::sync::Notify;
 use crate::client::runtime::CrateRuntime;
 use crate::client::wait::timed_out;
 use crate::client::WaitOptions;
+use crate::client::{AsyncClient, Client, Error};
 use crate::clock::deadline;
+use crate::models::{Job, JobStatus};
 use crate::webhook::{EventKind, WebhookEvent};
-use crate::{AsyncClient, Client, Error, Job, JobStatus};
 
 /// Delivery ids remembered to recognize a redelivery; the oldest are forgotten past this.
 const REMEMBERED_DELIVERIES: usize = 100_000;

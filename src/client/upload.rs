@@ -12,8 +12,8 @@ use crate::client::error::invalid;
 use crate::client::progress::{self, SharedProgress};
 use crate::client::transport::{Call, FilePart, Safety, UploadSource};
 use crate::client::TransferProgress;
+use crate::client::{AsyncClient, Client, Error};
 use crate::models::Upload;
-use crate::{AsyncClient, Client, Error};
 
 /// An upload of a local file being set up; finish it with [`send`](FileUpload::send). Made by
 /// [`Client::upload`].

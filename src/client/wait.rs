@@ -5,8 +5,9 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::client::error::invalid;
+use crate::client::{AsyncClient, Client, Error};
 use crate::clock::deadline;
-use crate::{AsyncClient, Client, Error, Job, JobStatus};
+use crate::models::{Job, JobStatus};
 
 /// The pause between polls that [`WaitOptions::default`] starts at.
 const DEFAULT_INTERVAL: Duration = Duration::from_secs(2);

@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 
 use crate::client::error::JsonError;
 use crate::client::redact;
-use crate::{ApiError, Error};
+use crate::client::{ApiError, Error};
 
 /// No real answer of this API comes near this size; anything larger is cut off.
 pub(crate) const MAX_ANSWER_BYTES: u64 = 16 * 1024 * 1024;

@@ -8,7 +8,7 @@ use std::time::Duration;
 use http::{Method, StatusCode};
 
 use super::{Answer, TransportError};
-use crate::Error;
+use crate::client::Error;
 
 /// One HTTP attempt of an API call, as passed to
 /// [`ClientBuilder::on_attempt`](crate::client::ClientBuilder::on_attempt): a retried call reports

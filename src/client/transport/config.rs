@@ -10,8 +10,8 @@ use url::Url;
 
 use super::{RetryPolicy, Shared, Transport};
 use crate::client::error::{invalid, ConfigError};
+use crate::client::Error;
 use crate::clock::{self, Clock};
-use crate::Error;
 
 /// The API's production address.
 pub(crate) const DEFAULT_BASE_URL: &str = "https://api.removebgvideo.com";

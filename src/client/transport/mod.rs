@@ -23,8 +23,8 @@ use http::{HeaderValue, Method};
 use serde::de::DeserializeOwned;
 
 use crate::client::error::{invalid, Transfer};
+use crate::client::Error;
 use crate::clock::Clock;
-use crate::Error;
 
 pub(crate) use answer::Answer;
 pub use attempt::AttemptInfo;

@@ -16,7 +16,7 @@ use super::error::{origin_of, Kind};
 use super::TransportError;
 use crate::client::error::{invalid, Transfer};
 use crate::client::progress::{ProgressReader, SharedProgress};
-use crate::Error;
+use crate::client::Error;
 
 /// How much of the file one body chunk carries: large enough that the per-chunk cost (a read
 /// on the blocking pool, a hand-off, a socket write) disappears, small enough to keep memory flat.
