@@ -16,6 +16,8 @@ use removebgvideo::simulator::{output_asset, Fault, FaultRule, Simulator};
 use reqwest::blocking::multipart;
 use serde_json::{json, Value};
 
+use crate::support::wire::exchange;
+
 /// A guard against a hung test, never a timing assertion.
 const GUARD: Duration = Duration::from_secs(10);
 
@@ -69,27 +71,6 @@ fn raw(sim: &Simulator, request: &str) -> String {
     String::from_utf8_lossy(&answer).into_owned()
 }
 
-/// One answer read from a kept-alive connection: its status line.
-fn exchange(stream: &mut BufReader<TcpStream>, request: &str) -> String {
-    stream.get_mut().write_all(request.as_bytes()).expect("write");
-    let mut status = String::new();
-    stream.read_line(&mut status).expect("status");
-    let mut length = 0;
-    loop {
-        let mut line = String::new();
-        stream.read_line(&mut line).expect("header");
-        if line == "\r\n" {
-            break;
-        }
-        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-            length = v.trim().parse().expect("length");
-        }
-    }
-    let mut body = vec![0; length];
-    stream.read_exact(&mut body).expect("body");
-    status.trim().to_owned()
-}
-
 #[test]
 fn an_idle_connection_is_closed_after_the_idle_timeout() {
     let sim = Simulator::builder().idle_timeout(Duration::from_millis(50)).start().expect("simulator");
@@ -97,7 +78,7 @@ fn an_idle_connection_is_closed_after_the_idle_timeout() {
     stream.set_read_timeout(Some(GUARD)).expect("guard");
     let mut stream = BufReader::new(stream);
     let get = format!("GET /health HTTP/1.1\r\nHost: {}\r\n\r\n", address(&sim));
-    assert_eq!(exchange(&mut stream, &get), "HTTP/1.1 200 OK");
+    assert_eq!(exchange(&mut stream, &get).0, "HTTP/1.1 200 OK");
     // Kept alive, then idle: the server closes it (a hung read would fail on the guard).
     let mut rest = Vec::new();
     stream.read_to_end(&mut rest).expect("closed by the server, not timed out here");
@@ -111,7 +92,7 @@ fn a_connection_past_the_cap_is_answered_503_and_closed() {
     let held: Vec<BufReader<TcpStream>> = (0..2)
         .map(|_| {
             let mut stream = BufReader::new(TcpStream::connect(address(&sim)).expect("connect"));
-            assert_eq!(exchange(&mut stream, &get), "HTTP/1.1 200 OK");
+            assert_eq!(exchange(&mut stream, &get).0, "HTTP/1.1 200 OK");
             stream
         })
         .collect();

@@ -21,6 +21,8 @@ use removebgvideo::clock::ManualClock;
 use removebgvideo::simulator::{output_asset, Fault, FaultRule, ProcessingTime, Simulator};
 use serde_json::{json, Value};
 
+use crate::support::wire::exchange;
+
 /// A plain HTTP client, as a user in any language would have.
 fn http() -> reqwest::blocking::Client {
     reqwest::blocking::Client::builder().no_proxy().build().expect("http client")
@@ -316,29 +318,6 @@ fn an_uploads_video_url_serves_the_uploaded_bytes() {
     let answer = http().get(&upload.video_url).send().expect("get");
     assert_eq!(answer.headers().get("content-type").and_then(|v| v.to_str().ok()), Some("video/mp4"));
     assert_eq!(&answer.bytes().expect("bytes")[..], &content[..]);
-}
-
-/// Sends `request` on `stream` and reads one answer, returning its status line and headers.
-fn exchange(stream: &mut BufReader<TcpStream>, request: &str) -> (String, Vec<String>) {
-    stream.get_mut().write_all(request.as_bytes()).expect("write");
-    let mut status = String::new();
-    stream.read_line(&mut status).expect("status");
-    let mut headers = Vec::new();
-    let mut length = 0;
-    loop {
-        let mut line = String::new();
-        stream.read_line(&mut line).expect("header");
-        if line == "\r\n" {
-            break;
-        }
-        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-            length = v.trim().parse().expect("length");
-        }
-        headers.push(line.trim().to_ascii_lowercase());
-    }
-    let mut body = vec![0; length];
-    stream.read_exact(&mut body).expect("body");
-    (status.trim().to_owned(), headers)
 }
 
 #[test]

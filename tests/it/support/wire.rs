@@ -424,3 +424,27 @@ impl WireServer {
         assert!(!timeout.timed_out(), "{} of {connections} connections over after {deadline:?}", *finished);
     }
 }
+
+/// The client side of a kept-alive connection: sends `request` on `stream` and reads one whole
+/// answer, returning its status line and its header lines (lower case).
+pub fn exchange(stream: &mut BufReader<TcpStream>, request: &str) -> (String, Vec<String>) {
+    stream.get_mut().write_all(request.as_bytes()).expect("write");
+    let mut status = String::new();
+    stream.read_line(&mut status).expect("status");
+    let mut headers = Vec::new();
+    let mut length = 0;
+    loop {
+        let mut line = String::new();
+        stream.read_line(&mut line).expect("header");
+        if line == "\r\n" {
+            break;
+        }
+        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+            length = v.trim().parse().expect("length");
+        }
+        headers.push(line.trim().to_ascii_lowercase());
+    }
+    let mut body = vec![0; length];
+    stream.read_exact(&mut body).expect("body");
+    (status.trim().to_owned(), headers)
+}
