@@ -187,6 +187,41 @@ fn an_upload_longer_than_the_stall_timeout_succeeds_while_it_keeps_moving() {
     assert_eq!(upload.video_url, "https://cdn.example.com/slow.mp4");
 }
 
+/// The call timeout bounds API calls only: a transfer that keeps moving outlasts it. (The
+/// client's HTTP stack carries the call timeout; each transfer lifts it.)
+#[test]
+fn a_download_and_an_upload_outlast_the_call_timeout_while_they_keep_moving() {
+    // The download: 24 drips 50 ms apart, at least 1.2 s in all (the server's pauses
+    // guarantee it), four times the 300 ms call timeout.
+    let body = pattern(24 * 1000);
+    let cdn = WireServer::script(vec![Act::Drip {
+        head: head("200 OK", &format!("Content-Length: {}\r\n", body.len())),
+        body: body.clone(),
+        piece: 1000,
+        pause: Duration::from_millis(50),
+    }]);
+    // The upload: 24 MiB, the first 16 MiB read 64 KiB per 4 ms pause, so at least 1 s
+    // before the answer, against the same 300 ms.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("slow.mp4");
+    std::fs::write(&path, pattern(24 * 1024 * 1024)).unwrap();
+    let api = slow_reading_upload_api(64 * 1024, Duration::from_millis(4), 8 * 1024 * 1024);
+    let client = Client::builder(KEY)
+        .base_url(api.url())
+        .timeout(Duration::from_millis(300))
+        .stall_timeout(Duration::from_secs(5))
+        .max_retries(0)
+        .build()
+        .unwrap();
+
+    let mut received = Vec::new();
+    let written = client.download(&format!("{}/slow.webm", cdn.url())).to_writer(&mut received);
+    assert_eq!(written.expect("a download is not bounded by the call timeout"), body.len() as u64);
+    assert_eq!(received, body);
+    let upload = client.upload(&path).send().expect("an upload is not bounded by the call timeout");
+    assert_eq!(upload.video_url, "https://cdn.example.com/slow.mp4");
+}
+
 #[test]
 fn a_reader_shorter_than_its_announced_length_is_an_io_error() {
     let api = upload_api();

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use bytes::Bytes;
 use http::HeaderValue;
 use serde::de::DeserializeOwned;
 
@@ -19,7 +20,9 @@ const REDACTED: &[u8] = redact::REDACTED.as_bytes();
 pub(crate) struct Answer {
     pub(crate) status: http::StatusCode,
     pub(crate) headers: http::HeaderMap,
-    pub(crate) body: Vec<u8>,
+    /// The bytes as the HTTP library handed them over: an answer that came in one piece, as
+    /// nearly every API answer does, is not copied.
+    pub(crate) body: Bytes,
 }
 
 impl Answer {
@@ -61,7 +64,7 @@ impl Answer {
 
 /// `body` with every occurrence of `secret` replaced; untouched (no copy) when it holds none,
 /// as nearly every answer does.
-fn redact(body: &mut Vec<u8>, secret: &[u8]) {
+fn redact(body: &mut Bytes, secret: &[u8]) {
     let Some(first) = find(body, secret) else {
         return;
     };
@@ -74,7 +77,7 @@ fn redact(body: &mut Vec<u8>, secret: &[u8]) {
         at += found + secret.len();
     }
     out.extend_from_slice(&body[at..]);
-    *body = out;
+    *body = out.into();
 }
 
 /// Where `secret` first occurs in `body`: a scan for its first byte, then a comparison at each
@@ -90,21 +93,39 @@ fn too_large(status: http::StatusCode) -> Error {
     Error::AnswerTooLarge { status, limit: MAX_ANSWER_BYTES }
 }
 
-/// Reads the whole body of an answer, at most [`MAX_ANSWER_BYTES`].
-pub(crate) async fn read_bounded(mut response: reqwest::Response, url: &url::Url) -> Result<Answer, Error> {
+/// Reads the whole body of an answer, at most [`MAX_ANSWER_BYTES`]; an error of the HTTP
+/// library is reported at `origin` (any URL of the answer's origin).
+pub(crate) async fn read_bounded(mut response: reqwest::Response, origin: &url::Url) -> Result<Answer, Error> {
     let status = response.status();
     if response.content_length().is_some_and(|length| length > MAX_ANSWER_BYTES) {
         return Err(too_large(status));
     }
     let headers = std::mem::take(response.headers_mut());
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|error| super::transport(error, url))? {
-        if (body.len() + chunk.len()) as u64 > MAX_ANSWER_BYTES {
+    let within = |length: usize| u64::try_from(length).is_ok_and(|length| length <= MAX_ANSWER_BYTES);
+    // The first piece is kept as it came; only a body in several pieces is gathered.
+    let first = match next_chunk(&mut response, origin).await? {
+        None => return Ok(Answer { status, headers, body: Bytes::new() }),
+        Some(first) if !within(first.len()) => return Err(too_large(status)),
+        Some(first) => first,
+    };
+    let Some(mut chunk) = next_chunk(&mut response, origin).await? else {
+        return Ok(Answer { status, headers, body: first });
+    };
+    let mut body = first.to_vec();
+    loop {
+        if !within(body.len() + chunk.len()) {
             return Err(too_large(status));
         }
         body.extend_from_slice(&chunk);
+        match next_chunk(&mut response, origin).await? {
+            Some(next) => chunk = next,
+            None => return Ok(Answer { status, headers, body: body.into() }),
+        }
     }
-    Ok(Answer { status, headers, body })
+}
+
+async fn next_chunk(response: &mut reqwest::Response, origin: &url::Url) -> Result<Option<Bytes>, Error> {
+    response.chunk().await.map_err(|error| super::transport(error, origin))
 }
 
 #[cfg(test)]
@@ -112,9 +133,9 @@ mod tests {
     use super::redact;
 
     fn redacted(body: &[u8], secret: &[u8]) -> Vec<u8> {
-        let mut body = body.to_vec();
+        let mut body = bytes::Bytes::copy_from_slice(body);
         redact(&mut body, secret);
-        body
+        body.to_vec()
     }
 
     #[test]

@@ -179,6 +179,10 @@ impl TransportConfig {
         });
         let mut builder = reqwest::Client::builder()
             .user_agent(user_agent)
+            // The API calls' limit, set once here as bare reqwest's users set theirs: a call
+            // that keeps it carries no per-request setting. Uploads and downloads, bounded by
+            // the stall and transfer timeouts instead, lift it on their requests.
+            .timeout(self.timeout.min(LONGEST))
             .connect_timeout(self.connect_timeout.min(LONGEST))
             .redirect(policy);
         // An upload that stops moving is cut off by the kernel once sent data stays

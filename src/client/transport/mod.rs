@@ -332,28 +332,41 @@ impl Transport {
     /// One attempt: the request sent and its whole answer read, within the call's limit (the
     /// call timeout, or for an upload the stall and transfer timeouts).
     async fn attempt(&self, call: &Call<'_>) -> Result<Answer, Error> {
-        let url = self.url(call);
-        let request = self.request(call, &url);
+        // An error names the origin only, which every API call shares with the base URL.
+        let origin = &self.shared.base;
         if let Body::File(file) = &call.body {
             // Boxed: an upload's state is large, and an API call's future need not carry it.
-            return Box::pin(self.upload_attempt(file, request, &url)).await;
+            // Its limits are the stall and transfer timeouts, not the call timeout.
+            return Box::pin(self.upload_attempt(file, self.request(call).timeout(LONGEST), origin)).await;
         }
-        // The HTTP library's own limit, over the answer's head and body: the same timer bare
-        // reqwest runs, and no second one around it.
         let limit = self.timeout();
         // A timeout names this limit, unless it was the connect timeout's.
         let named = |error: TransportError| Error::Transport(error.timed_out_after(limit));
-        let response = request.timeout(limit.min(LONGEST)).send().await.map_err(|error| {
+        let response = self.start(call).await.map_err(|error| {
             if error.is_connect() {
-                transport(error, &url)
+                transport(error, origin)
             } else {
-                named(TransportError::from_http(error).at(&url))
+                named(TransportError::from_http(error).at(origin))
             }
         })?;
-        answer::read_bounded(response, &url).await.map_err(|error| match error {
+        answer::read_bounded(response, origin).await.map_err(|error| match error {
             Error::Transport(error) => named(error),
             error => error,
         })
+    }
+
+    /// Sends an API call's request: built and handed to the HTTP library here, outside the
+    /// attempt's future, which then holds only the library's own (small) future.
+    ///
+    /// The limit is the HTTP library's own, over the answer's head and body: the client's
+    /// timeout is set on the HTTP client itself, as bare reqwest's is, so a call that keeps it
+    /// adds nothing to its request; only `with_options` sets one of its own.
+    fn start(&self, call: &Call<'_>) -> impl Future<Output = Result<reqwest::Response, reqwest::Error>> {
+        let request = self.request(call);
+        match self.overrides().and_then(|overrides| overrides.timeout) {
+            Some(limit) => request.timeout(limit.min(LONGEST)).send(),
+            None => request.send(),
+        }
     }
 
     /// One attempt of an upload, bounded by the stall and transfer timeouts.
@@ -361,7 +374,7 @@ impl Transport {
         &self,
         file: &FilePart,
         request: reqwest::RequestBuilder,
-        url: &url::Url,
+        origin: &url::Url,
     ) -> Result<Answer, Error> {
         let stall = self.shared.stall_timeout;
         let reader = file.open()?;
@@ -375,14 +388,14 @@ impl Transport {
         let request = request.multipart(reqwest::multipart::Form::new().part("file", part));
         let exchange = async {
             let sent = transfer::unless_stalled(request.send(), &activity, stall).await?;
-            let response = sent.map_err(|error| transport(error, url))?;
-            match tokio::time::timeout(stall, answer::read_bounded(response, url)).await {
+            let response = sent.map_err(|error| transport(error, origin))?;
+            match tokio::time::timeout(stall, answer::read_bounded(response, origin)).await {
                 Ok(outcome) => outcome,
                 Err(_) => Err(Error::Stalled { transfer: Transfer::Upload, stalled_for: stall }),
             }
         };
         let outcome = match self.shared.transfer_timeout {
-            Some(limit) => within(limit, url, exchange).await,
+            Some(limit) => within(limit, origin, exchange).await,
             None => exchange.await,
         };
         // The source failed: that is the caller's file, not the network.
@@ -405,8 +418,8 @@ impl Transport {
         url
     }
 
-    fn request(&self, call: &Call<'_>, url: &url::Url) -> reqwest::RequestBuilder {
-        let mut request = self.shared.http.request(call.method.clone(), url.clone());
+    fn request(&self, call: &Call<'_>) -> reqwest::RequestBuilder {
+        let mut request = self.shared.http.request(call.method.clone(), self.url(call));
         if let Some(overrides) = self.overrides() {
             // Checked when set: none of them is a credential or the content type.
             for (name, value) in &overrides.headers {
@@ -433,7 +446,8 @@ impl Transport {
         let mut chain = RedirectChain::new(url);
         let response = loop {
             let url = chain.url().clone();
-            let mut request = self.shared.http.get(url.clone());
+            // Only the stall and transfer timeouts bound a download, not the call timeout.
+            let mut request = self.shared.http.get(url.clone()).timeout(LONGEST);
             if from > 0 {
                 request = request.header(http::header::RANGE, format!("bytes={from}-"));
             }
