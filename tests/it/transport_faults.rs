@@ -36,6 +36,20 @@ fn ok_job() -> Act {
 }
 
 #[test]
+fn an_answer_that_arrives_in_many_pieces_is_read_whole() {
+    // One byte at a time: every piece after the first is gathered behind it.
+    let server = WireServer::script(vec![Act::Drip {
+        head: format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n", JOB.len())
+            .into_bytes(),
+        body: JOB.as_bytes().to_vec(),
+        piece: 1,
+        pause: Duration::from_millis(1),
+    }]);
+    let job = client(&server).get_job("job_1").expect("a job read in pieces");
+    assert_eq!((job.id.as_str(), job.progress), ("job_1", Some(10.0)));
+}
+
+#[test]
 fn a_read_survives_a_dropped_connection() {
     let server = WireServer::script(vec![Act::HangUp, ok_job()]);
     let job = client(&server).get_job("job_1").expect("retried after the hangup");

@@ -100,32 +100,25 @@ pub(crate) async fn read_bounded(mut response: reqwest::Response, origin: &url::
     if response.content_length().is_some_and(|length| length > MAX_ANSWER_BYTES) {
         return Err(too_large(status));
     }
-    let headers = std::mem::take(response.headers_mut());
-    let within = |length: usize| u64::try_from(length).is_ok_and(|length| length <= MAX_ANSWER_BYTES);
     // The first piece is kept as it came; only a body in several pieces is gathered.
-    let first = match next_chunk(&mut response, origin).await? {
-        None => return Ok(Answer { status, headers, body: Bytes::new() }),
-        Some(first) if !within(first.len()) => return Err(too_large(status)),
-        Some(first) => first,
-    };
-    let Some(mut chunk) = next_chunk(&mut response, origin).await? else {
-        return Ok(Answer { status, headers, body: first });
-    };
-    let mut body = first.to_vec();
-    loop {
-        if !within(body.len() + chunk.len()) {
+    let mut first = Bytes::new();
+    let mut gathered = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|error| super::transport(error, origin))? {
+        let length = first.len() + gathered.len() + chunk.len();
+        if u64::try_from(length).map_or(true, |length| length > MAX_ANSWER_BYTES) {
             return Err(too_large(status));
         }
-        body.extend_from_slice(&chunk);
-        match next_chunk(&mut response, origin).await? {
-            Some(next) => chunk = next,
-            None => return Ok(Answer { status, headers, body: body.into() }),
+        if first.is_empty() && gathered.is_empty() {
+            first = chunk;
+        } else {
+            if gathered.is_empty() {
+                gathered.extend_from_slice(&std::mem::take(&mut first));
+            }
+            gathered.extend_from_slice(&chunk);
         }
     }
-}
-
-async fn next_chunk(response: &mut reqwest::Response, origin: &url::Url) -> Result<Option<Bytes>, Error> {
-    response.chunk().await.map_err(|error| super::transport(error, origin))
+    let body = if gathered.is_empty() { first } else { gathered.into() };
+    Ok(Answer { status, headers: std::mem::take(response.headers_mut()), body })
 }
 
 #[cfg(test)]

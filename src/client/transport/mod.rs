@@ -215,9 +215,19 @@ impl Transport {
 
     /// Sends a call, retrying as the policy allows, and decodes its 2xx answer.
     pub(crate) async fn json<T: DeserializeOwned>(&self, call: &Call<'_>) -> Result<T, Error> {
-        // Boxed once here: the retry loop's state is large, and every future above it (the
-        // call's, the caller's) would otherwise carry and copy it.
-        Box::pin(self.send(call, self.retry_policy())).await?.decode(self.hidden(call), call.reveals_secret)
+        let policy = self.retry_policy();
+        // The usual call, the gate open and a 2xx first time, makes one attempt in this future
+        // and allocates nothing for it. The rest of the retry loop is boxed: its state is
+        // large, and every future above it (the call's, the caller's) would otherwise carry it.
+        let answer = if self.shared.gate.is_pending() {
+            Box::pin(self.send(call, policy)).await?
+        } else {
+            match self.attempt_observed(call, 1).await {
+                Ok(answer) if answer.status.is_success() => answer,
+                outcome => Box::pin(self.retry(call, policy, outcome)).await?,
+            }
+        };
+        answer.decode(self.hidden(call), call.reveals_secret)
     }
 
     /// Sends a call once, with no retries (for callers that run their own loop), and decodes
@@ -226,30 +236,25 @@ impl Transport {
         self.send(call, &RetryPolicy::none()).await?.decode(self.hidden(call), call.reveals_secret)
     }
 
-    /// The retry loop: the one place that decides whether to try again and how long to wait.
-    ///
-    /// What a caller does not use costs nothing: with no back-off pending, no in-flight cap
-    /// and no attempt observer, an attempt reads no clock and takes no lock.
+    /// The retry loop, from its first attempt.
     async fn send(&self, call: &Call<'_>, policy: &RetryPolicy) -> Result<Answer, Error> {
+        if self.shared.gate.is_pending() {
+            self.pass_gate(policy).await?;
+        }
+        let first = self.attempt_observed(call, 1).await;
+        self.retry(call, policy, first).await
+    }
+
+    /// The retry loop after an attempt that ended with `outcome`: the one place that decides
+    /// whether to try again and how long to wait.
+    async fn retry(
+        &self,
+        call: &Call<'_>,
+        policy: &RetryPolicy,
+        mut outcome: Result<Answer, Error>,
+    ) -> Result<Answer, Error> {
         let mut retries_done = 0u32;
         loop {
-            if self.shared.gate.is_pending() {
-                self.pass_gate(policy).await?;
-            }
-            let attempt = retries_done.saturating_add(1);
-            let trace = AttemptTrace::start(call, attempt);
-            // The start is read only for the observer, the one user of an attempt's duration.
-            let started = self.shared.on_attempt.as_ref().map(|_| self.shared.clock.now());
-            let outcome = match &self.shared.in_flight {
-                // Held for the attempt only, not across the pauses between attempts.
-                Some(in_flight) => {
-                    let _permit = in_flight.acquire().await.ok();
-                    self.attempt(call).await
-                }
-                None => self.attempt(call).await,
-            };
-            trace.finish(outcome.as_ref().ok().map(|answer| (answer.status, &answer.headers)));
-            self.record(call, attempt, started, &outcome);
             let verdict = match outcome {
                 Ok(answer) if answer.status.is_success() => return Ok(answer),
                 Ok(answer) => {
@@ -272,7 +277,33 @@ impl Transport {
                 self.shared.clock.sleep(pause.max(self.backoff_remaining())).await;
             }
             retries_done = retries_done.saturating_add(1);
+            if self.shared.gate.is_pending() {
+                self.pass_gate(policy).await?;
+            }
+            outcome = self.attempt_observed(call, retries_done.saturating_add(1)).await;
         }
+    }
+
+    /// One attempt (number `attempt`, from 1) within the in-flight cap when set, traced, and
+    /// told to the gate and the attempt observer.
+    ///
+    /// What a caller does not use costs nothing: with no back-off pending, no in-flight cap
+    /// and no attempt observer, an attempt reads no clock and takes no lock.
+    async fn attempt_observed(&self, call: &Call<'_>, attempt: u32) -> Result<Answer, Error> {
+        let trace = AttemptTrace::start(call, attempt);
+        // The start is read only for the observer, the one user of an attempt's duration.
+        let started = self.shared.on_attempt.as_ref().map(|_| self.shared.clock.now());
+        let outcome = match &self.shared.in_flight {
+            // Held for the attempt only, not across the pauses between attempts.
+            Some(in_flight) => {
+                let _permit = in_flight.acquire().await.ok();
+                self.attempt(call).await
+            }
+            None => self.attempt(call).await,
+        };
+        trace.finish(outcome.as_ref().ok().map(|answer| (answer.status, &answer.headers)));
+        self.record(call, attempt, started, &outcome);
+        outcome
     }
 
     /// How long the client's shared back-off still holds every call.
