@@ -38,7 +38,10 @@
 //!    hand-offs per call) more CPU time than one on the same CPU.
 //!    Both clients are built with the defaults: no in-flight cap, no attempt observer, and
 //!    no back-off pending; what the SDK adds to bare reqwest on this path must cost nothing
-//!    (target: at most 1.00).
+//!    (target: at most 1.00). Both send the same request, byte for byte (the user agent set
+//!    once on each client), and decode the same `Job`. Each pair also prints, for each side,
+//!    the kernel's share of the CPU time and the context switches per call (`getrusage`): a
+//!    wake-up more per call shows there as a switch more per call.
 //!    c. 64 calls in flight on one `AsyncClient` vs the same with bare reqwest (2 workers):
 //!    throughput (calls/s) and this process's CPU time per call, each the median of pair
 //!    ratios (the server is in a process of its own). On a loaded machine the CPU ratio is
@@ -265,14 +268,31 @@ impl Drop for ServerProcess {
     }
 }
 
-/// CPU time of this process (every thread) per call of `batch`, in microseconds.
-fn cpu_per_call(calls: u64, batch: &mut dyn FnMut(u64)) -> f64 {
+/// One batch's cost per call: CPU time of this process (every thread) in microseconds, the
+/// kernel's share of it, and context switches (voluntary + involuntary, every thread).
+#[derive(Clone, Copy)]
+struct Cost {
+    cpu_us: f64,
+    system_share: f64,
+    switches: f64,
+}
+
+fn cost_per_call(calls: u64, batch: &mut dyn FnMut(u64)) -> Cost {
+    let usage = measure::usage();
     let before = measure::process_cpu_ns();
     batch(calls);
-    (measure::process_cpu_ns() - before) as f64 / calls as f64 / 1e3
+    let cpu_us = (measure::process_cpu_ns() - before) as f64 / calls as f64 / 1e3;
+    let after = measure::usage();
+    let (user, system) = (after.user_us - usage.user_us, after.system_us - usage.system_us);
+    Cost {
+        cpu_us,
+        system_share: system as f64 / (user + system).max(1) as f64,
+        switches: (after.switches - usage.switches) as f64 / calls as f64,
+    }
 }
 
 /// Back-to-back batch pairs, alternating which goes first; the median of the pairs' ratios.
+/// Returns the medians (SDK µs, bare µs, ratio).
 fn paired(
     rounds: u64,
     calls: u64,
@@ -281,34 +301,67 @@ fn paired(
     label: &str,
 ) -> (f64, f64, f64) {
     let (mut sdk_costs, mut bare_costs, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut sdk_switches, mut bare_switches, mut sdk_system, mut bare_system) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for round in 0..rounds {
         let (s, b) = if round % 2 == 0 {
-            let s = cpu_per_call(calls, sdk);
-            (s, cpu_per_call(calls, bare))
+            let s = cost_per_call(calls, sdk);
+            (s, cost_per_call(calls, bare))
         } else {
-            let b = cpu_per_call(calls, bare);
-            (cpu_per_call(calls, sdk), b)
+            let b = cost_per_call(calls, bare);
+            (cost_per_call(calls, sdk), b)
         };
-        println!("  pair {}: {label} {s:>7.1} µs CPU/call   bare {b:>7.1} µs CPU/call   ratio {:.3}", round + 1, s / b);
-        sdk_costs.push(s);
-        bare_costs.push(b);
-        ratios.push(s / b);
+        println!(
+            "  pair {}: {label} {:>6.1} µs CPU/call ({:>2.0}% system) {:>5.2} switches/call   bare {:>6.1} µs \
+             CPU/call ({:>2.0}% system) {:>5.2} switches/call   ratio {:.3}",
+            round + 1,
+            s.cpu_us,
+            s.system_share * 100.0,
+            s.switches,
+            b.cpu_us,
+            b.system_share * 100.0,
+            b.switches,
+            s.cpu_us / b.cpu_us
+        );
+        sdk_costs.push(s.cpu_us);
+        bare_costs.push(b.cpu_us);
+        sdk_switches.push(s.switches);
+        bare_switches.push(b.switches);
+        sdk_system.push(s.system_share * 100.0);
+        bare_system.push(b.system_share * 100.0);
+        ratios.push(s.cpu_us / b.cpu_us);
     }
+    println!(
+        "  medians: {label} {:.1} µs CPU/call ({:.0}% system), {:.2} switches/call; bare {:.1} µs CPU/call \
+         ({:.0}% system), {:.2} switches/call; pair ratios {:.3} to {:.3}, median {:.3}",
+        median(&sdk_costs),
+        median(&sdk_system),
+        median(&sdk_switches),
+        median(&bare_costs),
+        median(&bare_system),
+        median(&bare_switches),
+        ratios.iter().copied().fold(f64::INFINITY, f64::min),
+        ratios.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        median(&ratios),
+    );
     (median(&sdk_costs), median(&bare_costs), median(&ratios))
 }
 
-fn bare_headers(request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
-    request.header(reqwest::header::USER_AGENT, user_agent()).header("X-Api-Key", API_KEY)
-}
-
 /// What a careful user would write: the default client with the 30 s total timeout that
-/// `reqwest::blocking` has by default and the SDK's calls have, so both sides bound the call.
+/// `reqwest::blocking` has by default and the SDK's calls have, so both sides bound the call,
+/// and the SDK's user agent set once on the client, as the SDK sets it, so both send the same
+/// bytes and neither builds a header per call that the other does not.
 fn bare_async_client() -> reqwest::Client {
-    reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("build async reqwest")
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .user_agent(user_agent())
+        .build()
+        .expect("build async reqwest")
 }
 
 async fn bare_get_job(bare: &reqwest::Client, base: &str) -> Job {
-    bare_headers(bare.get(format!("{base}/v1/jobs/job_1")))
+    bare.get(format!("{base}/v1/jobs/job_1"))
+        .header("X-Api-Key", API_KEY)
         .send()
         .await
         .and_then(|response| response.error_for_status())
@@ -357,11 +410,11 @@ fn pinned_comparison(kind: &str, calls: u64, rounds: u64, cpu: Option<usize>) ->
 /// In the pinned child: the blocking pairs against the server at `base`.
 fn blocking_pairs(base: &str, calls: u64, rounds: u64) -> (f64, f64, f64) {
     let sdk = sdk_client(base);
-    // What a user would write: the default client (which, like the SDK's, reads proxy variables).
-    let bare = reqwest::blocking::Client::new();
+    // What a user would write: the default client (which, like the SDK's, reads proxy
+    // variables and has a 30 s timeout), with the SDK's user agent set once, as the SDK sets it.
+    let bare = reqwest::blocking::Client::builder().user_agent(user_agent()).build().expect("build reqwest");
     let bare_call = |id: &str| -> Job {
         bare.get(format!("{base}/v1/jobs/{id}"))
-            .header(reqwest::header::USER_AGENT, user_agent())
             .header("X-Api-Key", API_KEY)
             .send()
             .and_then(|response| response.error_for_status())
@@ -463,7 +516,6 @@ fn call_cost(calls: u64, rounds: u64, only: Option<&str>) -> Vec<Row> {
     let base = server.base_url.clone();
     let sdk = AsyncClient::builder(API_KEY).base_url(&base).build().expect("async client");
     let bare = bare_async_client();
-    let bare_get = |bare: reqwest::Client, base: String| async move { bare_get_job(&bare, &base).await };
     println!("\n[1c] 64 get_job calls in flight on one AsyncClient vs bare async reqwest (2 workers)");
     let runtime =
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
@@ -482,7 +534,7 @@ fn call_cost(calls: u64, rounds: u64, only: Option<&str>) -> Vec<Row> {
                             if sdk_side {
                                 assert_eq!(sdk.get_job("job_1").await.expect("SDK get_job").id, "job_1");
                             } else {
-                                assert_eq!(bare_get(bare.clone(), base.clone()).await.id, "job_1");
+                                assert_eq!(bare_get_job(&bare, &base).await.id, "job_1");
                             }
                         }
                     })

@@ -38,6 +38,41 @@ pub fn process_cpu_ns() -> u64 {
     time.seconds as u64 * 1_000_000_000 + time.nanos as u64
 }
 
+/// What `getrusage` says of the whole process so far, every thread included.
+#[derive(Clone, Copy)]
+pub struct Usage {
+    /// Voluntary plus involuntary context switches: a wake-up more per call shows here as a
+    /// switch more per call.
+    pub switches: u64,
+    /// CPU time in user mode, in microseconds (the kernel's split of the exact total).
+    pub user_us: u64,
+    /// CPU time in the kernel, in microseconds.
+    pub system_us: u64,
+}
+
+pub fn usage() -> Usage {
+    /// `struct rusage` on 64-bit Linux: two timevals, then fourteen longs.
+    #[repr(C)]
+    struct Rusage {
+        times: [i64; 4],
+        counters: [i64; 14],
+    }
+    extern "C" {
+        fn getrusage(who: i32, usage: *mut Rusage) -> i32;
+    }
+    const RUSAGE_SELF: i32 = 0;
+    let mut usage = Rusage { times: [0; 4], counters: [0; 14] };
+    // SAFETY: `usage` is a valid, writable struct rusage.
+    let status = unsafe { getrusage(RUSAGE_SELF, &mut usage) };
+    assert_eq!(status, 0, "getrusage(RUSAGE_SELF) failed");
+    let micros = |seconds: i64, micros: i64| (seconds * 1_000_000 + micros) as u64;
+    Usage {
+        switches: (usage.counters[12] + usage.counters[13]) as u64,
+        user_us: micros(usage.times[0], usage.times[1]),
+        system_us: micros(usage.times[2], usage.times[3]),
+    }
+}
+
 /// A CPU mask as the kernel takes it (`cpu_set_t`: 1024 bits).
 type CpuSet = [u64; 16];
 
