@@ -143,7 +143,8 @@ impl AsyncAdminClient {
             return Err(invalid("key_fingerprint", "must not be empty"));
         }
         let body = Fingerprint { key_fingerprint };
-        self.transport.json(&self.authed(Call::post_json(route, route.to_owned(), &body)?)).await
+        let call = self.authed(Call::post_json(route, route.to_owned(), &body)?);
+        self.transport.json(&call).await
     }
 }
 

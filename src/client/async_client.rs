@@ -87,7 +87,8 @@ impl AsyncClient {
     /// [`Error::Api`] for the API's refusal (for example 400 or 402).
     pub async fn create_job(&self, request: &CreateJob) -> Result<JobSubmission, Error> {
         request.check()?;
-        self.transport.json(&self.authed(Call::post_json("/v1/jobs", "/v1/jobs".to_owned(), request)?)).await
+        let call = self.authed(Call::post_json("/v1/jobs", "/v1/jobs".to_owned(), request)?);
+        self.transport.json(&call).await
     }
 
     /// Starts a draft job (`POST /v1/jobs/{id}/start`) with optional overrides;
@@ -99,7 +100,8 @@ impl AsyncClient {
     pub async fn start_job(&self, job_id: &str, overrides: &StartJob) -> Result<JobSubmission, Error> {
         overrides.check()?;
         let path = format!("/v1/jobs/{}/start", segment("job_id", job_id)?);
-        self.transport.json(&self.authed(Call::post_json("/v1/jobs/{id}/start", path, overrides)?)).await
+        let call = self.authed(Call::post_json("/v1/jobs/{id}/start", path, overrides)?);
+        self.transport.json(&call).await
     }
 
     /// Fetches a job (`GET /v1/jobs/{id}`).
@@ -108,7 +110,10 @@ impl AsyncClient {
     /// [`Error::InvalidInput`] for an empty or over-long id; [`Error::Api`] with 404 for an
     /// unknown job.
     pub async fn get_job(&self, job_id: &str) -> Result<Job, Error> {
-        self.transport.json(&self.get_job_call(job_id)?).await
+        // Bound first: a `?` inside the awaited expression would keep its `Result` in this
+        // future's state for the whole call.
+        let call = self.get_job_call(job_id)?;
+        self.transport.json(&call).await
     }
 
     pub(crate) fn get_job_call(&self, job_id: &str) -> Result<Call<'_>, Error> {
