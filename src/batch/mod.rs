@@ -363,13 +363,13 @@ impl Batch {
         if self.max_attempts == 0 {
             return Err(invalid("max_attempts", "max_attempts must be at least 1"));
         }
-        if let Some(max) = self.max_credits {
-            if !max.is_finite() || max < 0.0 {
-                return Err(invalid(
-                    "max_credits",
-                    format!("max_credits must be a finite number of credits, at least 0 (got {max})"),
-                ));
-            }
+        if let Some(max) = self.max_credits
+            && (!max.is_finite() || max < 0.0)
+        {
+            return Err(invalid(
+                "max_credits",
+                format!("max_credits must be a finite number of credits, at least 0 (got {max})"),
+            ));
         }
         for (name, value) in
             [("the first poll interval", self.first_poll), ("the longest poll interval", self.max_poll)]

@@ -512,10 +512,10 @@ impl Work<'_> {
 
     /// Notes a renewal of lease `token` (sent at `renewed`), unless one sent later is known.
     fn renewed(&self, token: i64, renewed: Renewed) {
-        if let Some(known) = self.held().get_mut(&token) {
-            if known.at < renewed.at {
-                *known = renewed;
-            }
+        if let Some(known) = self.held().get_mut(&token)
+            && known.at < renewed.at
+        {
+            *known = renewed;
         }
     }
 
