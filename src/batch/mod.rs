@@ -154,8 +154,8 @@ pub use queue::{CertificateCheck, ItemState, Queue, QueueBuilder, QueueStats, Qu
 pub use report::{BatchReport, ItemError, ItemReport, ItemStatus, Outcome, Stage};
 pub use shard::Shard;
 
+use crate::client::Client;
 use crate::clock::Clock;
-use crate::Client;
 
 /// The most worker threads a batch starts.
 const MAX_CONCURRENCY: usize = 256;
@@ -347,9 +347,9 @@ impl Batch {
 
     /// The poll schedule: [`WaitOptions`](crate::WaitOptions)' own, from the first interval
     /// growing by half up to the longest (a zero interval polls a millisecond apart).
-    pub(crate) fn schedule(&self) -> crate::WaitOptions<'static> {
+    pub(crate) fn schedule(&self) -> crate::client::WaitOptions<'static> {
         let first = self.first_poll.max(Duration::from_millis(1));
-        crate::WaitOptions::default().interval(first).backoff(1.5, self.max_poll.max(first))
+        crate::client::WaitOptions::default().interval(first).backoff(1.5, self.max_poll.max(first))
     }
 
     fn check(&self) -> Result<(), BatchError> {

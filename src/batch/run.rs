@@ -17,7 +17,7 @@ use super::lookup::{self, Wanted};
 use super::pace::Pace;
 use super::report::{BatchReport, ItemError, ItemReport, ItemStatus, Outcome, Stage};
 use super::Batch;
-use crate::Job;
+use crate::models::Job;
 
 /// The shortest pause of the poller, so that a zero interval does not spin.
 const MIN_TICK: Duration = Duration::from_millis(1);

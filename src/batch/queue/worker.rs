@@ -17,8 +17,9 @@ use crate::batch::lookup::Wanted;
 use crate::batch::pace::Pace;
 use crate::batch::report::ItemError;
 use crate::batch::{Batch, BatchError, Source};
+use crate::client::Error;
 use crate::client::RequestOptions;
-use crate::{Error, Job};
+use crate::models::Job;
 
 /// How a process's run of the queue ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -204,7 +205,7 @@ impl Record for Claim<'_, '_> {
                 failed = ItemError {
                     stage: *stage,
                     status: *status,
-                    code: code.as_deref().map(crate::ErrorCode::from),
+                    code: code.as_deref().map(crate::models::ErrorCode::from),
                     message: message.clone(),
                     request_id: request_id.clone(),
                 };
