@@ -3,11 +3,13 @@
 use std::time::Duration;
 
 use super::duration::video_duration;
-use super::item::{Planned, Source};
+use super::error::BatchError;
 #[cfg(test)]
-use super::JobOptions;
+use super::item::JobOptions;
+use super::item::{Item, Planned, Source};
+use super::setup::Batch;
+use crate::models::Model;
 use crate::models::Pricing;
-use crate::Model;
 
 /// The estimate of a batch, item by item.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,6 +66,21 @@ pub(crate) fn estimate(items: &[&Planned], pricing: &Pricing) -> Estimate {
     Estimate { items: lines, total_credits, unknown_items }
 }
 
+impl Batch {
+    /// Lists the items (after ids and the shard are applied) with each one's duration and
+    /// credits. Sends only `GET /api/pricing`.
+    ///
+    /// # Errors
+    /// [`BatchError::InvalidInput`] for bad items or settings; [`BatchError::Client`] when the
+    /// pricing cannot be read.
+    pub fn estimate(&self, items: Vec<Item>) -> Result<Estimate, BatchError> {
+        self.check()?;
+        let planned = self.select(items)?;
+        let pricing = self.client.pricing()?;
+        Ok(estimate(&planned.iter().collect::<Vec<_>>(), &pricing))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -75,7 +92,7 @@ mod tests {
         let planned = |id: &str, source| Planned {
             id: id.to_owned(),
             source,
-            options: JobOptions::default().model(crate::Model::Human),
+            options: JobOptions::default().model(crate::models::Model::Human),
         };
         let sample =
             planned("sample", Source::File(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/assets/sample.mp4").into()));

@@ -10,14 +10,14 @@ use std::time::Duration;
 use super::error::BatchError;
 use super::estimate;
 use super::event::Event;
-use super::item::{Planned, Source};
+use super::item::{Item, Planned, Source};
 use super::journal::{ItemState, Journal, OpenCreate, Step};
 use super::lifecycle::{is_unauthorized, job_error, Attempt, Created, Lifecycle, Lost, Polled, Record};
 use super::lookup::{self, Wanted};
 use super::pace::Pace;
 use super::report::{BatchReport, ItemError, ItemReport, ItemStatus, Outcome, Stage};
-use super::Batch;
-use crate::Job;
+use super::setup::Batch;
+use crate::models::Job;
 
 /// The shortest pause of the poller, so that a zero interval does not spin.
 const MIN_TICK: Duration = Duration::from_millis(1);
@@ -94,6 +94,24 @@ struct Engine<'a> {
     known_jobs: Mutex<HashSet<String>>,
 }
 
+impl Batch {
+    /// Runs the items to an end and reports on each (see the [module documentation](crate::batch)).
+    ///
+    /// # Errors
+    /// [`BatchError::InvalidInput`] for bad items or settings, [`BatchError::JournalLocked`]
+    /// when another run holds the journal, [`BatchError::OverBudget`] and
+    /// [`BatchError::Client`] (pricing) before anything is sent; [`BatchError::Journal`] when
+    /// the journal cannot be read or written (the run stops at once);
+    /// [`BatchError::Unauthorized`] when the API refuses the key (the run stops at once);
+    /// [`BatchError::Io`] when the output folder cannot be created. One item's failure is never
+    /// an error: see the report.
+    pub fn run(&self, items: Vec<Item>) -> Result<BatchReport, BatchError> {
+        self.check()?;
+        let planned = self.select(items)?;
+        run(self, planned)
+    }
+}
+
 pub(crate) fn run(batch: &Batch, items: Vec<Planned>) -> Result<BatchReport, BatchError> {
     fs::create_dir_all(&batch.out_dir).map_err(|source| BatchError::Io {
         action: "create the output folder",
@@ -131,10 +149,10 @@ pub(crate) fn run(batch: &Batch, items: Vec<Planned>) -> Result<BatchReport, Bat
 /// What to do with an item, given what the journal recorded.
 fn plan(item: &Planned, state: Option<&ItemState>, retry_failed: bool) -> Plan {
     let Some(state) = state else { return fresh(item, None) };
-    if let Some((path, size)) = &state.downloaded {
-        if fs::metadata(path).is_ok_and(|meta| meta.is_file() && meta.len() == *size) {
-            return Plan::Done { path: path.clone(), job_id: state.job_id.clone() };
-        }
+    if let Some((path, size)) = &state.downloaded
+        && fs::metadata(path).is_ok_and(|meta| meta.is_file() && meta.len() == *size)
+    {
+        return Plan::Done { path: path.clone(), job_id: state.job_id.clone() };
     }
     if let Some(failure) = &state.failed {
         if !retry_failed {

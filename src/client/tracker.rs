@@ -10,10 +10,12 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
+use crate::client::async_client::AsyncClient;
+use crate::client::blocking::Client;
+use crate::client::error::Error;
 use crate::client::runtime::CrateRuntime;
 use crate::client::wait::timed_out;
-use crate::client::WaitOptions;
-use crate::client::{AsyncClient, Client, Error};
+use crate::client::wait::WaitOptions;
 use crate::clock::deadline;
 use crate::models::{Job, JobStatus};
 use crate::webhook::{EventKind, WebhookEvent};
@@ -203,10 +205,10 @@ impl JobTracker {
                 return Observed::Duplicate;
             }
             state.delivery_order.push_back(delivery.clone());
-            if state.delivery_order.len() > REMEMBERED_DELIVERIES {
-                if let Some(oldest) = state.delivery_order.pop_front() {
-                    state.deliveries.remove(&oldest);
-                }
+            if state.delivery_order.len() > REMEMBERED_DELIVERIES
+                && let Some(oldest) = state.delivery_order.pop_front()
+            {
+                state.deliveries.remove(&oldest);
             }
         }
         let known = state.jobs.contains_key(job_id);

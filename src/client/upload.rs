@@ -8,11 +8,13 @@ use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::Mutex;
 
+use crate::client::async_client::AsyncClient;
+use crate::client::blocking::Client;
 use crate::client::error::invalid;
+use crate::client::error::Error;
+use crate::client::progress::TransferProgress;
 use crate::client::progress::{self, SharedProgress};
 use crate::client::transport::{Call, FilePart, Safety, UploadSource};
-use crate::client::TransferProgress;
-use crate::client::{AsyncClient, Client, Error};
 use crate::models::Upload;
 
 /// An upload of a local file being set up; finish it with [`send`](FileUpload::send). Made by
@@ -169,16 +171,16 @@ impl AsyncClient {
         if file_name.chars().any(char::is_control) {
             return Err(invalid("file_name", "must not hold a control character (CR, LF, NUL, ...)"));
         }
-        if let Some(limit) = self.transport.max_upload_size() {
-            if length > limit {
-                return Err(invalid(
-                    "file",
-                    format!(
-                        "is {length} bytes, over the upload limit of {limit} bytes; raise or lift it with \
+        if let Some(limit) = self.transport.max_upload_size()
+            && length > limit
+        {
+            return Err(invalid(
+                "file",
+                format!(
+                    "is {length} bytes, over the upload limit of {limit} bytes; raise or lift it with \
                          `ClientBuilder::max_upload_size` if the API accepts more"
-                    ),
-                ));
-            }
+                ),
+            ));
         }
         let mime = content_type(file_name)?;
         Ok(FilePart::new(file_name.to_owned(), mime, length, source))

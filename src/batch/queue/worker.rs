@@ -10,15 +10,18 @@ use std::time::{Duration, Instant, SystemTime};
 
 use super::store::{self, Claimed, Connection, Step as Stage, Write};
 use super::Queue;
+use crate::batch::error::BatchError;
 use crate::batch::event::Event;
+use crate::batch::item::Source;
 use crate::batch::journal::{hostname, Step};
 use crate::batch::lifecycle::{is_unauthorized, job_error, Attempt, Created, Lifecycle, Lost, Polled, Record};
 use crate::batch::lookup::Wanted;
 use crate::batch::pace::Pace;
 use crate::batch::report::ItemError;
-use crate::batch::{Batch, BatchError, Source};
+use crate::batch::setup::Batch;
+use crate::client::Error;
 use crate::client::RequestOptions;
-use crate::{Error, Job};
+use crate::models::Job;
 
 /// How a process's run of the queue ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -204,7 +207,7 @@ impl Record for Claim<'_, '_> {
                 failed = ItemError {
                     stage: *stage,
                     status: *status,
-                    code: code.as_deref().map(crate::ErrorCode::from),
+                    code: code.as_deref().map(crate::models::ErrorCode::from),
                     message: message.clone(),
                     request_id: request_id.clone(),
                 };
@@ -512,10 +515,10 @@ impl Work<'_> {
 
     /// Notes a renewal of lease `token` (sent at `renewed`), unless one sent later is known.
     fn renewed(&self, token: i64, renewed: Renewed) {
-        if let Some(known) = self.held().get_mut(&token) {
-            if known.at < renewed.at {
-                *known = renewed;
-            }
+        if let Some(known) = self.held().get_mut(&token)
+            && known.at < renewed.at
+        {
+            *known = renewed;
         }
     }
 

@@ -9,8 +9,8 @@ use reqwest::redirect;
 use url::Url;
 
 use super::{RetryPolicy, Shared, Transport};
+use crate::client::error::Error;
 use crate::client::error::{invalid, ConfigError};
-use crate::client::Error;
 use crate::clock::{self, Clock};
 
 /// The API's production address.
@@ -288,7 +288,7 @@ fn user_agent(suffix: Option<&str>) -> Result<HeaderValue, Error> {
 pub(crate) fn credential_header(
     field: &'static str,
     which: &'static str,
-    secret: &crate::Secret,
+    secret: &crate::secret::Secret,
 ) -> Result<HeaderValue, Error> {
     let text = secret.expose();
     if text.trim().is_empty() {
