@@ -57,7 +57,7 @@ pub fn usage() -> Usage {
         times: [i64; 4],
         counters: [i64; 14],
     }
-    extern "C" {
+    unsafe extern "C" {
         fn getrusage(who: i32, usage: *mut Rusage) -> i32;
     }
     const RUSAGE_SELF: i32 = 0;
