@@ -22,14 +22,14 @@ ALLOWED = {
     "secret": set(),
     "timestamp": set(),
     "string_enum": set(),
-    "models": {"secret", "timestamp", "string_enum", "video_length"},
+    "models": {"secret", "timestamp", "string_enum", "video_duration"},
     "webhook": {"models", "secret", "timestamp", "string_enum"},
     "clock": set(),
     "client": {"models", "webhook", "clock", "secret", "timestamp", "string_enum"},
     "compose": {"models", "client", "clock", "secret"},
-    "batch": {"models", "client", "clock", "secret", "video_length"},
-    "simulator": {"models", "client", "webhook", "clock", "secret", "timestamp", "string_enum", "video_length"},
-    "video_length": set(),
+    "batch": {"models", "client", "clock", "secret", "video_duration"},
+    "simulator": {"models", "client", "webhook", "clock", "secret", "timestamp", "string_enum", "video_duration"},
+    "video_duration": set(),
 }
 
 COMMENT = re.compile(r"//[^\n]*")

@@ -120,6 +120,7 @@ impl<'a> WaitOptions<'a> {
     }
 
     /// The pause before the second poll (the first comes at once).
+    #[cfg(feature = "batch")]
     pub(crate) fn first_interval(&self) -> Duration {
         self.interval
     }

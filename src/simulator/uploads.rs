@@ -115,13 +115,6 @@ pub(crate) fn random_hex(n: usize) -> String {
 }
 
 /// The length of an mp4/mov video read from its bytes, when the container says.
-#[cfg(feature = "batch")]
 pub(crate) fn video_length(bytes: &[u8]) -> Option<Duration> {
-    crate::batch::duration::read_duration(&mut std::io::Cursor::new(bytes)).ok()
-}
-
-/// Without the `batch` feature no container is read: jobs use the configured length.
-#[cfg(not(feature = "batch"))]
-pub(crate) fn video_length(_bytes: &[u8]) -> Option<Duration> {
-    None
+    crate::video_duration::read_duration(&mut std::io::Cursor::new(bytes)).ok()
 }

@@ -17,6 +17,7 @@ const MAX_MOOV: u64 = 64 * 1024 * 1024;
 const MAX_BELIEVED: Duration = Duration::from_secs(366 * 86_400);
 
 /// The duration of the longest track of the mp4/mov file at `path`, or why it is unknown.
+#[cfg(feature = "batch")]
 pub(crate) fn video_duration(path: &Path) -> Result<Duration, String> {
     let file = File::open(path).map_err(|e| format!("could not open it: {e}"))?;
     read_duration(&mut BufReader::new(file))
