@@ -7,10 +7,11 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde_json::{json, Map, Value};
 
 use super::builder::ProcessingTime;
+use super::delivery::{Outgoing, PendingDelivery, WebhookDelivery};
 use super::faults::FaultRule;
+use super::random::random_hex;
 use super::record::RecordedRequest;
 use super::uploads::Uploads;
-use super::webhooks::{Outgoing, PendingDelivery, WebhookDelivery};
 use crate::timestamp::format_iso8601;
 
 /// The marker that makes a job fail: a `video_url` containing it ends `failed`.
@@ -243,7 +244,10 @@ pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
 /// Everything mutable.
 #[derive(Debug, Default)]
 pub(crate) struct State {
+    /// Every job, in the order they were created.
     pub(crate) jobs: Vec<Job>,
+    /// Each job's index in `jobs`, by id: ids are random, so that no tenant can infer another's.
+    pub(crate) job_ids: std::collections::HashMap<String, usize>,
     /// Indexes of the jobs that are `pending` or `processing`, oldest first: the only ones time
     /// moves, so advancing costs nothing for finished jobs.
     pub(crate) active: Vec<usize>,
@@ -343,11 +347,9 @@ impl State {
         self.outbox.insert(at, o);
     }
 
-    /// The job `id` if it exists; ids are `job_{n}`, so no search is needed.
+    /// The job `id` if it exists.
     pub(crate) fn job_index(&self, id: &str) -> Option<usize> {
-        let n: usize = id.strip_prefix("job_")?.parse().ok()?;
-        let idx = n.checked_sub(1)?;
-        (self.jobs.get(idx)?.id == id).then_some(idx)
+        self.job_ids.get(id).copied()
     }
 
     /// The job `id` if it exists and belongs to `owner`: another tenant's job is not found.
@@ -380,7 +382,7 @@ impl State {
     fn event(&mut self, kind: &'static str, idx: usize, credits: f64) {
         let job = &self.jobs[idx];
         let ev = UsageEvent {
-            id: format!("evt_{}", self.events.len() + 1),
+            id: format!("evt_{}", random_hex(8)),
             owner: job.owner.clone(),
             kind,
             job_id: job.id.clone(),
@@ -402,11 +404,17 @@ impl State {
         }
     }
 
-    /// Adds a job (already validated) and records `job.created`.
+    /// Adds a job (already validated) under a new random id and records `job.created`.
     pub(crate) fn add_job(&mut self, mut job: Job) -> usize {
-        job.id = format!("job_{}", self.jobs.len() + 1);
+        let idx = self.jobs.len();
+        job.id = loop {
+            let id = format!("job_{}", random_hex(8));
+            if !self.job_ids.contains_key(&id) {
+                break id;
+            }
+        };
+        self.job_ids.insert(job.id.clone(), idx);
         self.jobs.push(job);
-        let idx = self.jobs.len() - 1;
         self.event("job.created", idx, 0.0);
         idx
     }
@@ -547,7 +555,7 @@ impl State {
             url,
             event,
             job_id: job.id.clone(),
-            delivery_id: format!("whd_{}_{:08x}", self.next_delivery, fastrand::u32(..)),
+            delivery_id: format!("whd_{}", random_hex(8)),
             body: std::sync::Arc::new(serde_json::to_vec(&body).unwrap_or_default()),
         };
         let seq = self.next_delivery;

@@ -14,9 +14,9 @@ use subtle::ConstantTimeEq;
 
 use super::lock::lock;
 use super::reply::Reply;
+use super::shared::Shared;
 use super::state::fingerprint;
 use super::uploads::{FilePart, UploadError};
-use super::Shared;
 
 pub(crate) use super::accepted::{BG_TYPES, MODELS, OUTPUT_FORMATS};
 /// What the message of a refusal stricter than the documented API ends with.
