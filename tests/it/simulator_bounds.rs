@@ -1,4 +1,4 @@
-//! The simulator as a server people run in CI (issue #26): bounded connections, logs and
+//! The simulator as a server people run in CI: bounded connections, logs and
 //! uploads; upload links that need their token; webhooks concurrent across receivers and in
 //! order for each; credentials that cannot be empty; the documented legacy routes, codes and
 //! shapes; HTTP framing left to hyper.

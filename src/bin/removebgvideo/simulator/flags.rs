@@ -1,5 +1,5 @@
 //! The standalone simulator's settings as the `removebgvideo simulator` command's flags (its
-//! tests in `tests/it/simulator_live.rs` parse them too).
+//! tests in `tests/it/simulator_service.rs` parse them too).
 
 use std::path::PathBuf;
 use std::time::Duration;

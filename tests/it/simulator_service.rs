@@ -1,6 +1,7 @@
-//! The simulator as a live service (issue #17): time drives jobs whether or not anyone polls,
-//! each key is a tenant, webhooks are retried under the same delivery id, outputs are real
-//! files, connections are kept alive, and the standalone flags configure all of it.
+//! The simulator as a running service: time drives jobs whether or not anyone polls, each key
+//! is a tenant that sees only its own jobs, webhooks are retried under the same delivery id,
+//! outputs are real files, connections are kept alive, and the standalone flags configure all
+//! of it.
 //!
 //! Time is a `ManualClock` everywhere it matters: no test sleeps, and `Simulator::settle`
 //! waits for the deliveries a clock jump made due.
