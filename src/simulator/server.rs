@@ -26,8 +26,6 @@ use super::routes::{self, Body, Ctx, Route, MAX_JSON_BODY};
 use super::shared::Shared;
 use super::uploads::{FilePart, UploadError};
 
-/// Most headers accepted in one request.
-const MAX_HEADERS: usize = 100;
 /// Longest request head (request line and headers) accepted.
 const MAX_HEAD: usize = 64 * 1024;
 
@@ -131,7 +129,9 @@ pub(crate) async fn accept(shared: Arc<Shared>, listener: TcpListener, connectio
                 }
             });
             let mut builder = hyper::server::conn::http1::Builder::new();
-            builder.timer(TokioTimer::new()).header_read_timeout(idle).max_headers(MAX_HEADERS);
+            // hyper's own limit of 100 headers stands: setting it explicitly makes hyper build
+            // the header slots on the heap for every request.
+            builder.timer(TokioTimer::new()).header_read_timeout(idle);
             builder.max_buf_size(MAX_HEAD.max(8192));
             let connection = builder.serve_connection(TokioIo::new(stream), service);
             let mut connection = std::pin::pin!(connection);
@@ -271,23 +271,15 @@ fn next<S: Stream + Unpin>(stream: &mut S) -> impl std::future::Future<Output = 
 async fn handle(shared: Arc<Shared>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let request_id = request_id();
-    let method = parts.method.as_str().to_owned();
-    let path = parts.uri.path().to_owned();
-    let query = parts.uri.query().map(str::to_owned);
-    let headers: Vec<(String, String)> = parts
-        .headers
-        .iter()
-        .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).trim().to_owned()))
-        .collect();
-    let resolved = routes::resolve(&path);
+    let path = parts.uri.path();
+    let method = parts.method.as_str();
+    let resolved = routes::resolve(path);
     let fault = if matches!(resolved, Some((Route::Output(_) | Route::UploadedFile(..), _))) {
         None
     } else {
-        let mut st = lock(&shared.state);
-        faults::take(&mut st.faults, &method, &path)
+        faults::take(&mut lock(&shared.state).faults, method, path)
     };
-    let ctx =
-        Ctx { shared: &shared, request_id: &request_id, method: &method, query: query.as_deref(), headers: &headers };
+    let ctx = Ctx::new(&shared, &request_id, method, parts.uri.query(), &parts.headers);
 
     let captured = Arc::new(Mutex::new(Captured::default()));
     let mut stream = Recording {
@@ -318,18 +310,20 @@ async fn handle(shared: Arc<Shared>, request: Request) -> Response {
     };
     let captured = std::mem::take(&mut *lock(&captured));
     let timed_out = captured.timed_out;
-    lock(&shared.state).log_request(
-        RecordedRequest {
-            method: method.clone(),
-            path: path.clone(),
-            query: query.clone(),
-            headers: headers.clone(),
-            body: captured.bytes,
-            body_len: captured.total,
-            request_id: request_id.clone(),
-        },
-        shared.config.bounds.request_log,
-    );
+    let record = RecordedRequest {
+        method: method.to_owned(),
+        path: path.to_owned(),
+        query: parts.uri.query().map(str::to_owned),
+        headers: parts
+            .headers
+            .iter()
+            .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).trim().to_owned()))
+            .collect(),
+        body: captured.bytes,
+        body_len: captured.total,
+        request_id: request_id.clone(),
+    };
+    lock(&shared.state).log_request(record, shared.config.bounds.request_log);
     if timed_out {
         // Where the next request would start is unknown: the connection is closed.
         let message = format!(
@@ -341,7 +335,7 @@ async fn handle(shared: Arc<Shared>, request: Request) -> Response {
             .with_header("X-Request-Id", &request_id);
         return into_response(reply);
     }
-    let request = Received { shared: Arc::clone(&shared), request_id, method, query, headers, resolved };
+    let request = Received { shared: Arc::clone(&shared), request_id, parts, resolved };
     let reply = match fault {
         Some(Fault::DropConnection) => {
             let mut response = Response::new(AxumBody::empty());
@@ -369,22 +363,20 @@ async fn handle(shared: Arc<Shared>, request: Request) -> Response {
 struct Received {
     shared: Arc<Shared>,
     request_id: String,
-    method: String,
-    query: Option<String>,
-    headers: Vec<(String, String)>,
+    parts: http::request::Parts,
     resolved: Option<(Route, &'static [&'static str])>,
 }
 
 impl Received {
     /// The answer: the route's, or the fault's instead of (or after) it.
     fn answer(self, fault: Option<&Fault>, body: Body) -> Reply {
-        let ctx = Ctx {
-            shared: &self.shared,
-            request_id: &self.request_id,
-            method: &self.method,
-            query: self.query.as_deref(),
-            headers: &self.headers,
-        };
+        let ctx = Ctx::new(
+            &self.shared,
+            &self.request_id,
+            self.parts.method.as_str(),
+            self.parts.uri.query(),
+            &self.parts.headers,
+        );
         let mut reply = match fault {
             Some(f) if !f.applies_request() => faults::reply(f, &self.request_id),
             Some(f) => {
@@ -465,7 +457,13 @@ fn into_response(reply: Reply) -> Response {
         http::StatusCode::from_u16(reply.status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
     let headers = response.headers_mut();
     for (k, v) in reply.headers {
-        if let (Ok(name), Ok(value)) = (http::HeaderName::try_from(k), http::HeaderValue::try_from(v)) {
+        // The two names every answer has are not parsed again.
+        let name = match k.as_str() {
+            "Content-Type" => Ok(http::header::CONTENT_TYPE),
+            "X-Request-Id" => Ok(http::HeaderName::from_static("x-request-id")),
+            _ => http::HeaderName::try_from(k),
+        };
+        if let (Ok(name), Ok(value)) = (name, http::HeaderValue::try_from(v)) {
             headers.append(name, value);
         }
     }

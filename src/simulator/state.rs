@@ -31,6 +31,40 @@ pub(crate) fn now_secs() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
+/// A job's fields as its JSON answer has them; the options a job was not given are left out.
+#[derive(serde::Serialize)]
+pub(crate) struct JobView<'a> {
+    id: &'a str,
+    job_id: &'a str,
+    status: &'static str,
+    progress: u32,
+    output_url: Option<&'a str>,
+    error: Option<&'a str>,
+    model: &'a str,
+    bg_type: &'a str,
+    output_format: &'a str,
+    video_url: &'a str,
+    created_at: &'a str,
+    duration_seconds: f64,
+    billing_status: &'static str,
+    webhook_url: Option<&'a str>,
+    webhook_events: &'a Map<String, Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bg_color: Option<&'a Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bg_image_url: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    background: Option<&'a Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    composition: Option<&'a Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    preview_duration: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    text_prompt: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    metadata: Option<&'a Value>,
+}
+
 /// A job's lifecycle state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum JobStatus {
@@ -88,7 +122,8 @@ pub(crate) struct Job {
     pub(crate) webhook_url: Option<String>,
     pub(crate) webhook_events: Map<String, Value>,
     pub(crate) metadata: Option<Value>,
-    pub(crate) created_at: SystemTime,
+    /// When it was created, as its answers write it (ISO 8601 UTC).
+    pub(crate) created_at: String,
     /// The simulated length of the video.
     pub(crate) duration: Duration,
     pub(crate) billing_status: &'static str,
@@ -105,42 +140,37 @@ pub(crate) struct Job {
 }
 
 impl Job {
-    /// The job as `GET /v1/jobs/{id}` answers it.
-    pub(crate) fn to_json(&self) -> Value {
-        let mut v = json!({
-            "id": self.id,
-            "job_id": self.id,
-            "status": self.status.as_str(),
-            "progress": self.progress,
-            "output_url": self.output_url,
-            "error": self.error,
-            "model": self.model,
-            "bg_type": self.bg_type,
-            "output_format": self.output_format,
-            "video_url": self.video_url,
-            "created_at": format_iso8601(self.created_at),
-            "duration_seconds": self.duration.as_secs_f64(),
-            "billing_status": self.billing_status,
-            "webhook_url": self.webhook_url,
-            "webhook_events": self.webhook_events,
-        });
-        if let Some(obj) = v.as_object_mut() {
-            let optional = [
-                ("bg_color", self.bg_color.clone()),
-                ("bg_image_url", self.bg_image_url.clone().map(Value::from)),
-                ("background", self.background.clone()),
-                ("composition", self.composition.clone()),
-                ("preview_duration", self.preview_duration.map(Value::from)),
-                ("text_prompt", self.text_prompt.clone().map(Value::from)),
-                ("metadata", self.metadata.clone()),
-            ];
-            for (name, value) in optional {
-                if let Some(value) = value {
-                    obj.insert(name.into(), value);
-                }
-            }
+    /// The job as `GET /v1/jobs/{id}` answers it, serialized straight from its fields.
+    pub(crate) fn view(&self) -> JobView<'_> {
+        JobView {
+            id: &self.id,
+            job_id: &self.id,
+            status: self.status.as_str(),
+            progress: self.progress,
+            output_url: self.output_url.as_deref(),
+            error: self.error.as_deref(),
+            model: &self.model,
+            bg_type: &self.bg_type,
+            output_format: &self.output_format,
+            video_url: &self.video_url,
+            created_at: &self.created_at,
+            duration_seconds: self.duration.as_secs_f64(),
+            billing_status: self.billing_status,
+            webhook_url: self.webhook_url.as_deref(),
+            webhook_events: &self.webhook_events,
+            bg_color: self.bg_color.as_ref(),
+            bg_image_url: self.bg_image_url.as_deref(),
+            background: self.background.as_ref(),
+            composition: self.composition.as_ref(),
+            preview_duration: self.preview_duration,
+            text_prompt: self.text_prompt.as_deref(),
+            metadata: self.metadata.as_ref(),
         }
-        v
+    }
+
+    /// The job as `GET /v1/jobs/{id}` answers it, as a JSON value.
+    pub(crate) fn to_json(&self) -> Value {
+        serde_json::to_value(self.view()).unwrap_or(Value::Null)
     }
 
     /// The file extension of this job's output.
