@@ -87,10 +87,13 @@ fn main() {
         return;
     }
     // Only 127.0.0.1 is ever contacted: no proxy may get in the way (children inherit this).
-    for name in ["http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"] {
-        std::env::remove_var(name);
+    // SAFETY: nothing else runs yet: no thread has been started that could read the environment.
+    unsafe {
+        for name in ["http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"] {
+            std::env::remove_var(name);
+        }
+        std::env::set_var("NO_PROXY", "*");
     }
-    std::env::set_var("NO_PROXY", "*");
 
     let upload_mib = env_number("BENCH_UPLOAD_MIB", 1024);
     let wait_secs = env_number("BENCH_WAIT_SECS", 60);

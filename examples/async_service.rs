@@ -136,10 +136,10 @@ async fn receive_webhook(State(state): State<AppState>, VerifiedWebhook(event): 
     // The tracker skips a redelivery and a stale event by itself.
     state.tracker.observe(&event);
     let mut received = state.events.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some(delivery_id) = &event.delivery_id {
-        if !received.deliveries.insert(delivery_id.clone()) {
-            return StatusCode::OK; // a redelivery: already handled
-        }
+    if let Some(delivery_id) = &event.delivery_id
+        && !received.deliveries.insert(delivery_id.clone())
+    {
+        return StatusCode::OK; // a redelivery: already handled
     }
     if let Some(job_id) = &event.job_id {
         received.by_job.entry(job_id.clone()).or_default().push(event.kind.to_string());

@@ -137,7 +137,7 @@ fn bytes_bar(message: &str) -> ProgressBar {
 }
 
 /// A transfer progress callback that moves `bar`.
-fn shown_on(bar: &ProgressBar) -> impl FnMut(TransferProgress) + Send + 'static {
+fn shown_on(bar: &ProgressBar) -> impl FnMut(TransferProgress) + Send + 'static + use<> {
     let bar = bar.clone();
     move |progress| {
         if let Some(total) = progress.total {

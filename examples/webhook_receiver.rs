@@ -83,11 +83,11 @@ fn handle(request: &mut Request, verifier: &Verifier, seen: &mut RecentDeliverie
         Ok(event) => event,
         Err(error) => return (error.http_status(), error.to_string()),
     };
-    if let Some(delivery_id) = &event.delivery_id {
-        if seen.contains(delivery_id) {
-            // Already handled: a retry. Answer 2xx so the server stops retrying it.
-            return (200, "duplicate".to_owned());
-        }
+    if let Some(delivery_id) = &event.delivery_id
+        && seen.contains(delivery_id)
+    {
+        // Already handled: a retry. Answer 2xx so the server stops retrying it.
+        return (200, "duplicate".to_owned());
     }
 
     println!(
@@ -147,10 +147,10 @@ impl RecentDeliveries {
             return;
         }
         self.oldest_first.push_back(id);
-        if self.oldest_first.len() > self.capacity {
-            if let Some(oldest) = self.oldest_first.pop_front() {
-                self.ids.remove(&oldest);
-            }
+        if self.oldest_first.len() > self.capacity
+            && let Some(oldest) = self.oldest_first.pop_front()
+        {
+            self.ids.remove(&oldest);
         }
     }
 }

@@ -27,7 +27,7 @@ pub fn process_cpu_ns() -> u64 {
         seconds: i64,
         nanos: i64,
     }
-    extern "C" {
+    unsafe extern "C" {
         fn clock_gettime(clock: i32, time: *mut Timespec) -> i32;
     }
     const CLOCK_PROCESS_CPUTIME_ID: i32 = 2;
@@ -41,7 +41,7 @@ pub fn process_cpu_ns() -> u64 {
 /// A CPU mask as the kernel takes it (`cpu_set_t`: 1024 bits).
 type CpuSet = [u64; 16];
 
-extern "C" {
+unsafe extern "C" {
     fn sched_setaffinity(pid: i32, size: usize, mask: *const CpuSet) -> i32;
     fn sched_getaffinity(pid: i32, size: usize, mask: *mut CpuSet) -> i32;
 }

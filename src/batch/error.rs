@@ -34,7 +34,7 @@ pub enum BatchError {
     /// such answer, and no item was marked failed by it. Run again with the right key to carry
     /// on.
     #[error("the API refused the key; check the API key (the run stopped; no item was marked failed)")]
-    Unauthorized(#[source] crate::Error),
+    Unauthorized(#[source] crate::client::Error),
 
     /// Enqueuing found items already in the queue with another input or other options
     /// (feature `postgres`); nothing was added. Enqueue them under other ids, or replace them.
@@ -109,7 +109,7 @@ pub enum BatchError {
     /// A call of the client needed before the run (the pricing for an estimate or a budget,
     /// the job list when looking for lost creates) failed: any of the client's errors.
     #[error(transparent)]
-    Client(#[from] crate::Error),
+    Client(#[from] crate::client::Error),
 }
 
 fn unknown_note(unknown: usize) -> String {

@@ -6,8 +6,8 @@ use super::duration::video_duration;
 use super::item::{Planned, Source};
 #[cfg(test)]
 use super::JobOptions;
+use crate::models::Model;
 use crate::models::Pricing;
-use crate::Model;
 
 /// The estimate of a batch, item by item.
 #[derive(Debug, Clone, PartialEq)]
@@ -75,7 +75,7 @@ mod tests {
         let planned = |id: &str, source| Planned {
             id: id.to_owned(),
             source,
-            options: JobOptions::default().model(crate::Model::Human),
+            options: JobOptions::default().model(crate::models::Model::Human),
         };
         let sample =
             planned("sample", Source::File(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/assets/sample.mp4").into()));

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use super::report::ItemError;
-use crate::JobStatus;
+use crate::models::JobStatus;
 
 /// One thing that happened to one item. Events that follow a journal line
 /// ([`Uploaded`](Event::Uploaded), [`CreateSent`](Event::CreateSent),

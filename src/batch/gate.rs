@@ -6,7 +6,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use crate::Client;
+use crate::client::Client;
 
 /// The longest single pause: a cancel is seen within this.
 const SLICE: Duration = Duration::from_millis(100);

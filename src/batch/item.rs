@@ -10,7 +10,7 @@ use super::error::{invalid, BatchError};
 use crate::client::download::without_query;
 use crate::models::settings::{job_settings_setters, JobSettings};
 use crate::models::Extra;
-use crate::{CreateJob, Model};
+use crate::models::{CreateJob, Model};
 
 /// The longest item id accepted, in bytes (ids become file names).
 const MAX_ID_LEN: usize = 200;
@@ -263,7 +263,7 @@ fn check_id(id: &str) -> Result<(), BatchError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Background, BgType, OutputFormat};
+    use crate::models::{Background, BgType, OutputFormat};
 
     fn ids(items: Vec<Item>) -> Vec<String> {
         resolve(items, &JobOptions::default()).unwrap().into_iter().map(|p| p.id).collect()

@@ -118,7 +118,7 @@ impl ItemState {
             }
             Step::Failed { stage, status, code, message, request_id } => {
                 self.open_create = None;
-                let code = code.map(|code| crate::ErrorCode::from(code.as_str()));
+                let code = code.map(|code| crate::models::ErrorCode::from(code.as_str()));
                 self.failed = Some(ItemError { stage, status, code, message, request_id });
             }
         }

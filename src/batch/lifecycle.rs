@@ -24,7 +24,8 @@ use super::pace::Pace;
 use super::report::{ItemError, Stage};
 use super::Batch;
 use crate::client::download::without_query;
-use crate::{Client, Error, ErrorCode, Job};
+use crate::client::{Client, Error};
+use crate::models::{ErrorCode, Job};
 
 /// Where an engine keeps an item's steps.
 pub(crate) trait Record {
@@ -211,7 +212,7 @@ impl<'a> Lifecycle<'a> {
             let code = error.api_error().and_then(|api| api.code_str()).map(str::to_owned);
             rec.record(Step::CreateRefused { status, code })
         };
-        match error.api_error().map(crate::ApiError::status) {
+        match error.api_error().map(crate::client::ApiError::status) {
             Some(_) if error.is_insufficient_credits() => {
                 if !refused(rec) {
                     return Created::Stopped;
@@ -430,7 +431,7 @@ pub(crate) fn is_unauthorized(error: &Error) -> bool {
     error.status() == Some(StatusCode::UNAUTHORIZED)
         || error
             .api_error()
-            .and_then(crate::ApiError::code)
+            .and_then(crate::client::ApiError::code)
             .is_some_and(|code| matches!(code, ErrorCode::MissingApiKey | ErrorCode::InvalidApiKey))
 }
 

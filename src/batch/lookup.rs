@@ -6,8 +6,9 @@ use std::time::UNIX_EPOCH;
 use serde_json::Value;
 
 use super::item::{ATTEMPT_MARKER, ITEM_MARKER};
+use crate::client::{Client, Error};
+use crate::models::Job;
 use crate::models::ListJobs;
-use crate::{Client, Error, Job};
 
 /// Jobs per page when listing.
 const PAGE: u32 = 100;

@@ -154,8 +154,8 @@ pub use queue::{CertificateCheck, ItemState, Queue, QueueBuilder, QueueStats, Qu
 pub use report::{BatchReport, ItemError, ItemReport, ItemStatus, Outcome, Stage};
 pub use shard::Shard;
 
+use crate::client::Client;
 use crate::clock::Clock;
-use crate::Client;
 
 /// The most worker threads a batch starts.
 const MAX_CONCURRENCY: usize = 256;
@@ -347,9 +347,9 @@ impl Batch {
 
     /// The poll schedule: [`WaitOptions`](crate::WaitOptions)' own, from the first interval
     /// growing by half up to the longest (a zero interval polls a millisecond apart).
-    pub(crate) fn schedule(&self) -> crate::WaitOptions<'static> {
+    pub(crate) fn schedule(&self) -> crate::client::WaitOptions<'static> {
         let first = self.first_poll.max(Duration::from_millis(1));
-        crate::WaitOptions::default().interval(first).backoff(1.5, self.max_poll.max(first))
+        crate::client::WaitOptions::default().interval(first).backoff(1.5, self.max_poll.max(first))
     }
 
     fn check(&self) -> Result<(), BatchError> {
@@ -363,13 +363,13 @@ impl Batch {
         if self.max_attempts == 0 {
             return Err(invalid("max_attempts", "max_attempts must be at least 1"));
         }
-        if let Some(max) = self.max_credits {
-            if !max.is_finite() || max < 0.0 {
-                return Err(invalid(
-                    "max_credits",
-                    format!("max_credits must be a finite number of credits, at least 0 (got {max})"),
-                ));
-            }
+        if let Some(max) = self.max_credits
+            && (!max.is_finite() || max < 0.0)
+        {
+            return Err(invalid(
+                "max_credits",
+                format!("max_credits must be a finite number of credits, at least 0 (got {max})"),
+            ));
         }
         for (name, value) in
             [("the first poll interval", self.first_poll), ("the longest poll interval", self.max_poll)]

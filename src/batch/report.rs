@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::error::BatchError;
-use crate::ErrorCode;
+use crate::models::ErrorCode;
 
 /// One line of the report file, fields in this order.
 #[derive(Serialize)]

@@ -17,7 +17,7 @@ use super::lookup::{self, Wanted};
 use super::pace::Pace;
 use super::report::{BatchReport, ItemError, ItemReport, ItemStatus, Outcome, Stage};
 use super::Batch;
-use crate::Job;
+use crate::models::Job;
 
 /// The shortest pause of the poller, so that a zero interval does not spin.
 const MIN_TICK: Duration = Duration::from_millis(1);
@@ -131,10 +131,10 @@ pub(crate) fn run(batch: &Batch, items: Vec<Planned>) -> Result<BatchReport, Bat
 /// What to do with an item, given what the journal recorded.
 fn plan(item: &Planned, state: Option<&ItemState>, retry_failed: bool) -> Plan {
     let Some(state) = state else { return fresh(item, None) };
-    if let Some((path, size)) = &state.downloaded {
-        if fs::metadata(path).is_ok_and(|meta| meta.is_file() && meta.len() == *size) {
-            return Plan::Done { path: path.clone(), job_id: state.job_id.clone() };
-        }
+    if let Some((path, size)) = &state.downloaded
+        && fs::metadata(path).is_ok_and(|meta| meta.is_file() && meta.len() == *size)
+    {
+        return Plan::Done { path: path.clone(), job_id: state.job_id.clone() };
     }
     if let Some(failure) = &state.failed {
         if !retry_failed {

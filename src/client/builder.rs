@@ -66,8 +66,9 @@ impl BuildClient for AsyncAdminClient {}
 pub(crate) mod sealed {
     use crate::client::runtime::CrateRuntime;
     use crate::client::transport::Transport;
+    use crate::client::{AdminClient, AsyncAdminClient, AsyncClient, Client, Error};
     use crate::client::{ADMIN_TOKEN_ENV, API_KEY_ENV};
-    use crate::{AdminClient, AsyncAdminClient, AsyncClient, Client, Error, Secret};
+    use crate::secret::Secret;
 
     pub trait Assemble: Sized {
         /// The variable `from_env` reads the credential from.
@@ -298,9 +299,9 @@ macro_rules! client_constructors {
             #[doc = concat!($a_client, " for the production API with this ", $what, " and the default settings.")]
             ///
             /// # Errors
-            #[doc = concat!("[`Error::InvalidInput`](crate::Error::InvalidInput) when the ", $what, " is empty;")]
+            #[doc = concat!("[`Error::InvalidInput`](crate::client::Error::InvalidInput) when the ", $what, " is empty;")]
             /// [`Error::Config`](crate::Error::Config) when it cannot go in a header.
-            pub fn new($credential: impl Into<$crate::Secret>) -> Result<Self, $crate::Error> {
+            pub fn new($credential: impl Into<$crate::secret::Secret>) -> Result<Self, $crate::client::Error> {
                 Self::builder($credential).build()
             }
 
@@ -308,13 +309,13 @@ macro_rules! client_constructors {
             /// the base URL from `REMOVEBGVIDEO_BASE_URL` when set.
             ///
             /// # Errors
-            #[doc = concat!("[`Error::Config`](crate::Error::Config) naming the variable when the ", $what, " is not set.")]
-            pub fn from_env() -> Result<Self, $crate::Error> {
+            #[doc = concat!("[`Error::Config`](crate::client::Error::Config) naming the variable when the ", $what, " is not set.")]
+            pub fn from_env() -> Result<Self, $crate::client::Error> {
                 Self::builder_from_env()?.build()
             }
 
             /// A builder to set the base URL, timeouts, retries and more.
-            pub fn builder($credential: impl Into<$crate::Secret>) -> $crate::client::ClientBuilder<Self> {
+            pub fn builder($credential: impl Into<$crate::secret::Secret>) -> $crate::client::ClientBuilder<Self> {
                 $crate::client::ClientBuilder::new($credential.into())
             }
 
@@ -322,8 +323,8 @@ macro_rules! client_constructors {
             /// its setters override what was read.
             ///
             /// # Errors
-            #[doc = concat!("[`Error::Config`](crate::Error::Config) naming the variable when the ", $what, " is not set.")]
-            pub fn builder_from_env() -> Result<$crate::client::ClientBuilder<Self>, $crate::Error> {
+            #[doc = concat!("[`Error::Config`](crate::client::Error::Config) naming the variable when the ", $what, " is not set.")]
+            pub fn builder_from_env() -> Result<$crate::client::ClientBuilder<Self>, $crate::client::Error> {
                 $crate::client::ClientBuilder::from_env()
             }
 

@@ -426,7 +426,7 @@ impl From<crate::models::InvalidInput> for Error {
     }
 }
 
-impl crate::CreateJob {
+impl crate::models::CreateJob {
     /// The request's own checks, as the client's error: for callers (the batch) that check
     /// before they record a create.
     pub(crate) fn validate(&self) -> Result<(), Error> {

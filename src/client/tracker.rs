@@ -203,10 +203,10 @@ impl JobTracker {
                 return Observed::Duplicate;
             }
             state.delivery_order.push_back(delivery.clone());
-            if state.delivery_order.len() > REMEMBERED_DELIVERIES {
-                if let Some(oldest) = state.delivery_order.pop_front() {
-                    state.deliveries.remove(&oldest);
-                }
+            if state.delivery_order.len() > REMEMBERED_DELIVERIES
+                && let Some(oldest) = state.delivery_order.pop_front()
+            {
+                state.deliveries.remove(&oldest);
             }
         }
         let known = state.jobs.contains_key(job_id);

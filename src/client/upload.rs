@@ -169,16 +169,16 @@ impl AsyncClient {
         if file_name.chars().any(char::is_control) {
             return Err(invalid("file_name", "must not hold a control character (CR, LF, NUL, ...)"));
         }
-        if let Some(limit) = self.transport.max_upload_size() {
-            if length > limit {
-                return Err(invalid(
-                    "file",
-                    format!(
-                        "is {length} bytes, over the upload limit of {limit} bytes; raise or lift it with \
+        if let Some(limit) = self.transport.max_upload_size()
+            && length > limit
+        {
+            return Err(invalid(
+                "file",
+                format!(
+                    "is {length} bytes, over the upload limit of {limit} bytes; raise or lift it with \
                          `ClientBuilder::max_upload_size` if the API accepts more"
-                    ),
-                ));
-            }
+                ),
+            ));
         }
         let mime = content_type(file_name)?;
         Ok(FilePart::new(file_name.to_owned(), mime, length, source))

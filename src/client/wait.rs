@@ -106,13 +106,13 @@ impl<'a> WaitOptions<'a> {
         if self.interval.is_zero() {
             return Err(invalid("interval", "must be more than zero, or the wait would busy-loop"));
         }
-        if let Backoff::Grow(factor, _) = self.backoff {
-            if !factor.is_finite() || factor < 1.0 {
-                return Err(invalid(
-                    "backoff",
-                    format!("the factor is {factor}; it must be a finite number of at least 1"),
-                ));
-            }
+        if let Backoff::Grow(factor, _) = self.backoff
+            && (!factor.is_finite() || factor < 1.0)
+        {
+            return Err(invalid(
+                "backoff",
+                format!("the factor is {factor}; it must be a finite number of at least 1"),
+            ));
         }
         Ok(())
     }
@@ -195,10 +195,8 @@ impl AsyncClient {
                     let changed = last_seen
                         .as_ref()
                         .is_none_or(|seen| seen.status != job.status || seen.progress != job.progress);
-                    if changed {
-                        if let Some(on_update) = options.on_update.as_mut() {
-                            on_update(&job);
-                        }
+                    if changed && let Some(on_update) = options.on_update.as_mut() {
+                        on_update(&job);
                     }
                     last_error = None;
                     match job.status {

@@ -140,10 +140,10 @@ impl FromStr for Backdrop {
             return Self::hex(spec);
         }
         let parts: Vec<&str> = spec.split(',').map(str::trim).collect();
-        if parts.len() == 3 {
-            if let (Ok(r), Ok(g), Ok(b)) = (parts[0].parse(), parts[1].parse(), parts[2].parse()) {
-                return Self::rgb([r, g, b]);
-            }
+        if parts.len() == 3
+            && let (Ok(r), Ok(g), Ok(b)) = (parts[0].parse(), parts[1].parse(), parts[2].parse())
+        {
+            return Self::rgb([r, g, b]);
         }
         // A URL's query must not decide the kind: `bg.jpg?v=2` is an image.
         let path = PathBuf::from(spec.split(['?', '#']).next().unwrap_or(spec));

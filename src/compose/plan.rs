@@ -274,10 +274,10 @@ impl Composer {
         };
         let (encoder, writing) = self.output.encoder();
         ffmpeg.need_encoder(encoder, writing)?;
-        if self.audio != AudioFrom::Nothing {
-            if let Some(audio) = self.output.audio_encoder() {
-                ffmpeg.need_encoder(audio, "the output's sound")?;
-            }
+        if self.audio != AudioFrom::Nothing
+            && let Some(audio) = self.output.audio_encoder()
+        {
+            ffmpeg.need_encoder(audio, "the output's sound")?;
         }
 
         let ForegroundArgs { unpacked, args: input_args, media, frame_count } = self.foreground(&ffmpeg, mode)?;
@@ -366,28 +366,28 @@ impl Composer {
         if self.audio == AudioFrom::Background && !matches!(self.backdrop, Backdrop::Video { .. }) {
             return Err(invalid("audio", "only a video background has sound"));
         }
-        if let Input::PngFrames { frame_rate, .. } = self.input {
-            if !(frame_rate.is_finite() && frame_rate > 0.0 && frame_rate <= 1000.0) {
-                return Err(invalid("frame rate", format!("must be above 0 and at most 1000, got {frame_rate}")));
-            }
+        if let Input::PngFrames { frame_rate, .. } = self.input
+            && !(frame_rate.is_finite() && frame_rate > 0.0 && frame_rate <= 1000.0)
+        {
+            return Err(invalid("frame rate", format!("must be above 0 and at most 1000, got {frame_rate}")));
         }
         let path = self.output.path();
         if let Output::PngFrames(folder) = &self.output {
-            if let Ok(mut entries) = std::fs::read_dir(folder) {
-                if entries.next().is_some() {
-                    return Err(invalid(
-                        "output",
-                        format!("{} is not empty; PNG frames go to a new or empty folder", folder.display()),
-                    ));
-                }
+            if let Ok(mut entries) = std::fs::read_dir(folder)
+                && entries.next().is_some()
+            {
+                return Err(invalid(
+                    "output",
+                    format!("{} is not empty; PNG frames go to a new or empty folder", folder.display()),
+                ));
             }
         } else if !self.overwrite && path.symlink_metadata().is_ok() {
             return Err(exists(path));
         }
-        if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
-            if !parent.is_dir() {
-                return Err(invalid("output", format!("the folder {} does not exist", parent.display())));
-            }
+        if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty())
+            && !parent.is_dir()
+        {
+            return Err(invalid("output", format!("the folder {} does not exist", parent.display())));
         }
         Ok(())
     }

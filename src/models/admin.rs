@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::answers::object_answer;
 use super::lenient::Extra;
-use crate::Secret;
+use crate::secret::Secret;
 
 object_answer! {
     /// The answer to `get_config`: the service's configuration as the admin API shows it.

@@ -32,6 +32,8 @@ pub use composition::{Anchor, Canvas, Composition, Foreground, Offset};
 pub use create_job::CreateJob;
 pub use enums::{BgType, BillingStatus, HealthStatus, JobStatus, Model, OutputFormat};
 pub use error_code::ErrorCode;
+// The client turns it into its own error; without the client nothing outside reads it.
+#[cfg(feature = "client")]
 pub(crate) use invalid::InvalidInput;
 pub use job::{Job, JobSubmission};
 pub use lenient::Extra;

@@ -78,14 +78,14 @@ macro_rules! job_settings_setters {
     () => {
         /// The segmentation model. Unset, a new job gets [`Model::Original`](crate::Model::Original)
         /// and a started draft keeps the model it was created with.
-        pub fn model(mut self, model: $crate::Model) -> Self {
+        pub fn model(mut self, model: $crate::models::Model) -> Self {
             self.settings.model = Some(model);
             self
         }
 
         /// The output format. Unset, a new job gets [`OutputFormat::Webm`](crate::OutputFormat::Webm)
         /// and a started draft keeps its own.
-        pub fn output_format(mut self, output_format: $crate::OutputFormat) -> Self {
+        pub fn output_format(mut self, output_format: $crate::models::OutputFormat) -> Self {
             self.settings.output_format = Some(output_format);
             self
         }
@@ -93,7 +93,7 @@ macro_rules! job_settings_setters {
         /// The background type. Unset, a new job is sent [`BgType::Green`](crate::BgType::Green), as
         /// the official SDK sends, unless [`background`](Self::background) replaces it. Not together
         /// with [`background`](Self::background).
-        pub fn bg_type(mut self, bg_type: $crate::BgType) -> Self {
+        pub fn bg_type(mut self, bg_type: $crate::models::BgType) -> Self {
             self.settings.bg_type = Some(bg_type);
             self
         }
@@ -124,7 +124,7 @@ macro_rules! job_settings_setters {
         /// The background as the docs' `background` object, in place of the flat `bg_type` and
         /// `bg_color` (the default `bg_type` is then not sent). A request that sets both forms is
         /// refused before sending: which one the server prefers is undocumented.
-        pub fn background(mut self, background: $crate::Background) -> Self {
+        pub fn background(mut self, background: $crate::models::Background) -> Self {
             self.settings.background = Some(background);
             self
         }

@@ -256,10 +256,10 @@ impl FromStr for FaultRule {
                 }
                 other => return Err(fail(format!("unknown item {other:?}; see the fault syntax"))),
             };
-            if let Some(parsed) = parsed {
-                if fault.replace(parsed).is_some() {
-                    return Err(fail("more than one fault; give each its own rule".to_owned()));
-                }
+            if let Some(parsed) = parsed
+                && fault.replace(parsed).is_some()
+            {
+                return Err(fail("more than one fault; give each its own rule".to_owned()));
             }
         }
         let fault = fault.ok_or_else(|| fail("no fault given (status=, rate-limit=, drop, delay=, ...)".to_owned()))?;

@@ -6,8 +6,8 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use super::{WebhookError, HEADER_DELIVERY_ID, HEADER_EVENT, HEADER_SIGNATURE, HEADER_TIMESTAMP};
+use crate::secret::Secret;
 use crate::timestamp::{format_iso8601, format_unix_seconds};
-use crate::Secret;
 
 /// The prefix of the `X-Webhook-Signature` value; it names the MAC algorithm.
 pub(crate) const SIGNATURE_PREFIX: &str = "sha256=";

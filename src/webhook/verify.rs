@@ -10,7 +10,7 @@ use super::event::{event_from_verified_body, SignedTime, WebhookEvent};
 use super::parse::{parse_signature, parse_timestamp};
 use super::sign::{key_from, mac_of};
 use super::{WebhookError, WebhookHeaders, HEADER_SIGNATURE, HEADER_TIMESTAMP};
-use crate::Secret;
+use crate::secret::Secret;
 
 /// Verifies webhook deliveries against one or more secrets, with replay protection.
 ///

@@ -371,9 +371,9 @@ fn outputs_are_not_overwritten_unless_asked_and_a_users_part_folder_is_left_alon
 /// The command, through the binary cargo builds for the tests.
 #[cfg(all(target_os = "linux", feature = "cli"))]
 mod command {
+    use std::io::{BufRead, BufReader};
     use std::path::{Path, PathBuf};
     use std::process::{Child, Command, Stdio};
-    use std::time::{Duration, Instant};
 
     use super::{ffmpeg, foreground, leftovers};
     use crate::compose::foreground_of;
@@ -381,26 +381,29 @@ mod command {
     const EXE: &str = env!("CARGO_BIN_EXE_removebgvideo");
 
     /// The pid of `parent`'s child running `name` with `arg` among its arguments (the encoding
-    /// ffmpeg, not the one asked for its codecs), waiting for it up to 30 s.
+    /// ffmpeg, not the one asked for its codecs), once the command says it is composing: off a
+    /// terminal it prints `composing: 0%` at ffmpeg's first progress report.
     fn child_named(parent: &mut Child, name: &str, arg: &str) -> u32 {
-        let started = Instant::now();
-        loop {
-            for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-                let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else { continue };
-                // `pid (comm) state ppid …`; comm may hold spaces, so split after its `)`.
-                let Some((head, rest)) = stat.rsplit_once(") ") else { continue };
-                let comm = head.split_once(" (").map(|(_, comm)| comm).unwrap_or_default();
-                let ppid: u32 = rest.split(' ').nth(1).and_then(|ppid| ppid.parse().ok()).unwrap_or(0);
-                let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
-                if ppid == parent.id() && comm == name && cmdline.split(|&b| b == 0).any(|word| word == arg.as_bytes())
-                {
-                    return head.split(' ').next().unwrap().parse().unwrap();
-                }
-            }
-            assert!(parent.try_wait().unwrap().is_none(), "the command ended before starting {name}");
-            assert!(started.elapsed() < Duration::from_secs(30), "no {name} started");
-            std::thread::sleep(Duration::from_millis(20));
+        let mut stderr = BufReader::new(parent.stderr.take().expect("standard error is piped"));
+        let mut said = String::new();
+        while !said.contains("composing: ") {
+            let read = stderr.read_line(&mut said).unwrap();
+            assert!(read > 0, "the command ended before composing:\n{said}");
         }
+        // The rest is drained, so that the command never blocks on a full pipe.
+        std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+        for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+            let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else { continue };
+            // `pid (comm) state ppid …`; comm may hold spaces, so split after its `)`.
+            let Some((head, rest)) = stat.rsplit_once(") ") else { continue };
+            let comm = head.split_once(" (").map(|(_, comm)| comm).unwrap_or_default();
+            let ppid: u32 = rest.split(' ').nth(1).and_then(|ppid| ppid.parse().ok()).unwrap_or(0);
+            let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+            if ppid == parent.id() && comm == name && cmdline.split(|&b| b == 0).any(|word| word == arg.as_bytes()) {
+                return head.split(' ').next().unwrap().parse().unwrap();
+            }
+        }
+        panic!("the command is composing, but no {name} child with {arg} runs");
     }
 
     /// Whether `pid` is gone (or a zombie no one has reaped yet: it runs no more).
@@ -411,16 +414,23 @@ mod command {
         }
     }
 
-    /// Waits up to 10 s for `pid` to be gone.
+    /// Waits up to 10 s for `pid`, which is not our child, to be gone: a pidfd turns readable
+    /// when its process ends.
     fn wait_gone(pid: u32) -> bool {
-        let started = Instant::now();
-        while started.elapsed() < Duration::from_secs(10) {
-            if gone(pid) {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(20));
+        let pid = libc::pid_t::try_from(pid).unwrap();
+        // SAFETY: pidfd_open takes a pid and flags, and returns a new descriptor or -1.
+        let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+        if fd < 0 {
+            let error = std::io::Error::last_os_error();
+            assert_eq!(error.raw_os_error(), Some(libc::ESRCH), "pidfd_open: {error}");
+            return true;
         }
-        gone(pid)
+        let fd = i32::try_from(fd).unwrap();
+        let mut ready = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
+        // SAFETY: one valid pollfd; the descriptor is ours and closed once, right after.
+        let polled = unsafe { libc::poll(&mut ready, 1, 10_000) };
+        unsafe { libc::close(fd) };
+        polled == 1 || gone(pid as u32)
     }
 
     /// A long composition (a 30 s foreground on a 1080p ProRes canvas) started by the command.

@@ -15,7 +15,14 @@ use super::queue::{database, final_outputs, manifest, run, worker_args};
 /// Makes every lease of the queue at `db` run out now, as if its workers had stalled.
 fn expire_leases(db: &str) {
     let mut conn = postgres::Client::connect(db, postgres::NoTls).unwrap();
-    conn.execute("UPDATE removebgvideo_queue_items SET lease_until = now() - interval '1 second'", &[]).unwrap();
+    // A create sent under a lease is fenced for a while after its lease ends (until its call
+    // must have timed out); moving the send an hour back lets a takeover happen now, as it
+    // would an hour after a real crash, instead of making the test wait out the fence.
+    conn.execute(
+        "UPDATE removebgvideo_queue_items SET lease_until = now() - interval '1 second', sent_at = sent_at - 3600",
+        &[],
+    )
+    .unwrap();
 }
 
 /// A worker that dies (abort) right after committing `create_sent`.

@@ -13,7 +13,7 @@ use crate::batch::report::{ItemError, ItemReport, ItemStatus, Stage};
 use crate::batch::BatchError;
 use crate::models::settings::JobSettings;
 use crate::models::Extra;
-use crate::{Background, BgType, ErrorCode, Model, OutputFormat};
+use crate::models::{Background, BgType, ErrorCode, Model, OutputFormat};
 
 /// The stages an item goes through in the queue, as stored in its row.
 pub(crate) use super::stats::QueueStep as Step;

@@ -17,8 +17,9 @@ use crate::batch::lookup::Wanted;
 use crate::batch::pace::Pace;
 use crate::batch::report::ItemError;
 use crate::batch::{Batch, BatchError, Source};
+use crate::client::Error;
 use crate::client::RequestOptions;
-use crate::{Error, Job};
+use crate::models::Job;
 
 /// How a process's run of the queue ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -204,7 +205,7 @@ impl Record for Claim<'_, '_> {
                 failed = ItemError {
                     stage: *stage,
                     status: *status,
-                    code: code.as_deref().map(crate::ErrorCode::from),
+                    code: code.as_deref().map(crate::models::ErrorCode::from),
                     message: message.clone(),
                     request_id: request_id.clone(),
                 };
@@ -512,10 +513,10 @@ impl Work<'_> {
 
     /// Notes a renewal of lease `token` (sent at `renewed`), unless one sent later is known.
     fn renewed(&self, token: i64, renewed: Renewed) {
-        if let Some(known) = self.held().get_mut(&token) {
-            if known.at < renewed.at {
-                *known = renewed;
-            }
+        if let Some(known) = self.held().get_mut(&token)
+            && known.at < renewed.at
+        {
+            *known = renewed;
         }
     }
 

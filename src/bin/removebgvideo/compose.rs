@@ -3,7 +3,7 @@
 //! stop ffmpeg through the library's cancel (its partial output removed; exit status 130).
 
 use std::ffi::OsString;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -183,10 +183,17 @@ fn compose(composer: &Composer) -> Result<u8, Failure> {
         ProgressStyle::with_template("composing {wide_bar} {percent:>3}%")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
+    // Off a terminal no bar is drawn: a log gets a line at each tenth instead.
+    let plain = !ui::quiet() && !std::io::stderr().is_terminal();
+    let mut tenths_shown = None;
     let done = rendering.wait_with_progress(|progress| {
-        if let Some(fraction) = progress.fraction() {
-            // A fraction from 0 to 1, shown in thousandths.
-            bar.set_position((fraction.clamp(0.0, 1.0) * 1000.0).round() as u64);
+        let Some(fraction) = progress.fraction() else { return };
+        // A fraction from 0 to 1, shown in thousandths.
+        let thousandths = (fraction.clamp(0.0, 1.0) * 1000.0).round() as u64;
+        bar.set_position(thousandths);
+        if plain && tenths_shown < Some(thousandths / 100) {
+            tenths_shown = Some(thousandths / 100);
+            eprintln!("composing: {}%", thousandths / 10);
         }
     });
     bar.finish_and_clear();

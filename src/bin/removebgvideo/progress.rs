@@ -1,8 +1,10 @@
-//! Progress bars on standard error (drawn only on a terminal, never with `--quiet`): one bar
-//! for a single video that follows its stages, and for a batch one overall bar and a line per
-//! job in flight.
+//! Progress on standard error, never with `--quiet`: on a terminal, one bar for a single video
+//! that follows its stages, and for a batch one overall bar and a line per job in flight; off a
+//! terminal (a log, CI, a pipe), where bars are not drawn, a batch prints one plain line when an
+//! item's job is created and one when the item ends.
 
 use std::collections::HashMap;
+use std::io::IsTerminal;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -93,6 +95,8 @@ pub(crate) struct Progress {
     bars: MultiProgress,
     overall: ProgressBar,
     jobs: Mutex<HashMap<String, Line>>,
+    /// Plain lines instead of bars: standard error is not a terminal and `--quiet` is off.
+    plain: bool,
 }
 
 /// One item's line: its stage and percentage only move forward, in the words of `run`'s bar.
@@ -130,11 +134,18 @@ impl Progress {
         let overall = bars.add(ProgressBar::new(total));
         overall.set_style(style("{prefix:>10} [{bar:40}] {pos}/{len} {elapsed} {msg}").progress_chars("=> "));
         overall.set_prefix("videos");
-        Arc::new(Self { bars, overall, jobs: Mutex::new(HashMap::new()) })
+        let plain = !crate::ui::quiet() && !std::io::stderr().is_terminal();
+        Arc::new(Self { bars, overall, jobs: Mutex::new(HashMap::new()), plain })
     }
 
     pub(crate) fn show(&self, event: &Event) {
         let mut jobs = self.jobs.lock().unwrap_or_else(PoisonError::into_inner);
+        if self.plain {
+            // Under the lock, so that lines from items in flight never interleave.
+            if let Some(line) = plain_line(event) {
+                eprintln!("{line}");
+            }
+        }
         let mut advance = |item: &str, job_id: &str, stage, percent| {
             if let Some(line) = jobs.get_mut(item) {
                 line.advance(job_id, stage, percent);
@@ -181,6 +192,19 @@ impl Progress {
         }
         self.overall.finish();
     }
+}
+
+/// The line a log gets for `event`: a created job and how an item ended; the steps between are
+/// in the journal.
+fn plain_line(event: &Event) -> Option<String> {
+    Some(match event {
+        Event::Created { item, job_id } => format!("{item}: job {job_id} created"),
+        Event::Downloaded { item, path, .. } => format!("{item}: done, {}", path.display()),
+        Event::Failed { item, error } => format!("{item}: failed ({}): {}", error.stage, error.message),
+        Event::Uncertain { item } => format!("{item}: uncertain (the create's answer was lost and no job was found)"),
+        Event::NotStarted { item } => format!("{item}: not started"),
+        _ => return None,
+    })
 }
 
 fn short(id: &str) -> String {

@@ -133,10 +133,10 @@ fn process(
         .job(move |request| flags.apply(request))
         .timeout(Duration::from_secs(args.timeout))
         .on_progress(move |progress: &ProcessProgress| {
-            if let Some(job_id) = &progress.job_id {
-                if !announced.swap(true, Ordering::SeqCst) {
-                    job_created(job_id, &out_path, json, offline, &shown);
-                }
+            if let Some(job_id) = &progress.job_id
+                && !announced.swap(true, Ordering::SeqCst)
+            {
+                job_created(job_id, &out_path, json, offline, &shown);
             }
             if progress.stage == Stage::Creating {
                 ui::on_interrupt(Interrupted {

@@ -284,7 +284,7 @@ fn user_agent(suffix: Option<&str>) -> Result<HeaderValue, Error> {
 pub(crate) fn credential_header(
     field: &'static str,
     which: &'static str,
-    secret: &crate::Secret,
+    secret: &crate::secret::Secret,
 ) -> Result<HeaderValue, Error> {
     let text = secret.expose();
     if text.trim().is_empty() {

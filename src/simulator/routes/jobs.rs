@@ -26,12 +26,12 @@ struct Settings {
 
 fn settings(ctx: &Ctx, obj: &Map<String, Value>) -> Result<Settings, Reply> {
     let present = |name: &str| obj.get(name).is_some_and(|value| !value.is_null());
-    if present("background") {
-        if let Some(flat) = ["bg_type", "bg_color", "bg_image_url"].into_iter().find(|name| present(name)) {
-            return Err(ctx.stricter(&format!(
-                "send either the background object or bg_type/bg_color/bg_image_url, not both (got background and {flat})"
-            )));
-        }
+    if present("background")
+        && let Some(flat) = ["bg_type", "bg_color", "bg_image_url"].into_iter().find(|name| present(name))
+    {
+        return Err(ctx.stricter(&format!(
+            "send either the background object or bg_type/bg_color/bg_image_url, not both (got background and {flat})"
+        )));
     }
     Ok(Settings {
         model: opt_choice(ctx, obj, "model", MODELS)?,
@@ -178,10 +178,8 @@ fn create_for(ctx: &Ctx, body: &[u8], owner: String) -> Result<(String, JobStatu
     };
     let (id, status) = {
         let (mut st, now) = shared.now_state();
-        if auto_start {
-            if let Err(shortfall) = st.afford(&job) {
-                return Err(out_of_credits(ctx, shortfall));
-            }
+        if auto_start && let Err(shortfall) = st.afford(&job) {
+            return Err(out_of_credits(ctx, shortfall));
         }
         let idx = st.add_job(job);
         if auto_start {

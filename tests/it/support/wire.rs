@@ -144,10 +144,10 @@ fn read_head(reader: &mut impl BufRead) -> Option<Head> {
         if head.is_empty() {
             first = line.trim_end().to_owned();
         }
-        if !head.is_empty() {
-            if let Some((name, value)) = line.split_once(':') {
-                headers.push((name.trim().to_owned(), value.trim().to_owned()));
-            }
+        if !head.is_empty()
+            && let Some((name, value)) = line.split_once(':')
+        {
+            headers.push((name.trim().to_owned(), value.trim().to_owned()));
         }
         head.push_str(&line.to_ascii_lowercase());
     }
