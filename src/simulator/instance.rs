@@ -21,7 +21,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
 /// A running simulated RemoveBGVideo API. Dropping it stops the server (idle connections are
 /// closed at once, answers in flight get at most a second) and joins its threads.
 ///
-/// See the [module documentation](self) for what it simulates.
+/// See the [module documentation](crate::simulator) for what it simulates.
 pub struct Simulator {
     shared: Arc<Shared>,
     /// Ends the server thread's wait: its runtime then stops, closing every connection.

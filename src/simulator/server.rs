@@ -132,8 +132,9 @@ pub(crate) async fn accept(shared: Arc<Shared>, listener: TcpListener, connectio
             // hyper's own limit of 100 headers stands: setting it explicitly makes hyper build
             // the header slots on the heap for every request.
             builder.timer(TokioTimer::new()).header_read_timeout(idle);
-            // Answers to pipelined requests leave in one write.
-            builder.max_buf_size(MAX_HEAD.max(8192)).pipeline_flush(true);
+            // Not `pipeline_flush`: it gathers answers to pipelined requests into one write, but
+            // then the 400 to a body that breaks HTTP (a bad chunk size) is never written.
+            builder.max_buf_size(MAX_HEAD.max(8192));
             let connection = builder.serve_connection(TokioIo::new(stream), service);
             let mut connection = std::pin::pin!(connection);
             if let First::B(_) = first(connection.as_mut(), told_to_stop(&mut stop)).await {
