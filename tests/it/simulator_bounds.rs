@@ -71,14 +71,20 @@ fn raw(sim: &Simulator, request: &str) -> String {
     String::from_utf8_lossy(&answer).into_owned()
 }
 
+/// A connection that made one request and is kept alive, idle.
+fn kept_alive(sim: &Simulator) -> BufReader<TcpStream> {
+    let stream = TcpStream::connect(address(sim)).expect("connect");
+    stream.set_read_timeout(Some(GUARD)).expect("guard");
+    let mut stream = BufReader::new(stream);
+    let get = format!("GET /health HTTP/1.1\r\nHost: {}\r\n\r\n", address(sim));
+    assert_eq!(exchange(&mut stream, &get).0, "HTTP/1.1 200 OK");
+    stream
+}
+
 #[test]
 fn an_idle_connection_is_closed_after_the_idle_timeout() {
     let sim = Simulator::builder().idle_timeout(Duration::from_millis(50)).start().expect("simulator");
-    let stream = TcpStream::connect(address(&sim)).expect("connect");
-    stream.set_read_timeout(Some(GUARD)).expect("guard");
-    let mut stream = BufReader::new(stream);
-    let get = format!("GET /health HTTP/1.1\r\nHost: {}\r\n\r\n", address(&sim));
-    assert_eq!(exchange(&mut stream, &get).0, "HTTP/1.1 200 OK");
+    let mut stream = kept_alive(&sim);
     // Kept alive, then idle: the server closes it (a hung read would fail on the guard).
     let mut rest = Vec::new();
     stream.read_to_end(&mut rest).expect("closed by the server, not timed out here");
@@ -88,11 +94,7 @@ fn an_idle_connection_is_closed_after_the_idle_timeout() {
 fn dropping_the_simulator_closes_an_idle_keep_alive_connection_at_once() {
     // An idle timeout of an hour: a drop that waited for it would never come back in time.
     let sim = Simulator::builder().idle_timeout(Duration::from_secs(3600)).start().expect("simulator");
-    let stream = TcpStream::connect(address(&sim)).expect("connect");
-    stream.set_read_timeout(Some(GUARD)).expect("guard");
-    let mut stream = BufReader::new(stream);
-    let get = format!("GET /health HTTP/1.1\r\nHost: {}\r\n\r\n", address(&sim));
-    assert_eq!(exchange(&mut stream, &get).0, "HTTP/1.1 200 OK");
+    let mut stream = kept_alive(&sim);
     let (dropped_tx, dropped) = mpsc::channel();
     std::thread::spawn(move || {
         drop(sim);
