@@ -103,7 +103,7 @@ pub enum BatchError {
         /// The server, as `host:port`.
         server: String,
         /// The check that failed.
-        check: crate::batch::queue::CertificateCheck,
+        check: CertificateCheck,
     },
 
     /// A call of the client needed before the run (the pricing for an estimate or a budget,
@@ -147,4 +147,38 @@ pub(crate) fn journal_error(
     source: Option<std::io::Error>,
 ) -> BatchError {
     BatchError::Journal { path: path.to_owned(), reason: reason.into(), source }
+}
+
+#[cfg(feature = "postgres")]
+/// Which check the queue's database server's certificate failed (feature `postgres`), in
+/// [`BatchError::QueueCertificate`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CertificateCheck {
+    /// No trusted authority (`sslrootcert`) signed it.
+    UnknownIssuer,
+    /// It does not name the host connected to (`sslmode=verify-full`).
+    NameMismatch,
+    /// It has expired.
+    Expired,
+    /// It is not valid yet.
+    NotYetValid,
+    /// Its authority revoked it.
+    Revoked,
+    /// Another check, as the TLS library names it.
+    Other(String),
+}
+
+#[cfg(feature = "postgres")]
+impl std::fmt::Display for CertificateCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CertificateCheck::UnknownIssuer => f.write_str("no trusted authority (sslrootcert) signed it"),
+            CertificateCheck::NameMismatch => f.write_str("it does not name the host connected to"),
+            CertificateCheck::Expired => f.write_str("it has expired"),
+            CertificateCheck::NotYetValid => f.write_str("it is not valid yet"),
+            CertificateCheck::Revoked => f.write_str("it is revoked"),
+            CertificateCheck::Other(check) => write!(f, "it failed the check {check}"),
+        }
+    }
 }

@@ -3,9 +3,11 @@
 use std::time::Duration;
 
 use super::duration::video_duration;
-use super::item::{Planned, Source};
+use super::error::BatchError;
 #[cfg(test)]
-use super::JobOptions;
+use super::item::JobOptions;
+use super::item::{Item, Planned, Source};
+use super::setup::Batch;
 use crate::models::Model;
 use crate::models::Pricing;
 
@@ -62,6 +64,21 @@ pub(crate) fn estimate(items: &[&Planned], pricing: &Pricing) -> Estimate {
     let total_credits = lines.iter().filter_map(|line| line.credits).sum();
     let unknown_items = lines.iter().filter(|line| line.credits.is_none()).count();
     Estimate { items: lines, total_credits, unknown_items }
+}
+
+impl Batch {
+    /// Lists the items (after ids and the shard are applied) with each one's duration and
+    /// credits. Sends only `GET /api/pricing`.
+    ///
+    /// # Errors
+    /// [`BatchError::InvalidInput`] for bad items or settings; [`BatchError::Client`] when the
+    /// pricing cannot be read.
+    pub fn estimate(&self, items: Vec<Item>) -> Result<Estimate, BatchError> {
+        self.check()?;
+        let planned = self.select(items)?;
+        let pricing = self.client.pricing()?;
+        Ok(estimate(&planned.iter().collect::<Vec<_>>(), &pricing))
+    }
 }
 
 #[cfg(test)]

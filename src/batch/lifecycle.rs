@@ -22,7 +22,7 @@ use super::journal::{sync_folder, Step};
 use super::lookup::{self, Wanted};
 use super::pace::Pace;
 use super::report::{ItemError, Stage};
-use super::Batch;
+use super::setup::Batch;
 use crate::client::download::without_query;
 use crate::client::{Client, Error};
 use crate::models::{ErrorCode, Job};

@@ -10,13 +10,13 @@ use std::time::Duration;
 use super::error::BatchError;
 use super::estimate;
 use super::event::Event;
-use super::item::{Planned, Source};
+use super::item::{Item, Planned, Source};
 use super::journal::{ItemState, Journal, OpenCreate, Step};
 use super::lifecycle::{is_unauthorized, job_error, Attempt, Created, Lifecycle, Lost, Polled, Record};
 use super::lookup::{self, Wanted};
 use super::pace::Pace;
 use super::report::{BatchReport, ItemError, ItemReport, ItemStatus, Outcome, Stage};
-use super::Batch;
+use super::setup::Batch;
 use crate::models::Job;
 
 /// The shortest pause of the poller, so that a zero interval does not spin.
@@ -92,6 +92,24 @@ struct Engine<'a> {
     fatal: Mutex<Option<BatchError>>,
     /// Every job id the journal or this run tied to an item: a lost create never adopts one.
     known_jobs: Mutex<HashSet<String>>,
+}
+
+impl Batch {
+    /// Runs the items to an end and reports on each (see the [module documentation](crate::batch)).
+    ///
+    /// # Errors
+    /// [`BatchError::InvalidInput`] for bad items or settings, [`BatchError::JournalLocked`]
+    /// when another run holds the journal, [`BatchError::OverBudget`] and
+    /// [`BatchError::Client`] (pricing) before anything is sent; [`BatchError::Journal`] when
+    /// the journal cannot be read or written (the run stops at once);
+    /// [`BatchError::Unauthorized`] when the API refuses the key (the run stops at once);
+    /// [`BatchError::Io`] when the output folder cannot be created. One item's failure is never
+    /// an error: see the report.
+    pub fn run(&self, items: Vec<Item>) -> Result<BatchReport, BatchError> {
+        self.check()?;
+        let planned = self.select(items)?;
+        run(self, planned)
+    }
 }
 
 pub(crate) fn run(batch: &Batch, items: Vec<Planned>) -> Result<BatchReport, BatchError> {

@@ -8,11 +8,10 @@
 use http::HeaderValue;
 use serde::Serialize;
 
-use crate::client::builder::client_constructors;
 use crate::client::error::invalid;
+use crate::client::error::Error;
 use crate::client::runtime::CrateRuntime;
 use crate::client::transport::{credential_header, Call, Transport, ADMIN_TOKEN_HEADER};
-use crate::client::Error;
 use crate::models::{AdminConfig, CreateKey, CreatedKey, KeyList, KeyStatusChange};
 use crate::secret::Secret;
 
@@ -34,7 +33,7 @@ use crate::secret::Secret;
 /// ```
 #[derive(Clone)]
 pub struct AsyncAdminClient {
-    transport: Transport,
+    pub(crate) transport: Transport,
     token: HeaderValue,
 }
 
@@ -56,7 +55,7 @@ pub struct AsyncAdminClient {
 /// ```
 #[derive(Clone)]
 pub struct AdminClient {
-    inner: AsyncAdminClient,
+    pub(crate) inner: AsyncAdminClient,
     runtime: CrateRuntime,
 }
 
@@ -64,26 +63,6 @@ pub struct AdminClient {
 struct Fingerprint<'a> {
     key_fingerprint: &'a str,
 }
-
-client_constructors!(
-    AsyncAdminClient,
-    a_client: "An admin client",
-    credential: admin_token,
-    what: "token",
-    env: "REMOVEBGVIDEO_ADMIN_TOKEN",
-    debug_field: "token",
-    inner: transport,
-);
-
-client_constructors!(
-    AdminClient,
-    a_client: "An admin client",
-    credential: admin_token,
-    what: "token",
-    env: "REMOVEBGVIDEO_ADMIN_TOKEN",
-    debug_field: "token",
-    inner: inner,
-);
 
 impl AsyncAdminClient {
     pub(crate) fn from_transport(transport: Transport, token: &Secret) -> Result<Self, Error> {

@@ -3,10 +3,10 @@
 
 use http::HeaderValue;
 
-use crate::client::builder::client_constructors;
+use crate::client::admin::AsyncAdminClient;
 use crate::client::error::invalid;
+use crate::client::error::Error;
 use crate::client::transport::{credential_header, segment, Call, Transport, API_KEY_HEADER};
-use crate::client::{AsyncAdminClient, Error};
 use crate::models::{CreateJob, Job, StartJob};
 use crate::models::{DownloadLink, Health, JobList, JobSubmission, ListJobs, Pricing, UsageEvents, UsageSummary};
 use crate::secret::Secret;
@@ -43,16 +43,6 @@ pub struct AsyncClient {
     pub(crate) transport: Transport,
     api_key: HeaderValue,
 }
-
-client_constructors!(
-    AsyncClient,
-    a_client: "A client",
-    credential: api_key,
-    what: "key",
-    env: "REMOVEBGVIDEO_API_KEY",
-    debug_field: "api_key",
-    inner: transport,
-);
 
 impl AsyncClient {
     pub(crate) fn from_transport(transport: Transport, api_key: &Secret) -> Result<Self, Error> {

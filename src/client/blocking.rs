@@ -2,9 +2,10 @@
 //! task on the crate's own runtime and waits for it (see `runtime.rs`), so no call, check or
 //! answer type exists twice; the arguments are copied into the task, as small as they are.
 
-use crate::client::builder::client_constructors;
+use crate::client::admin::AdminClient;
+use crate::client::async_client::AsyncClient;
+use crate::client::error::Error;
 use crate::client::runtime::CrateRuntime;
-use crate::client::{AdminClient, AsyncClient, Error};
 use crate::models::{CreateJob, Job, StartJob};
 use crate::models::{DownloadLink, Health, JobList, JobSubmission, ListJobs, Pricing, UsageEvents, UsageSummary};
 use crate::secret::Secret;
@@ -40,16 +41,6 @@ pub struct Client {
     pub(crate) inner: AsyncClient,
     pub(crate) runtime: CrateRuntime,
 }
-
-client_constructors!(
-    Client,
-    a_client: "A client",
-    credential: api_key,
-    what: "key",
-    env: "REMOVEBGVIDEO_API_KEY",
-    debug_field: "api_key",
-    inner: inner,
-);
 
 impl Client {
     pub(crate) fn from_parts(inner: AsyncClient, runtime: CrateRuntime) -> Self {

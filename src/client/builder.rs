@@ -5,10 +5,14 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::client::admin::{AdminClient, AsyncAdminClient};
+use crate::client::async_client::AsyncClient;
+use crate::client::blocking::Client;
+use crate::client::blocking::BASE_URL_ENV;
 use crate::client::error::ConfigError;
+use crate::client::error::Error;
+use crate::client::transport::retry::RetryPolicy;
 use crate::client::transport::{Transport, TransportConfig};
-use crate::client::BASE_URL_ENV;
-use crate::client::{AdminClient, AsyncAdminClient, AsyncClient, Client, Error, RetryPolicy};
 use crate::clock::Clock;
 use crate::secret::Secret;
 
@@ -64,10 +68,13 @@ impl BuildClient for AsyncClient {}
 impl BuildClient for AsyncAdminClient {}
 
 pub(crate) mod sealed {
+    use crate::client::admin::{AdminClient, AsyncAdminClient};
+    use crate::client::async_client::AsyncClient;
+    use crate::client::blocking::Client;
+    use crate::client::blocking::{ADMIN_TOKEN_ENV, API_KEY_ENV};
+    use crate::client::error::Error;
     use crate::client::runtime::CrateRuntime;
     use crate::client::transport::Transport;
-    use crate::client::{AdminClient, AsyncAdminClient, AsyncClient, Client, Error};
-    use crate::client::{ADMIN_TOKEN_ENV, API_KEY_ENV};
     use crate::secret::Secret;
 
     pub trait Assemble: Sized {
@@ -239,7 +246,10 @@ impl<C: BuildClient> ClientBuilder<C> {
     /// method, the route template, the status or the kind of error, the attempt number, the
     /// duration and the request id: for metrics. It never sees a credential, an id in a path
     /// or a query. It runs on the task that made the call, so keep it short.
-    pub fn on_attempt(mut self, on_attempt: impl Fn(&crate::client::AttemptInfo) + Send + Sync + 'static) -> Self {
+    pub fn on_attempt(
+        mut self,
+        on_attempt: impl Fn(&crate::client::transport::attempt::AttemptInfo) + Send + Sync + 'static,
+    ) -> Self {
         self.config.on_attempt = Some(crate::client::transport::AttemptObserver(Arc::new(on_attempt)));
         self
     }
@@ -278,8 +288,9 @@ impl<C> fmt::Debug for ClientBuilder<C> {
 }
 
 /// The constructors (`new`, `from_env`, `builder`, `builder_from_env`), the `base_url` getter
-/// and the `Debug` that hides the credential, for one of the four clients: each client invokes
-/// this once, so they and their documentation exist once.
+/// and the `Debug` that hides the credential, for one of the four clients: invoked once per
+/// client below, here beside the builder they return, so that they and their documentation
+/// exist once and the clients' files need not import the builder that builds them.
 ///
 /// `$client`: the type; `$a_client`: how its docs name it ("A client"); `$credential`: the
 /// argument (`api_key`, `admin_token`) and `$what`: its name in words ("key", "token");
@@ -299,9 +310,9 @@ macro_rules! client_constructors {
             #[doc = concat!($a_client, " for the production API with this ", $what, " and the default settings.")]
             ///
             /// # Errors
-            #[doc = concat!("[`Error::InvalidInput`](crate::client::Error::InvalidInput) when the ", $what, " is empty;")]
+            #[doc = concat!("[`Error::InvalidInput`](crate::client::error::Error::InvalidInput) when the ", $what, " is empty;")]
             /// [`Error::Config`](crate::Error::Config) when it cannot go in a header.
-            pub fn new($credential: impl Into<$crate::secret::Secret>) -> Result<Self, $crate::client::Error> {
+            pub fn new($credential: impl Into<$crate::secret::Secret>) -> Result<Self, $crate::client::error::Error> {
                 Self::builder($credential).build()
             }
 
@@ -309,23 +320,23 @@ macro_rules! client_constructors {
             /// the base URL from `REMOVEBGVIDEO_BASE_URL` when set.
             ///
             /// # Errors
-            #[doc = concat!("[`Error::Config`](crate::client::Error::Config) naming the variable when the ", $what, " is not set.")]
-            pub fn from_env() -> Result<Self, $crate::client::Error> {
+            #[doc = concat!("[`Error::Config`](crate::client::error::Error::Config) naming the variable when the ", $what, " is not set.")]
+            pub fn from_env() -> Result<Self, $crate::client::error::Error> {
                 Self::builder_from_env()?.build()
             }
 
             /// A builder to set the base URL, timeouts, retries and more.
-            pub fn builder($credential: impl Into<$crate::secret::Secret>) -> $crate::client::ClientBuilder<Self> {
-                $crate::client::ClientBuilder::new($credential.into())
+            pub fn builder($credential: impl Into<$crate::secret::Secret>) -> $crate::client::builder::ClientBuilder<Self> {
+                $crate::client::builder::ClientBuilder::new($credential.into())
             }
 
             /// A builder that starts from the environment, as [`from_env`](Self::from_env) reads it;
             /// its setters override what was read.
             ///
             /// # Errors
-            #[doc = concat!("[`Error::Config`](crate::client::Error::Config) naming the variable when the ", $what, " is not set.")]
-            pub fn builder_from_env() -> Result<$crate::client::ClientBuilder<Self>, $crate::client::Error> {
-                $crate::client::ClientBuilder::from_env()
+            #[doc = concat!("[`Error::Config`](crate::client::error::Error::Config) naming the variable when the ", $what, " is not set.")]
+            pub fn builder_from_env() -> Result<$crate::client::builder::ClientBuilder<Self>, $crate::client::error::Error> {
+                $crate::client::builder::ClientBuilder::from_env()
             }
 
             /// The base URL calls go to, without a trailing `/`.
@@ -345,7 +356,46 @@ macro_rules! client_constructors {
         }
     };
 }
-pub(crate) use client_constructors;
+
+client_constructors!(
+    Client,
+    a_client: "A client",
+    credential: api_key,
+    what: "key",
+    env: "REMOVEBGVIDEO_API_KEY",
+    debug_field: "api_key",
+    inner: inner,
+);
+
+client_constructors!(
+    AdminClient,
+    a_client: "An admin client",
+    credential: admin_token,
+    what: "token",
+    env: "REMOVEBGVIDEO_ADMIN_TOKEN",
+    debug_field: "token",
+    inner: inner,
+);
+
+client_constructors!(
+    AsyncClient,
+    a_client: "A client",
+    credential: api_key,
+    what: "key",
+    env: "REMOVEBGVIDEO_API_KEY",
+    debug_field: "api_key",
+    inner: transport,
+);
+
+client_constructors!(
+    AsyncAdminClient,
+    a_client: "An admin client",
+    credential: admin_token,
+    what: "token",
+    env: "REMOVEBGVIDEO_ADMIN_TOKEN",
+    debug_field: "token",
+    inner: transport,
+);
 
 /// Reads a variable that must be set, naming it when it is not.
 fn required_env(name: &'static str) -> Result<String, Error> {

@@ -10,10 +10,12 @@ use std::task::{Context, Poll};
 
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
+use crate::client::async_client::AsyncClient;
+use crate::client::blocking::Client;
 use crate::client::error::invalid;
+use crate::client::error::Error;
+use crate::client::progress::TransferProgress;
 use crate::client::transport::Transport;
-use crate::client::TransferProgress;
-use crate::client::{AsyncClient, Client, Error};
 use crate::models::Job;
 
 /// The write buffer of a download to a file.

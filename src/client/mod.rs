@@ -4,15 +4,17 @@
 //!   every call, check and rule lives there once, as an `async fn`.
 //! - [`Client`] (`blocking.rs`) and [`AdminClient`] are the blocking face: each call runs the
 //!   async one on the crate's own runtime (`runtime.rs`) and waits for it.
-//! - `builder.rs` builds all four and writes their constructors once (`client_constructors!`);
-//!   `transport/` sends every request (retries, timeouts,
-//!   credentials, redirects, the shared back-off, the attempt observer); `options.rs` gives
-//!   calls other settings (`with_options`); `upload.rs`, `download.rs`, `wait.rs`,
-//!   `tracker.rs` (waits ended by webhooks), [`process`] (file to output in one call, with its
-//!   own `Input`, `Stage` and options) and `paging.rs` are the calls that are more than one
-//!   request; `progress.rs` reports transfers; `error.rs` and `api_error.rs` are the errors
-//!   every call returns, and `redact.rs` is what of a server's words they may show. Time as
-//!   the clients see it is [`crate::clock`], one level down.
+//! - `builder.rs` builds all four and writes their constructors once (`client_constructors!`,
+//!   invoked there for each, so the clients' files need not import their builder).
+//! - `transport/` sends every request (retries, timeouts, credentials, redirects, the shared
+//!   back-off, the attempt observer); `options.rs` gives calls other settings (`with_options`).
+//! - `upload.rs`, `download.rs`, `wait.rs`, `tracker.rs` (waits ended by webhooks), [`process`]
+//!   (file to output in one call, with its own `Input`, `Stage` and options) and `paging.rs` are
+//!   the calls that are more than one request; `progress.rs` reports transfers.
+//! - `error.rs`, `api_error.rs` and `transport_error.rs` (a request that got no whole answer)
+//!   are the errors every call returns; `redact.rs` is what of a server's words they may show,
+//!   and `human.rs` writes their durations for people.
+//! - Time as the clients see it is [`crate::clock`], one level down.
 //!
 //! **One naming rule for the two faces.** The blocking face owns the plain name. Where each
 //! face has its own type, the async type is `Async` + that name, with the same method names on
@@ -36,6 +38,7 @@ pub(crate) mod blocking;
 pub(crate) mod builder;
 pub(crate) mod download;
 pub(crate) mod error;
+pub(crate) mod human;
 pub(crate) mod options;
 pub(crate) mod paging;
 pub mod process;
@@ -44,6 +47,7 @@ pub(crate) mod redact;
 pub(crate) mod runtime;
 pub(crate) mod tracker;
 pub(crate) mod transport;
+pub(crate) mod transport_error;
 pub(crate) mod upload;
 pub(crate) mod wait;
 

@@ -6,9 +6,12 @@ use std::time::Duration;
 
 use http::{HeaderName, HeaderValue};
 
+use crate::client::async_client::AsyncClient;
+use crate::client::blocking::Client;
 use crate::client::error::invalid;
+use crate::client::error::Error;
+use crate::client::transport::retry::RetryPolicy;
 use crate::client::transport::Overrides;
-use crate::client::{AsyncClient, Client, Error, RetryPolicy};
 
 /// Headers an extra header may not set: the credentials, and what the crate sets for each body
 /// or connection itself.

@@ -3,7 +3,9 @@
 use std::collections::VecDeque;
 use std::fmt;
 
-use crate::client::{AsyncClient, Client, Error};
+use crate::client::async_client::AsyncClient;
+use crate::client::blocking::Client;
+use crate::client::error::Error;
 use crate::models::Job;
 use crate::models::ListJobs;
 

@@ -7,8 +7,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::client::{AsyncClient, Client, Error, WaitOptions};
-use crate::client::{JobTracker, TransferProgress};
+use crate::client::async_client::AsyncClient;
+use crate::client::blocking::Client;
+use crate::client::error::Error;
+use crate::client::progress::TransferProgress;
+use crate::client::tracker::JobTracker;
+use crate::client::wait::WaitOptions;
 use crate::models::{CreateJob, Job, JobStatus};
 
 /// What [`AsyncClient::process`] starts from: a local video (uploaded first) or a URL the API

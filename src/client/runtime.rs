@@ -17,7 +17,7 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{self, Thread};
 
 use crate::client::error::ConfigError;
-use crate::client::Error;
+use crate::client::error::Error;
 
 /// Cheap to clone: clones share one runtime.
 #[derive(Clone, Default)]

@@ -10,10 +10,12 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
+use crate::client::async_client::AsyncClient;
+use crate::client::blocking::Client;
+use crate::client::error::Error;
 use crate::client::runtime::CrateRuntime;
 use crate::client::wait::timed_out;
-use crate::client::WaitOptions;
-use crate::client::{AsyncClient, Client, Error};
+use crate::client::wait::WaitOptions;
 use crate::clock::deadline;
 use crate::models::{Job, JobStatus};
 use crate::webhook::{EventKind, WebhookEvent};

@@ -8,11 +8,13 @@ use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::Mutex;
 
+use crate::client::async_client::AsyncClient;
+use crate::client::blocking::Client;
 use crate::client::error::invalid;
+use crate::client::error::Error;
+use crate::client::progress::TransferProgress;
 use crate::client::progress::{self, SharedProgress};
 use crate::client::transport::{Call, FilePart, Safety, UploadSource};
-use crate::client::TransferProgress;
-use crate::client::{AsyncClient, Client, Error};
 use crate::models::Upload;
 
 /// An upload of a local file being set up; finish it with [`send`](FileUpload::send). Made by

@@ -4,8 +4,10 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::client::async_client::AsyncClient;
+use crate::client::blocking::Client;
 use crate::client::error::invalid;
-use crate::client::{AsyncClient, Client, Error};
+use crate::client::error::Error;
 use crate::clock::deadline;
 use crate::models::{Job, JobStatus};
 

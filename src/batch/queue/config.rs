@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
-use crate::batch::BatchError;
+use crate::batch::error::BatchError;
 
 /// How long a connection may take, from the first packet to the first statement, unless the
 /// URL says otherwise (`connect_timeout`, in seconds, as libpq).

@@ -5,7 +5,7 @@
 use std::sync::{Condvar, Mutex, PoisonError};
 
 use super::store::{self, Connection};
-use crate::batch::BatchError;
+use crate::batch::error::BatchError;
 
 /// The process's idle poller.
 #[derive(Debug, Default)]

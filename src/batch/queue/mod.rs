@@ -16,12 +16,14 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use crate::batch::error::CertificateCheck;
 use pool::{Connection, Shared};
 pub use stats::{ItemState, QueueStats, QueueStep};
-pub use tls::CertificateCheck;
 
 use super::report::{BatchReport, ItemStatus, Outcome};
-use super::{Batch, BatchError, Item};
+use crate::batch::error::BatchError;
+use crate::batch::item::Item;
+use crate::batch::setup::Batch;
 use crate::clock::Clock;
 
 /// A batch's work queue: one batch worked by any number of processes on any number of

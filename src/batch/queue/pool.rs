@@ -18,8 +18,11 @@ use tokio_postgres::{Client, Row};
 
 use super::config::{SslMode, Target};
 use super::tls::{self, Connector};
-use crate::batch::BatchError;
+use crate::batch::error::BatchError;
 use crate::clock::Clock;
+
+/// The queue's tables, as the statements name them (the schema is put in front of them).
+const TABLES: [&str; 3] = ["removebgvideo_queue_items", "removebgvideo_queue_schema", "removebgvideo_queue_control"];
 
 /// A statement's parameters with their PostgreSQL types.
 pub(crate) type Typed<'a> = &'a [(&'a (dyn ToSql + Sync), Type)];
@@ -217,7 +220,7 @@ impl Shared {
             return sql.to_owned();
         }
         let mut sql = sql.to_owned();
-        for table in super::schema::TABLES {
+        for table in TABLES {
             sql = sql.replace(&format!(" {table}"), &format!(" {}{table}", self.prefix));
         }
         sql

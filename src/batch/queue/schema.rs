@@ -6,15 +6,11 @@
 use tokio_postgres::Client;
 
 use super::pool::{queue_error, Shared};
-use crate::batch::BatchError;
+use crate::batch::error::BatchError;
 
 /// The version this build writes. A database at a higher version was set up by a newer
 /// release: this one refuses it rather than misread it.
 pub(crate) const VERSION: i32 = 2;
-
-/// The queue's tables, as the statements name them (the schema is put in front of them).
-pub(crate) const TABLES: [&str; 3] =
-    ["removebgvideo_queue_items", "removebgvideo_queue_schema", "removebgvideo_queue_control"];
 
 /// Any fixed number: the advisory lock that serialises migrations.
 const MIGRATION_LOCK: i64 = 0x7262_7676_7175_6575; // "rbvvqueu"

@@ -3,7 +3,8 @@
 
 use std::time::SystemTime;
 
-use crate::batch::{BatchError, ItemError};
+use crate::batch::error::BatchError;
+use crate::batch::report::ItemError;
 
 /// An item's last committed step in a [`Queue`](super::Queue) (feature `postgres`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

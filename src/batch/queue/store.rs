@@ -8,9 +8,9 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 use tokio_postgres::types::{ToSql, Type};
 
+use crate::batch::error::BatchError;
 use crate::batch::item::{JobOptions, Planned, Source};
 use crate::batch::report::{ItemError, ItemReport, ItemStatus, Stage};
-use crate::batch::BatchError;
 use crate::models::settings::JobSettings;
 use crate::models::Extra;
 use crate::models::{Background, BgType, ErrorCode, Model, OutputFormat};

@@ -4,7 +4,6 @@
 //! `verify-full` also that it names the host. A refused certificate becomes a
 //! [`CertificateCheck`] saying which check failed.
 
-use std::fmt;
 use std::sync::Arc;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -16,39 +15,8 @@ use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, RootCertStor
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::config::{Roots, Target, Verify};
-use crate::batch::BatchError;
-
-/// Which check the queue's database server's certificate failed (feature `postgres`), in
-/// [`BatchError::QueueCertificate`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum CertificateCheck {
-    /// No trusted authority (`sslrootcert`) signed it.
-    UnknownIssuer,
-    /// It does not name the host connected to (`sslmode=verify-full`).
-    NameMismatch,
-    /// It has expired.
-    Expired,
-    /// It is not valid yet.
-    NotYetValid,
-    /// Its authority revoked it.
-    Revoked,
-    /// Another check, as the TLS library names it.
-    Other(String),
-}
-
-impl fmt::Display for CertificateCheck {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            CertificateCheck::UnknownIssuer => f.write_str("no trusted authority (sslrootcert) signed it"),
-            CertificateCheck::NameMismatch => f.write_str("it does not name the host connected to"),
-            CertificateCheck::Expired => f.write_str("it has expired"),
-            CertificateCheck::NotYetValid => f.write_str("it is not valid yet"),
-            CertificateCheck::Revoked => f.write_str("it is revoked"),
-            CertificateCheck::Other(check) => write!(f, "it failed the check {check}"),
-        }
-    }
-}
+use crate::batch::error::BatchError;
+use crate::batch::error::CertificateCheck;
 
 fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::aws_lc_rs::default_provider())
@@ -252,8 +220,8 @@ impl ServerCertVerifier for AnyName {
 #[cfg(feature = "postgres-native-tls")]
 mod native {
     use super::CertificateCheck;
+    use crate::batch::error::BatchError;
     use crate::batch::queue::config::{Roots, Target, Verify};
-    use crate::batch::BatchError;
 
     pub(super) fn connector(target: &Target) -> Result<postgres_native_tls::MakeTlsConnector, BatchError> {
         let mut builder = native_tls::TlsConnector::builder();

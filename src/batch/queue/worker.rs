@@ -10,13 +10,15 @@ use std::time::{Duration, Instant, SystemTime};
 
 use super::store::{self, Claimed, Connection, Step as Stage, Write};
 use super::Queue;
+use crate::batch::error::BatchError;
 use crate::batch::event::Event;
+use crate::batch::item::Source;
 use crate::batch::journal::{hostname, Step};
 use crate::batch::lifecycle::{is_unauthorized, job_error, Attempt, Created, Lifecycle, Lost, Polled, Record};
 use crate::batch::lookup::Wanted;
 use crate::batch::pace::Pace;
 use crate::batch::report::ItemError;
-use crate::batch::{Batch, BatchError, Source};
+use crate::batch::setup::Batch;
 use crate::client::Error;
 use crate::client::RequestOptions;
 use crate::models::Job;

@@ -5,9 +5,10 @@ use std::time::Duration;
 use http::HeaderValue;
 use serde::de::DeserializeOwned;
 
+use crate::client::api_error::ApiError;
+use crate::client::error::Error;
 use crate::client::error::JsonError;
 use crate::client::redact;
-use crate::client::{ApiError, Error};
 
 /// No real answer of this API comes near this size; anything larger is cut off.
 pub(crate) const MAX_ANSWER_BYTES: u64 = 16 * 1024 * 1024;

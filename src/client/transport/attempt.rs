@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use http::{Method, StatusCode};
 
-use super::{Answer, TransportError};
-use crate::client::Error;
+use super::Answer;
+use crate::client::error::Error;
+use crate::client::transport_error::TransportError;
 
 /// One HTTP attempt of an API call, as passed to
 /// [`ClientBuilder::on_attempt`](crate::client::ClientBuilder::on_attempt): a retried call reports

@@ -6,12 +6,11 @@
 //! `admin.rs`, `upload.rs`, ...) build a `Call` and never touch reqwest themselves.
 
 mod answer;
-mod attempt;
+pub(crate) mod attempt;
 mod config;
-mod error;
 mod gate;
 mod path;
-mod retry;
+pub(crate) mod retry;
 mod trace;
 mod transfer;
 
@@ -22,10 +21,11 @@ use std::time::{Duration, Instant, SystemTime};
 use http::{HeaderValue, Method};
 use serde::de::DeserializeOwned;
 
+use crate::client::error::Error;
 use crate::client::error::{invalid, Transfer};
-use crate::client::Error;
 use crate::clock::Clock;
 
+pub use crate::client::transport_error::TransportError;
 pub(crate) use answer::Answer;
 pub use attempt::AttemptInfo;
 pub(crate) use attempt::AttemptObserver;
@@ -35,13 +35,12 @@ use config::LONGEST;
 #[cfg(feature = "test-util")]
 pub(crate) use config::MAX_UPLOAD_BYTES;
 pub(crate) use config::{credential_header, TransportConfig};
-pub use error::TransportError;
 pub(crate) use path::segment;
 pub use retry::RetryPolicy;
 pub(crate) use retry::Safety;
 pub(crate) use transfer::{DownloadBody, FilePart, UploadSource};
 
-use error::{origin_of, Kind};
+use crate::client::transport_error::{origin_of, Kind};
 use gate::Gate;
 use retry::Verdict;
 use trace::AttemptTrace;

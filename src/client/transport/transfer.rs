@@ -12,11 +12,11 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use super::error::{origin_of, Kind};
 use super::TransportError;
+use crate::client::error::Error;
 use crate::client::error::{invalid, Transfer};
 use crate::client::progress::{ProgressReader, SharedProgress};
-use crate::client::Error;
+use crate::client::transport_error::{origin_of, Kind};
 
 /// How much of the file one body chunk carries: large enough that the per-chunk cost (a read
 /// on the blocking pool, a hand-off, a socket write) disappears, small enough to keep memory flat.

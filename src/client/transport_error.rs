@@ -3,7 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::client::error::human;
+use crate::client::human::human;
 
 /// A request that did not get a whole answer: it could not connect, timed out, broke off, or
 /// was redirected where the crate does not follow.
