@@ -104,16 +104,6 @@ impl Uploads {
     }
 }
 
-/// `n` random bytes from the operating system, as lowercase hex.
-pub(crate) fn random_hex(n: usize) -> String {
-    let mut bytes = vec![0u8; n];
-    if getrandom::fill(&mut bytes).is_err() {
-        // No OS randomness (never seen on a supported platform): still unique, less secret.
-        bytes.iter_mut().for_each(|b| *b = fastrand::u8(..));
-    }
-    hex::encode(bytes)
-}
-
 /// The length of an mp4/mov video read from its bytes, when the container says.
 pub(crate) fn video_length(bytes: &[u8]) -> Option<Duration> {
     crate::video_duration::read_duration(&mut std::io::Cursor::new(bytes)).ok()
