@@ -16,32 +16,15 @@ use removebgvideo::simulator::{output_asset, Fault, FaultRule, Simulator};
 use reqwest::blocking::multipart;
 use serde_json::{json, Value};
 
+use crate::support::sim_http::{call, http};
 use crate::support::wire::exchange;
 
 /// A guard against a hung test, never a timing assertion.
 const GUARD: Duration = Duration::from_secs(10);
 
 /// One client for the module (building one loads the TLS roots, which takes a while).
-fn http() -> &'static reqwest::blocking::Client {
-    static CLIENT: std::sync::OnceLock<reqwest::blocking::Client> = std::sync::OnceLock::new();
-    CLIENT.get_or_init(|| reqwest::blocking::Client::builder().no_proxy().build().expect("http client"))
-}
-
 fn address(sim: &Simulator) -> String {
     sim.base_url().trim_start_matches("http://").to_owned()
-}
-
-fn call(sim: &Simulator, method: &str, path: &str, key: Option<&str>, body: Option<&Value>) -> (u16, Value) {
-    let mut request = http().request(method.parse().expect("method"), format!("{}{path}", sim.base_url()));
-    if let Some(key) = key {
-        request = request.header("X-Api-Key", key);
-    }
-    if let Some(body) = body {
-        request = request.json(body);
-    }
-    let answer = request.send().expect("send");
-    let status = answer.status().as_u16();
-    (status, answer.json().unwrap_or(Value::Null))
 }
 
 fn upload(sim: &Simulator, path: &str, key: Option<&str>, bytes: Vec<u8>, name: &str) -> (u16, Value) {

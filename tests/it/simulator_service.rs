@@ -22,26 +22,19 @@ use removebgvideo::clock::ManualClock;
 use removebgvideo::simulator::{output_asset, Fault, FaultRule, ProcessingTime, Simulator};
 use serde_json::{json, Value};
 
+use crate::support::sim_http;
 use crate::support::wire::exchange;
 
 /// A plain HTTP client, as a user in any language would have.
+/// A client of its own, with no connection kept from another test: some tests here stop and
+/// restart a simulator on the same port.
 fn http() -> reqwest::blocking::Client {
     reqwest::blocking::Client::builder().no_proxy().build().expect("http client")
 }
 
+/// [`sim_http::call`] with a key, which every call here has.
 fn call(sim: &Simulator, key: &str, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
-    let url = format!("{}{path}", sim.base_url());
-    let mut request = match method {
-        "POST" => http().post(url),
-        _ => http().get(url),
-    };
-    request = request.header("X-Api-Key", key);
-    if let Some(body) = body {
-        request = request.json(body);
-    }
-    let answer = request.send().expect("send");
-    let status = answer.status().as_u16();
-    (status, answer.json().unwrap_or(Value::Null))
+    sim_http::call(sim, method, path, Some(key), body)
 }
 
 fn create(sim: &Simulator, key: &str, body: &Value) -> String {
