@@ -7,8 +7,7 @@ use super::error::BatchError;
 use super::item::JobOptions;
 use super::item::{Item, Planned, Source};
 use super::setup::Batch;
-use crate::models::Model;
-use crate::models::Pricing;
+use crate::models::{Model, Pricing};
 use crate::video_duration::video_duration;
 
 /// The estimate of a batch, item by item.

@@ -16,8 +16,7 @@ use std::time::{Duration, Instant};
 use crate::support::batch::*;
 use crate::support::command::{command, text};
 use crate::support::wire::WireServer;
-use removebgvideo::batch::CertificateCheck;
-use removebgvideo::batch::{BatchError, ItemStatus, Outcome, Queue};
+use removebgvideo::batch::{BatchError, CertificateCheck, ItemStatus, Outcome, Queue};
 
 use super::queue::{database, final_outputs, jobs_by_item, manifest, run, worker_args};
 
