@@ -72,8 +72,8 @@
 //!   type, or by a `.mp4`, `.mov`, `.webm` or `.avi` name when the type is missing or
 //!   `application/octet-stream`) with 400 "Invalid file type".
 //! - **Durations.** A job on a video uploaded here, in an mp4/mov container, lasts (and is
-//!   charged for) the video's own length, read from its index (with the `batch` feature, which
-//!   has the reader); any other `video_url` lasts [`SimulatorBuilder::job_duration`].
+//!   charged for) the video's own length, read from its index; any other `video_url` lasts
+//!   [`SimulatorBuilder::job_duration`].
 //! - **Answers** have the docs' shapes: pricing (`model_pricing_credits_per_minute`, and the
 //!   packages Starter, Pro and Business), health (`healthy`, `checks`), usage (`total_jobs`,
 //!   `credits_used`, `completed_jobs`, and a `daily` breakdown, one row per UTC day), the
