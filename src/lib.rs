@@ -193,6 +193,9 @@ mod secret;
 mod string_enum;
 // Read by the webhook verifier and the job models.
 mod timestamp;
+// A video's length from its mp4/mov container: the batch's estimates, the simulator's jobs.
+#[cfg(any(feature = "batch", feature = "test-util"))]
+mod video_duration;
 
 #[cfg(feature = "client")]
 #[cfg_attr(docsrs, doc(cfg(feature = "client")))]

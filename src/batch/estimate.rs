@@ -2,14 +2,13 @@
 
 use std::time::Duration;
 
-use super::duration::video_duration;
 use super::error::BatchError;
 #[cfg(test)]
 use super::item::JobOptions;
 use super::item::{Item, Planned, Source};
 use super::setup::Batch;
-use crate::models::Model;
-use crate::models::Pricing;
+use crate::models::{Model, Pricing};
+use crate::video_duration::video_duration;
 
 /// The estimate of a batch, item by item.
 #[derive(Debug, Clone, PartialEq)]

@@ -9,8 +9,7 @@ use serde_json::Value;
 use super::error::{invalid, BatchError};
 use crate::client::download::without_query;
 use crate::models::settings::{job_settings_setters, JobSettings};
-use crate::models::Extra;
-use crate::models::{CreateJob, Model};
+use crate::models::{CreateJob, Extra, Model};
 
 /// The longest item id accepted, in bytes (ids become file names).
 const MAX_ID_LEN: usize = 200;

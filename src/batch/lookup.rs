@@ -7,8 +7,7 @@ use serde_json::Value;
 
 use super::item::{ATTEMPT_MARKER, ITEM_MARKER};
 use crate::client::{Client, Error};
-use crate::models::Job;
-use crate::models::ListJobs;
+use crate::models::{Job, ListJobs};
 
 /// Jobs per page when listing.
 const PAGE: u32 = 100;

@@ -126,11 +126,11 @@
 //! Its files, from the top: `run.rs` (the journal's engine) and `queue/` (PostgreSQL's) drive
 //! `lifecycle.rs` (one item's steps, written once for both) and `estimate.rs`; they read a
 //! run's settings from `setup.rs` ([`Batch`]); below those are the journal, the items, the
-//! events and reports, and the leaves (`error.rs`, `cancel.rs`, `pace.rs`, `gate.rs`,
-//! `duration.rs`). Each file imports only from below it; this file only names what is public.
+//! events and reports, and the leaves (`error.rs`, `cancel.rs`, `pace.rs`, `gate.rs`). A
+//! file's length comes from the crate's `video_duration`, which the simulator reads too. Each
+//! file imports only from below it; this file only names what is public.
 
 mod cancel;
-pub(crate) mod duration;
 mod error;
 mod estimate;
 mod event;

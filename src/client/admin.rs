@@ -8,8 +8,7 @@
 use http::HeaderValue;
 use serde::Serialize;
 
-use crate::client::error::invalid;
-use crate::client::error::Error;
+use crate::client::error::{invalid, Error};
 use crate::client::runtime::CrateRuntime;
 use crate::client::transport::{credential_header, Call, Transport, ADMIN_TOKEN_HEADER};
 use crate::models::{AdminConfig, CreateKey, CreatedKey, KeyList, KeyStatusChange};

@@ -4,11 +4,12 @@
 use http::HeaderValue;
 
 use crate::client::admin::AsyncAdminClient;
-use crate::client::error::invalid;
-use crate::client::error::Error;
+use crate::client::error::{invalid, Error};
 use crate::client::transport::{credential_header, segment, Call, Transport, API_KEY_HEADER};
-use crate::models::{CreateJob, Job, StartJob};
-use crate::models::{DownloadLink, Health, JobList, JobSubmission, ListJobs, Pricing, UsageEvents, UsageSummary};
+use crate::models::{
+    CreateJob, DownloadLink, Health, Job, JobList, JobSubmission, ListJobs, Pricing, StartJob, UsageEvents,
+    UsageSummary,
+};
 use crate::secret::Secret;
 
 /// The days `usage_summary` accepts.

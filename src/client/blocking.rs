@@ -6,8 +6,10 @@ use crate::client::admin::AdminClient;
 use crate::client::async_client::AsyncClient;
 use crate::client::error::Error;
 use crate::client::runtime::CrateRuntime;
-use crate::models::{CreateJob, Job, StartJob};
-use crate::models::{DownloadLink, Health, JobList, JobSubmission, ListJobs, Pricing, UsageEvents, UsageSummary};
+use crate::models::{
+    CreateJob, DownloadLink, Health, Job, JobList, JobSubmission, ListJobs, Pricing, StartJob, UsageEvents,
+    UsageSummary,
+};
 use crate::secret::Secret;
 
 /// The environment variable that holds the API key.

@@ -7,10 +7,8 @@ use std::time::Duration;
 
 use crate::client::admin::{AdminClient, AsyncAdminClient};
 use crate::client::async_client::AsyncClient;
-use crate::client::blocking::Client;
-use crate::client::blocking::BASE_URL_ENV;
-use crate::client::error::ConfigError;
-use crate::client::error::Error;
+use crate::client::blocking::{Client, BASE_URL_ENV};
+use crate::client::error::{ConfigError, Error};
 use crate::client::transport::retry::RetryPolicy;
 use crate::client::transport::{Transport, TransportConfig};
 use crate::clock::Clock;
@@ -70,8 +68,7 @@ impl BuildClient for AsyncAdminClient {}
 pub(crate) mod sealed {
     use crate::client::admin::{AdminClient, AsyncAdminClient};
     use crate::client::async_client::AsyncClient;
-    use crate::client::blocking::Client;
-    use crate::client::blocking::{ADMIN_TOKEN_ENV, API_KEY_ENV};
+    use crate::client::blocking::{Client, ADMIN_TOKEN_ENV, API_KEY_ENV};
     use crate::client::error::Error;
     use crate::client::runtime::CrateRuntime;
     use crate::client::transport::Transport;

@@ -1,19 +1,17 @@
 //! Downloading a job's output, streamed to disk or to any writer, with no API credential: one
 //! loop for both clients.
 
-use std::fmt;
-use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::{fmt, fs};
 
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 use crate::client::async_client::AsyncClient;
 use crate::client::blocking::Client;
-use crate::client::error::invalid;
-use crate::client::error::Error;
+use crate::client::error::{invalid, Error};
 use crate::client::progress::TransferProgress;
 use crate::client::transport::Transport;
 use crate::models::Job;

@@ -427,6 +427,7 @@ impl From<crate::models::InvalidInput> for Error {
     }
 }
 
+#[cfg(feature = "batch")]
 impl crate::models::CreateJob {
     /// The request's own checks, as the client's error: for callers (the batch) that check
     /// before they record a create.

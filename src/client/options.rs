@@ -8,8 +8,7 @@ use http::{HeaderName, HeaderValue};
 
 use crate::client::async_client::AsyncClient;
 use crate::client::blocking::Client;
-use crate::client::error::invalid;
-use crate::client::error::Error;
+use crate::client::error::{invalid, Error};
 use crate::client::transport::retry::RetryPolicy;
 use crate::client::transport::Overrides;
 

@@ -6,8 +6,7 @@ use std::fmt;
 use crate::client::async_client::AsyncClient;
 use crate::client::blocking::Client;
 use crate::client::error::Error;
-use crate::models::Job;
-use crate::models::ListJobs;
+use crate::models::{Job, ListJobs};
 
 /// All jobs matching a query, fetched a page at a time as they are read, from
 /// [`AsyncClient::list_all_jobs`]. Read it with [`next`](Self::next). It owns a clone of the

@@ -16,8 +16,7 @@ use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{self, Thread};
 
-use crate::client::error::ConfigError;
-use crate::client::error::Error;
+use crate::client::error::{ConfigError, Error};
 
 /// Cheap to clone: clones share one runtime.
 #[derive(Clone, Default)]

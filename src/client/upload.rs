@@ -10,10 +10,8 @@ use std::sync::Mutex;
 
 use crate::client::async_client::AsyncClient;
 use crate::client::blocking::Client;
-use crate::client::error::invalid;
-use crate::client::error::Error;
-use crate::client::progress::TransferProgress;
-use crate::client::progress::{self, SharedProgress};
+use crate::client::error::{invalid, Error};
+use crate::client::progress::{self, SharedProgress, TransferProgress};
 use crate::client::transport::{Call, FilePart, Safety, UploadSource};
 use crate::models::Upload;
 

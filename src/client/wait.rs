@@ -6,8 +6,7 @@ use std::time::Duration;
 
 use crate::client::async_client::AsyncClient;
 use crate::client::blocking::Client;
-use crate::client::error::invalid;
-use crate::client::error::Error;
+use crate::client::error::{invalid, Error};
 use crate::clock::deadline;
 use crate::models::{Job, JobStatus};
 
@@ -120,6 +119,7 @@ impl<'a> WaitOptions<'a> {
     }
 
     /// The pause before the second poll (the first comes at once).
+    #[cfg(feature = "batch")]
     pub(crate) fn first_interval(&self) -> Duration {
         self.interval
     }

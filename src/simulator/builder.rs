@@ -4,7 +4,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::faults::FaultRule;
-use super::Simulator;
 use crate::clock::Clock;
 
 /// How long a job takes to process, on the simulator's clock (see [`SimulatorBuilder::processing_time`]).
@@ -37,6 +36,8 @@ impl ProcessingTime {
 pub(crate) struct Bounds {
     /// How long a connection may wait for (and take to send) the head of its next request.
     pub(crate) idle_timeout: Duration,
+    /// The longest pause between two pieces of a request body.
+    pub(crate) body_timeout: Duration,
     /// Connections open at once; past it a connection is answered 503 and closed.
     pub(crate) max_connections: usize,
     /// Requests kept in the request log (the oldest are dropped first).
@@ -51,6 +52,7 @@ impl Default for Bounds {
     fn default() -> Self {
         Bounds {
             idle_timeout: Duration::from_secs(30),
+            body_timeout: Duration::from_secs(30),
             max_connections: 256,
             request_log: 10_000,
             delivery_log: 10_000,
@@ -59,7 +61,7 @@ impl Default for Bounds {
     }
 }
 
-/// Settings of a [`Simulator`]; get one from [`Simulator::builder`].
+/// Settings of a [`Simulator`](super::Simulator); get one from [`Simulator::builder`](super::Simulator::builder).
 #[derive(Clone)]
 #[must_use]
 pub struct SimulatorBuilder {
@@ -189,7 +191,7 @@ impl SimulatorBuilder {
 
     /// The clock that moves jobs and schedules webhook retries (default the real one). With a
     /// [`ManualClock`](crate::clock::ManualClock), `clock.advance(d)` moves every job by `d`
-    /// before it returns; [`Simulator::settle`] then waits for the webhooks that queued.
+    /// before it returns; [`Simulator::settle`](super::Simulator::settle) then waits for the webhooks that queued.
     /// (`ManualClock` is a handle: pass a clone and keep one to move time.)
     pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
         self.clock = Some(Arc::new(clock));
@@ -202,7 +204,7 @@ impl SimulatorBuilder {
         self
     }
 
-    /// A fault rule in place from the start, as [`Simulator::inject`] would queue it.
+    /// A fault rule in place from the start, as [`Simulator::inject`](super::Simulator::inject) would queue it.
     pub fn fault(mut self, rule: FaultRule) -> Self {
         self.faults.push(rule);
         self
@@ -232,6 +234,15 @@ impl SimulatorBuilder {
         self
     }
 
+    /// The longest pause allowed between two pieces of a request body (default 30 s), like a
+    /// web server's client body timeout: a body that stalls longer is given up, answered 408
+    /// (code `timeout`) without taking effect, and its connection closed. A slow body that keeps
+    /// coming is not cut off.
+    pub fn body_timeout(mut self, timeout: Duration) -> Self {
+        self.bounds.body_timeout = timeout.max(Duration::from_millis(1));
+        self
+    }
+
     /// How many connections may be open at once (default 256; 0 counts as 1). A connection past
     /// the cap is answered 503 (code `internal_error`, `Retry-After: 1`) and closed.
     pub fn max_connections(mut self, connections: usize) -> Self {
@@ -239,14 +250,14 @@ impl SimulatorBuilder {
         self
     }
 
-    /// How many requests [`Simulator::requests`] keeps (default 10,000; the oldest are dropped
+    /// How many requests [`Simulator::requests`](super::Simulator::requests) keeps (default 10,000; the oldest are dropped
     /// first). The bodies kept (64 KiB of each at most) also stay within 64 MiB in all.
     pub fn request_log(mut self, entries: usize) -> Self {
         self.bounds.request_log = entries;
         self
     }
 
-    /// How many delivery attempts [`Simulator::webhook_deliveries`] keeps (default 10,000; the
+    /// How many delivery attempts [`Simulator::webhook_deliveries`](super::Simulator::webhook_deliveries) keeps (default 10,000; the
     /// oldest are dropped first).
     pub fn delivery_log(mut self, entries: usize) -> Self {
         self.bounds.delivery_log = entries;
@@ -297,15 +308,5 @@ impl SimulatorBuilder {
     pub fn max_upload_size(mut self, bytes: Option<u64>) -> Self {
         self.max_upload_size = bytes;
         self
-    }
-
-    /// Binds `127.0.0.1` on [`port`](Self::port) and starts answering.
-    ///
-    /// # Errors
-    /// When the API key or the admin token is empty (an unset variable would otherwise let
-    /// anyone in; [`ErrorKind::InvalidInput`](std::io::ErrorKind::InvalidInput)), or when the
-    /// socket cannot be bound or a thread cannot be spawned.
-    pub fn start(self) -> std::io::Result<Simulator> {
-        Simulator::from_builder(self)
     }
 }

@@ -44,6 +44,8 @@
 //! - **Tenants.** Each API key sees only its own jobs, usage and credits: another key's job
 //!   answers 404 `not_found`, as an unknown one does. Keys made through `POST /v1/admin/keys`
 //!   are new tenants with the starting balance; a disabled key answers 401 `invalid_api_key`.
+//!   Job ids (`job_` and 16 hex digits), upload ids, usage-event ids and webhook delivery ids
+//!   are random, from the operating system's random source: no tenant can infer another's.
 //! - **Drafts.** `auto_start: false` creates a job in status `created` (so it answers and lists);
 //!   `POST /v1/jobs/{id}/start` starts it, and only a `created` job can be started (400 otherwise).
 //! - **Jobs** carry `created_at` (ISO 8601 UTC), `duration_seconds` (the simulated length, see
@@ -70,8 +72,8 @@
 //!   type, or by a `.mp4`, `.mov`, `.webm` or `.avi` name when the type is missing or
 //!   `application/octet-stream`) with 400 "Invalid file type".
 //! - **Durations.** A job on a video uploaded here, in an mp4/mov container, lasts (and is
-//!   charged for) the video's own length, read from its index (with the `batch` feature, which
-//!   has the reader); any other `video_url` lasts [`SimulatorBuilder::job_duration`].
+//!   charged for) the video's own length, read from its index; any other `video_url` lasts
+//!   [`SimulatorBuilder::job_duration`].
 //! - **Answers** have the docs' shapes: pricing (`model_pricing_credits_per_minute`, and the
 //!   packages Starter, Pro and Business), health (`healthy`, `checks`), usage (`total_jobs`,
 //!   `credits_used`, `completed_jobs`, and a `daily` breakdown, one row per UTC day), the
@@ -82,19 +84,24 @@
 //! - **Errors** are `{"error":{"code","message","request_id"}}` with the documented codes only:
 //!   `invalid_request` (400, and 405 for a wrong method), `missing_api_key` and
 //!   `invalid_api_key` (401, for the admin token too), `insufficient_credits` (402),
-//!   `not_found` (404), `rate_limited` (429), `internal_error` (5xx) and `timeout` (504).
+//!   `not_found` (404), `rate_limited` (429), `internal_error` (5xx) and `timeout` (504, and
+//!   408 for a request body that stalled).
 //!   Every answer carries `X-Request-Id`. A JSON body over 1 MiB, or one that breaks HTTP (a
 //!   bad chunk size), answers 400.
 //! - **Serving.** hyper serves HTTP/1.1 on the simulator's own tokio runtime
 //!   ([`SimulatorBuilder::worker_threads`]), keeping connections alive. Everything is bounded,
 //!   each bound a builder setting (and a flag of the standalone simulator): a connection
 //!   waiting for its next request head is closed after [`SimulatorBuilder::idle_timeout`]
-//!   (30 s); past [`SimulatorBuilder::max_connections`] (256) a connection is answered 503 and
-//!   closed; [`Simulator::requests`] keeps the newest [`SimulatorBuilder::request_log`] (10,000)
+//!   (30 s); a request body that pauses longer than [`SimulatorBuilder::body_timeout`] (30 s)
+//!   between two pieces is given up, answered 408 `timeout` without taking effect, and its
+//!   connection closed; past [`SimulatorBuilder::max_connections`] (256) a connection is
+//!   answered 503 and closed; [`Simulator::requests`] keeps the newest [`SimulatorBuilder::request_log`] (10,000)
 //!   requests and at most 64 MiB of their bodies; [`Simulator::webhook_deliveries`] keeps the
 //!   newest [`SimulatorBuilder::delivery_log`] (10,000) attempts; uploaded files are kept
 //!   within [`SimulatorBuilder::upload_budget`] (256 MiB; the oldest are dropped first, and
 //!   their `video_url` then answers 404); at most 64 KiB of a webhook receiver's answer is read.
+//!   Dropping the simulator closes idle keep-alive connections at once and gives answers in
+//!   flight at most a second.
 //! - **Webhooks** (`job.started`, `job.completed`, `job.failed`) are sent in the background when
 //!   the transition happens, as `{"event", "data": {the job}}` with an ISO 8601
 //!   `X-Webhook-Timestamp`, signed like the API when a secret is set, and only to loopback hosts
@@ -163,389 +170,25 @@
 
 mod accepted;
 mod builder;
+mod delivery;
 mod faults;
+mod instance;
 mod lock;
 mod output;
 mod query;
+mod random;
 mod record;
 mod reply;
 mod routes;
 mod server;
+mod shared;
 mod state;
 mod uploads;
 mod webhooks;
 
-use std::sync::{Arc, Condvar, Mutex, OnceLock, Weak};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
-
 pub use builder::{ProcessingTime, SimulatorBuilder};
+pub use delivery::WebhookDelivery;
 pub use faults::{Fault, FaultRule, ParseFaultError, FAULT_SYNTAX};
+pub use instance::Simulator;
 pub use output::{expected_output, output_asset};
 pub use record::RecordedRequest;
-pub use webhooks::WebhookDelivery;
-
-use builder::Bounds;
-use lock::lock;
-use state::{fingerprint, now_secs, ApiKey, Pacing, State};
-
-/// The settings the running server uses.
-#[derive(Debug)]
-pub(crate) struct Config {
-    pub(crate) api_key: String,
-    pub(crate) admin_token: String,
-    pub(crate) webhook_secret: Option<String>,
-    pub(crate) pacing: Pacing,
-    pub(crate) webhook_retries: u32,
-    pub(crate) output_size: Option<usize>,
-    pub(crate) job_duration: Duration,
-    pub(crate) max_upload_size: Option<u64>,
-    pub(crate) credits: f64,
-    pub(crate) bounds: Bounds,
-    pub(crate) webhook_max_age: Duration,
-}
-
-/// What the server's threads share.
-pub(crate) struct Shared {
-    pub(crate) config: Config,
-    pub(crate) base_url: String,
-    pub(crate) clock: Arc<dyn crate::clock::Clock>,
-    /// Whether the clock says when it moves (a manual clock): then nothing waits on a timer.
-    pub(crate) manual_clock: bool,
-    pub(crate) state: Mutex<State>,
-    /// Wakes the background thread: deliveries queued, the clock moved, or stopping.
-    pub(crate) changed: Condvar,
-    /// Wakes [`Simulator::settle`]: deliveries made.
-    pub(crate) done: Condvar,
-    /// The simulator's own runtime: it serves requests and makes webhook deliveries.
-    pub(crate) runtime: tokio::runtime::Handle,
-    /// The webhook deliveries' client (`None` if it could not be built).
-    pub(crate) webhook_client: Option<reqwest::Client>,
-    stop: Mutex<bool>,
-}
-
-impl Shared {
-    pub(crate) fn stopping(&self) -> bool {
-        *lock(&self.stop)
-    }
-
-    pub(crate) fn signal_stop(&self) {
-        *lock(&self.stop) = true;
-        let _st = lock(&self.state);
-        self.changed.notify_all();
-        self.done.notify_all();
-    }
-
-    /// The state, with every job moved to the clock's present; the background thread hears of
-    /// any delivery this queues when the guard is released through [`Shared::release`].
-    pub(crate) fn now_state(&self) -> (std::sync::MutexGuard<'_, State>, Instant) {
-        let mut st = lock(&self.state);
-        let now = self.clock.now();
-        st.advance(now, &self.config.pacing, &self.base_url);
-        (st, now)
-    }
-
-    /// Releases the state, waking the background thread if deliveries wait.
-    pub(crate) fn release(&self, st: std::sync::MutexGuard<'_, State>) {
-        let wake = !st.outbox.is_empty();
-        drop(st);
-        if wake {
-            self.changed.notify_all();
-        }
-    }
-
-    /// Moves every job to the clock's present and wakes the background thread: what a manual
-    /// clock's jump calls.
-    pub(crate) fn tick(&self) {
-        let (st, _) = self.now_state();
-        drop(st);
-        self.changed.notify_all();
-    }
-}
-
-/// A running simulated RemoveBGVideo API. Dropping it stops the server and joins its threads.
-///
-/// See the [module documentation](self) for what it simulates.
-pub struct Simulator {
-    shared: Arc<Shared>,
-    /// Ends the server thread's wait: its runtime then stops, closing every connection.
-    stop_server: Option<tokio::sync::oneshot::Sender<()>>,
-    threads: Vec<JoinHandle<()>>,
-    /// Held so that the clock (which keeps it weakly) calls it while the simulator lives.
-    _on_advance: Arc<dyn Fn() + Send + Sync>,
-}
-
-impl std::fmt::Debug for Simulator {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Simulator").field("base_url", &self.shared.base_url).finish_non_exhaustive()
-    }
-}
-
-impl Simulator {
-    /// Starts a simulator with the default settings (see [`SimulatorBuilder`]).
-    ///
-    /// # Errors
-    /// When the socket cannot be bound or a thread cannot be spawned.
-    pub fn start() -> std::io::Result<Simulator> {
-        SimulatorBuilder::default().start()
-    }
-
-    /// Settings for a simulator; finish with [`SimulatorBuilder::start`].
-    pub fn builder() -> SimulatorBuilder {
-        SimulatorBuilder::default()
-    }
-
-    fn from_builder(b: SimulatorBuilder) -> std::io::Result<Simulator> {
-        for (field, value) in [("api_key", &b.api_key), ("admin_token", &b.admin_token)] {
-            if value.trim().is_empty() {
-                return Err(std::io::Error::new(
-                    std::io::ErrorKind::InvalidInput,
-                    format!("invalid {field}: it is empty, which would let anyone in (is a variable unset?)"),
-                ));
-            }
-        }
-        let std_listener = std::net::TcpListener::bind(("127.0.0.1", b.port))?;
-        std_listener.set_nonblocking(true)?;
-        let address = std_listener.local_addr()?;
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(b.worker_threads)
-            .thread_name("rbv-sim")
-            .enable_all()
-            .build()?;
-        let listener = {
-            let _entered = runtime.enter();
-            tokio::net::TcpListener::from_std(std_listener)?
-        };
-        let base_url = format!("http://127.0.0.1:{}", address.port());
-        let state = State {
-            keys: vec![ApiKey {
-                fingerprint: fingerprint(&b.api_key),
-                key: b.api_key.clone(),
-                client_id: "simulator".to_owned(),
-                note: Some("the key configured at start".to_owned()),
-                enabled: true,
-                created_at: now_secs(),
-                credits: b.credits,
-            }],
-            faults: b.faults,
-            ..State::default()
-        };
-        let clock = b.clock.unwrap_or_else(crate::clock::system);
-        // The clock is asked first whether it says when it moves; what it calls then finds the
-        // simulator through this slot, filled once the simulator exists.
-        let slot: Arc<OnceLock<Weak<Shared>>> = Arc::new(OnceLock::new());
-        let found = Arc::clone(&slot);
-        let on_advance: Arc<dyn Fn() + Send + Sync> = Arc::new(move || {
-            if let Some(shared) = found.get().and_then(Weak::upgrade) {
-                shared.tick();
-            }
-        });
-        let manual_clock = clock.on_advance(&on_advance);
-        let shared = Arc::new(Shared {
-            config: Config {
-                api_key: b.api_key,
-                admin_token: b.admin_token,
-                webhook_secret: b.webhook_secret,
-                pacing: Pacing {
-                    processing_time: b.processing_time,
-                    polls_to_complete: b.polls_to_complete,
-                    concurrency: b.concurrency,
-                },
-                webhook_retries: b.webhook_retries,
-                output_size: b.output_size,
-                job_duration: b.job_duration,
-                max_upload_size: b.max_upload_size,
-                credits: b.credits,
-                bounds: b.bounds,
-                webhook_max_age: b.webhook_max_age,
-            },
-            base_url,
-            clock,
-            manual_clock,
-            state: Mutex::new(state),
-            changed: Condvar::new(),
-            done: Condvar::new(),
-            runtime: runtime.handle().clone(),
-            webhook_client: webhooks::client(),
-            stop: Mutex::new(false),
-        });
-        let _ = slot.set(Arc::downgrade(&shared));
-        let (stop_server, stopped) = tokio::sync::oneshot::channel::<()>();
-        let mut sim =
-            Simulator { shared, stop_server: Some(stop_server), threads: Vec::new(), _on_advance: on_advance };
-        let server_shared = Arc::clone(&sim.shared);
-        sim.threads.push(std::thread::Builder::new().name("rbv-sim-server".into()).spawn(move || {
-            runtime.spawn(server::accept(server_shared, listener));
-            let _ = runtime.block_on(stopped);
-            // Every connection and delivery in flight ends with the runtime.
-            runtime.shutdown_timeout(Duration::from_secs(1));
-        })?);
-        let bg_shared = Arc::clone(&sim.shared);
-        sim.threads.push(
-            std::thread::Builder::new().name("rbv-sim-webhooks".into()).spawn(move || webhooks::run(&bg_shared))?,
-        );
-        Ok(sim)
-    }
-
-    /// `http://127.0.0.1:PORT`, without a trailing slash.
-    #[must_use]
-    pub fn base_url(&self) -> &str {
-        &self.shared.base_url
-    }
-
-    /// The API key the simulator was configured with.
-    #[must_use]
-    pub fn api_key(&self) -> &str {
-        &self.shared.config.api_key
-    }
-
-    /// The admin token the simulator was configured with.
-    #[must_use]
-    pub fn admin_token(&self) -> &str {
-        &self.shared.config.admin_token
-    }
-
-    /// The webhook signing secret, `None` when deliveries are unsigned.
-    #[must_use]
-    pub fn webhook_secret(&self) -> Option<&str> {
-        self.shared.config.webhook_secret.as_deref()
-    }
-
-    /// A [`Client`](crate::Client) for this simulator: its base URL and API key.
-    ///
-    /// # Errors
-    /// Only if the HTTP client cannot be built (see [`ClientBuilder::build`](crate::client::ClientBuilder::build)).
-    pub fn client(&self) -> Result<crate::Client, crate::Error> {
-        self.client_builder().build()
-    }
-
-    /// A builder preset with this simulator's base URL and API key, for tests that also set
-    /// timeouts, retries or a [`ManualClock`](crate::clock::ManualClock).
-    pub fn client_builder(&self) -> crate::client::ClientBuilder<crate::Client> {
-        crate::Client::builder(self.api_key()).base_url(self.base_url())
-    }
-
-    /// An [`AsyncClient`](crate::AsyncClient) for this simulator: its base URL and API key.
-    /// Use it from `#[tokio::test]`; starting, using and dropping the simulator there neither
-    /// panics nor blocks the runtime beyond the moment `Drop` joins its threads.
-    ///
-    /// # Errors
-    /// Only if the HTTP client cannot be built.
-    pub fn async_client(&self) -> Result<crate::AsyncClient, crate::Error> {
-        self.async_client_builder().build()
-    }
-
-    /// A builder preset with this simulator's base URL and API key for an
-    /// [`AsyncClient`](crate::AsyncClient).
-    pub fn async_client_builder(&self) -> crate::client::ClientBuilder<crate::AsyncClient> {
-        crate::AsyncClient::builder(self.api_key()).base_url(self.base_url())
-    }
-
-    /// An [`AdminClient`](crate::AdminClient) for this simulator: its base URL and admin token.
-    ///
-    /// # Errors
-    /// Only if the HTTP client cannot be built.
-    pub fn admin_client(&self) -> Result<crate::AdminClient, crate::Error> {
-        crate::AdminClient::builder(self.admin_token()).base_url(self.base_url()).build()
-    }
-
-    /// Every request received so far, in the order their bodies were read. A request is logged
-    /// before it is answered.
-    #[must_use]
-    pub fn requests(&self) -> Vec<RecordedRequest> {
-        lock(&self.shared.state).requests.iter().cloned().collect()
-    }
-
-    /// Empties the request log.
-    pub fn clear_requests(&self) {
-        lock(&self.shared.state).requests.clear();
-    }
-
-    /// Queues a fault for the next matching requests (see [`FaultRule`]).
-    pub fn inject(&self, rule: FaultRule) {
-        lock(&self.shared.state).faults.push(rule);
-    }
-
-    /// Removes every queued fault rule.
-    pub fn clear_faults(&self) {
-        lock(&self.shared.state).faults.clear();
-    }
-
-    /// Every webhook delivery attempt made or refused so far, in order. Deliveries are made
-    /// in the background: call [`settle`](Self::settle) first to see the ones already due.
-    #[must_use]
-    pub fn webhook_deliveries(&self) -> Vec<WebhookDelivery> {
-        lock(&self.shared.state).deliveries.iter().cloned().collect()
-    }
-
-    /// Waits until all work due by now is done: every job moved to the clock's present, and every
-    /// webhook delivery (or retry) due by now made and recorded. A test calls it after
-    /// `ManualClock::advance` (or after a request) to assert on deliveries without sleeping.
-    /// Deliveries due later (retries waiting for their backoff) are not waited for.
-    ///
-    /// It blocks the calling thread while deliveries are made (each up to 5 s, to a receiver
-    /// that does not answer). In async code whose webhook receiver runs on the same runtime,
-    /// use [`settle_async`](Self::settle_async).
-    pub fn settle(&self) {
-        settle(&self.shared);
-    }
-
-    /// [`settle`](Self::settle) on tokio's blocking pool, so that a receiver served by the
-    /// caller's runtime keeps running meanwhile.
-    pub async fn settle_async(&self) {
-        let shared = Arc::clone(&self.shared);
-        let _ = tokio::task::spawn_blocking(move || settle(&shared)).await;
-    }
-
-    /// How many jobs have been created so far, by every key.
-    #[must_use]
-    pub fn job_count(&self) -> usize {
-        lock(&self.shared.state).jobs.len()
-    }
-
-    /// The credits left to the configured key: [`SimulatorBuilder::credits`] minus what its
-    /// started jobs took (failed jobs give theirs back). `f64::INFINITY` when the balance is
-    /// unlimited (the default). Keys made through the admin routes have balances of their own.
-    #[must_use]
-    pub fn credits_remaining(&self) -> f64 {
-        let st = lock(&self.shared.state);
-        st.balance(&fingerprint(&self.shared.config.api_key))
-    }
-
-    /// How many uploads have been accepted so far, from every key.
-    #[must_use]
-    pub fn upload_count(&self) -> u64 {
-        lock(&self.shared.state).uploads.accepted
-    }
-
-    /// The bytes of uploaded files kept now, within [`SimulatorBuilder::upload_budget`].
-    #[must_use]
-    pub fn upload_bytes_kept(&self) -> u64 {
-        lock(&self.shared.state).uploads.kept_bytes()
-    }
-
-    /// Stops the server and joins its threads (what dropping it does).
-    pub fn shutdown(self) {
-        drop(self);
-    }
-}
-
-fn settle(shared: &Shared) {
-    let (mut st, now) = shared.now_state();
-    shared.changed.notify_all();
-    while (st.in_flight > 0 || st.has_ready(now)) && !shared.stopping() {
-        st = shared.done.wait(st).unwrap_or_else(std::sync::PoisonError::into_inner);
-    }
-}
-
-impl Drop for Simulator {
-    fn drop(&mut self) {
-        self.shared.signal_stop();
-        if let Some(stop) = self.stop_server.take() {
-            let _ = stop.send(());
-        }
-        for t in self.threads.drain(..) {
-            let _ = t.join();
-        }
-    }
-}

@@ -2,10 +2,11 @@
 //! runtime, with a connection cap and an idle timeout; reading bodies as they stream (uploads
 //! through multer), applying faults, recording, dispatching, and writing answers.
 
+use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use axum::body::Body as AxumBody;
 use axum::extract::Request;
@@ -22,11 +23,9 @@ use super::output::OutputReader;
 use super::record::{RecordedRequest, CAPTURE_LIMIT};
 use super::reply::{Reply, ReplyBody};
 use super::routes::{self, Body, Ctx, Route, MAX_JSON_BODY};
+use super::shared::Shared;
 use super::uploads::{FilePart, UploadError};
-use super::Shared;
 
-/// Most headers accepted in one request.
-const MAX_HEADERS: usize = 100;
 /// Longest request head (request line and headers) accepted.
 const MAX_HEAD: usize = 64 * 1024;
 
@@ -46,25 +45,76 @@ impl std::fmt::Display for Dropped {
 
 impl std::error::Error for Dropped {}
 
-/// Accepts connections until the runtime stops; each is served by a task of its own, up to
-/// the connection cap: past it, a connection is answered 503 and closed.
-pub(crate) async fn accept(shared: Arc<Shared>, listener: TcpListener) {
-    let open = Arc::new(AtomicUsize::new(0));
+/// The open connections, and the signal that tells the accept loop and each connection to stop.
+pub(crate) struct Connections {
+    /// How many are open: the accept loop compares it with the cap, and stopping waits for 0.
+    open: tokio::sync::watch::Sender<usize>,
+    stop: tokio::sync::watch::Sender<bool>,
+}
+
+impl Connections {
+    pub(crate) fn new() -> Arc<Connections> {
+        Arc::new(Connections { open: tokio::sync::watch::Sender::new(0), stop: tokio::sync::watch::Sender::new(false) })
+    }
+
+    /// Stops accepting, closes every idle connection and lets each request in flight finish;
+    /// returns once every connection is closed, or after `grace`, whichever comes first.
+    pub(crate) async fn shut_down(&self, grace: Duration) {
+        self.stop.send_replace(true);
+        let mut open = self.open.subscribe();
+        let _ = tokio::time::timeout(grace, open.wait_for(|n| *n == 0)).await;
+    }
+}
+
+/// The first of two futures to finish.
+enum First<A, B> {
+    A(A),
+    B(B),
+}
+
+async fn first<A: Future, B: Future>(a: A, b: B) -> First<A::Output, B::Output> {
+    let (mut a, mut b) = (std::pin::pin!(a), std::pin::pin!(b));
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(out) = a.as_mut().poll(cx) {
+            return Poll::Ready(First::A(out));
+        }
+        if let Poll::Ready(out) = b.as_mut().poll(cx) {
+            return Poll::Ready(First::B(out));
+        }
+        Poll::Pending
+    })
+    .await
+}
+
+/// Returns once the stop signal is given (or its sender is gone).
+async fn told_to_stop(stop: &mut tokio::sync::watch::Receiver<bool>) {
+    let _ = stop.wait_for(|stop| *stop).await;
+}
+
+/// Accepts connections until told to stop; each is served by a task of its own, up to the
+/// connection cap: past it, a connection is answered 503 and closed.
+pub(crate) async fn accept(shared: Arc<Shared>, listener: TcpListener, connections: Arc<Connections>) {
+    let mut stopping = connections.stop.subscribe();
     loop {
-        let Ok((stream, _)) = listener.accept().await else {
+        let accepted = match first(listener.accept(), told_to_stop(&mut stopping)).await {
+            First::A(accepted) => accepted,
+            First::B(_) => return,
+        };
+        let Ok((stream, _)) = accepted else {
             // Out of file descriptors, most likely: give the open connections a moment to end.
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            tokio::time::sleep(Duration::from_millis(10)).await;
             continue;
         };
         let _ = stream.set_nodelay(true);
-        if open.load(Ordering::Acquire) >= shared.config.bounds.max_connections {
+        if *connections.open.borrow() >= shared.config.bounds.max_connections {
             tokio::spawn(refuse(stream));
             continue;
         }
-        open.fetch_add(1, Ordering::AcqRel);
-        let guard = OpenGuard(Arc::clone(&open));
+        connections.open.send_modify(|n| *n += 1);
+        let guard = OpenGuard(Arc::clone(&connections));
         let idle = shared.config.bounds.idle_timeout;
         let conn_shared = Arc::clone(&shared);
+        let mut stop = connections.stop.subscribe();
         tokio::spawn(async move {
             let _guard = guard;
             let service = hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
@@ -79,19 +129,29 @@ pub(crate) async fn accept(shared: Arc<Shared>, listener: TcpListener) {
                 }
             });
             let mut builder = hyper::server::conn::http1::Builder::new();
-            builder.timer(TokioTimer::new()).header_read_timeout(idle).max_headers(MAX_HEADERS);
+            // hyper's own limit of 100 headers stands: setting it explicitly makes hyper build
+            // the header slots on the heap for every request.
+            builder.timer(TokioTimer::new()).header_read_timeout(idle);
+            // Not `pipeline_flush`: it gathers answers to pipelined requests into one write, but
+            // then the 400 to a body that breaks HTTP (a bad chunk size) is never written.
             builder.max_buf_size(MAX_HEAD.max(8192));
-            let _ = builder.serve_connection(TokioIo::new(stream), service).await;
+            let connection = builder.serve_connection(TokioIo::new(stream), service);
+            let mut connection = std::pin::pin!(connection);
+            if let First::B(_) = first(connection.as_mut(), told_to_stop(&mut stop)).await {
+                // Idle: closed at once; busy: closed once its answer is written.
+                connection.as_mut().graceful_shutdown();
+                let _ = connection.await;
+            }
         });
     }
 }
 
 /// Counts an open connection until it ends.
-struct OpenGuard(Arc<AtomicUsize>);
+struct OpenGuard(Arc<Connections>);
 
 impl Drop for OpenGuard {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
+        self.0.open.send_modify(|n| *n -= 1);
     }
 }
 
@@ -111,7 +171,7 @@ async fn refuse(mut stream: TcpStream) {
         let _ = stream.write_all(answer.as_bytes()).await;
         let _ = stream.shutdown().await;
     };
-    let _ = tokio::time::timeout(std::time::Duration::from_secs(1), write).await;
+    let _ = tokio::time::timeout(Duration::from_secs(1), write).await;
 }
 
 fn request_id() -> String {
@@ -123,6 +183,8 @@ fn request_id() -> String {
 pub(crate) struct Captured {
     pub(crate) bytes: Vec<u8>,
     pub(crate) total: u64,
+    /// The body paused longer than the body timeout: it was given up.
+    pub(crate) timed_out: bool,
 }
 
 impl Captured {
@@ -135,19 +197,48 @@ impl Captured {
     }
 }
 
-/// A request body's data frames, recorded as they pass.
+/// A request body's data frames, recorded as they pass; a pause longer than `timeout` between
+/// two of them ends the body with an error.
 struct Recording {
     inner: axum::body::BodyDataStream,
     captured: Arc<Mutex<Captured>>,
+    timeout: Duration,
+    /// Set while the body is awaited (most bodies are there at once and never need it).
+    deadline: Option<Pin<Box<tokio::time::Sleep>>>,
 }
+
+/// The error a body that paused too long ends with.
+#[derive(Debug)]
+struct BodyTimedOut;
+
+impl std::fmt::Display for BodyTimedOut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the request body paused longer than the body timeout")
+    }
+}
+
+impl std::error::Error for BodyTimedOut {}
 
 impl Stream for Recording {
     type Item = Result<Bytes, axum::Error>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let polled = Pin::new(&mut self.inner).poll_next(cx);
-        if let Poll::Ready(Some(Ok(chunk))) = &polled {
-            lock(&self.captured).add(chunk);
+        match &polled {
+            Poll::Ready(Some(Ok(chunk))) => {
+                lock(&self.captured).add(chunk);
+                self.deadline = None;
+            }
+            Poll::Ready(_) => self.deadline = None,
+            Poll::Pending => {
+                let timeout = self.timeout;
+                let deadline = self.deadline.get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+                if deadline.as_mut().poll(cx).is_ready() {
+                    self.deadline = None;
+                    lock(&self.captured).timed_out = true;
+                    return Poll::Ready(Some(Err(axum::Error::new(BodyTimedOut))));
+                }
+            }
         }
         polled
     }
@@ -182,26 +273,23 @@ fn next<S: Stream + Unpin>(stream: &mut S) -> impl std::future::Future<Output = 
 async fn handle(shared: Arc<Shared>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let request_id = request_id();
-    let method = parts.method.as_str().to_owned();
-    let path = parts.uri.path().to_owned();
-    let query = parts.uri.query().map(str::to_owned);
-    let headers: Vec<(String, String)> = parts
-        .headers
-        .iter()
-        .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).trim().to_owned()))
-        .collect();
-    let resolved = routes::resolve(&path);
+    let path = parts.uri.path();
+    let method = parts.method.as_str();
+    let resolved = routes::resolve(path);
     let fault = if matches!(resolved, Some((Route::Output(_) | Route::UploadedFile(..), _))) {
         None
     } else {
-        let mut st = lock(&shared.state);
-        faults::take(&mut st.faults, &method, &path)
+        faults::take(&mut lock(&shared.state).faults, method, path)
     };
-    let ctx =
-        Ctx { shared: &shared, request_id: &request_id, method: &method, query: query.as_deref(), headers: &headers };
+    let ctx = Ctx::new(&shared, &request_id, method, parts.uri.query(), &parts.headers);
 
     let captured = Arc::new(Mutex::new(Captured::default()));
-    let mut stream = Recording { inner: body.into_data_stream(), captured: Arc::clone(&captured) };
+    let mut stream = Recording {
+        inner: body.into_data_stream(),
+        captured: Arc::clone(&captured),
+        timeout: shared.config.bounds.body_timeout,
+        deadline: None,
+    };
     let is_upload = matches!(&resolved, Some((Route::Uploads | Route::LegacyUpload, _)));
     let scan = method == "POST"
         && is_upload
@@ -223,19 +311,33 @@ async fn handle(shared: Arc<Shared>, request: Request) -> Response {
         read_body(&mut stream, MAX_JSON_BODY).await
     };
     let captured = std::mem::take(&mut *lock(&captured));
-    lock(&shared.state).log_request(
-        RecordedRequest {
-            method: method.clone(),
-            path: path.clone(),
-            query: query.clone(),
-            headers: headers.clone(),
-            body: captured.bytes,
-            body_len: captured.total,
-            request_id: request_id.clone(),
-        },
-        shared.config.bounds.request_log,
-    );
-    let request = Received { shared: Arc::clone(&shared), request_id, method, query, headers, resolved };
+    let timed_out = captured.timed_out;
+    let record = RecordedRequest {
+        method: method.to_owned(),
+        path: path.to_owned(),
+        query: parts.uri.query().map(str::to_owned),
+        headers: parts
+            .headers
+            .iter()
+            .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).trim().to_owned()))
+            .collect(),
+        body: captured.bytes,
+        body_len: captured.total,
+        request_id: request_id.clone(),
+    };
+    lock(&shared.state).log_request(record, shared.config.bounds.request_log);
+    if timed_out {
+        // Where the next request would start is unknown: the connection is closed.
+        let message = format!(
+            "the request body paused for more than {} s; the request was not applied",
+            shared.config.bounds.body_timeout.as_secs_f64()
+        );
+        let reply = Reply::error(408, "timeout", &message, &request_id)
+            .with_header("Connection", "close")
+            .with_header("X-Request-Id", &request_id);
+        return into_response(reply);
+    }
+    let request = Received { shared: Arc::clone(&shared), request_id, parts, resolved };
     let reply = match fault {
         Some(Fault::DropConnection) => {
             let mut response = Response::new(AxumBody::empty());
@@ -263,22 +365,20 @@ async fn handle(shared: Arc<Shared>, request: Request) -> Response {
 struct Received {
     shared: Arc<Shared>,
     request_id: String,
-    method: String,
-    query: Option<String>,
-    headers: Vec<(String, String)>,
+    parts: http::request::Parts,
     resolved: Option<(Route, &'static [&'static str])>,
 }
 
 impl Received {
     /// The answer: the route's, or the fault's instead of (or after) it.
     fn answer(self, fault: Option<&Fault>, body: Body) -> Reply {
-        let ctx = Ctx {
-            shared: &self.shared,
-            request_id: &self.request_id,
-            method: &self.method,
-            query: self.query.as_deref(),
-            headers: &self.headers,
-        };
+        let ctx = Ctx::new(
+            &self.shared,
+            &self.request_id,
+            self.parts.method.as_str(),
+            self.parts.uri.query(),
+            &self.parts.headers,
+        );
         let mut reply = match fault {
             Some(f) if !f.applies_request() => faults::reply(f, &self.request_id),
             Some(f) => {
@@ -359,7 +459,13 @@ fn into_response(reply: Reply) -> Response {
         http::StatusCode::from_u16(reply.status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
     let headers = response.headers_mut();
     for (k, v) in reply.headers {
-        if let (Ok(name), Ok(value)) = (http::HeaderName::try_from(k), http::HeaderValue::try_from(v)) {
+        // The two names every answer has are not parsed again.
+        let name = match k.as_str() {
+            "Content-Type" => Ok(http::header::CONTENT_TYPE),
+            "X-Request-Id" => Ok(http::HeaderName::from_static("x-request-id")),
+            _ => http::HeaderName::try_from(k),
+        };
+        if let (Ok(name), Ok(value)) = (name, http::HeaderValue::try_from(v)) {
             headers.append(name, value);
         }
     }

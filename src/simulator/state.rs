@@ -7,10 +7,11 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde_json::{json, Map, Value};
 
 use super::builder::ProcessingTime;
+use super::delivery::{Outgoing, PendingDelivery, WebhookDelivery};
 use super::faults::FaultRule;
+use super::random::random_hex;
 use super::record::RecordedRequest;
 use super::uploads::Uploads;
-use super::webhooks::{Outgoing, PendingDelivery, WebhookDelivery};
 use crate::timestamp::format_iso8601;
 
 /// The marker that makes a job fail: a `video_url` containing it ends `failed`.
@@ -28,6 +29,40 @@ pub(crate) const REFUNDED: &str = "refunded";
 /// Unix time in seconds.
 pub(crate) fn now_secs() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+/// A job's fields as its JSON answer has them; the options a job was not given are left out.
+#[derive(serde::Serialize)]
+pub(crate) struct JobView<'a> {
+    id: &'a str,
+    job_id: &'a str,
+    status: &'static str,
+    progress: u32,
+    output_url: Option<&'a str>,
+    error: Option<&'a str>,
+    model: &'a str,
+    bg_type: &'a str,
+    output_format: &'a str,
+    video_url: &'a str,
+    created_at: &'a str,
+    duration_seconds: f64,
+    billing_status: &'static str,
+    webhook_url: Option<&'a str>,
+    webhook_events: &'a Map<String, Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bg_color: Option<&'a Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bg_image_url: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    background: Option<&'a Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    composition: Option<&'a Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    preview_duration: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    text_prompt: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    metadata: Option<&'a Value>,
 }
 
 /// A job's lifecycle state.
@@ -87,7 +122,8 @@ pub(crate) struct Job {
     pub(crate) webhook_url: Option<String>,
     pub(crate) webhook_events: Map<String, Value>,
     pub(crate) metadata: Option<Value>,
-    pub(crate) created_at: SystemTime,
+    /// When it was created, as its answers write it (ISO 8601 UTC).
+    pub(crate) created_at: String,
     /// The simulated length of the video.
     pub(crate) duration: Duration,
     pub(crate) billing_status: &'static str,
@@ -104,42 +140,37 @@ pub(crate) struct Job {
 }
 
 impl Job {
-    /// The job as `GET /v1/jobs/{id}` answers it.
-    pub(crate) fn to_json(&self) -> Value {
-        let mut v = json!({
-            "id": self.id,
-            "job_id": self.id,
-            "status": self.status.as_str(),
-            "progress": self.progress,
-            "output_url": self.output_url,
-            "error": self.error,
-            "model": self.model,
-            "bg_type": self.bg_type,
-            "output_format": self.output_format,
-            "video_url": self.video_url,
-            "created_at": format_iso8601(self.created_at),
-            "duration_seconds": self.duration.as_secs_f64(),
-            "billing_status": self.billing_status,
-            "webhook_url": self.webhook_url,
-            "webhook_events": self.webhook_events,
-        });
-        if let Some(obj) = v.as_object_mut() {
-            let optional = [
-                ("bg_color", self.bg_color.clone()),
-                ("bg_image_url", self.bg_image_url.clone().map(Value::from)),
-                ("background", self.background.clone()),
-                ("composition", self.composition.clone()),
-                ("preview_duration", self.preview_duration.map(Value::from)),
-                ("text_prompt", self.text_prompt.clone().map(Value::from)),
-                ("metadata", self.metadata.clone()),
-            ];
-            for (name, value) in optional {
-                if let Some(value) = value {
-                    obj.insert(name.into(), value);
-                }
-            }
+    /// The job as `GET /v1/jobs/{id}` answers it, serialized straight from its fields.
+    pub(crate) fn view(&self) -> JobView<'_> {
+        JobView {
+            id: &self.id,
+            job_id: &self.id,
+            status: self.status.as_str(),
+            progress: self.progress,
+            output_url: self.output_url.as_deref(),
+            error: self.error.as_deref(),
+            model: &self.model,
+            bg_type: &self.bg_type,
+            output_format: &self.output_format,
+            video_url: &self.video_url,
+            created_at: &self.created_at,
+            duration_seconds: self.duration.as_secs_f64(),
+            billing_status: self.billing_status,
+            webhook_url: self.webhook_url.as_deref(),
+            webhook_events: &self.webhook_events,
+            bg_color: self.bg_color.as_ref(),
+            bg_image_url: self.bg_image_url.as_deref(),
+            background: self.background.as_ref(),
+            composition: self.composition.as_ref(),
+            preview_duration: self.preview_duration,
+            text_prompt: self.text_prompt.as_deref(),
+            metadata: self.metadata.as_ref(),
         }
-        v
+    }
+
+    /// The job as `GET /v1/jobs/{id}` answers it, as a JSON value.
+    pub(crate) fn to_json(&self) -> Value {
+        serde_json::to_value(self.view()).unwrap_or(Value::Null)
     }
 
     /// The file extension of this job's output.
@@ -243,7 +274,10 @@ pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
 /// Everything mutable.
 #[derive(Debug, Default)]
 pub(crate) struct State {
+    /// Every job, in the order they were created.
     pub(crate) jobs: Vec<Job>,
+    /// Each job's index in `jobs`, by id: ids are random, so that no tenant can infer another's.
+    pub(crate) job_ids: std::collections::HashMap<String, usize>,
     /// Indexes of the jobs that are `pending` or `processing`, oldest first: the only ones time
     /// moves, so advancing costs nothing for finished jobs.
     pub(crate) active: Vec<usize>,
@@ -343,11 +377,9 @@ impl State {
         self.outbox.insert(at, o);
     }
 
-    /// The job `id` if it exists; ids are `job_{n}`, so no search is needed.
+    /// The job `id` if it exists.
     pub(crate) fn job_index(&self, id: &str) -> Option<usize> {
-        let n: usize = id.strip_prefix("job_")?.parse().ok()?;
-        let idx = n.checked_sub(1)?;
-        (self.jobs.get(idx)?.id == id).then_some(idx)
+        self.job_ids.get(id).copied()
     }
 
     /// The job `id` if it exists and belongs to `owner`: another tenant's job is not found.
@@ -380,7 +412,7 @@ impl State {
     fn event(&mut self, kind: &'static str, idx: usize, credits: f64) {
         let job = &self.jobs[idx];
         let ev = UsageEvent {
-            id: format!("evt_{}", self.events.len() + 1),
+            id: format!("evt_{}", random_hex(8)),
             owner: job.owner.clone(),
             kind,
             job_id: job.id.clone(),
@@ -402,11 +434,17 @@ impl State {
         }
     }
 
-    /// Adds a job (already validated) and records `job.created`.
+    /// Adds a job (already validated) under a new random id and records `job.created`.
     pub(crate) fn add_job(&mut self, mut job: Job) -> usize {
-        job.id = format!("job_{}", self.jobs.len() + 1);
+        let idx = self.jobs.len();
+        job.id = loop {
+            let id = format!("job_{}", random_hex(8));
+            if !self.job_ids.contains_key(&id) {
+                break id;
+            }
+        };
+        self.job_ids.insert(job.id.clone(), idx);
         self.jobs.push(job);
-        let idx = self.jobs.len() - 1;
         self.event("job.created", idx, 0.0);
         idx
     }
@@ -547,7 +585,7 @@ impl State {
             url,
             event,
             job_id: job.id.clone(),
-            delivery_id: format!("whd_{}_{:08x}", self.next_delivery, fastrand::u32(..)),
+            delivery_id: format!("whd_{}", random_hex(8)),
             body: std::sync::Arc::new(serde_json::to_vec(&body).unwrap_or_default()),
         };
         let seq = self.next_delivery;

@@ -104,24 +104,7 @@ impl Uploads {
     }
 }
 
-/// `n` random bytes from the operating system, as lowercase hex.
-pub(crate) fn random_hex(n: usize) -> String {
-    let mut bytes = vec![0u8; n];
-    if getrandom::fill(&mut bytes).is_err() {
-        // No OS randomness (never seen on a supported platform): still unique, less secret.
-        bytes.iter_mut().for_each(|b| *b = fastrand::u8(..));
-    }
-    hex::encode(bytes)
-}
-
 /// The length of an mp4/mov video read from its bytes, when the container says.
-#[cfg(feature = "batch")]
 pub(crate) fn video_length(bytes: &[u8]) -> Option<Duration> {
-    crate::batch::duration::read_duration(&mut std::io::Cursor::new(bytes)).ok()
-}
-
-/// Without the `batch` feature no container is read: jobs use the configured length.
-#[cfg(not(feature = "batch"))]
-pub(crate) fn video_length(_bytes: &[u8]) -> Option<Duration> {
-    None
+    crate::video_duration::read_duration(&mut std::io::Cursor::new(bytes)).ok()
 }

@@ -5,10 +5,11 @@
 
 use std::net::{IpAddr, Ipv6Addr};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
+use super::delivery::{Outgoing, PendingDelivery, WebhookDelivery};
 use super::lock::lock;
-use super::Shared;
+use super::shared::Shared;
 use crate::timestamp::format_iso8601;
 use crate::webhook::{HEADER_DELIVERY_ID, HEADER_EVENT, HEADER_SIGNATURE, HEADER_TIMESTAMP};
 
@@ -37,59 +38,6 @@ const IDLE_WAIT: Duration = Duration::from_millis(250);
 
 /// The recorded outcome of a delivery the simulator did not attempt because of its host.
 pub(crate) const REFUSED: &str = "refused: not a loopback address";
-
-/// One webhook delivery attempt the simulator made (or refused), kept in
-/// [`Simulator::webhook_deliveries`](super::Simulator::webhook_deliveries).
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct WebhookDelivery {
-    /// The job's `webhook_url`.
-    pub url: String,
-    /// The event: `job.started`, `job.completed` or `job.failed`.
-    pub event: String,
-    /// The `X-Webhook-Delivery-Id` sent: one per event, the same on every retry of it.
-    pub delivery_id: String,
-    /// Which attempt this was: 1 for the first, 2 for the first retry, ...
-    pub attempt: u32,
-    /// The `X-Webhook-Timestamp` sent: an ISO 8601 UTC time such as
-    /// `2026-04-20T10:00:00.123Z`, as the API writes it. The signature covers this text.
-    pub timestamp: String,
-    /// The raw JSON body sent: `{"event": ..., "data": {the job}}`.
-    pub body: Vec<u8>,
-    /// The `X-Webhook-Signature` sent, `None` when the simulator has no webhook secret.
-    pub signature: Option<String>,
-    /// The receiver's HTTP status, or why the delivery failed or was refused
-    /// (`"refused: not a loopback address"` for any host outside 127.0.0.0/8, `localhost`, `[::1]`).
-    pub outcome: Result<u16, String>,
-}
-
-/// A delivery decided under the state lock, made after it is released.
-#[derive(Debug, Clone)]
-pub(crate) struct PendingDelivery {
-    pub(crate) url: String,
-    pub(crate) event: &'static str,
-    pub(crate) job_id: String,
-    pub(crate) delivery_id: String,
-    pub(crate) body: Arc<Vec<u8>>,
-}
-
-/// A delivery in the outbox: due at once (`None`) or at an instant of the simulator's clock.
-#[derive(Debug, Clone)]
-pub(crate) struct Outgoing {
-    pub(crate) delivery: PendingDelivery,
-    pub(crate) due: Option<Instant>,
-    pub(crate) attempt: u32,
-    /// The order its event happened in: a retry keeps it.
-    pub(crate) seq: u64,
-    /// When its first attempt was made, on the simulator's clock.
-    pub(crate) first_at: Option<Instant>,
-}
-
-impl Outgoing {
-    pub(crate) fn is_due(&self, now: Instant) -> bool {
-        self.due.is_none_or(|due| due <= now)
-    }
-}
 
 /// The webhook client: short timeouts, no proxy, no redirects.
 pub(crate) fn client() -> Option<reqwest::Client> {

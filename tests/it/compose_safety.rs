@@ -8,7 +8,6 @@
 
 use std::io::Write;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
 use removebgvideo::compose::{Backdrop, ComposeError, Composer, Ffmpeg, Input, Limits, Output, Quality};
@@ -18,6 +17,7 @@ use removebgvideo::{Background, Composition};
 use crate::compose::{
     assert_square, ffmpeg, first_frame, foreground, leftovers, sh, square_on_canvas, BLUE, FG, GREEN,
 };
+use crate::support::wire::{self, WireServer};
 
 /// A one-frame PNG of `colour`, `w`x`h`, at `path`.
 fn png(ffmpeg: &Ffmpeg, path: &Path, colour: &str, (w, h): (u32, u32)) {
@@ -119,24 +119,20 @@ fn a_jobs_background_url_is_fetched_over_http_only_and_a_local_path_in_it_is_ref
             .composition(Composition::new(64, 48).anchor(Anchor::TopLeft).offset(4, 4))
             .quality(Quality::Crf(12))
     };
-    // 0.3 rendered a private local image named by a job's settings.
+    // A job's settings never make ffmpeg read a local file: only a web URL is a background.
     for local in [format!("file:{}", secret.display()), secret.display().to_string(), "concat:a.png|b.png".into()] {
         let refused = Backdrop::try_from(&Background::image(&local)).unwrap_err();
         assert!(matches!(refused, ComposeError::InvalidInput { field: "background.image_url", .. }), "{refused:?}");
     }
 
-    let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").unwrap());
-    let url = format!("http://{}/bg%201.png?v=2", server.server_addr().to_ip().unwrap());
+    // ffprobe reads it, then ffmpeg (which may read it more than once while looping).
     let bytes = std::fs::read(&secret).unwrap();
-    let serving = std::thread::spawn({
-        let server = Arc::clone(&server);
-        // ffprobe reads it, then ffmpeg (which may read it more than once while looping).
-        move || {
-            while let Ok(request) = server.recv() {
-                let _ = request.respond(tiny_http::Response::from_data(bytes.clone()));
-            }
-        }
+    let served =
+        wire::answer("200 OK", &format!("Content-Type: image/png\r\nContent-Length: {}\r\n", bytes.len()), bytes);
+    let server = WireServer::serve(move |_, stream| {
+        let _ = stream.write_all(&served);
     });
+    let url = format!("{}/bg%201.png?v=2", server.url());
     let backdrop = Backdrop::try_from(&Background::image(&url)).unwrap();
     let argv = composer(backdrop.clone()).dry_run().unwrap();
     assert_eq!(
@@ -146,8 +142,7 @@ fn a_jobs_background_url_is_fetched_over_http_only_and_a_local_path_in_it_is_ref
     let out = composer(backdrop).run().unwrap();
     let layout = Composition::new(64, 48).anchor(Anchor::TopLeft).offset(4, 4);
     assert_square(&first_frame(&ffmpeg, &out), (64, 48), square_on_canvas(&layout), Some(GREEN), "URL background");
-    server.unblock();
-    serving.join().unwrap();
+    assert!(server.count() >= 1, "the background was read over HTTP");
 }
 
 /// A zip at `path` with `entries` (name, bytes), deflated.

@@ -4,13 +4,16 @@ use crate::support;
 
 use mockito::{Matcher, Mock, ServerGuard};
 use removebgvideo::client::{ADMIN_TOKEN_ENV, API_KEY_ENV};
+use removebgvideo::clock::ManualClock;
 use removebgvideo::models::{CreateKey, ListJobs};
 use removebgvideo::{AdminClient, Client, CreateJob, Error, StartJob, WaitOptions};
 use serde_json::json;
 use support::{admin, client, KEY, TOKEN};
 
+/// A client that never retries, whose shared back-off (closed by a 429 or a run of 5xx) passes
+/// on a manual clock: the next call waits for nothing real.
 fn no_retries(server: &ServerGuard) -> Client {
-    Client::builder(KEY).base_url(server.url()).max_retries(0).build().unwrap()
+    Client::builder(KEY).base_url(server.url()).max_retries(0).clock(ManualClock::new()).build().unwrap()
 }
 
 fn api_error(err: &Error) -> &removebgvideo::ApiError {

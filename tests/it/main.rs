@@ -48,10 +48,10 @@ mod secret_props;
 mod simulator;
 mod simulator_as_user;
 mod simulator_bounds;
+mod simulator_contract;
 #[cfg(all(unix, feature = "cli"))]
 mod simulator_daemon;
-mod simulator_jobs;
-mod simulator_live;
+mod simulator_service;
 mod tracing_spans;
 mod tracker;
 mod transfers;

@@ -9,16 +9,14 @@
 //! and pgbouncer in front of the plain one (`REMOVEBGVIDEO_TEST_PGBOUNCER_URL`). Without them
 //! the tests are skipped, except under CI, where they fail.
 
-use std::io::Read;
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::Child;
 use std::time::{Duration, Instant};
 
 use crate::support::batch::*;
 use crate::support::command::{command, text};
-use removebgvideo::batch::CertificateCheck;
-use removebgvideo::batch::{BatchError, ItemStatus, Outcome, Queue};
+use crate::support::wire::WireServer;
+use removebgvideo::batch::{BatchError, CertificateCheck, ItemStatus, Outcome, Queue};
 
 use super::queue::{database, final_outputs, jobs_by_item, manifest, run, worker_args};
 
@@ -87,18 +85,10 @@ fn verify_ca_takes_a_certificate_for_another_name_and_verify_full_refuses_it() {
 
 #[test]
 fn a_server_that_accepts_and_never_answers_fails_the_report_at_connect_timeout() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    // Accepts every connection and reads it, answering nothing.
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { return };
-            std::thread::spawn(move || {
-                let mut sink = [0; 256];
-                while matches!(stream.read(&mut sink), Ok(n) if n > 0) {}
-            });
-        }
-    });
+    // Accepts every connection and answers nothing: a PostgreSQL client's bytes never make the
+    // HTTP head the wire server waits for.
+    let silent = WireServer::serve(|_, _| {});
+    let port = silent.url().rsplit_once(':').unwrap().1.parse::<u16>().unwrap();
     let sim = simulator();
     let url = format!("postgres://someone:s3cr3t-pw@127.0.0.1:{port}/db?connect_timeout=1");
     let shown = run(&sim, &["batch", "--queue", &url, "--report"]);

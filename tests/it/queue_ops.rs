@@ -6,8 +6,7 @@ use std::path::Path;
 
 use crate::support::batch::*;
 use crate::support::command::{command, text};
-use removebgvideo::batch::QueueStep;
-use removebgvideo::batch::{Event, ItemStatus, Outcome, Queue};
+use removebgvideo::batch::{Event, ItemStatus, Outcome, Queue, QueueStep};
 use removebgvideo::models::CreateJob;
 
 use super::queue::{database, final_outputs, manifest, run, worker_args};

@@ -262,13 +262,12 @@ fn job_is_paced_to_completion() {
         post(&sim, "/v1/jobs", &json!({"video_url": "https://cdn.example.com/in.mp4", "metadata": {"k": 1}}));
     assert_eq!(s, 200);
     assert!(rid.starts_with("req_"));
-    assert_eq!(
-        v,
-        json!({"success": true, "id": "job_1", "status": "processing", "message": "job created and started"})
-    );
+    let id = v["id"].as_str().expect("id").to_owned();
+    assert!(id.starts_with("job_") && id.len() == 20 && id[4..].bytes().all(|b| b.is_ascii_hexdigit()), "{id}");
+    assert_eq!(v, json!({"success": true, "id": id, "status": "processing", "message": "job created and started"}));
     let mut progress = Vec::new();
     loop {
-        let (s, _, job) = get(&sim, "/v1/jobs/job_1");
+        let (s, _, job) = get(&sim, &format!("/v1/jobs/{id}"));
         assert_eq!(s, 200);
         progress.push(job["progress"].as_u64().unwrap_or(999));
         if job["status"] == "completed" {
@@ -277,8 +276,8 @@ fn job_is_paced_to_completion() {
             assert_eq!(
                 job,
                 json!({
-                    "id": "job_1", "job_id": "job_1", "status": "completed", "progress": 100,
-                    "output_url": format!("{}/outputs/job_1.webm", sim.base_url()),
+                    "id": id, "job_id": id, "status": "completed", "progress": 100,
+                    "output_url": format!("{}/outputs/{id}.webm", sim.base_url()),
                     "error": null, "model": "original", "bg_type": "transparent",
                     "output_format": "webm", "video_url": "https://cdn.example.com/in.mp4",
                     "created_at": created_at, "duration_seconds": 10.0, "billing_status": "charged",
@@ -292,7 +291,7 @@ fn job_is_paced_to_completion() {
     }
     assert_eq!(progress, [33, 66, 100]);
     // Polling a finished job changes nothing.
-    assert_eq!(get(&sim, "/v1/jobs/job_1").2["status"], "completed");
+    assert_eq!(get(&sim, &format!("/v1/jobs/{id}")).2["status"], "completed");
     assert_eq!(sim.job_count(), 1);
 }
 
@@ -313,8 +312,9 @@ fn zero_polls_completes_at_once() {
     let sim = Simulator::builder().polls_to_complete(0).start().expect("start");
     let (_, _, v) = post(&sim, "/v1/jobs", &json!({"video_url": "https://x/a.mp4", "output_format": "png_sequence"}));
     assert_eq!(v["status"], "completed");
-    let (_, _, job) = get(&sim, "/v1/jobs/job_1");
-    assert_eq!(job["output_url"], format!("{}/outputs/job_1.zip", sim.base_url()));
+    let id = v["id"].as_str().expect("id");
+    let (_, _, job) = get(&sim, &format!("/v1/jobs/{id}"));
+    assert_eq!(job["output_url"], format!("{}/outputs/{id}.zip", sim.base_url()));
 }
 
 #[test]
@@ -365,24 +365,24 @@ fn draft_then_start_with_overrides() {
 #[test]
 fn list_filters_and_pages_newest_first() {
     let sim = Simulator::start().expect("start");
-    for i in 0..5 {
-        create(&sim, &json!({"video_url": format!("https://x/{i}.mp4"), "auto_start": i % 2 == 0}));
-    }
+    let made: Vec<String> = (0..5)
+        .map(|i| create(&sim, &json!({"video_url": format!("https://x/{i}.mp4"), "auto_start": i % 2 == 0})))
+        .collect();
     let (s, _, v) = get(&sim, "/v1/jobs?limit=2&offset=1");
     assert_eq!(s, 200);
     assert_eq!((v["total"].clone(), v["limit"].clone(), v["offset"].clone()), (json!(5), json!(2), json!(1)));
     let ids: Vec<&str> = v["items"].as_array().expect("items").iter().filter_map(|j| j["id"].as_str()).collect();
-    assert_eq!(ids, ["job_4", "job_3"]);
+    assert_eq!(ids, [&made[3], &made[2]]);
     let (_, _, v) = get(&sim, "/v1/jobs?limit=100&offset=0&status=created");
     let ids: Vec<&str> = v["items"].as_array().expect("items").iter().filter_map(|j| j["id"].as_str()).collect();
-    assert_eq!(ids, ["job_4", "job_2"]);
+    assert_eq!(ids, [&made[3], &made[1]]);
     assert_eq!(v["total"], 2);
     let (_, _, v) = get(&sim, "/v1/jobs");
     assert_eq!((v["limit"].clone(), v["offset"].clone(), v["total"].clone()), (json!(20), json!(0), json!(5)));
     let (_, _, v) = get(&sim, "/v1/jobs?offset=10");
     assert_eq!(v["items"], json!([]));
     // Listing does not advance jobs.
-    assert_eq!(get(&sim, "/v1/jobs/job_1").2["progress"], 33);
+    assert_eq!(get(&sim, &format!("/v1/jobs/{}", made[0])).2["progress"], 33);
 }
 
 #[test]
@@ -390,7 +390,7 @@ fn usage_summary_and_events() {
     let sim = Simulator::builder().polls_to_complete(1).start().expect("start");
     let id = create(&sim, &json!({"video_url": "https://x/a.mp4", "model": "light"}));
     get(&sim, &format!("/v1/jobs/{id}"));
-    create(&sim, &json!({"video_url": "https://x/b.mp4", "auto_start": false}));
+    let draft = create(&sim, &json!({"video_url": "https://x/b.mp4", "auto_start": false}));
     let (s, _, mut v) = get(&sim, "/v1/usage/summary?days=7");
     assert_eq!(s, 200);
     // light: 45 credits a minute × 10 simulated seconds.
@@ -406,7 +406,7 @@ fn usage_summary_and_events() {
     let items = v["items"].as_array().expect("items");
     let kinds: Vec<&str> = items.iter().filter_map(|e| e["type"].as_str()).collect();
     assert_eq!(kinds, ["job.created", "job.completed", "job.started"]);
-    assert_eq!(items[0]["job_id"], "job_2");
+    assert_eq!(items[0]["job_id"], draft.as_str());
     assert!(items[0]["id"].as_str().is_some_and(|i| i.starts_with("evt_")));
     assert!(items[0]["created_at"].is_u64());
 }
@@ -555,12 +555,13 @@ fn delay_and_status_after_applying_take_effect() -> TestResult {
     let sim = Simulator::start()?;
     sim.inject(FaultRule::new(Fault::Delay(Duration::from_millis(20))).path_prefix("/v1/jobs"));
     let (s, _, v) = post(&sim, "/v1/jobs", &json!({"video_url": "https://x/a.mp4"}));
-    assert_eq!((s, v["id"].clone()), (200, json!("job_1")));
+    assert_eq!((s, v["status"].clone()), (200, json!("processing")));
 
     sim.inject(FaultRule::new(Fault::StatusAfterApplying(500)).method("POST"));
     assert_error(&post(&sim, "/v1/jobs", &json!({"video_url": "https://x/b.mp4"})), 500, "internal_error");
     assert_eq!(sim.job_count(), 2, "the POST was executed before the error");
-    assert_eq!(get(&sim, "/v1/jobs/job_2").2["video_url"], "https://x/b.mp4");
+    let (_, _, listed) = get(&sim, "/v1/jobs?limit=1");
+    assert_eq!(listed["items"][0]["video_url"], "https://x/b.mp4");
     Ok(())
 }
 

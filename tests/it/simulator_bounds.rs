@@ -1,4 +1,4 @@
-//! The simulator as a server people run in CI (issue #26): bounded connections, logs and
+//! The simulator as a server people run in CI: bounded connections, logs and
 //! uploads; upload links that need their token; webhooks concurrent across receivers and in
 //! order for each; credentials that cannot be empty; the documented legacy routes, codes and
 //! shapes; HTTP framing left to hyper.
@@ -16,32 +16,15 @@ use removebgvideo::simulator::{output_asset, Fault, FaultRule, Simulator};
 use reqwest::blocking::multipart;
 use serde_json::{json, Value};
 
+use crate::support::sim_http::{call, http};
 use crate::support::wire::exchange;
 
 /// A guard against a hung test, never a timing assertion.
 const GUARD: Duration = Duration::from_secs(10);
 
 /// One client for the module (building one loads the TLS roots, which takes a while).
-fn http() -> &'static reqwest::blocking::Client {
-    static CLIENT: std::sync::OnceLock<reqwest::blocking::Client> = std::sync::OnceLock::new();
-    CLIENT.get_or_init(|| reqwest::blocking::Client::builder().no_proxy().build().expect("http client"))
-}
-
 fn address(sim: &Simulator) -> String {
     sim.base_url().trim_start_matches("http://").to_owned()
-}
-
-fn call(sim: &Simulator, method: &str, path: &str, key: Option<&str>, body: Option<&Value>) -> (u16, Value) {
-    let mut request = http().request(method.parse().expect("method"), format!("{}{path}", sim.base_url()));
-    if let Some(key) = key {
-        request = request.header("X-Api-Key", key);
-    }
-    if let Some(body) = body {
-        request = request.json(body);
-    }
-    let answer = request.send().expect("send");
-    let status = answer.status().as_u16();
-    (status, answer.json().unwrap_or(Value::Null))
 }
 
 fn upload(sim: &Simulator, path: &str, key: Option<&str>, bytes: Vec<u8>, name: &str) -> (u16, Value) {
@@ -71,17 +54,64 @@ fn raw(sim: &Simulator, request: &str) -> String {
     String::from_utf8_lossy(&answer).into_owned()
 }
 
+/// A connection that made one request and is kept alive, idle.
+fn kept_alive(sim: &Simulator) -> BufReader<TcpStream> {
+    let stream = TcpStream::connect(address(sim)).expect("connect");
+    stream.set_read_timeout(Some(GUARD)).expect("guard");
+    let mut stream = BufReader::new(stream);
+    let get = format!("GET /health HTTP/1.1\r\nHost: {}\r\n\r\n", address(sim));
+    assert_eq!(exchange(&mut stream, &get).0, "HTTP/1.1 200 OK");
+    stream
+}
+
 #[test]
 fn an_idle_connection_is_closed_after_the_idle_timeout() {
     let sim = Simulator::builder().idle_timeout(Duration::from_millis(50)).start().expect("simulator");
-    let stream = TcpStream::connect(address(&sim)).expect("connect");
-    stream.set_read_timeout(Some(GUARD)).expect("guard");
-    let mut stream = BufReader::new(stream);
-    let get = format!("GET /health HTTP/1.1\r\nHost: {}\r\n\r\n", address(&sim));
-    assert_eq!(exchange(&mut stream, &get).0, "HTTP/1.1 200 OK");
+    let mut stream = kept_alive(&sim);
     // Kept alive, then idle: the server closes it (a hung read would fail on the guard).
     let mut rest = Vec::new();
     stream.read_to_end(&mut rest).expect("closed by the server, not timed out here");
+}
+
+#[test]
+fn dropping_the_simulator_closes_an_idle_keep_alive_connection_at_once() {
+    // An idle timeout of an hour: a drop that waited for it would never come back in time.
+    let sim = Simulator::builder().idle_timeout(Duration::from_secs(3600)).start().expect("simulator");
+    let mut stream = kept_alive(&sim);
+    let (dropped_tx, dropped) = mpsc::channel();
+    std::thread::spawn(move || {
+        drop(sim);
+        let _ = dropped_tx.send(());
+    });
+    dropped.recv_timeout(GUARD).expect("the drop returned without waiting for the idle connection");
+    // Closed cleanly by the server: the end of the stream, not a reset or the guard.
+    let mut rest = Vec::new();
+    stream.read_to_end(&mut rest).expect("closed by the server");
+    assert!(rest.is_empty(), "{}", String::from_utf8_lossy(&rest));
+}
+
+#[test]
+fn a_stalled_request_body_is_answered_408_and_its_connection_closed() {
+    let sim = Simulator::builder().body_timeout(Duration::from_millis(50)).start().expect("simulator");
+    let mut stream = TcpStream::connect(address(&sim)).expect("connect");
+    stream.set_read_timeout(Some(GUARD)).expect("guard");
+    // Ten of the hundred announced bytes, then nothing: the body stalls.
+    let head = format!(
+        "POST /v1/jobs HTTP/1.1\r\nHost: {}\r\nX-Api-Key: {}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"video_ur",
+        address(&sim),
+        sim.api_key()
+    );
+    stream.write_all(head.as_bytes()).expect("write");
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).expect("answered and closed by the server, not timed out here");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("\"code\":\"timeout\""), "{answer}");
+    assert_eq!(sim.job_count(), 0, "a request whose body stalled takes no effect");
+    // The same with a body that keeps coming, within the timeout between pieces, is served.
+    let (status, _) =
+        call(&sim, "POST", "/v1/jobs", Some(sim.api_key()), Some(&json!({"video_url": "https://example.com/a.mp4"})));
+    assert_eq!(status, 200);
 }
 
 #[test]
@@ -112,14 +142,16 @@ fn the_request_and_delivery_logs_keep_only_the_newest_entries() {
     assert_eq!(kept, [Some("2".into()), Some("3".into()), Some("4".into())]);
 
     // Deliveries to a host that is not loopback are refused (and logged) without any network.
-    for _ in 0..2 {
-        let body = json!({"video_url": "https://x/a.mp4", "webhook_url": "http://203.0.113.1/hook"});
+    for name in ["a", "b"] {
+        let body = json!({"video_url": format!("https://x/{name}.mp4"), "webhook_url": "http://203.0.113.1/hook"});
         assert_eq!(call(&sim, "POST", "/v1/jobs", Some(sim.api_key()), Some(&body)).0, 200);
     }
     sim.settle();
     let deliveries = sim.webhook_deliveries();
-    let kept: Vec<(&str, &str)> = deliveries.iter().map(|d| (d.event.as_str(), &d.delivery_id[..6])).collect();
-    assert_eq!(kept, [("job.started", "whd_3_"), ("job.completed", "whd_4_")], "four made, the newest two kept");
+    let video = |body: &[u8]| serde_json::from_slice::<Value>(body).expect("json")["data"]["video_url"].clone();
+    let kept: Vec<(&str, Value)> = deliveries.iter().map(|d| (d.event.as_str(), video(&d.body))).collect();
+    let b = json!("https://x/b.mp4");
+    assert_eq!(kept, [("job.started", b.clone()), ("job.completed", b)], "four made, the newest two kept");
 }
 
 #[test]
@@ -170,6 +202,32 @@ fn an_upload_is_served_only_with_its_token_and_ids_reveal_nothing() {
     ] {
         assert_eq!(fetch(&wrong).0, 404, "{wrong}");
     }
+}
+
+#[test]
+fn job_ids_are_random_and_tell_a_tenant_nothing_of_another() {
+    let sim = Simulator::start().expect("simulator");
+    let admin = sim.admin_client().expect("admin");
+    let other = admin.create_key(&removebgvideo::models::CreateKey::new("other")).expect("key");
+    let other_key = other.api_key.expose().to_owned();
+    let body = json!({"video_url": "https://x/a.mp4"});
+    let mut ids = Vec::new();
+    for key in [sim.api_key(), other_key.as_str(), sim.api_key()] {
+        let (status, made) = call(&sim, "POST", "/v1/jobs", Some(key), Some(&body));
+        assert_eq!(status, 200, "{made}");
+        ids.push(made["id"].as_str().expect("id").to_owned());
+    }
+    for id in &ids {
+        let digits = id.strip_prefix("job_").expect("job_ prefix");
+        assert!(digits.len() == 16 && digits.bytes().all(|b| b.is_ascii_hexdigit()), "{id}");
+    }
+    assert!(ids[0] != ids[1] && ids[1] != ids[2] && ids[0] != ids[2], "{ids:?}");
+    // Neither the tenant's own next id nor the numbering of jobs shows through.
+    assert!(!ids.iter().any(|id| id.starts_with("job_000000000000000")), "{ids:?}");
+    let (status, answer) = call(&sim, "GET", &format!("/v1/jobs/{}", ids[1]), Some(sim.api_key()), None);
+    assert_eq!((status, answer["error"]["code"].as_str()), (404, Some("not_found")));
+    let (status, _) = call(&sim, "GET", &format!("/v1/jobs/{}", ids[1]), Some(&other_key), None);
+    assert_eq!(status, 200);
 }
 
 /// A webhook receiver on 127.0.0.1: answers the statuses of `script` in turn (then 200) and

@@ -1,4 +1,4 @@
-//! `removebgvideo simulator` as a daemon (issue #26): it serves with its standard input closed
+//! `removebgvideo simulator` as a daemon: it serves with its standard input closed
 //! (started with `&`, from a script, in CI or Docker) until SIGTERM, writes its port where asked,
 //! prints only its `export` line on standard output, and refuses an empty key at start.
 

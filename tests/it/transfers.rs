@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use removebgvideo::client::{Transfer, TransferProgress};
+use removebgvideo::clock::ManualClock;
 use removebgvideo::{Client, Error};
 use support::wire::{self, wait_for_hangup, Act, WireServer};
 use support::KEY;
@@ -21,8 +22,10 @@ fn pattern(length: usize) -> Vec<u8> {
     (0..length).map(|index| (index % 251) as u8 ^ (index >> 12) as u8).collect()
 }
 
+/// A client with this stall limit, measured on the real clock as a stall must be, whose retry
+/// pauses pass on a manual clock: a retried stall costs its stall limit and nothing more.
 fn client_with_stall(api: &str, stall: Duration) -> Client {
-    Client::builder(KEY).base_url(api).stall_timeout(stall).build().expect("client")
+    Client::builder(KEY).base_url(api).stall_timeout(stall).clock(ManualClock::new()).build().expect("client")
 }
 
 fn recorder() -> (Arc<Mutex<Vec<TransferProgress>>>, impl FnMut(TransferProgress) + Send + 'static) {

@@ -13,8 +13,7 @@ use std::time::Duration;
 
 use tokio_postgres::tls::{MakeTlsConnect, TlsConnect};
 use tokio_postgres::types::{ToSql, Type};
-use tokio_postgres::Socket;
-use tokio_postgres::{Client, Row};
+use tokio_postgres::{Client, Row, Socket};
 
 use super::config::{SslMode, Target};
 use super::tls::{self, Connector};

@@ -12,8 +12,7 @@ use crate::batch::error::BatchError;
 use crate::batch::item::{JobOptions, Planned, Source};
 use crate::batch::report::{ItemError, ItemReport, ItemStatus, Stage};
 use crate::models::settings::JobSettings;
-use crate::models::Extra;
-use crate::models::{Background, BgType, ErrorCode, Model, OutputFormat};
+use crate::models::{Background, BgType, ErrorCode, Extra, Model, OutputFormat};
 
 /// The stages an item goes through in the queue, as stored in its row.
 pub(crate) use super::stats::QueueStep as Step;

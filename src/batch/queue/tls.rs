@@ -15,8 +15,7 @@ use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, RootCertStor
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::config::{Roots, Target, Verify};
-use crate::batch::error::BatchError;
-use crate::batch::error::CertificateCheck;
+use crate::batch::error::{BatchError, CertificateCheck};
 
 fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::aws_lc_rs::default_provider())

@@ -19,8 +19,7 @@ use crate::batch::lookup::Wanted;
 use crate::batch::pace::Pace;
 use crate::batch::report::ItemError;
 use crate::batch::setup::Batch;
-use crate::client::Error;
-use crate::client::RequestOptions;
+use crate::client::{Error, RequestOptions};
 use crate::models::Job;
 
 /// How a process's run of the queue ended.

@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use removebgvideo::batch::{Batch, BatchError, BatchReport, ItemStatus, Outcome, Queue, Shard};
-use removebgvideo::batch::{ItemState, QueueStats, QueueStep};
+use removebgvideo::batch::{
+    Batch, BatchError, BatchReport, ItemState, ItemStatus, Outcome, Queue, QueueStats, QueueStep, Shard,
+};
 use removebgvideo::Client;
 
 use crate::connect::{connect, Connection};

@@ -7,8 +7,7 @@ use http::HeaderValue;
 use serde::de::DeserializeOwned;
 
 use crate::client::api_error::ApiError;
-use crate::client::error::Error;
-use crate::client::error::JsonError;
+use crate::client::error::{Error, JsonError};
 use crate::client::redact;
 
 /// No real answer of this API comes near this size; anything larger is cut off.

@@ -9,8 +9,7 @@ use reqwest::redirect;
 use url::Url;
 
 use super::{RetryPolicy, Shared, Transport};
-use crate::client::error::Error;
-use crate::client::error::{invalid, ConfigError};
+use crate::client::error::{invalid, ConfigError, Error};
 use crate::clock::{self, Clock};
 
 /// The API's production address.

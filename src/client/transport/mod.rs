@@ -21,8 +21,7 @@ use std::time::{Duration, Instant, SystemTime};
 use http::{HeaderValue, Method};
 use serde::de::DeserializeOwned;
 
-use crate::client::error::Error;
-use crate::client::error::{invalid, Transfer};
+use crate::client::error::{invalid, Error, Transfer};
 use crate::clock::Clock;
 
 pub use crate::client::transport_error::TransportError;

@@ -13,8 +13,7 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use super::TransportError;
-use crate::client::error::Error;
-use crate::client::error::{invalid, Transfer};
+use crate::client::error::{invalid, Error, Transfer};
 use crate::client::progress::{ProgressReader, SharedProgress};
 use crate::client::transport_error::{origin_of, Kind};
 

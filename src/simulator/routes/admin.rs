@@ -42,7 +42,7 @@ pub(super) fn create_key(ctx: &Ctx, body: &[u8]) -> Reply {
         Ok(n) => n,
         Err(r) => return r,
     };
-    let key = format!("rbv_live_{}", crate::simulator::uploads::random_hex(16));
+    let key = format!("rbv_live_{}", crate::simulator::random::random_hex(16));
     // A new tenant: its own jobs, uploads, usage, and the starting balance.
     let record = ApiKey {
         fingerprint: fingerprint(&key),

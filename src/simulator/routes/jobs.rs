@@ -169,7 +169,7 @@ fn create_for(ctx: &Ctx, body: &[u8], owner: String) -> Result<(String, JobStatu
         webhook_url: s.webhook_url,
         webhook_events: Map::new(),
         metadata,
-        created_at: SystemTime::now(),
+        created_at: crate::timestamp::format_iso8601(SystemTime::now()),
         duration,
         billing_status: NOT_CHARGED,
         charged: 0.0,
@@ -267,7 +267,7 @@ pub(super) fn get(ctx: &Ctx, id: &str) -> Reply {
             return ctx.not_found(&format!("Job not found: {id}"));
         };
         st.poll_job(idx, now, &shared.config.pacing, &shared.base_url);
-        let job = serde_json::to_vec(&st.jobs[idx].to_json());
+        let job = serde_json::to_vec(&st.jobs[idx].view());
         shared.release(st);
         job
     };

@@ -14,9 +14,9 @@ use subtle::ConstantTimeEq;
 
 use super::lock::lock;
 use super::reply::Reply;
+use super::shared::Shared;
 use super::state::fingerprint;
 use super::uploads::{FilePart, UploadError};
-use super::Shared;
 
 pub(crate) use super::accepted::{BG_TYPES, MODELS, OUTPUT_FORMATS};
 /// What the message of a refusal stricter than the documented API ends with.
@@ -110,12 +110,26 @@ pub(crate) struct Ctx<'a> {
     pub(crate) request_id: &'a str,
     pub(crate) method: &'a str,
     pub(crate) query: Option<&'a str>,
-    pub(crate) headers: &'a [(String, String)],
+    pub(crate) headers: &'a http::HeaderMap,
+    /// The request's tenant, looked up once.
+    tenant: std::cell::OnceCell<Option<String>>,
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
+    pub(crate) fn new(
+        shared: &'a Shared,
+        request_id: &'a str,
+        method: &'a str,
+        query: Option<&'a str>,
+        headers: &'a http::HeaderMap,
+    ) -> Ctx<'a> {
+        Ctx { shared, request_id, method, query, headers, tenant: std::cell::OnceCell::new() }
+    }
+
+    /// The first value of header `name`, trimmed; a value that is not UTF-8 reads as empty
+    /// (present, and matching no credential).
     pub(crate) fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers.get(name).map(|v| std::str::from_utf8(v.as_bytes()).map_or("", str::trim))
     }
 
     pub(crate) fn error(&self, status: u16, code: &str, message: &str) -> Reply {
@@ -142,7 +156,7 @@ impl Ctx<'_> {
 
     /// The tenant (key fingerprint) of the request's enabled API key, if any.
     pub(crate) fn tenant(&self) -> Option<String> {
-        self.header("X-Api-Key").and_then(|k| lock(&self.shared.state).tenant(k))
+        self.tenant.get_or_init(|| self.header("X-Api-Key").and_then(|k| lock(&self.shared.state).tenant(k))).clone()
     }
 
     /// The tenant of a request that passed authentication (an unknown one sees nothing).

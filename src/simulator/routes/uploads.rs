@@ -6,9 +6,9 @@ use serde_json::json;
 
 use super::Ctx;
 use crate::simulator::lock::lock;
-use crate::simulator::reply::Reply;
-use crate::simulator::reply::ReplyBody;
-use crate::simulator::uploads::{random_hex, video_length, FilePart, Upload, UploadError};
+use crate::simulator::random::random_hex;
+use crate::simulator::reply::{Reply, ReplyBody};
+use crate::simulator::uploads::{video_length, FilePart, Upload, UploadError};
 
 /// Answers an upload (`POST /v1/uploads`, or the legacy `POST /api/upload`) from its scan.
 pub(super) fn upload(ctx: &Ctx, scanned: Result<FilePart, UploadError>) -> Reply {

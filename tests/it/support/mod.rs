@@ -102,5 +102,6 @@ pub mod batch;
 #[cfg(all(unix, feature = "cli"))]
 pub mod command;
 pub mod held_clock;
+pub mod sim_http;
 pub mod webhook_receiver;
 pub mod wire;

@@ -1,5 +1,5 @@
 //! The standalone simulator's settings as the `removebgvideo simulator` command's flags (its
-//! tests in `tests/it/simulator_live.rs` parse them too).
+//! tests in `tests/it/simulator_service.rs` parse them too).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -44,6 +44,10 @@ pub struct SimulatorFlags {
     /// is closed.
     #[arg(long, default_value_t = 30.0, value_name = "SECONDS")]
     pub idle_timeout: f64,
+    /// Seconds a request body may pause between two pieces before it is given up (answered
+    /// 408, connection closed).
+    #[arg(long, default_value_t = 30.0, value_name = "SECONDS")]
+    pub body_timeout: f64,
     /// Connections open at once; past it a connection is answered 503 and closed.
     #[arg(long, default_value_t = 256)]
     pub max_connections: usize,
@@ -83,6 +87,7 @@ impl std::fmt::Debug for SimulatorFlags {
             .field("max_upload_size", &self.max_upload_size)
             .field("faults", &self.faults)
             .field("idle_timeout", &self.idle_timeout)
+            .field("body_timeout", &self.body_timeout)
             .field("max_connections", &self.max_connections)
             .field("request_log", &self.request_log)
             .field("delivery_log", &self.delivery_log)
@@ -106,6 +111,7 @@ impl SimulatorFlags {
             .webhook_secret(Some(self.webhook_secret.as_str()))
             .job_seconds(self.job_seconds)
             .idle_timeout(seconds(self.idle_timeout))
+            .body_timeout(seconds(self.body_timeout))
             .max_connections(self.max_connections)
             .request_log(self.request_log)
             .delivery_log(self.delivery_log)

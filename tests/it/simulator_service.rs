@@ -1,6 +1,7 @@
-//! The simulator as a live service (issue #17): time drives jobs whether or not anyone polls,
-//! each key is a tenant, webhooks are retried under the same delivery id, outputs are real
-//! files, connections are kept alive, and the standalone flags configure all of it.
+//! The simulator as a running service: time drives jobs whether or not anyone polls, each key
+//! is a tenant that sees only its own jobs, webhooks are retried under the same delivery id,
+//! outputs are real files, connections are kept alive, and the standalone flags configure all
+//! of it.
 //!
 //! Time is a `ManualClock` everywhere it matters: no test sleeps, and `Simulator::settle`
 //! waits for the deliveries a clock jump made due.
@@ -21,26 +22,19 @@ use removebgvideo::clock::ManualClock;
 use removebgvideo::simulator::{output_asset, Fault, FaultRule, ProcessingTime, Simulator};
 use serde_json::{json, Value};
 
+use crate::support::sim_http;
 use crate::support::wire::exchange;
 
 /// A plain HTTP client, as a user in any language would have.
+/// A client of its own, with no connection kept from another test: some tests here stop and
+/// restart a simulator on the same port.
 fn http() -> reqwest::blocking::Client {
     reqwest::blocking::Client::builder().no_proxy().build().expect("http client")
 }
 
+/// [`sim_http::call`] with a key, which every call here has.
 fn call(sim: &Simulator, key: &str, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
-    let url = format!("{}{path}", sim.base_url());
-    let mut request = match method {
-        "POST" => http().post(url),
-        _ => http().get(url),
-    };
-    request = request.header("X-Api-Key", key);
-    if let Some(body) = body {
-        request = request.json(body);
-    }
-    let answer = request.send().expect("send");
-    let status = answer.status().as_u16();
-    (status, answer.json().unwrap_or(Value::Null))
+    sim_http::call(sim, method, path, Some(key), body)
 }
 
 fn create(sim: &Simulator, key: &str, body: &Value) -> String {
@@ -177,18 +171,18 @@ fn a_manual_clock_moves_a_thousand_jobs_to_completion_without_a_sleep() {
     let clock = ManualClock::new();
     let sim = Simulator::builder().clock(clock.clone()).job_seconds(2.0).concurrency(10).start().expect("simulator");
     let client = sim.client().expect("client");
-    for i in 0..1000 {
-        client.create_job(&removebgvideo::CreateJob::new(format!("https://x/{i}.mp4"))).expect("create");
-    }
+    let ids: Vec<String> = (0..1000)
+        .map(|i| client.create_job(&removebgvideo::CreateJob::new(format!("https://x/{i}.mp4"))).expect("create").id)
+        .collect();
     let key = sim.api_key().to_owned();
-    assert_eq!(job(&sim, &key, "job_10")["status"], "processing");
-    assert_eq!(job(&sim, &key, "job_11")["status"], "pending", "beyond the concurrency limit");
+    assert_eq!(job(&sim, &key, &ids[9])["status"], "processing");
+    assert_eq!(job(&sim, &key, &ids[10])["status"], "pending", "beyond the concurrency limit");
 
     // 100 rounds of 10 jobs, 2 s each: 200 s runs the whole queue, in one jump.
     clock.advance(Duration::from_secs(199));
     let (_, listed) = call(&sim, &key, "GET", "/v1/jobs?status=completed&limit=1", None);
     assert_eq!(listed["total"], 990);
-    assert_eq!(job(&sim, &key, "job_1000")["status"], "processing");
+    assert_eq!(job(&sim, &key, &ids[999])["status"], "processing");
     clock.advance(Duration::from_secs(1));
     let (_, listed) = call(&sim, &key, "GET", "/v1/jobs?status=completed&limit=1", None);
     assert_eq!(listed["total"], 1000);

@@ -4,9 +4,7 @@
 //! data (as cameras write them) would be read whole. The top-level boxes are walked here with
 //! seeks instead, and only the `moov` box is handed to mp4parse.
 
-use std::fs::File;
-use std::io::{BufReader, Cursor, Read, Seek, SeekFrom};
-use std::path::Path;
+use std::io::{Cursor, Read, Seek, SeekFrom};
 use std::time::Duration;
 
 /// The largest `moov` box read (an index this large describes many hours of video).
@@ -17,9 +15,10 @@ const MAX_MOOV: u64 = 64 * 1024 * 1024;
 const MAX_BELIEVED: Duration = Duration::from_secs(366 * 86_400);
 
 /// The duration of the longest track of the mp4/mov file at `path`, or why it is unknown.
-pub(crate) fn video_duration(path: &Path) -> Result<Duration, String> {
-    let file = File::open(path).map_err(|e| format!("could not open it: {e}"))?;
-    read_duration(&mut BufReader::new(file))
+#[cfg(feature = "batch")]
+pub(crate) fn video_duration(path: &std::path::Path) -> Result<Duration, String> {
+    let file = std::fs::File::open(path).map_err(|e| format!("could not open it: {e}"))?;
+    read_duration(&mut std::io::BufReader::new(file))
 }
 
 /// The duration of the longest track of an mp4/mov container read from `file`.
@@ -219,7 +218,7 @@ mod tests {
     }
 
     fn sample() -> Vec<u8> {
-        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/assets/sample.mp4")).unwrap()
+        std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/assets/sample.mp4")).unwrap()
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! The simulator speaking version 2 of the contract: drafts, the new job fields, background
-//! and composition, credits running out, upload limits, and life inside a tokio runtime.
+//! The contract's job shapes as the simulator answers them: drafts and starting them, every job
+//! field, background and composition, credits charged and running out, upload limits and
+//! types, the documented answers and error codes, and a simulator living inside a tokio runtime.
 
 use std::time::{Duration, SystemTime};
 
