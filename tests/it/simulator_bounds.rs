@@ -6,8 +6,8 @@
 //! No test sleeps: a `ManualClock` moves time, channels say when a receiver saw something, and
 //! a closed connection is seen as the end of its stream.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::{BufReader, Read, Write};
+use std::net::TcpStream;
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -17,7 +17,8 @@ use reqwest::blocking::multipart;
 use serde_json::{json, Value};
 
 use crate::support::sim_http::{call, http};
-use crate::support::wire::exchange;
+use crate::support::webhook_receiver::WebhookReceiver;
+use crate::support::wire::{exchange, Act, WireServer};
 
 /// A guard against a hung test, never a timing assertion.
 const GUARD: Duration = Duration::from_secs(10);
@@ -230,73 +231,23 @@ fn job_ids_are_random_and_tell_a_tenant_nothing_of_another() {
     assert_eq!(status, 200);
 }
 
-/// A webhook receiver on 127.0.0.1: answers the statuses of `script` in turn (then 200) and
-/// sends each event it receives on a channel.
-fn receiver(script: &[u16]) -> (String, mpsc::Receiver<String>) {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let url = format!("http://{}/hook", listener.local_addr().expect("address"));
-    let (tx, rx) = mpsc::channel();
-    let mut script: Vec<u16> = script.iter().rev().copied().collect();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(stream) = stream else { return };
-            let mut reader = BufReader::new(stream);
-            let (mut length, mut event) = (0usize, String::new());
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-                let (name, value) = line.split_once(':').unwrap_or((&line, ""));
-                match name.to_ascii_lowercase().as_str() {
-                    "content-length" => length = value.trim().parse().unwrap_or(0),
-                    "x-webhook-event" => event = value.trim().to_owned(),
-                    _ => {}
-                }
-            }
-            let mut body = vec![0; length];
-            let _ = reader.read_exact(&mut body);
-            let status = script.pop().unwrap_or(200);
-            let _ = reader
-                .get_mut()
-                .write_all(format!("HTTP/1.1 {status} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").as_bytes());
-            if tx.send(event).is_err() {
-                return;
-            }
-        }
-    });
-    (url, rx)
-}
-
 #[test]
 fn a_receiver_that_never_answers_does_not_hold_up_another_receivers_events() {
     let sim = Simulator::builder().polls_to_complete(0).start().expect("simulator");
-    // The dead receiver accepts, reads, and never answers.
-    let dead = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let dead_url = format!("http://{}/hook", dead.local_addr().expect("address"));
-    let (reached_tx, reached) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for stream in dead.incoming() {
-            let Ok(mut stream) = stream else { return };
-            let _ = stream.read(&mut [0; 1024]);
-            held.push(stream);
-            if reached_tx.send(()).is_err() {
-                return;
-            }
-        }
-    });
-    let (live_url, live) = receiver(&[]);
+    // The dead receiver reads each delivery's head and never answers.
+    let dead = WireServer::script(vec![Act::Stall; 8]);
+    let dead_url = format!("{}/hook", dead.url());
+    let live = WebhookReceiver::start();
+    let live_url = live.url.clone();
 
     let body = json!({"video_url": "https://x/a.mp4", "webhook_url": dead_url});
     assert_eq!(call(&sim, "POST", "/v1/jobs", Some(sim.api_key()), Some(&body)).0, 200);
-    reached.recv_timeout(GUARD).expect("the dead receiver's delivery is under way");
+    dead.wait_requests(1, GUARD);
 
     let body = json!({"video_url": "https://x/b.mp4", "webhook_url": live_url});
     assert_eq!(call(&sim, "POST", "/v1/jobs", Some(sim.api_key()), Some(&body)).0, 200);
-    let first = live.recv_timeout(GUARD).expect("job.started");
-    let second = live.recv_timeout(GUARD).expect("job.completed");
-    assert_eq!([first.as_str(), second.as_str()], ["job.started", "job.completed"]);
+    live.wait_for(2, GUARD);
+    assert_eq!(live.events(), ["job.started", "job.completed"]);
     // Meanwhile the dead receiver's first delivery is still waiting for its answer.
     assert!(sim.webhook_deliveries().iter().all(|d| d.url == live_url), "{:?}", sim.webhook_deliveries());
 }
@@ -306,15 +257,15 @@ fn a_receiver_down_for_a_minute_gets_every_event_in_order_with_the_defaults() {
     let clock = ManualClock::new();
     let sim = Simulator::builder().clock(clock.clone()).job_seconds(0.0).start().expect("simulator");
     // Down: six refusals (at 0, 1, 3, 7, 15 and 31 s), up again by the try at 61 s.
-    let (url, seen) = receiver(&[503; 6]);
-    let body = json!({"video_url": "https://x/a.mp4", "webhook_url": url});
+    let receiver = WebhookReceiver::scripted(&[503; 6]);
+    let body = json!({"video_url": "https://x/a.mp4", "webhook_url": receiver.url});
     let (_, created) = call(&sim, "POST", "/v1/jobs", Some(sim.api_key()), Some(&body));
     sim.settle();
     for _ in 0..70 {
         clock.advance(Duration::from_secs(1));
         sim.settle();
     }
-    let events: Vec<String> = seen.try_iter().collect();
+    let events = receiver.events();
     let mut expected = vec!["job.started"; 7];
     expected.push("job.completed");
     assert_eq!(events, expected, "job.completed only after job.started got through");

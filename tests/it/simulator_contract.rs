@@ -307,11 +307,11 @@ async fn a_simulator_lives_and_dies_inside_a_tokio_test() {
     let health = http.get(format!("{}/health", sim.base_url())).send().await.expect("health");
     assert_eq!(health.status(), 200);
     // A closed loopback port: the delivery is attempted on the simulator's thread and fails.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr");
+    let closed = crate::support::wire::closed_port();
     let created = http
         .post(format!("{}/v1/jobs", sim.base_url()))
         .header("X-Api-Key", sim.api_key())
-        .json(&json!({"video_url": VIDEO, "webhook_url": format!("http://{closed}/hook")}))
+        .json(&json!({"video_url": VIDEO, "webhook_url": format!("http://127.0.0.1:{closed}/hook")}))
         .send()
         .await
         .expect("create");

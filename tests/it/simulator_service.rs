@@ -11,10 +11,9 @@
 #[path = "../../src/bin/removebgvideo/simulator/flags.rs"]
 mod flags;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::{BufReader, Read};
+use std::net::TcpStream;
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use clap::Parser;
@@ -23,6 +22,7 @@ use removebgvideo::simulator::{output_asset, Fault, FaultRule, ProcessingTime, S
 use serde_json::{json, Value};
 
 use crate::support::sim_http;
+use crate::support::webhook_receiver::WebhookReceiver;
 use crate::support::wire::exchange;
 
 /// A plain HTTP client, as a user in any language would have.
@@ -49,88 +49,11 @@ fn job(sim: &Simulator, key: &str, id: &str) -> Value {
     v
 }
 
-/// One delivery as a receiver saw it: its delivery id and event.
-#[derive(Debug, Clone, PartialEq)]
-struct Seen {
-    delivery_id: String,
-    event: String,
-}
-
-/// A webhook receiver on 127.0.0.1 answering the statuses of `script` in turn (then 200).
-struct Receiver {
-    url: String,
-    seen: Arc<Mutex<Vec<Seen>>>,
-    stop: Arc<Mutex<bool>>,
-    address: std::net::SocketAddr,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl Receiver {
-    fn start(script: &[u16]) -> Receiver {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let address = listener.local_addr().expect("address");
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let stop = Arc::new(Mutex::new(false));
-        let (log, stopped) = (Arc::clone(&seen), Arc::clone(&stop));
-        let mut script: Vec<u16> = script.iter().rev().copied().collect();
-        let thread = std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                if *stopped.lock().expect("lock") {
-                    return;
-                }
-                let Ok(stream) = stream else { continue };
-                let mut reader = BufReader::new(stream);
-                let (mut length, mut delivery_id, mut event) = (0usize, String::new(), String::new());
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                        break;
-                    }
-                    let (name, value) = line.split_once(':').unwrap_or((&line, ""));
-                    let value = value.trim().to_owned();
-                    match name.to_ascii_lowercase().as_str() {
-                        "content-length" => length = value.parse().unwrap_or(0),
-                        "x-webhook-delivery-id" => delivery_id = value,
-                        "x-webhook-event" => event = value,
-                        _ => {}
-                    }
-                }
-                let mut body = vec![0; length];
-                let _ = reader.read_exact(&mut body);
-                log.lock().expect("lock").push(Seen { delivery_id, event });
-                let status = script.pop().unwrap_or(200);
-                let _ = reader.get_mut().write_all(
-                    format!("HTTP/1.1 {status} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").as_bytes(),
-                );
-            }
-        });
-        Receiver { url: format!("http://{address}/hook"), seen, stop, address, thread: Some(thread) }
-    }
-
-    fn seen(&self) -> Vec<Seen> {
-        self.seen.lock().expect("lock").clone()
-    }
-
-    fn events(&self) -> Vec<String> {
-        self.seen().into_iter().map(|s| s.event).collect()
-    }
-}
-
-impl Drop for Receiver {
-    fn drop(&mut self) {
-        *self.stop.lock().expect("lock") = true;
-        let _ = TcpStream::connect(self.address);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
 #[test]
 fn a_client_that_never_polls_receives_started_then_completed_on_time() {
     let clock = ManualClock::new();
     let sim = Simulator::builder().clock(clock.clone()).job_seconds(5.0).start().expect("simulator");
-    let receiver = Receiver::start(&[]);
+    let receiver = WebhookReceiver::scripted(&[]);
     let id = create(&sim, sim.api_key(), &json!({"video_url": "https://x/a.mp4", "webhook_url": receiver.url}));
     sim.settle();
     assert_eq!(receiver.events(), ["job.started"]);
@@ -143,7 +66,7 @@ fn a_client_that_never_polls_receives_started_then_completed_on_time() {
     sim.settle();
     assert_eq!(receiver.events(), ["job.started", "job.completed"]);
     let seen = receiver.seen();
-    assert_ne!(seen[0].delivery_id, seen[1].delivery_id);
+    assert_ne!(seen[0].0, seen[1].0);
     let done = job(&sim, sim.api_key(), &id);
     assert_eq!((done["status"].as_str(), done["progress"].as_u64()), (Some("completed"), Some(100)));
     assert_eq!(done["webhook_events"], json!({"job.started": "sent", "job.completed": "sent"}));
@@ -228,7 +151,7 @@ fn two_keys_cannot_see_each_others_jobs() {
 fn a_failed_delivery_arrives_again_with_the_same_delivery_id() {
     let clock = ManualClock::new();
     let sim = Simulator::builder().clock(clock.clone()).job_seconds(60.0).start().expect("simulator");
-    let receiver = Receiver::start(&[500, 503]);
+    let receiver = WebhookReceiver::scripted(&[500, 503]);
     let id = create(&sim, sim.api_key(), &json!({"video_url": "https://x/a.mp4", "webhook_url": receiver.url}));
     sim.settle();
     assert_eq!(receiver.seen().len(), 1);
@@ -254,7 +177,7 @@ fn a_failed_delivery_arrives_again_with_the_same_delivery_id() {
 fn a_delivery_that_keeps_failing_is_given_up_and_recorded_failed() {
     let clock = ManualClock::new();
     let sim = Simulator::builder().clock(clock.clone()).job_seconds(0.0).webhook_retries(1).start().expect("simulator");
-    let receiver = Receiver::start(&[500, 500, 500, 500]);
+    let receiver = WebhookReceiver::scripted(&[500, 500, 500, 500]);
     let id = create(&sim, sim.api_key(), &json!({"video_url": "https://x/a.mp4", "webhook_url": receiver.url}));
     // The first attempt now; its retry is due a second after it failed, and the receiver's
     // next event waits behind it, so that it arrives in order.
@@ -370,7 +293,7 @@ fn standalone(args: &[&str]) -> Simulator {
 
 #[test]
 fn every_standalone_flag_takes_effect() {
-    let free = TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("address").port();
+    let free = crate::support::wire::closed_port();
     let port = free.to_string();
     let sim = standalone(&[
         "--port",

@@ -249,6 +249,8 @@ impl Builder {
 #[derive(Default)]
 struct Shared {
     log: Mutex<Vec<Request>>,
+    /// Signalled with each request logged.
+    logged: Condvar,
     finished: Mutex<usize>,
     changed: Condvar,
     written: AtomicU64,
@@ -282,6 +284,7 @@ fn run(
             let mut log = shared.log.lock().unwrap();
             let request = Request { index: log.len(), at, line, head, headers, body };
             log.push(request.clone());
+            shared.logged.notify_all();
             request
         };
         match &act {
@@ -403,6 +406,14 @@ impl WireServer {
     /// Body bytes the drip and endless acts wrote so far.
     pub fn written(&self) -> u64 {
         self.shared.written.load(Ordering::SeqCst)
+    }
+
+    /// Waits until `requests` requests have been read (their acts may still be under way), for
+    /// at most `deadline`; panics past it.
+    pub fn wait_requests(&self, requests: usize, deadline: Duration) {
+        let log = self.shared.log.lock().unwrap();
+        let (log, timeout) = self.shared.logged.wait_timeout_while(log, deadline, |log| log.len() < requests).unwrap();
+        assert!(!timeout.timed_out(), "{} of {requests} requests read after {deadline:?}", log.len());
     }
 
     /// Waits until `connections` connections are over (their acts done, their threads ending),
