@@ -27,7 +27,6 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use removebgvideo::client::{ADMIN_TOKEN_ENV, API_KEY_ENV, BASE_URL_ENV};
 use removebgvideo::simulator::{FaultRule, Simulator, SimulatorBuilder, FAULT_SYNTAX};
 
 /// Serves the RemoveBGVideo API simulator on 127.0.0.1 until Ctrl-C.
@@ -86,12 +85,7 @@ fn main() -> ExitCode {
     }
     eprintln!("The RemoveBGVideo API simulator is serving at {}.", simulator.base_url());
     eprintln!("Paste this into the shell that runs your code:");
-    println!(
-        "export {API_KEY_ENV}={} {BASE_URL_ENV}={} {ADMIN_TOKEN_ENV}={}",
-        simulator.api_key(),
-        simulator.base_url(),
-        simulator.admin_token()
-    );
+    println!("{}", simulator.export_line());
     if let Some(secret) = simulator.webhook_secret() {
         eprintln!("Webhooks (to 127.0.0.1 or localhost only) are signed with the secret {secret}.");
     }

@@ -171,6 +171,20 @@ impl Simulator {
         self.shared.config.webhook_secret.as_deref()
     }
 
+    /// The shell line that points this crate's clients and the `removebgvideo` command at
+    /// this simulator, for another process to `eval`:
+    /// `export REMOVEBGVIDEO_API_KEY=… REMOVEBGVIDEO_BASE_URL=… REMOVEBGVIDEO_ADMIN_TOKEN=…`.
+    #[must_use]
+    pub fn export_line(&self) -> String {
+        use crate::client::{ADMIN_TOKEN_ENV, API_KEY_ENV, BASE_URL_ENV};
+        format!(
+            "export {API_KEY_ENV}={} {BASE_URL_ENV}={} {ADMIN_TOKEN_ENV}={}",
+            self.api_key(),
+            self.base_url(),
+            self.admin_token()
+        )
+    }
+
     /// A [`Client`](crate::Client) for this simulator: its base URL and API key.
     ///
     /// # Errors

@@ -722,3 +722,15 @@ fn shutdown_is_clean_even_with_a_pending_delay() {
     let _ = pending.join().expect("join");
     assert!(http().get(format!("{base}/health")).timeout(Duration::from_secs(5)).send().is_err());
 }
+
+#[test]
+fn the_export_line_names_the_url_the_key_and_the_token() {
+    let sim = Simulator::builder().api_key("k1").admin_token("t1").start().unwrap();
+    assert_eq!(
+        sim.export_line(),
+        format!(
+            "export REMOVEBGVIDEO_API_KEY=k1 REMOVEBGVIDEO_BASE_URL={} REMOVEBGVIDEO_ADMIN_TOKEN=t1",
+            sim.base_url()
+        )
+    );
+}
