@@ -13,10 +13,13 @@
 PG_DIRS=()
 PG_STOPS=()
 
+# A port no one listens on, below the kernel's range for outgoing connections: a port inside it
+# may be the local end of one of the tests' own connections, and then a server cannot bind it.
 free_port() {
-    local port
+    local port low=32768
+    read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true
     for _ in $(seq 1 50); do
-        port=$((20000 + RANDOM % 20000))
+        port=$((10000 + RANDOM % (low - 10000)))
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
             echo "$port"
             return
@@ -159,10 +162,19 @@ INI
     own "$dir"
     "${PG_AS[@]}" "$pgbouncer" -d "$dir/pgbouncer.ini"
     PG_STOPS+=("kill_pidfile $dir/pgbouncer.pid")
+    local listening=
     for _ in $(seq 1 50); do
-        if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then break; fi
+        if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            listening=yes
+            break
+        fi
         sleep 0.1
     done
+    if [ -z "$listening" ]; then
+        echo "pgbouncer is not listening on 127.0.0.1:$port after 5 s; its log:" >&2
+        cat "$dir/pgbouncer.log" >&2 || true
+        return 1
+    fi
     export REMOVEBGVIDEO_TEST_PGBOUNCER_URL="postgres://postgres@127.0.0.1:$port/postgres"
     echo "== pgbouncer $("$pgbouncer" --version | head -n 1 | awk '{print $2}') (transaction mode) on 127.0.0.1:$port"
 }
