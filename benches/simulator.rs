@@ -14,17 +14,33 @@
 //!    own pinned to the first CPU this process may use (this binary re-executed serves this
 //!    version's simulator, with its default settings and jobs of an hour, so a poll reads
 //!    without finishing); the calls come from this process, pinned to the second. Each round
-//!    runs a batch of `BENCH_SIM_CALLS` calls (default 20,000) on each server, from
-//!    `BENCH_SIM_THREADS` threads (default 2), alternating which goes first, for
-//!    `BENCH_SIM_ROUNDS` rounds (default 7), for each caller: raw HTTP/1.1 requests, one at a
-//!    time on one connection per thread; the SDK's blocking `Client` decoding each `Job`
-//!    (clones sharing one pool); and, for context only, raw requests pipelined 16 at a time.
-//!    `BENCH_SIM_CALLERS` (default `raw,sdk,pipelined`) picks among them. Printed: the median
-//!    rate of each, the median of the rounds' ratios (target: at least 2 for the raw client
-//!    and the SDK), the server's user and system CPU time per call (from its
-//!    `/proc/{pid}/stat`, 10 ms ticks) and the caller's (this process's CPU time). The
-//!    caller's own CPU time per call bounds the rate whatever the server does: at 20 µs per
-//!    call a one-request-at-a-time caller on one CPU makes at most 50,000 calls a second.
+//!    runs a batch of `BENCH_SIM_CALLS` calls (default 20,000) on each server in turn, each
+//!    round starting with the next one, for `BENCH_SIM_ROUNDS` rounds (default 7), for each
+//!    caller:
+//!    - `raw`: raw HTTP/1.1 requests, one at a time on one connection per thread, from
+//!      `BENCH_SIM_THREADS` threads (default 2);
+//!    - `sdk`: the SDK's blocking `Client` decoding each `Job`, from as many threads (clones
+//!      sharing one pool);
+//!    - `pipelined`, for context only: raw requests, 16 written at once per connection;
+//!    - `raw-many`: raw requests on 64 connections driven by readiness from one thread, one at
+//!      a time on each, as a load generator (wrk, oha) drives a server;
+//!    - `sdk-async`: the SDK's `AsyncClient` with 64 calls in flight on a current-thread
+//!      runtime, as a service on tokio calls it.
+//!
+//!    `BENCH_SIM_CALLERS` (default: all five) picks among them. Printed: the median rate of
+//!    each server, the median of the rounds' ratios (target: at least 2), the server's user
+//!    and system CPU time per call (from its `/proc/{pid}/stat`, 10 ms ticks), the caller's
+//!    (this process's CPU time) and its context switches per call. The caller's own CPU time
+//!    per call bounds the rate whatever the server does: at 20 µs per call a caller on one CPU
+//!    makes at most 50,000 calls a second.
+//!
+//!    The third server of every round is a floor: it only reads each request and writes the
+//!    simulator's own answer back, byte for byte. For the callers with a few connections it
+//!    is a blocking thread per connection (one read and one write per request, the fewest
+//!    system calls there are); for the ones with 64, tasks on a current-thread runtime (one
+//!    wait for many connections). No server that parses HTTP and looks the job up answers
+//!    faster, so "ratio floor/0.3" is the most any simulator could reach beside 0.3 in that
+//!    run; a target above it is printed as such.
 //!
 //!    `BENCH_SIM_WRAP` runs this version's server under a profiler, such as
 //!    `BENCH_SIM_WRAP="valgrind --tool=callgrind --callgrind-out-file=/tmp/sim.cg"` (with
@@ -43,6 +59,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use removebgvideo::simulator::Simulator;
@@ -55,8 +72,12 @@ mod measure;
 /// The rate, as a multiple of 0.3's, the current simulator must reach.
 const TARGET_RATIO: f64 = 2.0;
 
-/// Set in the re-executed process that serves this version's simulator.
+/// Set in the re-executed process that serves this version's simulator (`1`) or a floor server
+/// (`floor-threads`, `floor-events`).
 const SERVE_ENV: &str = "BENCH_SIM_SERVE";
+
+/// The whole answer (status line, headers and body) the floor server writes to every request.
+const FLOOR_ANSWER_ENV: &str = "BENCH_SIM_FLOOR_ANSWER";
 
 fn env_number(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).filter(|n| *n > 0).unwrap_or(default)
@@ -75,8 +96,14 @@ fn main() {
     }
 }
 
-/// The re-executed process: serves this version's simulator until standard input ends.
+/// The re-executed process: serves this version's simulator (or, with `BENCH_SIM_SERVE` set to
+/// `floor-threads` or `floor-events`, a floor server) until standard input ends.
 fn serve() {
+    match std::env::var(SERVE_ENV).as_deref() {
+        Ok("floor-threads") => return serve_floor(false),
+        Ok("floor-events") => return serve_floor(true),
+        _ => {}
+    }
     let mut builder = Simulator::builder().job_seconds(3600.0);
     if let Ok(workers) = std::env::var("BENCH_SIM_WORKERS") {
         builder = builder.worker_threads(workers.parse().unwrap_or(2));
@@ -91,6 +118,103 @@ fn serve() {
     println!("serving at {}", sim.base_url());
     let _ = std::io::stdout().flush();
     let _ = std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink());
+}
+
+/// A floor: a server that does nothing but read each request and write one fixed answer (the
+/// simulator's own answer to the job, passed in `BENCH_SIM_FLOOR_ANSWER`). With `events` false,
+/// a blocking thread per connection: one read and one write per request, the fewest system
+/// calls there are, and no wake-up but the one the read needs; the least a server can spend on
+/// a few connections. With `events` true, tasks on a current-thread tokio runtime, which waits
+/// for many connections at once: the least a server can spend on many. No server that parses
+/// HTTP and looks a job up answers faster, so a floor's rate beside 0.3's is the ceiling of any
+/// ratio a simulator can reach in that run.
+fn serve_floor(events: bool) {
+    let answer: &'static [u8] = Vec::leak(std::env::var(FLOOR_ANSWER_ENV).unwrap_or_default().into_bytes());
+    let Ok(listener) = std::net::TcpListener::bind("127.0.0.1:0") else {
+        eprintln!("the floor server could not listen");
+        return;
+    };
+    let Ok(address) = listener.local_addr() else { return };
+    println!("serving at http://{address}");
+    let _ = std::io::stdout().flush();
+    if events {
+        std::thread::spawn(move || serve_floor_events(listener, answer));
+    } else {
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                std::thread::spawn(move || floor_connection(stream, answer));
+            }
+        });
+    }
+    let _ = std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink());
+}
+
+/// The event-driven floor's accept loop, with a task per connection.
+fn serve_floor_events(listener: std::net::TcpListener, answer: &'static [u8]) {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
+
+    let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+    runtime.block_on(async {
+        let _ = listener.set_nonblocking(true);
+        let Ok(listener) = tokio::net::TcpListener::from_std(listener) else { return };
+        while let Ok((stream, _)) = listener.accept().await {
+            let _ = stream.set_nodelay(true);
+            tokio::spawn(async move {
+                let mut stream = tokio::io::BufReader::new(stream);
+                let (mut line, mut skipped) = (String::new(), Vec::new());
+                loop {
+                    let mut length = 0usize;
+                    loop {
+                        line.clear();
+                        match stream.read_line(&mut line).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(_) if line == "\r\n" => break,
+                            Ok(_) => length = content_length(&line).unwrap_or(length),
+                        }
+                    }
+                    skipped.resize(length, 0);
+                    if stream.read_exact(&mut skipped).await.is_err()
+                        || stream.get_mut().write_all(answer).await.is_err()
+                    {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+}
+
+/// The value of a `Content-Length` header line.
+fn content_length(line: &str) -> Option<usize> {
+    let (name, value) = line.split_once(':')?;
+    if name.eq_ignore_ascii_case("content-length") {
+        value.trim().parse().ok()
+    } else {
+        None
+    }
+}
+
+/// Answers every request on one connection with `answer`, skipping request bodies.
+fn floor_connection(stream: TcpStream, answer: &[u8]) {
+    let _ = stream.set_nodelay(true);
+    let mut stream = BufReader::new(stream);
+    let mut line = String::new();
+    let mut skipped = Vec::new();
+    loop {
+        let mut length = 0usize;
+        loop {
+            line.clear();
+            match stream.read_line(&mut line) {
+                Ok(0) | Err(_) => return,
+                Ok(_) if line == "\r\n" => break,
+                Ok(_) => length = content_length(&line).unwrap_or(length),
+            }
+        }
+        skipped.resize(length, 0);
+        if stream.read_exact(&mut skipped).is_err() || stream.get_mut().write_all(answer).is_err() {
+            return;
+        }
+    }
 }
 
 /// A simulator in a process of its own, stopped when dropped (its standard input closed; killed
@@ -184,21 +308,54 @@ enum Caller {
     Pipelined,
     /// The SDK's blocking `Client`.
     Sdk,
+    /// Raw requests on [`CONNECTIONS`] connections driven from one thread by readiness, as a
+    /// load generator (wrk, oha) drives a server: one request at a time on each connection.
+    RawMany,
+    /// The SDK's `AsyncClient` with [`CONNECTIONS`] calls in flight on one thread, as a service
+    /// on tokio calls it.
+    SdkAsync,
 }
+
+impl Caller {
+    /// Its name in `BENCH_SIM_CALLERS`.
+    fn name(self) -> &'static str {
+        match self {
+            Caller::Raw => "raw",
+            Caller::Sdk => "sdk",
+            Caller::Pipelined => "pipelined",
+            Caller::RawMany => "raw-many",
+            Caller::SdkAsync => "sdk-async",
+        }
+    }
+
+    /// How many of `calls` a batch makes: a whole number for each thread, connection or burst.
+    fn made(self, calls: usize, threads: usize) -> usize {
+        match self {
+            Caller::Raw | Caller::Sdk => calls / threads * threads,
+            Caller::Pipelined => calls / threads / DEPTH * DEPTH * threads,
+            Caller::RawMany | Caller::SdkAsync => calls / CONNECTIONS * CONNECTIONS,
+        }
+    }
+}
+
+/// Connections (or calls in flight) of the event-driven callers.
+const CONNECTIONS: usize = 64;
 
 /// Requests in flight on a connection of the pipelined caller.
 const DEPTH: usize = 16;
 
-/// One batch: `calls` calls split over `threads` threads; the rate, the server's user and system
-/// CPU time and the caller's CPU time per call in µs, and how many answered 200.
-fn batch(target: &Target, caller: Caller, threads: usize, calls: usize) -> (f64, [f64; 3], usize) {
+/// One batch: `calls` calls split over `threads` threads (or [`CONNECTIONS`] connections);
+/// the rate, the server's user and system CPU time and the caller's CPU time per call in µs,
+/// and how many answered 200.
+fn batch(target: &Target, caller: Caller, threads: usize, calls: usize) -> Measured {
+    if matches!(caller, Caller::RawMany | Caller::SdkAsync) {
+        return event_driven_batch(target, caller, calls);
+    }
     let per_thread = calls / threads;
     let server = &target.server;
     let request =
         format!("GET /v1/jobs/{} HTTP/1.1\r\nHost: {}\r\nX-Api-Key: {KEY}\r\n\r\n", target.job_id, server.address);
-    let cpu = server.cpu();
-    let load_cpu = measure::process_cpu_ns();
-    let started = Instant::now();
+    let (cpu, load, started) = (server.cpu(), Load::now(), Instant::now());
     let ok: usize = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|_| {
@@ -228,13 +385,144 @@ fn batch(target: &Target, caller: Caller, threads: usize, calls: usize) -> (f64,
             .collect();
         handles.into_iter().map(|h| h.join().unwrap_or(0)).sum()
     });
+    finish(server, caller.made(calls, threads), started, cpu, load, ok)
+}
+
+/// The rate and CPU times per call of a batch that started at `started`, with the server's and
+/// this process's CPU times then.
+fn finish(server: &Server, calls: usize, started: Instant, cpu: [f64; 2], load: Load, ok: usize) -> Measured {
     let elapsed = started.elapsed().max(Duration::from_micros(1));
-    let per_thread = if caller == Caller::Pipelined { per_thread / DEPTH * DEPTH } else { per_thread };
-    let calls = per_thread * threads;
     let after = server.cpu();
-    let cpu = [0, 1].map(|i| (after[i] - cpu[i]) * 1e6 / calls.max(1) as f64);
-    let load = (measure::process_cpu_ns() - load_cpu) as f64 / 1e3 / calls.max(1) as f64;
-    (calls as f64 / elapsed.as_secs_f64(), [cpu[0], cpu[1], load], ok)
+    let calls = calls.max(1) as f64;
+    let cpu = [0, 1].map(|i| (after[i] - cpu[i]) * 1e6 / calls);
+    let now = Load::now();
+    Measured {
+        rate: calls / elapsed.as_secs_f64(),
+        cpu: [cpu[0], cpu[1], (now.cpu_ns - load.cpu_ns) as f64 / 1e3 / calls],
+        switches: (now.switches - load.switches) as f64 / calls,
+        ok,
+    }
+}
+
+/// This process's CPU time and context switches so far.
+#[derive(Clone, Copy)]
+struct Load {
+    cpu_ns: u64,
+    switches: u64,
+}
+
+impl Load {
+    fn now() -> Load {
+        Load { cpu_ns: measure::process_cpu_ns(), switches: measure::usage().switches }
+    }
+}
+
+/// What a batch measured.
+struct Measured {
+    /// Calls per second.
+    rate: f64,
+    /// The server's user and system CPU time and the caller's CPU time, per call, in µs.
+    cpu: [f64; 3],
+    /// The caller's context switches per call.
+    switches: f64,
+    /// Calls answered 200.
+    ok: usize,
+}
+
+/// A batch of an event-driven caller: [`CONNECTIONS`] connections (or calls in flight) on a
+/// current-thread runtime on this thread, connected (and, for the SDK, warmed) before the clock
+/// starts.
+fn event_driven_batch(target: &Target, caller: Caller, calls: usize) -> Measured {
+    use tokio::io::AsyncWriteExt;
+
+    let per_connection = calls / CONNECTIONS;
+    let server = &target.server;
+    let failed = || Measured { rate: 0.0, cpu: [0.0; 3], switches: 0.0, ok: 0 };
+    let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+        return failed();
+    };
+    let request: Arc<[u8]> =
+        format!("GET /v1/jobs/{} HTTP/1.1\r\nHost: {}\r\nX-Api-Key: {KEY}\r\n\r\n", target.job_id, server.address)
+            .into_bytes()
+            .into();
+    let job_id: Arc<str> = target.job_id.as_str().into();
+    runtime.block_on(async {
+        let mut set = tokio::task::JoinSet::new();
+        if caller == Caller::RawMany {
+            let mut streams = Vec::new();
+            for _ in 0..CONNECTIONS {
+                let Ok(stream) = tokio::net::TcpStream::connect(&server.address).await else { break };
+                let _ = stream.set_nodelay(true);
+                streams.push(tokio::io::BufReader::new(stream));
+            }
+            let (cpu, load, started) = (server.cpu(), Load::now(), Instant::now());
+            for mut stream in streams {
+                let request = Arc::clone(&request);
+                set.spawn(async move {
+                    let mut ok = 0;
+                    for _ in 0..per_connection {
+                        if stream.get_mut().write_all(&request).await.is_err() || !read_answer_async(&mut stream).await
+                        {
+                            break;
+                        }
+                        ok += 1;
+                    }
+                    ok
+                });
+            }
+            let ok = set.join_all().await.into_iter().sum();
+            return finish(server, caller.made(calls, 1), started, cpu, load, ok);
+        }
+        let Ok(client) =
+            removebgvideo::AsyncClient::builder(KEY).base_url(format!("http://{}", server.address)).build()
+        else {
+            return failed();
+        };
+        // Warmed: the pool holds its connections before the clock starts.
+        for _ in 0..CONNECTIONS {
+            let (client, job_id) = (client.clone(), Arc::clone(&job_id));
+            set.spawn(async move { usize::from(client.get_job(&job_id).await.is_ok()) });
+        }
+        set.join_all().await;
+        let mut set = tokio::task::JoinSet::new();
+        let (cpu, load, started) = (server.cpu(), Load::now(), Instant::now());
+        for _ in 0..CONNECTIONS {
+            let (client, job_id) = (client.clone(), Arc::clone(&job_id));
+            set.spawn(async move {
+                let mut ok = 0;
+                for _ in 0..per_connection {
+                    ok += usize::from(client.get_job(&job_id).await.is_ok());
+                }
+                ok
+            });
+        }
+        let ok = set.join_all().await.into_iter().sum();
+        finish(server, caller.made(calls, 1), started, cpu, load, ok)
+    })
+}
+
+/// [`read_answer`] on a tokio stream.
+async fn read_answer_async(stream: &mut tokio::io::BufReader<tokio::net::TcpStream>) -> bool {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt};
+
+    let mut line = String::new();
+    if stream.read_line(&mut line).await.is_err() {
+        return false;
+    }
+    let ok = line.starts_with("HTTP/1.1 2");
+    let mut length = 0usize;
+    loop {
+        line.clear();
+        if stream.read_line(&mut line).await.unwrap_or(0) == 0 {
+            return false;
+        }
+        if line == "\r\n" {
+            break;
+        }
+        length = content_length(&line).unwrap_or(length);
+    }
+    let mut answer = vec![0; length];
+    stream.read_exact(&mut answer).await.is_ok() && ok
 }
 
 fn rates() {
@@ -258,10 +546,10 @@ fn rates() {
     let mut command = match words.next() {
         Some(tool) => {
             let mut command = Command::new(tool);
-            command.args(words).arg(exe);
+            command.args(words).arg(&exe);
             command
         }
-        None => Command::new(exe),
+        None => Command::new(&exe),
     };
     command.env(SERVE_ENV, "1");
     let current = match Server::start(command) {
@@ -285,9 +573,6 @@ fn rates() {
         }
         None => None,
     };
-    if let Some(cpu) = load_cpu {
-        let _ = measure::pin_to_cpu(cpu);
-    }
     let target = |server: Server| match server.client() {
         Ok((client, job_id)) => Some(Target { server, client, job_id }),
         Err(e) => {
@@ -296,6 +581,20 @@ fn rates() {
         }
     };
     let Some(current) = target(current) else { return };
+    // The floors replay the current simulator's own answer to the job, byte for byte.
+    let answer = get_answer(&current);
+    let [floor_threads, floor_events] = ["floor-threads", "floor-events"].map(|kind| {
+        let mut command = Command::new(&exe);
+        command.env(SERVE_ENV, kind).env(FLOOR_ANSWER_ENV, answer.as_deref()?);
+        let floor = Server::start(command).ok().and_then(target);
+        if floor.is_none() {
+            println!("  the {kind} server could not start");
+        }
+        floor
+    });
+    if let Some(cpu) = load_cpu {
+        let _ = measure::pin_to_cpu(cpu);
+    }
     let baseline = baseline.and_then(target);
     let pinned = match (server_cpu, load_cpu) {
         (Some(s), Some(l)) => format!("servers on CPU {s}, load on CPU {l}"),
@@ -311,65 +610,72 @@ fn rates() {
         ("raw HTTP/1.1 client, one connection per thread, one request at a time", Caller::Raw),
         ("SDK blocking Client (clones sharing one pool)", Caller::Sdk),
         ("raw HTTP/1.1 client, 16 requests pipelined per connection (not a target; for context)", Caller::Pipelined),
+        (
+            "raw HTTP/1.1 client, 64 connections driven from one thread (as wrk does), one request at a time on each",
+            Caller::RawMany,
+        ),
+        ("SDK AsyncClient, 64 calls in flight on one current-thread runtime", Caller::SdkAsync),
     ];
-    // `BENCH_SIM_CALLERS=raw,sdk,pipelined` (the default: all three) picks the callers measured.
-    let picked = std::env::var("BENCH_SIM_CALLERS").unwrap_or_else(|_| "raw,sdk,pipelined".to_owned());
+    // `BENCH_SIM_CALLERS=raw,sdk,pipelined,raw-many,sdk-async` (the default: all) picks the
+    // callers measured.
+    let picked =
+        std::env::var("BENCH_SIM_CALLERS").unwrap_or_else(|_| "raw,sdk,pipelined,raw-many,sdk-async".to_owned());
     let picked: Vec<&str> = picked.split(',').map(str::trim).collect();
     for (label, caller) in callers {
-        let name = match caller {
-            Caller::Raw => "raw",
-            Caller::Sdk => "sdk",
-            Caller::Pipelined => "pipelined",
-        };
-        if !picked.contains(&name) {
+        if !picked.contains(&caller.name()) {
             continue;
         }
-        let (mut now, mut then, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
-        let (mut now_cpu, mut then_cpu) = (Vec::new(), Vec::new());
+        // Measured in turn, each round starting one further along: this version, 0.3, and the
+        // floor that fits the caller.
+        let floor = if matches!(caller, Caller::RawMany | Caller::SdkAsync) { &floor_events } else { &floor_threads };
+        let servers: Vec<(&str, &Target)> =
+            [("current", Some(&current)), ("0.3", baseline.as_ref()), ("floor", floor.as_ref())]
+                .into_iter()
+                .filter_map(|(name, target)| Some((name, target?)))
+                .collect();
+        // Per server: each round's batch.
+        let mut measured: Vec<Vec<Measured>> = servers.iter().map(|_| Vec::new()).collect();
         let mut failed = 0;
         for round in 0..rounds {
-            let current_first = round % 2 == 0;
-            let mut pair = [None, None];
-            for which in [current_first, !current_first] {
-                let server = if which { Some(&current) } else { baseline.as_ref() };
-                let Some(server) = server else { continue };
-                let (rate, cpu, ok) = batch(server, caller, threads, calls);
-                let made = if caller == Caller::Pipelined { calls / threads / DEPTH * DEPTH } else { calls / threads };
-                failed += (made * threads).saturating_sub(ok);
-                pair[usize::from(which)] = Some((rate, cpu));
-            }
-            if let Some((rate, cpu)) = pair[1] {
-                now.push(rate);
-                now_cpu.push(cpu);
-            }
-            if let Some((rate, cpu)) = pair[0] {
-                then.push(rate);
-                then_cpu.push(cpu);
-            }
-            if let (Some((a, _)), Some((b, _))) = (pair[1], pair[0]) {
-                ratios.push(a / b);
+            for turn in 0..servers.len() {
+                let which = (round + turn) % servers.len();
+                let batch = batch(servers[which].1, caller, threads, calls);
+                failed += caller.made(calls, threads).saturating_sub(batch.ok);
+                measured[which].push(batch);
             }
         }
         println!("  {label}:");
-        println!(
-            "    current: median {:>7.0} calls/s (rounds {}), {}",
-            measure::median(&now),
-            list(&now),
-            cpu_text(&now_cpu)
-        );
-        if baseline.is_some() {
-            let ratio = measure::median(&ratios);
+        for ((name, _), rounds) in servers.iter().zip(&measured) {
+            let rates: Vec<f64> = rounds.iter().map(|batch| batch.rate).collect();
             println!(
-                "    0.3:     median {:>7.0} calls/s (rounds {}), {}",
-                measure::median(&then),
-                list(&then),
-                cpu_text(&then_cpu)
+                "    {:<8} median {:>7.0} calls/s (rounds {}), {}",
+                format!("{name}:"),
+                measure::median(&rates),
+                list(&rates),
+                cpu_text(rounds)
             );
+        }
+        // Each round's rate of the server at `index` over 0.3's in the same round.
+        let ratios = |index: usize| -> Vec<f64> {
+            measured[index].iter().zip(&measured[1]).map(|(a, b)| a.rate / b.rate).collect()
+        };
+        if baseline.is_some() {
+            let now = ratios(0);
+            let ratio = measure::median(&now);
             println!(
                 "    ratio current/0.3: median {ratio:.2} (rounds {})  target >= {TARGET_RATIO:.1}: {}",
-                ratios.iter().map(|r| format!("{r:.2}")).collect::<Vec<_>>().join(" "),
+                now.iter().map(|r| format!("{r:.2}")).collect::<Vec<_>>().join(" "),
                 if ratio >= TARGET_RATIO { "PASS" } else { "FAIL" }
             );
+            if servers.len() == 3 {
+                let ceiling = ratios(2);
+                let ceiling_median = measure::median(&ceiling);
+                println!(
+                    "    ratio floor/0.3:   median {ceiling_median:.2} (rounds {})  the most any server could reach here{}",
+                    ceiling.iter().map(|r| format!("{r:.2}")).collect::<Vec<_>>().join(" "),
+                    if ceiling_median < TARGET_RATIO { "; the target is above it" } else { "" }
+                );
+            }
         }
         if failed > 0 {
             println!("    {failed} calls did not answer 200");
@@ -377,11 +683,42 @@ fn rates() {
     }
 }
 
-/// The medians of the server's and the caller's CPU time per call.
-fn cpu_text(cpu: &[[f64; 3]]) -> String {
-    let [user, system, caller] = [0, 1, 2].map(|i| measure::median(&cpu.iter().map(|c| c[i]).collect::<Vec<_>>()));
+/// The current simulator's whole answer (status line, headers, body) to a `GET` of the job.
+fn get_answer(target: &Target) -> Option<String> {
+    let stream = TcpStream::connect(&target.server.address).ok()?;
+    let mut stream = BufReader::new(stream);
+    let request = format!(
+        "GET /v1/jobs/{} HTTP/1.1\r\nHost: {}\r\nX-Api-Key: {KEY}\r\n\r\n",
+        target.job_id, target.server.address
+    );
+    stream.get_mut().write_all(request.as_bytes()).ok()?;
+    let mut answer = String::new();
+    let mut length = 0usize;
+    loop {
+        let mut line = String::new();
+        if stream.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        length = content_length(&line).unwrap_or(length);
+        answer.push_str(&line);
+        if line == "\r\n" {
+            break;
+        }
+    }
+    let mut body = vec![0; length];
+    stream.read_exact(&mut body).ok()?;
+    answer.push_str(std::str::from_utf8(&body).ok()?);
+    Some(answer)
+}
+
+/// The medians of the server's and the caller's CPU time per call, and of the caller's
+/// context switches per call.
+fn cpu_text(batches: &[Measured]) -> String {
+    let [user, system, caller] =
+        [0, 1, 2].map(|i| measure::median(&batches.iter().map(|b| b.cpu[i]).collect::<Vec<_>>()));
+    let switches = measure::median(&batches.iter().map(|b| b.switches).collect::<Vec<_>>());
     format!(
-        "server CPU {:.1} µs/call (user {user:.1}, system {system:.1}), caller CPU {caller:.1} µs/call",
+        "server CPU {:.1} µs/call (user {user:.1}, system {system:.1}), caller CPU {caller:.1} µs/call, {switches:.2} switches/call",
         user + system
     )
 }
@@ -438,9 +775,7 @@ fn read_answer(stream: &mut BufReader<TcpStream>) -> bool {
         if line == "\r\n" {
             break;
         }
-        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-            length = v.trim().parse().unwrap_or(0);
-        }
+        length = content_length(&line).unwrap_or(length);
     }
     // The whole answer is read, whatever its status, so the next one starts in place.
     let mut answer = vec![0; length];
