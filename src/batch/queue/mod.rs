@@ -3,6 +3,7 @@
 //! crate, never in a public signature. What it guarantees is in [`Queue`]'s documentation; its
 //! public types are re-exported by `batch`.
 
+mod client_cert;
 mod config;
 mod idle;
 mod pool;

@@ -124,9 +124,24 @@ async fn open(target: &Target, tls: &Connector) -> Result<Client, (BatchError, b
             }
             // Refused credentials, a missing database or role: waiting does not help.
             let transient = error.as_db_error().is_none_or(|db| !matches!(&db.code().code()[..2], "28" | "3D" | "42"));
-            Err((queue_error(format!("could not connect to {server}"), error), transient))
+            let reason = match refused_because(target, &error) {
+                Some(because) => format!("could not connect to {server}: {because}"),
+                None => format!("could not connect to {server}"),
+            };
+            Err((queue_error(reason, error), transient))
         }
     }
+}
+
+/// What the user can do about a refused login the server's message alone does not say: no
+/// client certificate was given to a server that asks for one.
+fn refused_because(target: &Target, error: &tokio_postgres::Error) -> Option<String> {
+    let db = error.as_db_error().filter(|db| db.code().code().starts_with("28"))?;
+    (target.client_cert.is_none() && db.message().contains("certificate")).then(|| {
+        "the server asks for a client certificate and none was given (sslcert and sslkey, or \
+         ~/.postgresql/postgresql.crt and postgresql.key)"
+            .to_owned()
+    })
 }
 
 /// Connects through `tls` (`allow`: without TLS first, then with it when the server refused)
