@@ -3,7 +3,8 @@
 //! `verify-full`), `sslrootcert` (a file, or `system`), the client certificate's files
 //! (`sslcert`, `sslkey`, read later by `client_cert`), the crate's own `schema`, and the
 //! password from the URL, `PGPASSWORD` or a password file (`passfile`, `PGPASSFILE`,
-//! `~/.pgpass`). Everything else goes to the PostgreSQL client as given.
+//! `~/.pgpass`, skipped as libpq does when others may read it). Everything else goes to the
+//! PostgreSQL client as given.
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -88,6 +89,9 @@ pub(crate) struct Target {
     /// The client certificate to present, when one is given or at libpq's default place (never
     /// with `sslmode=disable`).
     pub(crate) client_cert: Option<ClientCert>,
+    /// Why a password file that exists was not read (libpq skips one others may read), to say
+    /// when the server then refuses the connection for want of a password.
+    pub(crate) passfile_skipped: Option<String>,
 }
 
 impl std::fmt::Debug for Target {
@@ -198,6 +202,7 @@ pub(crate) fn parse(url: &str, home: Option<&Path>) -> Result<Target, BatchError
     let server = server(&pg);
     // libpq: without TLS the client certificate's settings mean nothing.
     let client_cert = if ssl == SslMode::Disable { None } else { client_cert(sslcert, sslkey, home)? };
+    let mut passfile_skipped = None;
     if pg.get_password().is_none() {
         if let Some(password) = std::env::var_os("PGPASSWORD").filter(|p| !p.is_empty()) {
             pg.password(password.into_encoded_bytes());
@@ -205,12 +210,16 @@ pub(crate) fn parse(url: &str, home: Option<&Path>) -> Result<Target, BatchError
             let file = passfile
                 .or_else(|| std::env::var_os("PGPASSFILE").map(PathBuf::from))
                 .or_else(|| home.map(|home| home.join(".pgpass")));
-            if let Some(password) = file.and_then(|file| from_passfile(&file, &pg)) {
-                pg.password(password);
+            match file.map(|file| from_passfile(&file, &pg)) {
+                Some(Ok(Some(password))) => {
+                    pg.password(password);
+                }
+                Some(Err(skipped)) => passfile_skipped = Some(skipped),
+                Some(Ok(None)) | None => {}
             }
         }
     }
-    Ok(Target { pg, ssl, roots, verify, schema, connect_timeout, server, client_cert })
+    Ok(Target { pg, ssl, roots, verify, schema, connect_timeout, server, client_cert, passfile_skipped })
 }
 
 /// The client certificate's files, as libpq finds them: each given one, else its default
@@ -359,15 +368,38 @@ fn split_conninfo(text: &str) -> Result<(Vec<(String, String)>, String), BatchEr
 }
 
 /// The password for this connection from a libpq password file (`host:port:db:user:password`
-/// lines, `*` matching anything, `\` escaping `:` and `\`), as libpq reads it.
-fn from_passfile(file: &Path, pg: &tokio_postgres::Config) -> Option<Vec<u8>> {
-    let text = std::fs::read_to_string(file).ok()?;
+/// lines, `*` matching anything, `\` escaping `:` and `\`), as libpq reads it; a file that does
+/// not exist gives nothing. `Err` says why a file that exists was not read: as libpq, one that
+/// is not a plain file or (on unix) that its group or others may read or write is skipped.
+fn from_passfile(file: &Path, pg: &tokio_postgres::Config) -> Result<Option<Vec<u8>>, String> {
+    let skipped = |why: String| format!("the password file {} was not read: {why}", file.display());
+    let meta = match std::fs::metadata(file) {
+        Ok(meta) => meta,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(error) => return Err(skipped(error.to_string())),
+    };
+    if !meta.is_file() {
+        return Err(skipped("it is not a plain file".to_owned()));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = meta.permissions().mode() & 0o7777;
+        if mode & 0o077 != 0 {
+            return Err(skipped(format!(
+                "it has group or world access (mode {mode:04o}); permissions should be u=rw (0600) or less: \
+                 chmod 0600 {}",
+                file.display()
+            )));
+        }
+    }
+    let text = std::fs::read_to_string(file).map_err(|error| skipped(error.to_string()))?;
     let host = match pg.get_hosts().first() {
         Some(tokio_postgres::config::Host::Tcp(host)) => host.clone(),
         _ => "localhost".to_owned(),
     };
     let port = pg.get_ports().first().copied().unwrap_or(5432).to_string();
-    let user = pg.get_user()?.to_owned();
+    let Some(user) = pg.get_user().map(str::to_owned) else { return Ok(None) };
     let db = pg.get_dbname().unwrap_or(&user).to_owned();
     let wanted = [host.as_str(), port.as_str(), db.as_str(), user.as_str()];
     for line in text.lines().filter(|line| !line.starts_with('#')) {
@@ -383,10 +415,10 @@ fn from_passfile(file: &Path, pg: &tokio_postgres::Config) -> Option<Vec<u8>> {
         }
         fields.push(field);
         if fields.len() == 5 && fields.iter().zip(wanted).all(|(field, want)| field == "*" || field == want) {
-            return Some(fields.pop().unwrap_or_default().into_bytes());
+            return Ok(Some(fields.pop().unwrap_or_default().into_bytes()));
         }
     }
-    None
+    Ok(None)
 }
 
 #[cfg(test)]
@@ -469,6 +501,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("pgpass");
         std::fs::write(&file, "# comment\nother:*:*:u:no\nh:5432:d:u:se\\:cret\n").unwrap();
+        #[cfg(unix)]
+        std::fs::set_permissions(&file, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
         let url = format!("postgres://u@h/d?passfile={}", file.display());
         if std::env::var_os("PGPASSWORD").is_none() {
             assert_eq!(target(&url).unwrap().pg.get_password(), Some(&b"se:cret"[..]));
@@ -530,6 +564,36 @@ mod tests {
         let shown = format!("{refused} {refused:?}");
         assert!(shown.contains("encrypted keys") && shown.contains("openssl pkey"), "{shown}");
         assert!(!shown.contains("hunter22"), "{shown}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_password_file_others_may_read_is_skipped_and_the_reason_kept() {
+        use std::os::unix::fs::PermissionsExt;
+        if std::env::var_os("PGPASSWORD").is_some() {
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("pgpass");
+        std::fs::write(&file, "*:*:*:*:se-cret\n").unwrap();
+        let url = format!("postgres://u@h/d?passfile={}", file.display());
+        for mode in [0o644, 0o640, 0o604, 0o620] {
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode)).unwrap();
+            let t = target(&url).unwrap();
+            assert_eq!(t.pg.get_password(), None, "{mode:o}");
+            let why = t.passfile_skipped.unwrap();
+            assert!(why.contains("was not read: it has group or world access"), "{why}");
+            assert!(why.contains("chmod 0600") && !why.contains("se-cret"), "{why}");
+        }
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let t = target(&url).unwrap();
+        assert_eq!((t.pg.get_password(), t.passfile_skipped), (Some(&b"se-cret"[..]), None));
+    }
+
+    #[test]
+    fn a_missing_password_file_is_no_reason_to_say_anything() {
+        let t = target("postgres://u@h/d?passfile=/nonexistent/pgpass").unwrap();
+        assert_eq!(t.passfile_skipped, None);
     }
 
     #[test]

@@ -134,14 +134,27 @@ async fn open(target: &Target, tls: &Connector) -> Result<Client, (BatchError, b
 }
 
 /// What the user can do about a refused login the server's message alone does not say: no
-/// client certificate was given to a server that asks for one.
+/// client certificate was given to a server that asks for one, or the password file was
+/// skipped (libpq's permission rule) and the server wanted a password.
 fn refused_because(target: &Target, error: &tokio_postgres::Error) -> Option<String> {
-    let db = error.as_db_error().filter(|db| db.code().code().starts_with("28"))?;
-    (target.client_cert.is_none() && db.message().contains("certificate")).then(|| {
-        "the server asks for a client certificate and none was given (sslcert and sslkey, or \
-         ~/.postgresql/postgresql.crt and postgresql.key)"
-            .to_owned()
-    })
+    let login = error.as_db_error().filter(|db| db.code().code().starts_with("28"));
+    if let Some(db) = login {
+        if target.client_cert.is_none() && db.message().contains("certificate") {
+            return Some(
+                "the server asks for a client certificate and none was given (sslcert and sslkey, or \
+                 ~/.postgresql/postgresql.crt and postgresql.key)"
+                    .to_owned(),
+            );
+        }
+    }
+    // tokio-postgres says "password missing" when the server asks for one it was not given.
+    let wanted_password = login.is_some() || error.to_string().contains("password missing");
+    match &target.passfile_skipped {
+        Some(skipped) if wanted_password && target.pg.get_password().is_none() => {
+            Some(format!("the server wants a password and {skipped}"))
+        }
+        _ => None,
+    }
 }
 
 /// Connects through `tls` (`allow`: without TLS first, then with it when the server refused)
