@@ -134,8 +134,8 @@ async fn open(target: &Target, tls: &Connector) -> Result<Client, (BatchError, b
 }
 
 /// What the user can do about a refused login the server's message alone does not say: no
-/// client certificate was given to a server that asks for one, or the password file was
-/// skipped (libpq's permission rule) and the server wanted a password.
+/// client certificate was given to a server that asks for one, or no password to one that
+/// asks for it (and the password file, when it was skipped, and why).
 fn refused_because(target: &Target, error: &tokio_postgres::Error) -> Option<String> {
     let login = error.as_db_error().filter(|db| db.code().code().starts_with("28"));
     if let Some(db) = login {
@@ -147,12 +147,18 @@ fn refused_because(target: &Target, error: &tokio_postgres::Error) -> Option<Str
             );
         }
     }
-    // tokio-postgres says "password missing" when the server asks for one it was not given.
-    let wanted_password = login.is_some() || error.to_string().contains("password missing");
+    if target.pg.get_password().is_some() {
+        return None;
+    }
+    // tokio-postgres's own error when the server asks for a password it was not given.
+    let missing = std::error::Error::source(error).is_some_and(|cause| cause.to_string() == "password missing");
     match &target.passfile_skipped {
-        Some(skipped) if wanted_password && target.pg.get_password().is_none() => {
-            Some(format!("the server wants a password and {skipped}"))
-        }
+        Some(skipped) if missing || login.is_some() => Some(format!("the server wants a password and {skipped}")),
+        _ if missing => Some(
+            "the server wants a password and none was given (PGPASSWORD, or a line for this connection in \
+             the password file: passfile, PGPASSFILE or ~/.pgpass)"
+                .to_owned(),
+        ),
         _ => None,
     }
 }

@@ -238,15 +238,17 @@ mod native {
     ) -> Result<postgres_native_tls::MakeTlsConnector, BatchError> {
         let mut builder = native_tls::TlsConnector::builder();
         if let Some(identity) = identity {
-            // OpenSSL reads any PEM key here; the other platforms take PKCS#8 only.
-            let identity = native_tls::Identity::from_pkcs8(&identity.chain_pem, &identity.key_pem).map_err(|e| {
-                crate::batch::error::invalid(
+            // native-tls takes a PKCS#8 key only, on every platform.
+            if !matches!(identity.key, rustls::pki_types::PrivateKeyDer::Pkcs8(_)) {
+                return Err(crate::batch::error::invalid(
                     "sslkey",
-                    format!(
-                        "the platform's TLS cannot take the key ({e}); it may need PKCS#8: \
-                         openssl pkcs8 -topk8 -nocrypt -in KEY -out KEY.pk8"
-                    ),
-                )
+                    "the platform's TLS takes a PKCS#8 key (\"PRIVATE KEY\") only: convert it \
+                     (openssl pkcs8 -topk8 -nocrypt -in KEY -out KEY.pk8; chmod 0600 KEY.pk8), or connect \
+                     through rustls",
+                ));
+            }
+            let identity = native_tls::Identity::from_pkcs8(&identity.chain_pem, &identity.key_pem).map_err(|e| {
+                crate::batch::error::invalid("sslkey", format!("the platform's TLS cannot take the key: {e}"))
             })?;
             builder.identity(identity);
         }
