@@ -141,7 +141,10 @@ fn a_password_file_others_may_read_is_not_used_and_the_refusal_says_so() {
     let error = Queue::connect(&url).unwrap_err();
     let message = error.to_string();
     assert!(message.contains("the server wants a password and the password file"), "{message} {error:?}");
-    assert!(message.contains("was not read: it has group or world access") && message.contains("chmod 0600"), "{message}");
+    assert!(
+        message.contains("was not read: it has group or world access") && message.contains("chmod 0600"),
+        "{message}"
+    );
     assert!(!format!("{message} {error:?}").contains(&password), "{error:?}");
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
     Queue::connect(&url).expect("the same file at 0600 is read");

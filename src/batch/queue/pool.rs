@@ -138,14 +138,12 @@ async fn open(target: &Target, tls: &Connector) -> Result<Client, (BatchError, b
 /// asks for it (and the password file, when it was skipped, and why).
 fn refused_because(target: &Target, error: &tokio_postgres::Error) -> Option<String> {
     let login = error.as_db_error().filter(|db| db.code().code().starts_with("28"));
-    if let Some(db) = login {
-        if target.client_cert.is_none() && db.message().contains("certificate") {
-            return Some(
-                "the server asks for a client certificate and none was given (sslcert and sslkey, or \
-                 ~/.postgresql/postgresql.crt and postgresql.key)"
-                    .to_owned(),
-            );
-        }
+    if login.is_some_and(|db| db.message().contains("certificate")) && target.client_cert.is_none() {
+        return Some(
+            "the server asks for a client certificate and none was given (sslcert and sslkey, or \
+             ~/.postgresql/postgresql.crt and postgresql.key)"
+                .to_owned(),
+        );
     }
     if target.pg.get_password().is_some() {
         return None;
