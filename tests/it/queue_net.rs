@@ -21,6 +21,7 @@ use crate::support::batch::*;
 use crate::support::command::{command, text};
 use crate::support::wire::WireServer;
 use removebgvideo::batch::{BatchError, CertificateCheck, ItemStatus, Outcome, Queue};
+use removebgvideo::simulator::Simulator;
 
 use super::queue::{database, final_outputs, jobs_by_item, manifest, run, worker_args};
 
@@ -63,22 +64,29 @@ fn cert_auth(params: &str) -> Option<CertAuth> {
     })
 }
 
+/// Enqueues `items` items on `url` and works them with `threads` threads through the command,
+/// then checks that each completed and has its output; the simulator, for more checks.
+fn work_a_batch(url: &str, items: usize, threads: &str) -> Simulator {
+    let sim = simulator();
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = manifest(dir.path(), items);
+    let out = dir.path().join("out");
+    let out = out.to_str().unwrap();
+    let enqueued = run(&sim, &["batch", "--queue", url, "--enqueue", manifest.to_str().unwrap()]);
+    assert_eq!(enqueued.status.code(), Some(0), "{}", text(&enqueued.stderr));
+    let worked = run(&sim, &worker_args(url, out, threads, "5", "0.05"));
+    assert_eq!(worked.status.code(), Some(0), "{}{}", text(&worked.stdout), text(&worked.stderr));
+    let report = Queue::connect(url).unwrap().report().unwrap();
+    assert_eq!(report.count(ItemStatus::Completed), items);
+    assert_eq!(final_outputs(Path::new(out)).len(), items);
+    sim
+}
+
 #[test]
 fn a_batch_works_on_a_role_that_logs_in_with_a_client_certificate() {
     let Some(auth) = cert_auth("sslmode=verify-full") else { return };
     let url = format!("{}&sslrootcert={}&sslcert={}&sslkey={}", auth.url, auth.ca, auth.cert, auth.key);
-    let sim = simulator();
-    let dir = tempfile::tempdir().unwrap();
-    let manifest = manifest(dir.path(), 3);
-    let out = dir.path().join("out");
-    let out = out.to_str().unwrap();
-    let enqueued = run(&sim, &["batch", "--queue", &url, "--enqueue", manifest.to_str().unwrap()]);
-    assert_eq!(enqueued.status.code(), Some(0), "{}", text(&enqueued.stderr));
-    let worked = run(&sim, &worker_args(&url, out, "2", "5", "0.05"));
-    assert_eq!(worked.status.code(), Some(0), "{}{}", text(&worked.stdout), text(&worked.stderr));
-    let report = Queue::connect(&url).unwrap().report().unwrap();
-    assert_eq!(report.count(ItemStatus::Completed), 3);
-    assert_eq!(final_outputs(Path::new(out)).len(), 3);
+    work_a_batch(&url, 3, "2");
 }
 
 #[test]
@@ -223,19 +231,8 @@ fn a_batch_works_through_pgbouncer_in_transaction_mode() {
     // The same database, through pgbouncer.
     let name = db.rsplit_once('/').unwrap().1;
     let url = format!("{}/{name}", bouncer.rsplit_once('/').unwrap().0);
-    let sim = simulator();
-    let dir = tempfile::tempdir().unwrap();
-    let manifest = manifest(dir.path(), 12);
-    let out = dir.path().join("out");
-    let out = out.to_str().unwrap();
-    let enqueued = run(&sim, &["batch", "--queue", &url, "--enqueue", manifest.to_str().unwrap()]);
-    assert_eq!(enqueued.status.code(), Some(0), "{}", text(&enqueued.stderr));
-    let worked = run(&sim, &worker_args(&url, out, "4", "5", "0.05"));
-    assert_eq!(worked.status.code(), Some(0), "{}{}", text(&worked.stdout), text(&worked.stderr));
-    let report = Queue::connect(&url).unwrap().report().unwrap();
-    assert_eq!(report.count(ItemStatus::Completed), 12);
+    let sim = work_a_batch(&url, 12, "4");
     assert_eq!(sim.job_count(), 12);
-    assert_eq!(final_outputs(Path::new(out)).len(), 12);
 }
 
 #[test]
