@@ -5,6 +5,12 @@
 # - a cluster with ssl=on and a certificate for 127.0.0.1/localhost signed by a CA made here
 #   (REMOVEBGVIDEO_TEST_POSTGRES_CA; a second, unrelated CA in REMOVEBGVIDEO_TEST_POSTGRES_WRONG_CA),
 #   where the role `tls_only` may connect only over TLS: REMOVEBGVIDEO_TEST_POSTGRES_TLS_URL;
+#   the role `cert_only` only over TLS with a client certificate the CA signed (`cert` auth):
+#   REMOVEBGVIDEO_TEST_POSTGRES_CERT_URL, that certificate and its key (PKCS#1, 0600) in
+#   REMOVEBGVIDEO_TEST_POSTGRES_CLIENT_CERT and _CLIENT_KEY (the same key in PKCS#8 in
+#   _CLIENT_KEY_PKCS8, for the platform's TLS), another key in _WRONG_KEY; the role
+#   `password_only` only with its password (scram-sha-256): REMOVEBGVIDEO_TEST_POSTGRES_PASSWORD_URL
+#   (without it) and REMOVEBGVIDEO_TEST_POSTGRES_PASSWORD;
 # - Debian's pgbouncer in transaction mode in front of the plain cluster:
 #   REMOVEBGVIDEO_TEST_PGBOUNCER_URL.
 # With CI set and one of them missing, those tests fail rather than skip. A URL already set (a
@@ -112,17 +118,44 @@ start_postgres_tls() {
     openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" -CAcreateserial -days 2 \
         -extfile "$dir/server.ext" -out "$dir/server.crt" 2>/dev/null
     chmod 600 "$dir/server.key"
+    # A client certificate for the role cert_only, signed by the CA, its key in PKCS#1 (the form
+    # many providers hand out) and PKCS#8; the wrong CA's key is a key of another certificate. The test
+    # process reads the keys (root in CI reads any file), which are 0600 as libpq wants.
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=cert_only" -keyout "$dir/client.pk8" -out "$dir/client.csr" 2>/dev/null
+    printf 'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n' >"$dir/client.ext"
+    openssl x509 -req -in "$dir/client.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" -CAcreateserial -days 2 \
+        -extfile "$dir/client.ext" -out "$dir/client.crt" 2>/dev/null
+    openssl rsa -in "$dir/client.pk8" -traditional -out "$dir/client.key" 2>/dev/null
+    chmod 600 "$dir/client.key" "$dir/client.pk8" "$dir/wrong-ca.key"
+    local password
+    password="pw-$RANDOM$RANDOM"
     cat >"$dir/pg_hba.conf" <<HBA
 local all all trust
 hostnossl all tls_only 0.0.0.0/0 reject
+hostssl all cert_only 127.0.0.1/32 cert
+host all cert_only 0.0.0.0/0 reject
+host all password_only 127.0.0.1/32 scram-sha-256
 host all all 127.0.0.1/32 trust
 HBA
-    start_cluster "$dir" "$port" -c ssl=on -c ssl_cert_file="$dir/server.crt" -c ssl_key_file="$dir/server.key"
+    # ssl_ca_file: the server asks for client certificates and checks them against the CA.
+    start_cluster "$dir" "$port" -c ssl=on -c ssl_cert_file="$dir/server.crt" -c ssl_key_file="$dir/server.key" \
+        -c ssl_ca_file="$dir/ca.crt"
     "${PG_AS[@]}" "$PG_BIN/psql" -q -h "$dir" -p "$port" -U postgres -d postgres \
-        -c "CREATE ROLE tls_only LOGIN" -c "CREATE DATABASE tls_only OWNER tls_only" >/dev/null
+        -c "CREATE ROLE tls_only LOGIN" -c "CREATE DATABASE tls_only OWNER tls_only" \
+        -c "CREATE ROLE cert_only LOGIN" -c "CREATE DATABASE cert_only OWNER cert_only" \
+        -c "SET password_encryption = 'scram-sha-256'" \
+        -c "CREATE ROLE password_only LOGIN PASSWORD '$password'" \
+        -c "CREATE DATABASE password_only OWNER password_only" >/dev/null
     export REMOVEBGVIDEO_TEST_POSTGRES_TLS_URL="postgres://tls_only@127.0.0.1:$port/tls_only"
     export REMOVEBGVIDEO_TEST_POSTGRES_CA="$dir/ca.crt"
     export REMOVEBGVIDEO_TEST_POSTGRES_WRONG_CA="$dir/wrong-ca.crt"
+    export REMOVEBGVIDEO_TEST_POSTGRES_CERT_URL="postgres://cert_only@127.0.0.1:$port/cert_only"
+    export REMOVEBGVIDEO_TEST_POSTGRES_CLIENT_CERT="$dir/client.crt"
+    export REMOVEBGVIDEO_TEST_POSTGRES_CLIENT_KEY="$dir/client.key"
+    export REMOVEBGVIDEO_TEST_POSTGRES_CLIENT_KEY_PKCS8="$dir/client.pk8"
+    export REMOVEBGVIDEO_TEST_POSTGRES_WRONG_KEY="$dir/wrong-ca.key"
+    export REMOVEBGVIDEO_TEST_POSTGRES_PASSWORD_URL="postgres://password_only@127.0.0.1:$port/password_only"
+    export REMOVEBGVIDEO_TEST_POSTGRES_PASSWORD="$password"
     echo "== PostgreSQL with TLS on 127.0.0.1:$port (CA $dir/ca.crt)"
 }
 

@@ -6,8 +6,12 @@
 //! (`REMOVEBGVIDEO_TEST_POSTGRES_URL`), a cluster with `ssl=on` whose role `tls_only` may
 //! connect only over TLS (`REMOVEBGVIDEO_TEST_POSTGRES_TLS_URL`, its CA in
 //! `REMOVEBGVIDEO_TEST_POSTGRES_CA`, an unrelated CA in `REMOVEBGVIDEO_TEST_POSTGRES_WRONG_CA`),
-//! and pgbouncer in front of the plain one (`REMOVEBGVIDEO_TEST_PGBOUNCER_URL`). Without them
-//! the tests are skipped, except under CI, where they fail.
+//! on the same cluster a role `cert_only` that logs in only with a client certificate the CA
+//! signed (`REMOVEBGVIDEO_TEST_POSTGRES_CERT_URL`, `..._CLIENT_CERT`, `..._CLIENT_KEY` in PKCS#1
+//! and `..._CLIENT_KEY_PKCS8`, another key in `..._WRONG_KEY`) and a role `password_only` that logs in only with its password
+//! (`REMOVEBGVIDEO_TEST_POSTGRES_PASSWORD_URL`, `..._PASSWORD`), and pgbouncer in front of the
+//! plain one (`REMOVEBGVIDEO_TEST_PGBOUNCER_URL`). Without them the tests are skipped, except
+//! under CI, where they fail.
 
 use std::path::Path;
 use std::process::Child;
@@ -17,6 +21,7 @@ use crate::support::batch::*;
 use crate::support::command::{command, text};
 use crate::support::wire::WireServer;
 use removebgvideo::batch::{BatchError, CertificateCheck, ItemStatus, Outcome, Queue};
+use removebgvideo::simulator::Simulator;
 
 use super::queue::{database, final_outputs, jobs_by_item, manifest, run, worker_args};
 
@@ -36,6 +41,125 @@ fn tls(params: &str) -> Option<(String, String, String)> {
     let wrong = server("REMOVEBGVIDEO_TEST_POSTGRES_WRONG_CA")?;
     let schema = format!("t_{:016x}", fastrand::u64(..));
     Some((format!("{url}?schema={schema}&{params}"), ca, wrong))
+}
+
+/// The `cert_only` role's files and URL (a schema of the test's own, `params`).
+struct CertAuth {
+    url: String,
+    ca: String,
+    cert: String,
+    key: String,
+    wrong_key: String,
+}
+
+fn cert_auth(params: &str) -> Option<CertAuth> {
+    let url = server("REMOVEBGVIDEO_TEST_POSTGRES_CERT_URL")?;
+    let schema = format!("t_{:016x}", fastrand::u64(..));
+    Some(CertAuth {
+        url: format!("{url}?schema={schema}&{params}"),
+        ca: server("REMOVEBGVIDEO_TEST_POSTGRES_CA")?,
+        cert: server("REMOVEBGVIDEO_TEST_POSTGRES_CLIENT_CERT")?,
+        key: server("REMOVEBGVIDEO_TEST_POSTGRES_CLIENT_KEY")?,
+        wrong_key: server("REMOVEBGVIDEO_TEST_POSTGRES_WRONG_KEY")?,
+    })
+}
+
+/// Enqueues `items` items on `url` and works them with `threads` threads through the command,
+/// then checks that each completed and has its output; the simulator, for more checks.
+fn work_a_batch(url: &str, items: usize, threads: &str) -> Simulator {
+    let sim = simulator();
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = manifest(dir.path(), items);
+    let out = dir.path().join("out");
+    let out = out.to_str().unwrap();
+    let enqueued = run(&sim, &["batch", "--queue", url, "--enqueue", manifest.to_str().unwrap()]);
+    assert_eq!(enqueued.status.code(), Some(0), "{}", text(&enqueued.stderr));
+    let worked = run(&sim, &worker_args(url, out, threads, "5", "0.05"));
+    assert_eq!(worked.status.code(), Some(0), "{}{}", text(&worked.stdout), text(&worked.stderr));
+    let report = Queue::connect(url).unwrap().report().unwrap();
+    assert_eq!(report.count(ItemStatus::Completed), items);
+    assert_eq!(final_outputs(Path::new(out)).len(), items);
+    sim
+}
+
+#[test]
+fn a_batch_works_on_a_role_that_logs_in_with_a_client_certificate() {
+    let Some(auth) = cert_auth("sslmode=verify-full") else { return };
+    let url = format!("{}&sslrootcert={}&sslcert={}&sslkey={}", auth.url, auth.ca, auth.cert, auth.key);
+    work_a_batch(&url, 3, "2");
+}
+
+#[test]
+fn without_a_client_certificate_the_cert_role_is_refused_naming_it() {
+    let Some(auth) = cert_auth("sslmode=require") else { return };
+    let error = Queue::connect(&auth.url).unwrap_err();
+    let message = error.to_string();
+    assert!(matches!(error, BatchError::Queue { .. }), "{error:?}");
+    assert!(message.contains("the server asks for a client certificate and none was given"), "{message}");
+    assert!(message.contains("sslcert"), "{message}");
+}
+
+#[test]
+fn a_wrong_or_exposed_client_key_is_refused_before_connecting() {
+    let Some(auth) = cert_auth("sslmode=require") else { return };
+    // InvalidInput is never an answer of the server: these are refused before any connection.
+    let error = Queue::connect(&format!("{}&sslcert={}&sslkey={}", auth.url, auth.cert, auth.wrong_key)).unwrap_err();
+    let message = error.to_string();
+    assert!(matches!(error, BatchError::InvalidInput { field: "sslkey", .. }), "{error:?}");
+    assert!(message.contains("is not the key of the certificate in"), "{message}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let exposed = dir.path().join("client.key");
+        std::fs::copy(&auth.key, &exposed).unwrap();
+        std::fs::set_permissions(&exposed, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let error = Queue::connect(&format!("{}&sslcert={}&sslkey={}", auth.url, auth.cert, exposed.display()));
+        let error = error.unwrap_err();
+        assert!(matches!(&error, BatchError::InvalidInput { field: "sslkey", .. }), "{error:?}");
+        assert!(error.to_string().contains("has group or world access (mode 0644)"), "{error}");
+        std::fs::set_permissions(&exposed, std::fs::Permissions::from_mode(0o600)).unwrap();
+        Queue::connect(&format!("{}&sslcert={}&sslkey={}", auth.url, auth.cert, exposed.display()))
+            .expect("the same key at 0600 is taken");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_password_file_others_may_read_is_not_used_and_the_refusal_says_so() {
+    use std::os::unix::fs::PermissionsExt;
+    let (Some(url), Some(password)) =
+        (server("REMOVEBGVIDEO_TEST_POSTGRES_PASSWORD_URL"), server("REMOVEBGVIDEO_TEST_POSTGRES_PASSWORD"))
+    else {
+        return;
+    };
+    // PGPASSWORD comes before any password file, as with libpq.
+    let unset = crate::support::require(
+        "PGPASSWORD unset",
+        std::env::var("PGPASSWORD").map_or(Ok(()), |_| Err("PGPASSWORD is set")),
+    );
+    if unset.is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pgpass");
+    std::fs::write(&file, format!("127.0.0.1:*:*:password_only:{password}\n")).unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let url = format!("{url}?passfile={}", file.display());
+    let error = Queue::connect(&url).unwrap_err();
+    let message = error.to_string();
+    assert!(message.contains("the server wants a password and the password file"), "{message} {error:?}");
+    assert!(
+        message.contains("was not read: it has group or world access") && message.contains("chmod 0600"),
+        "{message}"
+    );
+    assert!(!format!("{message} {error:?}").contains(&password), "{error:?}");
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    Queue::connect(&url).expect("the same file at 0600 is read");
+    // No password file at all: the refusal says where a password comes from.
+    let none = url.replace(file.to_str().unwrap(), &dir.path().join("absent").display().to_string());
+    let message = Queue::connect(&none).unwrap_err().to_string();
+    assert!(message.contains("the server wants a password and none was given (PGPASSWORD"), "{message}");
 }
 
 #[test]
@@ -107,19 +231,8 @@ fn a_batch_works_through_pgbouncer_in_transaction_mode() {
     // The same database, through pgbouncer.
     let name = db.rsplit_once('/').unwrap().1;
     let url = format!("{}/{name}", bouncer.rsplit_once('/').unwrap().0);
-    let sim = simulator();
-    let dir = tempfile::tempdir().unwrap();
-    let manifest = manifest(dir.path(), 12);
-    let out = dir.path().join("out");
-    let out = out.to_str().unwrap();
-    let enqueued = run(&sim, &["batch", "--queue", &url, "--enqueue", manifest.to_str().unwrap()]);
-    assert_eq!(enqueued.status.code(), Some(0), "{}", text(&enqueued.stderr));
-    let worked = run(&sim, &worker_args(&url, out, "4", "5", "0.05"));
-    assert_eq!(worked.status.code(), Some(0), "{}{}", text(&worked.stdout), text(&worked.stderr));
-    let report = Queue::connect(&url).unwrap().report().unwrap();
-    assert_eq!(report.count(ItemStatus::Completed), 12);
+    let sim = work_a_batch(&url, 12, "4");
     assert_eq!(sim.job_count(), 12);
-    assert_eq!(final_outputs(Path::new(out)).len(), 12);
 }
 
 #[test]
@@ -242,4 +355,22 @@ fn the_platform_tls_checks_certificates_as_rustls_does() {
     assert!(matches!(error, BatchError::QueueCertificate { check: CertificateCheck::NameMismatch, .. }), "{error:?}");
     connect(&other.replace("verify-full", "verify-ca")).expect("verify-ca checks the chain, not the name");
     connect(&url.replace("verify-full", "require")).expect("require encrypts without checking");
+}
+
+/// The client certificate through the platform's TLS, which takes PKCS#8 keys only.
+#[cfg(feature = "postgres-native-tls")]
+#[test]
+fn the_platform_tls_presents_the_client_certificate() {
+    let Some(auth) = cert_auth("sslmode=verify-full") else { return };
+    let Some(pkcs8) = server("REMOVEBGVIDEO_TEST_POSTGRES_CLIENT_KEY_PKCS8") else { return };
+    let connect = |url: &str| Queue::builder(url).platform_tls(true).connect();
+    let url = format!("{}&sslrootcert={}&sslcert={}", auth.url, auth.ca, auth.cert);
+    let queue = connect(&format!("{url}&sslkey={pkcs8}")).expect("cert auth through the platform's TLS");
+    assert_eq!(queue.report().unwrap().items.len(), 0);
+    let error = connect(&format!("{url}&sslkey={}", auth.key)).unwrap_err();
+    assert!(matches!(&error, BatchError::InvalidInput { field: "sslkey", .. }), "{error:?}");
+    assert!(error.to_string().contains("takes a PKCS#8 key"), "{error}");
+    let without = format!("{}&sslrootcert={}", auth.url, auth.ca);
+    let error = connect(&without).unwrap_err().to_string();
+    assert!(error.contains("the server asks for a client certificate and none was given"), "{error}");
 }

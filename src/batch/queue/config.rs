@@ -1,8 +1,10 @@
 //! The queue's connection string, read with libpq's meanings: a `postgres://` URL or the
 //! `key=value` form, `sslmode` (`disable`, `allow`, `prefer`, `require`, `verify-ca`,
-//! `verify-full`) and `sslrootcert` (a file, or `system`), the crate's own `schema`, and the
+//! `verify-full`), `sslrootcert` (a file, or `system`), the client certificate's files
+//! (`sslcert`, `sslkey`, read later by `client_cert`), the crate's own `schema`, and the
 //! password from the URL, `PGPASSWORD` or a password file (`passfile`, `PGPASSFILE`,
-//! `~/.pgpass`). Everything else goes to the PostgreSQL client as given.
+//! `~/.pgpass`, skipped as libpq does when others may read it). Everything else goes to the
+//! PostgreSQL client as given.
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -59,6 +61,16 @@ pub(crate) enum Verify {
     Full,
 }
 
+/// The files of the client certificate a connection presents (`sslcert`, `sslkey`), not yet
+/// read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ClientCert {
+    /// The certificate chain (PEM), the client's own first.
+    pub(crate) cert: PathBuf,
+    /// Its private key (PEM).
+    pub(crate) key: PathBuf,
+}
+
 /// A parsed connection string.
 #[derive(Clone)]
 pub(crate) struct Target {
@@ -74,6 +86,12 @@ pub(crate) struct Target {
     pub(crate) connect_timeout: Duration,
     /// `host:port` for messages (never the user or the password).
     pub(crate) server: String,
+    /// The client certificate to present, when one is given or at libpq's default place (never
+    /// with `sslmode=disable`).
+    pub(crate) client_cert: Option<ClientCert>,
+    /// Why a password file that exists was not read (libpq skips one others may read), to say
+    /// when the server then refuses the connection for want of a password.
+    pub(crate) passfile_skipped: Option<String>,
 }
 
 impl std::fmt::Debug for Target {
@@ -84,11 +102,13 @@ impl std::fmt::Debug for Target {
             .field("ssl", &self.ssl)
             .field("verify", &self.verify)
             .field("schema", &self.schema)
+            .field("client_cert", &self.client_cert)
             .finish_non_exhaustive()
     }
 }
 
-/// Reads `url`; `home` is where `~/.postgresql/root.crt` and `~/.pgpass` are looked for.
+/// Reads `url`; `home` is where `~/.postgresql/root.crt`, `~/.postgresql/postgresql.crt`,
+/// `~/.postgresql/postgresql.key` and `~/.pgpass` are looked for.
 pub(crate) fn parse(url: &str, home: Option<&Path>) -> Result<Target, BatchError> {
     let (pairs, rest) = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         split_url(url)
@@ -100,6 +120,8 @@ pub(crate) fn parse(url: &str, home: Option<&Path>) -> Result<Target, BatchError
     let mut roots = None;
     let mut schema = None;
     let mut passfile = None;
+    let mut sslcert = None;
+    let mut sslkey = None;
     let mut set = Vec::new();
     for (key, value) in pairs {
         match key.as_str() {
@@ -114,6 +136,15 @@ pub(crate) fn parse(url: &str, home: Option<&Path>) -> Result<Target, BatchError
             "sslrootcert" => roots = Some(Roots::File(expand_home(&value, home))),
             "schema" => schema = Some(check_schema(&value)?),
             "passfile" => passfile = Some(expand_home(&value, home)),
+            "sslcert" => sslcert = Some(expand_home(&value, home)),
+            "sslkey" => sslkey = Some(expand_home(&value, home)),
+            // The value is a secret: never repeated.
+            "sslpassword" => {
+                return Err(invalid(
+                    "sslpassword is not supported, nor are encrypted keys: decrypt the key to a file of its own \
+                     (openssl pkey -in KEY -out KEY.plain; chmod 0600 KEY.plain) and give that as sslkey",
+                ))
+            }
             other => set.push(other.to_owned()),
         }
     }
@@ -169,6 +200,9 @@ pub(crate) fn parse(url: &str, home: Option<&Path>) -> Result<Target, BatchError
     }
     let connect_timeout = pg.get_connect_timeout().copied().unwrap_or(CONNECT_TIMEOUT).max(Duration::from_secs(1));
     let server = server(&pg);
+    // libpq: without TLS the client certificate's settings mean nothing.
+    let client_cert = if ssl == SslMode::Disable { None } else { client_cert(sslcert, sslkey, home)? };
+    let mut passfile_skipped = None;
     if pg.get_password().is_none() {
         if let Some(password) = std::env::var_os("PGPASSWORD").filter(|p| !p.is_empty()) {
             pg.password(password.into_encoded_bytes());
@@ -176,12 +210,43 @@ pub(crate) fn parse(url: &str, home: Option<&Path>) -> Result<Target, BatchError
             let file = passfile
                 .or_else(|| std::env::var_os("PGPASSFILE").map(PathBuf::from))
                 .or_else(|| home.map(|home| home.join(".pgpass")));
-            if let Some(password) = file.and_then(|file| from_passfile(&file, &pg)) {
-                pg.password(password);
+            match file.map(|file| from_passfile(&file, &pg)) {
+                Some(Ok(Some(password))) => {
+                    pg.password(password);
+                }
+                Some(Err(skipped)) => passfile_skipped = Some(skipped),
+                Some(Ok(None)) | None => {}
             }
         }
     }
-    Ok(Target { pg, ssl, roots, verify, schema, connect_timeout, server })
+    Ok(Target { pg, ssl, roots, verify, schema, connect_timeout, server, client_cert, passfile_skipped })
+}
+
+/// The client certificate's files, as libpq finds them: each given one, else its default
+/// (`~/.postgresql/postgresql.crt`, `postgresql.key`) when that file exists. A certificate
+/// without a key, or a given key without a certificate, is refused here.
+fn client_cert(
+    cert: Option<PathBuf>,
+    key: Option<PathBuf>,
+    home: Option<&Path>,
+) -> Result<Option<ClientCert>, BatchError> {
+    let default = |name: &str| home.map(|home| home.join(".postgresql").join(name)).filter(|path| path.exists());
+    let key_given = key.is_some();
+    match (cert.or_else(|| default("postgresql.crt")), key.or_else(|| default("postgresql.key"))) {
+        (Some(cert), Some(key)) => Ok(Some(ClientCert { cert, key })),
+        (Some(cert), None) => Err(invalid(format!(
+            "the client certificate {} has no key: give sslkey=<PEM file> (there is none at \
+             ~/.postgresql/postgresql.key)",
+            cert.display()
+        ))),
+        (None, Some(key)) if key_given => Err(invalid(format!(
+            "the client key {} has no certificate: give sslcert=<PEM file> (there is none at \
+             ~/.postgresql/postgresql.crt)",
+            key.display()
+        ))),
+        // libpq: a key at the default place alone presents nothing.
+        (None, _) => Ok(None),
+    }
 }
 
 fn invalid(reason: impl Into<String>) -> BatchError {
@@ -250,7 +315,7 @@ fn split_url(url: &str) -> (Vec<(String, String)>, String) {
 
 /// The keys this module reads instead of the PostgreSQL client.
 fn is_ours(key: &str) -> bool {
-    matches!(key, "sslmode" | "sslrootcert" | "schema" | "passfile")
+    matches!(key, "sslmode" | "sslrootcert" | "sslcert" | "sslkey" | "sslpassword" | "schema" | "passfile")
 }
 
 /// Takes this crate's keys out of a `key=value` string (libpq's quoting: `'...'` with `\'` and
@@ -303,15 +368,38 @@ fn split_conninfo(text: &str) -> Result<(Vec<(String, String)>, String), BatchEr
 }
 
 /// The password for this connection from a libpq password file (`host:port:db:user:password`
-/// lines, `*` matching anything, `\` escaping `:` and `\`), as libpq reads it.
-fn from_passfile(file: &Path, pg: &tokio_postgres::Config) -> Option<Vec<u8>> {
-    let text = std::fs::read_to_string(file).ok()?;
+/// lines, `*` matching anything, `\` escaping `:` and `\`), as libpq reads it; a file that does
+/// not exist gives nothing. `Err` says why a file that exists was not read: as libpq, one that
+/// is not a plain file or (on unix) that its group or others may read or write is skipped.
+fn from_passfile(file: &Path, pg: &tokio_postgres::Config) -> Result<Option<Vec<u8>>, String> {
+    let skipped = |why: String| format!("the password file {} was not read: {why}", file.display());
+    let meta = match std::fs::metadata(file) {
+        Ok(meta) => meta,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(error) => return Err(skipped(error.to_string())),
+    };
+    if !meta.is_file() {
+        return Err(skipped("it is not a plain file".to_owned()));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = meta.permissions().mode() & 0o7777;
+        if mode & 0o077 != 0 {
+            return Err(skipped(format!(
+                "it has group or world access (mode {mode:04o}); permissions should be u=rw (0600) or less: \
+                 chmod 0600 {}",
+                file.display()
+            )));
+        }
+    }
+    let text = std::fs::read_to_string(file).map_err(|error| skipped(error.to_string()))?;
     let host = match pg.get_hosts().first() {
         Some(tokio_postgres::config::Host::Tcp(host)) => host.clone(),
         _ => "localhost".to_owned(),
     };
     let port = pg.get_ports().first().copied().unwrap_or(5432).to_string();
-    let user = pg.get_user()?.to_owned();
+    let Some(user) = pg.get_user().map(str::to_owned) else { return Ok(None) };
     let db = pg.get_dbname().unwrap_or(&user).to_owned();
     let wanted = [host.as_str(), port.as_str(), db.as_str(), user.as_str()];
     for line in text.lines().filter(|line| !line.starts_with('#')) {
@@ -327,10 +415,10 @@ fn from_passfile(file: &Path, pg: &tokio_postgres::Config) -> Option<Vec<u8>> {
         }
         fields.push(field);
         if fields.len() == 5 && fields.iter().zip(wanted).all(|(field, want)| field == "*" || field == want) {
-            return Some(fields.pop().unwrap_or_default().into_bytes());
+            return Ok(Some(fields.pop().unwrap_or_default().into_bytes()));
         }
     }
-    None
+    Ok(None)
 }
 
 #[cfg(test)]
@@ -413,10 +501,99 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("pgpass");
         std::fs::write(&file, "# comment\nother:*:*:u:no\nh:5432:d:u:se\\:cret\n").unwrap();
+        #[cfg(unix)]
+        std::fs::set_permissions(&file, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
         let url = format!("postgres://u@h/d?passfile={}", file.display());
         if std::env::var_os("PGPASSWORD").is_none() {
             assert_eq!(target(&url).unwrap().pg.get_password(), Some(&b"se:cret"[..]));
         }
+    }
+
+    #[test]
+    fn sslcert_and_sslkey_are_read_in_both_forms_with_home_expanded() {
+        let home = Path::new("/home/u");
+        let t = parse("postgres://u@h/d?sslcert=~/certs/c.pem&sslkey=%2Fkeys%2Fk.pem", Some(home)).unwrap();
+        let want = ClientCert { cert: "/home/u/certs/c.pem".into(), key: "/keys/k.pem".into() };
+        assert_eq!(t.client_cert.as_ref(), Some(&want));
+        let t = parse("host=h user=u sslcert='~/certs/c.pem' sslkey=/keys/k.pem", Some(home)).unwrap();
+        assert_eq!(t.client_cert, Some(want));
+        assert!(format!("{t:?}").contains("k.pem"), "the paths are shown, they are not secrets");
+        assert_eq!(target("postgres://u@h/d").unwrap().client_cert, None);
+    }
+
+    #[test]
+    fn the_client_certificate_defaults_to_libpqs_files_when_they_exist() {
+        let home = tempfile::tempdir().unwrap();
+        let folder = home.path().join(".postgresql");
+        std::fs::create_dir(&folder).unwrap();
+        // A default key alone presents nothing, as libpq.
+        std::fs::write(folder.join("postgresql.key"), "").unwrap();
+        assert_eq!(parse("postgres://u@h/d", Some(home.path())).unwrap().client_cert, None);
+        std::fs::write(folder.join("postgresql.crt"), "").unwrap();
+        let t = parse("postgres://u@h/d", Some(home.path())).unwrap();
+        let want = ClientCert { cert: folder.join("postgresql.crt"), key: folder.join("postgresql.key") };
+        assert_eq!(t.client_cert, Some(want));
+        // Each given file replaces its default only.
+        let t = parse("postgres://u@h/d?sslkey=/k.pem", Some(home.path())).unwrap();
+        assert_eq!(t.client_cert.map(|c| (c.cert, c.key)), Some((folder.join("postgresql.crt"), "/k.pem".into())));
+    }
+
+    #[test]
+    fn a_certificate_without_a_key_or_a_key_without_a_certificate_is_refused() {
+        let refused = target("postgres://u@h/d?sslcert=/c.pem").unwrap_err().to_string();
+        assert!(refused.contains("the client certificate /c.pem has no key: give sslkey="), "{refused}");
+        let refused = target("host=h user=u sslkey=/k.pem").unwrap_err().to_string();
+        assert!(refused.contains("the client key /k.pem has no certificate: give sslcert="), "{refused}");
+        // A default certificate without any key, as libpq ("certificate present, but not private key").
+        let home = tempfile::tempdir().unwrap();
+        std::fs::create_dir(home.path().join(".postgresql")).unwrap();
+        std::fs::write(home.path().join(".postgresql/postgresql.crt"), "").unwrap();
+        let refused = parse("postgres://u@h/d", Some(home.path())).unwrap_err().to_string();
+        assert!(refused.contains("postgresql.crt has no key"), "{refused}");
+    }
+
+    #[test]
+    fn sslmode_disable_ignores_the_client_certificate_as_libpq() {
+        let t = target("postgres://u@h/d?sslmode=disable&sslcert=/c.pem").unwrap();
+        assert_eq!(t.client_cert, None);
+    }
+
+    #[test]
+    fn sslpassword_is_refused_without_repeating_it() {
+        let refused = target("postgres://u@h/d?sslcert=/c&sslkey=/k&sslpassword=hunter22").unwrap_err();
+        let shown = format!("{refused} {refused:?}");
+        assert!(shown.contains("encrypted keys") && shown.contains("openssl pkey"), "{shown}");
+        assert!(!shown.contains("hunter22"), "{shown}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_password_file_others_may_read_is_skipped_and_the_reason_kept() {
+        use std::os::unix::fs::PermissionsExt;
+        if std::env::var_os("PGPASSWORD").is_some() {
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("pgpass");
+        std::fs::write(&file, "*:*:*:*:se-cret\n").unwrap();
+        let url = format!("postgres://u@h/d?passfile={}", file.display());
+        for mode in [0o644, 0o640, 0o604, 0o620] {
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode)).unwrap();
+            let t = target(&url).unwrap();
+            assert_eq!(t.pg.get_password(), None, "{mode:o}");
+            let why = t.passfile_skipped.unwrap();
+            assert!(why.contains("was not read: it has group or world access"), "{why}");
+            assert!(why.contains("chmod 0600") && !why.contains("se-cret"), "{why}");
+        }
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let t = target(&url).unwrap();
+        assert_eq!((t.pg.get_password(), t.passfile_skipped), (Some(&b"se-cret"[..]), None));
+    }
+
+    #[test]
+    fn a_missing_password_file_is_no_reason_to_say_anything() {
+        let t = target("postgres://u@h/d?passfile=/nonexistent/pgpass").unwrap();
+        assert_eq!(t.passfile_skipped, None);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! crate, never in a public signature. What it guarantees is in [`Queue`]'s documentation; its
 //! public types are re-exported by `batch`.
 
+mod client_cert;
 mod config;
 mod idle;
 mod pool;
@@ -229,8 +230,8 @@ impl QueueBuilder {
     /// Whether to connect through the platform's TLS (OpenSSL on Linux, Secure Transport on
     /// macOS, SChannel on Windows, and their trust stores for `sslrootcert=system`) instead
     /// of rustls (default `false`); feature `postgres-native-tls`. `sslmode` and
-    /// `sslrootcert` mean the same; a refused certificate's check is read from the platform's
-    /// message.
+    /// `sslrootcert` mean the same, and `sslcert` and `sslkey` too, except that the key must be
+    /// PKCS#8; a refused certificate's check is read from the platform's message.
     #[cfg(feature = "postgres-native-tls")]
     pub fn platform_tls(mut self, platform: bool) -> Self {
         self.platform_tls = platform;
@@ -249,10 +250,15 @@ impl QueueBuilder {
     ///
     /// # Errors
     /// [`BatchError::InvalidInput`] for a URL or setting that cannot be used (an unknown
-    /// `sslmode`, `verify-full` without `sslrootcert`, a pool size out of range);
-    /// [`BatchError::QueueCertificate`] when the server's certificate fails a check;
-    /// [`BatchError::Io`] when `sslrootcert` cannot be read; [`BatchError::Queue`] when the
-    /// database cannot be reached within `connect_timeout` (10 s unless the URL sets it), or
+    /// `sslmode`, `verify-full` without `sslrootcert`, a pool size out of range), and before
+    /// any connection for a client certificate that cannot be used (`sslcert` without a key or
+    /// the reverse, a file without a certificate or a key, an encrypted key, a key file its
+    /// group or others may access, a key that is not the certificate's; the field is `sslcert`
+    /// or `sslkey`); [`BatchError::QueueCertificate`] when the server's certificate fails a
+    /// check; [`BatchError::Io`] when `sslrootcert`, `sslcert` or `sslkey` cannot be read;
+    /// [`BatchError::Queue`] when the database cannot be reached within `connect_timeout` (10 s
+    /// unless the URL sets it) or refuses the login (saying so when it wanted a client
+    /// certificate or a password it was not given, and why a password file was skipped), or
     /// its tables were made by a newer release, or are not current and `migrate` is off.
     pub fn connect(self) -> Result<Queue, BatchError> {
         if !(1..=64).contains(&self.pool_size) {
@@ -279,9 +285,13 @@ impl Queue {
     /// the `key=value` form, with libpq's meanings of `sslmode` (`disable`, `allow`, `prefer`
     /// (the default), `require`, `verify-ca`, `verify-full`), `sslrootcert` (a PEM file, or
     /// `system` for the platform's trust store), `connect_timeout` (default 10 s) and the TCP
-    /// keepalive settings (default: a dead peer is noticed in about a minute), and the crate's
-    /// own `schema`. Keep the password out of it: the password comes from `PGPASSWORD`, or a
-    /// password file (`passfile=`, `PGPASSFILE`, `~/.pgpass`) as with `psql`.
+    /// keepalive settings (default: a dead peer is noticed in about a minute), `sslcert` and
+    /// `sslkey` (the client certificate and its key, PEM files: PKCS#8, PKCS#1 or SEC1 keys,
+    /// not encrypted, the key `0600` or less; by default `~/.postgresql/postgresql.crt` and
+    /// `postgresql.key` when they exist; not used with `sslmode=disable`), and the crate's own
+    /// `schema`. Keep the password out of it: the password comes from `PGPASSWORD`, or a
+    /// password file (`passfile=`, `PGPASSFILE`, `~/.pgpass`) as with `psql`, which, as libpq,
+    /// skips a file its group or others may access (`chmod 0600` it).
     ///
     /// # Errors
     /// As [`QueueBuilder::connect`].

@@ -124,8 +124,40 @@ async fn open(target: &Target, tls: &Connector) -> Result<Client, (BatchError, b
             }
             // Refused credentials, a missing database or role: waiting does not help.
             let transient = error.as_db_error().is_none_or(|db| !matches!(&db.code().code()[..2], "28" | "3D" | "42"));
-            Err((queue_error(format!("could not connect to {server}"), error), transient))
+            let reason = match refused_because(target, &error) {
+                Some(because) => format!("could not connect to {server}: {because}"),
+                None => format!("could not connect to {server}"),
+            };
+            Err((queue_error(reason, error), transient))
         }
+    }
+}
+
+/// What the user can do about a refused login the server's message alone does not say: no
+/// client certificate was given to a server that asks for one, or no password to one that
+/// asks for it (and the password file, when it was skipped, and why).
+fn refused_because(target: &Target, error: &tokio_postgres::Error) -> Option<String> {
+    let login = error.as_db_error().filter(|db| db.code().code().starts_with("28"));
+    if login.is_some_and(|db| db.message().contains("certificate")) && target.client_cert.is_none() {
+        return Some(
+            "the server asks for a client certificate and none was given (sslcert and sslkey, or \
+             ~/.postgresql/postgresql.crt and postgresql.key)"
+                .to_owned(),
+        );
+    }
+    if target.pg.get_password().is_some() {
+        return None;
+    }
+    // tokio-postgres's own error when the server asks for a password it was not given.
+    let missing = std::error::Error::source(error).is_some_and(|cause| cause.to_string() == "password missing");
+    match &target.passfile_skipped {
+        Some(skipped) if missing || login.is_some() => Some(format!("the server wants a password and {skipped}")),
+        _ if missing => Some(
+            "the server wants a password and none was given (PGPASSWORD, or a line for this connection in \
+             the password file: passfile, PGPASSFILE or ~/.pgpass)"
+                .to_owned(),
+        ),
+        _ => None,
     }
 }
 

@@ -1,7 +1,8 @@
 //! TLS for the queue's connections, through rustls (the provider reqwest uses), with libpq's
 //! meanings: `prefer`, `allow` and `require` encrypt without checking the certificate (unless
 //! `require` has an `sslrootcert`), `verify-ca` checks that a trusted authority signed it,
-//! `verify-full` also that it names the host. A refused certificate becomes a
+//! `verify-full` also that it names the host; the client certificate (`sslcert`, `sslkey`),
+//! when there is one, is presented to a server that asks. A refused certificate becomes a
 //! [`CertificateCheck`] saying which check failed.
 
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
+use super::client_cert::{self, Identity};
 use super::config::{Roots, Target, Verify};
 use crate::batch::error::{BatchError, CertificateCheck};
 
@@ -30,18 +32,20 @@ pub(crate) enum Connector {
     Platform(postgres_native_tls::MakeTlsConnector),
 }
 
-/// The TLS connector for `target`'s `sslmode` and `sslrootcert`, through rustls or, with
-/// `platform`, the platform's TLS.
+/// The TLS connector for `target`'s `sslmode`, `sslrootcert` and client certificate, through
+/// rustls or, with `platform`, the platform's TLS. The client certificate's files are read and
+/// checked here, before any connection.
 pub(crate) fn connector(target: &Target, platform: bool) -> Result<Connector, BatchError> {
+    let identity = target.client_cert.as_ref().map(client_cert::load).transpose()?;
     #[cfg(feature = "postgres-native-tls")]
     if platform {
-        return native::connector(target).map(Connector::Platform);
+        return native::connector(target, identity.as_ref()).map(Connector::Platform);
     }
     let _ = platform;
-    rustls_connector(target).map(Connector::Rustls)
+    rustls_connector(target, identity).map(Connector::Rustls)
 }
 
-fn rustls_connector(target: &Target) -> Result<MakeRustlsConnect, BatchError> {
+fn rustls_connector(target: &Target, identity: Option<Identity>) -> Result<MakeRustlsConnect, BatchError> {
     let provider = provider();
     let verifier: Arc<dyn ServerCertVerifier> = match (target.verify, &target.roots) {
         (Verify::Nothing, _) | (_, None) => Arc::new(AnyCertificate(Arc::clone(&provider))),
@@ -79,12 +83,18 @@ fn rustls_connector(target: &Target) -> Result<MakeRustlsConnect, BatchError> {
             }
         }
     };
+    let setup_failed =
+        |e: rustls::Error| BatchError::Queue { reason: "could not set up TLS".into(), source: Some(Box::new(e)) };
     let config = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| BatchError::Queue { reason: "could not set up TLS".into(), source: Some(Box::new(e)) })?
+        .map_err(setup_failed)?
         .dangerous()
-        .with_custom_certificate_verifier(verifier)
-        .with_no_client_auth();
+        .with_custom_certificate_verifier(verifier);
+    let config = match identity {
+        // `client_cert::load` has checked that the key is the certificate's.
+        Some(identity) => config.with_client_auth_cert(identity.chain, identity.key).map_err(setup_failed)?,
+        None => config.with_no_client_auth(),
+    };
     Ok(MakeRustlsConnect::new(config))
 }
 
@@ -218,12 +228,30 @@ impl ServerCertVerifier for AnyName {
 /// macOS, SChannel on Windows, with the same meanings of `sslmode` and `sslrootcert`.
 #[cfg(feature = "postgres-native-tls")]
 mod native {
-    use super::CertificateCheck;
+    use super::{CertificateCheck, Identity};
     use crate::batch::error::BatchError;
     use crate::batch::queue::config::{Roots, Target, Verify};
 
-    pub(super) fn connector(target: &Target) -> Result<postgres_native_tls::MakeTlsConnector, BatchError> {
+    pub(super) fn connector(
+        target: &Target,
+        identity: Option<&Identity>,
+    ) -> Result<postgres_native_tls::MakeTlsConnector, BatchError> {
         let mut builder = native_tls::TlsConnector::builder();
+        if let Some(identity) = identity {
+            // native-tls takes a PKCS#8 key only, on every platform.
+            if !matches!(identity.key, rustls::pki_types::PrivateKeyDer::Pkcs8(_)) {
+                return Err(crate::batch::error::invalid(
+                    "sslkey",
+                    "the platform's TLS takes a PKCS#8 key (\"PRIVATE KEY\") only: convert it \
+                     (openssl pkcs8 -topk8 -nocrypt -in KEY -out KEY.pk8; chmod 0600 KEY.pk8), or connect \
+                     through rustls",
+                ));
+            }
+            let identity = native_tls::Identity::from_pkcs8(&identity.chain_pem, &identity.key_pem).map_err(|e| {
+                crate::batch::error::invalid("sslkey", format!("the platform's TLS cannot take the key: {e}"))
+            })?;
+            builder.identity(identity);
+        }
         match target.verify {
             Verify::Nothing => {
                 builder.danger_accept_invalid_certs(true);

@@ -67,7 +67,8 @@ pub(crate) struct Args {
     /// (postgres://user@host/db?sslmode=verify-full&sslrootcert=system): --enqueue loads items,
     /// --report shows the batch, otherwise work until it is done. Keep the password out of
     /// the command line (every user's `ps` shows it): set REMOVEBGVIDEO_QUEUE_URL instead of
-    /// this flag, and PGPASSWORD or a ~/.pgpass file for the password.
+    /// this flag, and PGPASSWORD or a ~/.pgpass file (mode 0600) for the password. A client
+    /// certificate: sslcert=FILE&sslkey=FILE, or ~/.postgresql/postgresql.crt and .key.
     #[arg(long, env = "REMOVEBGVIDEO_QUEUE_URL", hide_env_values = true, value_name = "URL")]
     queue: Option<String>,
     /// With --queue: add this manifest's items (and the inputs') to the queue; an item already
