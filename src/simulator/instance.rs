@@ -9,7 +9,7 @@ use super::builder::SimulatorBuilder;
 use super::delivery::WebhookDelivery;
 use super::faults::FaultRule;
 use super::lock::lock;
-use super::record::RecordedRequest;
+use super::record::{LoggedRequest, RecordedRequest};
 use super::server;
 use super::shared::{Config, Shared};
 use super::state::{fingerprint, now_secs, ApiKey, Pacing, State};
@@ -227,12 +227,12 @@ impl Simulator {
     /// before it is answered.
     #[must_use]
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        lock(&self.shared.state).requests.iter().cloned().collect()
+        lock(&self.shared.state).requests.iter().map(LoggedRequest::to_recorded).collect()
     }
 
     /// Empties the request log.
     pub fn clear_requests(&self) {
-        lock(&self.shared.state).requests.clear();
+        lock(&self.shared.state).clear_requests();
     }
 
     /// Queues a fault for the next matching requests (see [`FaultRule`]).

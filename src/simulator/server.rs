@@ -20,7 +20,7 @@ use tokio::net::{TcpListener, TcpStream};
 use super::faults::{self, Fault};
 use super::lock::lock;
 use super::output::OutputReader;
-use super::record::{RecordedRequest, CAPTURE_LIMIT};
+use super::record::{LoggedRequest, CAPTURE_LIMIT};
 use super::reply::{Reply, ReplyBody};
 use super::routes::{self, Body, Ctx, Route, MAX_JSON_BODY};
 use super::shared::Shared;
@@ -312,19 +312,15 @@ async fn handle(shared: Arc<Shared>, request: Request) -> Response {
     };
     let captured = std::mem::take(&mut *lock(&captured));
     let timed_out = captured.timed_out;
-    let record = RecordedRequest {
-        method: method.to_owned(),
-        path: path.to_owned(),
-        query: parts.uri.query().map(str::to_owned),
-        headers: parts
-            .headers
-            .iter()
-            .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).trim().to_owned()))
-            .collect(),
-        body: captured.bytes,
-        body_len: captured.total,
-        request_id: request_id.clone(),
-    };
+    let record = LoggedRequest::new(
+        method,
+        path,
+        parts.uri.query(),
+        &request_id,
+        &parts.headers,
+        captured.bytes,
+        captured.total,
+    );
     lock(&shared.state).log_request(record, shared.config.bounds.request_log);
     if timed_out {
         // Where the next request would start is unknown: the connection is closed.

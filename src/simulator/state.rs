@@ -10,7 +10,7 @@ use super::builder::ProcessingTime;
 use super::delivery::{Outgoing, PendingDelivery, WebhookDelivery};
 use super::faults::FaultRule;
 use super::random::random_hex;
-use super::record::RecordedRequest;
+use super::record::LoggedRequest;
 use super::uploads::Uploads;
 use crate::timestamp::format_iso8601;
 
@@ -285,7 +285,7 @@ pub(crate) struct State {
     pub(crate) events: Vec<UsageEvent>,
     pub(crate) uploads: Uploads,
     /// The request log, oldest first, within its bounds.
-    pub(crate) requests: VecDeque<RecordedRequest>,
+    pub(crate) requests: VecDeque<LoggedRequest>,
     /// The body bytes the request log holds.
     pub(crate) request_bytes: usize,
     pub(crate) faults: Vec<FaultRule>,
@@ -322,13 +322,19 @@ impl Shortfall {
 
 impl State {
     /// Adds a request to the log, dropping the oldest past `entries` or the byte bound.
-    pub(crate) fn log_request(&mut self, request: RecordedRequest, entries: usize) {
+    pub(crate) fn log_request(&mut self, request: LoggedRequest, entries: usize) {
         self.request_bytes += request.body.len();
         self.requests.push_back(request);
         while self.requests.len() > entries || (self.request_bytes > REQUEST_LOG_BYTES && self.requests.len() > 1) {
             let Some(old) = self.requests.pop_front() else { break };
             self.request_bytes -= old.body.len();
         }
+    }
+
+    /// Empties the request log, and with it the bytes counted against its bound.
+    pub(crate) fn clear_requests(&mut self) {
+        self.requests.clear();
+        self.request_bytes = 0;
     }
 
     /// Adds a delivery attempt to the log, dropping the oldest past `entries`.

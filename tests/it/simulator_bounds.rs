@@ -156,6 +156,26 @@ fn the_request_and_delivery_logs_keep_only_the_newest_entries() {
 }
 
 #[test]
+fn the_request_log_keeps_at_most_64_mib_of_bodies_and_clearing_it_frees_them_all() {
+    let sim = Simulator::builder().start().expect("simulator");
+    let client = http();
+    let body = vec![b'x'; 64 * 1024];
+    for n in 0..1025 {
+        let url = format!("{}/v1/jobs?n={n}", sim.base_url());
+        assert_eq!(client.post(url).body(body.clone()).send().expect("send").status(), 401);
+    }
+    let kept = sim.requests();
+    assert_eq!(kept.len(), 1024, "1,024 bodies of 64 KiB fill the 64 MiB");
+    assert_eq!(kept[0].query_param("n").as_deref(), Some("1"), "the oldest went first");
+
+    sim.clear_requests();
+    for n in 0..3 {
+        assert_eq!(call(&sim, "POST", &format!("/v1/jobs?n={n}"), None, Some(&json!({}))).0, 401);
+    }
+    assert_eq!(sim.requests().len(), 3, "a cleared log has its whole budget again");
+}
+
+#[test]
 fn uploads_beyond_the_budget_are_dropped_oldest_first() {
     let sim = Simulator::builder().upload_budget(250).start().expect("simulator");
     let urls: Vec<String> = (0..3u8)
