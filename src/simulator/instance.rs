@@ -122,7 +122,7 @@ impl Simulator {
             changed: Condvar::new(),
             done: Condvar::new(),
             runtime: runtime.handle().clone(),
-            webhook_client: webhooks::client(),
+            webhook_client: OnceLock::new(),
             stop: Mutex::new(false),
         });
         let _ = slot.set(Arc::downgrade(&shared));
