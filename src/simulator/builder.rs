@@ -244,7 +244,12 @@ impl SimulatorBuilder {
     }
 
     /// How many connections may be open at once (default 256; 0 counts as 1). A connection past
-    /// the cap is answered 503 (code `internal_error`, `Retry-After: 1`) and closed.
+    /// the cap is answered 503 (code `internal_error`, `Retry-After: 1`) and closed. The cap
+    /// kept is at most half the process's limit on open files (`ulimit -n`; 256 by default on
+    /// macOS), so that the descriptors never run out first; [`Simulator::max_connections`]
+    /// says which is in force.
+    ///
+    /// [`Simulator::max_connections`]: super::Simulator::max_connections
     pub fn max_connections(mut self, connections: usize) -> Self {
         self.bounds.max_connections = connections.max(1);
         self

@@ -5,9 +5,10 @@ use std::sync::{Arc, Condvar, Mutex, OnceLock, Weak};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use super::builder::SimulatorBuilder;
+use super::builder::{Bounds, SimulatorBuilder};
 use super::delivery::WebhookDelivery;
 use super::faults::FaultRule;
+use super::file_limit;
 use super::lock::lock;
 use super::record::{LoggedRequest, RecordedRequest};
 use super::server;
@@ -112,7 +113,7 @@ impl Simulator {
                 job_duration: b.job_duration,
                 max_upload_size: b.max_upload_size,
                 credits: b.credits,
-                bounds: b.bounds,
+                bounds: Bounds { max_connections: file_limit::connection_cap(b.bounds.max_connections), ..b.bounds },
                 webhook_max_age: b.webhook_max_age,
             },
             base_url,
@@ -151,6 +152,14 @@ impl Simulator {
     #[must_use]
     pub fn base_url(&self) -> &str {
         &self.shared.base_url
+    }
+
+    /// The connection cap in force: [`SimulatorBuilder::max_connections`], or half the
+    /// process's limit on open files (`ulimit -n`) when that is lower, so that a connection past
+    /// the cap is answered 503 instead of waiting for a file descriptor to accept it with.
+    #[must_use]
+    pub fn max_connections(&self) -> usize {
+        self.shared.config.bounds.max_connections
     }
 
     /// The API key the simulator was configured with.
@@ -228,6 +237,14 @@ impl Simulator {
     #[must_use]
     pub fn requests(&self) -> Vec<RecordedRequest> {
         lock(&self.shared.state).requests.iter().map(LoggedRequest::to_recorded).collect()
+    }
+
+    /// How many requests the simulator has received since it started, including those the
+    /// request log no longer holds (it keeps the newest [`SimulatorBuilder::request_log`]) and
+    /// those [`Simulator::clear_requests`] removed.
+    #[must_use]
+    pub fn requests_received(&self) -> u64 {
+        lock(&self.shared.state).received
     }
 
     /// Empties the request log.

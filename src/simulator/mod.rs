@@ -94,8 +94,8 @@
 //!   waiting for its next request head is closed after [`SimulatorBuilder::idle_timeout`]
 //!   (30 s); a request body that pauses longer than [`SimulatorBuilder::body_timeout`] (30 s)
 //!   between two pieces is given up, answered 408 `timeout` without taking effect, and its
-//!   connection closed; past [`SimulatorBuilder::max_connections`] (256) a connection is
-//!   answered 503 and closed; [`Simulator::requests`] keeps the newest [`SimulatorBuilder::request_log`] (10,000)
+//!   connection closed; past [`SimulatorBuilder::max_connections`] (256, and at most half the
+//!   process's limit on open files) a connection is answered 503 and closed; [`Simulator::requests`] keeps the newest [`SimulatorBuilder::request_log`] (10,000)
 //!   requests and at most 64 MiB of their bodies; [`Simulator::webhook_deliveries`] keeps the
 //!   newest [`SimulatorBuilder::delivery_log`] (10,000) attempts; uploaded files are kept
 //!   within [`SimulatorBuilder::upload_budget`] (256 MiB; the oldest are dropped first, and
@@ -172,6 +172,7 @@ mod accepted;
 mod builder;
 mod delivery;
 mod faults;
+mod file_limit;
 mod instance;
 mod lock;
 mod output;

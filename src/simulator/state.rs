@@ -288,6 +288,8 @@ pub(crate) struct State {
     pub(crate) requests: VecDeque<LoggedRequest>,
     /// The body bytes the request log holds.
     pub(crate) request_bytes: usize,
+    /// Every request received since start, the ones the log has dropped included.
+    pub(crate) received: u64,
     pub(crate) faults: Vec<FaultRule>,
     /// The delivery log, oldest first, within its bound.
     pub(crate) deliveries: VecDeque<WebhookDelivery>,
@@ -323,6 +325,7 @@ impl Shortfall {
 impl State {
     /// Adds a request to the log, dropping the oldest past `entries` or the byte bound.
     pub(crate) fn log_request(&mut self, request: LoggedRequest, entries: usize) {
+        self.received += 1;
         self.request_bytes += request.body.len();
         self.requests.push_back(request);
         while self.requests.len() > entries || (self.request_bytes > REQUEST_LOG_BYTES && self.requests.len() > 1) {

@@ -141,6 +141,9 @@ fn the_request_and_delivery_logs_keep_only_the_newest_entries() {
     }
     let kept: Vec<Option<String>> = sim.requests().iter().map(|r| r.query_param("n")).collect();
     assert_eq!(kept, [Some("2".into()), Some("3".into()), Some("4".into())]);
+    assert_eq!(sim.requests_received(), 5, "the count includes the requests the log dropped");
+    sim.clear_requests();
+    assert_eq!(sim.requests_received(), 5);
 
     // Deliveries to a host that is not loopback are refused (and logged) without any network.
     for name in ["a", "b"] {

@@ -1,9 +1,12 @@
 //! `removebgvideo simulator` as a daemon: it serves with its standard input closed
 //! (started with `&`, from a script, in CI or Docker) until SIGTERM, writes its port where asked,
-//! prints only its `export` line on standard output, and refuses an empty key at start.
+//! prints only its `export` line on standard output, refuses an empty key at start, and keeps
+//! answering at a low limit on open files.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
 use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use crate::support::command::{text, EXE};
 
@@ -53,4 +56,59 @@ fn the_simulator_command_refuses_an_empty_key_as_bad_usage() {
         assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
         assert!(text(&out.stderr).contains("is empty"), "{}", text(&out.stderr));
     }
+}
+
+/// A shell's limit of 64 open files (soft and hard, so the command cannot raise it): the
+/// simulator keeps at most 32 connections, says so, and answers the connections past them
+/// 503 at once, where it used to leave them waiting for a descriptor while idle keep-alive
+/// connections held every one.
+#[cfg(unix)]
+#[test]
+fn at_a_low_file_limit_idle_connections_never_lock_new_clients_out() {
+    let dir = tempfile::tempdir().expect("dir");
+    let port_file = dir.path().join("port");
+    let mut child = Command::new("sh")
+        .args(["-c", r#"ulimit -n 64 && exec "$0" simulator --port-file "$1""#, EXE])
+        .arg(&port_file)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
+    let mut said = String::new();
+    while !said.contains("Stop with") {
+        assert_ne!(stderr.read_line(&mut said).expect("stderr"), 0, "the command ended: {said}");
+    }
+    assert!(said.contains("At most 32 connections at once"), "{said}");
+    let port: u16 = std::fs::read_to_string(&port_file).expect("port file").trim().parse().expect("a port");
+    let get = format!("GET /health HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n");
+    let connect = || {
+        let stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        // A guard against a hung test: an answer that never comes fails it.
+        stream.set_read_timeout(Some(Duration::from_secs(10))).expect("guard");
+        BufReader::new(stream)
+    };
+
+    let mut held: Vec<BufReader<TcpStream>> = (0..32)
+        .map(|_| {
+            let mut stream = connect();
+            assert_eq!(crate::support::wire::exchange(&mut stream, &get).0, "HTTP/1.1 200 OK");
+            stream
+        })
+        .collect();
+    for _ in 0..40 {
+        let mut stream = connect();
+        stream.get_mut().write_all(get.as_bytes()).expect("write");
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).expect("an answer, not a wait");
+        assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+        assert!(answer.contains("too many open connections"), "{answer}");
+    }
+    assert_eq!(crate::support::wire::exchange(&mut held[0], &get).0, "HTTP/1.1 200 OK", "the held ones still serve");
+
+    drop(held);
+    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
+    assert!(killed.success());
+    assert!(child.wait().expect("wait").success());
 }

@@ -154,13 +154,19 @@ pub fn serve(simulator: Simulator, flags: &SimulatorFlags) -> Result<(), String>
     if let Some(secret) = simulator.webhook_secret() {
         eprintln!("Webhooks (to 127.0.0.1 or localhost only) are signed with the secret {secret}.");
     }
+    if simulator.max_connections() < flags.max_connections {
+        eprintln!(
+            "At most {} connections at once: half the limit on open files (raise it with `ulimit -n`).",
+            simulator.max_connections()
+        );
+    }
     if flags.stop_on_eof {
         eprintln!("Stop with Ctrl-C, SIGTERM or Ctrl-D.");
     } else {
         eprintln!("Stop with Ctrl-C or SIGTERM.");
     }
     wait_for_stop(flags.stop_on_eof)?;
-    let served = simulator.requests().len();
+    let served = simulator.requests_received();
     simulator.shutdown();
     eprintln!("Stopped after {served} requests.");
     Ok(())
