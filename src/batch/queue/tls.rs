@@ -48,7 +48,7 @@ pub(crate) fn connector(target: &Target, platform: bool) -> Result<Connector, Ba
 fn rustls_connector(target: &Target, identity: Option<Identity>) -> Result<MakeRustlsConnect, BatchError> {
     let provider = provider();
     let verifier: Arc<dyn ServerCertVerifier> = match (target.verify, &target.roots) {
-        (Verify::Nothing, _) | (_, None) => Arc::new(AnyCertificate(Arc::clone(&provider))),
+        (Verify::Nothing, _) | (_, None) => Arc::new(Lenient { provider: Arc::clone(&provider), chain: None }),
         (Verify::Full, Some(Roots::System)) | (Verify::Chain, Some(Roots::System)) => {
             Arc::new(rustls_platform_verifier::Verifier::new(Arc::clone(&provider)).map_err(|e| BatchError::Queue {
                 reason: "could not load the platform's trusted authorities".into(),
@@ -79,7 +79,7 @@ fn rustls_connector(target: &Target, identity: Option<Identity>) -> Result<MakeR
             if verify == Verify::Full {
                 full
             } else {
-                Arc::new(AnyName(full))
+                Arc::new(Lenient { provider: Arc::clone(&provider), chain: Some(full) })
             }
         }
     };
@@ -140,51 +140,17 @@ pub(crate) fn refused_check(error: &(dyn std::error::Error + 'static)) -> Option
     None
 }
 
-/// `prefer`, `allow`, `require` without a root: encrypted, any certificate. The handshake's
-/// signatures are still checked (the server holds the key of the certificate it sent).
+/// The weaker checks of libpq's modes: `prefer`, `allow`, `require` without a root take any
+/// certificate (no `chain`); `verify-ca` checks the chain, not the name. The handshake's
+/// signatures are checked either way, with the provider's algorithms (those `chain` was built
+/// with): the server holds the key of the certificate it sent.
 #[derive(Debug)]
-struct AnyCertificate(Arc<CryptoProvider>);
-
-impl ServerCertVerifier for AnyCertificate {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
+struct Lenient {
+    provider: Arc<CryptoProvider>,
+    chain: Option<Arc<WebPkiServerVerifier>>,
 }
 
-/// `verify-ca`: the chain is checked, the name is not.
-#[derive(Debug)]
-struct AnyName(Arc<WebPkiServerVerifier>);
-
-impl ServerCertVerifier for AnyName {
+impl ServerCertVerifier for Lenient {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -193,7 +159,8 @@ impl ServerCertVerifier for AnyName {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        match self.0.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now) {
+        let Some(chain) = &self.chain else { return Ok(ServerCertVerified::assertion()) };
+        match chain.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now) {
             Err(rustls::Error::InvalidCertificate(
                 CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
             )) => Ok(ServerCertVerified::assertion()),
@@ -207,7 +174,7 @@ impl ServerCertVerifier for AnyName {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls12_signature(message, cert, dss)
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
     }
 
     fn verify_tls13_signature(
@@ -216,11 +183,11 @@ impl ServerCertVerifier for AnyName {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls13_signature(message, cert, dss)
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.supported_verify_schemes()
+        self.provider.signature_verification_algorithms.supported_schemes()
     }
 }
 
