@@ -112,6 +112,8 @@ pub mod batch;
 #[cfg(all(unix, feature = "cli"))]
 pub mod command;
 pub mod held_clock;
+#[cfg(all(unix, feature = "cli", feature = "postgres"))]
+pub mod queue;
 pub mod sim_http;
 pub mod webhook_receiver;
 pub mod wire;
