@@ -93,6 +93,19 @@ fn without_a_client_certificate_the_cert_role_is_refused_naming_it() {
 }
 
 #[test]
+fn a_client_certificate_the_server_does_not_trust_is_refused_saying_why() {
+    let Some(auth) = cert_auth("sslmode=require") else { return };
+    // The other CA's own certificate and key: a pair that matches, signed by no authority the
+    // server trusts, so only the server can refuse it.
+    let Some(untrusted) = server("REMOVEBGVIDEO_TEST_POSTGRES_WRONG_CA") else { return };
+    let error = Queue::connect(&format!("{}&sslcert={untrusted}&sslkey={}", auth.url, auth.wrong_key)).unwrap_err();
+    let message = error.to_string();
+    assert!(matches!(error, BatchError::Queue { .. }), "{error:?}");
+    assert!(message.contains(&format!("the server refused the client certificate {untrusted}")), "{message}");
+    assert!(message.contains("no authority the server trusts (its ssl_ca_file) signed it"), "{message}");
+}
+
+#[test]
 fn a_wrong_or_exposed_client_key_is_refused_before_connecting() {
     let Some(auth) = cert_auth("sslmode=require") else { return };
     // InvalidInput is never an answer of the server: these are refused before any connection.
@@ -350,4 +363,7 @@ fn the_platform_tls_presents_the_client_certificate() {
     let without = format!("{}&sslrootcert={}", auth.url, auth.ca);
     let error = connect(&without).unwrap_err().to_string();
     assert!(error.contains("the server asks for a client certificate and none was given"), "{error}");
+    let Some(untrusted) = server("REMOVEBGVIDEO_TEST_POSTGRES_WRONG_CA") else { return };
+    let error = connect(&format!("{without}&sslcert={untrusted}&sslkey={}", auth.wrong_key)).unwrap_err().to_string();
+    assert!(error.contains("no authority the server trusts (its ssl_ca_file) signed it"), "{error}");
 }

@@ -137,6 +137,9 @@ async fn open(target: &Target, tls: &Connector) -> Result<Client, (BatchError, b
 /// client certificate was given to a server that asks for one, or no password to one that
 /// asks for it (and the password file, when it was skipped, and why).
 fn refused_because(target: &Target, error: &tokio_postgres::Error) -> Option<String> {
+    if let (Some(cert), Some(why)) = (&target.client_cert, tls::refused_client_certificate(error)) {
+        return Some(format!("the server refused the client certificate {}: {why}", cert.cert.display()));
+    }
     let login = error.as_db_error().filter(|db| db.code().code().starts_with("28"));
     if login.is_some_and(|db| db.message().contains("certificate")) && target.client_cert.is_none() {
         return Some(

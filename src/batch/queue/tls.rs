@@ -107,6 +107,46 @@ fn pem_error(path: &std::path::Path, error: rustls::pki_types::pem::Error) -> Ba
     }
 }
 
+/// Why a server refused the client certificate, as [`refused_client_certificate`] says it.
+const CLIENT_UNTRUSTED: &str = "no authority the server trusts (its ssl_ca_file) signed it";
+const CLIENT_EXPIRED: &str = "it has expired, or is not valid yet";
+const CLIENT_REVOKED: &str = "it has been revoked";
+const CLIENT_UNUSABLE: &str = "the server could not use it (a certificate for client authentication is needed)";
+
+/// Why the server refused the client certificate during the handshake, from the TLS alert it
+/// sent: `None` when the error is no such alert. The alert is all a client learns; the server's
+/// log says more.
+pub(crate) fn refused_client_certificate(error: &(dyn std::error::Error + 'static)) -> Option<&'static str> {
+    use rustls::AlertDescription as Alert;
+    let mut next = Some(error);
+    while let Some(error) = next {
+        let rustls_error = error.downcast_ref::<rustls::Error>().or_else(|| {
+            error
+                .downcast_ref::<std::io::Error>()
+                .and_then(|io| io.get_ref())
+                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        });
+        if let Some(rustls::Error::AlertReceived(alert)) = rustls_error {
+            return match alert {
+                Alert::UnknownCA => Some(CLIENT_UNTRUSTED),
+                Alert::CertificateExpired => Some(CLIENT_EXPIRED),
+                Alert::CertificateRevoked => Some(CLIENT_REVOKED),
+                Alert::BadCertificate | Alert::UnsupportedCertificate | Alert::CertificateUnknown => {
+                    Some(CLIENT_UNUSABLE)
+                }
+                Alert::CertificateRequired => Some("the server requires one"),
+                _ => None,
+            };
+        }
+        #[cfg(feature = "postgres-native-tls")]
+        if let Some(why) = native::refused_client_certificate(error) {
+            return Some(why);
+        }
+        next = error.source();
+    }
+    None
+}
+
 /// Which check a certificate failed, when `error` (a connect's) is a refused certificate.
 pub(crate) fn refused_check(error: &(dyn std::error::Error + 'static)) -> Option<CertificateCheck> {
     let mut next = Some(error);
@@ -259,6 +299,24 @@ mod native {
             source: Some(Box::new(e)),
         })?;
         Ok(postgres_native_tls::MakeTlsConnector::new(connector))
+    }
+
+    /// [`super::refused_client_certificate`] for the platform's TLS, read from OpenSSL's text of
+    /// the alert, which comes in the handshake's error or, with TLS 1.3, in the first read's
+    /// (the platforms give no more).
+    pub(super) fn refused_client_certificate(error: &(dyn std::error::Error + 'static)) -> Option<&'static str> {
+        let text = error.to_string().to_lowercase();
+        if text.contains("alert unknown ca") {
+            Some(super::CLIENT_UNTRUSTED)
+        } else if text.contains("alert certificate expired") {
+            Some(super::CLIENT_EXPIRED)
+        } else if text.contains("alert certificate revoked") {
+            Some(super::CLIENT_REVOKED)
+        } else if text.contains("alert bad certificate") || text.contains("alert certificate unknown") {
+            Some(super::CLIENT_UNUSABLE)
+        } else {
+            None
+        }
     }
 
     /// The check a platform TLS error names, read from its message (the platforms give no
