@@ -107,6 +107,14 @@ fn pem_error(path: &std::path::Path, error: rustls::pki_types::pem::Error) -> Ba
     }
 }
 
+/// `error` as a TLS stack's error `T`: itself, or the one inside when it is an `io::Error`, as
+/// the TLS stream hands it to tokio-postgres.
+fn tls_error<'a, T: std::error::Error + 'static>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a T> {
+    error.downcast_ref::<T>().or_else(|| {
+        error.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()).and_then(|inner| inner.downcast_ref::<T>())
+    })
+}
+
 /// Why a server refused the client certificate, as [`refused_client_certificate`] says it.
 const CLIENT_UNTRUSTED: &str = "no authority the server trusts (its ssl_ca_file) signed it";
 const CLIENT_EXPIRED: &str = "it has expired, or is not valid yet";
@@ -120,12 +128,7 @@ pub(crate) fn refused_client_certificate(error: &(dyn std::error::Error + 'stati
     use rustls::AlertDescription as Alert;
     let mut next = Some(error);
     while let Some(error) = next {
-        let rustls_error = error.downcast_ref::<rustls::Error>().or_else(|| {
-            error
-                .downcast_ref::<std::io::Error>()
-                .and_then(|io| io.get_ref())
-                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-        });
+        let rustls_error = tls_error::<rustls::Error>(error);
         if let Some(rustls::Error::AlertReceived(alert)) = rustls_error {
             return match alert {
                 Alert::UnknownCA => Some(CLIENT_UNTRUSTED),
@@ -155,12 +158,7 @@ pub(crate) fn refused_check(error: &(dyn std::error::Error + 'static)) -> Option
         if let Some(check) = native::refused_check(error) {
             return Some(check);
         }
-        let rustls_error = error.downcast_ref::<rustls::Error>().or_else(|| {
-            error
-                .downcast_ref::<std::io::Error>()
-                .and_then(|io| io.get_ref())
-                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-        });
+        let rustls_error = tls_error::<rustls::Error>(error);
         if let Some(rustls::Error::InvalidCertificate(check)) = rustls_error {
             return Some(match check {
                 CertificateError::UnknownIssuer => CertificateCheck::UnknownIssuer,
@@ -322,12 +320,7 @@ mod native {
     /// The check a platform TLS error names, read from its message (the platforms give no
     /// more).
     pub(super) fn refused_check(error: &(dyn std::error::Error + 'static)) -> Option<CertificateCheck> {
-        let native = error.downcast_ref::<native_tls::Error>().or_else(|| {
-            error
-                .downcast_ref::<std::io::Error>()
-                .and_then(|io| io.get_ref())
-                .and_then(|inner| inner.downcast_ref::<native_tls::Error>())
-        })?;
+        let native = super::tls_error::<native_tls::Error>(error)?;
         let text = native.to_string();
         let lower = text.to_lowercase();
         let check = if lower.contains("unable to get local issuer")
