@@ -4,22 +4,18 @@
 
 use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Write};
-use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use crate::support::batch::*;
-use crate::support::command::{command, text, EXE};
+use crate::support::command::{command, run, text, EXE};
 use crate::support::wire::{self, WireServer};
 use removebgvideo::simulator::{Fault, FaultRule, Simulator};
 use removebgvideo::webhook::Verifier;
 
 fn start(sim: &Simulator, args: &[&OsStr]) -> Child {
     command(sim, args).spawn().expect("start the command")
-}
-
-fn run(sim: &Simulator, args: &[&str]) -> Output {
-    command(sim, args).output().expect("run the command")
 }
 
 /// Reads the command's standard error until a line contains `needle` (a batch off a terminal
@@ -49,36 +45,56 @@ fn report_statuses(out: &Path) -> Vec<String> {
         .collect()
 }
 
+/// `videos` copies of the sample in a folder `in`, for a batch into `out` beside it, on a
+/// simulator whose jobs take two polls.
+struct FileBatch {
+    sim: Simulator,
+    inputs: PathBuf,
+    out: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl FileBatch {
+    fn new(videos: usize) -> Self {
+        let sim = sim_builder().polls_to_complete(2).start().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let inputs = dir.path().join("in");
+        file_items(&inputs, videos);
+        FileBatch { sim, inputs, out: dir.path().join("out"), _dir: dir }
+    }
+
+    /// `batch in --out out --concurrency 2`.
+    fn args(&self) -> [&OsStr; 6] {
+        [
+            "batch".as_ref(),
+            self.inputs.as_os_str(),
+            "--out".as_ref(),
+            self.out.as_os_str(),
+            "--concurrency".as_ref(),
+            "2".as_ref(),
+        ]
+    }
+}
+
 #[test]
 fn a_batch_killed_with_sigkill_resumes_to_one_job_and_one_output_per_video() {
-    let sim = sim_builder().polls_to_complete(2).start().unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let inputs = dir.path().join("in");
-    file_items(&inputs, 12);
-    let out = dir.path().join("out");
-    let args = [
-        "batch".as_ref(),
-        inputs.as_os_str(),
-        "--out".as_ref(),
-        out.as_os_str(),
-        "--concurrency".as_ref(),
-        "2".as_ref(),
-    ];
+    let batch = FileBatch::new(12);
+    let (sim, out, args) = (&batch.sim, &batch.out, batch.args());
 
-    let mut first = start(&sim, &args);
+    let mut first = start(sim, &args);
     wait_for_stderr(&mut first, ": job ");
     first.kill().expect("SIGKILL");
     assert!(!first.wait().unwrap().success());
-    assert!(sim.job_count() < 12 || outputs(&out).len() < 12, "the kill came mid-run");
+    assert!(sim.job_count() < 12 || outputs(out).len() < 12, "the kill came mid-run");
 
-    let second = start(&sim, &args).wait_with_output().unwrap();
+    let second = start(sim, &args).wait_with_output().unwrap();
     let stderr = text(&second.stderr);
     assert!(stderr.starts_with("Using the RemoveBGVideo API at"), "{stderr}");
     // Off a terminal each item that ends says so on a line of its own.
     assert!(stderr.lines().any(|line| line.contains(": done, ") && line.ends_with(".webm")), "{stderr}");
     // A kill between a `create_sent` line and its request reaching the server leaves that item
     // uncertain: the rerun finds no job for it and, as promised, does not create one.
-    let uncertain = report_statuses(&out).iter().filter(|status| *status == "uncertain").count();
+    let uncertain = report_statuses(out).iter().filter(|status| *status == "uncertain").count();
     if uncertain == 0 {
         assert_eq!(second.status.code(), Some(0), "{}\n{stderr}", text(&second.stdout));
     } else {
@@ -86,35 +102,24 @@ fn a_batch_killed_with_sigkill_resumes_to_one_job_and_one_output_per_video() {
         assert_eq!(sim.job_count(), 12 - uncertain, "no job for an uncertain item");
         let mut recreate = args.to_vec();
         recreate.push("--recreate-uncertain".as_ref());
-        let third = start(&sim, &recreate).wait_with_output().unwrap();
+        let third = start(sim, &recreate).wait_with_output().unwrap();
         assert_eq!(third.status.code(), Some(0), "{}", text(&third.stdout));
     }
     assert_eq!(sim.job_count(), 12, "one job per video, none twice");
-    let outputs = outputs(&out);
+    let outputs = outputs(out);
     assert_eq!(outputs.len(), 12, "{outputs:?}");
     assert!(outputs.keys().all(|name| name.starts_with('f') && name.ends_with(".webm")));
-    let statuses = report_statuses(&out);
+    let statuses = report_statuses(out);
     assert_eq!(statuses.len(), 12);
     assert!(statuses.iter().all(|status| status == "completed" || status == "already_completed"), "{statuses:?}");
 }
 
 #[test]
 fn ctrl_c_stops_a_batch_cleanly_and_a_rerun_finishes() {
-    let sim = sim_builder().polls_to_complete(2).start().unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let inputs = dir.path().join("in");
-    file_items(&inputs, 8);
-    let out = dir.path().join("out");
-    let args = [
-        "batch".as_ref(),
-        inputs.as_os_str(),
-        "--out".as_ref(),
-        out.as_os_str(),
-        "--concurrency".as_ref(),
-        "2".as_ref(),
-    ];
+    let batch = FileBatch::new(8);
+    let (sim, out, args) = (&batch.sim, &batch.out, batch.args());
 
-    let mut first = start(&sim, &args);
+    let mut first = start(sim, &args);
     wait_for_stderr(&mut first, ": job ");
     let sent = Command::new("kill").args(["-INT", &first.id().to_string()]).status().expect("run kill");
     assert!(sent.success());
@@ -125,10 +130,10 @@ fn ctrl_c_stops_a_batch_cleanly_and_a_rerun_finishes() {
     let report = std::fs::read_to_string(out.join("report.jsonl")).unwrap();
     assert!(report.contains("\"status\":\"unfinished\""), "{report}");
 
-    let second = start(&sim, &args).wait_with_output().unwrap();
+    let second = start(sim, &args).wait_with_output().unwrap();
     assert_eq!(second.status.code(), Some(0), "{}", text(&second.stdout));
     assert_eq!(sim.job_count(), 8);
-    assert_eq!(outputs(&out).len(), 8);
+    assert_eq!(outputs(out).len(), 8);
 }
 
 #[test]

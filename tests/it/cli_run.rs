@@ -3,7 +3,7 @@
 //! how to carry on, `run --job` that creates nothing, a download that resumes.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
@@ -11,12 +11,8 @@ use removebgvideo::clock::ManualClock;
 use removebgvideo::simulator::{ProcessingTime, Simulator};
 
 use crate::support::batch::*;
-use crate::support::command::{command, text, EXE};
+use crate::support::command::{command, run, text, EXE};
 use crate::support::wire::{self, wait_for_hangup, Act, WireServer};
-
-fn run(sim: &Simulator, args: &[&str]) -> Output {
-    command(sim, args).output().expect("run the command")
-}
 
 /// The body of the simulator's one `POST /v1/jobs`, as JSON.
 fn create_body(sim: &Simulator) -> serde_json::Value {

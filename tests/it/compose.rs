@@ -14,6 +14,8 @@ use removebgvideo::compose::{
 use removebgvideo::models::Anchor;
 use removebgvideo::{Background, Composition};
 
+use crate::support::names_in;
+
 /// The foreground: 32x24, 10 frames at 10 fps, transparent but for a red 16x12 square at (8, 6).
 pub(crate) const FG: (u32, u32) = (32, 24);
 pub(crate) const SQUARE: (u32, u32, u32, u32) = (8, 6, 16, 12);
@@ -212,7 +214,7 @@ fn a_webm_foreground_keeps_its_alpha_on_a_colour_in_mp4() {
     assert_eq!(Backdrop::try_from(&Background::rgb([0.0, 0.0, 1.0])).unwrap(), Backdrop::Color(BLUE));
     // ffmpeg's native VP9 decoder would have made the transparent part black.
     assert_square(&first_frame(&ffmpeg, &out), (64, 48), square_on_canvas(&layout), Some(BLUE), "webm → mp4");
-    assert_eq!(leftovers(dir.path()), ["fg.webm", "out.mp4"], "no partial output left");
+    assert_eq!(names_in(dir.path()), ["fg.webm", "out.mp4"], "no partial output left");
 }
 
 #[test]
@@ -397,27 +399,17 @@ fn cancelling_or_dropping_stops_ffmpeg_and_leaves_nothing_behind() {
     });
     assert!(matches!(result, Err(ComposeError::Cancelled)), "{result:?}");
     assert!(reports >= 1);
-    assert_eq!(leftovers(dir.path()), ["fg.webm"], "no output, no partial output");
+    assert_eq!(names_in(dir.path()), ["fg.webm"], "no output, no partial output");
 
     let rendering = composer.spawn().unwrap();
     drop(rendering);
-    assert_eq!(leftovers(dir.path()), ["fg.webm"]);
+    assert_eq!(names_in(dir.path()), ["fg.webm"]);
 
     // Cancelled before waiting: the same.
     let rendering = composer.spawn().unwrap();
     rendering.canceller().cancel();
     assert!(matches!(rendering.wait(), Err(ComposeError::Cancelled)));
-    assert_eq!(leftovers(dir.path()), ["fg.webm"]);
-}
-
-/// The names left in `dir`, sorted (hidden partial outputs included).
-pub(crate) fn leftovers(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
+    assert_eq!(names_in(dir.path()), ["fg.webm"]);
 }
 
 #[test]
@@ -459,7 +451,7 @@ fn what_cannot_work_is_a_typed_error_that_says_what_to_do() {
     let failed = composer().background(Backdrop::video(dir.path().join("missing.mp4"))).run().unwrap_err();
     let ComposeError::Probe { path, stderr_tail, .. } = &failed else { panic!("{failed:?}") };
     assert!(path.ends_with("missing.mp4") && stderr_tail.contains("missing.mp4"), "{failed}");
-    assert_eq!(leftovers(dir.path()), ["fg.webm"]);
+    assert_eq!(names_in(dir.path()), ["fg.webm"]);
 
     let garbage = dir.path().join("garbage.webm");
     std::fs::write(&garbage, b"not a video").unwrap();
@@ -540,7 +532,7 @@ async fn the_async_face_runs_and_dropping_its_future_stops_ffmpeg() {
     }
     // The future is gone: ffmpeg is stopped and the task ends.
     tokio::task::spawn_blocking(move || assert!(run_over.recv().is_err())).await.unwrap();
-    assert_eq!(leftovers(dir.path()), ["fg.webm", "small.webm"]);
+    assert_eq!(names_in(dir.path()), ["fg.webm", "small.webm"]);
 }
 
 #[test]

@@ -14,9 +14,8 @@ use removebgvideo::compose::{Backdrop, ComposeError, Composer, Ffmpeg, Input, Li
 use removebgvideo::models::Anchor;
 use removebgvideo::{Background, Composition};
 
-use crate::compose::{
-    assert_square, ffmpeg, first_frame, foreground, leftovers, sh, square_on_canvas, BLUE, FG, GREEN,
-};
+use crate::compose::{assert_square, ffmpeg, first_frame, foreground, sh, square_on_canvas, BLUE, FG, GREEN};
+use crate::support::names_in;
 use crate::support::wire::{self, WireServer};
 
 /// A one-frame PNG of `colour`, `w`x`h`, at `path`.
@@ -66,7 +65,7 @@ fn names_like_protocols_are_files_and_a_percent_in_a_folder_is_no_pattern() {
     assert_eq!(argv.last().unwrap().to_str().unwrap(), format!("file:{}", out.display()));
     assert_eq!(composer.run().unwrap(), out);
     assert_square(&first_frame(&ffmpeg, &out), (64, 48), square_on_canvas(&layout), Some(BLUE), "md5:hash.mp4");
-    assert_eq!(leftovers(dir.path()), ["md5:hash.mp4", "take:1.webm"]);
+    assert_eq!(names_in(dir.path()), ["md5:hash.mp4", "take:1.webm"]);
 
     // 0.3 expanded `%d` of a frames folder's path.
     let parent = dir.path().join("100%d");
@@ -78,7 +77,7 @@ fn names_like_protocols_are_files_and_a_percent_in_a_folder_is_no_pattern() {
         .run()
         .unwrap();
     assert_eq!(std::fs::read_dir(&frames).unwrap().count(), 10, "every frame in the folder named");
-    assert_eq!(leftovers(&parent), ["frames"]);
+    assert_eq!(names_in(&parent), ["frames"]);
 }
 
 #[test]
@@ -328,7 +327,7 @@ fn ffmpeg_that_stops_making_frames_is_stopped_with_a_typed_error() {
     assert!(matches!(stalled, ComposeError::Stalled { .. }), "{stalled:?}");
     assert_eq!(frames, [1]);
     assert!(stalled.to_string().contains("no new frame"), "{stalled}");
-    assert_eq!(leftovers(dir.path()), ["ffmpeg", "ffprobe"], "no output, no partial output");
+    assert_eq!(names_in(dir.path()), ["ffmpeg", "ffprobe"], "no output, no partial output");
 }
 
 #[test]
@@ -360,7 +359,7 @@ fn outputs_are_not_overwritten_unless_asked_and_a_users_part_folder_is_left_alon
     Composer::new(Input::Webm(webm.clone()), Output::PngFrames(frames.clone())).ffmpeg(ffmpeg.clone()).run().unwrap();
     assert_eq!(std::fs::read(users.join("keep.txt")).unwrap(), b"mine");
     assert_eq!(std::fs::read_dir(&frames).unwrap().count(), 10);
-    assert_eq!(leftovers(dir.path()), ["fg.webm", "frames", "frames.part", "out.webm"]);
+    assert_eq!(names_in(dir.path()), ["fg.webm", "frames", "frames.part", "out.webm"]);
 }
 
 /// The command, through the binary cargo builds for the tests.
@@ -370,8 +369,9 @@ mod command {
     use std::path::{Path, PathBuf};
     use std::process::{Child, Command, Stdio};
 
-    use super::{ffmpeg, foreground, leftovers};
+    use super::{ffmpeg, foreground};
     use crate::compose::foreground_of;
+    use crate::support::names_in;
 
     const EXE: &str = env!("CARGO_BIN_EXE_removebgvideo");
 
@@ -456,7 +456,7 @@ mod command {
         assert_eq!(ended.status.code(), Some(130), "{}", String::from_utf8_lossy(&ended.stderr));
         assert!(gone(encoder), "ffmpeg {encoder} was reaped before the command ended");
         assert!(!out.exists());
-        assert_eq!(leftovers(dir.path()), ["fg.webm"], "no partial output");
+        assert_eq!(names_in(dir.path()), ["fg.webm"], "no partial output");
     }
 
     #[test]

@@ -9,7 +9,7 @@ use mockito::{Matcher, Mock, ServerGuard};
 use removebgvideo::client::TransferProgress;
 use removebgvideo::{Error, Job};
 use serde_json::json;
-use support::{client, user_agent};
+use support::{client, names_in, user_agent};
 
 /// 600 KiB of a pattern that is not the same at every offset: more than one read buffer.
 fn video_bytes() -> Vec<u8> {
@@ -42,15 +42,6 @@ fn completed_job(output_url: Option<String>) -> Job {
     serde_json::from_value(value).unwrap()
 }
 
-fn files_in(dir: &tempfile::TempDir) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir.path())
-        .unwrap()
-        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
-}
-
 #[test]
 fn a_download_to_a_path_writes_the_exact_bytes_and_reports_progress() {
     let api = mockito::Server::new();
@@ -68,7 +59,7 @@ fn a_download_to_a_path_writes_the_exact_bytes_and_reports_progress() {
     mock.assert();
     assert_eq!(written, bytes.len() as u64);
     assert_eq!(std::fs::read(&target).unwrap(), bytes);
-    assert_eq!(files_in(&dir), vec!["out.webm"], "no .part file is left");
+    assert_eq!(names_in(dir.path()), vec!["out.webm"], "no .part file is left");
     let seen = seen.lock().unwrap();
     assert!(seen.len() >= 2, "{} progress reports", seen.len());
     let total = Some(bytes.len() as u64);
@@ -147,7 +138,7 @@ fn a_404_from_the_output_host_is_an_api_error_and_leaves_no_file() {
     assert_eq!(api_error.request_id(), Some("cdn_req_1"));
     assert!(!target.exists());
     assert!(!dir.path().join("out.webm.part").exists());
-    assert!(files_in(&dir).is_empty(), "{:?}", files_in(&dir));
+    assert!(names_in(dir.path()).is_empty(), "{:?}", names_in(dir.path()));
 }
 
 #[test]
@@ -161,7 +152,7 @@ fn a_failed_download_leaves_an_existing_file_untouched() {
     let err = client(&api).download(&format!("{}/o", cdn.url())).to_path(&target).unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(403));
     assert_eq!(std::fs::read(&target).unwrap(), b"previous");
-    assert_eq!(files_in(&dir), vec!["keep.webm"]);
+    assert_eq!(names_in(dir.path()), vec!["keep.webm"]);
 }
 
 #[test]
@@ -174,7 +165,7 @@ fn a_successful_download_replaces_an_existing_file() {
     std::fs::write(&target, b"old bytes that are longer").unwrap();
     client(&api).download(&format!("{}/o", cdn.url())).to_path(&target).unwrap();
     assert_eq!(std::fs::read(&target).unwrap(), b"new bytes");
-    assert_eq!(files_in(&dir), vec!["out.webm"]);
+    assert_eq!(names_in(dir.path()), vec!["out.webm"]);
 }
 
 #[test]

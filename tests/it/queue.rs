@@ -7,185 +7,95 @@
 //! are skipped, except under CI (`CI` set), where they fail. Each test works in a database of
 //! its own.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Output};
+use std::process::Child;
 use std::sync::mpsc;
 use std::time::Duration;
 
 use crate::support::batch::*;
-use crate::support::command::{command, text};
+use crate::support::command::{command, run, text};
+use crate::support::queue::*;
 use removebgvideo::batch::{ItemStatus, Outcome, Queue};
-use removebgvideo::simulator::{Fault, FaultRule, Simulator};
-
-const URL_ENV: &str = "REMOVEBGVIDEO_TEST_POSTGRES_URL";
-
-/// A fresh database on the test server, as a URL; `None` (skip) when no server is configured
-/// outside CI.
-pub(crate) fn database() -> Option<String> {
-    let set = std::env::var(URL_ENV).ok().filter(|url| !url.is_empty());
-    let url = crate::support::require(
-        "PostgreSQL",
-        set.ok_or_else(|| format!("{URL_ENV} is not set (see CONTRIBUTING: running the PostgreSQL tests)")),
-    )?;
-    let mut admin = postgres::Client::connect(&url, postgres::NoTls).expect("connect to the test database server");
-    let name = format!("rbv_test_{:016x}", fastrand::u64(..));
-    admin.batch_execute(&format!("CREATE DATABASE {name}")).expect("create a test database");
-    let (base, _) = url.rsplit_once('/').expect("the URL names a database");
-    Some(format!("{base}/{name}"))
-}
-
-/// A manifest of `n` URL items `q000`, `q001`, ...
-pub(crate) fn manifest(dir: &Path, n: usize) -> std::path::PathBuf {
-    let path = dir.join("manifest.jsonl");
-    let lines: String =
-        (0..n).map(|i| format!("{{\"id\": \"q{i:03}\", \"input\": \"https://videos.example/{i}.mp4\"}}\n")).collect();
-    std::fs::write(&path, lines).unwrap();
-    path
-}
-
-pub(crate) fn run(sim: &Simulator, args: &[&str]) -> Output {
-    command(sim, args).output().expect("run the command")
-}
-
-/// A worker on `db` writing into `out` with `threads` threads, polling every `poll` seconds or
-/// so, with a short lease.
-pub(crate) fn worker_args<'a>(
-    db: &'a str,
-    out: &'a str,
-    threads: &'a str,
-    lease: &'a str,
-    poll: &'a str,
-) -> Vec<&'a str> {
-    vec![
-        "batch",
-        "--queue",
-        db,
-        "--out",
-        out,
-        "--concurrency",
-        threads,
-        "--lease",
-        lease,
-        "--poll-first",
-        poll,
-        "--poll-max",
-        poll,
-    ]
-}
-
-/// The final outputs in `out` by item: a worker's own download names start with a dot.
-pub(crate) fn final_outputs(out: &Path) -> BTreeMap<String, u64> {
-    outputs(out).into_iter().filter(|(name, _)| !name.starts_with('.')).collect()
-}
-
-/// Each item's job, from the simulator's list (`metadata` carries the item id).
-pub(crate) fn jobs_by_item(sim: &Simulator) -> BTreeMap<String, Vec<String>> {
-    let client = sim.client().unwrap();
-    let mut by_item: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for job in client.list_all_jobs(&removebgvideo::models::ListJobs::new().limit(100)) {
-        let job = job.unwrap();
-        let item = job.extra["metadata"]["removebgvideo_batch_item"].as_str().unwrap().to_owned();
-        by_item.entry(item).or_default().push(job.id);
-    }
-    by_item
-}
+use removebgvideo::simulator::{Fault, FaultRule};
 
 #[test]
 fn the_same_manifest_enqueued_twice_adds_nothing_the_second_time() {
-    let Some(db) = database() else { return };
-    let sim = simulator();
-    let dir = tempfile::tempdir().unwrap();
-    let manifest = manifest(dir.path(), 25);
-    let manifest = manifest.to_str().unwrap();
-
-    let first = run(&sim, &["batch", "--queue", &db, "--enqueue", manifest]);
-    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
-    assert!(text(&first.stdout).starts_with("25 of 25 items added"), "{}", text(&first.stdout));
-    let second = run(&sim, &["batch", "--queue", &db, "--enqueue", manifest]);
+    let Some(q) = enqueued(25) else { return };
+    let first = text(&q.enqueued.stdout);
+    assert!(first.starts_with("25 of 25 items added"), "{first}");
+    let second = run(&q.sim, &["batch", "--queue", &q.db, "--enqueue", &q.manifest]);
     assert!(text(&second.stdout).starts_with("0 of 25 items added"), "{}", text(&second.stdout));
 
-    let report = Queue::connect(&db).unwrap().report().unwrap();
+    let report = Queue::connect(&q.db).unwrap().report().unwrap();
     assert_eq!(report.items.len(), 25);
     assert_eq!(report.outcome, Outcome::InProgress);
     let ids: Vec<&str> = report.items.iter().map(|item| item.item.as_str()).collect();
     let expected: Vec<String> = (0..25).map(|i| format!("q{i:03}")).collect();
     assert_eq!(ids, expected, "in the manifest's order, once each");
 
-    let shown = run(&sim, &["batch", "--queue", &db, "--report", "--json"]);
+    let shown = run(&q.sim, &["batch", "--queue", &q.db, "--report", "--json"]);
     let shown: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
     assert_eq!(shown["total"], 25);
     assert_eq!(shown["counts"]["unfinished"], 25);
-    assert_eq!(sim.job_count(), 0, "enqueuing creates nothing");
+    assert_eq!(q.sim.job_count(), 0, "enqueuing creates nothing");
 }
 
 #[test]
 fn a_worker_killed_between_create_sent_and_created_has_its_job_adopted_not_created_again() {
-    let Some(db) = database() else { return };
-    let sim = sim_builder().polls_to_complete(1).start().unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let manifest = manifest(dir.path(), 3);
-    let out = dir.path().join("out");
-    let out = out.to_str().unwrap();
-    run(&sim, &["batch", "--queue", &db, "--enqueue", manifest.to_str().unwrap()]);
+    let Some(q) = enqueued(3) else { return };
 
     // The create is answered, then the worker dies before committing `created`.
     // One thread, so that the crash comes at the first item's step and nothing else is under way.
-    let crashed = command(&sim, &worker_args(&db, out, "1", "0.5", "0.02"))
+    let crashed = command(&q.sim, &worker_args(&q.db, &q.out, "1", "0.5", "0.02"))
         .env("REMOVEBGVIDEO_TEST_CRASH_AT", "created")
         .output();
     let crashed = crashed.unwrap();
     assert!(!crashed.status.success(), "the worker was meant to abort");
-    assert_eq!(sim.job_count(), 1, "the create reached the server");
-    let row = Queue::connect(&db).unwrap().report().unwrap();
+    assert_eq!(q.sim.job_count(), 1, "the create reached the server");
+    let row = Queue::connect(&q.db).unwrap().report().unwrap();
     assert_eq!((row.items[0].status, row.items[0].job_id.as_deref()), (ItemStatus::Unfinished, None));
 
-    let finished = run(&sim, &worker_args(&db, out, "4", "0.5", "0.02"));
+    let finished = run(&q.sim, &worker_args(&q.db, &q.out, "4", "0.5", "0.02"));
     assert_eq!(finished.status.code(), Some(0), "{}{}", text(&finished.stdout), text(&finished.stderr));
-    assert_eq!(sim.job_count(), 3, "the jobs made before the crash were adopted, not made again");
-    let by_item = jobs_by_item(&sim);
+    assert_eq!(q.sim.job_count(), 3, "the jobs made before the crash were adopted, not made again");
+    let by_item = jobs_by_item(&q.sim);
     assert!(by_item.values().all(|jobs| jobs.len() == 1), "{by_item:?}");
-    let report = Queue::connect(&db).unwrap().report().unwrap();
+    let report = Queue::connect(&q.db).unwrap().report().unwrap();
     assert_eq!(report.outcome, Outcome::Finished);
     for item in &report.items {
         assert_eq!(item.status, ItemStatus::Completed, "{item:?}");
         assert_eq!(item.job_id.as_ref(), Some(&by_item[&item.item][0]));
     }
-    assert_eq!(final_outputs(Path::new(out)).len(), 3);
+    assert_eq!(final_outputs(Path::new(&q.out)).len(), 3);
 }
 
 #[test]
 fn a_create_lost_before_it_reached_the_server_is_uncertain_and_not_created() {
-    let Some(db) = database() else { return };
-    let sim = simulator();
-    let dir = tempfile::tempdir().unwrap();
-    let manifest = manifest(dir.path(), 1);
-    let out = dir.path().join("out");
-    let out = out.to_str().unwrap();
-    run(&sim, &["batch", "--queue", &db, "--enqueue", manifest.to_str().unwrap()]);
+    let Some(q) = enqueued(1) else { return };
 
     // `create_sent` is committed, then the worker dies before sending the create.
-    let crashed = command(&sim, &worker_args(&db, out, "1", "0.5", "0.02"))
+    let crashed = command(&q.sim, &worker_args(&q.db, &q.out, "1", "0.5", "0.02"))
         .env("REMOVEBGVIDEO_TEST_CRASH_AT", "create_sent")
         .output();
     assert!(!crashed.unwrap().status.success());
-    let after = run(&sim, &worker_args(&db, out, "4", "0.5", "0.02"));
+    let after = run(&q.sim, &worker_args(&q.db, &q.out, "4", "0.5", "0.02"));
     assert_eq!(after.status.code(), Some(1), "{}", text(&after.stdout));
     assert!(text(&after.stdout).contains("uncertain"), "{}", text(&after.stdout));
-    assert_eq!(sim.job_count(), 0, "not created without being asked");
+    assert_eq!(q.sim.job_count(), 0, "not created without being asked");
 
-    let report = Queue::connect(&db).unwrap().report().unwrap();
+    let report = Queue::connect(&q.db).unwrap().report().unwrap();
     assert_eq!(report.items[0].status, ItemStatus::Uncertain);
 
     // Asked to, a worker reaches the item the queue already holds as uncertain: it looks the
     // job up once more, finds none, and creates it.
-    let mut args = worker_args(&db, out, "1", "0.5", "0.02");
+    let mut args = worker_args(&q.db, &q.out, "1", "0.5", "0.02");
     args.push("--recreate-uncertain");
-    let recreated = run(&sim, &args);
+    let recreated = run(&q.sim, &args);
     assert_eq!(recreated.status.code(), Some(0), "{}{}", text(&recreated.stdout), text(&recreated.stderr));
-    assert_eq!(sim.job_count(), 1);
-    let report = Queue::connect(&db).unwrap().report().unwrap();
+    assert_eq!(q.sim.job_count(), 1);
+    let report = Queue::connect(&q.db).unwrap().report().unwrap();
     assert_eq!(report.items[0].status, ItemStatus::Completed);
 }
 
@@ -194,27 +104,20 @@ fn three_workers_with_one_killed_every_twenty_items_complete_every_item_exactly_
     const ITEMS: usize = 120;
     const KILL_EVERY: usize = 20;
     const KILLS: usize = 4;
-    let Some(db) = database() else { return };
     // Each job takes 0.6 s of real time on the simulator, polled a fifth of a second apart, so
     // a killed worker always leaves items at every step behind.
-    let sim = sim_builder().job_seconds(0.6).worker_threads(12).start().unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let manifest = manifest(dir.path(), ITEMS);
-    let out = dir.path().join("out");
-    let out = out.to_str().unwrap();
-    let enqueued = run(&sim, &["batch", "--queue", &db, "--enqueue", manifest.to_str().unwrap()]);
-    assert_eq!(enqueued.status.code(), Some(0), "{}", text(&enqueued.stderr));
+    let Some(q) = enqueued_with(ITEMS, sim_builder().job_seconds(0.6).worker_threads(12), &[]) else { return };
 
     // A worker killed right after committing `create_sent`, before its request left, leaves an
     // item whose job does not exist: the lookup is certain of that against the simulator, so
     // the workers may create it (a job that did exist would have been found and adopted).
-    let mut args = worker_args(&db, out, "4", "1", "0.2");
+    let mut args = worker_args(&q.db, &q.out, "4", "1", "0.2");
     args.push("--recreate-uncertain");
     // Each worker's standard error (not a terminal) has a line per finished item; a thread per
     // worker passes them on, so the kills follow the batch's progress, not a timer.
     let (finished_tx, finished) = mpsc::channel::<()>();
     let spawn = || -> Child {
-        let mut worker = command(&sim, &args).spawn().expect("start a worker");
+        let mut worker = command(&q.sim, &args).spawn().expect("start a worker");
         let stderr = BufReader::new(worker.stderr.take().expect("standard error is piped"));
         let finished = finished_tx.clone();
         std::thread::spawn(move || {
@@ -227,7 +130,7 @@ fn three_workers_with_one_killed_every_twenty_items_complete_every_item_exactly_
         worker
     };
     let mut workers: Vec<Child> = (0..3).map(|_| spawn()).collect();
-    let queue = Queue::connect(&db).unwrap();
+    let queue = Queue::connect(&q.db).unwrap();
     // One worker killed (and a new one started) after every KILL_EVERY finished items, so each
     // kill lands mid-batch whatever the machine's speed.
     let mut kills = 0;
@@ -250,8 +153,8 @@ fn three_workers_with_one_killed_every_twenty_items_complete_every_item_exactly_
     }
     assert_eq!(queue.report().unwrap().outcome, Outcome::Finished);
 
-    let by_item = jobs_by_item(&sim);
-    assert_eq!(sim.job_count(), ITEMS, "one job per item");
+    let by_item = jobs_by_item(&q.sim);
+    assert_eq!(q.sim.job_count(), ITEMS, "one job per item");
     assert_eq!(by_item.len(), ITEMS);
     assert!(by_item.values().all(|jobs| jobs.len() == 1));
     let report = queue.report().unwrap();
@@ -262,7 +165,7 @@ fn three_workers_with_one_killed_every_twenty_items_complete_every_item_exactly_
         "{:?}",
         report.items.iter().find(|i| i.status != ItemStatus::Completed)
     );
-    let outputs = final_outputs(Path::new(out));
+    let outputs = final_outputs(Path::new(&q.out));
     assert_eq!(outputs.len(), ITEMS, "one output per item");
     assert!(outputs.values().all(|size| *size == OUTPUT_SIZE as u64));
     let named: HashSet<String> = outputs.keys().map(|name| name.trim_end_matches(".webm").to_owned()).collect();
@@ -288,25 +191,19 @@ fn the_crate_creates_and_versions_its_tables_and_refuses_a_newer_schema() {
 
 #[test]
 fn a_lease_is_renewed_while_its_worker_works_so_no_other_worker_takes_the_item() {
-    let Some(db) = database() else { return };
     // One item whose job takes 30 polls a tenth of a second apart (3 s), three times the lease.
-    let sim = sim_builder().polls_to_complete(30).start().unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let manifest = manifest(dir.path(), 1);
-    let out = dir.path().join("out");
-    let out = out.to_str().unwrap();
-    run(&sim, &["batch", "--queue", &db, "--enqueue", manifest.to_str().unwrap()]);
+    let Some(q) = enqueued_with(1, sim_builder().polls_to_complete(30), &[]) else { return };
 
     // Two workers at once: one claims the item, the other keeps trying to.
-    let args = worker_args(&db, out, "1", "1", "0.1");
-    let workers: Vec<Child> = (0..2).map(|_| command(&sim, &args).spawn().unwrap()).collect();
+    let args = worker_args(&q.db, &q.out, "1", "1", "0.1");
+    let workers: Vec<Child> = (0..2).map(|_| command(&q.sim, &args).spawn().unwrap()).collect();
     for worker in workers {
         let done = worker.wait_with_output().unwrap();
         assert_eq!(done.status.code(), Some(0), "{}{}", text(&done.stdout), text(&done.stderr));
     }
-    let polls = sim.requests().iter().filter(|r| r.method == "GET" && r.path.starts_with("/v1/jobs/")).count();
+    let polls = q.sim.requests().iter().filter(|r| r.method == "GET" && r.path.starts_with("/v1/jobs/")).count();
     assert_eq!(polls, 30, "only the worker holding the lease polled the job");
-    assert_eq!(sim.job_count(), 1);
+    assert_eq!(q.sim.job_count(), 1);
 }
 
 #[test]
@@ -335,14 +232,9 @@ fn a_402_leaves_the_items_not_started_in_the_queue_as_with_a_journal_and_a_top_u
 
 #[test]
 fn an_id_queued_with_another_input_is_refused_unless_replaced() {
-    let Some(db) = database() else { return };
-    let sim = simulator();
-    let dir = tempfile::tempdir().unwrap();
-    let first = manifest(dir.path(), 3);
-    let first = first.to_str().unwrap();
-    assert_eq!(run(&sim, &["batch", "--queue", &db, "--enqueue", first]).status.code(), Some(0));
+    let Some(q) = enqueued(3) else { return };
 
-    let other = dir.path().join("other.jsonl");
+    let other = q.dir.path().join("other.jsonl");
     std::fs::write(
         &other,
         "{\"id\": \"q001\", \"input\": \"https://videos.example/another.mp4\"}\n\
@@ -351,48 +243,42 @@ fn an_id_queued_with_another_input_is_refused_unless_replaced() {
     )
     .unwrap();
     let other = other.to_str().unwrap();
-    let refused = run(&sim, &["batch", "--queue", &db, "--enqueue", other]);
+    let refused = run(&q.sim, &["batch", "--queue", &q.db, "--enqueue", other]);
     let stderr = text(&refused.stderr);
     assert_eq!(refused.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("\"q001\", \"q002\"") && !stderr.contains("\"new\""), "{stderr}");
     assert!(stderr.contains("--replace"), "{stderr}");
-    assert_eq!(Queue::connect(&db).unwrap().report().unwrap().items.len(), 3, "nothing added");
+    assert_eq!(Queue::connect(&q.db).unwrap().report().unwrap().items.len(), 3, "nothing added");
 
-    let again = run(&sim, &["batch", "--queue", &db, "--enqueue", first]);
+    let again = run(&q.sim, &["batch", "--queue", &q.db, "--enqueue", &q.manifest]);
     assert!(text(&again.stdout).starts_with("0 of 3 items added"), "identical items stay idempotent");
 
-    let replaced = run(&sim, &["batch", "--queue", &db, "--enqueue", other, "--replace"]);
+    let replaced = run(&q.sim, &["batch", "--queue", &q.db, "--enqueue", other, "--replace"]);
     assert_eq!(replaced.status.code(), Some(0), "{}", text(&replaced.stderr));
-    let mut conn = postgres::Client::connect(&db, postgres::NoTls).unwrap();
+    let mut conn = postgres::Client::connect(&q.db, postgres::NoTls).unwrap();
     let source: String =
         conn.query_one("SELECT source FROM removebgvideo_queue_items WHERE item = 'q001'", &[]).unwrap().get(0);
     assert_eq!(source, "https://videos.example/another.mp4");
-    assert_eq!(Queue::connect(&db).unwrap().report().unwrap().items.len(), 4);
+    assert_eq!(Queue::connect(&q.db).unwrap().report().unwrap().items.len(), 4);
 }
 
 #[cfg(target_os = "linux")]
 #[test]
 fn a_worker_frozen_after_create_sent_never_sends_its_create_once_another_has_the_item() {
     for recreate in [false, true] {
-        let Some(db) = database() else { return };
-        let sim = simulator();
-        let dir = tempfile::tempdir().unwrap();
-        let manifest = manifest(dir.path(), 1);
-        let out = dir.path().join("out");
-        let out = out.to_str().unwrap();
-        run(&sim, &["batch", "--queue", &db, "--enqueue", manifest.to_str().unwrap()]);
-        let mut args = worker_args(&db, out, "1", "0.5", "0.02");
+        let Some(q) = enqueued(1) else { return };
+        let mut args = worker_args(&q.db, &q.out, "1", "0.5", "0.02");
         if recreate {
             args.push("--recreate-uncertain");
         }
 
         // A commits `create_sent`, then its process freezes (a VM pause, a laptop lid) past
         // its lease, before the create leaves.
-        let mut frozen = command(&sim, &args).env("REMOVEBGVIDEO_TEST_FREEZE_AT", "create_sent").spawn().unwrap();
+        let mut frozen = command(&q.sim, &args).env("REMOVEBGVIDEO_TEST_FREEZE_AT", "create_sent").spawn().unwrap();
         let _guard = watchdog(frozen.id(), Duration::from_secs(20));
         wait_until_stopped(&mut frozen);
         // B takes the item over once the lease has run out, and ends it.
-        let taken = run(&sim, &args);
+        let taken = run(&q.sim, &args);
         let expected = if recreate { 0 } else { 1 };
         assert_eq!(taken.status.code(), Some(expected), "{}{}", text(&taken.stdout), text(&taken.stderr));
         // A wakes up: its lease is gone, so its create never goes.
@@ -400,14 +286,14 @@ fn a_worker_frozen_after_create_sent_never_sends_its_create_once_another_has_the
         let woke = frozen.wait_with_output().unwrap();
         assert!(woke.status.code().is_some(), "the frozen worker ended by itself: {}", text(&woke.stderr));
 
-        let report = Queue::connect(&db).unwrap().report().unwrap();
-        let by_item = jobs_by_item(&sim);
+        let report = Queue::connect(&q.db).unwrap().report().unwrap();
+        let by_item = jobs_by_item(&q.sim);
         if recreate {
-            assert_eq!(sim.job_count(), 1, "one job, made by the worker that took the item over");
+            assert_eq!(q.sim.job_count(), 1, "one job, made by the worker that took the item over");
             assert_eq!(report.items[0].status, ItemStatus::Completed);
             assert_eq!(report.items[0].job_id.as_ref(), Some(&by_item["q000"][0]), "the report names it");
         } else {
-            assert_eq!(sim.job_count(), 0, "no job is charged while the report says none matches");
+            assert_eq!(q.sim.job_count(), 0, "no job is charged while the report says none matches");
             assert_eq!(report.items[0].status, ItemStatus::Uncertain);
         }
     }

@@ -18,12 +18,11 @@ use std::process::Child;
 use std::time::{Duration, Instant};
 
 use crate::support::batch::*;
-use crate::support::command::{command, text};
+use crate::support::command::{command, run, text};
+use crate::support::queue::*;
 use crate::support::wire::WireServer;
 use removebgvideo::batch::{BatchError, CertificateCheck, ItemStatus, Outcome, Queue};
 use removebgvideo::simulator::Simulator;
-
-use super::queue::{database, final_outputs, jobs_by_item, manifest, run, worker_args};
 
 /// The environment variable `name`, or `None` (a visible skip) outside CI.
 fn server(name: &str) -> Option<String> {
@@ -67,19 +66,13 @@ fn cert_auth(params: &str) -> Option<CertAuth> {
 /// Enqueues `items` items on `url` and works them with `threads` threads through the command,
 /// then checks that each completed and has its output; the simulator, for more checks.
 fn work_a_batch(url: &str, items: usize, threads: &str) -> Simulator {
-    let sim = simulator();
-    let dir = tempfile::tempdir().unwrap();
-    let manifest = manifest(dir.path(), items);
-    let out = dir.path().join("out");
-    let out = out.to_str().unwrap();
-    let enqueued = run(&sim, &["batch", "--queue", url, "--enqueue", manifest.to_str().unwrap()]);
-    assert_eq!(enqueued.status.code(), Some(0), "{}", text(&enqueued.stderr));
-    let worked = run(&sim, &worker_args(url, out, threads, "5", "0.05"));
+    let q = enqueue_on(url.to_owned(), items, sim_builder(), &[]);
+    let worked = run(&q.sim, &worker_args(url, &q.out, threads, "5", "0.05"));
     assert_eq!(worked.status.code(), Some(0), "{}{}", text(&worked.stdout), text(&worked.stderr));
     let report = Queue::connect(url).unwrap().report().unwrap();
     assert_eq!(report.count(ItemStatus::Completed), items);
-    assert_eq!(final_outputs(Path::new(out)).len(), items);
-    sim
+    assert_eq!(final_outputs(Path::new(&q.out)).len(), items);
+    q.sim
 }
 
 #[test]
@@ -251,16 +244,10 @@ fn a_batch_works_through_pgbouncer_in_transaction_mode() {
 #[test]
 fn backends_ended_under_a_running_batch_cost_a_pause_and_each_item_is_made_once() {
     const ITEMS: usize = 24;
-    let Some(db) = database() else { return };
-    let sim = sim_builder().job_seconds(0.3).worker_threads(12).start().unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let manifest = manifest(dir.path(), ITEMS);
-    let out = dir.path().join("out");
-    let out = out.to_str().unwrap();
-    run(&sim, &["batch", "--queue", &db, "--enqueue", manifest.to_str().unwrap()]);
-    let mut worker: Child = command(&sim, &worker_args(&db, out, "8", "5", "0.1")).spawn().unwrap();
+    let Some(q) = enqueued_with(ITEMS, sim_builder().job_seconds(0.3).worker_threads(12), &[]) else { return };
+    let mut worker: Child = command(&q.sim, &worker_args(&q.db, &q.out, "8", "5", "0.1")).spawn().unwrap();
 
-    let name = db.rsplit_once('/').unwrap().1.to_owned();
+    let name = q.db.rsplit_once('/').unwrap().1.to_owned();
     let admin_url = std::env::var("REMOVEBGVIDEO_TEST_POSTGRES_URL").unwrap();
     let mut admin = postgres::Client::connect(&admin_url, postgres::NoTls).unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -282,22 +269,18 @@ fn backends_ended_under_a_running_batch_cost_a_pause_and_each_item_is_made_once(
     assert_eq!(done.status.code(), Some(0), "{}{}", text(&done.stdout), text(&done.stderr));
     eprintln!("{ended} backends ended mid-batch");
     assert!(ended >= 3, "backends were ended mid-batch ({ended})");
-    assert_eq!(sim.job_count(), ITEMS, "one job per item");
-    assert!(jobs_by_item(&sim).values().all(|jobs| jobs.len() == 1));
-    let report = Queue::connect(&db).unwrap().report().unwrap();
+    assert_eq!(q.sim.job_count(), ITEMS, "one job per item");
+    assert!(jobs_by_item(&q.sim).values().all(|jobs| jobs.len() == 1));
+    let report = Queue::connect(&q.db).unwrap().report().unwrap();
     assert_eq!(report.count(ItemStatus::Completed), ITEMS);
-    assert_eq!(final_outputs(Path::new(out)).len(), ITEMS);
+    assert_eq!(final_outputs(Path::new(&q.out)).len(), ITEMS);
 }
 
 #[test]
 fn a_role_that_may_only_read_runs_the_report_and_connecting_runs_no_ddl() {
-    let Some(db) = database() else { return };
-    let sim = simulator();
-    let dir = tempfile::tempdir().unwrap();
-    let manifest = manifest(dir.path(), 3);
-    run(&sim, &["batch", "--queue", &db, "--enqueue", manifest.to_str().unwrap()]);
+    let Some(q) = enqueued(3) else { return };
     let role = format!("reader_{:08x}", fastrand::u32(..));
-    let mut admin = postgres::Client::connect(&db, postgres::NoTls).unwrap();
+    let mut admin = postgres::Client::connect(&q.db, postgres::NoTls).unwrap();
     admin
         .batch_execute(&format!(
             "CREATE ROLE {role} LOGIN; GRANT USAGE ON SCHEMA public TO {role};
@@ -305,10 +288,10 @@ fn a_role_that_may_only_read_runs_the_report_and_connecting_runs_no_ddl() {
              REVOKE CREATE ON SCHEMA public FROM PUBLIC"
         ))
         .unwrap();
-    let reader = db.replacen("postgres://postgres@", &format!("postgres://{role}@"), 1);
+    let reader = q.db.replacen("postgres://postgres@", &format!("postgres://{role}@"), 1);
     let queue = Queue::connect(&reader).expect("tables at their version: connecting only reads");
     assert_eq!(queue.report().unwrap().items.len(), 3);
-    let shown = run(&sim, &["batch", "--queue", &reader, "--no-migrate", "--report", "--json"]);
+    let shown = run(&q.sim, &["batch", "--queue", &reader, "--no-migrate", "--report", "--json"]);
     assert_eq!(shown.status.code(), Some(0), "{}", text(&shown.stderr));
     let shown: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
     assert_eq!(shown["counts"]["unfinished"], 3);
@@ -323,16 +306,10 @@ fn without_migrations_missing_tables_are_an_error_that_says_so() {
 
 #[test]
 fn two_batches_share_a_database_in_schemas_of_their_own() {
-    let Some(db) = database() else { return };
-    let sim = simulator();
-    let dir = tempfile::tempdir().unwrap();
-    let manifest = manifest(dir.path(), 2);
-    let manifest = manifest.to_str().unwrap();
-    let first = run(&sim, &["batch", "--queue", &db, "--queue-schema", "batch_a", "--enqueue", manifest]);
-    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
-    let second = Queue::connect(&format!("{db}?schema=batch_b")).unwrap();
+    let Some(q) = enqueued_with(2, sim_builder(), &["--queue-schema", "batch_a"]) else { return };
+    let second = Queue::connect(&format!("{}?schema=batch_b", q.db)).unwrap();
     assert_eq!(second.report().unwrap().items.len(), 0, "another schema, another queue");
-    let first = Queue::builder(&db).schema("batch_a").connect().unwrap();
+    let first = Queue::builder(&q.db).schema("batch_a").connect().unwrap();
     assert_eq!(first.report().unwrap().items.len(), 2);
 }
 

@@ -5,11 +5,10 @@
 use std::path::Path;
 
 use crate::support::batch::*;
-use crate::support::command::{command, text};
+use crate::support::command::{command, run, text};
+use crate::support::queue::*;
 use removebgvideo::batch::{Event, ItemStatus, Outcome, Queue, QueueStep};
 use removebgvideo::models::CreateJob;
-
-use super::queue::{database, final_outputs, manifest, run, worker_args};
 
 /// Makes every lease of the queue at `db` run out now, as if its workers had stalled.
 fn expire_leases(db: &str) {
@@ -34,16 +33,10 @@ fn crashing_worker(sim: &removebgvideo::simulator::Simulator, db: &str, out: &st
 
 #[test]
 fn stats_show_who_holds_an_item_since_when_its_attempts_and_lost_workers() {
-    let Some(db) = database() else { return };
-    let sim = simulator();
-    let dir = tempfile::tempdir().unwrap();
-    let manifest = manifest(dir.path(), 2);
-    let out = dir.path().join("out");
-    let out = out.to_str().unwrap();
-    run(&sim, &["batch", "--queue", &db, "--enqueue", manifest.to_str().unwrap()]);
-    crashing_worker(&sim, &db, out, &[]);
+    let Some(q) = enqueued(2) else { return };
+    crashing_worker(&q.sim, &q.db, &q.out, &[]);
 
-    let queue = Queue::connect(&db).unwrap();
+    let queue = Queue::connect(&q.db).unwrap();
     let stats = queue.stats().unwrap();
     let held = &stats.items[0];
     assert_eq!((held.item.as_str(), held.step), ("q000", QueueStep::CreateSent));
@@ -52,7 +45,7 @@ fn stats_show_who_holds_an_item_since_when_its_attempts_and_lost_workers() {
     assert_eq!((held.attempts, held.lost_workers), (1, 0));
     assert_eq!(stats.count(QueueStep::Pending), 1);
     assert_eq!(stats.held().count(), 1);
-    let shown = run(&sim, &["batch", "--queue", &db, "--report"]);
+    let shown = run(&q.sim, &["batch", "--queue", &q.db, "--report"]);
     let shown = text(&shown.stdout);
     assert!(
         shown.contains("q000 create_sent held by") && shown.contains("by step: pending 1, create_sent 1"),
@@ -61,13 +54,13 @@ fn stats_show_who_holds_an_item_since_when_its_attempts_and_lost_workers() {
 
     // The dead worker's lease runs out; another worker takes the item over. Its create never
     // left, so no job matches: the item is uncertain, having lost its worker once.
-    expire_leases(&db);
-    run(&sim, &worker_args(&db, out, "1", "60", "0.05"));
+    expire_leases(&q.db);
+    run(&q.sim, &worker_args(&q.db, &q.out, "1", "60", "0.05"));
     let stats = queue.stats().unwrap();
     assert_eq!((stats.items[0].step, stats.items[0].lost_workers), (QueueStep::Uncertain, 1));
     assert_eq!(stats.items[0].worker, None, "an item at its end is held by nobody");
     assert_eq!(stats.items[1].step, QueueStep::Completed);
-    let shown = run(&sim, &["batch", "--queue", &db, "--report", "--json"]);
+    let shown = run(&q.sim, &["batch", "--queue", &q.db, "--report", "--json"]);
     let shown: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
     assert_eq!(shown["items"][0]["lost_workers"], 1);
     assert_eq!(shown["items"][0]["attempts"], 1);
@@ -76,40 +69,28 @@ fn stats_show_who_holds_an_item_since_when_its_attempts_and_lost_workers() {
 
 #[test]
 fn an_item_that_loses_its_worker_more_often_than_the_cap_is_failed_and_reported() {
-    let Some(db) = database() else { return };
-    let sim = simulator();
-    let dir = tempfile::tempdir().unwrap();
-    let manifest = manifest(dir.path(), 1);
-    let out = dir.path().join("out");
-    let out = out.to_str().unwrap();
-    run(&sim, &["batch", "--queue", &db, "--enqueue", manifest.to_str().unwrap(), "--max-lost-workers", "1"]);
+    let Some(q) = enqueued_with(1, sim_builder(), &["--max-lost-workers", "1"]) else { return };
     // Dies twice at create_sent (the second worker may create again: nothing was made).
-    crashing_worker(&sim, &db, out, &[]);
-    expire_leases(&db);
-    crashing_worker(&sim, &db, out, &["--recreate-uncertain"]);
-    expire_leases(&db);
-    let last = run(&sim, &worker_args(&db, out, "1", "60", "0.05"));
+    crashing_worker(&q.sim, &q.db, &q.out, &[]);
+    expire_leases(&q.db);
+    crashing_worker(&q.sim, &q.db, &q.out, &["--recreate-uncertain"]);
+    expire_leases(&q.db);
+    let last = run(&q.sim, &worker_args(&q.db, &q.out, "1", "60", "0.05"));
     assert_eq!(last.status.code(), Some(1), "a failed item: {}", text(&last.stderr));
 
-    let report = Queue::connect(&db).unwrap().report().unwrap();
+    let report = Queue::connect(&q.db).unwrap().report().unwrap();
     assert_eq!(report.count(ItemStatus::Failed), 1);
     let message = &report.items[0].error.as_ref().unwrap().message;
     assert!(message.contains("lost its worker 2 times, more than the batch allows (1)"), "{message}");
-    assert_eq!(sim.job_count(), 0, "no create ever left");
+    assert_eq!(q.sim.job_count(), 0, "no create ever left");
 }
 
 #[test]
 fn a_cancelled_batch_creates_nothing_more_and_finishes_the_jobs_already_made() {
-    let Some(db) = database() else { return };
-    let sim = simulator();
-    let dir = tempfile::tempdir().unwrap();
-    let manifest = manifest(dir.path(), 4);
-    let out = dir.path().join("out");
-    let out = out.to_str().unwrap();
-    run(&sim, &["batch", "--queue", &db, "--enqueue", manifest.to_str().unwrap()]);
+    let Some(q) = enqueued(4) else { return };
     // q000's job exists already (a worker created it and then died).
-    let job = sim.client().unwrap().create_job(&CreateJob::new("https://videos.example/0.mp4")).unwrap();
-    let mut conn = postgres::Client::connect(&db, postgres::NoTls).unwrap();
+    let job = q.sim.client().unwrap().create_job(&CreateJob::new("https://videos.example/0.mp4")).unwrap();
+    let mut conn = postgres::Client::connect(&q.db, postgres::NoTls).unwrap();
     conn.execute(
         "UPDATE removebgvideo_queue_items SET stage = 'created', job_id = $1, job_ids = ARRAY[$1], attempt = 1
          WHERE item = 'q000'",
@@ -117,47 +98,41 @@ fn a_cancelled_batch_creates_nothing_more_and_finishes_the_jobs_already_made() {
     )
     .unwrap();
 
-    let cancelled = run(&sim, &["batch", "--queue", &db, "--cancel"]);
+    let cancelled = run(&q.sim, &["batch", "--queue", &q.db, "--cancel"]);
     assert_eq!(cancelled.status.code(), Some(0), "{}", text(&cancelled.stderr));
-    let worked = run(&sim, &worker_args(&db, out, "2", "60", "0.05"));
+    let worked = run(&q.sim, &worker_args(&q.db, &q.out, "2", "60", "0.05"));
     assert!(text(&worked.stdout).contains("cancelled"), "{}", text(&worked.stdout));
-    assert_eq!(sim.job_count(), 1, "no new create");
-    let queue = Queue::connect(&db).unwrap();
+    assert_eq!(q.sim.job_count(), 1, "no new create");
+    let queue = Queue::connect(&q.db).unwrap();
     let report = queue.report().unwrap();
     assert_eq!(report.outcome, Outcome::InProgress);
     assert_eq!(report.items[0].status, ItemStatus::Completed, "the job already made is downloaded");
     assert_eq!(report.count(ItemStatus::Unfinished), 3);
     assert!(queue.stats().unwrap().cancelled);
 
-    run(&sim, &["batch", "--queue", &db, "--resume"]);
-    let worked = run(&sim, &worker_args(&db, out, "2", "60", "0.05"));
+    run(&q.sim, &["batch", "--queue", &q.db, "--resume"]);
+    let worked = run(&q.sim, &worker_args(&q.db, &q.out, "2", "60", "0.05"));
     assert_eq!(worked.status.code(), Some(0), "{}", text(&worked.stderr));
     assert_eq!(queue.report().unwrap().count(ItemStatus::Completed), 4);
-    assert_eq!(final_outputs(Path::new(out)).len(), 4);
+    assert_eq!(final_outputs(Path::new(&q.out)).len(), 4);
 }
 
 #[test]
 fn retry_failed_puts_the_queues_failed_items_back_and_works_them() {
-    let Some(db) = database() else { return };
-    let sim = simulator();
-    let dir = tempfile::tempdir().unwrap();
-    let manifest = manifest(dir.path(), 3);
-    let out = dir.path().join("out");
-    let out = out.to_str().unwrap();
-    run(&sim, &["batch", "--queue", &db, "--enqueue", manifest.to_str().unwrap()]);
-    let mut conn = postgres::Client::connect(&db, postgres::NoTls).unwrap();
+    let Some(q) = enqueued(3) else { return };
+    let mut conn = postgres::Client::connect(&q.db, postgres::NoTls).unwrap();
     conn.execute(
         "UPDATE removebgvideo_queue_items SET stage = 'failed', error_stage = 'job', error_message = 'it broke'
          WHERE item IN ('q000', 'q002')",
         &[],
     )
     .unwrap();
-    let mut args = worker_args(&db, out, "2", "60", "0.05");
+    let mut args = worker_args(&q.db, &q.out, "2", "60", "0.05");
     args.push("--retry-failed");
-    let worked = run(&sim, &args);
+    let worked = run(&q.sim, &args);
     assert_eq!(worked.status.code(), Some(0), "{}", text(&worked.stderr));
     assert!(text(&worked.stdout).contains("2 failed items put back"), "{}", text(&worked.stdout));
-    let report = Queue::connect(&db).unwrap().report().unwrap();
+    let report = Queue::connect(&q.db).unwrap().report().unwrap();
     assert_eq!(report.count(ItemStatus::Completed), 3);
     assert!(report.items.iter().all(|item| item.error.is_none()));
 }

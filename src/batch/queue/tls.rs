@@ -48,7 +48,7 @@ pub(crate) fn connector(target: &Target, platform: bool) -> Result<Connector, Ba
 fn rustls_connector(target: &Target, identity: Option<Identity>) -> Result<MakeRustlsConnect, BatchError> {
     let provider = provider();
     let verifier: Arc<dyn ServerCertVerifier> = match (target.verify, &target.roots) {
-        (Verify::Nothing, _) | (_, None) => Arc::new(AnyCertificate(Arc::clone(&provider))),
+        (Verify::Nothing, _) | (_, None) => Arc::new(Lenient { provider: Arc::clone(&provider), chain: None }),
         (Verify::Full, Some(Roots::System)) | (Verify::Chain, Some(Roots::System)) => {
             Arc::new(rustls_platform_verifier::Verifier::new(Arc::clone(&provider)).map_err(|e| BatchError::Queue {
                 reason: "could not load the platform's trusted authorities".into(),
@@ -79,7 +79,7 @@ fn rustls_connector(target: &Target, identity: Option<Identity>) -> Result<MakeR
             if verify == Verify::Full {
                 full
             } else {
-                Arc::new(AnyName(full))
+                Arc::new(Lenient { provider: Arc::clone(&provider), chain: Some(full) })
             }
         }
     };
@@ -107,6 +107,14 @@ fn pem_error(path: &std::path::Path, error: rustls::pki_types::pem::Error) -> Ba
     }
 }
 
+/// `error` as a TLS stack's error `T`: itself, or the one inside when it is an `io::Error`, as
+/// the TLS stream hands it to tokio-postgres.
+fn tls_error<'a, T: std::error::Error + 'static>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a T> {
+    error.downcast_ref::<T>().or_else(|| {
+        error.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()).and_then(|inner| inner.downcast_ref::<T>())
+    })
+}
+
 /// Why a server refused the client certificate, as [`refused_client_certificate`] says it.
 const CLIENT_UNTRUSTED: &str = "no authority the server trusts (its ssl_ca_file) signed it";
 const CLIENT_EXPIRED: &str = "it has expired, or is not valid yet";
@@ -120,12 +128,7 @@ pub(crate) fn refused_client_certificate(error: &(dyn std::error::Error + 'stati
     use rustls::AlertDescription as Alert;
     let mut next = Some(error);
     while let Some(error) = next {
-        let rustls_error = error.downcast_ref::<rustls::Error>().or_else(|| {
-            error
-                .downcast_ref::<std::io::Error>()
-                .and_then(|io| io.get_ref())
-                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-        });
+        let rustls_error = tls_error::<rustls::Error>(error);
         if let Some(rustls::Error::AlertReceived(alert)) = rustls_error {
             return match alert {
                 Alert::UnknownCA => Some(CLIENT_UNTRUSTED),
@@ -155,12 +158,7 @@ pub(crate) fn refused_check(error: &(dyn std::error::Error + 'static)) -> Option
         if let Some(check) = native::refused_check(error) {
             return Some(check);
         }
-        let rustls_error = error.downcast_ref::<rustls::Error>().or_else(|| {
-            error
-                .downcast_ref::<std::io::Error>()
-                .and_then(|io| io.get_ref())
-                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-        });
+        let rustls_error = tls_error::<rustls::Error>(error);
         if let Some(rustls::Error::InvalidCertificate(check)) = rustls_error {
             return Some(match check {
                 CertificateError::UnknownIssuer => CertificateCheck::UnknownIssuer,
@@ -180,51 +178,17 @@ pub(crate) fn refused_check(error: &(dyn std::error::Error + 'static)) -> Option
     None
 }
 
-/// `prefer`, `allow`, `require` without a root: encrypted, any certificate. The handshake's
-/// signatures are still checked (the server holds the key of the certificate it sent).
+/// The weaker checks of libpq's modes: `prefer`, `allow`, `require` without a root take any
+/// certificate (no `chain`); `verify-ca` checks the chain, not the name. The handshake's
+/// signatures are checked either way, with the provider's algorithms (those `chain` was built
+/// with): the server holds the key of the certificate it sent.
 #[derive(Debug)]
-struct AnyCertificate(Arc<CryptoProvider>);
-
-impl ServerCertVerifier for AnyCertificate {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
+struct Lenient {
+    provider: Arc<CryptoProvider>,
+    chain: Option<Arc<WebPkiServerVerifier>>,
 }
 
-/// `verify-ca`: the chain is checked, the name is not.
-#[derive(Debug)]
-struct AnyName(Arc<WebPkiServerVerifier>);
-
-impl ServerCertVerifier for AnyName {
+impl ServerCertVerifier for Lenient {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -233,7 +197,8 @@ impl ServerCertVerifier for AnyName {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        match self.0.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now) {
+        let Some(chain) = &self.chain else { return Ok(ServerCertVerified::assertion()) };
+        match chain.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now) {
             Err(rustls::Error::InvalidCertificate(
                 CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
             )) => Ok(ServerCertVerified::assertion()),
@@ -247,7 +212,7 @@ impl ServerCertVerifier for AnyName {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls12_signature(message, cert, dss)
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
     }
 
     fn verify_tls13_signature(
@@ -256,11 +221,11 @@ impl ServerCertVerifier for AnyName {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls13_signature(message, cert, dss)
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.supported_verify_schemes()
+        self.provider.signature_verification_algorithms.supported_schemes()
     }
 }
 
@@ -355,12 +320,7 @@ mod native {
     /// The check a platform TLS error names, read from its message (the platforms give no
     /// more).
     pub(super) fn refused_check(error: &(dyn std::error::Error + 'static)) -> Option<CertificateCheck> {
-        let native = error.downcast_ref::<native_tls::Error>().or_else(|| {
-            error
-                .downcast_ref::<std::io::Error>()
-                .and_then(|io| io.get_ref())
-                .and_then(|inner| inner.downcast_ref::<native_tls::Error>())
-        })?;
+        let native = super::tls_error::<native_tls::Error>(error)?;
         let text = native.to_string();
         let lower = text.to_lowercase();
         let check = if lower.contains("unable to get local issuer")

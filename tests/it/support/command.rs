@@ -3,7 +3,7 @@
 //! environment or a crash hook left set.
 
 use std::ffi::OsStr;
-use std::process::{Command, Stdio};
+use std::process::{Command, Output, Stdio};
 
 use removebgvideo::simulator::Simulator;
 
@@ -23,6 +23,11 @@ pub fn command<S: AsRef<OsStr>>(sim: &Simulator, args: &[S]) -> Command {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     command
+}
+
+/// The command with `args`, run to its end.
+pub fn run(sim: &Simulator, args: &[&str]) -> Output {
+    command(sim, args).output().expect("run the command")
 }
 
 /// Captured output as text.

@@ -57,6 +57,16 @@ pub fn job(id: &str, status: &str, progress: Option<f64>) -> String {
     job.to_string()
 }
 
+/// The names in `dir` (files and folders, hidden ones such as partial outputs included), sorted.
+pub fn names_in(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
 /// Says loudly, on the real standard error (past the test harness's capture, so `cargo test`
 /// shows it), that the running test checked nothing: `SKIPPED: <test>: <reason>`.
 pub fn skipped(reason: impl Display) {
@@ -102,6 +112,8 @@ pub mod batch;
 #[cfg(all(unix, feature = "cli"))]
 pub mod command;
 pub mod held_clock;
+#[cfg(all(unix, feature = "cli", feature = "postgres"))]
+pub mod queue;
 pub mod sim_http;
 pub mod webhook_receiver;
 pub mod wire;
