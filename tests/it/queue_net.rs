@@ -365,5 +365,12 @@ fn the_platform_tls_presents_the_client_certificate() {
     assert!(error.contains("the server asks for a client certificate and none was given"), "{error}");
     let Some(untrusted) = server("REMOVEBGVIDEO_TEST_POSTGRES_WRONG_CA") else { return };
     let error = connect(&format!("{without}&sslcert={untrusted}&sslkey={}", auth.wrong_key)).unwrap_err().to_string();
-    assert!(error.contains("no authority the server trusts (its ssl_ca_file) signed it"), "{error}");
+    // OpenSSL reads the server's alert most times; now and then only the reset that follows it
+    // (TLS 1.3 checks the certificate after the client's handshake), which is said as such.
+    assert!(
+        error.contains("no authority the server trusts (its ssl_ca_file) signed it")
+            || error
+                .contains("reset the connection without saying why, as it does when it refuses the client certificate"),
+        "{error}"
+    );
 }

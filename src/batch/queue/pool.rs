@@ -137,8 +137,21 @@ async fn open(target: &Target, tls: &Connector) -> Result<Client, (BatchError, b
 /// client certificate was given to a server that asks for one, or no password to one that
 /// asks for it (and the password file, when it was skipped, and why).
 fn refused_because(target: &Target, error: &tokio_postgres::Error) -> Option<String> {
-    if let (Some(cert), Some(why)) = (&target.client_cert, tls::refused_client_certificate(error)) {
-        return Some(format!("the server refused the client certificate {}: {why}", cert.cert.display()));
+    if let Some(cert) = &target.client_cert {
+        if let Some(why) = tls::refused_client_certificate(error) {
+            return Some(format!("the server refused the client certificate {}: {why}", cert.cert.display()));
+        }
+        if reset_by_server(error) {
+            // With TLS 1.3 the server checks the certificate after the client has finished its
+            // handshake; its alert can be lost to the reset that follows (OpenSSL sees only the
+            // reset, now and then), so the likeliest cause is said as such.
+            return Some(format!(
+                "the server reset the connection without saying why, as it does when it refuses the client \
+                 certificate {}; check that an authority in its ssl_ca_file signed it and that it is valid, \
+                 and read the server's log",
+                cert.cert.display()
+            ));
+        }
     }
     let login = error.as_db_error().filter(|db| db.code().code().starts_with("28"));
     if login.is_some_and(|db| db.message().contains("certificate")) && target.client_cert.is_none() {
@@ -162,6 +175,20 @@ fn refused_because(target: &Target, error: &tokio_postgres::Error) -> Option<Str
         ),
         _ => None,
     }
+}
+
+/// Whether the connection ended in a reset (or a write to a closed one) rather than an answer.
+fn reset_by_server(error: &tokio_postgres::Error) -> bool {
+    use std::io::ErrorKind;
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(error) = next {
+        let kind = error.downcast_ref::<std::io::Error>().map(std::io::Error::kind);
+        if matches!(kind, Some(ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted | ErrorKind::BrokenPipe)) {
+            return true;
+        }
+        next = error.source();
+    }
+    false
 }
 
 /// Connects through `tls` (`allow`: without TLS first, then with it when the server refused)
