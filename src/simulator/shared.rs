@@ -39,8 +39,9 @@ pub(crate) struct Shared {
     pub(crate) done: Condvar,
     /// The simulator's own runtime: it serves requests and makes webhook deliveries.
     pub(crate) runtime: tokio::runtime::Handle,
-    /// The webhook deliveries' client, built by [`Shared::webhook_client`] at the first
-    /// delivery.
+    /// The webhook deliveries' client (`None` if it could not be built), built at the first
+    /// delivery: it loads the platform's TLS roots, which would cost every simulator that never
+    /// delivers a webhook milliseconds at start (tens in a debug build).
     pub(crate) webhook_client: OnceLock<Option<reqwest::Client>>,
     pub(crate) stop: Mutex<bool>,
 }
@@ -48,13 +49,6 @@ pub(crate) struct Shared {
 impl Shared {
     pub(crate) fn stopping(&self) -> bool {
         *lock(&self.stop)
-    }
-
-    /// The webhook deliveries' client (`None` if it could not be built). Built when first
-    /// needed: it loads the platform's TLS roots, which costs every simulator that never
-    /// delivers a webhook milliseconds at start (tens in a debug build).
-    pub(crate) fn webhook_client(&self) -> Option<&reqwest::Client> {
-        self.webhook_client.get_or_init(super::webhooks::client).as_ref()
     }
 
     pub(crate) fn signal_stop(&self) {

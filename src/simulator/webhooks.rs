@@ -124,7 +124,7 @@ async fn deliver(shared: &Shared, o: &Outgoing) -> WebhookDelivery {
     let outcome = if !is_loopback_url(&p.url) {
         Err(REFUSED.to_owned())
     } else {
-        match shared.webhook_client() {
+        match shared.webhook_client.get_or_init(client) {
             None => Err("webhook client could not be built".to_owned()),
             Some(client) => post(client, p, &timestamp, signature.as_deref()).await,
         }
