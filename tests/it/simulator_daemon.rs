@@ -5,23 +5,23 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::process::{Command, Stdio};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use crate::support::command::{text, EXE};
+
+/// `command`, which ends with `--port-file`, given `port_file` and started with its standard
+/// input closed (as from a script) and its output piped.
+fn serving(command: &mut Command, port_file: &Path) -> Child {
+    command.arg(port_file).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn")
+}
 
 #[test]
 fn the_simulator_command_serves_with_no_input_until_sigterm() {
     let dir = tempfile::tempdir().expect("dir");
     let port_file = dir.path().join("port");
-    let mut child = Command::new(EXE)
-        .args(["simulator", "--port-file"])
-        .arg(&port_file)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
+    let mut child = serving(Command::new(EXE).args(["simulator", "--port-file"]), &port_file);
     let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
     let mut exports = String::new();
     stdout.read_line(&mut exports).expect("the export line");
@@ -67,14 +67,8 @@ fn the_simulator_command_refuses_an_empty_key_as_bad_usage() {
 fn at_a_low_file_limit_idle_connections_never_lock_new_clients_out() {
     let dir = tempfile::tempdir().expect("dir");
     let port_file = dir.path().join("port");
-    let mut child = Command::new("sh")
-        .args(["-c", r#"ulimit -n 64 && exec "$0" simulator --port-file "$1""#, EXE])
-        .arg(&port_file)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
+    let shell = r#"ulimit -n 64 && exec "$0" simulator --port-file "$1""#;
+    let mut child = serving(Command::new("sh").args(["-c", shell, EXE]), &port_file);
     let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
     let mut said = String::new();
     while !said.contains("Stop with") {
