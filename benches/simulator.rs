@@ -40,7 +40,10 @@
 //!    system calls there are); for the ones with 64, tasks on a current-thread runtime (one
 //!    wait for many connections). No server that parses HTTP and looks the job up answers
 //!    faster, so "ratio floor/0.3" is the most any simulator could reach beside 0.3 in that
-//!    run; a target above it is printed as such.
+//!    run; a target above it is printed as such. The fourth server is the same floor on hyper:
+//!    hyper's HTTP/1.1 server with the simulator's runtime and settings, answering with the
+//!    same bytes and doing nothing else; "ratio hyper/0.3" is the most a simulator served by
+//!    hyper could reach.
 //!
 //!    `BENCH_SIM_WRAP` runs this version's server under a profiler, such as
 //!    `BENCH_SIM_WRAP="valgrind --tool=callgrind --callgrind-out-file=/tmp/sim.cg"` (with
@@ -73,7 +76,7 @@ mod measure;
 const TARGET_RATIO: f64 = 2.0;
 
 /// Set in the re-executed process that serves this version's simulator (`1`) or a floor server
-/// (`floor-threads`, `floor-events`).
+/// (`floor-threads`, `floor-events`, `floor-hyper`).
 const SERVE_ENV: &str = "BENCH_SIM_SERVE";
 
 /// The whole answer (status line, headers and body) the floor server writes to every request.
@@ -102,6 +105,7 @@ fn serve() {
     match std::env::var(SERVE_ENV).as_deref() {
         Ok("floor-threads") => return serve_floor(false),
         Ok("floor-events") => return serve_floor(true),
+        Ok("floor-hyper") => return serve_floor_hyper(),
         _ => {}
     }
     let mut builder = Simulator::builder().job_seconds(3600.0);
@@ -146,6 +150,63 @@ fn serve_floor(events: bool) {
             }
         });
     }
+    let _ = std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink());
+}
+
+/// The floor on hyper: hyper's HTTP/1.1 server, on a runtime and with the settings the simulator
+/// gives it (two workers, a timer for the idle timeout, the head's size limit), answering every
+/// request with the simulator's answer and doing nothing else. Its rate beside 0.3's is the most
+/// a simulator served by hyper, as the issue asks, could reach in that run.
+fn serve_floor_hyper() {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+
+    let answer = std::env::var(FLOOR_ANSWER_ENV).unwrap_or_default();
+    let Some((head, body)) = answer.split_once("\r\n\r\n") else {
+        eprintln!("the hyper floor needs a whole answer");
+        return;
+    };
+    let mut lines = head.split("\r\n");
+    let status = lines.next().and_then(|line| line.split(' ').nth(1)).and_then(|code| code.parse().ok());
+    let mut template = axum::response::Response::new(());
+    *template.status_mut() = status.unwrap_or(http::StatusCode::OK);
+    for (name, value) in lines.filter_map(|line| line.split_once(':')) {
+        let (Ok(name), Ok(value)) =
+            (http::HeaderName::try_from(name.trim()), http::HeaderValue::try_from(value.trim()))
+        else {
+            continue;
+        };
+        template.headers_mut().append(name, value);
+    }
+    let (parts, ()) = template.into_parts();
+    let body = bytes::Bytes::copy_from_slice(body.as_bytes());
+    let Ok(runtime) = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() else {
+        return;
+    };
+    let Ok(listener) = std::net::TcpListener::bind("127.0.0.1:0") else { return };
+    let Ok(address) = listener.local_addr() else { return };
+    println!("serving at http://{address}");
+    let _ = std::io::stdout().flush();
+    let parts = Arc::new(parts);
+    runtime.spawn(async move {
+        let _ = listener.set_nonblocking(true);
+        let Ok(listener) = tokio::net::TcpListener::from_std(listener) else { return };
+        while let Ok((stream, _)) = listener.accept().await {
+            let _ = stream.set_nodelay(true);
+            let (parts, body) = (Arc::clone(&parts), body.clone());
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(move |_request: hyper::Request<hyper::body::Incoming>| {
+                    let mut response = axum::response::Response::new(axum::body::Body::from(body.clone()));
+                    *response.status_mut() = parts.status;
+                    *response.headers_mut() = parts.headers.clone();
+                    std::future::ready(Ok::<_, std::convert::Infallible>(response))
+                });
+                let mut builder = hyper::server::conn::http1::Builder::new();
+                builder.timer(TokioTimer::new()).header_read_timeout(Duration::from_secs(30));
+                builder.max_buf_size(64 * 1024);
+                let _ = builder.serve_connection(TokioIo::new(stream), service).await;
+            });
+        }
+    });
     let _ = std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink());
 }
 
@@ -583,7 +644,7 @@ fn rates() {
     let Some(current) = target(current) else { return };
     // The floors replay the current simulator's own answer to the job, byte for byte.
     let answer = get_answer(&current);
-    let [floor_threads, floor_events] = ["floor-threads", "floor-events"].map(|kind| {
+    let [floor_threads, floor_events, floor_hyper] = ["floor-threads", "floor-events", "floor-hyper"].map(|kind| {
         let mut command = Command::new(&exe);
         command.env(SERVE_ENV, kind).env(FLOOR_ANSWER_ENV, answer.as_deref()?);
         let floor = Server::start(command).ok().and_then(target);
@@ -628,11 +689,15 @@ fn rates() {
         // Measured in turn, each round starting one further along: this version, 0.3, and the
         // floor that fits the caller.
         let floor = if matches!(caller, Caller::RawMany | Caller::SdkAsync) { &floor_events } else { &floor_threads };
-        let servers: Vec<(&str, &Target)> =
-            [("current", Some(&current)), ("0.3", baseline.as_ref()), ("floor", floor.as_ref())]
-                .into_iter()
-                .filter_map(|(name, target)| Some((name, target?)))
-                .collect();
+        let servers: Vec<(&str, &Target)> = [
+            ("current", Some(&current)),
+            ("0.3", baseline.as_ref()),
+            ("floor", floor.as_ref()),
+            ("hyper", floor_hyper.as_ref()),
+        ]
+        .into_iter()
+        .filter_map(|(name, target)| Some((name, target?)))
+        .collect();
         // Per server: each round's batch.
         let mut measured: Vec<Vec<Measured>> = servers.iter().map(|_| Vec::new()).collect();
         let mut failed = 0;
@@ -667,11 +732,14 @@ fn rates() {
                 now.iter().map(|r| format!("{r:.2}")).collect::<Vec<_>>().join(" "),
                 if ratio >= TARGET_RATIO { "PASS" } else { "FAIL" }
             );
-            if servers.len() == 3 {
-                let ceiling = ratios(2);
+            let ceilings = [("floor", "any server"), ("hyper", "a server on hyper")];
+            for (index, (name, _)) in servers.iter().enumerate().skip(2) {
+                let Some((_, whose)) = ceilings.iter().find(|(floor, _)| floor == name) else { continue };
+                let ceiling = ratios(index);
                 let ceiling_median = measure::median(&ceiling);
                 println!(
-                    "    ratio floor/0.3:   median {ceiling_median:.2} (rounds {})  the most any server could reach here{}",
+                    "    ratio {:<12} median {ceiling_median:.2} (rounds {})  the most {whose} could reach here{}",
+                    format!("{name}/0.3:"),
                     ceiling.iter().map(|r| format!("{r:.2}")).collect::<Vec<_>>().join(" "),
                     if ceiling_median < TARGET_RATIO { "; the target is above it" } else { "" }
                 );
