@@ -47,7 +47,9 @@ pub struct SimulatorFlags {
     /// 408, connection closed).
     #[arg(long, default_value_t = 30.0, value_name = "SECONDS")]
     pub body_timeout: f64,
-    /// Connections open at once; past it a connection is answered 503 and closed.
+    /// Connections open at once; past it a connection is answered 503 and closed. The soft limit
+    /// on open files is raised to twice this where the hard limit allows; below that, the cap
+    /// is half the limit.
     #[arg(long, default_value_t = 256)]
     pub max_connections: usize,
     /// Requests kept in the request log (the oldest are dropped first).
