@@ -31,6 +31,10 @@ impl ProcessingTime {
     }
 }
 
+/// The longest idle or body timeout kept: the server's timers count from now, and a deadline
+/// past what the clock can hold would be a panic, not a wait.
+const LONGEST_TIMEOUT: Duration = Duration::from_secs(365 * 24 * 60 * 60);
+
 /// The simulator's bounds on what it keeps and serves: each has a builder setting.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Bounds {
@@ -228,18 +232,19 @@ impl SimulatorBuilder {
     }
 
     /// How long a connection may wait for the head of its next request, and take to send it
-    /// (default 30 s): an idle keep-alive connection is closed after it.
+    /// (default 30 s): an idle keep-alive connection is closed after it. Kept between 1 ms and
+    /// a year.
     pub fn idle_timeout(mut self, timeout: Duration) -> Self {
-        self.bounds.idle_timeout = timeout.max(Duration::from_millis(1));
+        self.bounds.idle_timeout = timeout.clamp(Duration::from_millis(1), LONGEST_TIMEOUT);
         self
     }
 
     /// The longest pause allowed between two pieces of a request body (default 30 s), like a
     /// web server's client body timeout: a body that stalls longer is given up, answered 408
     /// (code `timeout`) without taking effect, and its connection closed. A slow body that keeps
-    /// coming is not cut off.
+    /// coming is not cut off. Kept between 1 ms and a year.
     pub fn body_timeout(mut self, timeout: Duration) -> Self {
-        self.bounds.body_timeout = timeout.max(Duration::from_millis(1));
+        self.bounds.body_timeout = timeout.clamp(Duration::from_millis(1), LONGEST_TIMEOUT);
         self
     }
 

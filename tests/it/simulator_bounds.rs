@@ -92,6 +92,18 @@ fn dropping_the_simulator_closes_an_idle_keep_alive_connection_at_once() {
 }
 
 #[test]
+fn timeouts_too_long_for_the_clock_are_kept_at_a_year_not_a_panic() {
+    // hyper counts the head's deadline from now: `Duration::MAX` (or `--idle-timeout 1e30`)
+    // used to overflow the clock and panic the connection's task on its first request.
+    let sim = Simulator::builder().idle_timeout(Duration::MAX).body_timeout(Duration::MAX).start().expect("simulator");
+    let mut stream = kept_alive(&sim);
+    let get = format!("GET /health HTTP/1.1\r\nHost: {}\r\n\r\n", address(&sim));
+    assert_eq!(exchange(&mut stream, &get).0, "HTTP/1.1 200 OK", "the connection still serves");
+    let body = json!({"video_url": "https://x/a.mp4"});
+    assert_eq!(call(&sim, "POST", "/v1/jobs", Some(sim.api_key()), Some(&body)).0, 200);
+}
+
+#[test]
 fn a_stalled_request_body_is_answered_408_and_its_connection_closed() {
     let sim = Simulator::builder().body_timeout(Duration::from_millis(50)).start().expect("simulator");
     let mut stream = TcpStream::connect(address(&sim)).expect("connect");
