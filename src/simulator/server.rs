@@ -26,7 +26,10 @@ use super::routes::{self, Body, Ctx, Route, MAX_JSON_BODY};
 use super::shared::Shared;
 use super::uploads::{FilePart, UploadError};
 
-/// Longest request head (request line and headers) accepted.
+/// The request head's size limit (request line and headers), as hyper's read buffer limit:
+/// hyper checks it after each read, so a head that arrives whole may pass it by up to one read
+/// (about 128 KiB in all); a longer one is answered 431. Either way a connection's head buffer
+/// stays bounded.
 const MAX_HEAD: usize = 64 * 1024;
 
 /// Marks an answer that is no answer: the connection is closed instead ([`Fault::DropConnection`]).
