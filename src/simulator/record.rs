@@ -52,7 +52,9 @@ pub(crate) struct LoggedRequest {
     /// of each header.
     ends: Box<[u32]>,
     has_query: bool,
-    pub(crate) body: Vec<u8>,
+    /// The body's first bytes, without spare capacity: the log's byte bound counts lengths, so
+    /// a body kept in a larger block would hold more memory than the bound says.
+    pub(crate) body: Box<[u8]>,
     body_len: u64,
 }
 
@@ -105,7 +107,7 @@ impl LoggedRequest {
             text: text.into_boxed_str(),
             ends: ends.into_boxed_slice(),
             has_query: query.is_some(),
-            body,
+            body: body.into_boxed_slice(),
             body_len,
         }
     }
@@ -128,7 +130,7 @@ impl LoggedRequest {
             path: self.piece(PATH).to_owned(),
             query: self.has_query.then(|| self.piece(QUERY).to_owned()),
             headers,
-            body: self.body.clone(),
+            body: self.body.to_vec(),
             body_len: self.body_len,
             request_id: self.piece(REQUEST_ID).to_owned(),
         }

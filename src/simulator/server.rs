@@ -248,9 +248,11 @@ impl Stream for Recording {
 }
 
 /// Reads a whole body, keeping up to `keep` bytes: `Body::TooLarge` when it was longer,
-/// `Body::Unreadable` when it broke off or broke HTTP (a bad chunk size).
-async fn read_body(stream: &mut Recording, keep: usize) -> Body {
-    let mut buf = Vec::new();
+/// `Body::Unreadable` when it broke off or broke HTTP (a bad chunk size). The buffer starts at
+/// the `announced` length when that fits, up to [`CAPTURE_LIMIT`], instead of doubling from
+/// nothing; beyond that it grows only with the bytes that arrive, as a length is only a claim.
+async fn read_body(stream: &mut Recording, keep: usize, announced: usize) -> Body {
+    let mut buf = Vec::with_capacity(if announced <= keep { announced.min(CAPTURE_LIMIT) } else { 0 });
     let mut fits = true;
     while let Some(chunk) = next(stream).await {
         let Ok(chunk) = chunk else { return Body::Unreadable };
@@ -286,7 +288,11 @@ async fn handle(shared: Arc<Shared>, request: Request) -> Response {
     };
     let ctx = Ctx::new(&shared, &request_id, method, parts.uri.query(), &parts.headers);
 
-    let captured = Arc::new(Mutex::new(Captured::default()));
+    // Sized once from the announced length, so that a captured body takes no more memory
+    // than its bytes (growing by doubling would leave up to twice that).
+    let announced = ctx.header("Content-Length").and_then(|v| v.parse::<usize>().ok()).unwrap_or(0);
+    let captured = Captured { bytes: Vec::with_capacity(announced.min(CAPTURE_LIMIT)), ..Captured::default() };
+    let captured = Arc::new(Mutex::new(captured));
     let mut stream = Recording {
         inner: body.into_data_stream(),
         captured: Arc::clone(&captured),
@@ -305,13 +311,13 @@ async fn handle(shared: Arc<Shared>, request: Request) -> Response {
                 let length = ctx.header("Content-Length").and_then(|v| v.parse::<u64>().ok());
                 scan_upload(stream, boundary, shared.config.bounds.upload_budget, length).await
             }
-            None => match read_body(&mut stream, 0).await {
+            None => match read_body(&mut stream, 0, 0).await {
                 Body::Unreadable => Err(UploadError::Unreadable),
                 _ => Err(UploadError::NotMultipart),
             },
         })
     } else {
-        read_body(&mut stream, MAX_JSON_BODY).await
+        read_body(&mut stream, MAX_JSON_BODY, announced).await
     };
     let captured = std::mem::take(&mut *lock(&captured));
     let timed_out = captured.timed_out;
