@@ -91,7 +91,7 @@ impl LoggedRequest {
         let mut text =
             String::with_capacity(method.len() + path.len() + query.map_or(0, str::len) + request_id.len() + heads);
         let mut ends = Vec::with_capacity(4 + 2 * headers.len());
-        // A head is at most 64 KiB (the server's limit), so every end fits.
+        // A head is at most about 128 KiB (see the server's `MAX_HEAD`), so every end fits.
         let mut push = |text: &mut String, piece: &str| {
             text.push_str(piece);
             ends.push(u32::try_from(text.len()).unwrap_or(u32::MAX));
