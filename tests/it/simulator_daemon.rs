@@ -13,8 +13,42 @@ use crate::support::command::{text, EXE};
 
 /// `command`, which ends with `--port-file`, given `port_file` and started with its standard
 /// input closed (as from a script) and its output piped.
-fn serving(command: &mut Command, port_file: &Path) -> Child {
-    command.arg(port_file).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn")
+fn serving(command: &mut Command, port_file: &Path) -> Serving {
+    let child = command
+        .arg(port_file)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    Serving(child)
+}
+
+/// A simulator command that is killed when a failed assertion ends its test before the test
+/// stops it (a daemon left serving would outlive the test run).
+struct Serving(Child);
+
+impl std::ops::Deref for Serving {
+    type Target = Child;
+
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Serving {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(None)) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
 }
 
 #[test]
