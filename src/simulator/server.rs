@@ -288,9 +288,10 @@ async fn handle(shared: Arc<Shared>, request: Request) -> Response {
     };
     let ctx = Ctx::new(&shared, &request_id, method, parts.uri.query(), &parts.headers);
 
+    let length = ctx.header("Content-Length").and_then(|v| v.parse::<u64>().ok());
     // Sized once from the announced length, so that a captured body takes no more memory
     // than its bytes (growing by doubling would leave up to twice that).
-    let announced = ctx.header("Content-Length").and_then(|v| v.parse::<usize>().ok()).unwrap_or(0);
+    let announced = length.map_or(0, |n| usize::try_from(n).unwrap_or(usize::MAX));
     let captured = Captured { bytes: Vec::with_capacity(announced.min(CAPTURE_LIMIT)), ..Captured::default() };
     let captured = Arc::new(Mutex::new(captured));
     let mut stream = Recording {
@@ -307,10 +308,7 @@ async fn handle(shared: Arc<Shared>, request: Request) -> Response {
     let body = if scan {
         let boundary = ctx.header("Content-Type").and_then(|t| multer::parse_boundary(t).ok());
         Body::Upload(match boundary {
-            Some(boundary) => {
-                let length = ctx.header("Content-Length").and_then(|v| v.parse::<u64>().ok());
-                scan_upload(stream, boundary, shared.config.bounds.upload_budget, length).await
-            }
+            Some(boundary) => scan_upload(stream, boundary, shared.config.bounds.upload_budget, length).await,
             None => match read_body(&mut stream, 0, 0).await {
                 Body::Unreadable => Err(UploadError::Unreadable),
                 _ => Err(UploadError::NotMultipart),
