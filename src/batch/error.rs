@@ -137,6 +137,15 @@ fn list(ids: &[String]) -> String {
     text
 }
 
+/// `error`, then its source, and that one's, to the end of the chain: where a connect's
+/// error is read for what the user can do about it.
+#[cfg(feature = "postgres")]
+pub(crate) fn causes<'a>(
+    error: &'a (dyn std::error::Error + 'static),
+) -> impl Iterator<Item = &'a (dyn std::error::Error + 'static)> {
+    std::iter::successors(Some(error), |error| error.source())
+}
+
 pub(crate) fn invalid(field: &'static str, reason: impl Into<String>) -> BatchError {
     BatchError::InvalidInput { field, reason: reason.into() }
 }

@@ -17,7 +17,7 @@ use tokio_postgres::{Client, Row, Socket};
 
 use super::config::{SslMode, Target};
 use super::tls::{self, Connector};
-use crate::batch::error::BatchError;
+use crate::batch::error::{causes, BatchError};
 use crate::clock::Clock;
 
 /// The queue's tables, as the statements name them (the schema is put in front of them).
@@ -180,15 +180,10 @@ fn refused_because(target: &Target, error: &tokio_postgres::Error) -> Option<Str
 /// Whether the connection ended in a reset (or a write to a closed one) rather than an answer.
 fn reset_by_server(error: &tokio_postgres::Error) -> bool {
     use std::io::ErrorKind;
-    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(error);
-    while let Some(error) = next {
+    causes(error).any(|error| {
         let kind = error.downcast_ref::<std::io::Error>().map(std::io::Error::kind);
-        if matches!(kind, Some(ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted | ErrorKind::BrokenPipe)) {
-            return true;
-        }
-        next = error.source();
-    }
-    false
+        matches!(kind, Some(ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted | ErrorKind::BrokenPipe))
+    })
 }
 
 /// Connects through `tls` (`allow`: without TLS first, then with it when the server refused)

@@ -17,7 +17,7 @@ use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::client_cert::{self, Identity};
 use super::config::{Roots, Target, Verify};
-use crate::batch::error::{BatchError, CertificateCheck};
+use crate::batch::error::{causes, BatchError, CertificateCheck};
 
 fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::aws_lc_rs::default_provider())
@@ -126,8 +126,7 @@ const CLIENT_UNUSABLE: &str = "the server could not use it (a certificate for cl
 /// log says more.
 pub(crate) fn refused_client_certificate(error: &(dyn std::error::Error + 'static)) -> Option<&'static str> {
     use rustls::AlertDescription as Alert;
-    let mut next = Some(error);
-    while let Some(error) = next {
+    for error in causes(error) {
         let rustls_error = tls_error::<rustls::Error>(error);
         if let Some(rustls::Error::AlertReceived(alert)) = rustls_error {
             return match alert {
@@ -145,15 +144,13 @@ pub(crate) fn refused_client_certificate(error: &(dyn std::error::Error + 'stati
         if let Some(why) = native::refused_client_certificate(error) {
             return Some(why);
         }
-        next = error.source();
     }
     None
 }
 
 /// Which check a certificate failed, when `error` (a connect's) is a refused certificate.
 pub(crate) fn refused_check(error: &(dyn std::error::Error + 'static)) -> Option<CertificateCheck> {
-    let mut next = Some(error);
-    while let Some(error) = next {
+    for error in causes(error) {
         #[cfg(feature = "postgres-native-tls")]
         if let Some(check) = native::refused_check(error) {
             return Some(check);
@@ -173,7 +170,6 @@ pub(crate) fn refused_check(error: &(dyn std::error::Error + 'static)) -> Option
                 other => CertificateCheck::Other(format!("{other:?}")),
             });
         }
-        next = error.source();
     }
     None
 }
