@@ -291,26 +291,24 @@ fn a_receiver_that_never_answers_does_not_hold_up_another_receivers_events() {
 fn a_receivers_endless_answer_is_read_no_further_than_64_kib() {
     let sim = Simulator::builder().polls_to_complete(0).start().expect("simulator");
     // The receiver announces a gigabyte and writes until the simulator hangs up.
-    let (written_tx, written) = mpsc::channel();
-    let receiver = WireServer::serve(move |_request, stream| {
-        let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 1073741824\r\n\r\n");
-        let (chunk, mut total) = (vec![b'x'; 1 << 20], 0usize);
-        while total < 1 << 30 && stream.write_all(&chunk).is_ok() {
-            total += chunk.len();
-        }
-        let _ = written_tx.send(total);
-    });
+    const ANNOUNCED: u64 = 1 << 30;
+    let endless = Act::Endless {
+        head: format!("HTTP/1.1 200 OK\r\nContent-Length: {ANNOUNCED}\r\n\r\n").into_bytes(),
+        chunked: false,
+        limit: ANNOUNCED,
+    };
+    let receiver = WireServer::script(vec![endless.clone(), endless]);
     let body = json!({"video_url": "https://x/a.mp4", "webhook_url": format!("{}/hook", receiver.url())});
     assert_eq!(call(&sim, "POST", "/v1/jobs", Some(sim.api_key()), Some(&body)).0, 200);
     sim.settle();
     let outcomes: Vec<(String, Result<u16, String>)> =
         sim.webhook_deliveries().into_iter().map(|d| (d.event, d.outcome)).collect();
     assert_eq!(outcomes, [("job.started".into(), Ok(200)), ("job.completed".into(), Ok(200))]);
-    for _ in 0..2 {
-        let total = written.recv_timeout(GUARD).expect("the simulator hung up");
-        // What the sockets' buffers absorb, and nowhere near the gigabyte.
-        assert!(total < 64 << 20, "{total} bytes written before the simulator hung up");
-    }
+    // Both writers stop once the simulator hangs up.
+    receiver.wait_finished(2, GUARD);
+    // What the sockets' buffers absorb, and nowhere near the gigabyte.
+    let written = receiver.written();
+    assert!(written < 64 << 20, "{written} bytes written before the simulator hung up");
 }
 
 #[test]
