@@ -119,9 +119,30 @@ fn serve() {
             return;
         }
     };
-    println!("serving at {}", sim.base_url());
+    serve_until_stdin_ends(sim.base_url());
+}
+
+/// Says where this process serves (the line [`Server::start`] reads), then serves until its
+/// standard input ends: the bench closes it to stop the server.
+fn serve_until_stdin_ends(url: &str) {
+    println!("serving at {url}");
     let _ = std::io::stdout().flush();
     let _ = std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink());
+}
+
+/// Accepts connections on `listener` until accepting fails, each served (without Nagle's
+/// delay) by `serve` on a task of its own.
+async fn accept_each<F, Fut>(listener: std::net::TcpListener, serve: F)
+where
+    F: Fn(tokio::net::TcpStream) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let _ = listener.set_nonblocking(true);
+    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else { return };
+    while let Ok((stream, _)) = listener.accept().await {
+        let _ = stream.set_nodelay(true);
+        tokio::spawn(serve(stream));
+    }
 }
 
 /// A floor: a server that does nothing but read each request and write one fixed answer (the
@@ -139,8 +160,6 @@ fn serve_floor(events: bool) {
         return;
     };
     let Ok(address) = listener.local_addr() else { return };
-    println!("serving at http://{address}");
-    let _ = std::io::stdout().flush();
     if events {
         std::thread::spawn(move || serve_floor_events(listener, answer));
     } else {
@@ -150,7 +169,7 @@ fn serve_floor(events: bool) {
             }
         });
     }
-    let _ = std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink());
+    serve_until_stdin_ends(&format!("http://{address}"));
 }
 
 /// The floor on hyper: hyper's HTTP/1.1 server, on a runtime and with the settings the simulator
@@ -184,30 +203,23 @@ fn serve_floor_hyper() {
     };
     let Ok(listener) = std::net::TcpListener::bind("127.0.0.1:0") else { return };
     let Ok(address) = listener.local_addr() else { return };
-    println!("serving at http://{address}");
-    let _ = std::io::stdout().flush();
     let parts = Arc::new(parts);
-    runtime.spawn(async move {
-        let _ = listener.set_nonblocking(true);
-        let Ok(listener) = tokio::net::TcpListener::from_std(listener) else { return };
-        while let Ok((stream, _)) = listener.accept().await {
-            let _ = stream.set_nodelay(true);
-            let (parts, body) = (Arc::clone(&parts), body.clone());
-            tokio::spawn(async move {
-                let service = hyper::service::service_fn(move |_request: hyper::Request<hyper::body::Incoming>| {
-                    let mut response = axum::response::Response::new(axum::body::Body::from(body.clone()));
-                    *response.status_mut() = parts.status;
-                    *response.headers_mut() = parts.headers.clone();
-                    std::future::ready(Ok::<_, std::convert::Infallible>(response))
-                });
-                let mut builder = hyper::server::conn::http1::Builder::new();
-                builder.timer(TokioTimer::new()).header_read_timeout(Duration::from_secs(30));
-                builder.max_buf_size(64 * 1024);
-                let _ = builder.serve_connection(TokioIo::new(stream), service).await;
+    runtime.spawn(accept_each(listener, move |stream| {
+        let (parts, body) = (Arc::clone(&parts), body.clone());
+        async move {
+            let service = hyper::service::service_fn(move |_request: hyper::Request<hyper::body::Incoming>| {
+                let mut response = axum::response::Response::new(axum::body::Body::from(body.clone()));
+                *response.status_mut() = parts.status;
+                *response.headers_mut() = parts.headers.clone();
+                std::future::ready(Ok::<_, std::convert::Infallible>(response))
             });
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder.timer(TokioTimer::new()).header_read_timeout(Duration::from_secs(30));
+            builder.max_buf_size(64 * 1024);
+            let _ = builder.serve_connection(TokioIo::new(stream), service).await;
         }
-    });
-    let _ = std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink());
+    }));
+    serve_until_stdin_ends(&format!("http://{address}"));
 }
 
 /// The event-driven floor's accept loop, with a task per connection.
@@ -215,34 +227,25 @@ fn serve_floor_events(listener: std::net::TcpListener, answer: &'static [u8]) {
     use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 
     let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
-    runtime.block_on(async {
-        let _ = listener.set_nonblocking(true);
-        let Ok(listener) = tokio::net::TcpListener::from_std(listener) else { return };
-        while let Ok((stream, _)) = listener.accept().await {
-            let _ = stream.set_nodelay(true);
-            tokio::spawn(async move {
-                let mut stream = tokio::io::BufReader::new(stream);
-                let (mut line, mut skipped) = (String::new(), Vec::new());
-                loop {
-                    let mut length = 0usize;
-                    loop {
-                        line.clear();
-                        match stream.read_line(&mut line).await {
-                            Ok(0) | Err(_) => return,
-                            Ok(_) if line == "\r\n" => break,
-                            Ok(_) => length = content_length(&line).unwrap_or(length),
-                        }
-                    }
-                    skipped.resize(length, 0);
-                    if stream.read_exact(&mut skipped).await.is_err()
-                        || stream.get_mut().write_all(answer).await.is_err()
-                    {
-                        return;
-                    }
+    runtime.block_on(accept_each(listener, move |stream| async move {
+        let mut stream = tokio::io::BufReader::new(stream);
+        let (mut line, mut skipped) = (String::new(), Vec::new());
+        loop {
+            let mut length = 0usize;
+            loop {
+                line.clear();
+                match stream.read_line(&mut line).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(_) if line == "\r\n" => break,
+                    Ok(_) => length = content_length(&line).unwrap_or(length),
                 }
-            });
+            }
+            skipped.resize(length, 0);
+            if stream.read_exact(&mut skipped).await.is_err() || stream.get_mut().write_all(answer).await.is_err() {
+                return;
+            }
         }
-    });
+    }));
 }
 
 /// The value of a `Content-Length` header line.
